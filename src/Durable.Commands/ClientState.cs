@@ -1,0 +1,40 @@
+using Durable.Protocol;
+
+namespace Durable.Commands;
+
+/// <summary>What the server knows about one connection, for CLIENT LIST/INFO/KILL and per-client settings.</summary>
+public sealed class ClientState
+{
+    public required long Id { get; init; }
+    public required string Address { get; init; }
+    public required string LocalAddress { get; init; }
+    public required long CreatedAtMs { get; init; }
+
+    public string? Name { get; set; }
+    public string? LibraryName { get; set; }
+    public string? LibraryVersion { get; set; }
+    public int Db { get; set; }
+    public RespVersion Protocol { get; set; } = RespVersion.Resp2;
+    public long LastInteractionMs { get; set; }
+    public string LastCommand { get; set; } = "NULL";
+    public ClientReplyMode ReplyMode { get; set; } = ClientReplyMode.On;
+    public bool IsMonitor { get; set; }
+    public bool NoEvict { get; set; }
+    public bool NoTouch { get; set; }
+    public long InputBufferBytes { get; set; }
+    public long OutputBufferBytes { get; set; }
+
+    /// <summary>Closes the connection after its current batch; set by the connection, used by CLIENT KILL and QUIT.</summary>
+    public Action? Close { get; set; }
+
+    /// <summary>Set once the connection must close after the current reply is flushed.</summary>
+    public bool CloseAfterReply { get; set; }
+}
+
+/// <summary>CLIENT REPLY modes.</summary>
+public enum ClientReplyMode
+{
+    On,
+    Off,
+    Skip,
+}

@@ -1,0 +1,73 @@
+using System.Buffers;
+using Durable.Commands.Server;
+using Durable.Protocol;
+using Durable.Storage;
+
+namespace Durable.Commands;
+
+/// <summary>
+/// Everything a handler may use: the connection's store session and state, the shared server state, and the reply
+/// writer. One per connection; not thread-safe. Handlers never flush: the session flushes once per batch.
+/// </summary>
+public sealed class CommandContext
+{
+    public CommandContext(ServerState server, IStoreSession session, ClientState client)
+    {
+        Server = server;
+        Session = session;
+        Client = client;
+    }
+
+    public ServerState Server { get; }
+
+    public IStore Store => Server.Store;
+
+    public IStoreSession Session { get; }
+
+    public ClientState Client { get; }
+
+    /// <summary>Where the reply goes: the connection's output pipe (or a test buffer). Set by the session loop.</summary>
+    public IBufferWriter<byte> Reply { get; set; } = null!;
+
+    /// <summary>Per-command scratch space, emptied by the dispatcher before each command.</summary>
+    public ArrayBufferWriter<byte> Scratch { get; } = new(1024);
+
+    public int Db => Client.Db;
+
+    public RespVersion Protocol => Client.Protocol;
+
+    public long NowMs => Server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public void WriteOk() => Reply.Write(RespConstants.Ok);
+
+    public void WriteError(ReadOnlySpan<byte> text) => RespWriter.WriteError(Reply, text);
+
+    public void WriteError(string text) => RespWriter.WriteError(Reply, System.Text.Encoding.UTF8.GetBytes(text));
+
+    public void WriteInteger(long value) => RespWriter.WriteInteger(Reply, value);
+
+    public void WriteBulk(ReadOnlySpan<byte> value) => RespWriter.WriteBulkString(Reply, value);
+
+    public void WriteBulk(string value) => RespWriter.WriteBulkString(Reply, System.Text.Encoding.UTF8.GetBytes(value));
+
+    public void WriteSimple(ReadOnlySpan<byte> value) => RespWriter.WriteSimpleString(Reply, value);
+
+    public void WriteNull() => RespWriter.WriteNull(Reply, Protocol);
+
+    public void WriteNullArray() => RespWriter.WriteNullArray(Reply, Protocol);
+
+    public void WriteArrayHeader(long count) => RespWriter.WriteArrayHeader(Reply, count);
+
+    public void WriteMapHeader(long pairs) => RespWriter.WriteMapHeader(Reply, pairs, Protocol);
+
+    public void WriteSetHeader(long count) => RespWriter.WriteSetHeader(Reply, count, Protocol);
+
+    public void WriteSyntaxError() => WriteError(RespErrors.Syntax);
+
+    public void WriteNotInteger() => WriteError(RespErrors.NotInteger);
+
+    public void WriteWrongType() => WriteError(RespErrors.WrongType);
+
+    /// <summary>"ERR wrong number of arguments for 'x' command", for handlers that check argument shape beyond arity.</summary>
+    public void WriteArityError(string fullName) => WriteError($"ERR wrong number of arguments for '{fullName}' command");
+}

@@ -1,0 +1,85 @@
+using System.Collections.Frozen;
+
+namespace Durable.Commands;
+
+/// <summary>
+/// One command or subcommand: name, Redis arity (positive exact, negative minimum, the name counts),
+/// flags, legacy key spec (first, last, step; last -1 means the last argument) and handler.
+/// Call counters feed INFO commandstats.
+/// </summary>
+public sealed class CommandDefinition
+{
+    private long _calls;
+    private long _microseconds;
+    private long _rejected;
+    private long _failed;
+
+    public required string Name { get; init; }
+    public required int Arity { get; init; }
+    public required CommandFlags Flags { get; init; }
+    public required CommandHandler Handler { get; init; }
+    public int FirstKey { get; init; }
+    public int LastKey { get; init; }
+    public int Step { get; init; }
+
+    /// <summary>Set for commands whose keys (first, last, step) cannot describe; overrides them.</summary>
+    public KeyFinder? FindKeys { get; init; }
+
+    /// <summary>ACL categories without the '@', as COMMAND INFO reports them.</summary>
+    public string[] Categories { get; init; } = [];
+
+    /// <summary>For container commands (CLIENT, CONFIG, ...): subcommands by upper-case name.</summary>
+    public FrozenDictionary<string, CommandDefinition>? SubCommands { get; set; }
+
+    /// <summary>Parent for a subcommand; its full name is "parent|sub".</summary>
+    public CommandDefinition? Parent { get; set; }
+
+    /// <summary>Lower-case name as Redis prints it in errors: "get", "client|kill".</summary>
+    public string FullName => Parent is null ? Name.ToLowerInvariant() : $"{Parent.Name.ToLowerInvariant()}|{Name.ToLowerInvariant()}";
+
+    public long Calls => Volatile.Read(ref _calls);
+    public long Microseconds => Volatile.Read(ref _microseconds);
+    public long RejectedCalls => Volatile.Read(ref _rejected);
+    public long FailedCalls => Volatile.Read(ref _failed);
+
+    public bool AcceptsArgumentCount(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
+
+    /// <summary>Appends the indexes of the key arguments to <paramref name="keyIndexes"/>.</summary>
+    public void GetKeyIndexes(Durable.Protocol.RespArgs args, List<int> keyIndexes)
+    {
+        if (FindKeys is not null)
+        {
+            FindKeys(args, keyIndexes);
+            return;
+        }
+
+        if (FirstKey <= 0)
+        {
+            return;
+        }
+
+        int last = LastKey < 0 ? args.Count + LastKey : LastKey;
+        for (int i = FirstKey; i <= last && i < args.Count; i += Math.Max(1, Step))
+        {
+            keyIndexes.Add(i);
+        }
+    }
+
+    internal void RecordCall(long microseconds)
+    {
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _microseconds, microseconds);
+    }
+
+    internal void RecordRejected() => Interlocked.Increment(ref _rejected);
+
+    internal void RecordFailed() => Interlocked.Increment(ref _failed);
+
+    internal void ResetStatistics()
+    {
+        Volatile.Write(ref _calls, 0);
+        Volatile.Write(ref _microseconds, 0);
+        Volatile.Write(ref _rejected, 0);
+        Volatile.Write(ref _failed, 0);
+    }
+}

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text;
+using Durable.Protocol;
+using Durable.Storage;
+
+namespace Durable.Commands;
+
+/// <summary>
+/// Looks a command up, checks its arity, locks the stripes of its keys (shared for reads, exclusive for writes),
+/// runs the handler and records statistics. One per connection; not thread-safe.
+/// </summary>
+public sealed class CommandDispatcher
+{
+    private readonly CommandTable _table;
+    private readonly List<int> _keyIndexes = new(8);
+    private int[] _stripes = new int[8];
+
+    public CommandDispatcher(CommandTable table) => _table = table;
+
+    /// <summary>Runs one command; the reply (or error) is written to <see cref="CommandContext.Reply"/>.</summary>
+    public void Execute(CommandContext context, RespArgs args)
+    {
+        context.Scratch.ResetWrittenCount();
+        CommandDefinition? definition = _table.Find(args[0]);
+        if (definition is null)
+        {
+            WriteUnknownCommand(context, args);
+            return;
+        }
+
+        if (definition.SubCommands is not null)
+        {
+            if (args.Count < 2)
+            {
+                definition.RecordRejected();
+                context.WriteArityError(definition.FullName);
+                return;
+            }
+
+            CommandDefinition? sub = CommandTable.FindSub(definition, args[1]);
+            if (sub is null)
+            {
+                definition.RecordRejected();
+                WriteUnknownSubcommand(context, definition, args[1]);
+                return;
+            }
+
+            definition = sub;
+        }
+
+        if (!definition.AcceptsArgumentCount(args.Count))
+        {
+            definition.RecordRejected();
+            context.WriteArityError(definition.FullName);
+            return;
+        }
+
+        context.Client.LastCommand = definition.FullName;
+        int locked = Lock(context.Store.Locks, definition, args);
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            definition.Handler(context, args);
+        }
+        finally
+        {
+            Unlock(context.Store.Locks, definition, locked);
+        }
+
+        long microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        definition.RecordCall(microseconds);
+        Interlocked.Increment(ref context.Server.Stats.TotalCommandsProcessed);
+        context.Server.SlowLog.Record(context, args, microseconds);
+    }
+
+    private int Lock(KeyLocks locks, CommandDefinition definition, RespArgs args)
+    {
+        if ((definition.Flags & CommandFlags.LocksAll) != 0)
+        {
+            locks.EnterAll();
+            return 0;
+        }
+
+        _keyIndexes.Clear();
+        definition.GetKeyIndexes(args, _keyIndexes);
+        if (_keyIndexes.Count == 0)
+        {
+            return 0;
+        }
+
+        if (_stripes.Length < _keyIndexes.Count)
+        {
+            _stripes = new int[Math.Max(_keyIndexes.Count, _stripes.Length * 2)];
+        }
+
+        for (int i = 0; i < _keyIndexes.Count; i++)
+        {
+            _stripes[i] = KeyLocks.StripeOf(args[_keyIndexes[i]]);
+        }
+
+        // Ascending order and no repeats: two commands can never wait on each other in a cycle.
+        Span<int> stripes = _stripes.AsSpan(0, _keyIndexes.Count);
+        stripes.Sort();
+        int count = 0;
+        for (int i = 0; i < stripes.Length; i++)
+        {
+            if (i == 0 || stripes[i] != stripes[i - 1])
+            {
+                stripes[count++] = stripes[i];
+            }
+        }
+
+        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (exclusive)
+            {
+                locks.EnterExclusive(stripes[i]);
+            }
+            else
+            {
+                locks.EnterShared(stripes[i]);
+            }
+        }
+
+        return count;
+    }
+
+    private void Unlock(KeyLocks locks, CommandDefinition definition, int count)
+    {
+        if ((definition.Flags & CommandFlags.LocksAll) != 0)
+        {
+            locks.ExitAll();
+            return;
+        }
+
+        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
+        for (int i = count - 1; i >= 0; i--)
+        {
+            if (exclusive)
+            {
+                locks.ExitExclusive(_stripes[i]);
+            }
+            else
+            {
+                locks.ExitShared(_stripes[i]);
+            }
+        }
+    }
+
+    // Redis: "unknown command '%.128s', with args beginning with: " then each argument as '%.*s' until 128 bytes; CR/LF become spaces.
+    private static void WriteUnknownCommand(CommandContext context, RespArgs args)
+    {
+        StringBuilder text = new("ERR unknown command '");
+        text.Append(Truncate(args[0], 128)).Append("', with args beginning with: ");
+        int argsLength = 0;
+        for (int i = 1; i < args.Count && argsLength < 128; i++)
+        {
+            string arg = Truncate(args[i], 128 - argsLength);
+            text.Append('\'').Append(arg).Append("' ");
+            argsLength += arg.Length + 3;
+        }
+
+        context.WriteError(text.ToString().Replace('\r', ' ').Replace('\n', ' '));
+    }
+
+    private static void WriteUnknownSubcommand(CommandContext context, CommandDefinition container, ReadOnlySpan<byte> sub)
+    {
+        string text = $"ERR unknown subcommand '{Truncate(sub, 128)}'. Try {container.Name} HELP.";
+        context.WriteError(text.Replace('\r', ' ').Replace('\n', ' '));
+    }
+
+    private static string Truncate(ReadOnlySpan<byte> value, int max) => Encoding.Latin1.GetString(value[..Math.Min(value.Length, max)]);
+}

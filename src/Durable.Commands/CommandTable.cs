@@ -1,0 +1,111 @@
+using System.Collections.Frozen;
+using Durable.Protocol;
+
+namespace Durable.Commands;
+
+/// <summary>
+/// Every command by upper-case name. Built once at startup by the families' Register methods, then frozen;
+/// lookups take the name as bytes and allocate nothing.
+/// </summary>
+public sealed class CommandTable
+{
+    private readonly Dictionary<string, CommandDefinition> _building = new(StringComparer.OrdinalIgnoreCase);
+    private FrozenDictionary<string, CommandDefinition>? _commands;
+    private FrozenDictionary<string, CommandDefinition>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+    /// <summary>The table with every command family registered.</summary>
+    public static CommandTable CreateDefault()
+    {
+        CommandTable table = new();
+        Server.ConnectionCommands.Register(table);
+        Server.ServerCommands.Register(table);
+        Strings.StringCommands.Register(table);
+        Keys.KeyCommands.Register(table);
+        table.Freeze();
+        return table;
+    }
+
+    public IEnumerable<CommandDefinition> All => (IEnumerable<CommandDefinition>?)_commands?.Values ?? _building.Values;
+
+    public int Count => _commands?.Count ?? _building.Count;
+
+    public CommandDefinition Add(
+        string name, int arity, CommandFlags flags, CommandHandler handler,
+        int firstKey = 0, int lastKey = 0, int step = 0, string[]? categories = null, KeyFinder? findKeys = null)
+    {
+        CommandDefinition definition = new()
+        {
+            Name = name,
+            Arity = arity,
+            Flags = flags,
+            Handler = handler,
+            FirstKey = firstKey,
+            LastKey = lastKey,
+            Step = step,
+            Categories = categories ?? [],
+            FindKeys = findKeys,
+        };
+        if (!_building.TryAdd(name, definition))
+        {
+            throw new InvalidOperationException($"command {name} registered twice");
+        }
+
+        return definition;
+    }
+
+    /// <summary>Registers subcommands under a container command such as CLIENT; <paramref name="subcommands"/> are built with <see cref="Sub"/>.</summary>
+    public void AddContainer(string name, int arity, CommandFlags flags, params CommandDefinition[] subcommands)
+    {
+        CommandDefinition container = Add(name, arity, flags, static (context, args) => { });
+        foreach (CommandDefinition sub in subcommands)
+        {
+            sub.Parent = container;
+        }
+
+        container.SubCommands = subcommands.ToFrozenDictionary(s => s.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>A subcommand definition for <see cref="AddContainer"/>; arity counts the container name too, as Redis's does.</summary>
+    public static CommandDefinition Sub(
+        string name, int arity, CommandFlags flags, CommandHandler handler, int firstKey = 0, int lastKey = 0, int step = 0, string[]? categories = null) =>
+        new()
+        {
+            Name = name,
+            Arity = arity,
+            Flags = flags,
+            Handler = handler,
+            FirstKey = firstKey,
+            LastKey = lastKey,
+            Step = step,
+            Categories = categories ?? [],
+        };
+
+    public void Freeze()
+    {
+        _commands = _building.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _lookup = _commands.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>Finds a command by its name as sent (any case); null when unknown.</summary>
+    public CommandDefinition? Find(ReadOnlySpan<byte> name)
+    {
+        Span<char> chars = stackalloc char[32];
+        int length = AsciiCase.ToUpper(name, chars);
+        return length >= 0 && _lookup.TryGetValue(chars[..length], out CommandDefinition? definition) ? definition : null;
+    }
+
+    /// <summary>Finds a subcommand of <paramref name="container"/>; null when unknown.</summary>
+    public static CommandDefinition? FindSub(CommandDefinition container, ReadOnlySpan<byte> name)
+    {
+        if (container.SubCommands is null)
+        {
+            return null;
+        }
+
+        Span<char> chars = stackalloc char[32];
+        int length = AsciiCase.ToUpper(name, chars);
+        return length >= 0 && container.SubCommands.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..length], out CommandDefinition? sub) ? sub : null;
+    }
+
+    public CommandDefinition? Find(string name) => _commands is not null && _commands.TryGetValue(name, out CommandDefinition? d) ? d : null;
+}

@@ -1,0 +1,259 @@
+using System.Globalization;
+using System.Text;
+
+namespace Durable.Commands.Server;
+
+/// <summary>
+/// The server's configuration parameters, with Redis's names where the meaning is the same. One table drives the
+/// config file, the command line (<c>--name value</c>), CONFIG GET/SET and CONFIG REWRITE.
+/// </summary>
+public sealed class ServerConfig
+{
+    private readonly Dictionary<string, ConfigParameter> _parameters = new(StringComparer.OrdinalIgnoreCase);
+
+    public ServerConfig()
+    {
+        AddInt("port", () => Port, v => Port = v, 0, 65535, mutable: false);
+        AddString("bind", () => Bind, v => Bind = v, mutable: false);
+        AddString("dir", () => Directory, v => Directory = v, mutable: false);
+        AddSize("memory", () => MemoryBytes, v => MemoryBytes = v, 1L << 20, mutable: false);
+        AddSize("index", () => IndexBytes, v => IndexBytes = v, 64L << 10, mutable: false);
+        AddSize("segment-size", () => SegmentBytes, v => SegmentBytes = v, 1L << 20, mutable: false);
+        AddInt("databases", () => Databases, v => Databases = v, 1, 255, mutable: false);
+        AddInt("maxclients", () => MaxClients, v => MaxClients = v, 1, 1_000_000, mutable: true);
+        AddInt("timeout", () => IdleTimeoutSeconds, v => IdleTimeoutSeconds = v, 0, int.MaxValue, mutable: true);
+        AddSize("proto-max-bulk-len", () => ProtoMaxBulkLength, v => ProtoMaxBulkLength = v, 1L << 20, mutable: true);
+        AddSize("client-query-buffer-limit", () => ClientQueryBufferLimit, v => ClientQueryBufferLimit = v, 1L << 20, mutable: true);
+        AddLong("slowlog-log-slower-than", () => SlowlogSlowerThanMicroseconds, v => SlowlogSlowerThanMicroseconds = v, -1, long.MaxValue, mutable: true);
+        AddInt("slowlog-max-len", () => SlowlogMaxLength, v => SlowlogMaxLength = v, 0, int.MaxValue, mutable: true);
+        AddEnum("loglevel", () => LogLevel, v => LogLevel = v, ["debug", "verbose", "notice", "warning", "nothing"], mutable: true);
+        // Read by redis-benchmark and other tools at startup; Durable persists through checkpoints and its WAL instead.
+        AddString("save", () => Save, v => Save = v, mutable: true);
+        AddEnum("appendonly", () => AppendOnly, v => AppendOnly = v, ["yes", "no"], mutable: true);
+    }
+
+    public int Port { get; set; } = 6379;
+    public string Bind { get; set; } = "127.0.0.1";
+    public string Directory { get; set; } = "./data";
+    public long MemoryBytes { get; set; } = 1L << 30;
+    public long IndexBytes { get; set; } = 64L << 20;
+    public long SegmentBytes { get; set; } = 1L << 30;
+    public int Databases { get; set; } = 16;
+    public int MaxClients { get; set; } = 10000;
+    public int IdleTimeoutSeconds { get; set; }
+    public long ProtoMaxBulkLength { get; set; } = 512L << 20;
+    public long ClientQueryBufferLimit { get; set; } = 1L << 30;
+    public long SlowlogSlowerThanMicroseconds { get; set; } = 10000;
+    public int SlowlogMaxLength { get; set; } = 128;
+    public string LogLevel { get; set; } = "notice";
+    public string Save { get; set; } = "";
+    public string AppendOnly { get; set; } = "no";
+
+    /// <summary>The config file the server was started with, if any (CONFIG REWRITE writes it).</summary>
+    public string? ConfigFile { get; set; }
+
+    public IEnumerable<string> Names => _parameters.Keys;
+
+    /// <summary>
+    /// Reads <c>durable-server [file] [--name value ...]</c>. Throws <see cref="ConfigException"/> with a message for the operator.
+    /// </summary>
+    public static ServerConfig FromCommandLine(string[] args)
+    {
+        ServerConfig config = new();
+        int i = 0;
+        if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            config.ConfigFile = Path.GetFullPath(args[0]);
+            if (!File.Exists(config.ConfigFile))
+            {
+                throw new ConfigException($"config file '{args[0]}' does not exist");
+            }
+
+            config.LoadFile(config.ConfigFile);
+            i = 1;
+        }
+
+        for (; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || args[i].Length == 2)
+            {
+                throw new ConfigException($"unexpected argument '{args[i]}': options look like --port 6380");
+            }
+
+            string name = args[i][2..];
+            if (i + 1 >= args.Length)
+            {
+                throw new ConfigException($"option --{name} needs a value");
+            }
+
+            config.SetOrThrow(name, args[++i], $"option --{name}");
+        }
+
+        return config;
+    }
+
+    private void LoadFile(string path)
+    {
+        int lineNumber = 0;
+        foreach (string raw in File.ReadAllLines(path))
+        {
+            lineNumber++;
+            string line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            int space = line.IndexOfAny([' ', '\t']);
+            string name = space < 0 ? line : line[..space];
+            string value = space < 0 ? "" : line[(space + 1)..].Trim().Trim('"');
+            SetOrThrow(name, value, $"{Path.GetFileName(path)} line {lineNumber}");
+        }
+    }
+
+    private void SetOrThrow(string name, string value, string where)
+    {
+        if (!_parameters.TryGetValue(name, out ConfigParameter? parameter))
+        {
+            throw new ConfigException($"{where}: unknown option '{name}'");
+        }
+
+        string? error = parameter.Set(value);
+        if (error is not null)
+        {
+            throw new ConfigException($"{where}: invalid value '{value}' for '{name}': {error}");
+        }
+    }
+
+    /// <summary>CONFIG SET of one parameter; returns null or the reason it was refused.</summary>
+    public string? TrySet(string name, string value)
+    {
+        if (!_parameters.TryGetValue(name, out ConfigParameter? parameter))
+        {
+            return "Unknown option or number of arguments for CONFIG SET - '" + name + "'";
+        }
+
+        if (!parameter.Mutable)
+        {
+            return "can't set immutable config";
+        }
+
+        return parameter.Set(value);
+    }
+
+    public bool Exists(string name) => _parameters.ContainsKey(name);
+
+    /// <summary>The parameters whose names match a glob, as (name, value) in the order registered.</summary>
+    public IEnumerable<(string Name, string Value)> Match(string pattern)
+    {
+        byte[] glob = Encoding.UTF8.GetBytes(pattern);
+        foreach (ConfigParameter parameter in _parameters.Values)
+        {
+            if (GlobPattern.IsMatch(glob, Encoding.UTF8.GetBytes(parameter.Name), ignoreCase: true))
+            {
+                yield return (parameter.Name, parameter.Get());
+            }
+        }
+    }
+
+    public string Get(string name) => _parameters[name].Get();
+
+    /// <summary>Redis memtoull: a number with an optional k/kb/m/mb/g/gb suffix (k = 1000, kb = 1024), case-insensitive.</summary>
+    public static bool TryParseSize(string text, out long bytes)
+    {
+        bytes = 0;
+        string t = text.Trim().ToLowerInvariant();
+        (string suffix, long unit)[] units = [("gb", 1L << 30), ("mb", 1L << 20), ("kb", 1L << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)];
+        long multiplier = 1;
+        foreach ((string suffix, long unit) in units)
+        {
+            if (t.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                t = t[..^suffix.Length];
+                multiplier = unit;
+                break;
+            }
+        }
+
+        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long number) || number > long.MaxValue / multiplier)
+        {
+            return false;
+        }
+
+        bytes = number * multiplier;
+        return true;
+    }
+
+    private void AddInt(string name, Func<int> get, Action<int> set, int min, int max, bool mutable) =>
+        _parameters.Add(name, new ConfigParameter(name, () => get().ToString(CultureInfo.InvariantCulture), v =>
+        {
+            if (!int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n))
+            {
+                return "argument couldn't be parsed into an integer";
+            }
+
+            if (n < min || n > max)
+            {
+                return $"argument must be between {min} and {max} inclusive";
+            }
+
+            set(n);
+            return null;
+        }, mutable));
+
+    private void AddLong(string name, Func<long> get, Action<long> set, long min, long max, bool mutable) =>
+        _parameters.Add(name, new ConfigParameter(name, () => get().ToString(CultureInfo.InvariantCulture), v =>
+        {
+            if (!long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
+            {
+                return "argument couldn't be parsed into an integer";
+            }
+
+            if (n < min || n > max)
+            {
+                return $"argument must be between {min} and {max} inclusive";
+            }
+
+            set(n);
+            return null;
+        }, mutable));
+
+    private void AddSize(string name, Func<long> get, Action<long> set, long min, bool mutable) =>
+        _parameters.Add(name, new ConfigParameter(name, () => get().ToString(CultureInfo.InvariantCulture), v =>
+        {
+            if (!TryParseSize(v, out long n))
+            {
+                return "argument must be a memory value";
+            }
+
+            if (n < min)
+            {
+                return $"argument must be at least {min} bytes";
+            }
+
+            set(n);
+            return null;
+        }, mutable));
+
+    private void AddString(string name, Func<string> get, Action<string> set, bool mutable) =>
+        _parameters.Add(name, new ConfigParameter(name, get, v =>
+        {
+            set(v);
+            return null;
+        }, mutable));
+
+    private void AddEnum(string name, Func<string> get, Action<string> set, string[] allowed, bool mutable) =>
+        _parameters.Add(name, new ConfigParameter(name, get, v =>
+        {
+            string lower = v.ToLowerInvariant();
+            if (!allowed.Contains(lower))
+            {
+                return "argument(s) must be one of the following: " + string.Join(", ", allowed);
+            }
+
+            set(lower);
+            return null;
+        }, mutable));
+
+    private sealed record ConfigParameter(string Name, Func<string> Get, Func<string, string?> Set, bool Mutable);
+}

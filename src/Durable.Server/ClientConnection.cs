@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Durable.Commands;
+using Durable.Commands.Server;
+using Durable.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Durable.Server;
+
+/// <summary>
+/// One client: a socket wrapped in a reader/writer pipe pair, driving a <see cref="RespSession"/>.
+/// The loop only does I/O; parsing and execution happen synchronously inside the session.
+/// </summary>
+internal sealed partial class ClientConnection
+{
+    private readonly Socket _socket;
+    private readonly ServerState _server;
+    private readonly ILogger _logger;
+    private readonly ClientState _client;
+    private readonly CancellationTokenSource _closing;
+
+    public ClientConnection(Socket socket, ServerState server, ILogger logger, CancellationToken serverStopping)
+    {
+        _socket = socket;
+        _server = server;
+        _logger = logger;
+        _closing = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
+        long now = server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        _client = new ClientState
+        {
+            Id = server.Clients.NextId(),
+            Address = socket.RemoteEndPoint?.ToString() ?? "?",
+            LocalAddress = socket.LocalEndPoint?.ToString() ?? "?",
+            CreatedAtMs = now,
+            LastInteractionMs = now,
+        };
+        _client.Close = Close;
+    }
+
+    public ClientState Client => _client;
+
+    public void Close()
+    {
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed and disposed: nothing left to cancel.
+        }
+    }
+
+    public async Task RunAsync()
+    {
+        NetworkStream stream = new(_socket, ownsSocket: true);
+        PipeReader input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        PipeWriter output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        Exception? fault = null;
+        IDisposable? scope = _logger.BeginScope("connection {ConnectionId}", _client.Id);
+        _server.Clients.Add(_client);
+        using Storage.IStoreSession storeSession = _server.Store.OpenSession();
+        try
+        {
+            CommandContext context = new(_server, storeSession, _client);
+            RespSession session = new(context, new CommandDispatcher(_server.Commands), new RespLimits { MaxBulkLength = _server.Config.ProtoMaxBulkLength });
+            Log.Connected(_logger, _client.Address);
+            await ServeAsync(input, output, session);
+        }
+        catch (Exception exception) when (IsDisconnect(exception))
+        {
+            Log.Disconnected(_logger, exception);
+        }
+        catch (Exception exception)
+        {
+            fault = exception;
+            Log.Failed(_logger, exception);
+        }
+        finally
+        {
+            _server.Clients.Remove(_client);
+            await input.CompleteAsync(fault);
+            await output.CompleteAsync(fault);
+            await stream.DisposeAsync();
+            _closing.Dispose();
+            scope?.Dispose();
+        }
+    }
+
+    private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session)
+    {
+        CancellationToken closing = _closing.Token;
+        while (true)
+        {
+            ReadResult read = await input.ReadAsync(closing);
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            long before = buffer.Length;
+            if (before > _server.Config.ClientQueryBufferLimit)
+            {
+                // Redis closes a client whose unparsed input passes client-query-buffer-limit, without a reply.
+                Log.QueryBufferLimit(_logger, before);
+                return;
+            }
+
+            _client.LastInteractionMs = _server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            OperationStatus status = session.ExecuteBatch(ref buffer, output);
+            Interlocked.Add(ref _server.Stats.NetInputBytes, before - buffer.Length);
+            input.AdvanceTo(buffer.Start, status == OperationStatus.NeedMoreData ? buffer.End : buffer.Start);
+            Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
+            await output.FlushAsync(closing);
+            if (status is OperationStatus.InvalidData or OperationStatus.Done || (read.IsCompleted && status == OperationStatus.NeedMoreData))
+            {
+                return;
+            }
+        }
+    }
+
+    private static bool IsDisconnect(Exception exception) =>
+        exception is OperationCanceledException or IOException or SocketException or ObjectDisposedException;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Debug, Message = "Accepted {Address}")]
+        public static partial void Connected(ILogger logger, string address);
+
+        [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Client went away")]
+        public static partial void Disconnected(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "Connection failed; closing it")]
+        public static partial void Failed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Closing client: {Bytes} bytes of unparsed input exceed client-query-buffer-limit")]
+        public static partial void QueryBufferLimit(ILogger logger, long bytes);
+    }
+}

@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Durable.Commands;
+using Durable.Commands.Server;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Durable.Server;
+
+/// <summary>
+/// The server as a hosted service: opens (recovers) the store, listens, serves connections; on stop it stops
+/// accepting, lets in-flight batches finish up to a timeout, closes the rest and takes a final checkpoint.
+/// </summary>
+internal sealed partial class DurableServerService : IHostedService, IDisposable
+{
+    private static readonly string s_version = typeof(DurableServerService).Assembly.GetName().Version?.ToString(3) ?? "?";
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
+    private readonly ServerConfig _config;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly TimeProvider _time;
+    private readonly List<Socket> _listeners = [];
+    private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private FasterStore? _store;
+    private Task _acceptLoops = Task.CompletedTask;
+    private Task _sweeper = Task.CompletedTask;
+    private bool _checkpointOnStop = true;
+
+    public DurableServerService(ServerConfig config, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime, TimeProvider time)
+    {
+        _config = config;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("Durable.Server");
+        _lifetime = lifetime;
+        _time = time;
+    }
+
+    /// <summary>Shared state, available once started.</summary>
+    public ServerState State { get; private set; } = null!;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        string directory = Path.GetFullPath(_config.Directory);
+        Log.Starting(_logger, s_version, Environment.ProcessId, directory, _config.MemoryBytes >> 20);
+        Stopwatch watch = Stopwatch.StartNew();
+        _store = FasterStore.Open(
+            new Storage.StoreOptions
+            {
+                DataDirectory = directory,
+                MemoryBytes = _config.MemoryBytes,
+                IndexBytes = _config.IndexBytes,
+                SegmentBytes = _config.SegmentBytes,
+                Databases = _config.Databases,
+                Time = _time,
+            },
+            _loggerFactory.CreateLogger("Durable.Storage"));
+        State = new ServerState(_store, _config, CommandTable.CreateDefault(), _time)
+        {
+            RequestShutdown = save =>
+            {
+                _checkpointOnStop = save;
+                _lifetime.StopApplication();
+            },
+        };
+
+        int port = _config.Port;
+        foreach (string address in _config.Bind.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            IPAddress ip = IPAddress.Parse(address);
+            Socket listener = new(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(ip, port));
+            listener.Listen(511);
+            port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+            _listeners.Add(listener);
+            Log.Listening(_logger, address, port);
+        }
+
+        State.BoundPort = port;
+        _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l), CancellationToken.None)));
+        _sweeper = Task.Run(SweepIdleClientsAsync, CancellationToken.None);
+        Log.Ready(_logger, watch.ElapsedMilliseconds);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Log.Stopping(_logger);
+        foreach (Socket listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await _stopping.CancelAsync();
+        await Task.WhenAll(_acceptLoops, _sweeper).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // In-flight batches finish (the loops exit at their next read); whatever is still running after the timeout is closed.
+        Task drained = Task.WhenAll(_connections.Values);
+        if (await Task.WhenAny(drained, Task.Delay(s_drainTimeout, _time, cancellationToken)) != drained)
+        {
+            foreach (ClientConnection connection in _connections.Keys)
+            {
+                connection.Close();
+            }
+
+            await drained.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (_store is not null)
+        {
+            if (_checkpointOnStop)
+            {
+                await _store.CheckpointAsync(cancellationToken);
+            }
+
+            await _store.DisposeAsync();
+        }
+
+        Log.Stopped(_logger);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        CancellationToken stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(stopping);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                return;
+            }
+
+            socket.NoDelay = true;
+            Interlocked.Increment(ref State.Stats.TotalConnectionsReceived);
+            if (State.Clients.Count >= _config.MaxClients)
+            {
+                Interlocked.Increment(ref State.Stats.RejectedConnections);
+                _ = RejectAsync(socket);
+                continue;
+            }
+
+            ClientConnection connection = new(socket, State, _logger, stopping);
+            _connections[connection] = Task.Run(async () =>
+            {
+                await connection.RunAsync();
+                _connections.TryRemove(connection, out _);
+            }, CancellationToken.None);
+        }
+    }
+
+    private static async Task RejectAsync(Socket socket)
+    {
+        try
+        {
+            await socket.SendAsync("-ERR max number of clients reached\r\n"u8.ToArray());
+        }
+        catch (SocketException)
+        {
+            // The client is being refused anyway; a failed goodbye changes nothing.
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>Closes clients idle longer than the <c>timeout</c> setting, checked once a second as Redis's clientsCron does.</summary>
+    private async Task SweepIdleClientsAsync()
+    {
+        using PeriodicTimer timer = new(TimeSpan.FromSeconds(1), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                int timeout = _config.IdleTimeoutSeconds;
+                if (timeout <= 0)
+                {
+                    continue;
+                }
+
+                long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                foreach (ClientState client in State.Clients.All)
+                {
+                    if (!client.IsMonitor && now - client.LastInteractionMs > timeout * 1000L)
+                    {
+                        client.Close?.Invoke();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Durable {Version} starting: pid {Pid}, data directory {Directory}, memory budget {MemoryMb} MB")]
+        public static partial void Starting(ILogger logger, string version, int pid, string directory, long memoryMb);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Listening on {Address}:{Port}")]
+        public static partial void Listening(ILogger logger, string address, int port);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Ready to accept connections ({Milliseconds} ms after start)")]
+        public static partial void Ready(ILogger logger, long milliseconds);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Shutting down: no new connections")]
+        public static partial void Stopping(ILogger logger);
+
+        [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Stopped")]
+        public static partial void Stopped(ILogger logger);
+    }
+}

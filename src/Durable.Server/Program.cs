@@ -1,0 +1,48 @@
+using Durable.Commands.Server;
+using Durable.Server;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+ServerConfig config;
+try
+{
+    config = ServerConfig.FromCommandLine(args);
+}
+catch (ConfigException exception)
+{
+    await Console.Error.WriteLineAsync($"durable-server: {exception.Message}");
+    return 1;
+}
+
+// Cold reads complete on thread-pool threads; a deeper pool uses the disk's parallelism (see FASTER-NOTES.md).
+ThreadPool.GetMinThreads(out int workers, out int io);
+ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
+
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(options =>
+{
+    options.SingleLine = true;
+    options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+});
+builder.Logging.SetMinimumLevel(config.LogLevel switch
+{
+    "debug" => LogLevel.Debug,
+    "verbose" => LogLevel.Debug,
+    "warning" => LogLevel.Warning,
+    "nothing" => LogLevel.None,
+    _ => LogLevel.Information,
+});
+builder.Services.AddDurableServer(config);
+
+try
+{
+    using IHost host = builder.Build();
+    await host.RunAsync();
+    return 0;
+}
+catch (Exception exception) when (exception is InvalidDataException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+{
+    await Console.Error.WriteLineAsync($"durable-server: cannot start: {exception.Message}");
+    return 1;
+}

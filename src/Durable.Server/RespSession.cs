@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Durable.Commands;
+using Durable.Protocol;
+
+namespace Durable.Server;
+
+/// <summary>
+/// Parses and runs every complete command in a connection's input, writing replies to its output. Synchronous:
+/// spans and ref structs never cross an await. Not thread-safe; one per connection.
+/// </summary>
+internal sealed class RespSession
+{
+    /// <summary>A batch ends early once this much reply is waiting, so that a long pipeline cannot balloon memory.</summary>
+    public const int OutputLimit = 64 * 1024;
+    private const int MinimumCopy = 80 * 1024;
+
+    private readonly RespRequest _request = new();
+    private readonly RespLimits _limits;
+    private readonly CommandDispatcher _dispatcher;
+    private readonly CommandContext _context;
+    private byte[] _copy = [];
+    private long _minimumLength;
+
+    public RespSession(CommandContext context, CommandDispatcher dispatcher, RespLimits limits)
+    {
+        _context = context;
+        _dispatcher = dispatcher;
+        _limits = limits;
+    }
+
+    public CommandContext Context => _context;
+
+    /// <summary>
+    /// Runs the complete commands at the start of <paramref name="buffer"/> and slices them off it.
+    /// Returns NeedMoreData (wait for input), DestinationTooSmall (flush, then call again at once),
+    /// Done (the client asked to close) or InvalidData (protocol error written; close after flushing).
+    /// </summary>
+    public OperationStatus ExecuteBatch(ref ReadOnlySequence<byte> buffer, PipeWriter output)
+    {
+        _context.Reply = output;
+        if (buffer.Length < _minimumLength)
+        {
+            return OperationStatus.NeedMoreData;
+        }
+
+        OperationStatus status;
+        while (true)
+        {
+            int firstLength = buffer.FirstSpan.Length;
+            status = ExecuteSpan(buffer.FirstSpan, output, out int consumed);
+            buffer = buffer.Slice(consumed);
+            if (status != OperationStatus.NeedMoreData || buffer.IsEmpty)
+            {
+                break;
+            }
+
+            if (consumed == firstLength)
+            {
+                // The last frame ended exactly at the segment's end: the next one starts in the next segment.
+                continue;
+            }
+
+            if (buffer.IsSingleSegment)
+            {
+                break;
+            }
+
+            // A frame straddles buffer segments: copy just enough of the input to hold it, once, and go on from the copy.
+            // Every NeedMoreData names a minimum length beyond what it saw, so each round either progresses or waits.
+            long wanted = Math.Min(buffer.Length, Math.Max(MinimumCopy, _request.MinimumLength));
+            if (_copy.Length < wanted)
+            {
+                _copy = new byte[Math.Max(wanted, Math.Min(_copy.Length * 2L, Array.MaxLength))];
+            }
+
+            buffer.Slice(0, wanted).CopyTo(_copy);
+            status = ExecuteSpan(_copy.AsSpan(0, (int)wanted), output, out consumed);
+            buffer = buffer.Slice(consumed);
+            if (status != OperationStatus.NeedMoreData || buffer.IsEmpty || _request.MinimumLength > buffer.Length)
+            {
+                break;
+            }
+        }
+
+        _minimumLength = status == OperationStatus.NeedMoreData ? _request.MinimumLength : 0;
+        if (_copy.Length > 4 * MinimumCopy && status != OperationStatus.NeedMoreData)
+        {
+            _copy = [];
+        }
+
+        return status;
+    }
+
+    private OperationStatus ExecuteSpan(ReadOnlySpan<byte> span, PipeWriter output, out int consumed)
+    {
+        consumed = 0;
+        while (consumed < span.Length)
+        {
+            if (output.UnflushedBytes > OutputLimit)
+            {
+                return OperationStatus.DestinationTooSmall;
+            }
+
+            ReadOnlySpan<byte> rest = span[consumed..];
+            OperationStatus status = RespParser.TryParse(rest, _request, _limits, out int frame);
+            if (status == OperationStatus.NeedMoreData)
+            {
+                return status;
+            }
+
+            if (status == OperationStatus.InvalidData)
+            {
+                WriteProtocolError(output);
+                return status;
+            }
+
+            consumed += frame;
+            if (_request.Count > 0)
+            {
+                _dispatcher.Execute(_context, _request.GetArgs(rest));
+                if (_context.Client.CloseAfterReply)
+                {
+                    return OperationStatus.Done;
+                }
+            }
+        }
+
+        return OperationStatus.NeedMoreData;
+    }
+
+    private void WriteProtocolError(PipeWriter output)
+    {
+        ReadOnlySpan<byte> text = _request.Error switch
+        {
+            RespProtocolError.InvalidMultibulkLength => RespErrors.ProtocolInvalidMultibulkLength,
+            RespProtocolError.InvalidBulkLength => RespErrors.ProtocolInvalidBulkLength,
+            RespProtocolError.TooBigMultibulkCount => RespErrors.ProtocolTooBigMultibulkCount,
+            RespProtocolError.TooBigBulkCount => RespErrors.ProtocolTooBigBulkCount,
+            RespProtocolError.TooBigInline => RespErrors.ProtocolTooBigInline,
+            RespProtocolError.UnbalancedQuotes => RespErrors.ProtocolUnbalancedQuotes,
+            _ => default,
+        };
+        if (_request.Error == RespProtocolError.ExpectedDollar)
+        {
+            RespWriter.WriteError(output, Encoding.Latin1.GetBytes($"ERR Protocol error: expected '$', got '{(char)SafeChar(_request.UnexpectedByte)}'"));
+        }
+        else
+        {
+            RespWriter.WriteError(output, text);
+        }
+    }
+
+    // A CR or LF would break the error line; Redis prints the raw byte, we print a space for those two.
+    private static byte SafeChar(byte b) => b is (byte)'\r' or (byte)'\n' ? (byte)' ' : b;
+}

@@ -1,0 +1,350 @@
+using System.Buffers;
+using FASTER.core;
+
+namespace Durable.Storage.Faster;
+
+/// <summary>
+/// A connection's FASTER session. Pending (on-disk) operations are completed inside each call, so callers
+/// always get a final answer. Keys are pinned with <c>fixed</c> only for the duration of one FASTER call
+/// and its completion.
+/// </summary>
+internal sealed unsafe class FasterStoreSession : IStoreSession
+{
+    private const int KeepValueBufferBytes = 64 * 1024;
+    private readonly FasterStore _store;
+    private readonly ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> _session;
+    private readonly StoreOutput _output = new();
+    private readonly RecordCandidates _candidates = new();
+    private byte[] _key = new byte[256];
+    private byte[] _value = new byte[1024];
+
+    public FasterStoreSession(FasterStore store, ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> session)
+    {
+        _store = store;
+        _session = session;
+    }
+
+    private long NowMs => _store.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public bool TryRead(int db, ReadOnlySpan<byte> key, IBufferWriter<byte>? value, out StoredRecord record)
+    {
+        ReadStored(StoredKey(_store.Physical(db), key), value);
+        StoreOutput output = _output;
+        record = output.Found ? new StoredRecord(output.Header.Type, output.Header.ExpiresAtMs, output.PayloadLength) : default;
+        return output.Found;
+    }
+
+    public bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs) =>
+        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs);
+
+    public bool Delete(int db, ReadOnlySpan<byte> key) => DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false);
+
+    public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
+    {
+        byte physical = _store.Physical(db);
+        long start = Math.Max(ScanCursor.Decode(cursor), _store.Kv.Log.BeginAddress);
+        long next = Collect(start, _store.Kv.Log.TailAddress, Math.Max(1, count), physical, expiredOnly: false);
+        VisitLive(visitor);
+        return next >= _store.Kv.Log.TailAddress ? 0 : ScanCursor.Encode(next);
+    }
+
+    public bool TryGetRandomKey(int db, IBufferWriter<byte> key)
+    {
+        if (_store.KeyCount(db) == 0)
+        {
+            return false;
+        }
+
+        byte physical = _store.Physical(db);
+        long begin = _store.Kv.Log.BeginAddress;
+        long tail = _store.Kv.Log.TailAddress;
+        long pages = ((tail - 1) / _store.PageBytes) - (begin / _store.PageBytes) + 1;
+        long firstPage = (begin / _store.PageBytes) + Random.Shared.NextInt64(pages);
+        RandomKeyPicker picker = new();
+        // Records never span pages, so a page start is always a record boundary.
+        for (long i = 0; i < pages && picker.Seen == 0; i++)
+        {
+            long page = begin / _store.PageBytes + ((firstPage - (begin / _store.PageBytes) + i) % pages);
+            long from = Math.Max(begin, page * _store.PageBytes);
+            long to = Math.Min(tail, (page + 1) * _store.PageBytes);
+            for (long next = from; next < to && picker.Seen == 0;)
+            {
+                next = Collect(next, to, 256, physical, expiredOnly: false);
+                VisitLive(picker);
+            }
+        }
+
+        if (picker.Seen == 0)
+        {
+            return false;
+        }
+
+        key.Write(picker.Chosen);
+        return true;
+    }
+
+    public void FlushDatabase(int db)
+    {
+        byte physical = _store.Physical(db);
+        long tail = _store.Kv.Log.TailAddress;
+        for (long next = _store.Kv.Log.BeginAddress; next < tail;)
+        {
+            next = Collect(next, tail, 1024, physical, expiredOnly: false);
+            for (int i = 0; i < _candidates.Count; i++)
+            {
+                DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false);
+            }
+        }
+    }
+
+    public void SwapDatabases(int first, int second) => _store.SwapPhysical(first, second, this);
+
+    public void Dispose() => _session.Dispose();
+
+    /// <summary>Deletes expired records among the next <paramref name="records"/> records from <paramref name="cursor"/>; returns the next cursor (0 = wrapped).</summary>
+    internal long DeleteExpiredSlice(long cursor, int records, KeyLocks locks)
+    {
+        long start = Math.Max(cursor, _store.Kv.Log.BeginAddress);
+        long tail = _store.Kv.Log.TailAddress;
+        long next = Collect(start, tail, records, physical: null, expiredOnly: true);
+        for (int i = 0; i < _candidates.Count; i++)
+        {
+            ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
+            int stripe = KeyLocks.StripeOf(storedKey[1..]);
+            locks.EnterExclusive(stripe);
+            try
+            {
+                DeleteStored(storedKey, onlyIfExpired: true);
+            }
+            finally
+            {
+                locks.ExitExclusive(stripe);
+            }
+        }
+
+        return next >= tail ? 0 : next;
+    }
+
+    internal void LoadDatabaseMap(byte[] physical)
+    {
+        ArrayBufferWriter<byte> stored = new(256);
+        ReadStored(FasterStore.DatabaseMapKey, stored);
+        if (!_output.Found)
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> map = stored.WrittenSpan;
+        bool[] used = new bool[256];
+        int i = 0;
+        for (; i < physical.Length && i < map.Length; i++)
+        {
+            physical[i] = map[i];
+            used[map[i]] = true;
+        }
+
+        // More databases than last time: hand out the physical numbers not yet in use.
+        for (int candidate = 0; i < physical.Length; candidate++)
+        {
+            if (!used[candidate])
+            {
+                physical[i++] = (byte)candidate;
+            }
+        }
+    }
+
+    internal void SaveDatabaseMap(byte[] physical) =>
+        WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, physical, 0);
+
+    /// <summary>Rebuilds key and TTL counts from the log: every record that is the live version of its key counts once.</summary>
+    internal void CountKeys(long[] keys, long[] expiring)
+    {
+        long tail = _store.Kv.Log.TailAddress;
+        for (long next = _store.Kv.Log.BeginAddress; next < tail;)
+        {
+            next = Collect(next, tail, 4096, physical: null, expiredOnly: false);
+            for (int i = 0; i < _candidates.Count; i++)
+            {
+                ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
+                ReadStored(storedKey, null);
+                if ((_output.Found || _output.Expired) && _output.Address == _candidates.AddressAt(i))
+                {
+                    keys[storedKey[0]]++;
+                    if (_output.Header.HasExpiry)
+                    {
+                        expiring[storedKey[0]]++;
+                    }
+                }
+            }
+        }
+    }
+
+    private ReadOnlySpan<byte> StoredKey(byte physical, ReadOnlySpan<byte> key)
+    {
+        if (key.Length + 1 > _key.Length)
+        {
+            _key = new byte[Math.Max(key.Length + 1, _key.Length * 2)];
+        }
+
+        _key[0] = physical;
+        key.CopyTo(_key.AsSpan(1));
+        return _key.AsSpan(0, key.Length + 1);
+    }
+
+    private void ReadStored(ReadOnlySpan<byte> storedKey, IBufferWriter<byte>? value)
+    {
+        StoreOutput output = _output;
+        output.Reset(value, NowMs);
+        SpanByte input = default;
+        // Pinned: the key, for this read and its completion if it goes to disk.
+        fixed (byte* k = storedKey)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            Status status = _session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0);
+            if (status.IsPending)
+            {
+                _store.CountPendingRead();
+                _session.CompletePending(wait: true);
+            }
+        }
+    }
+
+    private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs)
+    {
+        int length = RecordHeader.Size + payload.Length;
+        if (length > _value.Length && length <= KeepValueBufferBytes)
+        {
+            _value = new byte[Math.Max(length, _value.Length * 2)];
+        }
+
+        byte[]? rented = length > _value.Length ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> value = (rented ?? _value).AsSpan(0, length);
+        new RecordHeader(type, expiresAtMs).WriteTo(value);
+        payload.CopyTo(value[RecordHeader.Size..]);
+
+        StoreOutput output = _output;
+        output.Reset(null, NowMs);
+        // Pinned: key and new value, for this RMW and its completion if the old record is on disk.
+        fixed (byte* k = storedKey)
+        fixed (byte* v = value)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            SpanByte input = SpanByte.FromPointer(v, value.Length);
+            Status status = _session.RMW(ref keyBytes, ref input, ref output, Empty.Default, 0);
+            if (status.IsPending)
+            {
+                _store.CountPendingRead();
+                _session.CompletePending(wait: true);
+            }
+        }
+
+        if (rented != null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        long expiringDelta = (expiresAtMs != 0 ? 1 : 0) - (!output.Created && output.OldHeader.HasExpiry ? 1 : 0);
+        _store.AdjustCounts(storedKey[0], output.Created ? 1 : 0, expiringDelta);
+        return output.Created;
+    }
+
+    private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired)
+    {
+        ReadStored(storedKey, null);
+        bool expired = _output.Expired;
+        if ((!_output.Found && !expired) || (onlyIfExpired && !expired))
+        {
+            return false;
+        }
+
+        RecordHeader header = _output.Header;
+        // Pinned: the key, for the delete (which never goes pending).
+        fixed (byte* k = storedKey)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            _session.Delete(ref keyBytes, Empty.Default, 0);
+        }
+
+        _store.AdjustCounts(storedKey[0], -1, header.HasExpiry ? -1 : 0);
+        if (expired)
+        {
+            _store.CountExpired();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Collects into <see cref="_candidates"/> up to <paramref name="limit"/> records from [start, end): those of one physical
+    /// database, or all client records, or only expired ones. Returns where the next collection should start.
+    /// </summary>
+    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly)
+    {
+        _candidates.Clear();
+        if (start >= end)
+        {
+            return end;
+        }
+
+        long now = NowMs;
+        using IFasterScanIterator<SpanByte, SpanByte> iterator = _store.Kv.Log.Scan(start, end);
+        while (iterator.GetNext(out FASTER.core.RecordInfo info))
+        {
+            if (info.Tombstone)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> storedKey = iterator.GetKey().AsReadOnlySpan();
+            if (storedKey.IsEmpty || storedKey[0] == FasterStore.MetadataPrefix || (physical is byte p && storedKey[0] != p))
+            {
+                continue;
+            }
+
+            if (expiredOnly && !RecordHeader.Read(iterator.GetValue().AsReadOnlySpan()).IsExpiredAt(now))
+            {
+                continue;
+            }
+
+            _candidates.Add(iterator.CurrentAddress, storedKey);
+            if (_candidates.Count >= limit)
+            {
+                return iterator.NextAddress;
+            }
+        }
+
+        return end;
+    }
+
+    /// <summary>Passes each collected candidate that is still the live, unexpired version of its key to <paramref name="visitor"/>.</summary>
+    private void VisitLive(IKeyVisitor visitor)
+    {
+        for (int i = 0; i < _candidates.Count; i++)
+        {
+            ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
+            ReadStored(storedKey, null);
+            if (_output.Found && _output.Address == _candidates.AddressAt(i))
+            {
+                visitor.Visit(storedKey[1..], new StoredRecord(_output.Header.Type, _output.Header.ExpiresAtMs, _output.PayloadLength));
+            }
+        }
+    }
+
+    /// <summary>Reservoir-samples one key from everything it is shown.</summary>
+    private sealed class RandomKeyPicker : IKeyVisitor
+    {
+        public int Seen { get; private set; }
+
+        public byte[] Chosen { get; private set; } = [];
+
+        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record)
+        {
+            Seen++;
+            if (Random.Shared.Next(Seen) == 0)
+            {
+                Chosen = key.ToArray();
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Buffers;
+using FASTER.core;
+
+namespace Durable.Storage.Faster;
+
+/// <summary>
+/// The FASTER callbacks. Values are serialized as <see cref="RecordHeader"/> followed by the payload.
+/// Writes go through RMW with the whole new value as input, so that the store learns whether the key existed
+/// (for key counts) without a second lookup. Small and free of I/O, as FASTER requires.
+/// </summary>
+internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, Empty>
+{
+    public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput dst, ref ReadInfo readInfo) =>
+        Read(ref value, dst, readInfo.Address);
+
+    public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput dst, ref ReadInfo readInfo) =>
+        Read(ref value, dst, readInfo.Address);
+
+    private static bool Read(ref SpanByte value, StoreOutput output, long address)
+    {
+        ReadOnlySpan<byte> stored = value.AsReadOnlySpan();
+        RecordHeader header = RecordHeader.Read(stored);
+        output.Header = header;
+        output.Address = address;
+        if (header.IsExpiredAt(output.NowMs))
+        {
+            output.Expired = true;
+            return false;
+        }
+
+        output.Found = true;
+        output.PayloadLength = stored.Length - RecordHeader.Size;
+        output.Value?.Write(stored[RecordHeader.Size..]);
+        return true;
+    }
+
+    public override bool InitialUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo)
+    {
+        output.Created = true;
+        value.UnmarkExtraMetadata();
+        value.ShrinkSerializedLength(input.Length);
+        input.CopyTo(ref value);
+        return true;
+    }
+
+    public override bool CopyUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref SpanByte newValue, ref StoreOutput output, ref RMWInfo rmwInfo)
+    {
+        output.OldHeader = RecordHeader.Read(oldValue.AsReadOnlySpan());
+        newValue.UnmarkExtraMetadata();
+        newValue.ShrinkSerializedLength(input.Length);
+        input.CopyTo(ref newValue);
+        return true;
+    }
+
+    public override bool InPlaceUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo)
+    {
+        if (value.Length < input.Length)
+        {
+            return false;
+        }
+
+        output.OldHeader = RecordHeader.Read(value.AsReadOnlySpan());
+        value.ShrinkSerializedLength(input.Length);
+        input.CopyTo(ref value);
+        return true;
+    }
+
+    public override void ReadCompletionCallback(ref SpanByte key, ref SpanByte input, ref StoreOutput output, Empty ctx, Status status, RecordMetadata recordMetadata)
+    {
+        // The pending read already filled the shared output through SingleReader.
+    }
+}

@@ -1,0 +1,41 @@
+using System.Buffers;
+
+namespace Durable.Storage.Faster;
+
+/// <summary>
+/// What the FASTER callbacks report back for one operation. One instance per session, reset before each
+/// operation; being a reference, it also receives the results of operations that went pending.
+/// </summary>
+internal sealed class StoreOutput
+{
+    /// <summary>Where a read appends the payload; null to read only the header.</summary>
+    public IBufferWriter<byte>? Value;
+
+    /// <summary>Expiry reference time for this operation.</summary>
+    public long NowMs;
+
+    public bool Found;
+    public bool Expired;
+    public RecordHeader Header;
+    public int PayloadLength;
+    public long Address;
+
+    /// <summary>RMW write: no record existed before.</summary>
+    public bool Created;
+
+    /// <summary>RMW write: the header of the record replaced (valid when not <see cref="Created"/>).</summary>
+    public RecordHeader OldHeader;
+
+    public void Reset(IBufferWriter<byte>? value, long nowMs)
+    {
+        Value = value;
+        NowMs = nowMs;
+        Found = false;
+        Expired = false;
+        Header = default;
+        PayloadLength = 0;
+        Address = 0;
+        Created = false;
+        OldHeader = default;
+    }
+}

@@ -1,0 +1,26 @@
+namespace Durable.Storage;
+
+/// <summary>The data set: opened once per process, shared by every connection.</summary>
+public interface IStore : IAsyncDisposable
+{
+    /// <summary>One per client connection; see <see cref="IStoreSession"/> for its threading rules.</summary>
+    IStoreSession OpenSession();
+
+    /// <summary>Number of logical databases.</summary>
+    int Databases { get; }
+
+    /// <summary>Striped key locks that make multi-record commands atomic; see <see cref="KeyLocks"/>.</summary>
+    KeyLocks Locks { get; }
+
+    /// <summary>Keys in a logical database, counting expired keys not yet reclaimed (as Redis's DBSIZE does). O(1).</summary>
+    long KeyCount(int db);
+
+    /// <summary>Keys with a TTL in a logical database. O(1).</summary>
+    long ExpiringKeyCount(int db);
+
+    /// <summary>Counters and sizes for INFO.</summary>
+    StoreStatistics GetStatistics();
+
+    /// <summary>Writes a checkpoint of everything acknowledged so far; returns when it is on disk.</summary>
+    ValueTask CheckpointAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,40 @@
+using System.Buffers;
+
+namespace Durable.Storage;
+
+/// <summary>
+/// A connection's handle on the store. Not thread-safe: one logical sequence of operations, which may move
+/// between threads between calls. Every call completes synchronously, cold (on-disk) records included.
+/// Callers hold the key's stripe in <see cref="IStore.Locks"/> (shared to read, exclusive to write) for
+/// every call; that is what makes a read-then-write sequence atomic.
+/// </summary>
+public interface IStoreSession : IDisposable
+{
+    /// <summary>
+    /// Reads a live record of logical database <paramref name="db"/>. Expired records read as absent.
+    /// The payload (without header) is appended to <paramref name="value"/> when it is not null.
+    /// </summary>
+    bool TryRead(int db, ReadOnlySpan<byte> key, IBufferWriter<byte>? value, out StoredRecord record);
+
+    /// <summary>Creates or replaces a record; returns true when no record (live or expired) existed.</summary>
+    bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs);
+
+    /// <summary>Removes a record; returns true when a live one existed (an expired one is reclaimed and counted as expired).</summary>
+    bool Delete(int db, ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Visits up to about <paramref name="count"/> live keys of <paramref name="db"/>, starting at <paramref name="cursor"/> (0 = start).
+    /// Returns the next cursor, 0 when the scan is complete. A key that exists for the whole scan is visited at least once.
+    /// Callers need no locks.
+    /// </summary>
+    ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor);
+
+    /// <summary>A random live key of <paramref name="db"/>, appended to <paramref name="key"/>; false when the database is empty.</summary>
+    bool TryGetRandomKey(int db, IBufferWriter<byte> key);
+
+    /// <summary>Removes every key of <paramref name="db"/>. Callers hold every stripe exclusively.</summary>
+    void FlushDatabase(int db);
+
+    /// <summary>Swaps two logical databases. Callers hold every stripe exclusively.</summary>
+    void SwapDatabases(int first, int second);
+}

@@ -1,0 +1,10 @@
+namespace Durable.Storage;
+
+/// <summary>The type tag stored in every record header. Values are on disk: append only, never renumber.</summary>
+public enum RecordType : byte
+{
+    String = 1,
+
+    /// <summary>The store's own bookkeeping records (database map); never visible to clients.</summary>
+    Metadata = 255,
+}

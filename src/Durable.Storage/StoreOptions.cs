@@ -1,0 +1,23 @@
+namespace Durable.Storage;
+
+/// <summary>Settings of the store; validated by the host before the store opens.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>Directory holding the log segments and checkpoints.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Bytes of the log kept in memory (rounded down to a power of two, at least 64 KiB).</summary>
+    public long MemoryBytes { get; init; } = 1L << 30;
+
+    /// <summary>Bytes of hash index (64-byte buckets, rounded down to a power of two).</summary>
+    public long IndexBytes { get; init; } = 64L << 20;
+
+    /// <summary>Number of logical databases (Redis <c>databases</c>), 1 to 255.</summary>
+    public int Databases { get; init; } = 16;
+
+    /// <summary>Bytes per log segment file on disk.</summary>
+    public long SegmentBytes { get; init; } = 1L << 30;
+
+    /// <summary>Clock for expiry; tests substitute a fake.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

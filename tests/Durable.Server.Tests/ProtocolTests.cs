@@ -1,0 +1,64 @@
+namespace Durable.Server.Tests;
+
+public sealed class ProtocolTests(ReferenceServers servers)
+{
+    [Fact]
+    public void InlineCommands_QuotesAndEscapes_MatchRedis()
+    {
+        using ReplyComparison both = servers.Compare();
+        both.SameRaw("PING\r\n");
+        both.SameRaw("ECHO \"a b\\x41\\n\"\r\n");
+        both.SameRaw("ECHO 'it\\'s'\r\n");
+        both.SameRaw("  ECHO   spaced   \n");
+    }
+
+    [Fact]
+    public void Pipeline_ManyCommandsInOneWrite_RepliesInOrder()
+    {
+        using ReplyComparison both = servers.Compare();
+        string key = servers.NewPrefix() + "p";
+        string batch = string.Concat(Enumerable.Range(0, 200).Select(i => $"*3\r\n$3\r\nSET\r\n${key.Length}\r\n{key}\r\n${i.ToString(System.Globalization.CultureInfo.InvariantCulture).Length}\r\n{i}\r\n"))
+            + $"*2\r\n$3\r\nGET\r\n${key.Length}\r\n{key}\r\n";
+        both.Durable.SendRaw(batch);
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal("+OK\r\n", both.Durable.ReadReply());
+        }
+
+        Assert.Equal("$3\r\n199\r\n", both.Durable.ReadReply());
+    }
+
+    [Theory]
+    [InlineData("*abc\r\n")]
+    [InlineData("*2\r\n$3\r\nGET\r\n:1\r\n")]
+    [InlineData("*1\r\n$-5\r\n")]
+    [InlineData("*1\r\n$x\r\n")]
+    [InlineData("ECHO \"unbalanced\r\n")]
+    [InlineData("ECHO 'a''b'\r\n")]
+    public void MalformedFrame_ProtocolError_MatchesRedisAndCloses(string frame)
+    {
+        using ReplyComparison both = servers.Compare();
+        both.SameRaw(frame);
+        Assert.True(both.Durable.IsClosedByServer());
+    }
+
+    [Fact]
+    public void EmptyMultibulk_IsIgnored()
+    {
+        using ReplyComparison both = servers.Compare();
+        both.SameRaw("*0\r\n*-1\r\n\r\nPING\r\n");
+    }
+
+    [Fact]
+    public void CommandSplitAcrossWrites_ParsesOnceComplete()
+    {
+        using Durable.Testing.RespTestClient client = servers.Durable.Connect();
+        byte[] frame = Durable.Testing.RespTestClient.Encode("ECHO", new string('z', 100_000));
+        for (int i = 0; i < frame.Length; i += 7_000)
+        {
+            client.SendRaw(frame[i..Math.Min(frame.Length, i + 7_000)]);
+        }
+
+        Assert.Equal($"$100000\r\n{new string('z', 100_000)}\r\n", client.ReadReply());
+    }
+}

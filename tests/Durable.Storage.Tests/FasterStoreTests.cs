@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.Text;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durable.Storage.Tests;
+
+public sealed class FasterStoreTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    private FasterStore Open(long memory = 1L << 20) => FasterStore.Open(
+        new StoreOptions { DataDirectory = _directory, MemoryBytes = memory, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 },
+        NullLogger.Instance);
+
+    [Fact]
+    public async Task WriteRead_DataTenTimesMemory_ReadsBackFromDisk()
+    {
+        await using FasterStore store = Open();
+        using IStoreSession session = store.OpenSession();
+        byte[] value = new byte[1000];
+        for (int i = 0; i < 10_000; i++)
+        {
+            BitConverter.TryWriteBytes(value, i);
+            session.Write(0, Encoding.ASCII.GetBytes($"key:{i}"), RecordType.String, value, 0);
+        }
+
+        Assert.Equal(10_000, store.KeyCount(0));
+        Assert.True(store.GetStatistics().LogHeadAddress > store.GetStatistics().LogBeginAddress, "most records live on disk");
+        ArrayBufferWriter<byte> read = new();
+        for (int i = 0; i < 10_000; i += 7)
+        {
+            read.ResetWrittenCount();
+            Assert.True(session.TryRead(0, Encoding.ASCII.GetBytes($"key:{i}"), read, out StoredRecord record));
+            Assert.Equal(1000, record.Length);
+            Assert.Equal(i, BitConverter.ToInt32(read.WrittenSpan));
+        }
+    }
+
+    [Fact]
+    public async Task Checkpoint_Reopen_RecoversDataAndCounts()
+    {
+        await using (FasterStore store = Open())
+        {
+            using IStoreSession session = store.OpenSession();
+            session.Write(0, "a"u8, RecordType.String, "1"u8, 0);
+            session.Write(3, "b"u8, RecordType.String, "2"u8, long.MaxValue);
+            session.Write(3, "c"u8, RecordType.String, "3"u8, 0);
+            Assert.True(session.Delete(3, "c"u8));
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+        }
+
+        await using FasterStore reopened = Open();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(1, reopened.KeyCount(0));
+        Assert.Equal(1, reopened.KeyCount(3));
+        Assert.Equal(1, reopened.ExpiringKeyCount(3));
+        Assert.True(again.TryRead(3, "b"u8, null, out _));
+        Assert.False(again.TryRead(3, "c"u8, null, out _));
+    }
+
+    [Fact]
+    public async Task Open_LogWithoutCheckpoint_RefusesToStartEmpty()
+    {
+        await using (FasterStore store = Open())
+        {
+            using IStoreSession session = store.OpenSession();
+            byte[] value = new byte[1000];
+            for (int i = 0; i < 5000; i++)
+            {
+                session.Write(0, Encoding.ASCII.GetBytes($"k{i}"), RecordType.String, value, 0);
+            }
+        }
+
+        InvalidDataException error = Assert.Throws<InvalidDataException>(() => Open());
+        Assert.Contains("no checkpoint", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SwapDatabases_SurvivesCheckpoint()
+    {
+        await using (FasterStore store = Open())
+        {
+            using IStoreSession session = store.OpenSession();
+            session.Write(0, "k"u8, RecordType.String, "zero"u8, 0);
+            session.SwapDatabases(0, 1);
+            Assert.False(session.TryRead(0, "k"u8, null, out _));
+            Assert.Equal(1, store.KeyCount(1));
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+        }
+
+        await using FasterStore reopened = Open();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.True(again.TryRead(1, "k"u8, null, out _));
+        Assert.False(again.TryRead(0, "k"u8, null, out _));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files are harmless.
+        }
+    }
+}
