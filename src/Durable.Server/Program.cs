@@ -14,10 +14,6 @@ catch (ConfigException exception)
     return 1;
 }
 
-// Cold reads complete on thread-pool threads; a deeper pool uses the disk's parallelism (see FASTER-NOTES.md).
-ThreadPool.GetMinThreads(out int workers, out int io);
-ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
-
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(options =>

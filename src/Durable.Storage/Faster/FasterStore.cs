@@ -13,6 +13,7 @@ namespace Durable.Storage.Faster;
 public sealed partial class FasterStore : IStore
 {
     internal const byte MetadataPrefix = 0xFF;
+    private const int MinimumPoolThreads = 64;
     internal static ReadOnlySpan<byte> DatabaseMapKey => [MetadataPrefix, (byte)'d', (byte)'b', (byte)'m', (byte)'a', (byte)'p'];
 
     private readonly StoreOptions _options;
@@ -76,6 +77,10 @@ public sealed partial class FasterStore : IStore
             throw new ArgumentOutOfRangeException(nameof(options), "databases must be between 1 and 255");
         }
 
+        // A cold read blocks its connection's thread until FASTER's I/O callback, which itself runs on the pool:
+        // with the default minimum the pool grows by one thread per half second and cold reads crawl.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinimumPoolThreads), Math.Max(io, MinimumPoolThreads));
         FasterStore store = new(options, logger);
         try
         {

@@ -1,0 +1,102 @@
+using System.Globalization;
+using Durable.Testing;
+using StackExchange.Redis;
+
+namespace Durable.Server.Tests;
+
+/// <summary>The server as a process: graceful shutdown checkpoints, restart recovers; startup refuses bad input.</summary>
+public sealed class PersistenceTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Sigterm_ThenRestart_KeepsEveryKey()
+    {
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "4mb"))
+        {
+            using RespTestClient client = server.Connect();
+            for (int i = 0; i < 2000; i++)
+            {
+                Assert.Equal("+OK\r\n", client.Call("SET", $"k{i}", new string((char)('a' + (i % 26)), 1000)));
+            }
+
+            await server.StopAsync();
+            Assert.Equal(0, server.ExitCode);
+            Assert.Contains("Checkpoint", server.Output, StringComparison.Ordinal);
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "4mb");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal(":2000\r\n", reader.Call("DBSIZE"));
+        for (int i = 0; i < 2000; i += 37)
+        {
+            Assert.Equal($"$1000\r\n{new string((char)('a' + (i % 26)), 1000)}\r\n", reader.Call("GET", $"k{i}"));
+        }
+    }
+
+    [Theory]
+    [InlineData("--nosuchoption", "1")]
+    [InlineData("--port", "notaport")]
+    [InlineData("--memory", "lots")]
+    public async Task BadOption_StopsStartupWithMessage(string option, string value)
+    {
+        await using ServerProcess server = ServerProcess.Launch([option, value, "--dir", _directory]);
+        Assert.Equal(1, await server.WaitForExitAsync());
+        Assert.Contains("durable-server:", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SixteenMegabyteBudget_HundredThousandKiBValues_AllReadBack()
+    {
+        await using TestServer server = await TestServer.StartAsync(c => c.MemoryBytes = 16L << 20);
+        // Generous timeouts: this machine is shared and cold reads queue behind each other.
+        using ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port},asyncTimeout=60000,syncTimeout=60000");
+        IDatabase db = redis.GetDatabase();
+        byte[] value = new byte[1024];
+        const int Keys = 100_000;
+        for (int batch = 0; batch < Keys; batch += 1000)
+        {
+            Task[] writes = new Task[1000];
+            for (int i = 0; i < 1000; i++)
+            {
+                byte[] own = (byte[])value.Clone();
+                BitConverter.TryWriteBytes(own, batch + i);
+                writes[i] = db.StringSetAsync("key:" + (batch + i).ToString(CultureInfo.InvariantCulture), own);
+            }
+
+            await Task.WhenAll(writes);
+        }
+
+        Assert.Equal(Keys, server.State.Store.KeyCount(0));
+        for (int batch = 0; batch < Keys; batch += 1000)
+        {
+            Task<RedisValue>[] reads = new Task<RedisValue>[1000];
+            for (int i = 0; i < 1000; i++)
+            {
+                reads[i] = db.StringGetAsync("key:" + (batch + i).ToString(CultureInfo.InvariantCulture));
+            }
+
+            RedisValue[] values = await Task.WhenAll(reads);
+            for (int i = 0; i < 1000; i++)
+            {
+                byte[] read = values[i]!;
+                Assert.Equal(1024, read.Length);
+                Assert.Equal(batch + i, BitConverter.ToInt32(read));
+            }
+        }
+
+        Assert.True(server.State.Store.GetStatistics().PendingReads > 0, "reads went to disk");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files are harmless; a directory never created is fine too.
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Durable.Testing;
+
+/// <summary>
+/// durable-server as a separate OS process on a free loopback port, for crash and shutdown tests:
+/// <see cref="KillAsync"/> sends SIGKILL, <see cref="StopAsync"/> sends SIGTERM and waits for a graceful exit.
+/// The server's console output is kept for assertions and failure messages.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts durable-server with <paramref name="arguments"/> plus --port and --bind; waits until it answers PING.</summary>
+    public static async Task<ServerProcess> StartAsync(string directory, params string[] arguments)
+    {
+        int port = FreePort();
+        ServerProcess server = Launch([.. arguments, "--dir", directory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], port);
+        await server.WaitForPingAsync();
+        return server;
+    }
+
+    /// <summary>Starts durable-server with exactly <paramref name="arguments"/> and does not wait (for startup-failure tests).</summary>
+    public static ServerProcess Launch(string[] arguments, int port = 0)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "durable-server.dll");
+        ProcessStartInfo start = new("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return new ServerProcess(Process.Start(start) ?? throw new InvalidOperationException("cannot start durable-server"), port);
+    }
+
+    public RespTestClient Connect() => RespTestClient.Connect(Port);
+
+    /// <summary>SIGKILL: the process dies at once, with no chance to flush or checkpoint.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, then waits for the process to exit on its own.</summary>
+    public async Task StopAsync()
+    {
+        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        using CancellationTokenSource timeout = new(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using CancellationTokenSource timeout = new(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
+    private async Task WaitForPingAsync()
+    {
+        Stopwatch watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"durable-server exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using RespTestClient client = Connect();
+                if (client.Call("PING") == "+PONG\r\n")
+                {
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is SocketException or IOException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        throw new TimeoutException($"durable-server did not answer PING within 60 s:\n{Output}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
