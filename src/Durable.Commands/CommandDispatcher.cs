@@ -55,6 +55,14 @@ public sealed class CommandDispatcher
             return;
         }
 
+        if ((definition.Flags & CommandFlags.Write) != 0 && context.Store.WriteFailure is string failure)
+        {
+            // Redis refuses writes the same way when its AOF cannot be written; reads go on.
+            definition.RecordRejected();
+            context.WriteError("MISCONF Errors writing to the write-ahead log: " + failure.Replace('\r', ' ').Replace('\n', ' '));
+            return;
+        }
+
         context.Client.LastCommand = definition.FullName;
         int locked = Lock(context.Store.Locks, definition, args);
         long started = Stopwatch.GetTimestamp();

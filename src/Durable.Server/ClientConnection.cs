@@ -66,7 +66,7 @@ internal sealed partial class ClientConnection
             CommandContext context = new(_server, storeSession, _client);
             RespSession session = new(context, new CommandDispatcher(_server.Commands), new RespLimits { MaxBulkLength = _server.Config.ProtoMaxBulkLength });
             Log.Connected(_logger, _client.Address);
-            await ServeAsync(input, output, session);
+            await ServeAsync(input, output, session, storeSession);
         }
         catch (Exception exception) when (IsDisconnect(exception))
         {
@@ -88,7 +88,7 @@ internal sealed partial class ClientConnection
         }
     }
 
-    private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session)
+    private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session, Storage.IStoreSession storeSession)
     {
         CancellationToken closing = _closing.Token;
         while (true)
@@ -108,6 +108,8 @@ internal sealed partial class ClientConnection
             Interlocked.Add(ref _server.Stats.NetInputBytes, before - buffer.Length);
             input.AdvanceTo(buffer.Start, status == OperationStatus.NeedMoreData ? buffer.End : buffer.Start);
             Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
+            // Group commit: with appendfsync always, no reply of this batch leaves before its writes are durable.
+            await storeSession.WaitForDurabilityAsync(closing);
             await output.FlushAsync(closing);
             if (status is OperationStatus.InvalidData or OperationStatus.Done || (read.IsCompleted && status == OperationStatus.NeedMoreData))
             {

@@ -43,12 +43,12 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     /// <summary>Shared state, available once started.</summary>
     public ServerState State { get; private set; } = null!;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         string directory = Path.GetFullPath(_config.Directory);
         Log.Starting(_logger, s_version, Environment.ProcessId, directory, _config.MemoryBytes >> 20);
         Stopwatch watch = Stopwatch.StartNew();
-        _store = FasterStore.Open(
+        _store = await FasterStore.OpenAsync(
             new Storage.StoreOptions
             {
                 DataDirectory = directory,
@@ -56,6 +56,14 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                 IndexBytes = _config.IndexBytes,
                 SegmentBytes = _config.SegmentBytes,
                 Databases = _config.Databases,
+                FsyncPolicy = _config.AppendFsync switch
+                {
+                    "everysec" => Storage.Persistence.FsyncPolicy.EverySecond,
+                    "no" => Storage.Persistence.FsyncPolicy.No,
+                    _ => Storage.Persistence.FsyncPolicy.Always,
+                },
+                CheckpointIntervalSeconds = _config.CheckpointIntervalSeconds,
+                CheckpointWalBytes = _config.CheckpointWalBytes,
                 Time = _time,
             },
             _loggerFactory.CreateLogger("Durable.Storage"));
@@ -85,7 +93,6 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l), CancellationToken.None)));
         _sweeper = Task.Run(SweepIdleClientsAsync, CancellationToken.None);
         Log.Ready(_logger, watch.ElapsedMilliseconds);
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ public interface IStore : IAsyncDisposable
     /// <summary>Keys with a TTL in a logical database. O(1).</summary>
     long ExpiringKeyCount(int db);
 
+    /// <summary>Why writes must be refused right now (the write-ahead log cannot be written); null when healthy. Cheap.</summary>
+    string? WriteFailure { get; }
+
     /// <summary>Counters and sizes for INFO.</summary>
     StoreStatistics GetStatistics();
 

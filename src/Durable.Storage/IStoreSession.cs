@@ -37,4 +37,13 @@ public interface IStoreSession : IDisposable
 
     /// <summary>Swaps two logical databases. Callers hold every stripe exclusively.</summary>
     void SwapDatabases(int first, int second);
+
+    /// <summary>
+    /// Completes when this session's writes are as durable as the fsync policy promises before a reply
+    /// (with appendfsync always: committed; otherwise at once). Call before releasing replies to writes.
+    /// </summary>
+    ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken);
+
+    /// <summary>Completes when every write of this session so far is committed to the write-ahead log, whatever the policy (WAITAOF).</summary>
+    ValueTask WaitForCommitAsync(CancellationToken cancellationToken);
 }

@@ -18,6 +18,15 @@ public sealed class StoreOptions
     /// <summary>Bytes per log segment file on disk.</summary>
     public long SegmentBytes { get; init; } = 1L << 30;
 
+    /// <summary>When write-ahead-log records become durable (Redis appendfsync).</summary>
+    public Persistence.FsyncPolicy FsyncPolicy { get; init; } = Persistence.FsyncPolicy.Always;
+
+    /// <summary>Seconds between checkpoints while there are writes (0 = only on demand and by WAL size).</summary>
+    public int CheckpointIntervalSeconds { get; init; } = 300;
+
+    /// <summary>A checkpoint starts once the write-ahead log grows past this many bytes.</summary>
+    public long CheckpointWalBytes { get; init; } = 256L << 20;
+
     /// <summary>Clock for expiry; tests substitute a fake.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -10,4 +10,23 @@ public readonly record struct StoreStatistics(
     long IndexBytes,
     long PendingReads,
     long LastCheckpointUnixSeconds,
-    int CheckpointsTaken);
+    int CheckpointsTaken)
+{
+    public Persistence.FsyncPolicy FsyncPolicy { get; init; }
+
+    /// <summary>Bytes of write-ahead log not yet covered by a checkpoint (and not yet truncated).</summary>
+    public long WalBytes { get; init; }
+
+    public long WalLastCommitUnixMs { get; init; }
+
+    public long WalCommits { get; init; }
+
+    /// <summary>Why the WAL cannot be written right now; null when healthy.</summary>
+    public string? WalFailure { get; init; }
+
+    public bool CheckpointInProgress { get; init; }
+
+    public bool LastCheckpointFailed { get; init; }
+
+    public long LastCheckpointMilliseconds { get; init; }
+}

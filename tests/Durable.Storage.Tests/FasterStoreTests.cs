@@ -9,14 +9,14 @@ public sealed class FasterStoreTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
-    private FasterStore Open(long memory = 1L << 20) => FasterStore.Open(
+    private Task<FasterStore> OpenAsync(long memory = 1L << 20) => FasterStore.OpenAsync(
         new StoreOptions { DataDirectory = _directory, MemoryBytes = memory, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 },
         NullLogger.Instance);
 
     [Fact]
     public async Task WriteRead_DataTenTimesMemory_ReadsBackFromDisk()
     {
-        await using FasterStore store = Open();
+        await using FasterStore store = await OpenAsync();
         using IStoreSession session = store.OpenSession();
         byte[] value = new byte[1000];
         for (int i = 0; i < 10_000; i++)
@@ -40,7 +40,7 @@ public sealed class FasterStoreTests : IDisposable
     [Fact]
     public async Task Checkpoint_Reopen_RecoversDataAndCounts()
     {
-        await using (FasterStore store = Open())
+        await using (FasterStore store = await OpenAsync())
         {
             using IStoreSession session = store.OpenSession();
             session.Write(0, "a"u8, RecordType.String, "1"u8, 0);
@@ -50,7 +50,7 @@ public sealed class FasterStoreTests : IDisposable
             await store.CheckpointAsync(TestContext.Current.CancellationToken);
         }
 
-        await using FasterStore reopened = Open();
+        await using FasterStore reopened = await OpenAsync();
         using IStoreSession again = reopened.OpenSession();
         Assert.Equal(1, reopened.KeyCount(0));
         Assert.Equal(1, reopened.KeyCount(3));
@@ -60,9 +60,35 @@ public sealed class FasterStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_LogWithoutCheckpoint_RefusesToStartEmpty()
+    public async Task Reopen_WithoutCheckpoint_ReplaysWriteAheadLog()
     {
-        await using (FasterStore store = Open())
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            byte[] value = new byte[1000];
+            for (int i = 0; i < 5000; i++)
+            {
+                BitConverter.TryWriteBytes(value, i);
+                session.Write(0, Encoding.ASCII.GetBytes($"k{i}"), RecordType.String, value, 0);
+            }
+
+            Assert.True(session.Delete(0, "k7"u8));
+            session.FlushDatabase(1);
+        }
+
+        await using FasterStore reopened = await OpenAsync();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(4999, reopened.KeyCount(0));
+        ArrayBufferWriter<byte> read = new();
+        Assert.True(again.TryRead(0, "k4999"u8, read, out _));
+        Assert.Equal(4999, BitConverter.ToInt32(read.WrittenSpan));
+        Assert.False(again.TryRead(0, "k7"u8, null, out _));
+    }
+
+    [Fact]
+    public async Task Open_LogWithoutCheckpointOrWal_RefusesToStartEmpty()
+    {
+        await using (FasterStore store = await OpenAsync())
         {
             using IStoreSession session = store.OpenSession();
             byte[] value = new byte[1000];
@@ -72,14 +98,15 @@ public sealed class FasterStoreTests : IDisposable
             }
         }
 
-        InvalidDataException error = Assert.Throws<InvalidDataException>(() => Open());
-        Assert.Contains("no checkpoint", error.Message, StringComparison.Ordinal);
+        Directory.Delete(Path.Combine(_directory, "wal"), recursive: true);
+        InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync());
+        Assert.Contains("refusing to start empty", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task SwapDatabases_SurvivesCheckpoint()
     {
-        await using (FasterStore store = Open())
+        await using (FasterStore store = await OpenAsync())
         {
             using IStoreSession session = store.OpenSession();
             session.Write(0, "k"u8, RecordType.String, "zero"u8, 0);
@@ -89,7 +116,7 @@ public sealed class FasterStoreTests : IDisposable
             await store.CheckpointAsync(TestContext.Current.CancellationToken);
         }
 
-        await using FasterStore reopened = Open();
+        await using FasterStore reopened = await OpenAsync();
         using IStoreSession again = reopened.OpenSession();
         Assert.True(again.TryRead(1, "k"u8, null, out _));
         Assert.False(again.TryRead(0, "k"u8, null, out _));

@@ -27,9 +27,12 @@ public sealed class ServerConfig
         AddLong("slowlog-log-slower-than", () => SlowlogSlowerThanMicroseconds, v => SlowlogSlowerThanMicroseconds = v, -1, long.MaxValue, mutable: true);
         AddInt("slowlog-max-len", () => SlowlogMaxLength, v => SlowlogMaxLength = v, 0, int.MaxValue, mutable: true);
         AddEnum("loglevel", () => LogLevel, v => LogLevel = v, ["debug", "verbose", "notice", "warning", "nothing"], mutable: true);
-        // Read by redis-benchmark and other tools at startup; Durable persists through checkpoints and its WAL instead.
+        // Read by redis-benchmark and other tools at startup; Durable always persists through checkpoints and its WAL.
         AddString("save", () => Save, v => Save = v, mutable: true);
         AddEnum("appendonly", () => AppendOnly, v => AppendOnly = v, ["yes", "no"], mutable: true);
+        AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["always", "everysec", "no"], mutable: false);
+        AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
+        AddSize("checkpoint-wal-size", () => CheckpointWalBytes, v => CheckpointWalBytes = v, 1L << 20, mutable: false);
     }
 
     public int Port { get; set; } = 6379;
@@ -47,7 +50,13 @@ public sealed class ServerConfig
     public int SlowlogMaxLength { get; set; } = 128;
     public string LogLevel { get; set; } = "notice";
     public string Save { get; set; } = "";
-    public string AppendOnly { get; set; } = "no";
+    public string AppendOnly { get; set; } = "yes";
+
+    /// <summary>always (reply after the group commit), everysec, or no.</summary>
+    public string AppendFsync { get; set; } = "always";
+
+    public int CheckpointIntervalSeconds { get; set; } = 300;
+    public long CheckpointWalBytes { get; set; } = 256L << 20;
 
     /// <summary>The config file the server was started with, if any (CONFIG REWRITE writes it).</summary>
     public string? ConfigFile { get; set; }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Durable.Storage.Persistence;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +9,8 @@ namespace Durable.Storage.Faster;
 /// The store on a FASTER hybrid log. Keys are stored as one byte of physical database number followed by the
 /// client's key; logical databases map onto physical ones through a small table (so SWAPDB is O(1)) that is
 /// itself a record, key 0xFF "dbmap". Key and TTL counts per database are kept in memory and rebuilt from the
-/// log at startup.
+/// log at startup. Persistence: FASTER checkpoints plus a write-ahead log of effects (<see cref="WalRecord"/>);
+/// recovery loads the newest checkpoint and replays the log from the position stored inside that checkpoint.
 /// </summary>
 public sealed partial class FasterStore : IStore
 {
@@ -24,7 +26,14 @@ public sealed partial class FasterStore : IStore
     private readonly byte[] _physical;
     private readonly CancellationTokenSource _stopping = new();
     private readonly RmwValueLength _valueLength = new();
+    private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private FasterWriteAheadLog _wal = null!;
     private Task _expiryLoop = Task.CompletedTask;
+    private Task _checkpointLoop = Task.CompletedTask;
+    private long _walAtLastCheckpoint;
+    private int _checkpointInProgress;
+    private bool _lastCheckpointFailed;
+    private long _lastCheckpointMilliseconds;
     private long _expiredKeys;
     private long _pendingReads;
     private long _lastCheckpointUnixSeconds;
@@ -39,7 +48,8 @@ public sealed partial class FasterStore : IStore
         _device = Devices.CreateLogDevice(Path.Combine(logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
 
         int memoryBits = Math.Max(16, FloorLog2(options.MemoryBytes));
-        int pageBits = Math.Clamp(memoryBits - 2, 12, 25);
+        int pageBits = Math.Clamp(memoryBits - 3, 12, 24);
+        WalPageBits = pageBits + 1;
         int segmentBits = Math.Max(pageBits, FloorLog2(options.SegmentBytes));
         long buckets = 1L << Math.Max(10, FloorLog2(options.IndexBytes / 64));
         PageBytes = 1L << pageBits;
@@ -59,6 +69,9 @@ public sealed partial class FasterStore : IStore
 
     internal TimeProvider Time => _options.Time;
 
+    /// <summary>WAL pages are twice the store's, so that any record the store accepts fits one WAL page.</summary>
+    private int WalPageBits { get; }
+
     /// <summary>Size of a log page: one record (key, value and headers) must fit in one page.</summary>
     public long PageBytes { get; }
 
@@ -70,7 +83,7 @@ public sealed partial class FasterStore : IStore
     public KeyLocks Locks { get; } = new();
 
     /// <summary>Opens (and recovers, when the directory holds a checkpoint) the store in <see cref="StoreOptions.DataDirectory"/>.</summary>
-    public static FasterStore Open(StoreOptions options, ILogger logger)
+    public static async Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger)
     {
         if (options.Databases is < 1 or > 255)
         {
@@ -84,12 +97,19 @@ public sealed partial class FasterStore : IStore
         FasterStore store = new(options, logger);
         try
         {
+            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger);
             store.Recover();
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
+            store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));
             return store;
         }
         catch
         {
+            if (store._wal is not null)
+            {
+                await store._wal.DisposeAsync();
+            }
+
             store.Kv.Dispose();
             store._device.Dispose();
             throw;
@@ -101,40 +121,85 @@ public sealed partial class FasterStore : IStore
         string checkpoints = Path.Combine(_options.DataDirectory, "checkpoints", "cpr-checkpoints");
         bool hasCheckpoint = Directory.Exists(checkpoints) && Directory.EnumerateDirectories(checkpoints).Any();
         bool hasLog = Directory.EnumerateFiles(Path.Combine(_options.DataDirectory, "log")).Any(f => new FileInfo(f).Length > 0);
-        if (!hasCheckpoint)
+        bool hasWal = _wal.CommittedAddress > _wal.BeginAddress;
+        Stopwatch watch = Stopwatch.StartNew();
+        long replayFrom = 0;
+        if (hasCheckpoint)
         {
-            if (hasLog)
-            {
-                throw new InvalidDataException(
-                    $"the data directory '{_options.DataDirectory}' holds log files but no checkpoint to recover them from; " +
-                    "refusing to start empty over existing data. Move the directory away to start fresh.");
-            }
-
+            // Recover() (not TryRecoverLatest) so that a damaged checkpoint stops startup instead of starting empty.
+            Kv.Recover();
+            replayFrom = CheckpointCookie.Decode(Kv.RecoveredCommitCookie);
+            Log.CheckpointLoaded(_logger, Kv.Log.TailAddress - Kv.Log.BeginAddress, watch.ElapsedMilliseconds);
+        }
+        else if (hasLog && !hasWal)
+        {
+            throw new InvalidDataException(
+                $"the data directory '{_options.DataDirectory}' holds log files but neither a checkpoint nor a write-ahead log to recover them from; " +
+                "refusing to start empty over existing data. Move the directory away to start fresh.");
+        }
+        else if (!hasWal)
+        {
             Log.StartingEmpty(_logger, _options.DataDirectory);
+            _walAtLastCheckpoint = _wal.TailAddress;
             return;
         }
 
-        Stopwatch watch = Stopwatch.StartNew();
-        // Recover() (not TryRecoverLatest) so that a damaged checkpoint stops startup instead of starting empty.
-        Kv.Recover();
-        using (FasterStoreSession session = (FasterStoreSession)OpenSession())
-        {
-            session.LoadDatabaseMap(_physical);
-            session.CountKeys(_keyCounts, _expiringCounts);
-        }
-
+        using FasterStoreSession session = OpenRecoverySession();
+        session.LoadDatabaseMap(_physical);
+        session.CountKeys(_keyCounts, _expiringCounts);
+        long replayed = ReplayWal(session, replayFrom);
+        _walAtLastCheckpoint = replayFrom;
         long keys = 0;
         foreach (long count in _keyCounts)
         {
             keys += count;
         }
 
-        Log.Recovered(_logger, keys, Kv.Log.TailAddress - Kv.Log.BeginAddress, watch.ElapsedMilliseconds);
+        Log.Recovered(_logger, keys, replayed, watch.ElapsedMilliseconds);
     }
 
-    public IStoreSession OpenSession() =>
-        new FasterStoreSession(this, Kv.For(new StoreFunctions()).NewSession<StoreFunctions>(
-            sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength }));
+    /// <summary>Applies every committed WAL record from <paramref name="from"/>; stops startup at a damaged record.</summary>
+    private long ReplayWal(FasterStoreSession session, long from)
+    {
+        long start = Math.Max(from, _wal.BeginAddress);
+        long end = _wal.CommittedAddress;
+        long records = 0;
+        long nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
+        Stopwatch watch = Stopwatch.StartNew();
+        foreach ((byte[] record, int length, long address) in _wal.ReadCommitted(start))
+        {
+            ReadOnlySpan<byte> bytes = record.AsSpan(0, length);
+            if (!WalRecord.TryDecode(bytes, out DecodedWalRecord decoded, out string? problem))
+            {
+                throw new InvalidDataException(
+                    $"write-ahead log record at address {address} is damaged ({problem}); {end - address} bytes of committed log follow it. " +
+                    "Refusing to start with a gap in acknowledged writes: restore the data directory from a backup.");
+            }
+
+            session.Replay(bytes, decoded, _physical);
+            records++;
+            if (Stopwatch.GetTimestamp() > nextReport)
+            {
+                nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
+                double done = end > start ? (double)(address - start) / (end - start) : 1;
+                double remaining = done > 0 ? watch.Elapsed.TotalSeconds * (1 - done) / done : 0;
+                Log.ReplayProgress(_logger, done * 100, records, remaining);
+            }
+        }
+
+        return records;
+    }
+
+    private FasterStoreSession OpenRecoverySession() => OpenSession(logged: false);
+
+    public IStoreSession OpenSession() => OpenSession(logged: true);
+
+    private FasterStoreSession OpenSession(bool logged) =>
+        new FasterStoreSession(
+            this,
+            Kv.For(new StoreFunctions()).NewSession<StoreFunctions>(
+                sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength }),
+            logged ? _wal : null);
 
     internal byte Physical(int db) => Volatile.Read(ref _physical[db]);
 
@@ -161,6 +226,8 @@ public sealed partial class FasterStore : IStore
 
     internal void CountPendingRead() => Interlocked.Increment(ref _pendingReads);
 
+    public string? WriteFailure => _wal.Failure?.Message;
+
     public long KeyCount(int db) => Volatile.Read(ref _keyCounts[Physical(db)]);
 
     public long ExpiringKeyCount(int db) => Volatile.Read(ref _expiringCounts[Physical(db)]);
@@ -174,20 +241,87 @@ public sealed partial class FasterStore : IStore
         Kv.IndexSize * 64,
         Volatile.Read(ref _pendingReads),
         Volatile.Read(ref _lastCheckpointUnixSeconds),
-        Volatile.Read(ref _checkpointsTaken));
+        Volatile.Read(ref _checkpointsTaken))
+    {
+        FsyncPolicy = _wal.Policy,
+        WalBytes = _wal.SizeBytes,
+        WalLastCommitUnixMs = _wal.LastCommitUnixMs,
+        WalCommits = _wal.Commits,
+        WalFailure = _wal.Failure?.Message,
+        CheckpointInProgress = Volatile.Read(ref _checkpointInProgress) != 0,
+        LastCheckpointFailed = _lastCheckpointFailed,
+        LastCheckpointMilliseconds = Volatile.Read(ref _lastCheckpointMilliseconds),
+    };
 
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)
     {
+        await _checkpointGate.WaitAsync(cancellationToken);
+        Volatile.Write(ref _checkpointInProgress, 1);
         Stopwatch watch = Stopwatch.StartNew();
-        (bool success, Guid token) = await Kv.TakeFullCheckpointAsync(CheckpointType.Snapshot, cancellationToken);
-        if (!success)
+        try
         {
-            throw new InvalidOperationException("checkpoint did not complete (another checkpoint was in progress)");
-        }
+            // Every WAL record below this address was appended after its write reached the store, so before the
+            // checkpoint begins: the checkpoint holds it. Records from here on may or may not be in it; replaying
+            // them again is harmless because records set state rather than change it.
+            long replayFrom = _wal.TailAddress;
+            Kv.CommitCookie = CheckpointCookie.Encode(replayFrom);
+            (bool success, Guid token) = await Kv.TakeFullCheckpointAsync(CheckpointType.Snapshot, cancellationToken);
+            if (!success)
+            {
+                throw new InvalidOperationException("checkpoint did not complete (another checkpoint was in progress)");
+            }
 
-        Volatile.Write(ref _lastCheckpointUnixSeconds, Time.GetUtcNow().ToUnixTimeSeconds());
-        Interlocked.Increment(ref _checkpointsTaken);
-        Log.CheckpointTaken(_logger, token, watch.ElapsedMilliseconds);
+            _wal.TruncateUntil(replayFrom);
+            _walAtLastCheckpoint = replayFrom;
+            _lastCheckpointFailed = false;
+            Volatile.Write(ref _lastCheckpointUnixSeconds, Time.GetUtcNow().ToUnixTimeSeconds());
+            Interlocked.Increment(ref _checkpointsTaken);
+            Log.CheckpointTaken(_logger, token, watch.ElapsedMilliseconds);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            _lastCheckpointFailed = true;
+            Log.CheckpointFailed(_logger, exception);
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _lastCheckpointMilliseconds, watch.ElapsedMilliseconds);
+            Volatile.Write(ref _checkpointInProgress, 0);
+            _checkpointGate.Release();
+        }
+    }
+
+    /// <summary>Starts a checkpoint every checkpoint interval while there were writes, and whenever the WAL passes its size limit.</summary>
+    private async Task RunCheckpointLoopAsync(CancellationToken cancellationToken)
+    {
+        using PeriodicTimer timer = new(TimeSpan.FromSeconds(1), Time);
+        long lastRun = Time.GetUtcNow().ToUnixTimeSeconds();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                long now = Time.GetUtcNow().ToUnixTimeSeconds();
+                bool written = _wal.TailAddress > _walAtLastCheckpoint;
+                bool due = _options.CheckpointIntervalSeconds > 0 && now - lastRun >= _options.CheckpointIntervalSeconds;
+                if (written && (due || _wal.TailAddress - _walAtLastCheckpoint >= _options.CheckpointWalBytes))
+                {
+                    lastRun = now;
+                    try
+                    {
+                        await CheckpointAsync(cancellationToken);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    {
+                        // Logged by CheckpointAsync; the WAL still holds every write, so the next attempt loses nothing.
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
     }
 
     internal void ReportExpiryFailure(Exception exception) => Log.ExpiryFailed(_logger, exception);
@@ -204,6 +338,10 @@ public sealed partial class FasterStore : IStore
             // Expected: the loop ends by cancellation.
         }
 
+        await _checkpointLoop;
+        await _checkpointGate.WaitAsync();
+        await _wal.DisposeAsync();
+        _checkpointGate.Dispose();
         Kv.Dispose();
         _device.Dispose();
         _stopping.Dispose();
@@ -216,8 +354,17 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "No checkpoint in {Directory}: starting with an empty data set")]
         public static partial void StartingEmpty(ILogger logger, string directory);
 
-        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Recovered {Keys} keys ({LogBytes} bytes of log) in {Milliseconds} ms")]
-        public static partial void Recovered(ILogger logger, long keys, long logBytes, long milliseconds);
+        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Recovered {Keys} keys, {Records} write-ahead log records replayed, in {Milliseconds} ms")]
+        public static partial void Recovered(ILogger logger, long keys, long records, long milliseconds);
+
+        [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Checkpoint loaded ({LogBytes} bytes of log) in {Milliseconds} ms; replaying the write-ahead log")]
+        public static partial void CheckpointLoaded(ILogger logger, long logBytes, long milliseconds);
+
+        [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Replaying write-ahead log: {Percent:F1}% ({Records} records), about {Seconds:F0} s left")]
+        public static partial void ReplayProgress(ILogger logger, double percent, long records, double seconds);
+
+        [LoggerMessage(EventId = 106, Level = LogLevel.Error, Message = "Checkpoint failed; the write-ahead log keeps every write, retrying later")]
+        public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Checkpoint {Token} written in {Milliseconds} ms")]
         public static partial void CheckpointTaken(ILogger logger, Guid token, long milliseconds);

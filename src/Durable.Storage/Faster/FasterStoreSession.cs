@@ -1,4 +1,5 @@
 using System.Buffers;
+using Durable.Storage.Persistence;
 using FASTER.core;
 
 namespace Durable.Storage.Faster;
@@ -15,13 +16,20 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> _session;
     private readonly StoreOutput _output = new();
     private readonly RecordCandidates _candidates = new();
+    private readonly FasterWriteAheadLog? _wal;
     private byte[] _key = new byte[256];
     private byte[] _value = new byte[1024];
+    private byte[] _walRecord = new byte[1024];
+    private long _walEnd;
 
-    public FasterStoreSession(FasterStore store, ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> session)
+    /// <param name="store">The store this session belongs to.</param>
+    /// <param name="session">The FASTER session, owned (and disposed) by this object.</param>
+    /// <param name="wal">Where writes are logged; null for the recovery session that replays the log itself.</param>
+    public FasterStoreSession(FasterStore store, ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> session, FasterWriteAheadLog? wal)
     {
         _store = store;
         _session = session;
+        _wal = wal;
     }
 
     private long NowMs => _store.Time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -35,9 +43,15 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     public bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs) =>
-        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs);
+        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs, log: true);
 
-    public bool Delete(int db, ReadOnlySpan<byte> key) => DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false);
+    public bool Delete(int db, ReadOnlySpan<byte> key) => DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true);
+
+    public ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken) =>
+        _wal is { Policy: FsyncPolicy.Always } wal ? wal.WaitForCommitAsync(_walEnd, cancellationToken) : ValueTask.CompletedTask;
+
+    public ValueTask WaitForCommitAsync(CancellationToken cancellationToken) =>
+        _wal is { } wal ? wal.WaitForCommitAsync(_walEnd, cancellationToken) : ValueTask.CompletedTask;
 
     public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
     {
@@ -86,13 +100,20 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     public void FlushDatabase(int db)
     {
         byte physical = _store.Physical(db);
+        FlushPhysical(physical);
+        LogRecord(WalRecord.EncodeFlushDatabase(WalBuffer(8), physical));
+    }
+
+    /// <summary>Deletes every key of a physical database without logging each delete (the caller logs one FlushDatabase record).</summary>
+    internal void FlushPhysical(byte physical)
+    {
         long tail = _store.Kv.Log.TailAddress;
         for (long next = _store.Kv.Log.BeginAddress; next < tail;)
         {
             next = Collect(next, tail, 1024, physical, expiredOnly: false);
             for (int i = 0; i < _candidates.Count; i++)
             {
-                DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false);
+                DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false);
             }
         }
     }
@@ -114,7 +135,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             locks.EnterExclusive(stripe);
             try
             {
-                DeleteStored(storedKey, onlyIfExpired: true);
+                DeleteStored(storedKey, onlyIfExpired: true, log: true);
             }
             finally
             {
@@ -153,8 +174,34 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
-    internal void SaveDatabaseMap(byte[] physical) =>
-        WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, physical, 0);
+    internal void SaveDatabaseMap(byte[] physical)
+    {
+        WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, physical, 0, log: false);
+        LogRecord(WalRecord.EncodeDatabaseMap(WalBuffer(physical.Length + 8), physical));
+    }
+
+    /// <summary>Applies one write-ahead-log record during recovery (this session logs nothing).</summary>
+    internal void Replay(ReadOnlySpan<byte> record, in DecodedWalRecord decoded, byte[] physicalMap)
+    {
+        ReadOnlySpan<byte> body = DecodedWalRecord.Body(record);
+        ReadOnlySpan<byte> key = body.Slice(decoded.KeyOffset, decoded.KeyLength);
+        switch (decoded.Kind)
+        {
+            case WalRecordKind.Write:
+                WriteStored(key, decoded.Type, body[decoded.PayloadOffset..], decoded.ExpiresAtMs, log: false);
+                break;
+            case WalRecordKind.Delete:
+                DeleteStored(key, onlyIfExpired: false, log: false);
+                break;
+            case WalRecordKind.FlushDatabase:
+                FlushPhysical(key[0]);
+                break;
+            case WalRecordKind.DatabaseMap:
+                key[..Math.Min(key.Length, physicalMap.Length)].CopyTo(physicalMap);
+                WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false);
+                break;
+        }
+    }
 
     /// <summary>Rebuilds key and TTL counts from the log: every record that is the live version of its key counts once.</summary>
     internal void CountKeys(long[] keys, long[] expiring)
@@ -209,7 +256,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
-    private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs)
+    private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log)
     {
         int length = RecordHeader.Size + payload.Length;
         if (length > _value.Length && length <= KeepValueBufferBytes)
@@ -245,10 +292,18 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         long expiringDelta = (expiresAtMs != 0 ? 1 : 0) - (!output.Created && output.OldHeader.HasExpiry ? 1 : 0);
         _store.AdjustCounts(storedKey[0], output.Created ? 1 : 0, expiringDelta);
-        return output.Created;
+        bool created = output.Created;
+        if (log)
+        {
+            // Logged after the store applied it, under the caller's exclusive stripe: a record below a checkpoint's
+            // WAL position is therefore always in that checkpoint.
+            LogRecord(WalRecord.EncodeWrite(WalBuffer(WalRecord.WriteSize(storedKey.Length, payload.Length)), storedKey, type, expiresAtMs, payload));
+        }
+
+        return created;
     }
 
-    private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired)
+    private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired, bool log)
     {
         ReadStored(storedKey, null);
         bool expired = _output.Expired;
@@ -266,6 +321,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         _store.AdjustCounts(storedKey[0], -1, header.HasExpiry ? -1 : 0);
+        if (log)
+        {
+            LogRecord(WalRecord.EncodeDelete(WalBuffer(WalRecord.DeleteSize(storedKey.Length)), storedKey));
+        }
+
         if (expired)
         {
             _store.CountExpired();
@@ -273,6 +333,24 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         return true;
+    }
+
+    private Span<byte> WalBuffer(int length)
+    {
+        if (_walRecord.Length < length)
+        {
+            _walRecord = new byte[Math.Max(length, _walRecord.Length * 2)];
+        }
+
+        return _walRecord;
+    }
+
+    private void LogRecord(int length)
+    {
+        if (_wal is not null)
+        {
+            _walEnd = _wal.Append(_walRecord.AsSpan(0, length));
+        }
     }
 
     /// <summary>

@@ -1,0 +1,219 @@
+using Durable.Storage.Persistence;
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+
+namespace Durable.Storage.Faster;
+
+/// <summary>
+/// The write-ahead log on a FasterLog. Sessions append effect records (<see cref="WalRecord"/>) after applying
+/// them to the store; one committer loop makes them durable in groups: one commit covers every record appended
+/// meanwhile, by any connection. The log's files are opened with O_SYNC, so a completed commit is on disk.
+/// </summary>
+internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
+{
+    private readonly IDevice _device;
+    private readonly FasterLog _log;
+    private readonly FsyncPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _commitRequested = new(0);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _committer;
+    private int _requested;
+    private long _lastCommitUnixMs;
+    private long _commits;
+    private volatile Exception? _failure;
+
+    private FasterWriteAheadLog(IDevice device, FasterLog log, FsyncPolicy policy, TimeProvider time, ILogger logger)
+    {
+        _device = device;
+        _log = log;
+        _policy = policy;
+        _time = time;
+        _logger = logger;
+        _lastCommitUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        _committer = Task.Run(RunCommitterAsync);
+    }
+
+    public FsyncPolicy Policy => _policy;
+
+    /// <summary>End of everything appended so far.</summary>
+    public long TailAddress => _log.TailAddress;
+
+    public long CommittedAddress => _log.CommittedUntilAddress;
+
+    public long BeginAddress => _log.BeginAddress;
+
+    public long SizeBytes => _log.TailAddress - _log.BeginAddress;
+
+    public long LastCommitUnixMs => Volatile.Read(ref _lastCommitUnixMs);
+
+    public long Commits => Volatile.Read(ref _commits);
+
+    /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused until it clears.</summary>
+    public Exception? Failure => _failure;
+
+    /// <summary>Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).</summary>
+    public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger)
+    {
+        Directory.CreateDirectory(directory);
+        IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        string commits = Path.Combine(directory, "log-commits");
+        bool hasCommits = Directory.Exists(commits) && Directory.EnumerateFiles(commits, "*", SearchOption.AllDirectories).Any();
+        FasterLog log = new(new FasterLogSettings
+        {
+            LogDevice = device,
+            PageSizeBits = pageBits,
+            MemorySizeBits = pageBits + 2,
+            SegmentSizeBits = Math.Max(pageBits, 30),
+            FastCommitMode = true,
+            // Without this throttle every commit writes a new commit file; with it, most commits cost one page write.
+            LogCommitManager = new DeviceLogCommitCheckpointManager(
+                new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(directory), removeOutdated: true, fastCommitThrottleFreq: 1000),
+            // TryRecoverLatest swallows recovery errors and starts empty; recover explicitly instead.
+            TryRecoverLatest = false,
+            AutoRefreshSafeTailAddress = false,
+        });
+        try
+        {
+            if (hasCommits)
+            {
+                log.Recover();
+            }
+        }
+        catch
+        {
+            log.Dispose();
+            device.Dispose();
+            throw;
+        }
+
+        return new FasterWriteAheadLog(device, log, policy, time, logger);
+    }
+
+    /// <summary>Appends one record; returns the log's tail after it (the address a commit must reach to cover it).</summary>
+    public long Append(ReadOnlySpan<byte> record)
+    {
+        _log.Enqueue(record);
+        return _log.TailAddress;
+    }
+
+    /// <summary>Completes once everything up to <paramref name="address"/> is durable.</summary>
+    public ValueTask WaitForCommitAsync(long address, CancellationToken cancellationToken)
+    {
+        if (address <= _log.CommittedUntilAddress)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (_failure is { } failure)
+        {
+            return ValueTask.FromException(new IOException("the write-ahead log cannot be written: " + failure.Message, failure));
+        }
+
+        RequestCommit();
+        return _log.WaitForCommitAsync(address, token: cancellationToken);
+    }
+
+    public void RequestCommit()
+    {
+        if (Interlocked.Exchange(ref _requested, 1) == 0)
+        {
+            _commitRequested.Release();
+        }
+    }
+
+    /// <summary>Drops records below <paramref name="address"/> (covered by a checkpoint); the space is freed after the next commit.</summary>
+    public void TruncateUntil(long address)
+    {
+        _log.TruncateUntil(address);
+        RequestCommit();
+    }
+
+    /// <summary>Reads the committed records from <paramref name="from"/> on, in order, for recovery.</summary>
+    public IEnumerable<(byte[] Record, int Length, long Address)> ReadCommitted(long from)
+    {
+        using FasterLogScanIterator iterator = _log.Scan(Math.Max(from, _log.BeginAddress), _log.CommittedUntilAddress);
+        while (iterator.GetNext(out byte[] entry, out int length, out long address))
+        {
+            yield return (entry, length, address);
+        }
+    }
+
+    private async Task RunCommitterAsync()
+    {
+        TimeSpan interval = _policy switch
+        {
+            FsyncPolicy.Always => Timeout.InfiniteTimeSpan,
+            FsyncPolicy.EverySecond => TimeSpan.FromSeconds(1),
+            _ => TimeSpan.FromSeconds(5),
+        };
+        CancellationToken stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _commitRequested.WaitAsync(interval, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _requested, 0);
+            await CommitNowAsync(stopping);
+        }
+    }
+
+    private async Task CommitNowAsync(CancellationToken cancellationToken)
+    {
+        if (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress)
+        {
+            return;
+        }
+
+        try
+        {
+            await _log.CommitAsync(cancellationToken);
+            Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            Interlocked.Increment(ref _commits);
+            if (_failure is not null)
+            {
+                _failure = null;
+                Log.Recovered(_logger);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        catch (Exception exception)
+        {
+            _failure = exception;
+            Log.CommitFailed(_logger, exception);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, CancellationToken.None);
+            RequestCommit();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _committer;
+        // A last commit so that a graceful stop leaves nothing behind in memory.
+        await CommitNowAsync(CancellationToken.None);
+        _log.Dispose();
+        _device.Dispose();
+        _commitRequested.Dispose();
+        _stopping.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed; refusing writes until the disk recovers")]
+        public static partial void CommitFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Write-ahead log commits succeed again; accepting writes")]
+        public static partial void Recovered(ILogger logger);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace Durable.Storage.Persistence;
+
+/// <summary>
+/// The write-ahead-log record format, version 1. Records describe effects, never requests: each one sets a state
+/// (a key's whole value, its absence, an empty database, the database map) regardless of what came before, so
+/// replaying any suffix that contains everything after a checkpoint gives the exact state, even if some records
+/// were already in the checkpoint.
+/// <code>
+/// byte 0       format version (1)
+/// byte 1       WalRecordKind
+/// bytes 2..n-5 body
+///   Write:          int32 LE key length, key (database byte + client key), byte RecordType, int64 LE expiry ms, payload
+///   Delete:         key (database byte + client key)
+///   FlushDatabase:  byte physical database
+///   DatabaseMap:    one physical database byte per logical database
+/// last 4 bytes CRC-32 (IEEE) LE of every byte before it
+/// </code>
+/// Pinned by WalRecordTests; change only by adding a version.
+/// </summary>
+public static class WalRecord
+{
+    public const byte CurrentVersion = 1;
+    private const int ChecksumSize = 4;
+
+    public static int WriteSize(int keyLength, int payloadLength) => 2 + 4 + keyLength + 1 + 8 + payloadLength + ChecksumSize;
+
+    public static int EncodeWrite(Span<byte> destination, ReadOnlySpan<byte> storedKey, RecordType type, long expiresAtMs, ReadOnlySpan<byte> payload)
+    {
+        destination[0] = CurrentVersion;
+        destination[1] = (byte)WalRecordKind.Write;
+        BinaryPrimitives.WriteInt32LittleEndian(destination[2..], storedKey.Length);
+        storedKey.CopyTo(destination[6..]);
+        int position = 6 + storedKey.Length;
+        destination[position++] = (byte)type;
+        BinaryPrimitives.WriteInt64LittleEndian(destination[position..], expiresAtMs);
+        position += 8;
+        payload.CopyTo(destination[position..]);
+        return Seal(destination, position + payload.Length);
+    }
+
+    public static int DeleteSize(int keyLength) => 2 + keyLength + ChecksumSize;
+
+    public static int EncodeDelete(Span<byte> destination, ReadOnlySpan<byte> storedKey) => EncodeBody(destination, WalRecordKind.Delete, storedKey);
+
+    public static int EncodeFlushDatabase(Span<byte> destination, byte physical) => EncodeBody(destination, WalRecordKind.FlushDatabase, [physical]);
+
+    public static int EncodeDatabaseMap(Span<byte> destination, ReadOnlySpan<byte> map) => EncodeBody(destination, WalRecordKind.DatabaseMap, map);
+
+    private static int EncodeBody(Span<byte> destination, WalRecordKind kind, ReadOnlySpan<byte> body)
+    {
+        destination[0] = CurrentVersion;
+        destination[1] = (byte)kind;
+        body.CopyTo(destination[2..]);
+        return Seal(destination, 2 + body.Length);
+    }
+
+    private static int Seal(Span<byte> destination, int length)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[length..], Crc32.HashToUInt32(destination[..length]));
+        return length + ChecksumSize;
+    }
+
+    /// <summary>Checks version and checksum and splits a record into its parts; false with a reason when it is damaged.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> record, out DecodedWalRecord decoded, out string? problem)
+    {
+        decoded = default;
+        problem = null;
+        if (record.Length < 2 + ChecksumSize)
+        {
+            problem = $"record of {record.Length} bytes is too short";
+            return false;
+        }
+
+        if (record[0] != CurrentVersion)
+        {
+            problem = record[0] > CurrentVersion
+                ? $"record format version {record[0]} is newer than this build understands ({CurrentVersion}); upgrade Durable"
+                : $"unknown record format version {record[0]}";
+            return false;
+        }
+
+        ReadOnlySpan<byte> content = record[..^ChecksumSize];
+        if (Crc32.HashToUInt32(content) != BinaryPrimitives.ReadUInt32LittleEndian(record[^ChecksumSize..]))
+        {
+            problem = "checksum mismatch";
+            return false;
+        }
+
+        WalRecordKind kind = (WalRecordKind)content[1];
+        ReadOnlySpan<byte> body = content[2..];
+        switch (kind)
+        {
+            case WalRecordKind.Write:
+                int keyLength = body.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(body) : -1;
+                if (keyLength < 1 || body.Length < 4 + keyLength + 9)
+                {
+                    problem = "write record body is malformed";
+                    return false;
+                }
+
+                decoded = new DecodedWalRecord(kind, 4, keyLength, (RecordType)body[4 + keyLength], BinaryPrimitives.ReadInt64LittleEndian(body[(5 + keyLength)..]), 4 + keyLength + 9);
+                return true;
+            case WalRecordKind.Delete or WalRecordKind.DatabaseMap:
+                decoded = new DecodedWalRecord(kind, 0, body.Length, default, 0, body.Length);
+                return true;
+            case WalRecordKind.FlushDatabase when body.Length == 1:
+                decoded = new DecodedWalRecord(kind, 0, 1, default, 0, 1);
+                return true;
+            default:
+                problem = $"unknown record kind {(byte)kind}";
+                return false;
+        }
+    }
+}
+
+/// <summary>
+/// A decoded record: offsets are into the body (the record without its two header bytes and checksum); the key
+/// (or database byte, or map) is body[KeyOffset..KeyOffset+KeyLength], the payload body[PayloadOffset..].
+/// </summary>
+public readonly record struct DecodedWalRecord(WalRecordKind Kind, int KeyOffset, int KeyLength, RecordType Type, long ExpiresAtMs, int PayloadOffset)
+{
+    public static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> record) => record[2..^4];
+}

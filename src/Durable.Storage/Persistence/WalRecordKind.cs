@@ -1,0 +1,17 @@
+namespace Durable.Storage.Persistence;
+
+/// <summary>Kinds of write-ahead-log record. On disk: append only, never renumber.</summary>
+public enum WalRecordKind : byte
+{
+    /// <summary>A key now holds this value (type, absolute expiry, payload).</summary>
+    Write = 1,
+
+    /// <summary>A key no longer exists.</summary>
+    Delete = 2,
+
+    /// <summary>Every key of one physical database is gone.</summary>
+    FlushDatabase = 3,
+
+    /// <summary>The logical-to-physical database map is now this.</summary>
+    DatabaseMap = 4,
+}
