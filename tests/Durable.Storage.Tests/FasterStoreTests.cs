@@ -104,6 +104,32 @@ public sealed class FasterStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Reopen_DamagedWalRecordInTheMiddle_StopsStartupWithClearMessage()
+    {
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            for (int i = 0; i < 100; i++)
+            {
+                session.Write(0, Encoding.ASCII.GetBytes($"key-{i:D4}"), RecordType.String, Encoding.ASCII.GetBytes($"value-{i:D4}"), 0);
+            }
+        }
+
+        // Flip one byte of one record's value in the middle of the committed log.
+        string segment = Directory.GetFiles(Path.Combine(_directory, "wal"), "wal.log*").OrderBy(f => f, StringComparer.Ordinal).First();
+        byte[] bytes = File.ReadAllBytes(segment);
+        int at = IndexOf(bytes, "value-0050"u8);
+        Assert.True(at > 0, "the record is in the first WAL segment");
+        bytes[at + 6] ^= 0x01;
+        File.WriteAllBytes(segment, bytes);
+
+        InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync());
+        Assert.Contains("damaged (checksum mismatch)", error.Message, StringComparison.Ordinal);
+    }
+
+    private static int IndexOf(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle);
+
+    [Fact]
     public async Task SwapDatabases_SurvivesCheckpoint()
     {
         await using (FasterStore store = await OpenAsync())

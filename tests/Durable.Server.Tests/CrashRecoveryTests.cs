@@ -1,0 +1,48 @@
+using Durable.CrashTest;
+
+namespace Durable.Server.Tests;
+
+/// <summary>Short runs of the crash-test tool: SIGKILL under concurrent writers, restart, check every acknowledged write.</summary>
+public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    [Theory]
+    [InlineData("always", 0)]
+    [InlineData("everysec", 100_000)]
+    [InlineData("no", 100_000)]
+    public async Task Sigkill_UnderLoad_LosesNothingThePolicyPromises(string policy, long allowedLoss)
+    {
+        string server = Path.Combine(AppContext.BaseDirectory, "durable-server.dll");
+        StringWriter progress = new();
+        CrashTestReport report = await new CrashTestRunner(new CrashTestOptions
+        {
+            ServerCommand = $"dotnet {server} --port {{port}} --dir {{dir}} --appendfsync {policy} --memory 8mb --checkpoint-interval 1",
+            DataDirectory = _directory,
+            Kills = 3,
+            Clients = 8,
+            MinimumLoad = TimeSpan.FromMilliseconds(300),
+            MaximumLoad = TimeSpan.FromMilliseconds(1500),
+            AllowedLossPerClient = allowedLoss,
+            Seed = 12345,
+            Progress = progress,
+        }).RunAsync(TestContext.Current.CancellationToken);
+        output.WriteLine(progress.ToString());
+        Assert.True(report.AcknowledgedSets > 0, "the load ran");
+        Assert.True(report.Passed(allowedLoss), report + "\n" + string.Join('\n', report.Problems.Take(20)));
+        Assert.Equal(0, report.DoubleAppliedIncrements);
+        Assert.Equal(0, report.ForeignValues);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files are harmless.
+        }
+    }
+}

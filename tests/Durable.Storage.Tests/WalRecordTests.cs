@@ -1,0 +1,86 @@
+using Durable.Storage.Persistence;
+
+namespace Durable.Storage.Tests;
+
+public sealed class WalRecordTests
+{
+    // Golden bytes: this layout is on disk. If this test fails, you changed a persisted format: add a version instead.
+    [Fact]
+    public void EncodeWrite_IsPinned()
+    {
+        byte[] buffer = new byte[WalRecord.WriteSize(3, 2)];
+        int length = WalRecord.EncodeWrite(buffer, [0, (byte)'k', (byte)'1'], RecordType.String, 0x0102030405060708, "hi"u8);
+        Assert.Equal(buffer.Length, length);
+        Assert.Equal(
+            "01-01-03-00-00-00-00-6B-31-01-08-07-06-05-04-03-02-01-68-69-" + Crc("01-01-03-00-00-00-00-6B-31-01-08-07-06-05-04-03-02-01-68-69"),
+            BitConverter.ToString(buffer));
+    }
+
+    [Fact]
+    public void EncodeDeleteFlushMap_ArePinned()
+    {
+        byte[] buffer = new byte[64];
+        int length = WalRecord.EncodeDelete(buffer, [2, (byte)'a']);
+        Assert.Equal("01-02-02-61-" + Crc("01-02-02-61"), BitConverter.ToString(buffer, 0, length));
+        length = WalRecord.EncodeFlushDatabase(buffer, 5);
+        Assert.Equal("01-03-05-" + Crc("01-03-05"), BitConverter.ToString(buffer, 0, length));
+        length = WalRecord.EncodeDatabaseMap(buffer, [1, 0]);
+        Assert.Equal("01-04-01-00-" + Crc("01-04-01-00"), BitConverter.ToString(buffer, 0, length));
+        Assert.Equal(1, (byte)WalRecordKind.Write);
+        Assert.Equal(4, (byte)WalRecordKind.DatabaseMap);
+    }
+
+    [Fact]
+    public void TryDecode_RoundTripsWrite()
+    {
+        byte[] buffer = new byte[WalRecord.WriteSize(2, 3)];
+        WalRecord.EncodeWrite(buffer, [7, (byte)'x'], RecordType.String, 42, "abc"u8);
+        Assert.True(WalRecord.TryDecode(buffer, out DecodedWalRecord decoded, out _));
+        ReadOnlySpan<byte> body = DecodedWalRecord.Body(buffer);
+        Assert.Equal(WalRecordKind.Write, decoded.Kind);
+        Assert.Equal(new byte[] { 7, (byte)'x' }, body.Slice(decoded.KeyOffset, decoded.KeyLength).ToArray());
+        Assert.Equal(42, decoded.ExpiresAtMs);
+        Assert.Equal("abc"u8.ToArray(), body[decoded.PayloadOffset..].ToArray());
+    }
+
+    [Fact]
+    public void TryDecode_AnyFlippedByte_IsDetected()
+    {
+        byte[] buffer = new byte[WalRecord.WriteSize(2, 3)];
+        WalRecord.EncodeWrite(buffer, [7, (byte)'x'], RecordType.String, 42, "abc"u8);
+        for (int i = 0; i < buffer.Length; i++)
+        {
+            byte[] damaged = (byte[])buffer.Clone();
+            damaged[i] ^= 0x40;
+            Assert.False(WalRecord.TryDecode(damaged, out _, out string? problem));
+            Assert.NotNull(problem);
+        }
+    }
+
+    [Fact]
+    public void TryDecode_NewerVersion_SaysUpgrade()
+    {
+        byte[] buffer = new byte[16];
+        int length = WalRecord.EncodeDelete(buffer, [0, 1]);
+        buffer[0] = 2;
+        Assert.False(WalRecord.TryDecode(buffer.AsSpan(0, length), out _, out string? problem));
+        Assert.Contains("newer", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckpointCookie_IsPinnedAndVersioned()
+    {
+        Assert.Equal("01-08-07-06-05-04-03-02-01", BitConverter.ToString(CheckpointCookie.Encode(0x0102030405060708)));
+        Assert.Equal(0x0102030405060708, CheckpointCookie.Decode(CheckpointCookie.Encode(0x0102030405060708)));
+        byte[] newer = CheckpointCookie.Encode(5);
+        newer[0] = 2;
+        Assert.Contains("newer Durable", Assert.Throws<InvalidDataException>(() => CheckpointCookie.Decode(newer)).Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => CheckpointCookie.Decode(null));
+    }
+
+    private static string Crc(string hex)
+    {
+        byte[] bytes = Convert.FromHexString(hex.Replace("-", "", StringComparison.Ordinal));
+        return BitConverter.ToString(BitConverter.GetBytes(System.IO.Hashing.Crc32.HashToUInt32(bytes)));
+    }
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Durable.CrashTest;
+
+/// <summary>
+/// Runs concurrent writers (SET of unique keys, INCR of per-client counters) against a server, SIGKILLs it at a
+/// random moment, restarts it on the same data, and checks every acknowledged write: none lost, no increment
+/// applied twice, no value that no client sent. Repeats for <see cref="CrashTestOptions.Kills"/> rounds.
+/// </summary>
+internal sealed class CrashTestRunner(CrashTestOptions options)
+{
+    private readonly Random _random = new(options.Seed);
+
+    public async Task<CrashTestReport> RunAsync(CancellationToken cancellationToken)
+    {
+        CrashTestReport report = new();
+        Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i))];
+        Directory.CreateDirectory(options.DataDirectory);
+        int port = FreePort();
+        Process server = await StartServerAsync(port, cancellationToken);
+        try
+        {
+            for (int round = 1; round <= options.Kills; round++)
+            {
+                TimeSpan load = options.MinimumLoad + ((options.MaximumLoad - options.MinimumLoad) * _random.NextDouble());
+                using CancellationTokenSource stop = new();
+                Task[] running = [.. writers.Select(w => Task.Run(() => w.Run(port, stop.Token), CancellationToken.None))];
+                await Task.Delay(load, cancellationToken);
+                server.Kill();
+                await server.WaitForExitAsync(cancellationToken);
+                await stop.CancelAsync();
+                await Task.WhenAll(running);
+                server.Dispose();
+
+                server = await StartServerAsync(port, cancellationToken);
+                using RespConnection checker = new(port);
+                foreach (Writer writer in writers)
+                {
+                    writer.Verify(checker, report, options.AllowedLossPerClient > 0);
+                }
+
+                report.Rounds = round;
+                report.AcknowledgedSets = writers.Sum(w => w.TotalAcknowledgedSets);
+                report.AcknowledgedIncrements = writers.Sum(w => w.TotalAcknowledgedIncrements);
+                await options.Progress.WriteLineAsync($"kill {round}/{options.Kills} after {load.TotalMilliseconds:F0} ms: {report}");
+            }
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill();
+                await server.WaitForExitAsync(CancellationToken.None);
+            }
+
+            server.Dispose();
+        }
+
+        return report;
+    }
+
+    private async Task<Process> StartServerAsync(int port, CancellationToken cancellationToken)
+    {
+        string command = options.ServerCommand
+            .Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{dir}", options.DataDirectory, StringComparison.Ordinal);
+        // exec, so that the SIGKILL hits the server itself rather than a shell.
+        ProcessStartInfo start = new("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec " + command);
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("cannot start: " + command);
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Stopwatch watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"server exited with code {process.ExitCode}: {command}");
+            }
+
+            try
+            {
+                using RespConnection probe = new(port);
+                if (probe.Call("PING") == "+PONG")
+                {
+                    return process;
+                }
+            }
+            catch (Exception exception) when (exception is SocketException or IOException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+
+        process.Kill();
+        throw new TimeoutException("server did not answer PING within 120 s: " + command);
+    }
+
+    private static int FreePort()
+    {
+        using Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    /// <summary>One client's writes and what the server acknowledged of them.</summary>
+    private sealed class Writer(int id)
+    {
+        private long _nextSet;
+        private long _counter;
+        private bool _incrementInFlight;
+
+        public long TotalAcknowledgedSets => _nextSet;
+
+        public long TotalAcknowledgedIncrements { get; private set; }
+
+        private string SetKey(long i) => $"crash:{id}:k{i}";
+
+        private string CounterKey => $"crash:{id}:counter";
+
+        public static string Value(int client, long i) => $"v:{client}:{i}:" + new string('x', 64);
+
+        public void Run(int port, CancellationToken stop)
+        {
+            try
+            {
+                using RespConnection connection = new(port);
+                while (!stop.IsCancellationRequested)
+                {
+                    if (connection.Call("SET", SetKey(_nextSet), Value(id, _nextSet)) != "+OK")
+                    {
+                        return;
+                    }
+
+                    _nextSet++;
+                    _incrementInFlight = true;
+                    string reply = connection.Call("INCR", CounterKey);
+                    if (!reply.StartsWith(':'))
+                    {
+                        return;
+                    }
+
+                    _counter = long.Parse(reply.AsSpan(1), CultureInfo.InvariantCulture);
+                    _incrementInFlight = false;
+                    TotalAcknowledgedIncrements++;
+                }
+            }
+            catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException)
+            {
+                // The server was killed: whatever was in flight is unknown, everything acknowledged must survive.
+            }
+        }
+
+        public void Verify(RespConnection connection, CrashTestReport report, bool lossy)
+        {
+            // Every acknowledged key, plus the one that may have been in flight, plus one that was never written.
+            const int Batch = 512;
+            long lost = 0;
+            long firstMissing = -1;
+            for (long start = 0; start <= _nextSet + 1; start += Batch)
+            {
+                long end = Math.Min(_nextSet + 2, start + Batch);
+                for (long i = start; i < end; i++)
+                {
+                    connection.Send("GET", SetKey(i));
+                }
+
+                for (long i = start; i < end; i++)
+                {
+                    string reply = connection.Read();
+                    if (reply == "$nil")
+                    {
+                        if (i < _nextSet)
+                        {
+                            lost++;
+                            firstMissing = firstMissing < 0 ? i : firstMissing;
+                            if (!lossy)
+                            {
+                                report.Problems.Add($"client {id}: acknowledged {SetKey(i)} is missing");
+                            }
+                        }
+                    }
+                    else if (reply != "$" + Value(id, i) || i == _nextSet + 1)
+                    {
+                        report.ForeignValues++;
+                        report.Problems.Add($"client {id}: {SetKey(i)} holds a value never written: {reply}");
+                    }
+                }
+            }
+
+            string counterReply = connection.Call("GET", CounterKey);
+            long counter = counterReply == "$nil" ? 0 : long.Parse(counterReply.AsSpan(1), CultureInfo.InvariantCulture);
+            long lostIncrements = Math.Max(0, _counter - counter);
+            if (counter > _counter + (_incrementInFlight ? 1 : 0))
+            {
+                report.DoubleAppliedIncrements++;
+                report.Problems.Add($"client {id}: counter is {counter}, acknowledged {_counter}{(_incrementInFlight ? " plus one in flight" : "")}");
+            }
+            else if (lostIncrements > 0 && !lossy)
+            {
+                report.Problems.Add($"client {id}: counter is {counter}, acknowledged {_counter}");
+            }
+
+            report.LostWrites += lost;
+            report.LostIncrements += lostIncrements;
+            report.WorstLossPerClient = Math.Max(report.WorstLossPerClient, Math.Max(lost, lostIncrements));
+
+            // Carry on from what the server now holds, so that later rounds check later writes.
+            if (firstMissing >= 0)
+            {
+                _nextSet = firstMissing;
+            }
+
+            _counter = counter;
+            _incrementInFlight = false;
+        }
+    }
+}

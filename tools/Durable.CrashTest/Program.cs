@@ -1,0 +1,42 @@
+using System.Globalization;
+using Durable.CrashTest;
+
+// durable-crash-test [--server-command CMD] [--dir D] [--kills N] [--clients N] [--min-ms N] [--max-ms N]
+//                    [--allowed-loss N] [--seed N]
+Dictionary<string, string> options = [];
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    if (!args[i].StartsWith("--", StringComparison.Ordinal))
+    {
+        await Console.Error.WriteLineAsync($"durable-crash-test: unexpected argument '{args[i]}'");
+        return 2;
+    }
+
+    options[args[i][2..]] = args[i + 1];
+}
+
+string serverDll = Path.Combine(AppContext.BaseDirectory, "durable-server.dll");
+string directory = options.GetValueOrDefault("dir") ?? Path.Combine(Path.GetTempPath(), "durable-crash-" + Guid.NewGuid().ToString("N"));
+CrashTestOptions run = new()
+{
+    ServerCommand = options.GetValueOrDefault("server-command") ?? $"dotnet {serverDll} --port {{port}} --dir {{dir}} --appendfsync always",
+    DataDirectory = directory,
+    Kills = int.Parse(options.GetValueOrDefault("kills", "20"), CultureInfo.InvariantCulture),
+    Clients = int.Parse(options.GetValueOrDefault("clients", "50"), CultureInfo.InvariantCulture),
+    MinimumLoad = TimeSpan.FromMilliseconds(int.Parse(options.GetValueOrDefault("min-ms", "500"), CultureInfo.InvariantCulture)),
+    MaximumLoad = TimeSpan.FromMilliseconds(int.Parse(options.GetValueOrDefault("max-ms", "2000"), CultureInfo.InvariantCulture)),
+    AllowedLossPerClient = long.Parse(options.GetValueOrDefault("allowed-loss", "0"), CultureInfo.InvariantCulture),
+    Seed = int.Parse(options.GetValueOrDefault("seed", Environment.TickCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+};
+
+await Console.Out.WriteLineAsync($"crash test: {run.Kills} kills, {run.Clients} clients, data in {directory}, seed {run.Seed}");
+await Console.Out.WriteLineAsync($"server: {run.ServerCommand}");
+CrashTestReport report = await new CrashTestRunner(run).RunAsync(CancellationToken.None);
+foreach (string problem in report.Problems.Take(20))
+{
+    await Console.Out.WriteLineAsync("  " + problem);
+}
+
+bool passed = report.Passed(run.AllowedLossPerClient);
+await Console.Out.WriteLineAsync((passed ? "PASSED: " : "FAILED: ") + report);
+return passed ? 0 : 1;
