@@ -32,6 +32,13 @@ public sealed class CommandContext
     /// <summary>Per-command scratch space, emptied by the dispatcher before each command.</summary>
     public ArrayBufferWriter<byte> Scratch { get; } = new(1024);
 
+    /// <summary>
+    /// Set by a handler whose reply must wait for something asynchronous (SAVE, WAITAOF): the session stops the batch
+    /// after this command, awaits the delegate (which writes the reply to the writer it is given), then goes on.
+    /// Handlers themselves never block.
+    /// </summary>
+    public Func<IBufferWriter<byte>, CancellationToken, ValueTask>? DeferredReply { get; set; }
+
     public int Db => Client.Db;
 
     public RespVersion Protocol => Client.Protocol;

@@ -19,6 +19,7 @@ public sealed class CommandTable
         CommandTable table = new();
         Server.ConnectionCommands.Register(table);
         Server.ServerCommands.Register(table);
+        Server.PersistenceCommands.Register(table);
         Strings.StringCommands.Register(table);
         Keys.KeyCommands.Register(table);
         table.Freeze();

@@ -66,7 +66,7 @@ internal sealed partial class ClientConnection
             CommandContext context = new(_server, storeSession, _client);
             RespSession session = new(context, new CommandDispatcher(_server.Commands), new RespLimits { MaxBulkLength = _server.Config.ProtoMaxBulkLength });
             Log.Connected(_logger, _client.Address);
-            await ServeAsync(input, output, session, storeSession);
+            await ServeAsync(input, output, session, storeSession, context);
         }
         catch (Exception exception) when (IsDisconnect(exception))
         {
@@ -88,7 +88,7 @@ internal sealed partial class ClientConnection
         }
     }
 
-    private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session, Storage.IStoreSession storeSession)
+    private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session, Storage.IStoreSession storeSession, CommandContext context)
     {
         CancellationToken closing = _closing.Token;
         while (true)
@@ -110,6 +110,12 @@ internal sealed partial class ClientConnection
             Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
             // Group commit: with appendfsync always, no reply of this batch leaves before its writes are durable.
             await storeSession.WaitForDurabilityAsync(closing);
+            if (context.DeferredReply is { } deferred)
+            {
+                context.DeferredReply = null;
+                await deferred(output, closing);
+            }
+
             await output.FlushAsync(closing);
             if (status is OperationStatus.InvalidData or OperationStatus.Done || (read.IsCompleted && status == OperationStatus.NeedMoreData))
             {

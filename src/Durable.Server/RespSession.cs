@@ -124,6 +124,12 @@ internal sealed class RespSession
                 {
                     return OperationStatus.Done;
                 }
+
+                if (_context.DeferredReply is not null)
+                {
+                    // The connection awaits the deferred reply, then calls again for the rest of the input.
+                    return OperationStatus.DestinationTooSmall;
+                }
             }
         }
 
