@@ -37,6 +37,36 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     public bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs) =>
         WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs);
 
+    public bool TrySetExpiry(int db, ReadOnlySpan<byte> key, long expiresAtMs)
+    {
+        ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
+        Span<byte> update = stackalloc byte[ExpiryUpdate.Size];
+        ExpiryUpdate.Write(update, expiresAtMs);
+        StoreOutput output = _output;
+        output.Reset(null, NowMs);
+        // Pinned: key and update, for this RMW; FASTER copies both if the old record is on disk and the RMW goes pending.
+        fixed (byte* k = storedKey)
+        fixed (byte* u = update)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            SpanByte input = SpanByte.FromPointer(u, update.Length);
+            Status status = _session.RMW(ref keyBytes, ref input, ref output, Empty.Default, 0);
+            if (status.IsPending)
+            {
+                _store.CountPendingRead();
+                _session.CompletePending(wait: true);
+            }
+        }
+
+        if (!output.Found)
+        {
+            return false;
+        }
+
+        _store.AdjustCounts(storedKey[0], 0, (expiresAtMs != 0 ? 1 : 0) - (output.OldHeader.HasExpiry ? 1 : 0));
+        return true;
+    }
+
     public bool Delete(int db, ReadOnlySpan<byte> key) => DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false);
 
     public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
