@@ -21,6 +21,9 @@ public sealed class CommandTable
         Server.ServerCommands.Register(table);
         Strings.StringCommands.Register(table);
         Keys.KeyCommands.Register(table);
+        Keys.ExpireCommands.Register(table);
+        Keys.ScanCommands.Register(table);
+        Keys.ObjectCommands.Register(table);
         table.Freeze();
         return table;
     }
