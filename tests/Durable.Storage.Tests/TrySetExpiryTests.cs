@@ -78,6 +78,25 @@ public sealed class TrySetExpiryTests : IDisposable
         Assert.False(session.TryRead(0, "k"u8, null, out _));
     }
 
+    [Fact]
+    public async Task Write_OverExpiredRecord_CountsItAsExpired()
+    {
+        ManualClock clock = new();
+        await using FasterStore store = Open(clock);
+        using IStoreSession session = store.OpenSession();
+        session.Write(0, "k"u8, RecordType.String, "v"u8, clock.NowMs + 1000);
+        session.Write(0, "live"u8, RecordType.String, "v"u8, clock.NowMs + 100_000);
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        // The background cycle may reclaim "k" first; either way it is counted exactly once.
+        session.Write(0, "k"u8, RecordType.String, "new"u8, 0);
+        Assert.False(session.Write(0, "live"u8, RecordType.String, "new"u8, 0));
+
+        Assert.Equal(1, store.GetStatistics().ExpiredKeys);
+        Assert.Equal(2, store.KeyCount(0));
+        Assert.Equal(0, store.ExpiringKeyCount(0));
+    }
+
     private static void AssertRecord(IStoreSession session, int db, ReadOnlySpan<byte> key, string payload, long expiresAtMs)
     {
         ArrayBufferWriter<byte> read = new();

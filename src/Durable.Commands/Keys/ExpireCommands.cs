@@ -141,7 +141,8 @@ internal static class ExpireCommands
         return true;
     }
 
-    // Redis: "Unsupported option %s" prints the option as a C string (up to a NUL byte), with CR and LF made spaces.
+    // Redis: "Unsupported option %s" prints the option as a C string (up to a NUL byte), trims CR and LF off the end
+    // of the message and turns the remaining ones into spaces.
     private static void WriteUnsupportedOption(CommandContext context, ReadOnlySpan<byte> option)
     {
         int nul = option.IndexOf((byte)0);
@@ -149,6 +150,8 @@ internal static class ExpireCommands
         {
             option = option[..nul];
         }
+
+        option = option.TrimEnd("\r\n"u8);
 
         context.Scratch.Write(RespErrors.UnsupportedOptionPrefix);
         Span<byte> text = context.Scratch.GetSpan(option.Length)[..option.Length];

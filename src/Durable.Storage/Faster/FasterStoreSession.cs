@@ -275,6 +275,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         long expiringDelta = (expiresAtMs != 0 ? 1 : 0) - (!output.Created && output.OldHeader.HasExpiry ? 1 : 0);
         _store.AdjustCounts(storedKey[0], output.Created ? 1 : 0, expiringDelta);
+        if (!output.Created && output.OldHeader.IsExpiredAt(output.NowMs))
+        {
+            // Redis counts an expired key its write replaces (lookupKeyWrite expires it first); so does Delete here.
+            _store.CountExpired();
+        }
+
         return output.Created;
     }
 
