@@ -1,4 +1,5 @@
 using System.Globalization;
+using Durable.Storage;
 using Durable.Testing;
 
 namespace Durable.Server.Tests;
@@ -209,6 +210,38 @@ public sealed class ExpireCommandsTests(ReferenceServers servers)
         Assert.Equal(200, server.State.Store.GetStatistics().ExpiredKeys - expiredBefore);
         Assert.Equal(0, server.State.Store.ExpiringKeyCount(0));
         Assert.Equal("$1\r\nv\r\n", client.Call("GET", "kept"));
+    }
+
+    [Fact]
+    public async Task ExpiryCycle_ExpiredKeysEvictedToDisk_AreDeletedAndCounted()
+    {
+        await using TestServer server = await TestServer.StartAsync(config => config.MemoryBytes = 1L << 20);
+        using RespTestClient client = server.Connect();
+        for (int i = 0; i < 100; i++)
+        {
+            string key = "cold" + i.ToString(CultureInfo.InvariantCulture);
+            client.Call("SET", key, "v");
+            client.Call("PEXPIRE", key, "1500");
+        }
+
+        string filler = new('f', 1000);
+        for (int i = 0; i < 3000; i++)
+        {
+            client.Call("SET", "filler" + i.ToString(CultureInfo.InvariantCulture), filler);
+        }
+
+        StoreStatistics statistics = server.State.Store.GetStatistics();
+        Assert.True(statistics.LogHeadAddress > statistics.LogBeginAddress, "the expiring keys were evicted to disk");
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        while (client.Call("DBSIZE") != ":3000\r\n")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "expired keys on disk were not deleted: DBSIZE " + client.Call("DBSIZE"));
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(100, server.State.Store.GetStatistics().ExpiredKeys);
+        Assert.Equal(":0\r\n", client.Call("EXISTS", "cold0", "cold99"));
     }
 
     [Fact]
