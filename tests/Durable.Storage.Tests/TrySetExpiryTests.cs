@@ -79,6 +79,28 @@ public sealed class TrySetExpiryTests : IDisposable
     }
 
     [Fact]
+    public async Task TrySetExpiry_ExpiredRecordOnDisk_ReturnsFalseAndKeyStaysGone()
+    {
+        ManualClock clock = new();
+        await using FasterStore store = Open(clock);
+        using IStoreSession session = store.OpenSession();
+        session.Write(0, "k"u8, RecordType.String, "v"u8, clock.NowMs + 1000);
+        byte[] filler = new byte[1000];
+        for (int i = 0; i < 5_000; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"filler:{i}"), RecordType.String, filler, 0);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.False(session.TrySetExpiry(0, "k"u8, 0));
+
+        Assert.False(session.TryRead(0, "k"u8, null, out _));
+        // Until the background cycle reclaims it, "k" still counts as one key with a TTL; afterwards as nothing.
+        Assert.Equal(store.KeyCount(0) - 5_000, store.ExpiringKeyCount(0));
+    }
+
+    [Fact]
     public async Task Write_OverExpiredRecord_CountsItAsExpired()
     {
         ManualClock clock = new();
