@@ -22,6 +22,9 @@ public sealed class CommandTable
         Server.PersistenceCommands.Register(table);
         Strings.StringCommands.Register(table);
         Keys.KeyCommands.Register(table);
+        Keys.ExpireCommands.Register(table);
+        Keys.ScanCommands.Register(table);
+        Keys.ObjectCommands.Register(table);
         table.Freeze();
         return table;
     }

@@ -14,6 +14,12 @@ public static class RespErrors
     public static ReadOnlySpan<byte> InvalidDbIndex => "ERR invalid DB index"u8;
     public static ReadOnlySpan<byte> SourceDestinationSame => "ERR source and destination objects are the same"u8;
     public static ReadOnlySpan<byte> InvalidExpireTime => "ERR invalid expire time in '{0}' command"u8;
+    public static ReadOnlySpan<byte> InvalidCursor => "ERR invalid cursor"u8;
+    public static ReadOnlySpan<byte> IntOutOfRange => "ERR value is out of range, value must between -2147483648 and 2147483647"u8;
+    public static ReadOnlySpan<byte> ExpireNxWithOthers => "ERR NX and XX, GT or LT options at the same time are not compatible"u8;
+    public static ReadOnlySpan<byte> ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible"u8;
+    public static ReadOnlySpan<byte> UnsupportedOptionPrefix => "ERR Unsupported option "u8;
+    public static ReadOnlySpan<byte> LfuNotSelected => "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."u8;
     public static ReadOnlySpan<byte> StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)"u8;
     public static ReadOnlySpan<byte> OffsetOutOfRange => "ERR offset is out of range"u8;
     public static ReadOnlySpan<byte> BitOffsetOutOfRange => "ERR bit offset is not an integer or out of range"u8;

@@ -16,8 +16,14 @@ public interface IStoreSession : IDisposable
     /// </summary>
     bool TryRead(int db, ReadOnlySpan<byte> key, IBufferWriter<byte>? value, out StoredRecord record);
 
-    /// <summary>Creates or replaces a record; returns true when no record (live or expired) existed.</summary>
+    /// <summary>Creates or replaces a record; returns true when no record (live or expired) existed. Replacing an expired record counts it as expired.</summary>
     bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs);
+
+    /// <summary>
+    /// Sets the expiry of a live record (<paramref name="expiresAtMs"/> in Unix ms, 0 = none) without rewriting its payload;
+    /// returns false, changing nothing, when no live record exists.
+    /// </summary>
+    bool TrySetExpiry(int db, ReadOnlySpan<byte> key, long expiresAtMs);
 
     /// <summary>Removes a record; returns true when a live one existed (an expired one is reclaimed and counted as expired).</summary>
     bool Delete(int db, ReadOnlySpan<byte> key);

@@ -74,6 +74,7 @@ public sealed class FasterStoreTests : IDisposable
 
             Assert.True(session.Delete(0, "k7"u8));
             session.FlushDatabase(1);
+            Assert.True(session.TrySetExpiry(0, "k8"u8, long.MaxValue));
         }
 
         await using FasterStore reopened = await OpenAsync();
@@ -83,6 +84,9 @@ public sealed class FasterStoreTests : IDisposable
         Assert.True(again.TryRead(0, "k4999"u8, read, out _));
         Assert.Equal(4999, BitConverter.ToInt32(read.WrittenSpan));
         Assert.False(again.TryRead(0, "k7"u8, null, out _));
+        Assert.True(again.TryRead(0, "k8"u8, null, out StoredRecord withTtl));
+        Assert.Equal(long.MaxValue, withTtl.ExpiresAtMs);
+        Assert.Equal(1, reopened.ExpiringKeyCount(0));
     }
 
     [Fact]

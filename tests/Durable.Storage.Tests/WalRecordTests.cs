@@ -24,6 +24,10 @@ public sealed class WalRecordTests
         Assert.Equal("01-02-02-61-" + Crc("01-02-02-61"), BitConverter.ToString(buffer, 0, length));
         length = WalRecord.EncodeFlushDatabase(buffer, 5);
         Assert.Equal("01-03-05-" + Crc("01-03-05"), BitConverter.ToString(buffer, 0, length));
+        length = WalRecord.EncodeExpire(buffer, [2, (byte)'a'], 0x0102030405060708);
+        Assert.Equal("01-05-08-07-06-05-04-03-02-01-02-61-" + Crc("01-05-08-07-06-05-04-03-02-01-02-61"), BitConverter.ToString(buffer, 0, length));
+        Assert.True(WalRecord.TryDecode(buffer.AsSpan(0, length), out DecodedWalRecord expire, out _));
+        Assert.Equal(0x0102030405060708, expire.ExpiresAtMs);
         length = WalRecord.EncodeDatabaseMap(buffer, [1, 0]);
         Assert.Equal("01-04-01-00-" + Crc("01-04-01-00"), BitConverter.ToString(buffer, 0, length));
         Assert.Equal(1, (byte)WalRecordKind.Write);

@@ -3,15 +3,27 @@ using Durable.Storage;
 
 namespace Durable.Commands.Keys;
 
-/// <summary>Generic key commands: DEL, EXISTS.</summary>
+/// <summary>
+/// Generic key commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, RENAME, RENAMENX, COPY, MOVE, RANDOMKEY.
+/// Records keep their type and absolute expiry when renamed, copied or moved.
+/// </summary>
 internal static class KeyCommands
 {
     public static void Register(CommandTable table)
     {
         table.Add("DEL", -2, CommandFlags.Write, Del, 1, -1, 1, ["keyspace", "write", "slow"]);
+        table.Add("UNLINK", -2, CommandFlags.Write | CommandFlags.Fast, Del, 1, -1, 1, ["keyspace", "write", "fast"]);
         table.Add("EXISTS", -2, CommandFlags.ReadOnly | CommandFlags.Fast, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
+        table.Add("TOUCH", -2, CommandFlags.ReadOnly | CommandFlags.Fast, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
+        table.Add("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast, Type, 1, 1, 1, ["keyspace", "read", "fast"]);
+        table.Add("RENAME", 3, CommandFlags.Write, Rename, 1, 2, 1, ["keyspace", "write", "slow"]);
+        table.Add("RENAMENX", 3, CommandFlags.Write | CommandFlags.Fast, RenameNx, 1, 2, 1, ["keyspace", "write", "fast"]);
+        table.Add("COPY", -3, CommandFlags.Write | CommandFlags.DenyOom, Copy, 1, 2, 1, ["keyspace", "write", "slow"]);
+        table.Add("MOVE", 3, CommandFlags.Write | CommandFlags.Fast, Move, 1, 1, 1, ["keyspace", "write", "fast"]);
+        table.Add("RANDOMKEY", 1, CommandFlags.ReadOnly, RandomKey, categories: ["keyspace", "read", "slow"]);
     }
 
+    // DEL and UNLINK: UNLINK's reclaiming in the background buys nothing here, a delete is one tombstone.
     private static void Del(CommandContext context, RespArgs args)
     {
         long deleted = 0;
@@ -26,6 +38,7 @@ internal static class KeyCommands
         context.WriteInteger(deleted);
     }
 
+    // EXISTS and TOUCH: TOUCH only updates access times in Redis, and Durable keeps none (see OBJECT IDLETIME).
     private static void Exists(CommandContext context, RespArgs args)
     {
         long found = 0;
@@ -38,5 +51,167 @@ internal static class KeyCommands
         }
 
         context.WriteInteger(found);
+    }
+
+    private static void Type(CommandContext context, RespArgs args)
+    {
+        bool found = context.Session.TryRead(context.Db, args[1], null, out StoredRecord record);
+        context.WriteSimple(found ? KeyTypeNames.Of(record.Type) : "none"u8);
+    }
+
+    private static void Rename(CommandContext context, RespArgs args) => RenameGeneric(context, args, onlyIfAbsent: false);
+
+    private static void RenameNx(CommandContext context, RespArgs args) => RenameGeneric(context, args, onlyIfAbsent: true);
+
+    private static void RenameGeneric(CommandContext context, RespArgs args, bool onlyIfAbsent)
+    {
+        ReadOnlySpan<byte> source = args[1];
+        ReadOnlySpan<byte> destination = args[2];
+        // Redis: a missing source is an error even when source and destination are the same key.
+        if (!context.Session.TryRead(context.Db, source, context.Scratch, out StoredRecord record))
+        {
+            context.WriteError(RespErrors.NoSuchKey);
+            return;
+        }
+
+        if (source.SequenceEqual(destination))
+        {
+            WriteRenameResult(context, onlyIfAbsent, renamed: false);
+            return;
+        }
+
+        if (onlyIfAbsent && context.Session.TryRead(context.Db, destination, null, out StoredRecord _))
+        {
+            context.WriteInteger(0);
+            return;
+        }
+
+        context.Session.Write(context.Db, destination, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
+        context.Session.Delete(context.Db, source);
+        WriteRenameResult(context, onlyIfAbsent, renamed: true);
+    }
+
+    private static void WriteRenameResult(CommandContext context, bool onlyIfAbsent, bool renamed)
+    {
+        if (onlyIfAbsent)
+        {
+            context.WriteInteger(renamed ? 1 : 0);
+        }
+        else
+        {
+            context.WriteOk();
+        }
+    }
+
+    private static void Copy(CommandContext context, RespArgs args)
+    {
+        bool replace = false;
+        int targetDb = context.Db;
+        for (int i = 3; i < args.Count; i++)
+        {
+            if (args.Is(i, "REPLACE"u8))
+            {
+                replace = true;
+            }
+            else if (args.Is(i, "DB"u8) && i + 1 < args.Count)
+            {
+                if (!TryParseDb(context, args[++i], out targetDb))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+        }
+
+        ReadOnlySpan<byte> source = args[1];
+        ReadOnlySpan<byte> destination = args[2];
+        if (targetDb == context.Db && source.SequenceEqual(destination))
+        {
+            context.WriteError(RespErrors.SourceDestinationSame);
+            return;
+        }
+
+        if (!context.Session.TryRead(context.Db, source, context.Scratch, out StoredRecord record))
+        {
+            context.WriteInteger(0);
+            return;
+        }
+
+        if (!replace && context.Session.TryRead(targetDb, destination, null, out StoredRecord _))
+        {
+            context.WriteInteger(0);
+            return;
+        }
+
+        context.Session.Write(targetDb, destination, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
+        context.WriteInteger(1);
+    }
+
+    private static void Move(CommandContext context, RespArgs args)
+    {
+        if (!TryParseDb(context, args[2], out int targetDb))
+        {
+            return;
+        }
+
+        if (targetDb == context.Db)
+        {
+            context.WriteError(RespErrors.SourceDestinationSame);
+            return;
+        }
+
+        ReadOnlySpan<byte> key = args[1];
+        if (!context.Session.TryRead(context.Db, key, context.Scratch, out StoredRecord record)
+            || context.Session.TryRead(targetDb, key, null, out StoredRecord _))
+        {
+            context.WriteInteger(0);
+            return;
+        }
+
+        context.Session.Write(targetDb, key, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
+        context.Session.Delete(context.Db, key);
+        context.WriteInteger(1);
+    }
+
+    // Redis getIntFromObjectOrReply, then selectDb: not an integer, not an int, not a database.
+    private static bool TryParseDb(CommandContext context, ReadOnlySpan<byte> text, out int db)
+    {
+        db = 0;
+        if (!RedisNumber.TryParseInt64(text, out long value))
+        {
+            context.WriteNotInteger();
+            return false;
+        }
+
+        if (value is < int.MinValue or > int.MaxValue)
+        {
+            context.WriteError(RespErrors.IntOutOfRange);
+            return false;
+        }
+
+        if (value < 0 || value >= context.Store.Databases)
+        {
+            context.WriteError(RespErrors.DbIndexOutOfRange);
+            return false;
+        }
+
+        db = (int)value;
+        return true;
+    }
+
+    private static void RandomKey(CommandContext context, RespArgs args)
+    {
+        if (context.Session.TryGetRandomKey(context.Db, context.Scratch))
+        {
+            context.WriteBulk(context.Scratch.WrittenSpan);
+        }
+        else
+        {
+            context.WriteNull();
+        }
     }
 }

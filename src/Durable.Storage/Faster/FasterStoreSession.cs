@@ -53,6 +53,43 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     public ValueTask WaitForCommitAsync(CancellationToken cancellationToken) =>
         _wal is { } wal ? wal.WaitForCommitAsync(_walEnd, cancellationToken) : ValueTask.CompletedTask;
 
+    public bool TrySetExpiry(int db, ReadOnlySpan<byte> key, long expiresAtMs) =>
+        SetExpiryStored(StoredKey(_store.Physical(db), key), expiresAtMs, log: true);
+
+    private bool SetExpiryStored(ReadOnlySpan<byte> storedKey, long expiresAtMs, bool log)
+    {
+        Span<byte> update = stackalloc byte[ExpiryUpdate.Size];
+        ExpiryUpdate.Write(update, expiresAtMs);
+        StoreOutput output = _output;
+        output.Reset(null, NowMs);
+        // Pinned: key and update, for this RMW; FASTER copies both if the old record is on disk and the RMW goes pending.
+        fixed (byte* k = storedKey)
+        fixed (byte* u = update)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            SpanByte input = SpanByte.FromPointer(u, update.Length);
+            Status status = _session.RMW(ref keyBytes, ref input, ref output, Empty.Default, 0);
+            if (status.IsPending)
+            {
+                _store.CountPendingRead();
+                _session.CompletePending(wait: true);
+            }
+        }
+
+        if (!output.Found)
+        {
+            return false;
+        }
+
+        _store.AdjustCounts(storedKey[0], 0, (expiresAtMs != 0 ? 1 : 0) - (output.OldHeader.HasExpiry ? 1 : 0));
+        if (log)
+        {
+            LogRecord(WalRecord.EncodeExpire(WalBuffer(WalRecord.ExpireSize(storedKey.Length)), storedKey, expiresAtMs));
+        }
+
+        return true;
+    }
+
     public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
     {
         byte physical = _store.Physical(db);
@@ -196,6 +233,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             case WalRecordKind.FlushDatabase:
                 FlushPhysical(key[0]);
                 break;
+            case WalRecordKind.Expire:
+                SetExpiryStored(key, decoded.ExpiresAtMs, log: false);
+                break;
             case WalRecordKind.DatabaseMap:
                 key[..Math.Min(key.Length, physicalMap.Length)].CopyTo(physicalMap);
                 WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false);
@@ -292,6 +332,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         long expiringDelta = (expiresAtMs != 0 ? 1 : 0) - (!output.Created && output.OldHeader.HasExpiry ? 1 : 0);
         _store.AdjustCounts(storedKey[0], output.Created ? 1 : 0, expiringDelta);
+        if (!output.Created && output.OldHeader.IsExpiredAt(output.NowMs))
+        {
+            // Redis counts an expired key its write replaces (lookupKeyWrite expires it first); so does Delete here.
+            _store.CountExpired();
+        }
+
         bool created = output.Created;
         if (log)
         {

@@ -6,7 +6,8 @@ namespace Durable.Storage.Faster;
 /// <summary>
 /// The FASTER callbacks. Values are serialized as <see cref="RecordHeader"/> followed by the payload.
 /// Writes go through RMW with the whole new value as input, so that the store learns whether the key existed
-/// (for key counts) without a second lookup. Small and free of I/O, as FASTER requires.
+/// (for key counts) without a second lookup; an <see cref="ExpiryUpdate"/> input patches only the expiry of a live
+/// record and never creates one. Small and free of I/O, as FASTER requires.
 /// </summary>
 internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, Empty>
 {
@@ -34,6 +35,27 @@ internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, 
         return true;
     }
 
+    // An expiry change never creates a record.
+    public override bool NeedInitialUpdate(ref SpanByte key, ref SpanByte input, ref StoreOutput output, ref RMWInfo rmwInfo) =>
+        !ExpiryUpdate.Is(ref input);
+
+    public override bool NeedCopyUpdate(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref StoreOutput output, ref RMWInfo rmwInfo)
+    {
+        if (!ExpiryUpdate.Is(ref input))
+        {
+            return true;
+        }
+
+        // An expired record stays expired: changing its TTL would bring back a key readers already treat as gone.
+        if (RecordHeader.Read(oldValue.AsReadOnlySpan()).IsExpiredAt(output.NowMs))
+        {
+            output.Expired = true;
+            return false;
+        }
+
+        return true;
+    }
+
     public override bool InitialUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
         output.Created = true;
@@ -46,6 +68,16 @@ internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, 
     public override bool CopyUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref SpanByte newValue, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
         output.OldHeader = RecordHeader.Read(oldValue.AsReadOnlySpan());
+        if (ExpiryUpdate.Is(ref input))
+        {
+            newValue.UnmarkExtraMetadata();
+            newValue.ShrinkSerializedLength(oldValue.Length);
+            oldValue.CopyTo(ref newValue);
+            ExpiryUpdate.Apply(ref input, newValue.AsSpan());
+            output.Found = true;
+            return true;
+        }
+
         newValue.UnmarkExtraMetadata();
         newValue.ShrinkSerializedLength(input.Length);
         input.CopyTo(ref newValue);
@@ -54,6 +86,22 @@ internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, 
 
     public override bool InPlaceUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
+        if (ExpiryUpdate.Is(ref input))
+        {
+            RecordHeader header = RecordHeader.Read(value.AsReadOnlySpan());
+            if (header.IsExpiredAt(output.NowMs))
+            {
+                // Done, unchanged: see NeedCopyUpdate.
+                output.Expired = true;
+                return true;
+            }
+
+            output.OldHeader = header;
+            ExpiryUpdate.Apply(ref input, value.AsSpan());
+            output.Found = true;
+            return true;
+        }
+
         if (value.Length < input.Length)
         {
             return false;

@@ -16,6 +16,7 @@ namespace Durable.Storage.Persistence;
 ///   Delete:         key (database byte + client key)
 ///   FlushDatabase:  byte physical database
 ///   DatabaseMap:    one physical database byte per logical database
+///   Expire:         int64 LE expiry ms (0 = none), key (database byte + client key)
 /// last 4 bytes CRC-32 (IEEE) LE of every byte before it
 /// </code>
 /// Pinned by WalRecordTests; change only by adding a version.
@@ -39,6 +40,17 @@ public static class WalRecord
         position += 8;
         payload.CopyTo(destination[position..]);
         return Seal(destination, position + payload.Length);
+    }
+
+    public static int ExpireSize(int keyLength) => 2 + 8 + keyLength + ChecksumSize;
+
+    public static int EncodeExpire(Span<byte> destination, ReadOnlySpan<byte> storedKey, long expiresAtMs)
+    {
+        destination[0] = CurrentVersion;
+        destination[1] = (byte)WalRecordKind.Expire;
+        BinaryPrimitives.WriteInt64LittleEndian(destination[2..], expiresAtMs);
+        storedKey.CopyTo(destination[10..]);
+        return Seal(destination, 10 + storedKey.Length);
     }
 
     public static int DeleteSize(int keyLength) => 2 + keyLength + ChecksumSize;
@@ -105,6 +117,9 @@ public static class WalRecord
                 return true;
             case WalRecordKind.Delete or WalRecordKind.DatabaseMap:
                 decoded = new DecodedWalRecord(kind, 0, body.Length, default, 0, body.Length);
+                return true;
+            case WalRecordKind.Expire when body.Length > 8:
+                decoded = new DecodedWalRecord(kind, 8, body.Length - 8, default, BinaryPrimitives.ReadInt64LittleEndian(body), body.Length);
                 return true;
             case WalRecordKind.FlushDatabase when body.Length == 1:
                 decoded = new DecodedWalRecord(kind, 0, 1, default, 0, 1);

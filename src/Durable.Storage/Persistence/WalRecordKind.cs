@@ -14,4 +14,7 @@ public enum WalRecordKind : byte
 
     /// <summary>The logical-to-physical database map is now this.</summary>
     DatabaseMap = 4,
+
+    /// <summary>An existing key's expiry is now this (0 = none); its value is unchanged.</summary>
+    Expire = 5,
 }

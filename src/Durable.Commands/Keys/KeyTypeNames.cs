@@ -1,0 +1,18 @@
+using Durable.Storage;
+
+namespace Durable.Commands.Keys;
+
+/// <summary>
+/// The type names TYPE replies with and SCAN TYPE filters by, as Redis spells them. A family that adds a
+/// <see cref="RecordType"/> adds its name here.
+/// </summary>
+internal static class KeyTypeNames
+{
+    public static ReadOnlySpan<byte> Of(RecordType type) => type switch
+    {
+        RecordType.String => "string"u8,
+
+        // Metadata records never reach clients; nothing else exists yet.
+        _ => "none"u8,
+    };
+}
