@@ -20,6 +20,7 @@ public sealed class CommandTable
         Server.ConnectionCommands.Register(table);
         Server.ServerCommands.Register(table);
         Strings.StringCommands.Register(table);
+        Strings.StringBitCommands.Register(table);
         Keys.KeyCommands.Register(table);
         table.Freeze();
         return table;
