@@ -225,6 +225,51 @@ public sealed class StringBitCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void BitCountBitPos_LongValues_MatchRedis()
+    {
+        using ReplyComparison both = servers.Compare();
+        string k = servers.NewPrefix() + "k";
+        Random random = new(7);
+        char[] noise = new char[203];
+        for (int i = 0; i < noise.Length; i++)
+        {
+            noise[i] = (char)random.Next(256);
+        }
+
+        string[] values =
+        [
+            new string(noise),
+            new string('\0', 67) + "\x01" + new string('\0', 40),
+            new string('\xff', 50) + "\xfe" + new string('\xff', 21),
+            new string('\0', 99),
+            new string('\xff', 77),
+        ];
+        foreach (string value in values)
+        {
+            both.Same("SET", k, value);
+            both.Same("BITCOUNT", k);
+            both.Same("BITPOS", k, "0");
+            both.Same("BITPOS", k, "1");
+            int bits = value.Length * 8;
+            for (int i = 0; i < 150; i++)
+            {
+                string byteStart = random.Next(-value.Length - 5, value.Length + 5).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string byteEnd = random.Next(-value.Length - 5, value.Length + 5).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string bitStart = random.Next(-bits - 20, bits + 20).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                string bitEnd = random.Next(-bits - 20, bits + 20).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                both.Same("BITCOUNT", k, byteStart, byteEnd);
+                both.Same("BITCOUNT", k, bitStart, bitEnd, "BIT");
+                foreach (string bit in new[] { "0", "1" })
+                {
+                    both.Same("BITPOS", k, bit, byteStart);
+                    both.Same("BITPOS", k, bit, byteStart, byteEnd);
+                    both.Same("BITPOS", k, bit, bitStart, bitEnd, "BIT");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void BitOp_AllOperators_MatchRedis()
     {
         using ReplyComparison both = servers.Compare();
