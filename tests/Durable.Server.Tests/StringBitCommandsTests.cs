@@ -327,7 +327,7 @@ public sealed class StringBitCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
-    public void BitOp_EmptyResult_DeletesDestination()
+    public void BitOp_Destination_IsReplacedOrDeleted()
     {
         using ReplyComparison both = servers.Compare();
         string p = servers.NewPrefix();
@@ -341,6 +341,13 @@ public sealed class StringBitCommandsTests(ReferenceServers servers)
         PutNonString(both, p + "list");
         both.Same("BITOP", "OR", p + "list", p + "m1");
         both.Same("GET", p + "list");
+        both.Same("EXISTS", p + "list");
+
+        // A non-empty result replaces a destination of any type.
+        PutNonString(both, p + "list2");
+        both.Same("SET", p + "s", "xyz");
+        both.Same("BITOP", "XOR", p + "list2", p + "s", p + "m1");
+        both.Same("GET", p + "list2");
     }
 
     [Fact]
