@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Durable.Storage;
+using Durable.Testing;
 
 namespace Durable.Server.Tests;
 
@@ -108,6 +109,25 @@ public sealed class StringBitCommandsTests(ReferenceServers servers)
         both.Same("GET", k);
         Assert.Equal(expiresAtMs, DurableExpiry(k));
         Assert.NotEqual(":-1\r\n", both.Redis.Call("PTTL", k));
+    }
+
+    [Fact]
+    public async Task SetBitBitField_ConcurrentClients_LoseNoUpdates()
+    {
+        string k = servers.NewPrefix() + "k";
+        Task[] writers = [.. Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            using RespTestClient client = servers.Durable.Connect();
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.Equal(":0\r\n", client.Call("SETBIT", k, ((i * 4) + w + 64).ToString(System.Globalization.CultureInfo.InvariantCulture), "1"));
+                Assert.StartsWith("*1\r\n:", client.Call("BITFIELD", k, "INCRBY", "u32", "0", "1"), StringComparison.Ordinal);
+            }
+        }))];
+        await Task.WhenAll(writers);
+        using RespTestClient reader = servers.Durable.Connect();
+        Assert.Equal("*1\r\n:800\r\n", reader.Call("BITFIELD_RO", k, "GET", "u32", "0"));
+        Assert.Equal(":800\r\n", reader.Call("BITCOUNT", k, "8", "-1"));
     }
 
     [Fact]
