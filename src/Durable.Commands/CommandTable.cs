@@ -21,6 +21,7 @@ public sealed class CommandTable
         Server.ServerCommands.Register(table);
         Server.PersistenceCommands.Register(table);
         Strings.StringCommands.Register(table);
+        Strings.StringBitCommands.Register(table);
         Keys.KeyCommands.Register(table);
         Keys.ExpireCommands.Register(table);
         Keys.ScanCommands.Register(table);

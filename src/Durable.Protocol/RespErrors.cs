@@ -24,6 +24,11 @@ public static class RespErrors
     public static ReadOnlySpan<byte> OffsetOutOfRange => "ERR offset is out of range"u8;
     public static ReadOnlySpan<byte> BitOffsetOutOfRange => "ERR bit offset is not an integer or out of range"u8;
     public static ReadOnlySpan<byte> BitNotInteger => "ERR bit is not an integer or out of range"u8;
+    public static ReadOnlySpan<byte> BitArgumentNotBinary => "ERR The bit argument must be 1 or 0."u8;
+    public static ReadOnlySpan<byte> BitOpNotSingleSource => "ERR BITOP NOT must be called with a single source key."u8;
+    public static ReadOnlySpan<byte> BitFieldInvalidType => "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."u8;
+    public static ReadOnlySpan<byte> BitFieldInvalidOverflow => "ERR Invalid OVERFLOW type specified"u8;
+    public static ReadOnlySpan<byte> BitFieldReadOnlyGetOnly => "ERR BITFIELD_RO only supports the GET subcommand"u8;
     public static ReadOnlySpan<byte> MaxClients => "ERR max number of clients reached"u8;
     public static ReadOnlySpan<byte> NoProto => "NOPROTO unsupported protocol version"u8;
     public static ReadOnlySpan<byte> Loading => "LOADING Durable is loading the dataset in memory"u8;
