@@ -26,6 +26,10 @@ public class StoreColdReadBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        // As durable-server's Program.cs does: cold reads complete on thread-pool threads, and the default pool
+        // (one thread per core) makes a waiting read queue behind whatever else runs (see FASTER-NOTES.md).
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), Math.Max(io, 64));
         _store = TempStore.Open(memoryBytes: 1L << 20);
         _session = _store.Store.OpenSession();
         byte[] value = new byte[1000];
