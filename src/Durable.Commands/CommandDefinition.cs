@@ -13,6 +13,7 @@ public sealed class CommandDefinition
     private long _microseconds;
     private long _rejected;
     private long _failed;
+    private string? _fullName;
 
     public required string Name { get; init; }
     public required int Arity { get; init; }
@@ -35,7 +36,7 @@ public sealed class CommandDefinition
     public CommandDefinition? Parent { get; set; }
 
     /// <summary>Lower-case name as Redis prints it in errors: "get", "client|kill".</summary>
-    public string FullName => Parent is null ? Name.ToLowerInvariant() : $"{Parent.Name.ToLowerInvariant()}|{Name.ToLowerInvariant()}";
+    public string FullName => _fullName ??= Parent is null ? Name.ToLowerInvariant() : $"{Parent.Name.ToLowerInvariant()}|{Name.ToLowerInvariant()}";
 
     public long Calls => Volatile.Read(ref _calls);
     public long Microseconds => Volatile.Read(ref _microseconds);

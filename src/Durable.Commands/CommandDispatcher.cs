@@ -32,20 +32,25 @@ public sealed class CommandDispatcher
         {
             if (args.Count < 2)
             {
-                definition.RecordRejected();
-                context.WriteArityError(definition.FullName);
-                return;
+                if (!definition.AcceptsArgumentCount(args.Count))
+                {
+                    definition.RecordRejected();
+                    context.WriteArityError(definition.FullName);
+                    return;
+                }
             }
-
-            CommandDefinition? sub = CommandTable.FindSub(definition, args[1]);
-            if (sub is null)
+            else
             {
-                definition.RecordRejected();
-                WriteUnknownSubcommand(context, definition, args[1]);
-                return;
-            }
+                CommandDefinition? sub = CommandTable.FindSub(definition, args[1]);
+                if (sub is null)
+                {
+                    definition.RecordRejected();
+                    WriteUnknownSubcommand(context, definition, args[1]);
+                    return;
+                }
 
-            definition = sub;
+                definition = sub;
+            }
         }
 
         if (!definition.AcceptsArgumentCount(args.Count))
@@ -56,6 +61,7 @@ public sealed class CommandDispatcher
         }
 
         context.Client.LastCommand = definition.FullName;
+        context.ErrorWritten = false;
         int locked = Lock(context.Store.Locks, definition, args);
         long started = Stopwatch.GetTimestamp();
         try
@@ -69,6 +75,17 @@ public sealed class CommandDispatcher
 
         long microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         definition.RecordCall(microseconds);
+        if (context.ErrorWritten)
+        {
+            definition.RecordFailed();
+        }
+
+        // Redis: admin commands (CONFIG, DEBUG...) and skip-monitor ones are too sensitive to show to monitors.
+        if (context.Server.Monitors.HasMonitors && (definition.Flags & (CommandFlags.Admin | CommandFlags.SkipMonitor)) == 0)
+        {
+            context.Server.Monitors.Feed(context.Client, args, context.Server.Time.GetUtcNow());
+        }
+
         Interlocked.Increment(ref context.Server.Stats.TotalCommandsProcessed);
         context.Server.SlowLog.Record(context, args, microseconds);
     }
