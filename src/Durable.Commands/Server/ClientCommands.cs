@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Durable.Protocol;
@@ -167,7 +166,7 @@ internal static class ClientCommands
             if (!normal)
             {
                 // Durable has no replicas, masters or pub/sub clients yet: every client is of type normal.
-                context.Reply.Write(RespConstants.EmptyBulk);
+                RespWriter.WriteVerbatim(context.Reply, [], context.Protocol);
                 return;
             }
         }

@@ -360,6 +360,26 @@ internal static class CommandCommands
         {
             context.WriteArrayHeader(2);
             context.WriteBulk(target[index]);
+            if (definition.FullName == "set")
+            {
+                // Redis's setGetKeys: SET's key is RW access update with GET, otherwise OW update (its spec says variable_flags).
+                bool get = false;
+                for (int i = 3; i < target.Count; i++)
+                {
+                    get |= target.Is(i, "GET"u8);
+                }
+
+                context.WriteSetHeader(get ? 3 : 2);
+                context.WriteSimple(get ? "RW"u8 : "OW"u8);
+                if (get)
+                {
+                    context.WriteSimple("access"u8);
+                }
+
+                context.WriteSimple("update"u8);
+                continue;
+            }
+
             RespNode? flags = flagsByIndex.GetValueOrDefault(index) ?? (specs.Length > 0 ? specs[0]["flags"] : null);
             WriteOrEmptySet(context, flags);
         }

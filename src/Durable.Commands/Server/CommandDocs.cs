@@ -15,7 +15,7 @@ internal sealed class CommandDocs
     /// <summary>Redis's COMMAND INFO entry for a command or subcommand ("client|list"); null when Redis has none.</summary>
     public RespNode? Info(string fullName) => _info.GetValueOrDefault(fullName);
 
-    /// <summary>Redis's COMMAND DOCS map for a top-level command; null when Redis has none.</summary>
+    /// <summary>Redis's COMMAND DOCS map for a command or subcommand ("client|list"); null when Redis has none.</summary>
     public RespNode? Docs(string name) => _docs.GetValueOrDefault(name);
 
     private static CommandDocs Load()
@@ -39,7 +39,13 @@ internal sealed class CommandDocs
 
         for (int i = 0; i + 1 < docs.Children.Length; i += 2)
         {
-            result._docs[docs.Children[i].Text!] = docs.Children[i + 1];
+            RespNode entry = docs.Children[i + 1];
+            result._docs[docs.Children[i].Text!] = entry;
+            RespNode[] subcommands = entry["subcommands"]?.Children ?? [];
+            for (int j = 0; j + 1 < subcommands.Length; j += 2)
+            {
+                result._docs[subcommands[j].Text!] = subcommands[j + 1];
+            }
         }
 
         return result;

@@ -35,14 +35,27 @@ internal static class ConfigCommands
             CommandTable.Sub("REWRITE", 2, Admin, Rewrite, categories: s_admin),
             CommandTable.Sub("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, Help, categories: ["slow"]));
 
-    // Redis 7.0: several patterns, each name reported once, as a map.
+    // Redis 7.0: several patterns, each parameter reported once, as a map. A name without glob characters is looked
+    // up directly and reported as the client spelled it ("CONFIG GET MAXCLIENTS" answers "MAXCLIENTS").
     private static void Get(CommandContext context, RespArgs args)
     {
+        ServerConfig config = context.Server.Config;
         List<(string Name, string Value)> matches = [];
         HashSet<string> seen = new(StringComparer.OrdinalIgnoreCase);
         for (int i = 2; i < args.Count; i++)
         {
-            foreach ((string name, string value) in context.Server.Config.Match(Encoding.Latin1.GetString(args[i])))
+            string pattern = Encoding.Latin1.GetString(args[i]);
+            if (pattern.AsSpan().IndexOfAny("[*?") < 0)
+            {
+                if (config.Exists(pattern) && seen.Add(pattern))
+                {
+                    matches.Add((pattern, config.Get(pattern)));
+                }
+
+                continue;
+            }
+
+            foreach ((string name, string value) in config.Match(pattern))
             {
                 if (seen.Add(name))
                 {
@@ -65,7 +78,7 @@ internal static class ConfigCommands
     {
         if ((args.Count - 2) % 2 != 0)
         {
-            context.WriteArityError("config|set");
+            context.WriteSyntaxError();
             return;
         }
 
