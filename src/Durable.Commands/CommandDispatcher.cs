@@ -60,6 +60,14 @@ public sealed class CommandDispatcher
             return;
         }
 
+        // Redis: a MONITOR client counts as a replica, and replicas may not touch the keyspace.
+        if (context.Client.IsMonitor && (definition.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
+        {
+            definition.RecordRejected();
+            context.WriteError("ERR Replica can't interact with the keyspace"u8);
+            return;
+        }
+
         context.Client.LastCommand = definition.FullName;
         context.ErrorWritten = false;
         int locked = Lock(context.Store.Locks, definition, args);

@@ -91,6 +91,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Log.Stopping(_logger);
+        State.ShuttingDown = true;
         foreach (Socket listener in _listeners)
         {
             listener.Dispose();

@@ -31,6 +31,20 @@ public sealed partial class MonitorTests
     }
 
     [Fact]
+    public async Task Monitor_OwnCommands_KeyspaceRefusedOthersShown()
+    {
+        await using ServerTestPair pair = await ServerTestPair.StartAsync();
+        using ReplyComparison both = pair.Compare();
+        both.Same("MONITOR");
+        both.Same("GET", "k");
+        both.Same("SET", "k", "v");
+        both.Same("PING");
+        Assert.Equal(Normalize(both.Redis.ReadReply()), Normalize(both.Durable.ReadReply()));
+        both.Same("RESET");
+        both.Same("GET", "k");
+    }
+
+    [Fact]
     public async Task Monitor_Reset_StopsTheStream()
     {
         await using TestServer server = await TestServer.StartAsync();
