@@ -44,7 +44,7 @@ public sealed class CommandDispatcher
                 CommandDefinition? sub = CommandTable.FindSub(definition, args[1]);
                 if (sub is null)
                 {
-                    definition.RecordRejected();
+                    // Redis counts this in errorstats only: no command was found to charge it to.
                     WriteUnknownSubcommand(context, definition, args[1]);
                     return;
                 }

@@ -26,12 +26,14 @@ public sealed class SlowLogCommandsTests(ReferenceServers servers)
         both.Same("CONFIG", "SET", "slowlog-log-slower-than", "0");
         both.Same("SLOWLOG", "RESET");
         both.Same("SET", "k", new string('v', 200));
+        both.Same("AUTH", "default", "secret");
         both.Same("SLOWLOG", "LEN");
         both.Same("SLOWLOG", "GET", "0");
 
-        string redis = both.Redis.Call("SLOWLOG", "GET", "3");
-        string durable = both.Durable.Call("SLOWLOG", "GET", "3");
+        string redis = both.Redis.Call("SLOWLOG", "GET", "4");
+        string durable = both.Durable.Call("SLOWLOG", "GET", "4");
         Assert.Equal(Normalize(redis), Normalize(durable));
+        Assert.Contains("*3\r\n$4\r\nAUTH\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n", durable, StringComparison.Ordinal);
         Assert.Contains("$3\r\nSET\r\n$1\r\nk\r\n$147\r\n" + new string('v', 128) + "... (72 more bytes)\r\n", durable, StringComparison.Ordinal);
         both.Same("CONFIG", "SET", "slowlog-log-slower-than", "-1");
         both.Same("SLOWLOG", "RESET");

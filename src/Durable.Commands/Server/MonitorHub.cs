@@ -47,10 +47,10 @@ public sealed class MonitorHub
         long microseconds = (now - DateTimeOffset.UnixEpoch).Ticks / 10;
         line.Write(System.Text.Encoding.ASCII.GetBytes(string.Create(
             CultureInfo.InvariantCulture, $"+{microseconds / 1_000_000}.{microseconds % 1_000_000:D6} [{source.Db} {source.Address}] ")));
-        int redactFrom = RedactedFrom(args);
+        int redactFrom = Redaction.RedactedFrom(args);
         for (int i = 0; i < args.Count; i++)
         {
-            if (i >= redactFrom && i < redactFrom + RedactedCount(args))
+            if (i >= redactFrom && i < redactFrom + Redaction.RedactedCount(args))
             {
                 line.Write("\"(redacted)\""u8);
             }
@@ -72,30 +72,6 @@ public sealed class MonitorHub
             channel.Writer.TryWrite(bytes);
         }
     }
-
-    // Redis redacts passwords: every argument of AUTH, and the user and password after HELLO's AUTH.
-    private static int RedactedFrom(RespArgs args)
-    {
-        if (args.Is(0, "AUTH"u8))
-        {
-            return 1;
-        }
-
-        if (args.Is(0, "HELLO"u8))
-        {
-            for (int i = 2; i + 2 < args.Count; i++)
-            {
-                if (args.Is(i, "AUTH"u8))
-                {
-                    return i + 1;
-                }
-            }
-        }
-
-        return int.MaxValue;
-    }
-
-    private static int RedactedCount(RespArgs args) => args.Is(0, "AUTH"u8) ? args.Count - 1 : 2;
 
     // Redis sdscatrepr: quoted, with \\ \" \n \r \t \a \b escaped and other non-printable bytes as \xHH.
     private static void AppendRepr(ArrayBufferWriter<byte> line, ReadOnlySpan<byte> value)
