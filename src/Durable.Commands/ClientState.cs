@@ -28,6 +28,9 @@ public sealed class ClientState
     public string LastCommand { get; set; } = "NULL";
     public ClientReplyMode ReplyMode { get; set; } = ClientReplyMode.On;
     public bool IsMonitor { get; set; }
+
+    /// <summary>True while the connection waits for CLIENT PAUSE to end: shown as flag b, never idle-timed out (as in Redis).</summary>
+    public bool IsBlocked { get; set; }
     public bool NoEvict { get; set; }
     public bool NoTouch { get; set; }
     public long InputBufferBytes { get; set; }

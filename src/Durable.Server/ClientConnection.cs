@@ -152,7 +152,15 @@ internal sealed partial class ClientConnection : IDisposable
 
             if (session.WaitingForPause)
             {
-                await _server.Pause.WaitAsync(closing);
+                _client.IsBlocked = true;
+                try
+                {
+                    await _server.Pause.WaitAsync(closing);
+                }
+                finally
+                {
+                    _client.IsBlocked = false;
+                }
             }
 
             if (status is OperationStatus.InvalidData or OperationStatus.Done || (read.IsCompleted && status == OperationStatus.NeedMoreData))

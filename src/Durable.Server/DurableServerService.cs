@@ -192,7 +192,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                 long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
                 foreach (ClientState client in State.Clients.All)
                 {
-                    if (!client.IsMonitor && now - client.LastInteractionMs > timeout * 1000L)
+                    if (!client.IsMonitor && !client.IsBlocked && now - client.LastInteractionMs > timeout * 1000L)
                     {
                         client.Close?.Invoke();
                     }

@@ -104,10 +104,11 @@ public sealed partial class ClientCommandsTests(ReferenceServers servers)
         using ReplyComparison both = servers.Compare();
         string batch = string.Concat(
             Frame("CLIENT", "REPLY", "OFF"), Frame("PING"), Frame("ECHO", "hidden"), Frame("CLIENT", "REPLY", "SKIP"),
-            Frame("CLIENT", "REPLY", "ON"), Frame("ECHO", "one"), Frame("CLIENT", "REPLY", "SKIP"), Frame("ECHO", "skipped"), Frame("ECHO", "two"));
+            Frame("CLIENT", "REPLY", "ON"), Frame("ECHO", "one"), Frame("CLIENT", "REPLY", "SKIP"), Frame("ECHO", "skipped"), Frame("ECHO", "two"),
+            Frame("CLIENT", "REPLY", "OFF"), Frame("RESET"), Frame("CLIENT", "REPLY", "SKIP"), Frame("RESET"), Frame("ECHO", "three"));
         both.Redis.SendRaw(batch);
         both.Durable.SendRaw(batch);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 5; i++)
         {
             Assert.Equal(both.Redis.ReadReply(), both.Durable.ReadReply());
         }

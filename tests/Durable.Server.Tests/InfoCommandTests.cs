@@ -48,6 +48,7 @@ public sealed partial class InfoCommandTests(ReferenceServers servers)
     public void Info_FieldsRedisClientsRead_ArePresent()
     {
         using RespTestClient client = servers.Durable.Connect();
+        client.Call("INFO", "server");
         string info = client.Call("INFO", "all");
         foreach (string field in new[]
         {

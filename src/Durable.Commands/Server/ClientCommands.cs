@@ -213,7 +213,7 @@ internal static class ClientCommands
     // per-client buffer sizes Redis reports (qbuf, argv-mem, rbs, omem, tot-mem...): they read 0 unless known.
     private static void AppendClient(StringBuilder text, ClientState client, long nowMs)
     {
-        string flags = (client.IsMonitor ? "O" : "") + (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
+        string flags = (client.IsMonitor ? "O" : "") + (client.IsBlocked ? "b" : "") + (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
         text.Append(CultureInfo.InvariantCulture,
             $"id={client.Id} addr={client.Address} laddr={client.LocalAddress} fd={client.Fd} name={client.Name} " +
             $"age={(nowMs - client.CreatedAtMs) / 1000} idle={(nowMs - client.LastInteractionMs) / 1000} flags={(flags.Length == 0 ? "N" : flags)} " +

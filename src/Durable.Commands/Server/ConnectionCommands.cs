@@ -176,6 +176,12 @@ internal static class ConnectionCommands
     private static void Reset(CommandContext context, RespArgs args)
     {
         ClientState client = context.Client;
+        if (client.ReplyMode == ClientReplyMode.Off && context.SuppressedReply is { } output)
+        {
+            // Redis turns CLIENT REPLY OFF off before replying, so RESET's own reply is sent (a pending SKIP still applies).
+            context.Reply = output;
+        }
+
         client.Protocol = RespVersion.Resp2;
         client.Db = 0;
         client.Name = null;

@@ -142,7 +142,7 @@ internal static class InfoCommand
         Field(text, "maxclients", server.Config.MaxClients);
         Field(text, "client_recent_max_input_buffer", 0);
         Field(text, "client_recent_max_output_buffer", 0);
-        Field(text, "blocked_clients", 0);
+        Field(text, "blocked_clients", server.Clients.All.Count(c => c.IsBlocked));
         Field(text, "tracking_clients", 0);
         Field(text, "clients_in_timeout_table", 0);
     }
