@@ -61,34 +61,34 @@ internal sealed class RespNode
         switch (type)
         {
             case '$' or '=' or '!':
-            {
-                int length = ParseInt(header);
-                if (length < 0)
                 {
-                    return new RespNode('_', null, 0, []);
-                }
+                    int length = ParseInt(header);
+                    if (length < 0)
+                    {
+                        return new RespNode('_', null, 0, []);
+                    }
 
-                string text = Encoding.UTF8.GetString(data.Slice(position, length));
-                position += length + 2;
-                return new RespNode(type, text, 0, []);
-            }
+                    string text = Encoding.UTF8.GetString(data.Slice(position, length));
+                    position += length + 2;
+                    return new RespNode(type, text, 0, []);
+                }
 
             case '*' or '~' or '>' or '%':
-            {
-                int count = ParseInt(header);
-                if (count < 0)
                 {
-                    return new RespNode('_', null, 0, []);
-                }
+                    int count = ParseInt(header);
+                    if (count < 0)
+                    {
+                        return new RespNode('_', null, 0, []);
+                    }
 
-                RespNode[] children = new RespNode[type == '%' ? 2 * count : count];
-                for (int i = 0; i < children.Length; i++)
-                {
-                    children[i] = Parse(data, ref position);
-                }
+                    RespNode[] children = new RespNode[type == '%' ? 2 * count : count];
+                    for (int i = 0; i < children.Length; i++)
+                    {
+                        children[i] = Parse(data, ref position);
+                    }
 
-                return new RespNode(type, null, count, children);
-            }
+                    return new RespNode(type, null, count, children);
+                }
 
             case ':':
                 return new RespNode(type, null, ParseInt(header), []);
