@@ -10,6 +10,15 @@ public sealed class ClientState
     public required string LocalAddress { get; init; }
     public required long CreatedAtMs { get; init; }
 
+    /// <summary>The socket's descriptor, shown as fd= by CLIENT LIST; -1 when unknown.</summary>
+    public long Fd { get; init; } = -1;
+
+    /// <summary>The authenticated user; Durable has no ACL users yet, so always "default".</summary>
+    public string User { get; set; } = "default";
+
+    /// <summary>For MONITOR clients: the lines to send, drained by the connection (see <see cref="Server.MonitorHub"/>).</summary>
+    public System.Threading.Channels.ChannelReader<byte[]>? MonitorFeed { get; set; }
+
     public string? Name { get; set; }
     public string? LibraryName { get; set; }
     public string? LibraryVersion { get; set; }
@@ -19,6 +28,9 @@ public sealed class ClientState
     public string LastCommand { get; set; } = "NULL";
     public ClientReplyMode ReplyMode { get; set; } = ClientReplyMode.On;
     public bool IsMonitor { get; set; }
+
+    /// <summary>True while the connection waits for CLIENT PAUSE to end: shown as flag b, never idle-timed out (as in Redis).</summary>
+    public bool IsBlocked { get; set; }
     public bool NoEvict { get; set; }
     public bool NoTouch { get; set; }
     public long InputBufferBytes { get; set; }

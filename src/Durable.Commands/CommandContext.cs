@@ -29,6 +29,12 @@ public sealed class CommandContext
     /// <summary>Where the reply goes: the connection's output pipe (or a test buffer). Set by the session loop.</summary>
     public IBufferWriter<byte> Reply { get; set; } = null!;
 
+    /// <summary>
+    /// While the session discards this command's reply (CLIENT REPLY OFF or SKIP), the writer replies would have gone to;
+    /// null otherwise. CLIENT REPLY ON uses it to send its OK although replies were off when it started.
+    /// </summary>
+    public IBufferWriter<byte>? SuppressedReply { get; set; }
+
     /// <summary>Per-command scratch space, emptied by the dispatcher before each command.</summary>
     public ArrayBufferWriter<byte> Scratch { get; } = new(1024);
 
@@ -47,9 +53,17 @@ public sealed class CommandContext
 
     public void WriteOk() => Reply.Write(RespConstants.Ok);
 
-    public void WriteError(ReadOnlySpan<byte> text) => RespWriter.WriteError(Reply, text);
+    /// <summary>Set when the current command replied with an error (failed_calls, errorstats); reset by the dispatcher.</summary>
+    public bool ErrorWritten { get; set; }
 
-    public void WriteError(string text) => RespWriter.WriteError(Reply, System.Text.Encoding.UTF8.GetBytes(text));
+    public void WriteError(ReadOnlySpan<byte> text)
+    {
+        ErrorWritten = true;
+        Server.Stats.RecordError(text);
+        RespWriter.WriteError(Reply, text);
+    }
+
+    public void WriteError(string text) => WriteError(System.Text.Encoding.UTF8.GetBytes(text));
 
     public void WriteInteger(long value) => RespWriter.WriteInteger(Reply, value);
 

@@ -32,26 +32,39 @@ public sealed class CommandDispatcher
         {
             if (args.Count < 2)
             {
-                definition.RecordRejected();
-                context.WriteArityError(definition.FullName);
-                return;
+                if (!definition.AcceptsArgumentCount(args.Count))
+                {
+                    definition.RecordRejected();
+                    context.WriteArityError(definition.FullName);
+                    return;
+                }
             }
-
-            CommandDefinition? sub = CommandTable.FindSub(definition, args[1]);
-            if (sub is null)
+            else
             {
-                definition.RecordRejected();
-                WriteUnknownSubcommand(context, definition, args[1]);
-                return;
-            }
+                CommandDefinition? sub = CommandTable.FindSub(definition, args[1]);
+                if (sub is null)
+                {
+                    // Redis counts this in errorstats only: no command was found to charge it to.
+                    WriteUnknownSubcommand(context, definition, args[1]);
+                    return;
+                }
 
-            definition = sub;
+                definition = sub;
+            }
         }
 
         if (!definition.AcceptsArgumentCount(args.Count))
         {
             definition.RecordRejected();
             context.WriteArityError(definition.FullName);
+            return;
+        }
+
+        // Redis: a MONITOR client counts as a replica, and replicas may not touch the keyspace.
+        if (context.Client.IsMonitor && (definition.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
+        {
+            definition.RecordRejected();
+            context.WriteError("ERR Replica can't interact with the keyspace"u8);
             return;
         }
 
@@ -64,6 +77,7 @@ public sealed class CommandDispatcher
         }
 
         context.Client.LastCommand = definition.FullName;
+        context.ErrorWritten = false;
         int locked = Lock(context.Store.Locks, definition, args);
         long started = Stopwatch.GetTimestamp();
         try
@@ -77,6 +91,17 @@ public sealed class CommandDispatcher
 
         long microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         definition.RecordCall(microseconds);
+        if (context.ErrorWritten)
+        {
+            definition.RecordFailed();
+        }
+
+        // Redis: admin commands (CONFIG, DEBUG...) and skip-monitor ones are too sensitive to show to monitors.
+        if (context.Server.Monitors.HasMonitors && (definition.Flags & (CommandFlags.Admin | CommandFlags.SkipMonitor)) == 0)
+        {
+            context.Server.Monitors.Feed(context.Client, args, context.Server.Time.GetUtcNow());
+        }
+
         Interlocked.Increment(ref context.Server.Stats.TotalCommandsProcessed);
         context.Server.SlowLog.Record(context, args, microseconds);
     }

@@ -18,8 +18,13 @@ public sealed class CommandTable
     {
         CommandTable table = new();
         Server.ConnectionCommands.Register(table);
+        Server.ClientCommands.Register(table);
         Server.ServerCommands.Register(table);
         Server.PersistenceCommands.Register(table);
+        Server.InfoCommand.Register(table);
+        Server.ConfigCommands.Register(table);
+        Server.SlowLogCommands.Register(table);
+        Server.CommandCommands.Register(table);
         Strings.StringCommands.Register(table);
         Strings.StringBitCommands.Register(table);
         Keys.KeyCommands.Register(table);
@@ -59,18 +64,27 @@ public sealed class CommandTable
     }
 
     /// <summary>Registers subcommands under a container command such as CLIENT; <paramref name="subcommands"/> are built with <see cref="Sub"/>.</summary>
-    public void AddContainer(string name, int arity, CommandFlags flags, params CommandDefinition[] subcommands)
+    public CommandDefinition AddContainer(string name, int arity, CommandFlags flags, params CommandDefinition[] subcommands) =>
+        AddContainer(name, arity, flags, static (context, args) => { }, null, subcommands);
+
+    /// <summary>
+    /// A container whose bare form is a command too (COMMAND with no subcommand): <paramref name="handler"/> runs when
+    /// no subcommand is given and <paramref name="arity"/> allows that.
+    /// </summary>
+    public CommandDefinition AddContainer(
+        string name, int arity, CommandFlags flags, CommandHandler handler, string[]? categories, params CommandDefinition[] subcommands)
     {
-        CommandDefinition container = Add(name, arity, flags, static (context, args) => { });
+        CommandDefinition container = Add(name, arity, flags, handler, categories: categories);
         foreach (CommandDefinition sub in subcommands)
         {
             sub.Parent = container;
         }
 
         container.SubCommands = subcommands.ToFrozenDictionary(s => s.Name, StringComparer.OrdinalIgnoreCase);
+        return container;
     }
 
-    /// <summary>A subcommand definition for <see cref="AddContainer"/>; arity counts the container name too, as Redis's does.</summary>
+    /// <summary>A subcommand definition for AddContainer; arity counts the container name too, as Redis's does.</summary>
     public static CommandDefinition Sub(
         string name, int arity, CommandFlags flags, CommandHandler handler, int firstKey = 0, int lastKey = 0, int step = 0, string[]? categories = null) =>
         new()

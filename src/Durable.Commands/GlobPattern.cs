@@ -44,83 +44,83 @@ public static class GlobPattern
                     text = text[1..];
                     break;
                 case (byte)'[':
-                {
-                    pattern = pattern[1..];
-                    bool not = pattern.Length > 0 && pattern[0] == (byte)'^';
-                    if (not)
                     {
                         pattern = pattern[1..];
-                    }
-
-                    bool match = false;
-                    while (true)
-                    {
-                        if (pattern.Length >= 2 && pattern[0] == (byte)'\\')
+                        bool not = pattern.Length > 0 && pattern[0] == (byte)'^';
+                        if (not)
                         {
                             pattern = pattern[1..];
-                            if (pattern[0] == text[0])
+                        }
+
+                        bool match = false;
+                        while (true)
+                        {
+                            if (pattern.Length >= 2 && pattern[0] == (byte)'\\')
+                            {
+                                pattern = pattern[1..];
+                                if (pattern[0] == text[0])
+                                {
+                                    match = true;
+                                }
+                            }
+                            else if (pattern.Length == 0)
+                            {
+                                break;
+                            }
+                            else if (pattern[0] == (byte)']')
+                            {
+                                break;
+                            }
+                            else if (pattern.Length >= 3 && pattern[1] == (byte)'-')
+                            {
+                                int start = pattern[0];
+                                int end = pattern[2];
+                                int c = text[0];
+                                if (start > end)
+                                {
+                                    (start, end) = (end, start);
+                                }
+
+                                if (ignoreCase)
+                                {
+                                    start = Lower(start);
+                                    end = Lower(end);
+                                    c = Lower(c);
+                                }
+
+                                pattern = pattern[2..];
+                                if (c >= start && c <= end)
+                                {
+                                    match = true;
+                                }
+                            }
+                            else if (Same(pattern[0], text[0], ignoreCase))
                             {
                                 match = true;
                             }
+
+                            pattern = pattern[1..];
                         }
-                        else if (pattern.Length == 0)
+
+                        if (pattern.Length == 0)
                         {
-                            break;
+                            // Redis: an unterminated class ends at the pattern's end (the last char was consumed).
+                            pattern = [];
                         }
-                        else if (pattern[0] == (byte)']')
+
+                        if (not)
                         {
-                            break;
+                            match = !match;
                         }
-                        else if (pattern.Length >= 3 && pattern[1] == (byte)'-')
+
+                        if (!match)
                         {
-                            int start = pattern[0];
-                            int end = pattern[2];
-                            int c = text[0];
-                            if (start > end)
-                            {
-                                (start, end) = (end, start);
-                            }
-
-                            if (ignoreCase)
-                            {
-                                start = Lower(start);
-                                end = Lower(end);
-                                c = Lower(c);
-                            }
-
-                            pattern = pattern[2..];
-                            if (c >= start && c <= end)
-                            {
-                                match = true;
-                            }
-                        }
-                        else if (Same(pattern[0], text[0], ignoreCase))
-                        {
-                            match = true;
+                            return false;
                         }
 
-                        pattern = pattern[1..];
+                        text = text[1..];
+                        break;
                     }
-
-                    if (pattern.Length == 0)
-                    {
-                        // Redis: an unterminated class ends at the pattern's end (the last char was consumed).
-                        pattern = [];
-                    }
-
-                    if (not)
-                    {
-                        match = !match;
-                    }
-
-                    if (!match)
-                    {
-                        return false;
-                    }
-
-                    text = text[1..];
-                    break;
-                }
 
                 case (byte)'\\' when pattern.Length >= 2:
                     pattern = pattern[1..];

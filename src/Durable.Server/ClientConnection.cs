@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using Durable.Commands;
 using Durable.Commands.Server;
 using Durable.Protocol;
@@ -12,13 +13,18 @@ namespace Durable.Server;
 /// One client: a socket wrapped in a reader/writer pipe pair, driving a <see cref="RespSession"/>.
 /// The loop only does I/O; parsing and execution happen synchronously inside the session.
 /// </summary>
-internal sealed partial class ClientConnection
+internal sealed partial class ClientConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly ServerState _server;
     private readonly ILogger _logger;
     private readonly ClientState _client;
     private readonly CancellationTokenSource _closing;
+
+    // Taken around each batch once this client is a monitor, so that the monitor pump and the batch never interleave output.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private Task _monitorPump = Task.CompletedTask;
+    private ChannelReader<byte[]>? _pumpedFeed;
 
     public ClientConnection(Socket socket, ServerState server, ILogger logger, CancellationToken serverStopping)
     {
@@ -34,6 +40,7 @@ internal sealed partial class ClientConnection
             LocalAddress = socket.LocalEndPoint?.ToString() ?? "?",
             CreatedAtMs = now,
             LastInteractionMs = now,
+            Fd = socket.Handle.ToInt64(),
         };
         _client.Close = Close;
     }
@@ -50,6 +57,13 @@ internal sealed partial class ClientConnection
         {
             // Already closed and disposed: nothing left to cancel.
         }
+    }
+
+    /// <summary>Called by <see cref="RunAsync"/> when the connection ends; <see cref="Close"/> stays safe afterwards.</summary>
+    public void Dispose()
+    {
+        _closing.Dispose();
+        _writeLock.Dispose();
     }
 
     public async Task RunAsync()
@@ -80,10 +94,13 @@ internal sealed partial class ClientConnection
         finally
         {
             _server.Clients.Remove(_client);
+            _server.Monitors.Remove(_client);
+            Close();
+            await _monitorPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await input.CompleteAsync(fault);
             await output.CompleteAsync(fault);
             await stream.DisposeAsync();
-            _closing.Dispose();
+            Dispose();
             scope?.Dispose();
         }
     }
@@ -104,23 +121,90 @@ internal sealed partial class ClientConnection
             }
 
             _client.LastInteractionMs = _server.Time.GetUtcNow().ToUnixTimeMilliseconds();
-            OperationStatus status = session.ExecuteBatch(ref buffer, output);
-            Interlocked.Add(ref _server.Stats.NetInputBytes, before - buffer.Length);
-            input.AdvanceTo(buffer.Start, status == OperationStatus.NeedMoreData ? buffer.End : buffer.Start);
-            Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
-            // Group commit: with appendfsync always, no reply of this batch leaves before its writes are durable.
-            await storeSession.WaitForDurabilityAsync(closing);
-            if (context.DeferredReply is { } deferred)
+            bool locked = _pumpedFeed is not null;
+            if (locked)
             {
-                context.DeferredReply = null;
-                await deferred(output, closing);
+                await _writeLock.WaitAsync(closing);
             }
 
-            await output.FlushAsync(closing);
+            OperationStatus status;
+            try
+            {
+                status = session.ExecuteBatch(ref buffer, output);
+                Interlocked.Add(ref _server.Stats.NetInputBytes, before - buffer.Length);
+                input.AdvanceTo(buffer.Start, status == OperationStatus.NeedMoreData ? buffer.End : buffer.Start);
+                Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
+                // Group commit: with appendfsync always, no reply of this batch leaves before its writes are durable.
+                await storeSession.WaitForDurabilityAsync(closing);
+                if (context.DeferredReply is { } deferred)
+                {
+                    context.DeferredReply = null;
+                    await deferred(output, closing);
+                }
+
+                await output.FlushAsync(closing);
+            }
+            finally
+            {
+                if (locked)
+                {
+                    _writeLock.Release();
+                }
+            }
+
+            if (_client.MonitorFeed is { } feed && feed != _pumpedFeed)
+            {
+                _pumpedFeed = feed;
+                _monitorPump = PumpMonitorAsync(feed, output, closing);
+            }
+
+            if (session.WaitingForPause)
+            {
+                _client.IsBlocked = true;
+                try
+                {
+                    await _server.Pause.WaitAsync(closing);
+                }
+                finally
+                {
+                    _client.IsBlocked = false;
+                }
+            }
+
             if (status is OperationStatus.InvalidData or OperationStatus.Done || (read.IsCompleted && status == OperationStatus.NeedMoreData))
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Sends the lines MONITOR queues for this client, between batches, until the feed completes (RESET, disconnect).</summary>
+    private async Task PumpMonitorAsync(ChannelReader<byte[]> feed, PipeWriter output, CancellationToken closing)
+    {
+        try
+        {
+            while (await feed.WaitToReadAsync(closing))
+            {
+                await _writeLock.WaitAsync(closing);
+                try
+                {
+                    while (feed.TryRead(out byte[]? line))
+                    {
+                        output.Write(line);
+                    }
+
+                    Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
+                    await output.FlushAsync(closing);
+                }
+                finally
+                {
+                    _writeLock.Release();
+                }
+            }
+        }
+        catch (Exception exception) when (IsDisconnect(exception))
+        {
+            Log.Disconnected(_logger, exception);
         }
     }
 

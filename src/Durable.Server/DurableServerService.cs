@@ -98,6 +98,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Log.Stopping(_logger);
+        State.ShuttingDown = true;
         foreach (Socket listener in _listeners)
         {
             listener.Dispose();
@@ -198,7 +199,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                 long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
                 foreach (ClientState client in State.Clients.All)
                 {
-                    if (!client.IsMonitor && now - client.LastInteractionMs > timeout * 1000L)
+                    if (!client.IsMonitor && !client.IsBlocked && now - client.LastInteractionMs > timeout * 1000L)
                     {
                         client.Close?.Invoke();
                     }

@@ -20,7 +20,9 @@ internal sealed class RespSession
     private readonly RespLimits _limits;
     private readonly CommandDispatcher _dispatcher;
     private readonly CommandContext _context;
+    private readonly DiscardBufferWriter _discard = new();
     private byte[] _copy = [];
+    private bool _skipReply;
     private long _minimumLength;
 
     public RespSession(CommandContext context, CommandDispatcher dispatcher, RespLimits limits)
@@ -33,6 +35,12 @@ internal sealed class RespSession
     public CommandContext Context => _context;
 
     /// <summary>
+    /// Set when the batch stopped (DestinationTooSmall) because CLIENT PAUSE holds back the next command; the connection
+    /// awaits <see cref="Commands.Server.ClientPause.WaitAsync"/> and then calls <see cref="ExecuteBatch"/> again.
+    /// </summary>
+    public bool WaitingForPause { get; private set; }
+
+    /// <summary>
     /// Runs the complete commands at the start of <paramref name="buffer"/> and slices them off it.
     /// Returns NeedMoreData (wait for input), DestinationTooSmall (flush, then call again at once),
     /// Done (the client asked to close) or InvalidData (protocol error written; close after flushing).
@@ -40,6 +48,7 @@ internal sealed class RespSession
     public OperationStatus ExecuteBatch(ref ReadOnlySequence<byte> buffer, PipeWriter output)
     {
         _context.Reply = output;
+        WaitingForPause = false;
         if (buffer.Length < _minimumLength)
         {
             return OperationStatus.NeedMoreData;
@@ -116,10 +125,18 @@ internal sealed class RespSession
                 return status;
             }
 
-            consumed += frame;
             if (_request.Count > 0)
             {
-                _dispatcher.Execute(_context, _request.GetArgs(rest));
+                RespArgs args = _request.GetArgs(rest);
+                if (_context.Server.Pause.IsRequested && IsPaused(args))
+                {
+                    // Leave the frame unconsumed: it runs once the pause ends.
+                    WaitingForPause = true;
+                    return OperationStatus.DestinationTooSmall;
+                }
+
+                consumed += frame;
+                Execute(args, output);
                 if (_context.Client.CloseAfterReply)
                 {
                     return OperationStatus.Done;
@@ -131,9 +148,43 @@ internal sealed class RespSession
                     return OperationStatus.DestinationTooSmall;
                 }
             }
+            else
+            {
+                consumed += frame;
+            }
         }
 
         return OperationStatus.NeedMoreData;
+    }
+
+    // CLIENT REPLY: OFF sends every reply to the discard writer; SKIP discards only the next command's reply.
+    private void Execute(RespArgs args, PipeWriter output)
+    {
+        ClientState client = _context.Client;
+        bool discard = _skipReply || client.ReplyMode == ClientReplyMode.Off;
+        _skipReply = false;
+        _context.Reply = discard ? _discard : output;
+        _context.SuppressedReply = discard ? output : null;
+        _dispatcher.Execute(_context, args);
+        _context.Reply = output;
+        _context.SuppressedReply = null;
+        if (client.ReplyMode == ClientReplyMode.Skip)
+        {
+            client.ReplyMode = ClientReplyMode.On;
+            _skipReply = true;
+        }
+    }
+
+    private bool IsPaused(RespArgs args)
+    {
+        CommandDefinition? definition = _context.Server.Commands.Find(args[0]);
+        if (definition?.SubCommands is not null && args.Count > 1)
+        {
+            definition = CommandTable.FindSub(definition, args[1]) ?? definition;
+        }
+
+        // Unknown commands are not held back; they only produce an error.
+        return definition is not null && _context.Server.Pause.Blocks(definition.Flags);
     }
 
     private void WriteProtocolError(PipeWriter output)

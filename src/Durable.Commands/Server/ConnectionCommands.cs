@@ -3,15 +3,21 @@ using Durable.Protocol;
 
 namespace Durable.Commands.Server;
 
-/// <summary>Connection commands: PING, ECHO, QUIT, SELECT.</summary>
+/// <summary>Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET. CLIENT is in <see cref="ClientCommands"/>.</summary>
 internal static class ConnectionCommands
 {
+    private const CommandFlags HandshakeFlags =
+        CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.NoAuth | CommandFlags.AllowBusy;
+
     public static void Register(CommandTable table)
     {
         table.Add("PING", -1, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Ping, categories: ["fast", "connection"]);
         table.Add("ECHO", 2, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Echo, categories: ["fast", "connection"]);
-        table.Add("QUIT", -1, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading | CommandFlags.NoAuth | CommandFlags.AllowBusy, Quit, categories: ["fast", "connection"]);
+        table.Add("QUIT", -1, HandshakeFlags, Quit, categories: ["fast", "connection"]);
         table.Add("SELECT", 2, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Select, categories: ["fast", "connection"]);
+        table.Add("HELLO", -1, HandshakeFlags, Hello, categories: ["fast", "connection"]);
+        table.Add("AUTH", -2, HandshakeFlags, Auth, categories: ["fast", "connection"]);
+        table.Add("RESET", 1, HandshakeFlags, Reset, categories: ["fast", "connection"]);
     }
 
     private static void Ping(CommandContext context, RespArgs args)
@@ -54,5 +60,141 @@ internal static class ConnectionCommands
 
         context.Client.Db = (int)db;
         context.WriteOk();
+    }
+
+    // Redis order: protocol version, options parsed, AUTH checked, name set, then the protocol switched and the map sent.
+    private static void Hello(CommandContext context, RespArgs args)
+    {
+        long version = 0;
+        int next = 1;
+        if (args.Count >= 2)
+        {
+            if (!RedisNumber.TryParseInt64(args[1], out version))
+            {
+                context.WriteError("ERR Protocol version is not an integer or out of range"u8);
+                return;
+            }
+
+            if (version is < 2 or > 3)
+            {
+                context.WriteError(RespErrors.NoProto);
+                return;
+            }
+
+            next = 2;
+        }
+
+        int auth = -1;
+        int name = -1;
+        for (int i = next; i < args.Count; i++)
+        {
+            int more = args.Count - 1 - i;
+            if (args.Is(i, "AUTH"u8) && more >= 2)
+            {
+                auth = i + 1;
+                i += 2;
+            }
+            else if (args.Is(i, "SETNAME"u8) && more >= 1)
+            {
+                name = i + 1;
+                i++;
+            }
+            else
+            {
+                context.WriteError($"ERR Syntax error in HELLO option '{System.Text.Encoding.Latin1.GetString(args[i])}'");
+                return;
+            }
+        }
+
+        if (auth > 0 && !Authenticate(context, args[auth]))
+        {
+            return;
+        }
+
+        if (name > 0 && !ClientCommands.TrySetName(context, args[name]))
+        {
+            return;
+        }
+
+        if (version != 0)
+        {
+            context.Client.Protocol = (RespVersion)version;
+        }
+
+        context.WriteMapHeader(7);
+        context.WriteBulk("server"u8);
+        context.WriteBulk("redis"u8);
+        context.WriteBulk("version"u8);
+        context.WriteBulk(ServerState.Version);
+        context.WriteBulk("proto"u8);
+        context.WriteInteger((long)context.Client.Protocol);
+        context.WriteBulk("id"u8);
+        context.WriteInteger(context.Client.Id);
+        context.WriteBulk("mode"u8);
+        context.WriteBulk("standalone"u8);
+        context.WriteBulk("role"u8);
+        context.WriteBulk("master"u8);
+        context.WriteBulk("modules"u8);
+        context.WriteArrayHeader(0);
+    }
+
+    // Durable has no users or passwords yet: it behaves as Redis does with no requirepass, where the default user
+    // accepts any password and every other user is unknown.
+    private static void Auth(CommandContext context, RespArgs args)
+    {
+        if (args.Count > 3)
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        if (args.Count == 2)
+        {
+            context.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"u8);
+            return;
+        }
+
+        if (Authenticate(context, args[1]))
+        {
+            context.WriteOk();
+        }
+    }
+
+    private static bool Authenticate(CommandContext context, ReadOnlySpan<byte> user)
+    {
+        if (!user.SequenceEqual("default"u8))
+        {
+            context.WriteError("WRONGPASS invalid username-password pair or user is disabled."u8);
+            return false;
+        }
+
+        context.Client.User = "default";
+        return true;
+    }
+
+    // Redis clearClientConnectionState: RESP2, db 0, no name, replies on, not a monitor; NO-EVICT survives.
+    private static void Reset(CommandContext context, RespArgs args)
+    {
+        ClientState client = context.Client;
+        if (client.ReplyMode == ClientReplyMode.Off && context.SuppressedReply is { } output)
+        {
+            // Redis turns CLIENT REPLY OFF off before replying, so RESET's own reply is sent (a pending SKIP still applies).
+            context.Reply = output;
+        }
+
+        client.Protocol = RespVersion.Resp2;
+        client.Db = 0;
+        client.Name = null;
+        client.User = "default";
+        client.ReplyMode = ClientReplyMode.On;
+        client.NoTouch = false;
+        if (client.IsMonitor)
+        {
+            client.IsMonitor = false;
+            client.MonitorFeed = null;
+            context.Server.Monitors.Remove(client);
+        }
+
+        context.WriteSimple("RESET"u8);
     }
 }

@@ -2,7 +2,7 @@ using Durable.Protocol;
 
 namespace Durable.Commands.Server;
 
-/// <summary>Server commands: DBSIZE, FLUSHDB, FLUSHALL.</summary>
+/// <summary>Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, MONITOR, SHUTDOWN.</summary>
 internal static class ServerCommands
 {
     public static void Register(CommandTable table)
@@ -10,6 +10,12 @@ internal static class ServerCommands
         table.Add("DBSIZE", 1, CommandFlags.ReadOnly | CommandFlags.Fast, DbSize, categories: ["keyspace", "read", "fast"]);
         table.Add("FLUSHDB", -1, CommandFlags.Write | CommandFlags.LocksAll, FlushDb, categories: ["keyspace", "write", "slow", "dangerous"]);
         table.Add("FLUSHALL", -1, CommandFlags.Write | CommandFlags.LocksAll, FlushAll, categories: ["keyspace", "write", "slow", "dangerous"]);
+        table.Add("SWAPDB", 3, CommandFlags.Write | CommandFlags.Fast | CommandFlags.LocksAll, SwapDb, categories: ["keyspace", "write", "fast", "dangerous"]);
+        table.Add("TIME", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Time, categories: ["fast"]);
+        table.Add("MONITOR", 1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Monitor, categories: ["admin", "slow", "dangerous"]);
+        table.Add(
+            "SHUTDOWN", -1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoMulti | CommandFlags.AllowBusy,
+            Shutdown, categories: ["admin", "slow", "dangerous"]);
     }
 
     private static void DbSize(CommandContext context, RespArgs args) => context.WriteInteger(context.Store.KeyCount(context.Db));
@@ -45,4 +51,107 @@ internal static class ServerCommands
     // Redis: FLUSHDB/FLUSHALL take nothing, SYNC or ASYNC. Both run synchronously here; ASYNC is accepted for compatibility.
     private static bool IsValidFlushMode(RespArgs args) =>
         args.Count == 1 || (args.Count == 2 && (args.Is(1, "SYNC"u8) || args.Is(1, "ASYNC"u8)));
+
+    private static void SwapDb(CommandContext context, RespArgs args)
+    {
+        if (!RedisNumber.TryParseInt64(args[1], out long first) || first is < int.MinValue or > int.MaxValue)
+        {
+            context.WriteError("ERR invalid first DB index"u8);
+            return;
+        }
+
+        if (!RedisNumber.TryParseInt64(args[2], out long second) || second is < int.MinValue or > int.MaxValue)
+        {
+            context.WriteError("ERR invalid second DB index"u8);
+            return;
+        }
+
+        int databases = context.Store.Databases;
+        if (first < 0 || first >= databases || second < 0 || second >= databases)
+        {
+            context.WriteError(RespErrors.DbIndexOutOfRange);
+            return;
+        }
+
+        if (first != second)
+        {
+            context.Session.SwapDatabases((int)first, (int)second);
+        }
+
+        context.WriteOk();
+    }
+
+    private static void Time(CommandContext context, RespArgs args)
+    {
+        long microseconds = (context.Server.Time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10;
+        context.WriteArrayHeader(2);
+        RespWriter.WriteBulkInteger(context.Reply, microseconds / 1_000_000);
+        RespWriter.WriteBulkInteger(context.Reply, microseconds % 1_000_000);
+    }
+
+    // Redis: a second MONITOR is ignored without a reply.
+    private static void Monitor(CommandContext context, RespArgs args)
+    {
+        ClientState client = context.Client;
+        if (client.IsMonitor)
+        {
+            return;
+        }
+
+        client.IsMonitor = true;
+        client.MonitorFeed = context.Server.Monitors.Add(client);
+        context.WriteOk();
+    }
+
+    // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. Durable's final checkpoint is its "save": NOSAVE skips it (the WAL
+    // still covers every acknowledged write). NOW and FORCE change nothing here: there are no replicas to wait for and
+    // a failed checkpoint does not stop the shutdown. On success the client gets no reply; the connection just closes.
+    private static void Shutdown(CommandContext context, RespArgs args)
+    {
+        bool save = false;
+        bool noSave = false;
+        bool abort = false;
+        bool other = false;
+        for (int i = 1; i < args.Count; i++)
+        {
+            if (args.Is(i, "NOSAVE"u8))
+            {
+                noSave = true;
+            }
+            else if (args.Is(i, "SAVE"u8))
+            {
+                save = true;
+            }
+            else if (args.Is(i, "NOW"u8) || args.Is(i, "FORCE"u8))
+            {
+                other = true;
+            }
+            else if (args.Is(i, "ABORT"u8))
+            {
+                abort = true;
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+        }
+
+        if ((abort && (save || noSave || other)) || (save && noSave))
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        if (abort)
+        {
+            // Durable's shutdown never waits for replicas, so there is never one in progress that could be aborted.
+            context.WriteError("ERR No shutdown in progress."u8);
+            return;
+        }
+
+        context.Server.ShuttingDown = true;
+        context.Client.CloseAfterReply = true;
+        context.Server.RequestShutdown?.Invoke(!noSave);
+    }
 }

@@ -13,6 +13,7 @@ public sealed class ServerState
         Time = time;
         StartedAtMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         SlowLog = new SlowLog(config);
+        Pause = new ClientPause(time);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
     }
 
@@ -23,6 +24,12 @@ public sealed class ServerState
     public ClientRegistry Clients { get; } = new();
     public ServerStats Stats { get; } = new();
     public SlowLog SlowLog { get; }
+
+    /// <summary>CLIENT PAUSE state, checked by the session loop before each command.</summary>
+    public ClientPause Pause { get; }
+
+    /// <summary>MONITOR clients, fed by the dispatcher after each command.</summary>
+    public MonitorHub Monitors { get; } = new();
     public long StartedAtMs { get; }
     public string RunId { get; }
 
@@ -30,6 +37,9 @@ public sealed class ServerState
     public int BoundPort { get; set; }
 
     public static string Version => "7.0.15";
+
+    /// <summary>Set by the host when it starts stopping (SHUTDOWN or a signal); SHUTDOWN ABORT cannot undo it.</summary>
+    public bool ShuttingDown { get; set; }
 
     /// <summary>Set by the host: starts a graceful shutdown (SHUTDOWN command); the argument says whether to checkpoint.</summary>
     public Action<bool>? RequestShutdown { get; set; }

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Text;
+
 namespace Durable.Commands.Server;
 
 /// <summary>Server-wide counters for INFO stats; updated with Interlocked by every connection.</summary>
@@ -12,6 +15,27 @@ public sealed class ServerStats
     public long NetOutputBytes;
     public long TotalErrorReplies;
 
+    /// <summary>The largest used_memory INFO has reported (Redis updates its peak on every sample; we sample at INFO).</summary>
+    public long UsedMemoryPeak;
+    private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
+
+    /// <summary>Error replies by prefix (the first word: ERR, WRONGTYPE...), for INFO errorstats.</summary>
+    public IEnumerable<KeyValuePair<string, long>> ErrorCounts => _errors.OrderBy(e => e.Key, StringComparer.Ordinal);
+
+    /// <summary>Counts one error reply under its prefix; allocates only the first time a prefix is seen.</summary>
+    public void RecordError(ReadOnlySpan<byte> text)
+    {
+        Interlocked.Increment(ref TotalErrorReplies);
+        int space = text.IndexOf((byte)' ');
+        ReadOnlySpan<byte> prefix = space < 0 ? text : text[..space];
+        // Redis: at most 128 distinct prefixes are tracked; later ones only count in total_error_replies.
+        string name = Encoding.Latin1.GetString(prefix);
+        if (_errors.Count < 128 || _errors.ContainsKey(name))
+        {
+            _errors.AddOrUpdate(name, 1, static (_, n) => n + 1);
+        }
+    }
+
     public void Reset()
     {
         Volatile.Write(ref TotalConnectionsReceived, 0);
@@ -22,5 +46,6 @@ public sealed class ServerStats
         Volatile.Write(ref NetInputBytes, 0);
         Volatile.Write(ref NetOutputBytes, 0);
         Volatile.Write(ref TotalErrorReplies, 0);
+        _errors.Clear();
     }
 }

@@ -19,6 +19,8 @@ public sealed class SlowLog(ServerConfig config)
 
         // Redis keeps at most 32 arguments, each at most 128 bytes, noting how many more there were.
         int kept = Math.Min(args.Count, 32);
+        int redactFrom = Redaction.RedactedFrom(args);
+        int redactTo = redactFrom == int.MaxValue ? int.MaxValue : redactFrom + Redaction.RedactedCount(args);
         byte[][] arguments = new byte[kept][];
         for (int i = 0; i < kept; i++)
         {
@@ -26,6 +28,12 @@ public sealed class SlowLog(ServerConfig config)
             {
                 arguments[i] = System.Text.Encoding.ASCII.GetBytes($"... ({args.Count - 31} more arguments)");
                 break;
+            }
+
+            if (i >= redactFrom && i < redactTo)
+            {
+                arguments[i] = "(redacted)"u8.ToArray();
+                continue;
             }
 
             ReadOnlySpan<byte> a = args[i];

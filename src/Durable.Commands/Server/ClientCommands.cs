@@ -1,0 +1,460 @@
+using System.Globalization;
+using System.Text;
+using Durable.Protocol;
+
+namespace Durable.Commands.Server;
+
+/// <summary>CLIENT and its subcommands, with Redis 7.0 semantics (SETINFO and NO-TOUCH as Redis 7.2 has them).</summary>
+internal static class ClientCommands
+{
+    private const CommandFlags Plain = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale;
+    private const CommandFlags Admin = CommandFlags.Admin | Plain;
+    private static readonly string[] s_plain = ["slow", "connection"];
+    private static readonly string[] s_admin = ["admin", "slow", "dangerous", "connection"];
+
+    private static readonly string[] s_help =
+    [
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "SETINFO <option> <value>",
+        "    Set client meta attr. Options are:",
+        "    * LIB-NAME: the client lib name.",
+        "    * LIB-VER: the client lib version.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+        "NO-TOUCH (ON|OFF)",
+        "    Will not touch LRU/LFU stats when this mode is on.",
+    ];
+
+    public static void Register(CommandTable table) =>
+        table.AddContainer(
+            "CLIENT",
+            -2,
+            CommandFlags.None,
+            CommandTable.Sub("ID", 2, Plain, Id, categories: s_plain),
+            CommandTable.Sub("GETNAME", 2, Plain, GetName, categories: s_plain),
+            CommandTable.Sub("SETNAME", 3, Plain, SetName, categories: s_plain),
+            CommandTable.Sub("SETINFO", 4, Plain, SetInfo, categories: s_plain),
+            CommandTable.Sub("LIST", -2, Admin, List, categories: s_admin),
+            CommandTable.Sub("INFO", 2, Plain, Info, categories: s_plain),
+            CommandTable.Sub("KILL", -3, Admin, Kill, categories: s_admin),
+            CommandTable.Sub("PAUSE", -3, Admin, Pause, categories: s_admin),
+            CommandTable.Sub("UNPAUSE", 2, Admin, Unpause, categories: s_admin),
+            CommandTable.Sub("REPLY", 3, Plain, Reply, categories: s_plain),
+            CommandTable.Sub("NO-EVICT", 3, Admin, NoEvict, categories: s_admin),
+            CommandTable.Sub("NO-TOUCH", 3, Plain, NoTouch, categories: s_plain),
+            CommandTable.Sub("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, Help, categories: s_plain));
+
+    /// <summary>Redis clientSetNameOrReply: an empty name clears it; bytes outside '!'..'~' are refused.</summary>
+    public static bool TrySetName(CommandContext context, ReadOnlySpan<byte> name)
+    {
+        if (!IsPrintableWord(name))
+        {
+            context.WriteError("ERR Client names cannot contain spaces, newlines or special characters."u8);
+            return false;
+        }
+
+        context.Client.Name = name.IsEmpty ? null : Encoding.Latin1.GetString(name);
+        return true;
+    }
+
+    private static bool IsPrintableWord(ReadOnlySpan<byte> value)
+    {
+        foreach (byte b in value)
+        {
+            if (b is < (byte)'!' or > (byte)'~')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void Id(CommandContext context, RespArgs args) => context.WriteInteger(context.Client.Id);
+
+    private static void GetName(CommandContext context, RespArgs args)
+    {
+        if (context.Client.Name is null)
+        {
+            context.WriteNull();
+        }
+        else
+        {
+            context.WriteBulk(context.Client.Name);
+        }
+    }
+
+    private static void SetName(CommandContext context, RespArgs args)
+    {
+        if (TrySetName(context, args[2]))
+        {
+            context.WriteOk();
+        }
+    }
+
+    // Redis 7.2 clientSetinfoCommand.
+    private static void SetInfo(CommandContext context, RespArgs args)
+    {
+        bool name = args.Is(2, "LIB-NAME"u8);
+        if (!name && !args.Is(2, "LIB-VER"u8))
+        {
+            context.WriteError($"ERR Unrecognized option '{Encoding.Latin1.GetString(args[2])}'");
+            return;
+        }
+
+        if (!IsPrintableWord(args[3]))
+        {
+            context.WriteError($"ERR {Encoding.Latin1.GetString(args[2])} cannot contain spaces, newlines or special characters.");
+            return;
+        }
+
+        string? value = args[3].IsEmpty ? null : Encoding.Latin1.GetString(args[3]);
+        if (name)
+        {
+            context.Client.LibraryName = value;
+        }
+        else
+        {
+            context.Client.LibraryVersion = value;
+        }
+
+        context.WriteOk();
+    }
+
+    private static void List(CommandContext context, RespArgs args)
+    {
+        HashSet<long>? ids = null;
+        if (args.Count == 4 && args.Is(2, "TYPE"u8))
+        {
+            if (!TryParseType(args[3], out bool normal))
+            {
+                context.WriteError($"ERR Unknown client type '{Encoding.Latin1.GetString(args[3])}'");
+                return;
+            }
+
+            if (!normal)
+            {
+                // Durable has no replicas, masters or pub/sub clients yet: every client is of type normal.
+                RespWriter.WriteVerbatim(context.Reply, [], context.Protocol);
+                return;
+            }
+        }
+        else if (args.Count > 3 && args.Is(2, "ID"u8))
+        {
+            ids = [];
+            for (int i = 3; i < args.Count; i++)
+            {
+                if (!RedisNumber.TryParseInt64(args[i], out long id))
+                {
+                    context.WriteError("ERR Invalid client ID"u8);
+                    return;
+                }
+
+                ids.Add(id);
+            }
+        }
+        else if (args.Count != 2)
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        StringBuilder text = new();
+        foreach (ClientState client in context.Server.Clients.All)
+        {
+            if (ids is null || ids.Contains(client.Id))
+            {
+                AppendClient(text, client, context.NowMs);
+            }
+        }
+
+        RespWriter.WriteVerbatim(context.Reply, Encoding.Latin1.GetBytes(text.ToString()), context.Protocol);
+    }
+
+    private static void Info(CommandContext context, RespArgs args)
+    {
+        StringBuilder text = new();
+        AppendClient(text, context.Client, context.NowMs);
+        RespWriter.WriteVerbatim(context.Reply, Encoding.Latin1.GetBytes(text.ToString()), context.Protocol);
+    }
+
+    // Redis 7.0 catClientInfoString, plus lib-name and lib-ver as Redis 7.2 prints them. Durable does not track the
+    // per-client buffer sizes Redis reports (qbuf, argv-mem, rbs, omem, tot-mem...): they read 0 unless known.
+    private static void AppendClient(StringBuilder text, ClientState client, long nowMs)
+    {
+        string flags = (client.IsMonitor ? "O" : "") + (client.IsBlocked ? "b" : "") + (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
+        text.Append(CultureInfo.InvariantCulture,
+            $"id={client.Id} addr={client.Address} laddr={client.LocalAddress} fd={client.Fd} name={client.Name} " +
+            $"age={(nowMs - client.CreatedAtMs) / 1000} idle={(nowMs - client.LastInteractionMs) / 1000} flags={(flags.Length == 0 ? "N" : flags)} " +
+            $"db={client.Db} sub=0 psub=0 ssub=0 multi=-1 qbuf={client.InputBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 " +
+            $"rbs=0 rbp=0 obl=0 oll=0 omem={client.OutputBufferBytes} tot-mem={client.InputBufferBytes + client.OutputBufferBytes} " +
+            $"events=r cmd={client.LastCommand} user={client.User} redir=-1 resp={(int)client.Protocol} " +
+            $"lib-name={client.LibraryName} lib-ver={client.LibraryVersion}\n");
+    }
+
+    // Redis getClientTypeByName: normal, slave/replica, master, pubsub.
+    private static bool TryParseType(ReadOnlySpan<byte> name, out bool normal)
+    {
+        normal = AsciiCase.EqualsIgnoreCase(name, "normal"u8);
+        return normal
+            || AsciiCase.EqualsIgnoreCase(name, "slave"u8)
+            || AsciiCase.EqualsIgnoreCase(name, "replica"u8)
+            || AsciiCase.EqualsIgnoreCase(name, "master"u8)
+            || AsciiCase.EqualsIgnoreCase(name, "pubsub"u8);
+    }
+
+    private static void Kill(CommandContext context, RespArgs args)
+    {
+        if (args.Count == 3)
+        {
+            // Old form: CLIENT KILL addr, an error when nobody matches.
+            string address = Encoding.Latin1.GetString(args[2]);
+            ClientState? victim = context.Server.Clients.All.FirstOrDefault(c => c.Address == address);
+            if (victim is null)
+            {
+                context.WriteError("ERR No such client"u8);
+                return;
+            }
+
+            context.WriteOk();
+            Close(context, victim);
+            return;
+        }
+
+        long id = 0;
+        string? addr = null;
+        string? laddr = null;
+        bool? normal = null;
+        bool skipMe = true;
+        for (int i = 2; i < args.Count; i += 2)
+        {
+            bool more = i + 1 < args.Count;
+            if (!more)
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+
+            ReadOnlySpan<byte> value = args[i + 1];
+            if (args.Is(i, "ID"u8))
+            {
+                if (!RedisNumber.TryParseInt64(value, out id) || id <= 0)
+                {
+                    context.WriteError("ERR client-id should be greater than 0"u8);
+                    return;
+                }
+            }
+            else if (args.Is(i, "TYPE"u8))
+            {
+                if (!TryParseType(value, out bool isNormal))
+                {
+                    context.WriteError($"ERR Unknown client type '{Encoding.Latin1.GetString(value)}'");
+                    return;
+                }
+
+                normal = isNormal;
+            }
+            else if (args.Is(i, "ADDR"u8))
+            {
+                addr = Encoding.Latin1.GetString(value);
+            }
+            else if (args.Is(i, "LADDR"u8))
+            {
+                laddr = Encoding.Latin1.GetString(value);
+            }
+            else if (args.Is(i, "USER"u8))
+            {
+                if (!value.SequenceEqual("default"u8))
+                {
+                    context.WriteError($"ERR No such user '{Encoding.Latin1.GetString(value)}'");
+                    return;
+                }
+            }
+            else if (args.Is(i, "SKIPME"u8))
+            {
+                if (AsciiCase.EqualsIgnoreCase(value, "yes"u8))
+                {
+                    skipMe = true;
+                }
+                else if (AsciiCase.EqualsIgnoreCase(value, "no"u8))
+                {
+                    skipMe = false;
+                }
+                else
+                {
+                    context.WriteSyntaxError();
+                    return;
+                }
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+        }
+
+        List<ClientState> victims = [.. context.Server.Clients.All.Where(c =>
+            (id == 0 || c.Id == id)
+            && (addr is null || c.Address == addr)
+            && (laddr is null || c.LocalAddress == laddr)
+            && normal != false
+            && !(skipMe && c == context.Client))];
+        context.WriteInteger(victims.Count);
+        foreach (ClientState victim in victims)
+        {
+            Close(context, victim);
+        }
+    }
+
+    // Redis closes the calling client only after its reply is written.
+    private static void Close(CommandContext context, ClientState victim)
+    {
+        if (victim == context.Client)
+        {
+            victim.CloseAfterReply = true;
+        }
+        else
+        {
+            victim.Close?.Invoke();
+        }
+    }
+
+    private static void Pause(CommandContext context, RespArgs args)
+    {
+        if (!RedisNumber.TryParseInt64(args[2], out long timeout))
+        {
+            context.WriteError("ERR timeout is not an integer or out of range"u8);
+            return;
+        }
+
+        if (timeout < 0)
+        {
+            context.WriteError("ERR timeout is negative"u8);
+            return;
+        }
+
+        ClientPauseMode mode = ClientPauseMode.All;
+        if (args.Count == 4)
+        {
+            if (args.Is(3, "WRITE"u8))
+            {
+                mode = ClientPauseMode.Write;
+            }
+            else if (!args.Is(3, "ALL"u8))
+            {
+                context.WriteError("ERR CLIENT PAUSE mode must be WRITE or ALL"u8);
+                return;
+            }
+        }
+        else if (args.Count > 4)
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        context.Server.Pause.Pause(mode, context.NowMs + Math.Min(timeout, long.MaxValue / 4));
+        context.WriteOk();
+    }
+
+    private static void Unpause(CommandContext context, RespArgs args)
+    {
+        context.Server.Pause.Unpause();
+        context.WriteOk();
+    }
+
+    // OFF and SKIP send no reply; ON replies even when replies were off until now.
+    private static void Reply(CommandContext context, RespArgs args)
+    {
+        ClientState client = context.Client;
+        if (args.Is(2, "ON"u8))
+        {
+            client.ReplyMode = ClientReplyMode.On;
+            if (context.SuppressedReply is { } output)
+            {
+                context.Reply = output;
+            }
+
+            context.WriteOk();
+        }
+        else if (args.Is(2, "OFF"u8))
+        {
+            client.ReplyMode = ClientReplyMode.Off;
+        }
+        else if (args.Is(2, "SKIP"u8))
+        {
+            if (client.ReplyMode != ClientReplyMode.Off)
+            {
+                client.ReplyMode = ClientReplyMode.Skip;
+            }
+        }
+        else
+        {
+            context.WriteSyntaxError();
+        }
+    }
+
+    private static void NoEvict(CommandContext context, RespArgs args)
+    {
+        if (TryParseOnOff(args[2], out bool on))
+        {
+            context.Client.NoEvict = on;
+            context.WriteOk();
+        }
+        else
+        {
+            context.WriteSyntaxError();
+        }
+    }
+
+    private static void NoTouch(CommandContext context, RespArgs args)
+    {
+        if (TryParseOnOff(args[2], out bool on))
+        {
+            context.Client.NoTouch = on;
+            context.WriteOk();
+        }
+        else
+        {
+            context.WriteSyntaxError();
+        }
+    }
+
+    private static bool TryParseOnOff(ReadOnlySpan<byte> value, out bool on)
+    {
+        on = AsciiCase.EqualsIgnoreCase(value, "on"u8);
+        return on || AsciiCase.EqualsIgnoreCase(value, "off"u8);
+    }
+
+    private static void Help(CommandContext context, RespArgs args) => HelpReply.Write(context, "CLIENT", s_help);
+}

@@ -1,0 +1,397 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Durable.Protocol;
+using Durable.Storage;
+
+namespace Durable.Commands.Server;
+
+/// <summary>
+/// INFO [section ...] with Redis 7.0's section names, field names and layout (<c># Section</c> headers, CRLF lines,
+/// a blank line between sections). Fields Durable has no equivalent for keep Redis's neutral value (0, -1, ok);
+/// Durable-specific facts are added as durable_* fields.
+/// </summary>
+internal static class InfoCommand
+{
+    private static readonly string[] s_order =
+        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+
+    private static readonly string[] s_default =
+        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+
+    public static void Register(CommandTable table) =>
+        table.Add("INFO", -1, CommandFlags.Loading | CommandFlags.Stale, Info, categories: ["slow", "dangerous"]);
+
+    private static void Info(CommandContext context, RespArgs args)
+    {
+        HashSet<string> sections = new(StringComparer.Ordinal);
+        if (args.Count == 1)
+        {
+            sections.UnionWith(s_default);
+        }
+
+        for (int i = 1; i < args.Count; i++)
+        {
+            string name = Encoding.Latin1.GetString(args[i]).ToLowerInvariant();
+            switch (name)
+            {
+                case "default":
+                    sections.UnionWith(s_default);
+                    break;
+                case "all" or "everything":
+                    sections.UnionWith(s_order);
+                    break;
+                default:
+                    sections.Add(name);
+                    break;
+            }
+        }
+
+        string text = Build(context.Server, sections);
+        RespWriter.WriteVerbatim(context.Reply, Encoding.UTF8.GetBytes(text), context.Protocol);
+    }
+
+    /// <summary>The INFO text for the given lower-case section names, in Redis's section order.</summary>
+    public static string Build(ServerState server, IReadOnlySet<string> sections)
+    {
+        StringBuilder text = new();
+        foreach (string section in s_order)
+        {
+            if (!sections.Contains(section))
+            {
+                continue;
+            }
+
+            if (text.Length > 0)
+            {
+                text.Append("\r\n");
+            }
+
+            switch (section)
+            {
+                case "server": AppendServer(text, server); break;
+                case "clients": AppendClients(text, server); break;
+                case "memory": AppendMemory(text, server); break;
+                case "persistence": AppendPersistence(text, server); break;
+                case "stats": AppendStats(text, server); break;
+                case "replication": AppendReplication(text, server); break;
+                case "cpu": AppendCpu(text); break;
+                case "modules": text.Append("# Modules\r\n"); break;
+                case "commandstats": AppendCommandStats(text, server); break;
+                case "errorstats": AppendErrorStats(text, server); break;
+                case "cluster": text.Append("# Cluster\r\ncluster_enabled:0\r\n"); break;
+                default: AppendKeyspace(text, server); break;
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static void Field(StringBuilder text, string name, object value) =>
+        text.Append(name).Append(':').Append(CultureInfo.InvariantCulture, $"{value}").Append("\r\n");
+
+    private static void AppendServer(StringBuilder text, ServerState server)
+    {
+        DateTimeOffset now = server.Time.GetUtcNow();
+        long uptime = (now.ToUnixTimeMilliseconds() - server.StartedAtMs) / 1000;
+        text.Append("# Server\r\n");
+        Field(text, "redis_version", ServerState.Version);
+        Field(text, "redis_git_sha1", "00000000");
+        Field(text, "redis_git_dirty", 0);
+        Field(text, "redis_build_id", "0");
+        Field(text, "redis_mode", "standalone");
+        Field(text, "os", $"{OperatingSystemName()} {Environment.OSVersion.Version} {MachineName()}");
+        Field(text, "arch_bits", Environment.Is64BitProcess ? 64 : 32);
+        Field(text, "monotonic_clock", "Stopwatch");
+        Field(text, "multiplexing_api", OperatingSystem.IsLinux() ? "epoll" : OperatingSystem.IsWindows() ? "iocp" : "kqueue");
+        Field(text, "atomicvar_api", "interlocked");
+        Field(text, "gcc_version", "0.0.0");
+        Field(text, "process_id", Environment.ProcessId);
+        Field(text, "process_supervised", "no");
+        Field(text, "run_id", server.RunId);
+        Field(text, "tcp_port", server.BoundPort);
+        Field(text, "server_time_usec", (now - DateTimeOffset.UnixEpoch).Ticks / 10);
+        Field(text, "uptime_in_seconds", uptime);
+        Field(text, "uptime_in_days", uptime / 86400);
+        Field(text, "hz", 10);
+        Field(text, "configured_hz", 10);
+        Field(text, "lru_clock", now.ToUnixTimeSeconds() & ((1 << 24) - 1));
+        Field(text, "executable", Environment.ProcessPath ?? "");
+        Field(text, "config_file", server.Config.ConfigFile ?? "");
+        Field(text, "io_threads_active", 0);
+        Field(text, "durable_version", typeof(InfoCommand).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+    }
+
+    private static string OperatingSystemName() =>
+        OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsMacOS() ? "Darwin" : OperatingSystem.IsWindows() ? "Windows" : RuntimeInformation.OSDescription;
+
+    private static string MachineName() => RuntimeInformation.OSArchitecture switch
+    {
+        Architecture.X64 => "x86_64",
+        Architecture.Arm64 => "aarch64",
+        Architecture.X86 => "i686",
+        Architecture other => other.ToString().ToLowerInvariant(),
+    };
+
+    private static void AppendClients(StringBuilder text, ServerState server)
+    {
+        text.Append("# Clients\r\n");
+        Field(text, "connected_clients", server.Clients.Count);
+        Field(text, "cluster_connections", 0);
+        Field(text, "maxclients", server.Config.MaxClients);
+        Field(text, "client_recent_max_input_buffer", 0);
+        Field(text, "client_recent_max_output_buffer", 0);
+        Field(text, "blocked_clients", server.Clients.All.Count(c => c.IsBlocked));
+        Field(text, "tracking_clients", 0);
+        Field(text, "clients_in_timeout_table", 0);
+    }
+
+    // used_memory: the managed heap plus the store's in-memory log and hash index (what Durable itself allocated);
+    // used_memory_rss: the process working set; peak: the largest used_memory seen by INFO.
+    private static void AppendMemory(StringBuilder text, ServerState server)
+    {
+        StoreStatistics store = server.Store.GetStatistics();
+        long heap = GC.GetTotalMemory(forceFullCollection: false);
+        long used = heap + store.LogMemoryBytes + store.IndexBytes;
+        long peak = InterlockedMax(ref server.Stats.UsedMemoryPeak, used);
+        using Process process = Process.GetCurrentProcess();
+        long rss = process.WorkingSet64;
+        long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        text.Append("# Memory\r\n");
+        Field(text, "used_memory", used);
+        Field(text, "used_memory_human", Human(used));
+        Field(text, "used_memory_rss", rss);
+        Field(text, "used_memory_rss_human", Human(rss));
+        Field(text, "used_memory_peak", peak);
+        Field(text, "used_memory_peak_human", Human(peak));
+        Field(text, "used_memory_peak_perc", Percent(used, peak));
+        Field(text, "used_memory_overhead", heap + store.IndexBytes);
+        Field(text, "used_memory_startup", 0);
+        Field(text, "used_memory_dataset", store.LogMemoryBytes);
+        Field(text, "used_memory_dataset_perc", Percent(store.LogMemoryBytes, used));
+        Field(text, "total_system_memory", total);
+        Field(text, "total_system_memory_human", Human(total));
+        Field(text, "maxmemory", 0);
+        Field(text, "maxmemory_human", "0B");
+        Field(text, "maxmemory_policy", "noeviction");
+        Field(text, "mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
+        Field(text, "mem_allocator", "dotnet-gc");
+        Field(text, "durable_memory_budget", server.Config.MemoryBytes);
+        Field(text, "durable_gc_heap_bytes", heap);
+        Field(text, "durable_log_memory_bytes", store.LogMemoryBytes);
+        Field(text, "durable_index_bytes", store.IndexBytes);
+        Field(text, "durable_log_begin_address", store.LogBeginAddress);
+        Field(text, "durable_log_head_address", store.LogHeadAddress);
+        Field(text, "durable_log_tail_address", store.LogTailAddress);
+        Field(text, "durable_pending_reads", store.PendingReads);
+    }
+
+    private static long InterlockedMax(ref long target, long value)
+    {
+        long current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            long seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return value;
+            }
+
+            current = seen;
+        }
+
+        return current;
+    }
+
+    private static string Percent(long part, long whole) =>
+        (whole == 0 ? 0 : 100.0 * part / whole).ToString("F2", CultureInfo.InvariantCulture) + "%";
+
+    // Redis bytesToHuman.
+    private static string Human(long bytes)
+    {
+        double value = bytes;
+        string[] units = ["K", "M", "G", "T", "P"];
+        if (value < 1024)
+        {
+            return bytes.ToString(CultureInfo.InvariantCulture) + "B";
+        }
+
+        int unit = -1;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return value.ToString("F2", CultureInfo.InvariantCulture) + units[unit];
+    }
+
+    // Durable persists with checkpoints (plus its WAL), not RDB snapshots: rdb_last_save_time is the last checkpoint
+    // (or the start time before the first), rdb_saves counts checkpoints, rdb_last_bgsave_status is always ok
+    // (a failed checkpoint is logged and retried rather than recorded), and the *_in_progress fields are 0.
+    private static void AppendPersistence(StringBuilder text, ServerState server)
+    {
+        StoreStatistics store = server.Store.GetStatistics();
+        long lastSave = store.LastCheckpointUnixSeconds > 0 ? store.LastCheckpointUnixSeconds : server.StartedAtMs / 1000;
+        text.Append("# Persistence\r\n");
+        Field(text, "loading", 0);
+        Field(text, "async_loading", 0);
+        Field(text, "current_cow_peak", 0);
+        Field(text, "current_cow_size", 0);
+        Field(text, "current_cow_size_age", 0);
+        Field(text, "current_fork_perc", "0.00");
+        Field(text, "current_save_keys_processed", 0);
+        Field(text, "current_save_keys_total", 0);
+        Field(text, "rdb_changes_since_last_save", 0);
+        Field(text, "rdb_bgsave_in_progress", 0);
+        Field(text, "rdb_last_save_time", lastSave);
+        Field(text, "rdb_last_bgsave_status", "ok");
+        Field(text, "rdb_last_bgsave_time_sec", -1);
+        Field(text, "rdb_current_bgsave_time_sec", -1);
+        Field(text, "rdb_saves", store.CheckpointsTaken);
+        Field(text, "rdb_last_cow_size", 0);
+        Field(text, "rdb_last_load_keys_expired", 0);
+        Field(text, "rdb_last_load_keys_loaded", 0);
+        Field(text, "aof_enabled", server.Config.AppendOnly == "yes" ? 1 : 0);
+        Field(text, "aof_rewrite_in_progress", 0);
+        Field(text, "aof_rewrite_scheduled", 0);
+        Field(text, "aof_last_rewrite_time_sec", -1);
+        Field(text, "aof_current_rewrite_time_sec", -1);
+        Field(text, "aof_last_bgrewrite_status", "ok");
+        Field(text, "aof_rewrites", 0);
+        Field(text, "aof_rewrites_consecutive_failures", 0);
+        Field(text, "aof_last_write_status", "ok");
+        Field(text, "aof_last_cow_size", 0);
+        Field(text, "module_fork_in_progress", 0);
+        Field(text, "module_fork_last_cow_size", 0);
+        Field(text, "durable_checkpoints", store.CheckpointsTaken);
+        Field(text, "durable_last_checkpoint_time", store.LastCheckpointUnixSeconds);
+    }
+
+    private static void AppendStats(StringBuilder text, ServerState server)
+    {
+        ServerStats stats = server.Stats;
+        StoreStatistics store = server.Store.GetStatistics();
+        text.Append("# Stats\r\n");
+        Field(text, "total_connections_received", Volatile.Read(ref stats.TotalConnectionsReceived));
+        Field(text, "total_commands_processed", Volatile.Read(ref stats.TotalCommandsProcessed));
+        Field(text, "instantaneous_ops_per_sec", 0);
+        Field(text, "total_net_input_bytes", Volatile.Read(ref stats.NetInputBytes));
+        Field(text, "total_net_output_bytes", Volatile.Read(ref stats.NetOutputBytes));
+        Field(text, "total_net_repl_input_bytes", 0);
+        Field(text, "total_net_repl_output_bytes", 0);
+        Field(text, "instantaneous_input_kbps", "0.00");
+        Field(text, "instantaneous_output_kbps", "0.00");
+        Field(text, "instantaneous_input_repl_kbps", "0.00");
+        Field(text, "instantaneous_output_repl_kbps", "0.00");
+        Field(text, "rejected_connections", Volatile.Read(ref stats.RejectedConnections));
+        Field(text, "sync_full", 0);
+        Field(text, "sync_partial_ok", 0);
+        Field(text, "sync_partial_err", 0);
+        Field(text, "expired_keys", store.ExpiredKeys);
+        Field(text, "expired_stale_perc", "0.00");
+        Field(text, "expired_time_cap_reached_count", 0);
+        Field(text, "expire_cycle_cpu_milliseconds", 0);
+        Field(text, "evicted_keys", 0);
+        Field(text, "evicted_clients", 0);
+        Field(text, "total_eviction_exceeded_time", 0);
+        Field(text, "current_eviction_exceeded_time", 0);
+        Field(text, "keyspace_hits", Volatile.Read(ref stats.KeyspaceHits));
+        Field(text, "keyspace_misses", Volatile.Read(ref stats.KeyspaceMisses));
+        Field(text, "pubsub_channels", 0);
+        Field(text, "pubsub_patterns", 0);
+        Field(text, "pubsubshard_channels", 0);
+        Field(text, "latest_fork_usec", 0);
+        Field(text, "total_forks", 0);
+        Field(text, "migrate_cached_sockets", 0);
+        Field(text, "slave_expires_tracked_keys", 0);
+        Field(text, "active_defrag_hits", 0);
+        Field(text, "active_defrag_misses", 0);
+        Field(text, "active_defrag_key_hits", 0);
+        Field(text, "active_defrag_key_misses", 0);
+        Field(text, "total_active_defrag_time", 0);
+        Field(text, "current_active_defrag_time", 0);
+        Field(text, "tracking_total_keys", 0);
+        Field(text, "tracking_total_items", 0);
+        Field(text, "tracking_total_prefixes", 0);
+        Field(text, "unexpected_error_replies", 0);
+        Field(text, "total_error_replies", Volatile.Read(ref stats.TotalErrorReplies));
+        Field(text, "dump_payload_sanitizations", 0);
+        Field(text, "total_reads_processed", 0);
+        Field(text, "total_writes_processed", 0);
+        Field(text, "io_threaded_reads_processed", 0);
+        Field(text, "io_threaded_writes_processed", 0);
+        Field(text, "reply_buffer_shrinks", 0);
+        Field(text, "reply_buffer_expands", 0);
+    }
+
+    private static void AppendReplication(StringBuilder text, ServerState server)
+    {
+        text.Append("# Replication\r\n");
+        Field(text, "role", "master");
+        Field(text, "connected_slaves", 0);
+        Field(text, "master_failover_state", "no-failover");
+        Field(text, "master_replid", server.RunId);
+        Field(text, "master_replid2", new string('0', 40));
+        Field(text, "master_repl_offset", 0);
+        Field(text, "second_repl_offset", -1);
+        Field(text, "repl_backlog_active", 0);
+        Field(text, "repl_backlog_size", 1048576);
+        Field(text, "repl_backlog_first_byte_offset", 0);
+        Field(text, "repl_backlog_histlen", 0);
+    }
+
+    private static void AppendCpu(StringBuilder text)
+    {
+        using Process process = Process.GetCurrentProcess();
+        text.Append("# CPU\r\n");
+        Field(text, "used_cpu_sys", Seconds(process.PrivilegedProcessorTime));
+        Field(text, "used_cpu_user", Seconds(process.UserProcessorTime));
+        Field(text, "used_cpu_sys_children", "0.000000");
+        Field(text, "used_cpu_user_children", "0.000000");
+    }
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture);
+
+    private static void AppendCommandStats(StringBuilder text, ServerState server)
+    {
+        text.Append("# Commandstats\r\n");
+        foreach (CommandDefinition command in server.Commands.All.SelectMany(c => c.SubCommands is null ? [c] : c.SubCommands.Values.Prepend(c)))
+        {
+            long calls = command.Calls;
+            if (calls == 0 && command.RejectedCalls == 0 && command.FailedCalls == 0)
+            {
+                continue;
+            }
+
+            long usec = command.Microseconds;
+            string perCall = (calls == 0 ? 0 : (double)usec / calls).ToString("F2", CultureInfo.InvariantCulture);
+            text.Append(CultureInfo.InvariantCulture,
+                $"cmdstat_{command.FullName}:calls={calls},usec={usec},usec_per_call={perCall},rejected_calls={command.RejectedCalls},failed_calls={command.FailedCalls}\r\n");
+        }
+    }
+
+    private static void AppendErrorStats(StringBuilder text, ServerState server)
+    {
+        text.Append("# Errorstats\r\n");
+        foreach (KeyValuePair<string, long> error in server.Stats.ErrorCounts)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"errorstat_{error.Key}:count={error.Value}\r\n");
+        }
+    }
+
+    // avg_ttl is 0: Durable does not sample TTLs the way Redis's expire cycle does.
+    private static void AppendKeyspace(StringBuilder text, ServerState server)
+    {
+        text.Append("# Keyspace\r\n");
+        for (int db = 0; db < server.Store.Databases; db++)
+        {
+            long keys = server.Store.KeyCount(db);
+            if (keys > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"db{db}:keys={keys},expires={server.Store.ExpiringKeyCount(db)},avg_ttl=0\r\n");
+            }
+        }
+    }
+}
