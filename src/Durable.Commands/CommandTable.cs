@@ -20,6 +20,9 @@ public sealed class CommandTable
         Server.ConnectionCommands.Register(table);
         Server.ServerCommands.Register(table);
         Strings.StringCommands.Register(table);
+        Strings.StringSetCommands.Register(table);
+        Strings.StringCounterCommands.Register(table);
+        Strings.StringLcsCommands.Register(table);
         Keys.KeyCommands.Register(table);
         table.Freeze();
         return table;
