@@ -1,7 +1,27 @@
+using System.Globalization;
+using CsCheck;
+
 namespace Durable.Server.Tests;
 
 public sealed class StringCounterCommandsTests(ReferenceServers servers)
 {
+    /// <summary>Decimal texts of every shape strtold reads: signs, points anywhere, small and very large exponents.</summary>
+    private static readonly Gen<string> s_number = Gen.Select(
+        Gen.Int[0, 2], Gen.Char["0123456789"].Array[1, 24], Gen.Int[0, 24], Gen.Int[-40, 40], Gen.Int[0, 3],
+        (sign, digits, point, exponent, form) =>
+        {
+            string text = new(digits);
+            point = Math.Min(point, text.Length);
+            string mantissa = form == 3 ? text : text[..point] + "." + text[point..];
+            string scale = form switch
+            {
+                1 => "e" + exponent.ToString(CultureInfo.InvariantCulture),
+                2 => "E" + (exponent * 120).ToString(CultureInfo.InvariantCulture),
+                _ => "",
+            };
+            return (sign == 0 ? "-" : sign == 1 ? "+" : "") + (mantissa == "." ? "0" : mantissa) + scale;
+        });
+
     [Fact]
     public void IncrDecr_Basics_MatchRedis()
     {
@@ -146,6 +166,19 @@ public sealed class StringCounterCommandsTests(ReferenceServers servers)
         both.Same("GET", k);
         both.Same("INCRBYFLOAT", k, "0.1");
         both.Same("INCRBYFLOAT", k + "missing", increment);
+    }
+
+    [Fact]
+    public void IncrByFloat_RandomOperands_MatchRedis()
+    {
+        Gen.Select(s_number, s_number).Sample((initial, increment) =>
+        {
+            using ReplyComparison both = servers.Compare();
+            string k = servers.NewPrefix() + "k";
+            both.Same("SET", k, initial);
+            both.Same("INCRBYFLOAT", k, increment);
+            both.Same("INCRBYFLOAT", k, increment);
+        }, iter: 400);
     }
 
     [Fact]
