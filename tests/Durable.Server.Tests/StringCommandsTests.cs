@@ -443,4 +443,28 @@ public sealed class StringCommandsTests(ReferenceServers servers)
         both.Same("SETRANGE", k, "0");
         both.Same("LCS", k);
     }
+
+    [Fact]
+    public async Task KeyspaceHitsAndMisses_CountedLikeRedis()
+    {
+        await using Durable.Testing.TestServer durable = await Durable.Testing.TestServer.StartAsync();
+        await using Durable.Testing.RedisReference redis = await Durable.Testing.RedisReference.StartAsync();
+        using ReplyComparison both = new(durable.Connect(), redis.Connect());
+        string[][] commands =
+        [
+            ["SET", "a", "1"], ["GET", "a"], ["GET", "missing"], ["MGET", "a", "missing", "a"], ["STRLEN", "a"], ["STRLEN", "missing"],
+            ["GETRANGE", "a", "0", "1"], ["GETRANGE", "missing", "0", "1"], ["SET", "a", "2", "GET"], ["SET", "b", "2", "GET"],
+            ["GETSET", "a", "3"], ["GETEX", "a", "EX", "100"], ["GETEX", "missing"], ["GETDEL", "b"], ["GETDEL", "missing"],
+            ["LCS", "a", "missing"], ["INCR", "c"], ["INCRBYFLOAT", "c", "1"], ["APPEND", "c", "0"], ["SETRANGE", "c", "0", "1"],
+            ["SETNX", "c", "1"], ["MSETNX", "c", "1", "d", "1"], ["SET", "c", "1", "NX"],
+        ];
+        foreach (string[] command in commands)
+        {
+            both.Same(command);
+        }
+
+        string info = redis.Connect().Call("INFO", "stats");
+        Assert.Contains($"keyspace_hits:{durable.State.Stats.KeyspaceHits}\r\n", info, StringComparison.Ordinal);
+        Assert.Contains($"keyspace_misses:{durable.State.Stats.KeyspaceMisses}\r\n", info, StringComparison.Ordinal);
+    }
 }
