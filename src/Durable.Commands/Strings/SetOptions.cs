@@ -1,3 +1,4 @@
+using System.Text;
 using Durable.Protocol;
 
 namespace Durable.Commands.Strings;
@@ -102,8 +103,18 @@ internal readonly record struct SetOptions(SetFlags Flags, int ExpireIndex)
         return true;
     }
 
-    private static void WriteInvalidExpireTime(CommandContext context, string commandName) =>
-        context.WriteError($"ERR invalid expire time in '{commandName}' command");
+    // RespErrors.InvalidExpireTime with its "{0}" replaced by the command name; commandName is a short ASCII literal.
+    private static void WriteInvalidExpireTime(CommandContext context, string commandName)
+    {
+        ReadOnlySpan<byte> template = RespErrors.InvalidExpireTime;
+        int at = template.IndexOf("{0}"u8);
+        Span<byte> text = stackalloc byte[template.Length + commandName.Length];
+        template[..at].CopyTo(text);
+        int length = at + Encoding.ASCII.GetBytes(commandName, text[at..]);
+        template[(at + 3)..].CopyTo(text[length..]);
+        length += template.Length - at - 3;
+        context.WriteError(text[..length]);
+    }
 
     private static SetFlags Match(ReadOnlySpan<byte> option, bool forSet)
     {

@@ -43,7 +43,7 @@ internal static class StringCounterCommands
         // Redis: negating LLONG_MIN would overflow, so it has its own error.
         if (decrement == long.MinValue)
         {
-            context.WriteError("ERR decrement would overflow"u8);
+            context.WriteError(RespErrors.DecrementOverflow);
             return;
         }
 

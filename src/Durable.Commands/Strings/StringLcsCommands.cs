@@ -19,7 +19,7 @@ internal static class StringLcsCommands
         CountLookup(context, secondFound);
         if ((firstFound && first.Type != RecordType.String) || (secondFound && second.Type != RecordType.String))
         {
-            context.WriteError("ERR The specified keys must contain string values"u8);
+            context.WriteError(RespErrors.LcsKeysNotStrings);
             return;
         }
 
@@ -61,7 +61,7 @@ internal static class StringLcsCommands
 
         if (getIndexes && getLength)
         {
-            context.WriteError("ERR If you want both the length and indexes, please just use IDX."u8);
+            context.WriteError(RespErrors.LcsLenWithIdx);
             return;
         }
 
@@ -70,7 +70,7 @@ internal static class StringLcsCommands
         long cells = (long)(a.Length + 1) * (b.Length + 1);
         if (cells * sizeof(uint) > context.Server.Config.ProtoMaxBulkLength)
         {
-            context.WriteError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"u8);
+            context.WriteError(RespErrors.LcsTableTooLarge);
             return;
         }
 
