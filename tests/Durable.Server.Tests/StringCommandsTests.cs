@@ -420,6 +420,46 @@ public sealed class StringCommandsTests(ReferenceServers servers)
         Assert.Equal(":1\r\n", client.Call("APPEND", k, "x"));
         Assert.StartsWith("-ERR value of ", client.Call("SETRANGE", k, "100000000", "x"), StringComparison.Ordinal);
         Assert.Equal("$1\r\nx\r\n", client.Call("GET", k));
+        string big = new('v', 9 << 20);
+        Assert.StartsWith("-ERR value of ", client.Call("SET", k, big), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR value of ", client.Call("GETSET", k, big), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR value of ", client.Call("MSET", k + "other", "1", k, big), StringComparison.Ordinal);
+        Assert.Equal(":0\r\n", client.Call("EXISTS", k + "other"));
+        Assert.Equal("$1\r\nx\r\n", client.Call("GET", k));
+    }
+
+    [Fact]
+    public async Task StringWrites_SurviveRestart()
+    {
+        string directory;
+        long expiresAtMs;
+        await using (Durable.Testing.TestServer first = await Durable.Testing.TestServer.StartAsync())
+        {
+            first.KeepDirectory = true;
+            directory = first.Directory;
+            using Durable.Testing.RespTestClient client = first.Connect();
+            Assert.Equal("+OK\r\n", client.Call("SET", "s", "value", "EX", "1000"));
+            Assert.Equal("$4\r\n10.6\r\n", client.Call("INCRBYFLOAT", "f", "10.6"));
+            Assert.Equal(":5\r\n", client.Call("INCRBY", "i", "5"));
+            Assert.Equal(":8\r\n", client.Call("SETRANGE", "r", "3", "abcde"));
+            Assert.Equal(":10\r\n", client.Call("APPEND", "s", " more"));
+            Assert.Equal("+OK\r\n", client.Call("MSET", "m1", "a", "m2", "b"));
+            Assert.Equal("$1\r\nb\r\n", client.Call("GETDEL", "m2"));
+            using Storage.IStoreSession session = first.State.Store.OpenSession();
+            Assert.True(session.TryRead(0, "s"u8, null, out Storage.StoredRecord record));
+            expiresAtMs = record.ExpiresAtMs;
+        }
+
+        await using Durable.Testing.TestServer second = await Durable.Testing.TestServer.StartAsync(directory: directory);
+        using Durable.Testing.RespTestClient again = second.Connect();
+        Assert.Equal("$10\r\nvalue more\r\n", again.Call("GET", "s"));
+        Assert.Equal("$4\r\n10.6\r\n", again.Call("GET", "f"));
+        Assert.Equal(":6\r\n", again.Call("INCR", "i"));
+        Assert.Equal("$8\r\n\0\0\0abcde\r\n", again.Call("GET", "r"));
+        Assert.Equal("*2\r\n$1\r\na\r\n$-1\r\n", again.Call("MGET", "m1", "m2"));
+        using Storage.IStoreSession reopened = second.State.Store.OpenSession();
+        Assert.True(reopened.TryRead(0, "s"u8, null, out Storage.StoredRecord after));
+        Assert.Equal(expiresAtMs, after.ExpiresAtMs);
     }
 
     [Fact]
