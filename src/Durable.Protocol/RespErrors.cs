@@ -19,6 +19,7 @@ public static class RespErrors
     public static ReadOnlySpan<byte> OffsetOutOfRange => "ERR offset is out of range"u8;
     public static ReadOnlySpan<byte> LcsKeysNotStrings => "ERR The specified keys must contain string values"u8;
     public static ReadOnlySpan<byte> LcsLenWithIdx => "ERR If you want both the length and indexes, please just use IDX."u8;
+    public static ReadOnlySpan<byte> LcsAllocationFailed => "ERR Insufficient memory, failed allocating transient memory for LCS"u8;
     public static ReadOnlySpan<byte> LcsTableTooLarge => "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"u8;
     public static ReadOnlySpan<byte> BitOffsetOutOfRange => "ERR bit offset is not an integer or out of range"u8;
     public static ReadOnlySpan<byte> BitNotInteger => "ERR bit is not an integer or out of range"u8;

@@ -74,6 +74,13 @@ internal static class StringLcsCommands
             return;
         }
 
+        // Only reachable when proto-max-bulk-len is raised past 8 GB; Redis answers this when its malloc fails.
+        if (cells > Array.MaxLength)
+        {
+            context.WriteError(RespErrors.LcsAllocationFailed);
+            return;
+        }
+
         uint[] table = BuildTable(a, b);
         Reply(context, a, b, table, getLength, getIndexes, withMatchLength, minMatchLength);
     }
