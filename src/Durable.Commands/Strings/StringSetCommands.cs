@@ -85,9 +85,15 @@ internal static class StringSetCommands
                 context.WriteNull();
             }
         }
-        else
+        else if ((flags & (SetFlags.Nx | SetFlags.Xx | SetFlags.KeepTtl)) != 0)
         {
             found = context.Session.TryRead(context.Db, key, null, out record);
+        }
+        else
+        {
+            // A plain SET needs nothing from the old record: skip the read, which could go to disk for a cold key.
+            found = false;
+            record = default;
         }
 
         if (((flags & SetFlags.Nx) != 0 && found) || ((flags & SetFlags.Xx) != 0 && !found))
