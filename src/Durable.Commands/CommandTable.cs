@@ -27,6 +27,9 @@ public sealed class CommandTable
         Server.CommandCommands.Register(table);
         Strings.StringCommands.Register(table);
         Strings.StringBitCommands.Register(table);
+        Strings.StringSetCommands.Register(table);
+        Strings.StringCounterCommands.Register(table);
+        Strings.StringLcsCommands.Register(table);
         Keys.KeyCommands.Register(table);
         Keys.ExpireCommands.Register(table);
         Keys.ScanCommands.Register(table);

@@ -9,6 +9,7 @@ public static class RespErrors
     public static ReadOnlySpan<byte> WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value"u8;
     public static ReadOnlySpan<byte> NoSuchKey => "ERR no such key"u8;
     public static ReadOnlySpan<byte> Overflow => "ERR increment or decrement would overflow"u8;
+    public static ReadOnlySpan<byte> DecrementOverflow => "ERR decrement would overflow"u8;
     public static ReadOnlySpan<byte> IncrFloatNaN => "ERR increment would produce NaN or Infinity"u8;
     public static ReadOnlySpan<byte> DbIndexOutOfRange => "ERR DB index is out of range"u8;
     public static ReadOnlySpan<byte> InvalidDbIndex => "ERR invalid DB index"u8;
@@ -22,6 +23,10 @@ public static class RespErrors
     public static ReadOnlySpan<byte> LfuNotSelected => "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."u8;
     public static ReadOnlySpan<byte> StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)"u8;
     public static ReadOnlySpan<byte> OffsetOutOfRange => "ERR offset is out of range"u8;
+    public static ReadOnlySpan<byte> LcsKeysNotStrings => "ERR The specified keys must contain string values"u8;
+    public static ReadOnlySpan<byte> LcsLenWithIdx => "ERR If you want both the length and indexes, please just use IDX."u8;
+    public static ReadOnlySpan<byte> LcsAllocationFailed => "ERR Insufficient memory, failed allocating transient memory for LCS"u8;
+    public static ReadOnlySpan<byte> LcsTableTooLarge => "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"u8;
     public static ReadOnlySpan<byte> BitOffsetOutOfRange => "ERR bit offset is not an integer or out of range"u8;
     public static ReadOnlySpan<byte> BitNotInteger => "ERR bit is not an integer or out of range"u8;
     public static ReadOnlySpan<byte> BitArgumentNotBinary => "ERR The bit argument must be 1 or 0."u8;

@@ -9,6 +9,12 @@ public interface IStore : IAsyncDisposable
     /// <summary>Number of logical databases.</summary>
     int Databases { get; }
 
+    /// <summary>
+    /// Largest key length plus payload length (value bytes without the record header) one record can hold: a record
+    /// must fit in one log page. Commands refuse larger writes before they reach the store.
+    /// </summary>
+    long MaxValueBytes { get; }
+
     /// <summary>Striped key locks that make multi-record commands atomic; see <see cref="KeyLocks"/>.</summary>
     KeyLocks Locks { get; }
 

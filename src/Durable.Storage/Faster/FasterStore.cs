@@ -78,6 +78,9 @@ public sealed partial class FasterStore : IStore
     /// <summary>Largest key plus value this store accepts (a record must fit in a log page).</summary>
     public long MaxRecordBytes => PageBytes - 64;
 
+    /// <summary>Key plus payload: the record less its header and the database byte that prefixes every stored key.</summary>
+    public long MaxValueBytes => MaxRecordBytes - RecordHeader.Size - 1;
+
     public int Databases => _options.Databases;
 
     public KeyLocks Locks { get; } = new();

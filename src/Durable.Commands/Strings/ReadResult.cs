@@ -1,0 +1,9 @@
+namespace Durable.Commands.Strings;
+
+/// <summary>What <see cref="StringRecords.Read"/> found.</summary>
+internal enum ReadResult
+{
+    Missing,
+    Found,
+    WrongType,
+}
