@@ -21,6 +21,7 @@ public enum CommandFlags
     AllowBusy = 1 << 13,
     NoMulti = 1 << 14,
     MayReplicate = 1 << 15,
+    NoAsyncLoading = 1 << 16,
 
     /// <summary>Not a Redis flag: the command takes every key stripe exclusively (FLUSHALL, SWAPDB).</summary>
     LocksAll = 1 << 20,

@@ -55,7 +55,7 @@ public sealed partial class InfoCommandTests(ReferenceServers servers)
             "redis_version:7.0.15", "redis_mode:standalone", "process_id:", "run_id:", "tcp_port:", "uptime_in_seconds:",
             "connected_clients:", "maxclients:10000", "used_memory:", "used_memory_human:", "used_memory_rss:", "used_memory_peak:",
             "maxmemory:0", "maxmemory_policy:noeviction", "loading:0", "rdb_last_save_time:", "rdb_last_bgsave_status:ok",
-            "aof_enabled:0", "total_connections_received:", "total_commands_processed:", "keyspace_hits:", "keyspace_misses:",
+            "aof_enabled:1", "total_connections_received:", "total_commands_processed:", "keyspace_hits:", "keyspace_misses:",
             "expired_keys:", "rejected_connections:", "total_error_replies:", "role:master", "connected_slaves:0",
             "used_cpu_sys:", "used_cpu_user:", "cluster_enabled:0",
         })

@@ -227,9 +227,10 @@ internal static class InfoCommand
         return value.ToString("F2", CultureInfo.InvariantCulture) + units[unit];
     }
 
-    // Durable persists with checkpoints (plus its WAL), not RDB snapshots: rdb_last_save_time is the last checkpoint
-    // (or the start time before the first), rdb_saves counts checkpoints, rdb_last_bgsave_status is always ok
-    // (a failed checkpoint is logged and retried rather than recorded), and the *_in_progress fields are 0.
+    // Durable persists with checkpoints plus a write-ahead log, not RDB snapshots and an AOF. The rdb_* fields describe
+    // checkpoints (rdb_last_save_time: the last one, or the start time before the first; rdb_bgsave_in_progress: one is
+    // running; rdb_last_bgsave_status: whether the last one succeeded), the aof_* fields the WAL (aof_enabled is always 1,
+    // aof_last_write_status is err while commits fail). durable_* fields add what Redis has no name for.
     private static void AppendPersistence(StringBuilder text, ServerState server)
     {
         StoreStatistics store = server.Store.GetStatistics();
@@ -244,16 +245,16 @@ internal static class InfoCommand
         Field(text, "current_save_keys_processed", 0);
         Field(text, "current_save_keys_total", 0);
         Field(text, "rdb_changes_since_last_save", 0);
-        Field(text, "rdb_bgsave_in_progress", 0);
+        Field(text, "rdb_bgsave_in_progress", store.CheckpointInProgress ? 1 : 0);
         Field(text, "rdb_last_save_time", lastSave);
-        Field(text, "rdb_last_bgsave_status", "ok");
-        Field(text, "rdb_last_bgsave_time_sec", -1);
+        Field(text, "rdb_last_bgsave_status", store.LastCheckpointFailed ? "err" : "ok");
+        Field(text, "rdb_last_bgsave_time_sec", store.CheckpointsTaken > 0 ? store.LastCheckpointMilliseconds / 1000 : -1);
         Field(text, "rdb_current_bgsave_time_sec", -1);
         Field(text, "rdb_saves", store.CheckpointsTaken);
         Field(text, "rdb_last_cow_size", 0);
         Field(text, "rdb_last_load_keys_expired", 0);
         Field(text, "rdb_last_load_keys_loaded", 0);
-        Field(text, "aof_enabled", server.Config.AppendOnly == "yes" ? 1 : 0);
+        Field(text, "aof_enabled", 1);
         Field(text, "aof_rewrite_in_progress", 0);
         Field(text, "aof_rewrite_scheduled", 0);
         Field(text, "aof_last_rewrite_time_sec", -1);
@@ -261,12 +262,25 @@ internal static class InfoCommand
         Field(text, "aof_last_bgrewrite_status", "ok");
         Field(text, "aof_rewrites", 0);
         Field(text, "aof_rewrites_consecutive_failures", 0);
-        Field(text, "aof_last_write_status", "ok");
+        Field(text, "aof_last_write_status", store.WalFailure is null ? "ok" : "err");
         Field(text, "aof_last_cow_size", 0);
         Field(text, "module_fork_in_progress", 0);
         Field(text, "module_fork_last_cow_size", 0);
+        Field(text, "aof_current_size", store.WalBytes);
+        Field(text, "aof_last_fsync_time", store.WalLastCommitUnixMs / 1000);
         Field(text, "durable_checkpoints", store.CheckpointsTaken);
         Field(text, "durable_last_checkpoint_time", store.LastCheckpointUnixSeconds);
+        Field(text, "durable_last_checkpoint_ms", store.LastCheckpointMilliseconds);
+        Field(text, "durable_appendfsync", store.FsyncPolicy switch
+        {
+            Storage.Persistence.FsyncPolicy.Always => "always",
+            Storage.Persistence.FsyncPolicy.EverySecond => "everysec",
+            _ => "no",
+        });
+        Field(text, "durable_wal_bytes", store.WalBytes);
+        Field(text, "durable_wal_commits", store.WalCommits);
+        Field(text, "durable_wal_last_commit_time_ms", store.WalLastCommitUnixMs);
+        Field(text, "durable_wal_error", (store.WalFailure ?? "").Replace('\r', ' ').Replace('\n', ' '));
     }
 
     private static void AppendStats(StringBuilder text, ServerState server)

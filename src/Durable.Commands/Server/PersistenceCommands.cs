@@ -8,8 +8,8 @@ internal static class PersistenceCommands
 {
     public static void Register(CommandTable table)
     {
-        table.Add("SAVE", 1, CommandFlags.Admin | CommandFlags.NoScript, Save, categories: ["admin", "slow", "dangerous"]);
-        table.Add("BGSAVE", -1, CommandFlags.Admin | CommandFlags.NoScript, BgSave, categories: ["admin", "slow", "dangerous"]);
+        table.Add("SAVE", 1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading | CommandFlags.NoMulti, Save, categories: ["admin", "slow", "dangerous"]);
+        table.Add("BGSAVE", -1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading, BgSave, categories: ["admin", "slow", "dangerous"]);
         table.Add("LASTSAVE", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, LastSave, categories: ["admin", "fast", "dangerous"]);
         table.Add("WAITAOF", 4, CommandFlags.NoScript, WaitAof, categories: ["slow", "connection"]);
     }

@@ -29,7 +29,8 @@ public sealed class ServerConfig
         AddEnum("loglevel", () => LogLevel, v => LogLevel = v, ["debug", "verbose", "notice", "warning", "nothing"], mutable: true);
         // Read by redis-benchmark and other tools at startup; Durable always persists through checkpoints and its WAL.
         AddString("save", () => Save, v => Save = v, mutable: true);
-        AddEnum("appendonly", () => AppendOnly, v => AppendOnly = v, ["yes", "no"], mutable: true);
+        // The write-ahead log is always on: "appendonly yes" is accepted (setup scripts send it), "no" is refused.
+        AddEnum("appendonly", () => AppendOnly, v => AppendOnly = v, ["yes"], mutable: true);
         AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["always", "everysec", "no"], mutable: false);
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddSize("checkpoint-wal-size", () => CheckpointWalBytes, v => CheckpointWalBytes = v, 1L << 20, mutable: false);
