@@ -86,6 +86,7 @@ public sealed class CommandDispatcher
         }
         finally
         {
+            context.Session.CompleteCommand();
             Unlock(context.Store.Locks, definition, locked);
         }
 

@@ -45,6 +45,13 @@ public interface IStoreSession : IDisposable
     void SwapDatabases(int first, int second);
 
     /// <summary>
+    /// Ends a command: its write-ahead-log records go to the log as one entry, so that after a crash a command that
+    /// changed several keys (MSET, RENAME, FLUSHDB) is either wholly there or wholly absent. Called by the dispatcher
+    /// while it still holds the command's key locks.
+    /// </summary>
+    void CompleteCommand();
+
+    /// <summary>
     /// Completes when this session's writes are as durable as the fsync policy promises before a reply
     /// (with appendfsync always: committed; otherwise at once). Call before releasing replies to writes.
     /// </summary>

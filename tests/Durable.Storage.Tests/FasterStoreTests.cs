@@ -72,9 +72,11 @@ public sealed class FasterStoreTests : IDisposable
                 session.Write(0, Encoding.ASCII.GetBytes($"k{i}"), RecordType.String, value, 0);
             }
 
+            session.CompleteCommand();
             Assert.True(session.Delete(0, "k7"u8));
             session.FlushDatabase(1);
             Assert.True(session.TrySetExpiry(0, "k8"u8, long.MaxValue));
+            session.CompleteCommand();
         }
 
         await using FasterStore reopened = await OpenAsync();
@@ -116,6 +118,7 @@ public sealed class FasterStoreTests : IDisposable
             for (int i = 0; i < 100; i++)
             {
                 session.Write(0, Encoding.ASCII.GetBytes($"key-{i:D4}"), RecordType.String, Encoding.ASCII.GetBytes($"value-{i:D4}"), 0);
+                session.CompleteCommand();
             }
         }
 

@@ -62,6 +62,33 @@ public sealed class WalRecordTests
     }
 
     [Fact]
+    public void Batch_IsPinnedAndChecksEveryEntry()
+    {
+        byte[] buffer = new byte[64];
+        int position = WalRecord.BatchHeaderSize;
+        foreach (byte key in new byte[] { (byte)'a', (byte)'b' })
+        {
+            int length = WalRecord.EncodeDelete(buffer.AsSpan(position + 4), [0, key]);
+            BitConverter.TryWriteBytes(buffer.AsSpan(position), length);
+            position += 4 + length;
+        }
+
+        int total = WalRecord.SealBatch(buffer, position, 2);
+        string a = "01-02-00-61-" + Crc("01-02-00-61");
+        string b = "01-02-00-62-" + Crc("01-02-00-62");
+        string body = "01-06-02-00-00-00-08-00-00-00-" + a + "-08-00-00-00-" + b;
+        Assert.Equal(body + "-" + Crc(body), BitConverter.ToString(buffer, 0, total));
+        Assert.True(WalRecord.TryDecode(buffer.AsSpan(0, total), out DecodedWalRecord decoded, out _));
+        Assert.Equal(WalRecordKind.Batch, decoded.Kind);
+
+        // A damaged inner record with a recomputed outer checksum is still caught.
+        buffer[13] ^= 1;
+        WalRecord.SealBatch(buffer, position, 2);
+        Assert.False(WalRecord.TryDecode(buffer.AsSpan(0, total), out _, out string? problem));
+        Assert.Contains("batch entry 0", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TryDecode_NewerVersion_SaysUpgrade()
     {
         byte[] buffer = new byte[16];

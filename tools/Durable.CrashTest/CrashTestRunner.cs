@@ -116,7 +116,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         private long _counter;
         private bool _incrementInFlight;
 
-        public long TotalAcknowledgedSets => _nextSet;
+        public long TotalAcknowledgedSets { get; private set; }
 
         public long TotalAcknowledgedIncrements { get; private set; }
 
@@ -139,6 +139,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     }
 
                     _nextSet++;
+                    TotalAcknowledgedSets++;
                     _incrementInFlight = true;
                     string reply = connection.Call("INCR", CounterKey);
                     if (!reply.StartsWith(':'))

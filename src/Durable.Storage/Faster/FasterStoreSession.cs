@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Durable.Storage.Persistence;
 using FASTER.core;
 
@@ -19,7 +20,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private readonly FasterWriteAheadLog? _wal;
     private byte[] _key = new byte[256];
     private byte[] _value = new byte[1024];
-    private byte[] _walRecord = new byte[1024];
+    private byte[] _pendingWal = new byte[1024];
+    private int _pendingLength;
+    private int _pendingRecords;
     private long _walEnd;
 
     /// <param name="store">The store this session belongs to.</param>
@@ -173,6 +176,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             try
             {
                 DeleteStored(storedKey, onlyIfExpired: true, log: true);
+                CompleteCommand();
             }
             finally
             {
@@ -221,6 +225,22 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     internal void Replay(ReadOnlySpan<byte> record, in DecodedWalRecord decoded, byte[] physicalMap)
     {
         ReadOnlySpan<byte> body = DecodedWalRecord.Body(record);
+        if (decoded.Kind == WalRecordKind.Batch)
+        {
+            // TryDecode already checked every inner record, so these decode.
+            ReadOnlySpan<byte> entries = body[4..];
+            while (!entries.IsEmpty)
+            {
+                int length = BinaryPrimitives.ReadInt32LittleEndian(entries);
+                ReadOnlySpan<byte> inner = entries.Slice(4, length);
+                WalRecord.TryDecode(inner, out DecodedWalRecord innerDecoded, out _);
+                Replay(inner, innerDecoded, physicalMap);
+                entries = entries[(4 + length)..];
+            }
+
+            return;
+        }
+
         ReadOnlySpan<byte> key = body.Slice(decoded.KeyOffset, decoded.KeyLength);
         switch (decoded.Kind)
         {
@@ -381,21 +401,67 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return true;
     }
 
+    /// <summary>Space for the next WAL record of the current command, after its 4-byte length prefix.</summary>
     private Span<byte> WalBuffer(int length)
     {
-        if (_walRecord.Length < length)
+        if (_pendingRecords == 0)
         {
-            _walRecord = new byte[Math.Max(length, _walRecord.Length * 2)];
+            _pendingLength = WalRecord.BatchHeaderSize;
         }
 
-        return _walRecord;
+        // Room for the prefix, the record and a batch checksum.
+        int needed = _pendingLength + 4 + length + 4;
+        if (_pendingWal.Length < needed)
+        {
+            Array.Resize(ref _pendingWal, Math.Max(needed, _pendingWal.Length * 2));
+        }
+
+        return _pendingWal.AsSpan(_pendingLength + 4);
     }
 
+    /// <summary>Keeps the record just encoded in <see cref="WalBuffer"/> until <see cref="CompleteCommand"/>.</summary>
     private void LogRecord(int length)
     {
-        if (_wal is not null)
+        if (_wal is null)
         {
-            _walEnd = _wal.Append(_walRecord.AsSpan(0, length));
+            return;
+        }
+
+        BinaryPrimitives.WriteInt32LittleEndian(_pendingWal.AsSpan(_pendingLength), length);
+        _pendingLength += 4 + length;
+        _pendingRecords++;
+    }
+
+    public void CompleteCommand()
+    {
+        if (_pendingRecords == 0 || _wal is null)
+        {
+            return;
+        }
+
+        int count = _pendingRecords;
+        _pendingRecords = 0;
+        if (count == 1)
+        {
+            _walEnd = _wal.Append(_pendingWal.AsSpan(WalRecord.BatchHeaderSize + 4, _pendingLength - WalRecord.BatchHeaderSize - 4));
+            return;
+        }
+
+        // Several records from one command (MSET, RENAME, FLUSHDB...) go in as one entry, so that a crash keeps all or none.
+        int length = WalRecord.SealBatch(_pendingWal, _pendingLength, count);
+        if (length <= _wal.MaxEntryBytes)
+        {
+            _walEnd = _wal.Append(_pendingWal.AsSpan(0, length));
+            return;
+        }
+
+        // Larger than a WAL page: log the records one by one (such a command is then not all-or-nothing after a crash).
+        ReadOnlySpan<byte> entries = _pendingWal.AsSpan(WalRecord.BatchHeaderSize, _pendingLength - WalRecord.BatchHeaderSize);
+        while (!entries.IsEmpty)
+        {
+            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(entries);
+            _walEnd = _wal.Append(entries.Slice(4, recordLength));
+            entries = entries[(4 + recordLength)..];
         }
     }
 

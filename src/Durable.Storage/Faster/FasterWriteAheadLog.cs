@@ -37,6 +37,9 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     public FsyncPolicy Policy => _policy;
 
+    /// <summary>Largest single entry the log takes (one page, less FasterLog's entry header).</summary>
+    public int MaxEntryBytes { get; private init; }
+
     /// <summary>End of everything appended so far.</summary>
     public long TailAddress => _log.TailAddress;
 
@@ -88,7 +91,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             throw;
         }
 
-        return new FasterWriteAheadLog(device, log, policy, time, logger);
+        return new FasterWriteAheadLog(device, log, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
     }
 
     /// <summary>Appends one record; returns the log's tail after it (the address a commit must reach to cover it).</summary>

@@ -17,6 +17,7 @@ namespace Durable.Storage.Persistence;
 ///   FlushDatabase:  byte physical database
 ///   DatabaseMap:    one physical database byte per logical database
 ///   Expire:         int64 LE expiry ms (0 = none), key (database byte + client key)
+///   Batch:          int32 LE count, then count × (int32 LE length, a whole record as above, checksum included)
 /// last 4 bytes CRC-32 (IEEE) LE of every byte before it
 /// </code>
 /// Pinned by WalRecordTests; change only by adding a version.
@@ -40,6 +41,22 @@ public static class WalRecord
         position += 8;
         payload.CopyTo(destination[position..]);
         return Seal(destination, position + payload.Length);
+    }
+
+    /// <summary>Bytes before the first entry of a batch: version, kind, count.</summary>
+    public const int BatchHeaderSize = 6;
+
+    /// <summary>
+    /// Seals a batch in place: <paramref name="buffer"/> holds <see cref="BatchHeaderSize"/> reserved bytes, then
+    /// <paramref name="count"/> length-prefixed records up to <paramref name="length"/>, then room for the checksum.
+    /// Returns the batch record's length.
+    /// </summary>
+    public static int SealBatch(Span<byte> buffer, int length, int count)
+    {
+        buffer[0] = CurrentVersion;
+        buffer[1] = (byte)WalRecordKind.Batch;
+        BinaryPrimitives.WriteInt32LittleEndian(buffer[2..], count);
+        return Seal(buffer, length);
     }
 
     public static int ExpireSize(int keyLength) => 2 + 8 + keyLength + ChecksumSize;
@@ -120,6 +137,35 @@ public static class WalRecord
                 return true;
             case WalRecordKind.Expire when body.Length > 8:
                 decoded = new DecodedWalRecord(kind, 8, body.Length - 8, default, BinaryPrimitives.ReadInt64LittleEndian(body), body.Length);
+                return true;
+            case WalRecordKind.Batch when body.Length >= 4:
+                int count = BinaryPrimitives.ReadInt32LittleEndian(body);
+                ReadOnlySpan<byte> entries = body[4..];
+                for (int i = 0; i < count; i++)
+                {
+                    int entryLength = entries.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(entries) : -1;
+                    if (entryLength < 0 || entries.Length < 4 + entryLength)
+                    {
+                        problem = $"batch entry {i} of {count} is truncated";
+                        return false;
+                    }
+
+                    if (!TryDecode(entries.Slice(4, entryLength), out DecodedWalRecord inner, out problem) || inner.Kind == WalRecordKind.Batch)
+                    {
+                        problem = $"batch entry {i} of {count}: {problem ?? "nested batch"}";
+                        return false;
+                    }
+
+                    entries = entries[(4 + entryLength)..];
+                }
+
+                if (!entries.IsEmpty)
+                {
+                    problem = "batch has bytes after its last entry";
+                    return false;
+                }
+
+                decoded = new DecodedWalRecord(kind, 0, 0, default, 0, 0);
                 return true;
             case WalRecordKind.FlushDatabase when body.Length == 1:
                 decoded = new DecodedWalRecord(kind, 0, 1, default, 0, 1);

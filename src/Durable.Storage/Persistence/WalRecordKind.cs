@@ -17,4 +17,7 @@ public enum WalRecordKind : byte
 
     /// <summary>An existing key's expiry is now this (0 = none); its value is unchanged.</summary>
     Expire = 5,
+
+    /// <summary>The records of one command, applied together: int32 LE count, then count × (int32 LE length, record).</summary>
+    Batch = 6,
 }
