@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end comparison of durable-server, redis-server and garnet-server with redis-benchmark.
-# Usage: benchmarks/compare/run.sh [--quick] [--rounds N] [--servers "durable redis garnet"] [--out DIR]
+# Usage: benchmarks/compare/run.sh [--quick] [--rounds N] [--servers "durable redis garnet"] [--durability memory|fsync] [--out DIR]
 # See benchmarks/compare/README.md. Results go to artifacts/compare/<timestamp>/ (git-ignored).
 set -euo pipefail
 
@@ -14,18 +14,36 @@ clients=50
 quick=0
 rounds=""
 servers="durable redis garnet"
+durability="memory"
 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --rounds) rounds="$2"; shift ;;
     --servers) servers="$2"; shift ;;
+    --durability) durability="$2"; shift ;;
     --out) out="$2"; shift ;;
     -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
+
+# Persistence settings per scenario. memory: as little persistence as each server allows (Durable always logs,
+# so it commits its WAL every 5 s). fsync: each server's strongest setting (reply after the write is on disk).
+case "$durability" in
+  memory)
+    durable_args=(--appendfsync no)
+    redis_args=(--save '' --appendonly no)
+    garnet_args=()
+    ;;
+  fsync)
+    durable_args=(--appendfsync always)
+    redis_args=(--save '' --appendonly yes --appendfsync always)
+    garnet_args=(--aof --aof-commit-wait --device-type RandomAccess)
+    ;;
+  *) echo "run.sh: --durability must be memory or fsync" >&2; exit 2 ;;
+esac
 
 if [ "$quick" -eq 1 ]; then
   mode="quick"; rounds="${rounds:-1}"; n_p1=60000; n_p16=400000; run_timeout=60
@@ -124,18 +142,18 @@ start_server() {
   mkdir -p "$dir"
   case "$s" in
     durable)
-      cmdline[$s]="dotnet durable-server.dll --bind 127.0.0.1 --port ${port[$s]} --dir $dir --loglevel warning"
-      (cd "$dir" && exec dotnet "$durable_dll" --bind 127.0.0.1 --port "${port[$s]}" --dir "$dir" --loglevel warning) \
+      cmdline[$s]="dotnet durable-server.dll --bind 127.0.0.1 --port ${port[$s]} --dir $dir --loglevel warning ${durable_args[*]}"
+      (cd "$dir" && exec dotnet "$durable_dll" --bind 127.0.0.1 --port "${port[$s]}" --dir "$dir" --loglevel warning "${durable_args[@]}") \
         >"$out/logs/$s.log" 2>&1 &
       ;;
     redis)
-      cmdline[$s]="redis-server --bind 127.0.0.1 --port ${port[$s]} --dir $dir --save '' --appendonly no --daemonize no"
-      (cd "$dir" && exec redis-server --bind 127.0.0.1 --port "${port[$s]}" --dir "$dir" --save '' --appendonly no \
+      cmdline[$s]="redis-server --bind 127.0.0.1 --port ${port[$s]} --dir $dir ${redis_args[*]} --daemonize no"
+      (cd "$dir" && exec redis-server --bind 127.0.0.1 --port "${port[$s]}" --dir "$dir" "${redis_args[@]}" \
         --daemonize no --logfile '') >"$out/logs/$s.log" 2>&1 &
       ;;
     garnet)
-      cmdline[$s]="garnet-server --bind 127.0.0.1 --port ${port[$s]}"
-      (cd "$dir" && exec "$garnet_dir/garnet-server" --bind 127.0.0.1 --port "${port[$s]}") >"$out/logs/$s.log" 2>&1 &
+      cmdline[$s]="garnet-server --bind 127.0.0.1 --port ${port[$s]} ${garnet_args[*]}"
+      (cd "$dir" && exec "$garnet_dir/garnet-server" --bind 127.0.0.1 --port "${port[$s]}" "${garnet_args[@]}") >"$out/logs/$s.log" 2>&1 &
       ;;
     *) die "unknown server '$s' (use durable, redis, garnet)" ;;
   esac
@@ -185,9 +203,10 @@ mem_total=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "dotnet=$(dotnet --version)"
   echo "benchmark=redis-benchmark -h 127.0.0.1 -c $clients -r $keyspace --csv; requests: P1 $n_p1, P16 $n_p16 (MSET and -d 4096 at P16: a quarter)"
   for s in $servers; do echo "cmd_$s=${cmdline[$s]}"; done
-  echo "persistence_durable=hybrid log (1 GiB in memory by default, older records paged to the log file); no WAL yet, checkpoint only at shutdown: acknowledged writes are not durable"
-  echo "persistence_redis=none (--save '' --appendonly no)"
-  echo "persistence_garnet=none (defaults: no AOF, no checkpoints, no storage tier)"
+  echo "scenario=$durability"
+  echo "persistence_durable=write-ahead log, ${durable_args[*]} (checkpoints every 300 s while writing)"
+  echo "persistence_redis=${redis_args[*]}"
+  echo "persistence_garnet=${garnet_args[*]:-none (defaults: no AOF, no checkpoints, no storage tier)}"
   for key in "${!unsupported[@]}"; do echo "unsupported_${key%%|*}_${key#*|}=${unsupported[$key]}"; done
 } >"$out/facts.txt"
 
