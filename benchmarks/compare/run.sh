@@ -129,7 +129,8 @@ wait_ready() {
       tail -20 "$out/logs/$s.log" >&2
       die "$s exited during startup (log: $out/logs/$s.log)"
     fi
-    if [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "${port[$s]}" PING 2>/dev/null)" = "PONG" ]; then return 0; fi
+    # DBSIZE rather than PING: PING also answers while a server is still loading its data set.
+    if timeout 2 redis-cli -h 127.0.0.1 -p "${port[$s]}" DBSIZE 2>/dev/null | grep -Eq '^[0-9]+$'; then return 0; fi
     sleep 0.2
   done
   die "$s did not answer PING within 90 s (log: $out/logs/$s.log)"

@@ -11,10 +11,11 @@ namespace Durable.Commands;
 /// </summary>
 public sealed class CommandContext
 {
-    public CommandContext(ServerState server, IStoreSession session, ClientState client)
+    private IStoreSession? _session;
+
+    public CommandContext(ServerState server, ClientState client)
     {
         Server = server;
-        Session = session;
         Client = client;
     }
 
@@ -22,7 +23,11 @@ public sealed class CommandContext
 
     public IStore Store => Server.Store;
 
-    public IStoreSession Session { get; }
+    /// <summary>The connection's store session, opened at first use (none is opened while the server is loading).</summary>
+    public IStoreSession Session => _session ??= Server.Store.OpenSession();
+
+    /// <summary>The session if one was opened, for the connection to wait on and dispose.</summary>
+    public IStoreSession? OpenedSession => _session;
 
     public ClientState Client { get; }
 

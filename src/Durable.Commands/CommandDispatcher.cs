@@ -60,6 +60,13 @@ public sealed class CommandDispatcher
             return;
         }
 
+        if (context.Server.IsLoading && (definition.Flags & CommandFlags.Loading) == 0)
+        {
+            definition.RecordRejected();
+            context.WriteError(RespErrors.Loading);
+            return;
+        }
+
         // Redis: a MONITOR client counts as a replica, and replicas may not touch the keyspace.
         if (context.Client.IsMonitor && (definition.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
         {
@@ -86,7 +93,7 @@ public sealed class CommandDispatcher
         }
         finally
         {
-            context.Session.CompleteCommand();
+            context.OpenedSession?.CompleteCommand();
             Unlock(context.Store.Locks, definition, locked);
         }
 

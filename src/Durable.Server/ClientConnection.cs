@@ -74,13 +74,12 @@ internal sealed partial class ClientConnection : IDisposable
         Exception? fault = null;
         IDisposable? scope = _logger.BeginScope("connection {ConnectionId}", _client.Id);
         _server.Clients.Add(_client);
-        using Storage.IStoreSession storeSession = _server.Store.OpenSession();
+        CommandContext context = new(_server, _client);
         try
         {
-            CommandContext context = new(_server, storeSession, _client);
             RespSession session = new(context, new CommandDispatcher(_server.Commands), new RespLimits { MaxBulkLength = _server.Config.ProtoMaxBulkLength });
             Log.Connected(_logger, _client.Address);
-            await ServeAsync(input, output, session, storeSession, context);
+            await ServeAsync(input, output, session, context);
         }
         catch (Exception exception) when (IsDisconnect(exception))
         {
@@ -100,12 +99,13 @@ internal sealed partial class ClientConnection : IDisposable
             await input.CompleteAsync(fault);
             await output.CompleteAsync(fault);
             await stream.DisposeAsync();
+            context.OpenedSession?.Dispose();
             Dispose();
             scope?.Dispose();
         }
     }
 
-    private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session, Storage.IStoreSession storeSession, CommandContext context)
+    private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session, CommandContext context)
     {
         CancellationToken closing = _closing.Token;
         while (true)
@@ -135,7 +135,10 @@ internal sealed partial class ClientConnection : IDisposable
                 input.AdvanceTo(buffer.Start, status == OperationStatus.NeedMoreData ? buffer.End : buffer.Start);
                 Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
                 // Group commit: with appendfsync always, no reply of this batch leaves before its writes are durable.
-                await storeSession.WaitForDurabilityAsync(closing);
+                if (context.OpenedSession is { } storeSession)
+                {
+                    await storeSession.WaitForDurabilityAsync(closing);
+                }
                 if (context.DeferredReply is { } deferred)
                 {
                     context.DeferredReply = null;

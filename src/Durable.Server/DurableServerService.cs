@@ -43,31 +43,12 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     /// <summary>Shared state, available once started.</summary>
     public ServerState State { get; private set; } = null!;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         string directory = Path.GetFullPath(_config.Directory);
         Log.Starting(_logger, s_version, Environment.ProcessId, directory, _config.MemoryBytes >> 20);
         Stopwatch watch = Stopwatch.StartNew();
-        _store = await FasterStore.OpenAsync(
-            new Storage.StoreOptions
-            {
-                DataDirectory = directory,
-                MemoryBytes = _config.MemoryBytes,
-                IndexBytes = _config.IndexBytes,
-                SegmentBytes = _config.SegmentBytes,
-                Databases = _config.Databases,
-                FsyncPolicy = _config.AppendFsync switch
-                {
-                    "everysec" => Storage.Persistence.FsyncPolicy.EverySecond,
-                    "no" => Storage.Persistence.FsyncPolicy.No,
-                    _ => Storage.Persistence.FsyncPolicy.Always,
-                },
-                CheckpointIntervalSeconds = _config.CheckpointIntervalSeconds,
-                CheckpointWalBytes = _config.CheckpointWalBytes,
-                Time = _time,
-            },
-            _loggerFactory.CreateLogger("Durable.Storage"));
-        State = new ServerState(_store, _config, CommandTable.CreateDefault(), _time)
+        State = new ServerState(new LoadingStore(_config.Databases), _config, CommandTable.CreateDefault(), _time)
         {
             RequestShutdown = save =>
             {
@@ -75,6 +56,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                 _lifetime.StopApplication();
             },
         };
+        State.BeginLoading();
 
         int port = _config.Port;
         foreach (string address in _config.Bind.Split(' ', StringSplitOptions.RemoveEmptyEntries))
@@ -92,7 +74,49 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         State.BoundPort = port;
         _acceptLoops = Task.WhenAll(_listeners.Select(l => Task.Run(() => AcceptLoopAsync(l), CancellationToken.None)));
         _sweeper = Task.Run(SweepIdleClientsAsync, CancellationToken.None);
-        Log.Ready(_logger, watch.ElapsedMilliseconds);
+        // Clients connect at once and get -LOADING (PING and INFO work) until recovery is done.
+        Loaded = Task.Run(() => LoadAsync(directory, watch), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Completes when the data set is recovered and every command is served; faults if recovery failed.</summary>
+    public Task Loaded { get; private set; } = Task.CompletedTask;
+
+    private async Task LoadAsync(string directory, Stopwatch watch)
+    {
+        try
+        {
+            _store = await FasterStore.OpenAsync(
+                new Storage.StoreOptions
+                {
+                    DataDirectory = directory,
+                    MemoryBytes = _config.MemoryBytes,
+                    IndexBytes = _config.IndexBytes,
+                    SegmentBytes = _config.SegmentBytes,
+                    Databases = _config.Databases,
+                    FsyncPolicy = _config.AppendFsync switch
+                    {
+                        "everysec" => Storage.Persistence.FsyncPolicy.EverySecond,
+                        "no" => Storage.Persistence.FsyncPolicy.No,
+                        _ => Storage.Persistence.FsyncPolicy.Always,
+                    },
+                    CheckpointIntervalSeconds = _config.CheckpointIntervalSeconds,
+                    CheckpointWalBytes = _config.CheckpointWalBytes,
+                    Time = _time,
+                },
+                _loggerFactory.CreateLogger("Durable.Storage"));
+            State.CompleteLoading(_store);
+            Log.Ready(_logger, watch.ElapsedMilliseconds);
+        }
+        catch (Exception exception)
+        {
+            // Never serve an empty data set in place of one that failed to load: stop, with the reason and a non-zero exit code.
+            Log.LoadFailed(_logger, exception.Message, exception);
+            Environment.ExitCode = 1;
+            _checkpointOnStop = false;
+            _lifetime.StopApplication();
+            throw;
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -118,6 +142,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
             await drained.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        await Loaded.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_store is not null)
         {
             if (_checkpointOnStop)
@@ -220,7 +245,10 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Listening on {Address}:{Port}")]
         public static partial void Listening(ILogger logger, string address, int port);
 
-        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Ready to accept connections ({Milliseconds} ms after start)")]
+        [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Cannot load the data set: {Reason}")]
+        public static partial void LoadFailed(ILogger logger, string reason, Exception exception);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Data set loaded; all commands served ({Milliseconds} ms after start)")]
         public static partial void Ready(ILogger logger, long milliseconds);
 
         [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Shutting down: no new connections")]

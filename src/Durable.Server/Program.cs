@@ -35,7 +35,8 @@ try
 {
     using IHost host = builder.Build();
     await host.RunAsync();
-    return 0;
+    // Set to 1 when the data set could not be loaded (the reason is in the log).
+    return Environment.ExitCode;
 }
 catch (Exception exception) when (exception is InvalidDataException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
 {

@@ -25,8 +25,8 @@ public sealed class DispatchAllocationTests : IAsyncLifetime
         CommandTable table = CommandTable.CreateDefault();
         // The slow log copies a command when one is slow (this machine is shared): that allocation is by design, not per command.
         ServerState server = new(_store, new ServerConfig { SlowlogSlowerThanMicroseconds = -1 }, table, TimeProvider.System);
-        using IStoreSession session = _store.OpenSession();
-        CommandContext context = new(server, session, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
+        CommandContext context = new(server, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
+        using IStoreSession session = context.Session;
         ArrayBufferWriter<byte> reply = new(1 << 20);
         context.Reply = reply;
         CommandDispatcher dispatcher = new(table);

@@ -46,6 +46,16 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public async Task DataDirectoryThatCannotLoad_ExitsWithReasonInsteadOfServingEmpty()
+    {
+        Directory.CreateDirectory(Path.Combine(_directory, "log"));
+        await File.WriteAllBytesAsync(Path.Combine(_directory, "log", "hlog.0"), new byte[4096], TestContext.Current.CancellationToken);
+        await using ServerProcess server = ServerProcess.Launch(["--dir", _directory, "--port", "0"]);
+        Assert.Equal(1, await server.WaitForExitAsync());
+        Assert.Contains("refusing to start empty", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SixteenMegabyteBudget_HundredThousandKiBValues_AllReadBack()
     {
         await using TestServer server = await TestServer.StartAsync(c => c.MemoryBytes = 16L << 20);

@@ -40,7 +40,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts durable-server with <paramref name="arguments"/> plus --port and --bind; waits until it answers PING.</summary>
+    /// <summary>Starts durable-server with <paramref name="arguments"/> plus --port and --bind; waits until it has loaded its data.</summary>
     public static async Task<ServerProcess> StartAsync(string directory, params string[] arguments)
     {
         int port = FreePort();
@@ -105,11 +105,14 @@ public sealed class ServerProcess : IAsyncDisposable
 
             try
             {
+                // PING answers while the data set is loading; DBSIZE only once it is loaded.
                 using RespTestClient client = Connect();
-                if (client.Call("PING") == "+PONG\r\n")
+                if (client.Call("DBSIZE").StartsWith(':'))
                 {
                     return;
                 }
+
+                await Task.Delay(50);
             }
             catch (Exception exception) when (exception is SocketException or IOException)
             {
@@ -117,7 +120,7 @@ public sealed class ServerProcess : IAsyncDisposable
             }
         }
 
-        throw new TimeoutException($"durable-server did not answer PING within 60 s:\n{Output}");
+        throw new TimeoutException($"durable-server did not finish loading within 60 s:\n{Output}");
     }
 
     private void Append(string? line)

@@ -48,7 +48,9 @@ public sealed class TestServer : IAsyncDisposable
         builder.Services.AddDurableServer(config);
         IHost host = builder.Build();
         await host.StartAsync();
-        return new TestServer(host, directory, host.Services.GetRequiredService<DurableServerService>().State);
+        DurableServerService service = host.Services.GetRequiredService<DurableServerService>();
+        await service.Loaded;
+        return new TestServer(host, directory, service.State);
     }
 
     public RespTestClient Connect() => RespTestClient.Connect(Port);

@@ -86,11 +86,14 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
             try
             {
+                // Ready once a keyspace command works: PING also answers while a server is still loading its data.
                 using RespConnection probe = new(port);
-                if (probe.Call("PING") == "+PONG")
+                if (probe.Call("DBSIZE").StartsWith(':'))
                 {
                     return process;
                 }
+
+                await Task.Delay(50, cancellationToken);
             }
             catch (Exception exception) when (exception is SocketException or IOException)
             {
@@ -99,7 +102,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         process.Kill();
-        throw new TimeoutException("server did not answer PING within 120 s: " + command);
+        throw new TimeoutException("server did not finish loading within 120 s: " + command);
     }
 
     private static int FreePort()

@@ -35,8 +35,8 @@ public class DispatchBenchmarks
         CommandTable table = CommandTable.CreateDefault();
         ServerState server = new(_store.Store, new ServerConfig(), table, TimeProvider.System);
         ClientState client = new() { Id = 1, Address = "127.0.0.1:50000", LocalAddress = "127.0.0.1:6379", CreatedAtMs = server.StartedAtMs };
-        _session = _store.Store.OpenSession();
-        _context = new CommandContext(server, _session, client) { Reply = _reply };
+        _context = new CommandContext(server, client) { Reply = _reply };
+        _session = _context.Session;
         _dispatcher = new CommandDispatcher(table);
         byte[] value = new byte[100];
         for (int i = 0; i < Keys; i++)

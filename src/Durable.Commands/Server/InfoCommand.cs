@@ -236,7 +236,12 @@ internal static class InfoCommand
         StoreStatistics store = server.Store.GetStatistics();
         long lastSave = store.LastCheckpointUnixSeconds > 0 ? store.LastCheckpointUnixSeconds : server.StartedAtMs / 1000;
         text.Append("# Persistence\r\n");
-        Field(text, "loading", 0);
+        Field(text, "loading", server.IsLoading ? 1 : 0);
+        if (server.IsLoading)
+        {
+            Field(text, "loading_start_time", server.LoadingStartedUnixSeconds);
+        }
+
         Field(text, "async_loading", 0);
         Field(text, "current_cow_peak", 0);
         Field(text, "current_cow_size", 0);

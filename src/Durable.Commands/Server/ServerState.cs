@@ -5,9 +5,16 @@ namespace Durable.Commands.Server;
 /// <summary>State shared by all connections of one server: store, configuration, clients, statistics.</summary>
 public sealed class ServerState
 {
+    private volatile IStore _store;
+    private volatile bool _loading;
+
+    /// <param name="store">The open store, or a stand-in while the real one is still recovering (see <see cref="BeginLoading"/>).</param>
+    /// <param name="config">The configuration.</param>
+    /// <param name="commands">The command table.</param>
+    /// <param name="time">The clock.</param>
     public ServerState(IStore store, ServerConfig config, CommandTable commands, TimeProvider time)
     {
-        Store = store;
+        _store = store;
         Config = config;
         Commands = commands;
         Time = time;
@@ -17,7 +24,28 @@ public sealed class ServerState
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
     }
 
-    public IStore Store { get; }
+    /// <summary>The store; while <see cref="IsLoading"/>, a stand-in that holds no data and opens no sessions.</summary>
+    public IStore Store => _store;
+
+    /// <summary>True while the data set is being recovered: commands without the Loading flag get -LOADING.</summary>
+    public bool IsLoading => _loading;
+
+    /// <summary>When loading started (Unix seconds), for INFO.</summary>
+    public long LoadingStartedUnixSeconds { get; private set; }
+
+    /// <summary>Marks the server as loading; the stand-in store stays in place until <see cref="CompleteLoading"/>.</summary>
+    public void BeginLoading()
+    {
+        LoadingStartedUnixSeconds = Time.GetUtcNow().ToUnixTimeSeconds();
+        _loading = true;
+    }
+
+    /// <summary>Swaps in the recovered store and lets every command through.</summary>
+    public void CompleteLoading(IStore store)
+    {
+        _store = store;
+        _loading = false;
+    }
     public ServerConfig Config { get; }
     public CommandTable Commands { get; }
     public TimeProvider Time { get; }

@@ -1,0 +1,31 @@
+using Durable.Storage;
+
+namespace Durable.Server;
+
+/// <summary>
+/// Stands in for the store while it recovers, so that PING, INFO and the other commands allowed during loading
+/// work: it holds no keys, opens no sessions and reports empty statistics.
+/// </summary>
+internal sealed class LoadingStore(int databases) : IStore
+{
+    public int Databases => databases;
+
+    public KeyLocks Locks { get; } = new();
+
+    public string? WriteFailure => null;
+
+    public long MaxValueBytes => 0;
+
+    public IStoreSession OpenSession() => throw new InvalidOperationException("the store is still loading");
+
+    public long KeyCount(int db) => 0;
+
+    public long ExpiringKeyCount(int db) => 0;
+
+    public StoreStatistics GetStatistics() => default;
+
+    public ValueTask CheckpointAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromException(new InvalidOperationException("the store is still loading"));
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
