@@ -3,20 +3,12 @@ using System.Text;
 using Durable.Commands.Server;
 using Durable.Protocol;
 using Durable.Storage;
-using Durable.Storage.Faster;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Durable.Commands.Tests;
 
 /// <summary>Allocation guard: parsing and dispatching GET and SET on hot keys allocates nothing per command.</summary>
-public sealed class DispatchAllocationTests : IAsyncLifetime
+public sealed class DispatchAllocationTests : TempStore
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
-    private FasterStore _store = null!;
-
-    public async ValueTask InitializeAsync() =>
-        _store = await FasterStore.OpenAsync(new StoreOptions { DataDirectory = _directory, MemoryBytes = 16L << 20, IndexBytes = 1L << 16 }, NullLogger.Instance);
-
     [Theory]
     [InlineData("*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n")]
     [InlineData("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n")]
@@ -24,7 +16,7 @@ public sealed class DispatchAllocationTests : IAsyncLifetime
     {
         CommandTable table = CommandTable.CreateDefault();
         // The slow log copies a command when one is slow (this machine is shared): that allocation is by design, not per command.
-        ServerState server = new(_store, new ServerConfig { SlowlogSlowerThanMicroseconds = -1 }, table, TimeProvider.System);
+        ServerState server = new(Store, new ServerConfig { SlowlogSlowerThanMicroseconds = -1 }, table, TimeProvider.System);
         CommandContext context = new(server, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
         using IStoreSession session = context.Session;
         ArrayBufferWriter<byte> reply = new(1 << 20);
@@ -55,18 +47,5 @@ public sealed class DispatchAllocationTests : IAsyncLifetime
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 10,000 commands; last reply {Encoding.ASCII.GetString(reply.WrittenSpan)}");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Leftover temp files are harmless.
-        }
     }
 }

@@ -2,26 +2,17 @@ using System.Buffers;
 using System.Text;
 using Durable.Commands.Server;
 using Durable.Protocol;
-using Durable.Storage;
-using Durable.Storage.Faster;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Durable.Commands.Tests;
 
 /// <summary>While the data set loads, only commands flagged Loading run; the rest get Redis's -LOADING error.</summary>
-public sealed class LoadingTests : IAsyncLifetime
+public sealed class LoadingTests : TempStore
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
-    private FasterStore _store = null!;
-
-    public async ValueTask InitializeAsync() =>
-        _store = await FasterStore.OpenAsync(new StoreOptions { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16 }, NullLogger.Instance);
-
     [Fact]
     public void Dispatch_WhileLoading_OnlyLoadingCommandsRun()
     {
         CommandTable table = CommandTable.CreateDefault();
-        ServerState server = new(_store, new ServerConfig(), table, TimeProvider.System);
+        ServerState server = new(Store, new ServerConfig(), table, TimeProvider.System);
         server.BeginLoading();
         CommandContext context = new(server, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
         ArrayBufferWriter<byte> reply = new();
@@ -34,7 +25,7 @@ public sealed class LoadingTests : IAsyncLifetime
         Assert.Contains("\r\nloading:1\r\n", Run(dispatcher, context, reply, "INFO", "persistence"), StringComparison.Ordinal);
         Assert.Null(context.OpenedSession);
 
-        server.CompleteLoading(_store);
+        server.CompleteLoading(Store);
         Assert.Equal("+OK\r\n", Run(dispatcher, context, reply, "SET", "k", "v"));
         Assert.Contains("\r\nloading:0\r\n", Run(dispatcher, context, reply, "INFO", "persistence"), StringComparison.Ordinal);
         context.OpenedSession?.Dispose();
@@ -55,18 +46,5 @@ public sealed class LoadingTests : IAsyncLifetime
         dispatcher.Execute(context, request.GetArgs(frame.WrittenSpan));
         string text = Encoding.ASCII.GetString(reply.WrittenSpan);
         return text.StartsWith('$') ? text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..] : text;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Leftover temp files are harmless.
-        }
     }
 }

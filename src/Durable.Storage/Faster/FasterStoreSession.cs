@@ -63,21 +63,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         Span<byte> update = stackalloc byte[ExpiryUpdate.Size];
         ExpiryUpdate.Write(update, expiresAtMs);
-        StoreOutput output = _output;
-        output.Reset(null, NowMs);
-        // Pinned: key and update, for this RMW; FASTER copies both if the old record is on disk and the RMW goes pending.
-        fixed (byte* k = storedKey)
-        fixed (byte* u = update)
-        {
-            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
-            SpanByte input = SpanByte.FromPointer(u, update.Length);
-            Status status = _session.RMW(ref keyBytes, ref input, ref output, Empty.Default, 0);
-            if (status.IsPending)
-            {
-                _store.CountPendingRead();
-                _session.CompletePending(wait: true);
-            }
-        }
+        StoreOutput output = Rmw(storedKey, update);
 
         if (!output.Found)
         {
@@ -329,21 +315,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         new RecordHeader(type, expiresAtMs).WriteTo(value);
         payload.CopyTo(value[RecordHeader.Size..]);
 
-        StoreOutput output = _output;
-        output.Reset(null, NowMs);
-        // Pinned: key and new value, for this RMW and its completion if the old record is on disk.
-        fixed (byte* k = storedKey)
-        fixed (byte* v = value)
-        {
-            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
-            SpanByte input = SpanByte.FromPointer(v, value.Length);
-            Status status = _session.RMW(ref keyBytes, ref input, ref output, Empty.Default, 0);
-            if (status.IsPending)
-            {
-                _store.CountPendingRead();
-                _session.CompletePending(wait: true);
-            }
-        }
+        StoreOutput output = Rmw(storedKey, value);
 
         if (rented != null)
         {
@@ -367,6 +339,28 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         return created;
+    }
+
+    /// <summary>One RMW with <paramref name="input"/> (a whole new value, or an <see cref="ExpiryUpdate"/>), completed even if the old record is on disk.</summary>
+    private StoreOutput Rmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input)
+    {
+        StoreOutput output = _output;
+        output.Reset(null, NowMs);
+        // Pinned: key and input, for this RMW and its completion if the old record is on disk.
+        fixed (byte* k = storedKey)
+        fixed (byte* i = input)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            SpanByte inputBytes = SpanByte.FromPointer(i, input.Length);
+            Status status = _session.RMW(ref keyBytes, ref inputBytes, ref output, Empty.Default, 0);
+            if (status.IsPending)
+            {
+                _store.CountPendingRead();
+                _session.CompletePending(wait: true);
+            }
+        }
+
+        return output;
     }
 
     private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired, bool log)
