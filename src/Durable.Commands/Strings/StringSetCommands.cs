@@ -171,11 +171,12 @@ internal static class StringSetCommands
         }
         else if (options.ExpireIndex != 0)
         {
-            context.Session.Write(context.Db, args[1], RecordType.String, value, expiresAtMs);
+            // Only the header changes: the value is neither rewritten nor logged again.
+            context.Session.TrySetExpiry(context.Db, args[1], expiresAtMs);
         }
         else if (options.Has(SetFlags.Persist) && record.ExpiresAtMs != 0)
         {
-            context.Session.Write(context.Db, args[1], RecordType.String, value, 0);
+            context.Session.TrySetExpiry(context.Db, args[1], 0);
         }
     }
 }
