@@ -142,12 +142,21 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
             await drained.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        // A stop during loading waits for recovery to finish: FASTER cannot abandon a recovery half way.
         await Loaded.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_store is not null)
         {
             if (_checkpointOnStop)
             {
-                await _store.CheckpointAsync(cancellationToken);
+                try
+                {
+                    await _store.CheckpointAsync(cancellationToken);
+                }
+                catch (Exception exception) when (exception is OperationCanceledException or InvalidOperationException)
+                {
+                    // The write-ahead log holds every acknowledged write: the next start replays it instead.
+                    Log.FinalCheckpointSkipped(_logger, exception.Message);
+                }
             }
 
             await _store.DisposeAsync();
@@ -244,6 +253,9 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Listening on {Address}:{Port}")]
         public static partial void Listening(ILogger logger, string address, int port);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "No final checkpoint ({Reason}); the next start replays the write-ahead log instead")]
+        public static partial void FinalCheckpointSkipped(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 6, Level = LogLevel.Critical, Message = "Cannot load the data set: {Reason}")]
         public static partial void LoadFailed(ILogger logger, string reason, Exception exception);

@@ -149,7 +149,9 @@ public sealed partial class FasterStore : IStore
 
         using FasterStoreSession session = OpenRecoverySession();
         session.LoadDatabaseMap(_physical);
-        session.CountKeys(_keyCounts, _expiringCounts);
+        Stopwatch counting = Stopwatch.StartNew();
+        session.CountKeys(_keyCounts, _expiringCounts, done =>
+            Log.CountProgress(_logger, done * 100, done > 0 ? counting.Elapsed.TotalSeconds * (1 - done) / done : 0));
         long replayed = ReplayWal(session, replayFrom);
         _walAtLastCheckpoint = replayFrom;
         long keys = 0;
@@ -362,6 +364,9 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Checkpoint loaded ({LogBytes} bytes of log) in {Milliseconds} ms; replaying the write-ahead log")]
         public static partial void CheckpointLoaded(ILogger logger, long logBytes, long milliseconds);
+
+        [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Counting keys in the recovered log: {Percent:F1}%, about {Seconds:F0} s left")]
+        public static partial void CountProgress(ILogger logger, double percent, double seconds);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Replaying write-ahead log: {Percent:F1}% ({Records} records), about {Seconds:F0} s left")]
         public static partial void ReplayProgress(ILogger logger, double percent, long records, double seconds);

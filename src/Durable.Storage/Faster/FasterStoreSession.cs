@@ -250,11 +250,19 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     /// <summary>Rebuilds key and TTL counts from the log: every record that is the live version of its key counts once.</summary>
-    internal void CountKeys(long[] keys, long[] expiring)
+    internal void CountKeys(long[] keys, long[] expiring, Action<double> progress)
     {
+        long begin = _store.Kv.Log.BeginAddress;
         long tail = _store.Kv.Log.TailAddress;
-        for (long next = _store.Kv.Log.BeginAddress; next < tail;)
+        long nextReport = Environment.TickCount64 + 2000;
+        for (long next = begin; next < tail;)
         {
+            if (Environment.TickCount64 > nextReport)
+            {
+                nextReport = Environment.TickCount64 + 2000;
+                progress((double)(next - begin) / (tail - begin));
+            }
+
             next = Collect(next, tail, 4096, physical: null, expiredOnly: false);
             for (int i = 0; i < _candidates.Count; i++)
             {
