@@ -86,7 +86,10 @@ public sealed partial class FasterStore : IStore
     public KeyLocks Locks { get; } = new();
 
     /// <summary>Opens (and recovers, when the directory holds a checkpoint) the store in <see cref="StoreOptions.DataDirectory"/>.</summary>
-    public static async Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger)
+    public static Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger) => OpenAsync(options, logger, wrapWalDevice: null);
+
+    /// <summary>Tests only: <paramref name="wrapWalDevice"/> wraps the write-ahead log's device (see <see cref="FaultInjectingDevice"/>).</summary>
+    internal static async Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger, Func<IDevice, IDevice>? wrapWalDevice)
     {
         if (options.Databases is < 1 or > 255)
         {
@@ -100,8 +103,15 @@ public sealed partial class FasterStore : IStore
         FasterStore store = new(options, logger);
         try
         {
-            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger);
-            store.Recover();
+            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
+            if (store.Recover())
+            {
+                // The checkpoint says "replay from A" but the WAL ends before A (its tail past the last commit was lost
+                // while the checkpoint survived). New records would land below A and a later recovery would skip them:
+                // checkpoint now, so that the newest checkpoint points at the WAL's real end before anything is appended.
+                await store.CheckpointAsync(CancellationToken.None);
+            }
+
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
             store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));
             return store;
@@ -119,7 +129,8 @@ public sealed partial class FasterStore : IStore
         }
     }
 
-    private void Recover()
+    /// <summary>Loads the newest checkpoint and replays the WAL; true when the checkpoint is ahead of the WAL's end and must be renewed before any write.</summary>
+    private bool Recover()
     {
         string checkpoints = Path.Combine(_options.DataDirectory, "checkpoints", "cpr-checkpoints");
         bool hasCheckpoint = Directory.Exists(checkpoints) && Directory.EnumerateDirectories(checkpoints).Any();
@@ -144,7 +155,7 @@ public sealed partial class FasterStore : IStore
         {
             Log.StartingEmpty(_logger, _options.DataDirectory);
             _walAtLastCheckpoint = _wal.TailAddress;
-            return;
+            return false;
         }
 
         using FasterStoreSession session = OpenRecoverySession();
@@ -159,6 +170,13 @@ public sealed partial class FasterStore : IStore
         }
 
         Log.Recovered(_logger, keys, replayed, watch.ElapsedMilliseconds);
+        if (replayFrom > _wal.CommittedAddress)
+        {
+            Log.CheckpointAheadOfWal(_logger, replayFrom, _wal.CommittedAddress);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>Applies every committed WAL record from <paramref name="from"/>; stops startup at a damaged record.</summary>
@@ -371,6 +389,10 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Checkpoint {Token} written in {Milliseconds} ms")]
         public static partial void CheckpointTaken(ILogger logger, Guid token, long milliseconds);
+
+        [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "The checkpoint covers the write-ahead log up to {ReplayFrom}, but the log ends at {WalEnd} " +
+            "(its uncommitted tail was lost after the checkpoint was taken; the checkpoint holds those writes): taking a new checkpoint before accepting writes")]
+        public static partial void CheckpointAheadOfWal(ILogger logger, long replayFrom, long walEnd);
 
         [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Background expiry failed; retrying")]
         public static partial void ExpiryFailed(ILogger logger, Exception exception);

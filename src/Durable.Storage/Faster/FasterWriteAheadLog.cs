@@ -8,6 +8,9 @@ namespace Durable.Storage.Faster;
 /// The write-ahead log on a FasterLog. Sessions append effect records (<see cref="WalRecord"/>) after applying
 /// them to the store; one committer loop makes them durable in groups: one commit covers every record appended
 /// meanwhile, by any connection. The log's files are opened with O_SYNC, so a completed commit is on disk.
+/// A failed write poisons FasterLog 2.6.5 for the rest of the process (every later commit rethrows the same
+/// failure, and its flushed address never moves again; pinned by DiskFaultTests), so the first failure is final:
+/// writes are refused until a restart, which recovers the log to its last successful commit.
 /// </summary>
 internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 {
@@ -53,14 +56,22 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     public long Commits => Volatile.Read(ref _commits);
 
-    /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused until it clears.</summary>
+    /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused from then on, until a restart.</summary>
     public Exception? Failure => _failure;
 
-    /// <summary>Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).</summary>
-    public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).
+    /// <paramref name="wrapDevice"/> is for tests only (fault injection); production passes null.
+    /// </summary>
+    public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger, Func<IDevice, IDevice>? wrapDevice = null)
     {
         Directory.CreateDirectory(directory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        if (wrapDevice is not null)
+        {
+            device = wrapDevice(device);
+        }
+
         string commits = Path.Combine(directory, "log-commits");
         bool hasCommits = Directory.Exists(commits) && Directory.EnumerateFiles(commits, "*", SearchOption.AllDirectories).Any();
         FasterLog log = new(new FasterLogSettings
@@ -170,7 +181,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     private async Task CommitNowAsync(CancellationToken cancellationToken)
     {
-        if (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress)
+        // After a failure FasterLog rethrows it on every commit: retrying would only repeat the log line.
+        if (_failure is not null || (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress))
         {
             return;
         }
@@ -180,11 +192,6 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             await _log.CommitAsync(cancellationToken);
             Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
             Interlocked.Increment(ref _commits);
-            if (_failure is not null)
-            {
-                _failure = null;
-                Log.Recovered(_logger);
-            }
         }
         catch (OperationCanceledException)
         {
@@ -193,9 +200,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         catch (Exception exception)
         {
             _failure = exception;
-            Log.CommitFailed(_logger, exception);
-            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, CancellationToken.None);
-            RequestCommit();
+            Log.CommitFailed(_logger, _log.CommittedUntilAddress, exception);
         }
     }
 
@@ -213,10 +218,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed; refusing writes until the disk recovers")]
-        public static partial void CommitFailed(ILogger logger, Exception exception);
-
-        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Write-ahead log commits succeed again; accepting writes")]
-        public static partial void Recovered(ILogger logger);
+        [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed: refusing writes until restart (the log cannot recover from a failed write in-process). " +
+            "Reads go on; everything committed (up to WAL address {CommittedAddress}) is on disk. Fix the disk, then restart the server")]
+        public static partial void CommitFailed(ILogger logger, long committedAddress, Exception exception);
     }
 }
