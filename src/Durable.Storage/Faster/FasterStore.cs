@@ -106,9 +106,10 @@ public sealed partial class FasterStore : IStore
             store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
             if (store.Recover())
             {
-                // The checkpoint says "replay from A" but the WAL ends before A (its tail past the last commit was lost
-                // while the checkpoint survived). New records would land below A and a later recovery would skip them:
-                // checkpoint now, so that the newest checkpoint points at the WAL's real end before anything is appended.
+                // Either the checkpoint says "replay from A" but the WAL ends before A (its tail past the last commit was
+                // lost while the checkpoint survived), so new records would land below A and a later recovery would skip
+                // them; or replay cut a torn tail, which new records would follow and make look like damage in the middle.
+                // A checkpoint now points replay at the WAL's real end before anything is appended.
                 await store.CheckpointAsync(CancellationToken.None);
             }
 
@@ -129,7 +130,10 @@ public sealed partial class FasterStore : IStore
         }
     }
 
-    /// <summary>Loads the newest checkpoint and replays the WAL; true when the checkpoint is ahead of the WAL's end and must be renewed before any write.</summary>
+    /// <summary>
+    /// Loads the newest checkpoint and replays the WAL; true when a checkpoint must be taken before any write: the
+    /// checkpoint is ahead of the WAL's end, or replay cut a torn tail that new records must not follow.
+    /// </summary>
     private bool Recover()
     {
         string checkpoints = Path.Combine(_options.DataDirectory, "checkpoints", "cpr-checkpoints");
@@ -161,7 +165,7 @@ public sealed partial class FasterStore : IStore
         using FasterStoreSession session = OpenRecoverySession();
         session.LoadDatabaseMap(_physical);
         session.CountKeys(_keyCounts, _expiringCounts);
-        long replayed = ReplayWal(session, replayFrom);
+        long replayed = ReplayWal(session, replayFrom, out bool torn);
         _walAtLastCheckpoint = replayFrom;
         long keys = 0;
         foreach (long count in _keyCounts)
@@ -176,25 +180,39 @@ public sealed partial class FasterStore : IStore
             return true;
         }
 
-        return false;
+        return torn;
     }
 
-    /// <summary>Applies every committed WAL record from <paramref name="from"/>; stops startup at a damaged record.</summary>
-    private long ReplayWal(FasterStoreSession session, long from)
+    /// <summary>
+    /// Applies every committed WAL record from <paramref name="from"/>. A damaged record followed by nothing intact is a
+    /// torn tail (the file was cut or zeroed after the commit that covered it): replay stops there and says so, and
+    /// <paramref name="torn"/> is set. A damaged record followed by intact ones stops startup.
+    /// </summary>
+    private long ReplayWal(FasterStoreSession session, long from, out bool torn)
     {
         long start = Math.Max(from, _wal.BeginAddress);
         long end = _wal.CommittedAddress;
         long records = 0;
         long nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
         Stopwatch watch = Stopwatch.StartNew();
-        foreach ((byte[] record, int length, long address) in _wal.ReadCommitted(start))
+        torn = false;
+        using IEnumerator<(byte[] Record, int Length, long Address)> entries = _wal.ReadCommitted(start).GetEnumerator();
+        while (entries.MoveNext())
         {
+            (byte[] record, int length, long address) = entries.Current;
             ReadOnlySpan<byte> bytes = record.AsSpan(0, length);
             if (!WalRecord.TryDecode(bytes, out DecodedWalRecord decoded, out string? problem))
             {
-                throw new InvalidDataException(
-                    $"write-ahead log record at address {address} is damaged ({problem}); {end - address} bytes of committed log follow it. " +
-                    "Refusing to start with a gap in acknowledged writes: restore the data directory from a backup.");
+                if (IntactRecordFollows(entries))
+                {
+                    throw new InvalidDataException(
+                        $"write-ahead log record at address {address} is damaged ({problem}); {end - address} bytes of committed log follow it. " +
+                        "Refusing to start with a gap in acknowledged writes: restore the data directory from a backup.");
+                }
+
+                Log.TornTailCut(_logger, address, problem!, end - address);
+                torn = true;
+                break;
             }
 
             session.Replay(bytes, decoded, _physical);
@@ -209,6 +227,23 @@ public sealed partial class FasterStore : IStore
         }
 
         return records;
+    }
+
+    /// <summary>Reads on after a damaged record: true when any later record is intact (the damage is not at the tail).</summary>
+    private static bool IntactRecordFollows(IEnumerator<(byte[] Record, int Length, long Address)> entries)
+    {
+        // A cut or zeroed tail reads as short or empty entries, which FasterLog skips page by page; an exception here
+        // (a garbage length) propagates and stops startup: we cannot tell what lies behind it.
+        while (entries.MoveNext())
+        {
+            (byte[] record, int length, _) = entries.Current;
+            if (WalRecord.TryDecode(record.AsSpan(0, length), out _, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private FasterStoreSession OpenRecoverySession() => OpenSession(logged: false);
@@ -393,6 +428,10 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "The checkpoint covers the write-ahead log up to {ReplayFrom}, but the log ends at {WalEnd} " +
             "(its uncommitted tail was lost after the checkpoint was taken; the checkpoint holds those writes): taking a new checkpoint before accepting writes")]
         public static partial void CheckpointAheadOfWal(ILogger logger, long replayFrom, long walEnd);
+
+        [LoggerMessage(EventId = 108, Level = LogLevel.Error, Message = "Cut a torn write-ahead log tail: the record at address {Address} is damaged ({Problem}) and nothing intact follows " +
+            "in the {Bytes} bytes up to the last commit (the file was cut short or zeroed after that commit). Recovered everything before it; writes acknowledged after it are lost")]
+        public static partial void TornTailCut(ILogger logger, long address, string problem, long bytes);
 
         [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Background expiry failed; retrying")]
         public static partial void ExpiryFailed(ILogger logger, Exception exception);

@@ -73,13 +73,14 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         }
 
         string commits = Path.Combine(directory, "log-commits");
+        int segmentBits = Math.Max(pageBits, 30);
         bool hasCommits = Directory.Exists(commits) && Directory.EnumerateFiles(commits, "*", SearchOption.AllDirectories).Any();
         FasterLog log = new(new FasterLogSettings
         {
             LogDevice = device,
             PageSizeBits = pageBits,
             MemorySizeBits = pageBits + 2,
-            SegmentSizeBits = Math.Max(pageBits, 30),
+            SegmentSizeBits = segmentBits,
             FastCommitMode = true,
             // Without this throttle every commit writes a new commit file; with it, most commits cost one page write.
             LogCommitManager = new DeviceLogCommitCheckpointManager(
@@ -93,6 +94,11 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             if (hasCommits)
             {
                 log.Recover();
+                long dropped = ClearAfterTail(directory, log.TailAddress, segmentBits);
+                if (dropped > 0)
+                {
+                    Log.TailDropped(logger, dropped, log.TailAddress);
+                }
             }
         }
         catch
@@ -103,6 +109,49 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         }
 
         return new FasterWriteAheadLog(device, log, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+    }
+
+    /// <summary>
+    /// Zeroes whatever the segment files hold at and after <paramref name="tail"/> (the recovered end: the last intact
+    /// commit). FasterLog ignores those bytes (a torn or uncommitted tail), but new records only overwrite them in part;
+    /// clearing them keeps the next recovery from reporting them again. Returns how many bytes were not zero already.
+    /// </summary>
+    private static long ClearAfterTail(string directory, long tail, int segmentBits)
+    {
+        long dropped = 0;
+        byte[] buffer = new byte[64 * 1024];
+        foreach (string file in Directory.EnumerateFiles(directory, "wal.log.*"))
+        {
+            if (!long.TryParse(Path.GetExtension(file).AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long segment))
+            {
+                continue;
+            }
+
+            long from = Math.Max(0, tail - (segment << segmentBits));
+            using FileStream stream = new(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            long nonZero = 0;
+            for (long position = from; position < stream.Length; position += buffer.Length)
+            {
+                stream.Position = position;
+                int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                nonZero += read - buffer.AsSpan(0, read).Count((byte)0);
+            }
+
+            if (nonZero > 0)
+            {
+                stream.Position = from;
+                Array.Clear(buffer);
+                for (long left = stream.Length - from; left > 0; left -= buffer.Length)
+                {
+                    stream.Write(buffer, 0, (int)Math.Min(left, buffer.Length));
+                }
+
+                stream.Flush(flushToDisk: true);
+                dropped += nonZero;
+            }
+        }
+
+        return dropped;
     }
 
     /// <summary>Appends one record; returns the log's tail after it (the address a commit must reach to cover it).</summary>
@@ -218,6 +267,10 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Cut the write-ahead log's tail: {Bytes} non-zero bytes after the last intact commit (address {Address}) " +
+            "were dropped: a record torn by a crash, or appended but never committed (so never acknowledged with appendfsync always)")]
+        public static partial void TailDropped(ILogger logger, long bytes, long address);
+
         [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed: refusing writes until restart (the log cannot recover from a failed write in-process). " +
             "Reads go on; everything committed (up to WAL address {CommittedAddress}) is on disk. Fix the disk, then restart the server")]
         public static partial void CommitFailed(ILogger logger, long committedAddress, Exception exception);
