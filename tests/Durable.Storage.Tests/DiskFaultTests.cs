@@ -148,6 +148,7 @@ public sealed class DiskFaultTests : IDisposable
     {
         Directory.CreateDirectory(_directory);
         (FasterLog log, FaultInjectingDevice device) = OpenFasterLog();
+        Assert.Equal(FasterWriteAheadLog.FreshBeginAddress, log.BeginAddress);
         byte[] record = new byte[100];
         for (int i = 0; i < 100; i++)
         {

@@ -142,11 +142,39 @@ public sealed partial class FasterStore : IStore
         bool hasWal = _wal.CommittedAddress > _wal.BeginAddress;
         Stopwatch watch = Stopwatch.StartNew();
         long replayFrom = 0;
+        if (hasCheckpoint && !HasLoadableCheckpoint(checkpoints) && _wal.BeginAddress == FasterWriteAheadLog.FreshBeginAddress)
+        {
+            // Only checkpoints that crashed before writing their metadata, and a WAL never truncated (truncation
+            // follows a completed checkpoint): the first checkpoint never finished, and the WAL holds every write.
+            Log.NoCompleteCheckpoint(_logger, checkpoints);
+            hasCheckpoint = false;
+        }
+
         if (hasCheckpoint)
         {
             // Recover() (not TryRecoverLatest) so that a damaged checkpoint stops startup instead of starting empty.
-            Kv.Recover();
+            // FASTER itself skips a checkpoint whose metadata is missing (a crash in the middle of it) and takes the
+            // previous one; HasLoadableCheckpoint has refused one whose snapshot file is gone.
+            try
+            {
+                Kv.Recover();
+            }
+            catch (Exception exception) when (exception is FasterException or IOException)
+            {
+                throw new InvalidDataException(
+                    $"no checkpoint in '{checkpoints}' can be loaded ({exception.Message}); refusing to start without the data it holds. " +
+                    "Restore the data directory from a backup.", exception);
+            }
+
             replayFrom = CheckpointCookie.Decode(Kv.RecoveredCommitCookie);
+            if (replayFrom < _wal.BeginAddress)
+            {
+                throw new InvalidDataException(
+                    $"the checkpoint loaded needs the write-ahead log from address {replayFrom}, but the log begins at {_wal.BeginAddress}: " +
+                    "a newer checkpoint that covered the gap is missing or damaged. Refusing to start without the acknowledged writes in between; " +
+                    "restore the data directory from a backup.");
+            }
+
             Log.CheckpointLoaded(_logger, Kv.Log.TailAddress - Kv.Log.BeginAddress, watch.ElapsedMilliseconds);
         }
         else if (hasLog && !hasWal)
@@ -181,6 +209,46 @@ public sealed partial class FasterStore : IStore
         }
 
         return torn;
+    }
+
+    /// <summary>
+    /// Finds the checkpoint FASTER will load (the newest one with readable metadata); false when there is none. Throws
+    /// when that checkpoint lacks part of its snapshot: FASTER would read the missing bytes as an empty log and the
+    /// store would start without the checkpoint's data.
+    /// </summary>
+    private bool HasLoadableCheckpoint(string checkpoints)
+    {
+        ICheckpointManager manager = Kv.CheckpointManager;
+        foreach (Guid token in manager.GetLogCheckpointTokens())
+        {
+            HybridLogRecoveryInfo info = default;
+            try
+            {
+                byte[] metadata = manager.GetLogCheckpointMetadata(token, deltaLog: null, scanDelta: false, recoverTo: -1)
+                    ?? throw new FasterException("no metadata");
+                using StreamReader reader = new(new MemoryStream(metadata));
+                info.Initialize(reader);
+            }
+            catch (Exception exception) when (exception is FasterException or IOException or FormatException or ArgumentException or ArithmeticException)
+            {
+                // No readable metadata: FASTER skips this checkpoint too.
+                continue;
+            }
+
+            long needed = info.useSnapshotFile == 0 ? 0 : info.snapshotFinalLogicalAddress - info.snapshotStartFlushedLogicalAddress;
+            string folder = Path.Combine(checkpoints, token.ToString());
+            long present = Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "snapshot.dat*").Sum(f => new FileInfo(f).Length) : 0;
+            if (present < needed)
+            {
+                throw new InvalidDataException(
+                    $"checkpoint {token} in '{checkpoints}' is damaged: its snapshot holds {present} of {needed} bytes. " +
+                    "Refusing to start without the data it holds; restore the data directory from a backup.");
+            }
+
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -432,6 +500,10 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 108, Level = LogLevel.Error, Message = "Cut a torn write-ahead log tail: the record at address {Address} is damaged ({Problem}) and nothing intact follows " +
             "in the {Bytes} bytes up to the last commit (the file was cut short or zeroed after that commit). Recovered everything before it; writes acknowledged after it are lost")]
         public static partial void TornTailCut(ILogger logger, long address, string problem, long bytes);
+
+        [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "{Directory} holds no complete checkpoint (the first checkpoint was interrupted); " +
+            "the write-ahead log was never truncated, so replaying all of it")]
+        public static partial void NoCompleteCheckpoint(ILogger logger, string directory);
 
         [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Background expiry failed; retrying")]
         public static partial void ExpiryFailed(ILogger logger, Exception exception);

@@ -38,6 +38,13 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         _committer = Task.Run(RunCommitterAsync);
     }
 
+    /// <summary>
+    /// FasterLog's first valid address: the begin address of a log that was never truncated. Truncation only
+    /// follows a completed checkpoint, so a log that still begins here holds every write ever made.
+    /// Pinned by DiskFaultTests.FasterLog_AfterFailedWrite_StaysPoisonedAndReopensAtLastCommit.
+    /// </summary>
+    public const long FreshBeginAddress = 64;
+
     public FsyncPolicy Policy => _policy;
 
     /// <summary>Largest single entry the log takes (one page, less FasterLog's entry header).</summary>
