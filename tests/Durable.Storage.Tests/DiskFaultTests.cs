@@ -13,7 +13,7 @@ namespace Durable.Storage.Tests;
 /// </summary>
 public sealed class DiskFaultTests : IDisposable
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(20);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
     private readonly RecordingLogger _logger = new();
     private FaultInjectingDevice? _device;
@@ -53,7 +53,7 @@ public sealed class DiskFaultTests : IDisposable
         Stopwatch watch = Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(watch.Elapsed < Deadline, "timed out waiting until " + what);
+            Assert.True(watch.Elapsed < s_deadline, "timed out waiting until " + what);
             await Task.Delay(10, TestContext.Current.CancellationToken);
         }
     }

@@ -1,11 +1,12 @@
 using FASTER.core;
+using Microsoft.Extensions.Logging;
 
 namespace Durable.Storage.Faster;
 
 /// <summary>
 /// Test seam: a device that forwards to another one but fails every write while <see cref="FailWrites"/> is set,
 /// the way a full or broken disk reports it (an error code in the completion callback, nothing written). Only tests
-/// create it, through <see cref="FasterStore.OpenAsync(StoreOptions, Microsoft.Extensions.Logging.ILogger, Func{IDevice, IDevice}?)"/>;
+/// create it, through <see cref="OpenStoreAsync"/> or the internal <c>FasterStore.OpenAsync</c> overload;
 /// production code never wraps its devices, so it pays nothing for this.
 /// </summary>
 internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
@@ -20,6 +21,14 @@ internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
     {
         get => _failWrites;
         set => _failWrites = value;
+    }
+
+    /// <summary>Opens a store whose write-ahead log writes through a fault-injecting device, for tests outside this folder.</summary>
+    public static async Task<(FasterStore Store, FaultInjectingDevice Device)> OpenStoreAsync(StoreOptions options, ILogger logger)
+    {
+        FaultInjectingDevice? device = null;
+        FasterStore store = await FasterStore.OpenAsync(options, logger, inner => device = new FaultInjectingDevice(inner));
+        return (store, device!);
     }
 
     /// <summary>Writes failed so far.</summary>
