@@ -35,18 +35,24 @@ public sealed class WalTornTailTests : IDisposable
     }
 
     /// <summary>Cuts the last WAL segment three bytes into record <paramref name="torn"/>'s value, or zeroes it from there on.</summary>
-    private void TearAt(int torn, bool zero)
+    private void TearAt(int torn, bool zero, bool garbage = false)
     {
         string segment = Directory.GetFiles(Path.Combine(_directory, "wal"), "wal.log.*")
             .OrderBy(f => long.Parse(Path.GetExtension(f).AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)).Last();
         int at = File.ReadAllBytes(segment).AsSpan().IndexOf(Encoding.ASCII.GetBytes(Value(torn)));
         Assert.True(at > 0, "the record is in the last WAL segment");
         using FileStream file = new(segment, FileMode.Open, FileAccess.Write);
-        if (zero)
+        if (zero || garbage)
         {
             long length = file.Length;
             file.Position = at + 3;
-            file.Write(new byte[length - at - 3]);
+            byte[] bytes = new byte[length - at - 3];
+            if (garbage)
+            {
+                new Random(42).NextBytes(bytes);
+            }
+
+            file.Write(bytes);
         }
         else
         {
@@ -69,6 +75,33 @@ public sealed class WalTornTailTests : IDisposable
     {
         await WriteRecordsAsync(records);
         TearAt(torn, zero);
+        await AssertRecoveredAndGoesOnAsync(torn, reported);
+    }
+
+    [Fact]
+    public async Task Reopen_GarbageAfterLastCommitFile_RecoversEverythingBeforeAndGoesOn()
+    {
+        await WriteRecordsAsync(200);
+        TearAt(199, zero: false, garbage: true);
+        await AssertRecoveredAndGoesOnAsync(199, 202);
+    }
+
+    /// <summary>
+    /// Garbage (not zeros) inside what the commit file calls committed: FasterLog cannot follow the entry lengths, so
+    /// nothing says whether intact records lie behind it. Startup stops with a message saying where.
+    /// </summary>
+    [Fact]
+    public async Task Reopen_GarbageBeforeLastCommitFile_RefusesWithClearMessage()
+    {
+        await WriteRecordsAsync(1100);
+        TearAt(500, zero: false, garbage: true);
+        InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync());
+        Assert.Contains("the write-ahead log cannot be read after address", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Refusing to start", error.Message, StringComparison.Ordinal);
+    }
+
+    private async Task AssertRecoveredAndGoesOnAsync(int torn, int reported)
+    {
 
         await using (FasterStore store = await OpenAsync())
         {

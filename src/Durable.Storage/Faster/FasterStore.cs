@@ -264,14 +264,15 @@ public sealed partial class FasterStore : IStore
         long nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
         Stopwatch watch = Stopwatch.StartNew();
         torn = false;
+        long last = start;
         using IEnumerator<(byte[] Record, int Length, long Address)> entries = _wal.ReadCommitted(start).GetEnumerator();
-        while (entries.MoveNext())
+        while (MoveNext(entries, last, end))
         {
             (byte[] record, int length, long address) = entries.Current;
             ReadOnlySpan<byte> bytes = record.AsSpan(0, length);
             if (!WalRecord.TryDecode(bytes, out DecodedWalRecord decoded, out string? problem))
             {
-                if (IntactRecordFollows(entries))
+                if (IntactRecordFollows(entries, address, end))
                 {
                     throw new InvalidDataException(
                         $"write-ahead log record at address {address} is damaged ({problem}); {end - address} bytes of committed log follow it. " +
@@ -284,6 +285,7 @@ public sealed partial class FasterStore : IStore
             }
 
             session.Replay(bytes, decoded, _physical);
+            last = address;
             records++;
             if (Stopwatch.GetTimestamp() > nextReport)
             {
@@ -298,11 +300,11 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>Reads on after a damaged record: true when any later record is intact (the damage is not at the tail).</summary>
-    private static bool IntactRecordFollows(IEnumerator<(byte[] Record, int Length, long Address)> entries)
+    private static bool IntactRecordFollows(IEnumerator<(byte[] Record, int Length, long Address)> entries, long damaged, long end)
     {
-        // A cut or zeroed tail reads as short or empty entries, which FasterLog skips page by page; an exception here
-        // (a garbage length) propagates and stops startup: we cannot tell what lies behind it.
-        while (entries.MoveNext())
+        // A cut or zeroed tail reads as short or empty entries, which FasterLog skips page by page; garbage (an entry
+        // length FasterLog cannot follow) stops startup in MoveNext: we cannot tell what lies behind it.
+        while (MoveNext(entries, damaged, end))
         {
             (byte[] record, int length, _) = entries.Current;
             if (WalRecord.TryDecode(record.AsSpan(0, length), out _, out _))
@@ -312,6 +314,22 @@ public sealed partial class FasterStore : IStore
         }
 
         return false;
+    }
+
+    /// <summary>The next committed WAL entry; turns FasterLog's "invalid length" (garbage in the log) into a startup error that says where.</summary>
+    private static bool MoveNext(IEnumerator<(byte[] Record, int Length, long Address)> entries, long after, long end)
+    {
+        try
+        {
+            return entries.MoveNext();
+        }
+        catch (FasterException exception)
+        {
+            throw new InvalidDataException(
+                $"the write-ahead log cannot be read after address {after} ({exception.Message}); {end - after} bytes of committed log follow. " +
+                "It holds garbage where records should be, so a torn tail cannot be told from damage in the middle. " +
+                "Refusing to start with a possible gap in acknowledged writes: restore the data directory from a backup.", exception);
+        }
     }
 
     private FasterStoreSession OpenRecoverySession() => OpenSession(logged: false);
