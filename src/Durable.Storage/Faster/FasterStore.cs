@@ -86,7 +86,10 @@ public sealed partial class FasterStore : IStore
     public KeyLocks Locks { get; } = new();
 
     /// <summary>Opens (and recovers, when the directory holds a checkpoint) the store in <see cref="StoreOptions.DataDirectory"/>.</summary>
-    public static async Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger)
+    public static Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger) => OpenAsync(options, logger, wrapWalDevice: null);
+
+    /// <summary>Tests only: <paramref name="wrapWalDevice"/> wraps the write-ahead log's device (see <see cref="FaultInjectingDevice"/>).</summary>
+    internal static async Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger, Func<IDevice, IDevice>? wrapWalDevice)
     {
         if (options.Databases is < 1 or > 255)
         {
@@ -100,8 +103,16 @@ public sealed partial class FasterStore : IStore
         FasterStore store = new(options, logger);
         try
         {
-            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger);
-            store.Recover();
+            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
+            if (store.Recover())
+            {
+                // Either the checkpoint says "replay from A" but the WAL ends before A (its tail past the last commit was
+                // lost while the checkpoint survived), so new records would land below A and a later recovery would skip
+                // them; or replay cut a torn tail, which new records would follow and make look like damage in the middle.
+                // A checkpoint now points replay at the WAL's real end before anything is appended.
+                await store.CheckpointAsync(CancellationToken.None);
+            }
+
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
             store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));
             return store;
@@ -119,7 +130,11 @@ public sealed partial class FasterStore : IStore
         }
     }
 
-    private void Recover()
+    /// <summary>
+    /// Loads the newest checkpoint and replays the WAL; true when a checkpoint must be taken before any write: the
+    /// checkpoint is ahead of the WAL's end, or replay cut a torn tail that new records must not follow.
+    /// </summary>
+    private bool Recover()
     {
         string checkpoints = Path.Combine(_options.DataDirectory, "checkpoints", "cpr-checkpoints");
         bool hasCheckpoint = Directory.Exists(checkpoints) && Directory.EnumerateDirectories(checkpoints).Any();
@@ -127,11 +142,39 @@ public sealed partial class FasterStore : IStore
         bool hasWal = _wal.CommittedAddress > _wal.BeginAddress;
         Stopwatch watch = Stopwatch.StartNew();
         long replayFrom = 0;
+        if (hasCheckpoint && !HasLoadableCheckpoint(checkpoints) && _wal.BeginAddress == FasterWriteAheadLog.FreshBeginAddress)
+        {
+            // Only checkpoints that crashed before writing their metadata, and a WAL never truncated (truncation
+            // follows a completed checkpoint): the first checkpoint never finished, and the WAL holds every write.
+            Log.NoCompleteCheckpoint(_logger, checkpoints);
+            hasCheckpoint = false;
+        }
+
         if (hasCheckpoint)
         {
             // Recover() (not TryRecoverLatest) so that a damaged checkpoint stops startup instead of starting empty.
-            Kv.Recover();
+            // FASTER itself skips a checkpoint whose metadata is missing (a crash in the middle of it) and takes the
+            // previous one; HasLoadableCheckpoint has refused one whose snapshot file is gone.
+            try
+            {
+                Kv.Recover();
+            }
+            catch (Exception exception) when (exception is FasterException or IOException)
+            {
+                throw new InvalidDataException(
+                    $"no checkpoint in '{checkpoints}' can be loaded ({exception.Message}); refusing to start without the data it holds. " +
+                    "Restore the data directory from a backup.", exception);
+            }
+
             replayFrom = CheckpointCookie.Decode(Kv.RecoveredCommitCookie);
+            if (replayFrom < _wal.BeginAddress)
+            {
+                throw new InvalidDataException(
+                    $"the checkpoint loaded needs the write-ahead log from address {replayFrom}, but the log begins at {_wal.BeginAddress}: " +
+                    "a newer checkpoint that covered the gap is missing or damaged. Refusing to start without the acknowledged writes in between; " +
+                    "restore the data directory from a backup.");
+            }
+
             Log.CheckpointLoaded(_logger, Kv.Log.TailAddress - Kv.Log.BeginAddress, watch.ElapsedMilliseconds);
         }
         else if (hasLog && !hasWal)
@@ -144,7 +187,7 @@ public sealed partial class FasterStore : IStore
         {
             Log.StartingEmpty(_logger, _options.DataDirectory);
             _walAtLastCheckpoint = _wal.TailAddress;
-            return;
+            return false;
         }
 
         using FasterStoreSession session = OpenRecoverySession();
@@ -152,7 +195,7 @@ public sealed partial class FasterStore : IStore
         Stopwatch counting = Stopwatch.StartNew();
         session.CountKeys(_keyCounts, _expiringCounts, done =>
             Log.CountProgress(_logger, done * 100, done > 0 ? counting.Elapsed.TotalSeconds * (1 - done) / done : 0));
-        long replayed = ReplayWal(session, replayFrom);
+        long replayed = ReplayWal(session, replayFrom, out bool torn);
         _walAtLastCheckpoint = replayFrom;
         long keys = 0;
         foreach (long count in _keyCounts)
@@ -161,27 +204,90 @@ public sealed partial class FasterStore : IStore
         }
 
         Log.Recovered(_logger, keys, replayed, watch.ElapsedMilliseconds);
+        if (replayFrom > _wal.CommittedAddress)
+        {
+            Log.CheckpointAheadOfWal(_logger, replayFrom, _wal.CommittedAddress);
+            return true;
+        }
+
+        return torn;
     }
 
-    /// <summary>Applies every committed WAL record from <paramref name="from"/>; stops startup at a damaged record.</summary>
-    private long ReplayWal(FasterStoreSession session, long from)
+    /// <summary>
+    /// Finds the checkpoint FASTER will load (the newest one with readable metadata); false when there is none. Throws
+    /// when that checkpoint lacks part of its snapshot: FASTER would read the missing bytes as an empty log and the
+    /// store would start without the checkpoint's data.
+    /// </summary>
+    private bool HasLoadableCheckpoint(string checkpoints)
+    {
+        ICheckpointManager manager = Kv.CheckpointManager;
+        foreach (Guid token in manager.GetLogCheckpointTokens())
+        {
+            HybridLogRecoveryInfo info = default;
+            try
+            {
+                byte[] metadata = manager.GetLogCheckpointMetadata(token, deltaLog: null, scanDelta: false, recoverTo: -1)
+                    ?? throw new FasterException("no metadata");
+                using StreamReader reader = new(new MemoryStream(metadata));
+                info.Initialize(reader);
+            }
+            catch (Exception exception) when (exception is FasterException or IOException or FormatException or ArgumentException or ArithmeticException)
+            {
+                // No readable metadata: FASTER skips this checkpoint too.
+                continue;
+            }
+
+            long needed = info.useSnapshotFile == 0 ? 0 : info.snapshotFinalLogicalAddress - info.snapshotStartFlushedLogicalAddress;
+            string folder = Path.Combine(checkpoints, token.ToString());
+            long present = Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "snapshot.dat*").Sum(f => new FileInfo(f).Length) : 0;
+            if (present < needed)
+            {
+                throw new InvalidDataException(
+                    $"checkpoint {token} in '{checkpoints}' is damaged: its snapshot holds {present} of {needed} bytes. " +
+                    "Refusing to start without the data it holds; restore the data directory from a backup.");
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Applies every committed WAL record from <paramref name="from"/>. A damaged record followed by nothing intact is a
+    /// torn tail (the file was cut or zeroed after the commit that covered it): replay stops there and says so, and
+    /// <paramref name="torn"/> is set. A damaged record followed by intact ones stops startup.
+    /// </summary>
+    private long ReplayWal(FasterStoreSession session, long from, out bool torn)
     {
         long start = Math.Max(from, _wal.BeginAddress);
         long end = _wal.CommittedAddress;
         long records = 0;
         long nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
         Stopwatch watch = Stopwatch.StartNew();
-        foreach ((byte[] record, int length, long address) in _wal.ReadCommitted(start))
+        torn = false;
+        long last = start;
+        using IEnumerator<(byte[] Record, int Length, long Address)> entries = _wal.ReadCommitted(start).GetEnumerator();
+        while (MoveNext(entries, last, end))
         {
+            (byte[] record, int length, long address) = entries.Current;
             ReadOnlySpan<byte> bytes = record.AsSpan(0, length);
             if (!WalRecord.TryDecode(bytes, out DecodedWalRecord decoded, out string? problem))
             {
-                throw new InvalidDataException(
-                    $"write-ahead log record at address {address} is damaged ({problem}); {end - address} bytes of committed log follow it. " +
-                    "Refusing to start with a gap in acknowledged writes: restore the data directory from a backup.");
+                if (IntactRecordFollows(entries, address, end))
+                {
+                    throw new InvalidDataException(
+                        $"write-ahead log record at address {address} is damaged ({problem}); {end - address} bytes of committed log follow it. " +
+                        "Refusing to start with a gap in acknowledged writes: restore the data directory from a backup.");
+                }
+
+                Log.TornTailCut(_logger, address, problem!, end - address);
+                torn = true;
+                break;
             }
 
             session.Replay(bytes, decoded, _physical);
+            last = address;
             records++;
             if (Stopwatch.GetTimestamp() > nextReport)
             {
@@ -193,6 +299,39 @@ public sealed partial class FasterStore : IStore
         }
 
         return records;
+    }
+
+    /// <summary>Reads on after a damaged record: true when any later record is intact (the damage is not at the tail).</summary>
+    private static bool IntactRecordFollows(IEnumerator<(byte[] Record, int Length, long Address)> entries, long damaged, long end)
+    {
+        // A cut or zeroed tail reads as short or empty entries, which FasterLog skips page by page; garbage (an entry
+        // length FasterLog cannot follow) stops startup in MoveNext: we cannot tell what lies behind it.
+        while (MoveNext(entries, damaged, end))
+        {
+            (byte[] record, int length, _) = entries.Current;
+            if (WalRecord.TryDecode(record.AsSpan(0, length), out _, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The next committed WAL entry; turns FasterLog's "invalid length" (garbage in the log) into a startup error that says where.</summary>
+    private static bool MoveNext(IEnumerator<(byte[] Record, int Length, long Address)> entries, long after, long end)
+    {
+        try
+        {
+            return entries.MoveNext();
+        }
+        catch (FasterException exception)
+        {
+            throw new InvalidDataException(
+                $"the write-ahead log cannot be read after address {after} ({exception.Message}); {end - after} bytes of committed log follow. " +
+                "It holds garbage where records should be, so a torn tail cannot be told from damage in the middle. " +
+                "Refusing to start with a possible gap in acknowledged writes: restore the data directory from a backup.", exception);
+        }
     }
 
     private FasterStoreSession OpenRecoverySession() => OpenSession(logged: false);
@@ -365,7 +504,7 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Checkpoint loaded ({LogBytes} bytes of log) in {Milliseconds} ms; replaying the write-ahead log")]
         public static partial void CheckpointLoaded(ILogger logger, long logBytes, long milliseconds);
 
-        [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Counting keys in the recovered log: {Percent:F1}%, about {Seconds:F0} s left")]
+        [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Counting keys in the recovered log: {Percent:F1}%, about {Seconds:F0} s left")]
         public static partial void CountProgress(ILogger logger, double percent, double seconds);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Replaying write-ahead log: {Percent:F1}% ({Records} records), about {Seconds:F0} s left")]
@@ -376,6 +515,18 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Checkpoint {Token} written in {Milliseconds} ms")]
         public static partial void CheckpointTaken(ILogger logger, Guid token, long milliseconds);
+
+        [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "The checkpoint covers the write-ahead log up to {ReplayFrom}, but the log ends at {WalEnd} " +
+            "(its uncommitted tail was lost after the checkpoint was taken; the checkpoint holds those writes): taking a new checkpoint before accepting writes")]
+        public static partial void CheckpointAheadOfWal(ILogger logger, long replayFrom, long walEnd);
+
+        [LoggerMessage(EventId = 108, Level = LogLevel.Error, Message = "Cut a torn write-ahead log tail: the record at address {Address} is damaged ({Problem}) and nothing intact follows " +
+            "in the {Bytes} bytes up to the last commit (the file was cut short or zeroed after that commit). Recovered everything before it; writes acknowledged after it are lost")]
+        public static partial void TornTailCut(ILogger logger, long address, string problem, long bytes);
+
+        [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "{Directory} holds no complete checkpoint (the first checkpoint was interrupted); " +
+            "the write-ahead log was never truncated, so replaying all of it")]
+        public static partial void NoCompleteCheckpoint(ILogger logger, string directory);
 
         [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Background expiry failed; retrying")]
         public static partial void ExpiryFailed(ILogger logger, Exception exception);

@@ -8,6 +8,9 @@ namespace Durable.Storage.Faster;
 /// The write-ahead log on a FasterLog. Sessions append effect records (<see cref="WalRecord"/>) after applying
 /// them to the store; one committer loop makes them durable in groups: one commit covers every record appended
 /// meanwhile, by any connection. The log's files are opened with O_SYNC, so a completed commit is on disk.
+/// A failed write poisons FasterLog 2.6.5 for the rest of the process (every later commit rethrows the same
+/// failure, and its flushed address never moves again; pinned by DiskFaultTests), so the first failure is final:
+/// writes are refused until a restart, which recovers the log to its last successful commit.
 /// </summary>
 internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 {
@@ -35,6 +38,13 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         _committer = Task.Run(RunCommitterAsync);
     }
 
+    /// <summary>
+    /// FasterLog's first valid address: the begin address of a log that was never truncated. Truncation only
+    /// follows a completed checkpoint, so a log that still begins here holds every write ever made.
+    /// Pinned by DiskFaultTests.FasterLog_AfterFailedWrite_StaysPoisonedAndReopensAtLastCommit.
+    /// </summary>
+    public const long FreshBeginAddress = 64;
+
     public FsyncPolicy Policy => _policy;
 
     /// <summary>Largest single entry the log takes (one page, less FasterLog's entry header).</summary>
@@ -53,22 +63,31 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     public long Commits => Volatile.Read(ref _commits);
 
-    /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused until it clears.</summary>
+    /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused from then on, until a restart.</summary>
     public Exception? Failure => _failure;
 
-    /// <summary>Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).</summary>
-    public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).
+    /// <paramref name="wrapDevice"/> is for tests only (fault injection); production passes null.
+    /// </summary>
+    public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger, Func<IDevice, IDevice>? wrapDevice = null)
     {
         Directory.CreateDirectory(directory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        if (wrapDevice is not null)
+        {
+            device = wrapDevice(device);
+        }
+
         string commits = Path.Combine(directory, "log-commits");
+        int segmentBits = Math.Max(pageBits, 30);
         bool hasCommits = Directory.Exists(commits) && Directory.EnumerateFiles(commits, "*", SearchOption.AllDirectories).Any();
         FasterLog log = new(new FasterLogSettings
         {
             LogDevice = device,
             PageSizeBits = pageBits,
             MemorySizeBits = pageBits + 2,
-            SegmentSizeBits = Math.Max(pageBits, 30),
+            SegmentSizeBits = segmentBits,
             FastCommitMode = true,
             // Without this throttle every commit writes a new commit file; with it, most commits cost one page write.
             LogCommitManager = new DeviceLogCommitCheckpointManager(
@@ -82,6 +101,11 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             if (hasCommits)
             {
                 log.Recover();
+                long dropped = ClearAfterTail(directory, log.TailAddress, segmentBits);
+                if (dropped > 0)
+                {
+                    Log.TailDropped(logger, dropped, log.TailAddress);
+                }
             }
         }
         catch
@@ -92,6 +116,49 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         }
 
         return new FasterWriteAheadLog(device, log, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+    }
+
+    /// <summary>
+    /// Zeroes whatever the segment files hold at and after <paramref name="tail"/> (the recovered end: the last intact
+    /// commit). FasterLog ignores those bytes (a torn or uncommitted tail), but new records only overwrite them in part;
+    /// clearing them keeps the next recovery from reporting them again. Returns how many bytes were not zero already.
+    /// </summary>
+    private static long ClearAfterTail(string directory, long tail, int segmentBits)
+    {
+        long dropped = 0;
+        byte[] buffer = new byte[64 * 1024];
+        foreach (string file in Directory.EnumerateFiles(directory, "wal.log.*"))
+        {
+            if (!long.TryParse(Path.GetExtension(file).AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long segment))
+            {
+                continue;
+            }
+
+            long from = Math.Max(0, tail - (segment << segmentBits));
+            using FileStream stream = new(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            long nonZero = 0;
+            for (long position = from; position < stream.Length; position += buffer.Length)
+            {
+                stream.Position = position;
+                int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+                nonZero += read - buffer.AsSpan(0, read).Count((byte)0);
+            }
+
+            if (nonZero > 0)
+            {
+                stream.Position = from;
+                Array.Clear(buffer);
+                for (long left = stream.Length - from; left > 0; left -= buffer.Length)
+                {
+                    stream.Write(buffer, 0, (int)Math.Min(left, buffer.Length));
+                }
+
+                stream.Flush(flushToDisk: true);
+                dropped += nonZero;
+            }
+        }
+
+        return dropped;
     }
 
     /// <summary>Appends one record; returns the log's tail after it (the address a commit must reach to cover it).</summary>
@@ -170,7 +237,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     private async Task CommitNowAsync(CancellationToken cancellationToken)
     {
-        if (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress)
+        // After a failure FasterLog rethrows it on every commit: retrying would only repeat the log line.
+        if (_failure is not null || (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress))
         {
             return;
         }
@@ -180,11 +248,6 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             await _log.CommitAsync(cancellationToken);
             Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
             Interlocked.Increment(ref _commits);
-            if (_failure is not null)
-            {
-                _failure = null;
-                Log.Recovered(_logger);
-            }
         }
         catch (OperationCanceledException)
         {
@@ -193,9 +256,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         catch (Exception exception)
         {
             _failure = exception;
-            Log.CommitFailed(_logger, exception);
-            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, CancellationToken.None);
-            RequestCommit();
+            Log.CommitFailed(_logger, _log.CommittedUntilAddress, exception);
         }
     }
 
@@ -213,10 +274,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed; refusing writes until the disk recovers")]
-        public static partial void CommitFailed(ILogger logger, Exception exception);
+        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Cut the write-ahead log's tail: {Bytes} non-zero bytes after the last intact commit (address {Address}) " +
+            "were dropped: a record torn by a crash, or appended but never committed (so never acknowledged with appendfsync always)")]
+        public static partial void TailDropped(ILogger logger, long bytes, long address);
 
-        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Write-ahead log commits succeed again; accepting writes")]
-        public static partial void Recovered(ILogger logger);
+        [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed: refusing writes until restart (the log cannot recover from a failed write in-process). " +
+            "Reads go on; everything committed (up to WAL address {CommittedAddress}) is on disk. Fix the disk, then restart the server")]
+        public static partial void CommitFailed(ILogger logger, long committedAddress, Exception exception);
     }
 }

@@ -1,0 +1,114 @@
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+
+namespace Durable.Storage.Faster;
+
+/// <summary>
+/// Test seam: a device that forwards to another one but fails every write while <see cref="FailWrites"/> is set,
+/// the way a full or broken disk reports it (an error code in the completion callback, nothing written). Only tests
+/// create it, through <see cref="OpenStoreAsync"/> or the internal <c>FasterStore.OpenAsync</c> overload;
+/// production code never wraps its devices, so it pays nothing for this.
+/// </summary>
+internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
+{
+    /// <summary>What Linux reports for an I/O error (EIO); FASTER only checks that the code is non-zero.</summary>
+    private const uint IOErrorCode = 5;
+    private volatile bool _failWrites;
+    private long _failedWrites;
+
+    /// <summary>While true, writes complete with an error and write nothing. Thread-safe.</summary>
+    public bool FailWrites
+    {
+        get => _failWrites;
+        set => _failWrites = value;
+    }
+
+    /// <summary>Opens a store whose write-ahead log writes through a fault-injecting device, for tests outside this folder.</summary>
+    public static async Task<(FasterStore Store, FaultInjectingDevice Device)> OpenStoreAsync(StoreOptions options, ILogger logger)
+    {
+        FaultInjectingDevice? device = null;
+        FasterStore store = await FasterStore.OpenAsync(options, logger, inner => device = new FaultInjectingDevice(inner));
+        return (store, device!);
+    }
+
+    /// <summary>Writes failed so far.</summary>
+    public long FailedWrites => Interlocked.Read(ref _failedWrites);
+
+    public uint SectorSize => inner.SectorSize;
+
+    public string FileName => inner.FileName;
+
+    public long Capacity => inner.Capacity;
+
+    public long SegmentSize => inner.SegmentSize;
+
+    public int StartSegment => inner.StartSegment;
+
+    public int EndSegment => inner.EndSegment;
+
+    public int ThrottleLimit
+    {
+        get => inner.ThrottleLimit;
+        set => inner.ThrottleLimit = value;
+    }
+
+    public void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false) =>
+        inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
+
+    public bool Throttle() => inner.Throttle();
+
+    public bool TryComplete() => inner.TryComplete();
+
+    public long GetFileSize(int segment) => inner.GetFileSize(segment);
+
+    public void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    {
+        if (!Fail(callback, context))
+        {
+            inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
+        }
+    }
+
+    public void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    {
+        if (!Fail(callback, context))
+        {
+            inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, callback, context);
+        }
+    }
+
+    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
+        inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
+
+    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
+        inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
+
+    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilAddressAsync(toAddress, callback, result);
+
+    public void TruncateUntilAddress(long toAddress) => inner.TruncateUntilAddress(toAddress);
+
+    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+
+    public void TruncateUntilSegment(int toSegment) => inner.TruncateUntilSegment(toSegment);
+
+    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => inner.RemoveSegmentAsync(segment, callback, result);
+
+    public void RemoveSegment(int segment) => inner.RemoveSegment(segment);
+
+    public void Reset() => inner.Reset();
+
+    public void Dispose() => inner.Dispose();
+
+    private bool Fail(DeviceIOCompletionCallback callback, object context)
+    {
+        if (!_failWrites)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _failedWrites);
+        // Completions arrive on the pool, never inside the caller's WriteAsync, as with the real device.
+        ThreadPool.UnsafeQueueUserWorkItem(_ => callback(IOErrorCode, 0, context), null);
+        return true;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using Durable.Commands;
+using Durable.Commands.Server;
+using Durable.Protocol;
+using Durable.Storage;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durable.Server.Tests;
+
+/// <summary>
+/// The write-ahead log's disk fails under the command dispatcher: SET gets Redis's MISCONF error, GET goes on,
+/// and after a restart on a working disk SET works again with every acknowledged write still there.
+/// </summary>
+public sealed class DiskFaultDispatchTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    private StoreOptions Options => new() { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 };
+
+    /// <summary>One connection's dispatch path without the socket: parse a command, run it, return the reply.</summary>
+    private sealed class Connection : IDisposable
+    {
+        private readonly CommandDispatcher _dispatcher;
+        private readonly CommandContext _context;
+        private readonly ArrayBufferWriter<byte> _reply = new();
+        private readonly RespRequest _request = new();
+        private readonly RespLimits _limits = new();
+
+        public Connection(IStore store)
+        {
+            CommandTable table = CommandTable.CreateDefault();
+            _context = new CommandContext(new ServerState(store, new ServerConfig(), table, TimeProvider.System), new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 })
+            {
+                Reply = _reply,
+            };
+            Session = _context.Session;
+            _dispatcher = new CommandDispatcher(table);
+        }
+
+        public IStoreSession Session { get; }
+
+        public string Call(params string[] args)
+        {
+            StringBuilder frame = new($"*{args.Length}\r\n");
+            foreach (string arg in args)
+            {
+                frame.Append(System.Globalization.CultureInfo.InvariantCulture, $"${arg.Length}\r\n{arg}\r\n");
+            }
+
+            byte[] input = Encoding.ASCII.GetBytes(frame.ToString());
+            _reply.ResetWrittenCount();
+            RespParser.TryParse(input, _request, _limits, out _);
+            _dispatcher.Execute(_context, _request.GetArgs(input));
+            return Encoding.ASCII.GetString(_reply.WrittenSpan);
+        }
+
+        /// <summary>SET as the session loop runs it: the reply counts only once the write is durable.</summary>
+        public async Task<string> SetAcknowledgedAsync(string key, string value)
+        {
+            string reply = Call("SET", key, value);
+            await Session.WaitForDurabilityAsync(TestContext.Current.CancellationToken);
+            return reply;
+        }
+
+        public void Dispose() => Session.Dispose();
+    }
+
+    [Fact]
+    public async Task WalDiskFails_SetGetsMisconfGetWorks_AfterRestartSetWorksAndNothingAcknowledgedLost()
+    {
+        (FasterStore store, FaultInjectingDevice device) = await FaultInjectingDevice.OpenStoreAsync(Options, NullLogger.Instance);
+        await using (store)
+        {
+            using Connection connection = new(store);
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.Equal("+OK\r\n", await connection.SetAcknowledgedAsync($"k{i}", $"v{i}"));
+            }
+
+            device.FailWrites = true;
+            // The write that meets the failure is applied but never acknowledged: the session loop gets the exception
+            // and closes the connection without a reply.
+            connection.Call("SET", "unacknowledged", "x");
+            await Assert.ThrowsAnyAsync<Exception>(async () => await connection.Session.WaitForDurabilityAsync(TestContext.Current.CancellationToken));
+            Stopwatch watch = Stopwatch.StartNew();
+            while (store.WriteFailure is null)
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "the store reports the failure");
+                await Task.Delay(10, TestContext.Current.CancellationToken);
+            }
+
+            Assert.StartsWith("-MISCONF Errors writing to the write-ahead log: ", connection.Call("SET", "k1", "changed"), StringComparison.Ordinal);
+            Assert.StartsWith("-MISCONF ", connection.Call("INCR", "counter"), StringComparison.Ordinal);
+            Assert.Equal("$2\r\nv1\r\n", connection.Call("GET", "k1"));
+            Assert.Equal("$-1\r\n", connection.Call("GET", "counter"));
+
+            // The disk works again, but the log stays poisoned until a restart (see FasterWriteAheadLog).
+            device.FailWrites = false;
+            Assert.StartsWith("-MISCONF ", connection.Call("SET", "k1", "changed"), StringComparison.Ordinal);
+        }
+
+        await using FasterStore restarted = await FasterStore.OpenAsync(Options, NullLogger.Instance);
+        using Connection again = new(restarted);
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal($"${$"v{i}".Length}\r\nv{i}\r\n", again.Call("GET", $"k{i}"));
+        }
+
+        Assert.Equal("+OK\r\n", await again.SetAcknowledgedAsync("k1", "changed"));
+        Assert.Equal("$7\r\nchanged\r\n", again.Call("GET", "k1"));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files are harmless.
+        }
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Text;
+using Durable.Storage.Faster;
+
+namespace Durable.Storage.Tests;
+
+/// <summary>
+/// A crash in the middle of a checkpoint leaves a partial checkpoint folder. Recovery must use the previous complete
+/// checkpoint plus the WAL, or refuse with a clear message: never start empty or without acknowledged writes.
+/// </summary>
+public sealed class CheckpointCrashTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+    private readonly RecordingLogger _logger = new();
+
+    private string CprDirectory => Path.Combine(_directory, "checkpoints", "cpr-checkpoints");
+
+    private string IndexDirectory => Path.Combine(_directory, "checkpoints", "index-checkpoints");
+
+    private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(
+        new StoreOptions { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 },
+        _logger);
+
+    private static async Task WriteAsync(IStoreSession session, int from, int to)
+    {
+        for (int i = from; i < to; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"key-{i:D4}"), RecordType.String, Encoding.ASCII.GetBytes($"value-{i:D4}"), 0);
+            session.CompleteCommand();
+            await session.WaitForDurabilityAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    private async Task AssertAllThereAsync(int count)
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        ArrayBufferWriter<byte> read = new();
+        for (int i = 0; i < count; i++)
+        {
+            read.ResetWrittenCount();
+            Assert.True(session.TryRead(0, Encoding.ASCII.GetBytes($"key-{i:D4}"), read, out _), $"key-{i:D4} was acknowledged\n{_logger.Text}");
+            Assert.Equal($"value-{i:D4}", Encoding.ASCII.GetString(read.WrittenSpan));
+        }
+
+        Assert.Equal(count, store.KeyCount(0));
+    }
+
+    /// <summary>Writes 0..100, checkpoints, writes 100..200 and crashes (no checkpoint at dispose).</summary>
+    private async Task CheckpointThenCrashAsync()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        await WriteAsync(session, 0, 100);
+        await store.CheckpointAsync(TestContext.Current.CancellationToken);
+        await WriteAsync(session, 100, 200);
+    }
+
+    private static string Newest(string directory) =>
+        Directory.GetDirectories(directory).OrderBy(Directory.GetLastWriteTimeUtc).Last();
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+
+    [Fact]
+    public async Task Reopen_EmptyNewerCheckpointFolders_UsesCompleteCheckpointPlusWal()
+    {
+        await CheckpointThenCrashAsync();
+        // A checkpoint that crashed as soon as it started: its folders exist, nothing is in them.
+        string token = Guid.NewGuid().ToString();
+        Directory.CreateDirectory(Path.Combine(IndexDirectory, token));
+        Directory.CreateDirectory(Path.Combine(CprDirectory, token));
+
+        await AssertAllThereAsync(200);
+    }
+
+    [Fact]
+    public async Task Reopen_NewerCheckpointWithoutMetadata_UsesCompleteCheckpointPlusWal()
+    {
+        await CheckpointThenCrashAsync();
+        // A checkpoint that crashed after writing its data but before its metadata (info.dat).
+        string token = Guid.NewGuid().ToString();
+        CopyDirectory(Newest(IndexDirectory), Path.Combine(IndexDirectory, token));
+        CopyDirectory(Newest(CprDirectory), Path.Combine(CprDirectory, token));
+        File.Delete(Path.Combine(CprDirectory, token, "info.dat.0"));
+
+        await AssertAllThereAsync(200);
+    }
+
+    [Fact]
+    public async Task Reopen_FirstCheckpointCrashedAtStart_ReplaysWholeWal()
+    {
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            await WriteAsync(session, 0, 200);
+        }
+
+        string token = Guid.NewGuid().ToString();
+        Directory.CreateDirectory(Path.Combine(IndexDirectory, token));
+        Directory.CreateDirectory(Path.Combine(CprDirectory, token));
+
+        await AssertAllThereAsync(200);
+        Assert.True(_logger.Has(109), "the store says it found no complete checkpoint\n" + _logger.Text);
+    }
+
+    [Fact]
+    public async Task Reopen_OnlyCheckpointLostItsMetadataWalTruncated_RefusesWithClearMessage()
+    {
+        await CheckpointThenCrashAsync();
+        File.Delete(Path.Combine(Newest(CprDirectory), "info.dat.0"));
+
+        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => OpenAsync());
+        Assert.Contains("no checkpoint in", error.Message, StringComparison.Ordinal);
+        Assert.Contains("refusing to start", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Reopen_OnlyCheckpointLostItsSnapshot_RefusesWithClearMessage()
+    {
+        await CheckpointThenCrashAsync();
+        File.Delete(Path.Combine(Newest(CprDirectory), "snapshot.dat.0"));
+
+        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => OpenAsync());
+        Assert.Contains("snapshot holds 0 of", error.Message, StringComparison.Ordinal);
+        Assert.Contains("checkpoint", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("refusing to start", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Reopen_NewestCheckpointDamagedOlderOneKept_WalAlreadyTruncated_RefusesWithClearMessage()
+    {
+        string saved = Path.Combine(_directory, "saved");
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            await WriteAsync(session, 0, 100);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            CopyDirectory(Newest(IndexDirectory), Path.Combine(saved, "index"));
+            CopyDirectory(Newest(CprDirectory), Path.Combine(saved, "cpr"));
+            string older = Path.GetFileName(Newest(CprDirectory));
+            await WriteAsync(session, 100, 200);
+            // The second checkpoint truncates the WAL below its replay position: records 100..200 live only in it.
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            await WriteAsync(session, 200, 300);
+            File.WriteAllText(Path.Combine(saved, "token"), older);
+        }
+
+        string token = File.ReadAllText(Path.Combine(saved, "token"));
+        string newest = Newest(CprDirectory);
+        CopyDirectory(Path.Combine(saved, "index"), Path.Combine(IndexDirectory, token));
+        CopyDirectory(Path.Combine(saved, "cpr"), Path.Combine(CprDirectory, token));
+        Directory.SetLastWriteTimeUtc(Path.Combine(CprDirectory, token), DateTime.UtcNow.AddHours(-1));
+        Directory.SetLastWriteTimeUtc(Path.Combine(IndexDirectory, token), DateTime.UtcNow.AddHours(-1));
+        File.Delete(Path.Combine(newest, "snapshot.dat.0"));
+        File.Delete(Path.Combine(newest, "info.dat.0"));
+
+        Exception error = await Assert.ThrowsAnyAsync<Exception>(() => OpenAsync());
+        Assert.Contains("but the log begins at", error.Message, StringComparison.Ordinal);
+        Assert.Contains("refusing to start", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files are harmless.
+        }
+    }
+}
