@@ -34,6 +34,8 @@ public sealed class ServerConfig
         AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["always", "everysec", "no"], mutable: false);
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddSize("checkpoint-wal-size", () => CheckpointWalBytes, v => CheckpointWalBytes = v, 1L << 20, mutable: false);
+        AddInt("compaction-interval", () => CompactionIntervalSeconds, v => CompactionIntervalSeconds = v, 0, int.MaxValue, mutable: false);
+        AddInt("compaction-dead-percent", () => CompactionDeadPercent, v => CompactionDeadPercent = v, 1, 99, mutable: false);
     }
 
     public int Port { get; set; } = 6379;
@@ -58,6 +60,12 @@ public sealed class ServerConfig
 
     public int CheckpointIntervalSeconds { get; set; } = 300;
     public long CheckpointWalBytes { get; set; } = 256L << 20;
+
+    /// <summary>Seconds between checks whether to compact the log (0 = never).</summary>
+    public int CompactionIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Compact once this percentage of the log is estimated dead (50: the log is over twice the live data).</summary>
+    public int CompactionDeadPercent { get; set; } = 50;
 
     /// <summary>The config file the server was started with, if any (CONFIG REWRITE writes it).</summary>
     public string? ConfigFile { get; set; }

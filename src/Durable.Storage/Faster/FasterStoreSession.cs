@@ -168,6 +168,33 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         long start = Math.Max(cursor, _store.Kv.Log.BeginAddress);
         long tail = _store.Kv.Log.TailAddress;
         long next = Collect(start, tail, records, physical: null, expiredOnly: true);
+        DeleteExpiredCandidates(locks);
+        return next >= tail ? 0 : next;
+    }
+
+    /// <summary>Deletes (logged and counted) every record in [<paramref name="start"/>, <paramref name="end"/>) that is the live, expired version of its key.</summary>
+    internal void DeleteExpiredRange(long start, long end, KeyLocks locks)
+    {
+        for (long next = Math.Max(start, _store.Kv.Log.BeginAddress); next < end;)
+        {
+            next = Collect(next, end, 4096, physical: null, expiredOnly: true);
+            DeleteExpiredCandidates(locks);
+        }
+    }
+
+    /// <summary>
+    /// FASTER compaction of the log below <paramref name="untilAddress"/> (at most the read-only address): live records are
+    /// copied to the tail unless a newer version exists, then the begin address moves. Returns the new begin address.
+    /// </summary>
+    /// <remarks>
+    /// Lookup (the default) checks each record against the index; Scan builds a temporary in-memory store of the whole
+    /// range's keys, so its memory grows with the data compacted. Measured in docs/storage.md.
+    /// </remarks>
+    internal long Compact(long untilAddress, long expiredBeforeMs, CompactionType type = CompactionType.Lookup) =>
+        _session.Compact(untilAddress, type, new ExpiredRecordCompaction(expiredBeforeMs));
+
+    private void DeleteExpiredCandidates(KeyLocks locks)
+    {
         for (int i = 0; i < _candidates.Count; i++)
         {
             ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
@@ -183,8 +210,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 locks.ExitExclusive(stripe);
             }
         }
-
-        return next >= tail ? 0 : next;
     }
 
     internal void LoadDatabaseMap(byte[] physical)
