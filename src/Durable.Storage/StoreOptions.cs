@@ -27,6 +27,12 @@ public sealed class StoreOptions
     /// <summary>A checkpoint starts once the write-ahead log grows past this many bytes.</summary>
     public long CheckpointWalBytes { get; init; } = 256L << 20;
 
+    /// <summary>Keep copies of records read from disk in a read cache (FASTER's), so repeated cold reads stay in memory.</summary>
+    public bool ReadCache { get; init; } = true;
+
+    /// <summary>Bytes of read cache, in addition to <see cref="MemoryBytes"/> (rounded down to a power of two); 0 = an eighth of <see cref="MemoryBytes"/>.</summary>
+    public long ReadCacheBytes { get; init; }
+
     /// <summary>Seconds between checks whether the log is worth compacting (0 = never compact).</summary>
     public int CompactionIntervalSeconds { get; init; } = 60;
 

@@ -36,6 +36,9 @@ public readonly record struct StoreStatistics(
     /// <summary>Bytes of log address space reclaimed by compaction (the begin address moved by this much) since the store opened.</summary>
     public long CompactedBytes { get; init; }
 
+    /// <summary>Bytes of memory the read cache uses (0 when it is off).</summary>
+    public long ReadCacheBytes { get; init; }
+
     /// <summary>Bytes of log segment files on disk.</summary>
     public long LogDiskBytes { get; init; }
 }

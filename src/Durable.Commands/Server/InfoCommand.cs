@@ -186,6 +186,7 @@ internal static class InfoCommand
         Field(text, "durable_log_tail_address", store.LogTailAddress);
         Field(text, "durable_pending_reads", store.PendingReads);
         Field(text, "durable_log_disk_bytes", store.LogDiskBytes);
+        Field(text, "durable_read_cache_bytes", store.ReadCacheBytes);
     }
 
     private static long InterlockedMax(ref long target, long value)

@@ -60,9 +60,25 @@ public sealed partial class FasterStore : IStore
         PageBytes = 1L << pageBits;
         SegmentBytes = 1L << segmentBits;
         Compactor = new LogCompactor(this);
+        // Read-cache pages are as large as the log's, so that any record fits one; at least two of them.
+        ReadCacheSettings? readCache = options.ReadCache
+            ? new ReadCacheSettings
+            {
+                PageSizeBits = pageBits,
+                MemorySizeBits = Math.Max(pageBits + 1, FloorLog2(options.ReadCacheBytes > 0 ? options.ReadCacheBytes : options.MemoryBytes / 8)),
+            }
+            : null;
         Kv = new FasterKV<SpanByte, SpanByte>(
             buckets,
-            new LogSettings { LogDevice = _device, PageSizeBits = pageBits, MemorySizeBits = memoryBits, SegmentSizeBits = segmentBits, MutableFraction = 0.9 },
+            new LogSettings
+            {
+                LogDevice = _device,
+                PageSizeBits = pageBits,
+                MemorySizeBits = memoryBits,
+                SegmentSizeBits = segmentBits,
+                MutableFraction = 0.9,
+                ReadCacheSettings = readCache,
+            },
             new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = true },
             logger: null);
         _physical = new byte[options.Databases];
@@ -216,11 +232,14 @@ public sealed partial class FasterStore : IStore
 
     public IStoreSession OpenSession() => OpenSession(logged: true);
 
+    // The recovery session never copies what it reads into the read cache: the cache stays empty while key counts are
+    // rebuilt, so no liveness check at startup is answered by it (see FasterStoreSession.IsLiveCandidate).
     private FasterStoreSession OpenSession(bool logged) =>
         new FasterStoreSession(
             this,
             Kv.For(new StoreFunctions()).NewSession<StoreFunctions>(
-                sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength }),
+                sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength },
+                readCopyOptions: logged ? default : ReadCopyOptions.None),
             logged ? _wal : null);
 
     internal byte Physical(int db) => Volatile.Read(ref _physical[db]);
@@ -363,6 +382,7 @@ public sealed partial class FasterStore : IStore
         Compactions = Volatile.Read(ref _compactions),
         CompactedBytes = Volatile.Read(ref _compactedBytes),
         LogDiskBytes = LogDiskBytes(),
+        ReadCacheBytes = Kv.ReadCache?.MemorySizeBytes ?? 0,
     };
 
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)

@@ -13,6 +13,7 @@ namespace Durable.Storage.Faster;
 internal sealed unsafe class FasterStoreSession : IStoreSession
 {
     private const int KeepValueBufferBytes = 64 * 1024;
+
     private readonly FasterStore _store;
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> _session;
     private readonly StoreOutput _output = new();
@@ -298,8 +299,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             for (int i = 0; i < _candidates.Count; i++)
             {
                 ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
-                ReadStored(storedKey, null);
-                if ((_output.Found || _output.Expired) && _output.Address == _candidates.AddressAt(i))
+                if (IsLiveCandidate(i))
                 {
                     keys[storedKey[0]]++;
                     if (_output.Header.HasExpiry)
@@ -323,10 +323,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return _key.AsSpan(0, key.Length + 1);
     }
 
-    private void ReadStored(ReadOnlySpan<byte> storedKey, IBufferWriter<byte>? value)
+    private void ReadStored(ReadOnlySpan<byte> storedKey, IBufferWriter<byte>? value, bool hashValue = false)
     {
         StoreOutput output = _output;
         output.Reset(value, NowMs);
+        output.HashValue = hashValue;
         SpanByte input = default;
         // Pinned: the key, for this read and its completion if it goes to disk.
         fixed (byte* k = storedKey)
@@ -522,7 +523,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 continue;
             }
 
-            _candidates.Add(iterator.CurrentAddress, storedKey);
+            _candidates.Add(iterator.CurrentAddress, storedKey, iterator.GetValue().AsReadOnlySpan());
             if (_candidates.Count >= limit)
             {
                 return iterator.NextAddress;
@@ -538,12 +539,36 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         for (int i = 0; i < _candidates.Count; i++)
         {
             ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
-            ReadStored(storedKey, null);
-            if (_output.Found && _output.Address == _candidates.AddressAt(i))
+            if (IsLiveCandidate(i) && _output.Found)
             {
                 visitor.Visit(storedKey[1..], new StoredRecord(_output.Header.Type, _output.Header.ExpiresAtMs, _output.PayloadLength));
             }
         }
+    }
+
+    /// <summary>
+    /// Whether collected candidate <paramref name="index"/> is still the newest record of its key (found or expired; the
+    /// output then holds what the read found).
+    /// </summary>
+    private bool IsLiveCandidate(int index)
+    {
+        StoreOutput output = _output;
+        ReadStored(_candidates.KeyAt(index), null, hashValue: true);
+        if (!output.Found && !output.Expired)
+        {
+            return false;
+        }
+
+        if (output.Address != 0)
+        {
+            return output.Address == _candidates.AddressAt(index);
+        }
+
+        // Served from the read cache, which reports no address (FASTER 2.6.5 offers no public way to read past it). A
+        // read-cache record is a copy of its key's newest main-log record (writing the key invalidates it), so the
+        // candidate is that record exactly when the contents match. Only an older version with the very same value and
+        // expiry is taken for the newest: SCAN may then return the key twice, which Redis allows, but never misses it.
+        return output.ValueHash == _candidates.ValueHashAt(index);
     }
 
     /// <summary>Reservoir-samples one key from everything it is shown.</summary>
