@@ -16,6 +16,9 @@ public sealed partial class FasterStore : IStore
 {
     internal const byte MetadataPrefix = 0xFF;
     private const int MinimumPoolThreads = 64;
+
+    /// <summary>The index doubles once overflow buckets pass this fraction (1/n) of its main buckets.</summary>
+    private const int OverflowBucketsPerGrowth = 8;
     internal static ReadOnlySpan<byte> DatabaseMapKey => [MetadataPrefix, (byte)'d', (byte)'b', (byte)'m', (byte)'a', (byte)'p'];
 
     private readonly StoreOptions _options;
@@ -339,6 +342,42 @@ public sealed partial class FasterStore : IStore
         }
     }
 
+    /// <summary>
+    /// Doubles the hash index when its overflow buckets pass an eighth of its main buckets (hash chains are getting long
+    /// and lookups slow), then checkpoints so that recovery loads the larger index. Returns whether it grew.
+    /// </summary>
+    internal async Task<bool> GrowIndexIfCrowdedAsync(CancellationToken cancellationToken)
+    {
+        long buckets = Kv.IndexSize;
+        long overflow = Kv.OverflowBucketCount;
+        if (overflow <= buckets / OverflowBucketsPerGrowth)
+        {
+            return false;
+        }
+
+        Stopwatch watch = Stopwatch.StartNew();
+        bool grown;
+        // Not during a checkpoint: both are FASTER state machines, and only one runs at a time.
+        await _checkpointGate.WaitAsync(cancellationToken);
+        try
+        {
+            grown = Kv.GrowIndex();
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
+
+        if (!grown)
+        {
+            return false;
+        }
+
+        Log.IndexGrown(_logger, buckets * 64, Kv.IndexSize * 64, overflow, watch.ElapsedMilliseconds);
+        await CheckpointAsync(cancellationToken);
+        return true;
+    }
+
     internal void ReportCompactionFailure(Exception exception) => Log.CompactionFailed(_logger, exception);
 
     /// <summary>Bytes of the log's segment files; a file FASTER deletes meanwhile counts as gone.</summary>
@@ -433,6 +472,16 @@ public sealed partial class FasterStore : IStore
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
+                try
+                {
+                    await GrowIndexIfCrowdedAsync(cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // The index keeps working at its current size (with longer chains); the next tick tries again.
+                    Log.IndexGrowthFailed(_logger, exception);
+                }
+
                 long now = Time.GetUtcNow().ToUnixTimeSeconds();
                 bool written = _wal.TailAddress > _walAtLastCheckpoint;
                 bool due = _options.CheckpointIntervalSeconds > 0 && now - lastRun >= _options.CheckpointIntervalSeconds;
@@ -507,6 +556,12 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Compacted the log: {Bytes} bytes reclaimed (about {DeadPercent}% of the log was dead) in {Milliseconds} ms; checkpointing")]
         public static partial void Compacted(ILogger logger, long bytes, int deadPercent, long milliseconds);
+
+        [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "Hash index grown from {OldBytes} to {NewBytes} bytes ({Overflow} overflow buckets were in use) in {Milliseconds} ms; checkpointing")]
+        public static partial void IndexGrown(ILogger logger, long oldBytes, long newBytes, long overflow, long milliseconds);
+
+        [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
+        public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "Log compaction failed; retrying at the next interval")]
         public static partial void CompactionFailed(ILogger logger, Exception exception);
