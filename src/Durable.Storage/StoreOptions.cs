@@ -27,6 +27,21 @@ public sealed class StoreOptions
     /// <summary>A checkpoint starts once the write-ahead log grows past this many bytes.</summary>
     public long CheckpointWalBytes { get; init; } = 256L << 20;
 
+    /// <summary>Keep copies of records read from disk in a read cache (FASTER's), so repeated cold reads stay in memory.</summary>
+    public bool ReadCache { get; init; } = true;
+
+    /// <summary>Bytes of read cache, in addition to <see cref="MemoryBytes"/> (rounded down to a power of two); 0 = an eighth of <see cref="MemoryBytes"/>.</summary>
+    public long ReadCacheBytes { get; init; }
+
+    /// <summary>Seconds between checks whether the log is worth compacting (0 = never compact).</summary>
+    public int CompactionIntervalSeconds { get; init; } = 60;
+
+    /// <summary>
+    /// Compact once at least this percentage of the log is estimated dead (overwritten, deleted or expired records);
+    /// 50 means "the log is more than twice the live data".
+    /// </summary>
+    public int CompactionDeadPercent { get; init; } = 50;
+
     /// <summary>Clock for expiry; tests substitute a fake.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -29,4 +29,16 @@ public readonly record struct StoreStatistics(
     public bool LastCheckpointFailed { get; init; }
 
     public long LastCheckpointMilliseconds { get; init; }
+
+    /// <summary>Compactions completed since the store opened.</summary>
+    public long Compactions { get; init; }
+
+    /// <summary>Bytes of log address space reclaimed by compaction (the begin address moved by this much) since the store opened.</summary>
+    public long CompactedBytes { get; init; }
+
+    /// <summary>Bytes of memory the read cache uses (0 when it is off).</summary>
+    public long ReadCacheBytes { get; init; }
+
+    /// <summary>Bytes of log segment files on disk.</summary>
+    public long LogDiskBytes { get; init; }
 }

@@ -20,7 +20,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i))];
         Directory.CreateDirectory(options.DataDirectory);
         int port = FreePort();
-        Process server = await StartServerAsync(port, cancellationToken);
+        Process? server = await StartServerAsync(port, cancellationToken);
         try
         {
             for (int round = 1; round <= options.Kills; round++)
@@ -34,6 +34,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 await stop.CancelAsync();
                 await Task.WhenAll(running);
                 server.Dispose();
+                server = null;
 
                 server = await StartServerAsync(port, cancellationToken);
                 using RespConnection checker = new(port);
@@ -50,13 +51,13 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
         finally
         {
-            if (!server.HasExited)
+            if (server is { HasExited: false })
             {
                 server.Kill();
                 await server.WaitForExitAsync(CancellationToken.None);
             }
 
-            server.Dispose();
+            server?.Dispose();
         }
 
         return report;
@@ -72,8 +73,34 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("exec " + command);
         Process process = Process.Start(start) ?? throw new InvalidOperationException("cannot start: " + command);
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        Queue<string> lastLines = new();
+        void Keep(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (lastLines)
+            {
+                lastLines.Enqueue(line);
+                if (lastLines.Count > 40)
+                {
+                    lastLines.Dequeue();
+                }
+            }
+        }
+
+        string Tail()
+        {
+            lock (lastLines)
+            {
+                return string.Join('\n', lastLines);
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         Stopwatch watch = Stopwatch.StartNew();
@@ -81,7 +108,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"server exited with code {process.ExitCode}: {command}");
+                await process.WaitForExitAsync(cancellationToken);
+                throw new InvalidOperationException($"server exited with code {process.ExitCode}: {command}\n{Tail()}");
             }
 
             try
@@ -102,7 +130,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         process.Kill();
-        throw new TimeoutException("server did not finish loading within 120 s: " + command);
+        throw new TimeoutException($"server did not finish loading within 120 s: {command}\n{Tail()}");
     }
 
     private static int FreePort()

@@ -185,6 +185,8 @@ internal static class InfoCommand
         Field(text, "durable_log_head_address", store.LogHeadAddress);
         Field(text, "durable_log_tail_address", store.LogTailAddress);
         Field(text, "durable_pending_reads", store.PendingReads);
+        Field(text, "durable_log_disk_bytes", store.LogDiskBytes);
+        Field(text, "durable_read_cache_bytes", store.ReadCacheBytes);
     }
 
     private static long InterlockedMax(ref long target, long value)
@@ -343,6 +345,8 @@ internal static class InfoCommand
         Field(text, "io_threaded_writes_processed", 0);
         Field(text, "reply_buffer_shrinks", 0);
         Field(text, "reply_buffer_expands", 0);
+        Field(text, "durable_compactions", store.Compactions);
+        Field(text, "durable_compacted_bytes", store.CompactedBytes);
     }
 
     private static void AppendReplication(StringBuilder text, ServerState server)

@@ -34,6 +34,11 @@ public sealed class ServerConfig
         AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["always", "everysec", "no"], mutable: false);
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddSize("checkpoint-wal-size", () => CheckpointWalBytes, v => CheckpointWalBytes = v, 1L << 20, mutable: false);
+        AddEnum("read-cache", () => ReadCache, v => ReadCache = v, ["yes", "no"], mutable: false);
+        // 0 = an eighth of memory.
+        AddSize("read-cache-size", () => ReadCacheBytes, v => ReadCacheBytes = v, 0, mutable: false);
+        AddInt("compaction-interval", () => CompactionIntervalSeconds, v => CompactionIntervalSeconds = v, 0, int.MaxValue, mutable: false);
+        AddInt("compaction-dead-percent", () => CompactionDeadPercent, v => CompactionDeadPercent = v, 1, 99, mutable: false);
     }
 
     public int Port { get; set; } = 6379;
@@ -58,6 +63,18 @@ public sealed class ServerConfig
 
     public int CheckpointIntervalSeconds { get; set; } = 300;
     public long CheckpointWalBytes { get; set; } = 256L << 20;
+
+    /// <summary>yes: keep records read from disk in a read cache (in addition to memory).</summary>
+    public string ReadCache { get; set; } = "yes";
+
+    /// <summary>Bytes of read cache; 0 = an eighth of memory.</summary>
+    public long ReadCacheBytes { get; set; }
+
+    /// <summary>Seconds between checks whether to compact the log (0 = never).</summary>
+    public int CompactionIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Compact once this percentage of the log is estimated dead (50: the log is over twice the live data).</summary>
+    public int CompactionDeadPercent { get; set; } = 50;
 
     /// <summary>The config file the server was started with, if any (CONFIG REWRITE writes it).</summary>
     public string? ConfigFile { get; set; }

@@ -16,11 +16,15 @@ public sealed partial class FasterStore : IStore
 {
     internal const byte MetadataPrefix = 0xFF;
     private const int MinimumPoolThreads = 64;
+
+    /// <summary>The index doubles once overflow buckets pass this fraction (1/n) of its main buckets.</summary>
+    private const int OverflowBucketsPerGrowth = 8;
     internal static ReadOnlySpan<byte> DatabaseMapKey => [MetadataPrefix, (byte)'d', (byte)'b', (byte)'m', (byte)'a', (byte)'p'];
 
     private readonly StoreOptions _options;
     private readonly ILogger _logger;
     private readonly IDevice _device;
+    private readonly string _logDirectory;
     private readonly long[] _keyCounts = new long[256];
     private readonly long[] _expiringCounts = new long[256];
     private readonly byte[] _physical;
@@ -30,6 +34,10 @@ public sealed partial class FasterStore : IStore
     private FasterWriteAheadLog _wal = null!;
     private Task _expiryLoop = Task.CompletedTask;
     private Task _checkpointLoop = Task.CompletedTask;
+    private Task _compactionLoop = Task.CompletedTask;
+    private int _compacting;
+    private long _compactions;
+    private long _compactedBytes;
     private long _walAtLastCheckpoint;
     private int _checkpointInProgress;
     private bool _lastCheckpointFailed;
@@ -43,9 +51,9 @@ public sealed partial class FasterStore : IStore
     {
         _options = options;
         _logger = logger;
-        string logDirectory = Path.Combine(options.DataDirectory, "log");
-        Directory.CreateDirectory(logDirectory);
-        _device = Devices.CreateLogDevice(Path.Combine(logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        _logDirectory = Path.Combine(options.DataDirectory, "log");
+        Directory.CreateDirectory(_logDirectory);
+        _device = Devices.CreateLogDevice(Path.Combine(_logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
 
         int memoryBits = Math.Max(16, FloorLog2(options.MemoryBytes));
         int pageBits = Math.Clamp(memoryBits - 3, 12, 24);
@@ -53,9 +61,27 @@ public sealed partial class FasterStore : IStore
         int segmentBits = Math.Max(pageBits, FloorLog2(options.SegmentBytes));
         long buckets = 1L << Math.Max(10, FloorLog2(options.IndexBytes / 64));
         PageBytes = 1L << pageBits;
+        SegmentBytes = 1L << segmentBits;
+        Compactor = new LogCompactor(this);
+        // Read-cache pages are as large as the log's, so that any record fits one; at least two of them.
+        ReadCacheSettings? readCache = options.ReadCache
+            ? new ReadCacheSettings
+            {
+                PageSizeBits = pageBits,
+                MemorySizeBits = Math.Max(pageBits + 1, FloorLog2(options.ReadCacheBytes > 0 ? options.ReadCacheBytes : options.MemoryBytes / 8)),
+            }
+            : null;
         Kv = new FasterKV<SpanByte, SpanByte>(
             buckets,
-            new LogSettings { LogDevice = _device, PageSizeBits = pageBits, MemorySizeBits = memoryBits, SegmentSizeBits = segmentBits, MutableFraction = 0.9 },
+            new LogSettings
+            {
+                LogDevice = _device,
+                PageSizeBits = pageBits,
+                MemorySizeBits = memoryBits,
+                SegmentSizeBits = segmentBits,
+                MutableFraction = 0.9,
+                ReadCacheSettings = readCache,
+            },
             new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = true },
             logger: null);
         _physical = new byte[options.Databases];
@@ -74,6 +100,13 @@ public sealed partial class FasterStore : IStore
 
     /// <summary>Size of a log page: one record (key, value and headers) must fit in one page.</summary>
     public long PageBytes { get; }
+
+    /// <summary>Size of a log segment file; compaction frees disk space a whole segment at a time.</summary>
+    internal long SegmentBytes { get; }
+
+    internal int CompactionDeadPercent => _options.CompactionDeadPercent;
+
+    internal LogCompactor Compactor { get; }
 
     /// <summary>Largest key plus value this store accepts (a record must fit in a log page).</summary>
     public long MaxRecordBytes => PageBytes - 64;
@@ -115,6 +148,11 @@ public sealed partial class FasterStore : IStore
 
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
             store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));
+            if (options.CompactionIntervalSeconds > 0)
+            {
+                store._compactionLoop = Task.Run(() => store.Compactor.RunAsync(TimeSpan.FromSeconds(options.CompactionIntervalSeconds), store._stopping.Token));
+            }
+
             return store;
         }
         catch
@@ -338,11 +376,14 @@ public sealed partial class FasterStore : IStore
 
     public IStoreSession OpenSession() => OpenSession(logged: true);
 
+    // The recovery session never copies what it reads into the read cache: the cache stays empty while key counts are
+    // rebuilt, so no liveness check at startup is answered by it (see FasterStoreSession.IsLiveCandidate).
     private FasterStoreSession OpenSession(bool logged) =>
         new FasterStoreSession(
             this,
             Kv.For(new StoreFunctions()).NewSession<StoreFunctions>(
-                sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength }),
+                sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength },
+                readCopyOptions: logged ? default : ReadCopyOptions.None),
             logged ? _wal : null);
 
     internal byte Physical(int db) => Volatile.Read(ref _physical[db]);
@@ -376,6 +417,129 @@ public sealed partial class FasterStore : IStore
 
     public long ExpiringKeyCount(int db) => Volatile.Read(ref _expiringCounts[Physical(db)]);
 
+    /// <summary>Keys in every database together.</summary>
+    internal long TotalKeyCount()
+    {
+        long keys = 0;
+        for (int i = 0; i < _keyCounts.Length; i++)
+        {
+            keys += Volatile.Read(ref _keyCounts[i]);
+        }
+
+        return keys;
+    }
+
+    private bool HasExpiringKeys()
+    {
+        for (int i = 0; i < _expiringCounts.Length; i++)
+        {
+            if (Volatile.Read(ref _expiringCounts[i]) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Compacts the log below <paramref name="untilAddress"/> (at most the head address), then checkpoints so that FASTER
+    /// deletes the segment files below the new begin address. Returns false when another compaction is running.
+    /// </summary>
+    internal async Task<bool> CompactAsync(long untilAddress, int deadPercent, CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _compacting, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            Stopwatch watch = Stopwatch.StartNew();
+            long before = Kv.Log.BeginAddress;
+            // Every live record below untilAddress that has expired by now is deleted first (logged, counted) so that
+            // compaction, which drops records expired by this time, only ever drops dead ones.
+            long expiredBeforeMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
+            using (FasterStoreSession session = OpenSession(logged: true))
+            {
+                if (HasExpiringKeys())
+                {
+                    session.DeleteExpiredRange(before, untilAddress, Locks);
+                }
+
+                session.Compact(untilAddress, expiredBeforeMs);
+            }
+
+            long reclaimed = Kv.Log.BeginAddress - before;
+            Interlocked.Add(ref _compactedBytes, reclaimed);
+            Interlocked.Increment(ref _compactions);
+            Log.Compacted(_logger, reclaimed, deadPercent, watch.ElapsedMilliseconds);
+            await CheckpointAsync(cancellationToken);
+            return true;
+        }
+        finally
+        {
+            Volatile.Write(ref _compacting, 0);
+        }
+    }
+
+    /// <summary>
+    /// Doubles the hash index when its overflow buckets pass an eighth of its main buckets (hash chains are getting long
+    /// and lookups slow), then checkpoints so that recovery loads the larger index. Returns whether it grew.
+    /// </summary>
+    internal async Task<bool> GrowIndexIfCrowdedAsync(CancellationToken cancellationToken)
+    {
+        long buckets = Kv.IndexSize;
+        long overflow = Kv.OverflowBucketCount;
+        if (overflow <= buckets / OverflowBucketsPerGrowth)
+        {
+            return false;
+        }
+
+        Stopwatch watch = Stopwatch.StartNew();
+        bool grown;
+        // Not during a checkpoint: both are FASTER state machines, and only one runs at a time.
+        await _checkpointGate.WaitAsync(cancellationToken);
+        try
+        {
+            grown = Kv.GrowIndex();
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
+
+        if (!grown)
+        {
+            return false;
+        }
+
+        Log.IndexGrown(_logger, buckets * 64, Kv.IndexSize * 64, overflow, watch.ElapsedMilliseconds);
+        await CheckpointAsync(cancellationToken);
+        return true;
+    }
+
+    internal void ReportCompactionFailure(Exception exception) => Log.CompactionFailed(_logger, exception);
+
+    /// <summary>Bytes of the log's segment files; a file FASTER deletes meanwhile counts as gone.</summary>
+    private long LogDiskBytes()
+    {
+        long bytes = 0;
+        foreach (FileInfo file in new DirectoryInfo(_logDirectory).EnumerateFiles())
+        {
+            try
+            {
+                bytes += file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                // Deleted by FASTER after a checkpoint while we enumerated: it no longer takes space.
+            }
+        }
+
+        return bytes;
+    }
+
     public StoreStatistics GetStatistics() => new(
         Volatile.Read(ref _expiredKeys),
         Kv.Log.MemorySizeBytes,
@@ -395,6 +559,10 @@ public sealed partial class FasterStore : IStore
         CheckpointInProgress = Volatile.Read(ref _checkpointInProgress) != 0,
         LastCheckpointFailed = _lastCheckpointFailed,
         LastCheckpointMilliseconds = Volatile.Read(ref _lastCheckpointMilliseconds),
+        Compactions = Volatile.Read(ref _compactions),
+        CompactedBytes = Volatile.Read(ref _compactedBytes),
+        LogDiskBytes = LogDiskBytes(),
+        ReadCacheBytes = Kv.ReadCache?.MemorySizeBytes ?? 0,
     };
 
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)
@@ -445,6 +613,16 @@ public sealed partial class FasterStore : IStore
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
+                try
+                {
+                    await GrowIndexIfCrowdedAsync(cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // The index keeps working at its current size (with longer chains); the next tick tries again.
+                    Log.IndexGrowthFailed(_logger, exception);
+                }
+
                 long now = Time.GetUtcNow().ToUnixTimeSeconds();
                 bool written = _wal.TailAddress > _walAtLastCheckpoint;
                 bool due = _options.CheckpointIntervalSeconds > 0 && now - lastRun >= _options.CheckpointIntervalSeconds;
@@ -483,6 +661,7 @@ public sealed partial class FasterStore : IStore
         }
 
         await _checkpointLoop;
+        await _compactionLoop;
         await _checkpointGate.WaitAsync();
         await _wal.DisposeAsync();
         _checkpointGate.Dispose();
@@ -530,5 +709,17 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Background expiry failed; retrying")]
         public static partial void ExpiryFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Compacted the log: {Bytes} bytes reclaimed (about {DeadPercent}% of the log was dead) in {Milliseconds} ms; checkpointing")]
+        public static partial void Compacted(ILogger logger, long bytes, int deadPercent, long milliseconds);
+
+        [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "Hash index grown from {OldBytes} to {NewBytes} bytes ({Overflow} overflow buckets were in use) in {Milliseconds} ms; checkpointing")]
+        public static partial void IndexGrown(ILogger logger, long oldBytes, long newBytes, long overflow, long milliseconds);
+
+        [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
+        public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "Log compaction failed; retrying at the next interval")]
+        public static partial void CompactionFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using FASTER.core;
 
 namespace Durable.Storage.Faster;
@@ -12,17 +13,22 @@ namespace Durable.Storage.Faster;
 internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, Empty>
 {
     public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput dst, ref ReadInfo readInfo) =>
-        Read(ref value, dst, readInfo.Address);
+        Read(ref value, dst, ref readInfo);
 
     public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput dst, ref ReadInfo readInfo) =>
-        Read(ref value, dst, readInfo.Address);
+        Read(ref value, dst, ref readInfo);
 
-    private static bool Read(ref SpanByte value, StoreOutput output, long address)
+    private static bool Read(ref SpanByte value, StoreOutput output, ref ReadInfo readInfo)
     {
         ReadOnlySpan<byte> stored = value.AsReadOnlySpan();
         RecordHeader header = RecordHeader.Read(stored);
         output.Header = header;
-        output.Address = address;
+        output.Address = readInfo.Address;
+        if (output.HashValue)
+        {
+            output.ValueHash = XxHash3.HashToUInt64(stored);
+        }
+
         if (header.IsExpiredAt(output.NowMs))
         {
             output.Expired = true;

@@ -20,6 +20,12 @@ internal sealed class StoreOutput
     public int PayloadLength;
     public long Address;
 
+    /// <summary>Set before a read to have it hash the whole stored value into <see cref="ValueHash"/> (liveness checks).</summary>
+    public bool HashValue;
+
+    /// <summary>XxHash3 of the stored value (header and payload) the read found, when <see cref="HashValue"/> was set.</summary>
+    public ulong ValueHash;
+
     /// <summary>RMW write: no record existed before.</summary>
     public bool Created;
 
@@ -35,6 +41,8 @@ internal sealed class StoreOutput
         Header = default;
         PayloadLength = 0;
         Address = 0;
+        HashValue = false;
+        ValueHash = 0;
         Created = false;
         OldHeader = default;
     }

@@ -1,0 +1,95 @@
+using FASTER.core;
+
+namespace Durable.Storage.Faster;
+
+/// <summary>
+/// Background space reclamation. Every compaction interval it estimates how much of the log is dead (overwritten,
+/// deleted or expired records); past the threshold it compacts the on-disk part of the log: expired keys there are
+/// first deleted as the expiry cycle would (logged, counted), then FASTER copies the records that are still live to the
+/// tail and moves the begin address, and a checkpoint follows so that FASTER deletes the segment files below it.
+/// See docs/storage.md (Compaction) for why this keeps recovery, SCAN and the key counts correct.
+/// </summary>
+internal sealed class LogCompactor(FasterStore store)
+{
+    /// <summary>Bytes at the log tail sampled for the average record size.</summary>
+    private const long SampleBytes = 4L << 20;
+
+    public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using PeriodicTimer timer = new(interval, store.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await CompactIfWorthwhileAsync(force: false, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // Nothing is lost: a failed compaction leaves the log as it was, or with extra copies of live records.
+                    store.ReportCompactionFailure(exception);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>
+    /// Compacts the on-disk part of the log when at least the configured share of the log is estimated dead (or always,
+    /// with <paramref name="force"/>) and at least one segment's worth is on disk; returns whether it compacted.
+    /// </summary>
+    public async Task<bool> CompactIfWorthwhileAsync(bool force, CancellationToken cancellationToken)
+    {
+        LogAccessor<SpanByte, SpanByte> log = store.Kv.Log;
+        long begin = log.BeginAddress;
+        long until = log.HeadAddress;
+        if (until - begin < store.SegmentBytes && !(force && until > begin))
+        {
+            return false;
+        }
+
+        long logBytes = log.TailAddress - begin;
+        long liveBytes = EstimateLiveBytes();
+        int deadPercent = logBytes == 0 ? 0 : (int)Math.Clamp(100 - (liveBytes * 100 / logBytes), 0, 100);
+        if (!force && deadPercent < store.CompactionDeadPercent)
+        {
+            return false;
+        }
+
+        await store.CompactAsync(until, deadPercent, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Live bytes, estimated as the number of keys times the average size of the records most recently appended
+    /// (a sample of the in-memory tail, read without I/O). Cheap; exact only when records are of similar size.
+    /// </summary>
+    private long EstimateLiveBytes()
+    {
+        LogAccessor<SpanByte, SpanByte> log = store.Kv.Log;
+        long tail = log.TailAddress;
+        long from = Math.Max(log.HeadAddress, tail - SampleBytes);
+        // Records never span pages, so a page start is a record boundary.
+        from = Math.Max(from / store.PageBytes * store.PageBytes, log.HeadAddress);
+        long records = 0;
+        long bytes = 0;
+        using (IFasterScanIterator<SpanByte, SpanByte> iterator = log.Scan(from, tail))
+        {
+            while (iterator.GetNext(out RecordInfo info))
+            {
+                if (!info.Tombstone)
+                {
+                    records++;
+                    bytes += iterator.NextAddress - iterator.CurrentAddress;
+                }
+            }
+        }
+
+        long keys = store.TotalKeyCount() + 1;
+        return records == 0 ? 0 : keys * (bytes / records);
+    }
+}

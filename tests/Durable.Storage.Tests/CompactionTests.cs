@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durable.Storage.Tests;
+
+public sealed class CompactionTests : IDisposable
+{
+    private const int Keys = 5000;
+    private const int ValueBytes = 1024;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    private Task<FasterStore> OpenAsync(TimeProvider? time = null) => FasterStore.OpenAsync(
+        new StoreOptions
+        {
+            DataDirectory = _directory,
+            MemoryBytes = 1L << 20,
+            IndexBytes = 1L << 16,
+            SegmentBytes = 1L << 20,
+            CompactionIntervalSeconds = 0,
+            CheckpointIntervalSeconds = 0,
+            Time = time ?? TimeProvider.System,
+        },
+        NullLogger.Instance);
+
+    [Fact]
+    public async Task Compact_OverwriteLoop_DiskUnderTwiceLiveDataAndReopenReadsLatestValues()
+    {
+        long liveBytes = (long)Keys * ValueBytes;
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            byte[] value = new byte[ValueBytes];
+            for (int round = 1; round <= 3; round++)
+            {
+                for (int i = 0; i < Keys; i++)
+                {
+                    FillValue(value, i, round);
+                    session.Write(0, Key(i), RecordType.String, value, 0);
+                    session.CompleteCommand();
+                }
+            }
+
+            Assert.True(store.GetStatistics().LogDiskBytes > 2 * liveBytes, "three rounds of overwrites leave mostly dead records on disk");
+
+            Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: false, TestContext.Current.CancellationToken));
+
+            StoreStatistics statistics = store.GetStatistics();
+            Assert.Equal(1, statistics.Compactions);
+            Assert.True(statistics.CompactedBytes > liveBytes, $"reclaimed {statistics.CompactedBytes} bytes");
+            // FASTER deletes the segment files below the begin address in the background after the checkpoint.
+            await WaitUntilAsync(() => store.GetStatistics().LogDiskBytes < 2 * liveBytes, $"log on disk under {2 * liveBytes} bytes");
+            Assert.Equal(Keys, store.KeyCount(0));
+        }
+
+        Assert.True(SegmentFileBytes() < 2 * liveBytes);
+        await using FasterStore reopened = await OpenAsync();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(Keys, reopened.KeyCount(0));
+        ArrayBufferWriter<byte> read = new();
+        byte[] expected = new byte[ValueBytes];
+        for (int i = 0; i < Keys; i++)
+        {
+            read.ResetWrittenCount();
+            Assert.True(again.TryRead(0, Key(i), read, out _), $"key {i} survives compaction and reopen");
+            FillValue(expected, i, 3);
+            Assert.True(read.WrittenSpan.SequenceEqual(expected), $"key {i} has its latest value");
+        }
+    }
+
+    [Fact]
+    public async Task Compact_DeletedExpiredAndOverwrittenKeys_NothingResurrectedAndCountsExact()
+    {
+        ManualClock clock = new();
+        long expiresAtMs = clock.NowMs + 60_000;
+        await using (FasterStore store = await OpenAsync(clock))
+        {
+            using IStoreSession session = store.OpenSession();
+            byte[] value = new byte[ValueBytes];
+            for (int i = 0; i < 2000; i++)
+            {
+                FillValue(value, i, 1);
+                session.Write(0, Key(i), RecordType.String, value, i is >= 500 and < 1000 ? expiresAtMs : 0);
+                session.CompleteCommand();
+            }
+
+            for (int i = 0; i < 500; i++)
+            {
+                Assert.True(session.Delete(0, Key(i)));
+                session.CompleteCommand();
+            }
+
+            for (int round = 2; round <= 3; round++)
+            {
+                for (int i = 1000; i < 2000; i++)
+                {
+                    FillValue(value, i, round);
+                    session.Write(0, Key(i), RecordType.String, value, 0);
+                    session.CompleteCommand();
+                }
+            }
+
+            Assert.Equal(1500, store.KeyCount(0));
+            Assert.Equal(500, store.ExpiringKeyCount(0));
+            clock.Advance(TimeSpan.FromMinutes(2));
+
+            Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+
+            Assert.Equal(1000, store.KeyCount(0));
+            Assert.Equal(0, store.ExpiringKeyCount(0));
+            AssertOnlyLatest(session);
+        }
+
+        await using FasterStore reopened = await OpenAsync(clock);
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(1000, reopened.KeyCount(0));
+        Assert.Equal(0, reopened.ExpiringKeyCount(0));
+        AssertOnlyLatest(again);
+    }
+
+    [Fact]
+    public async Task Compact_DuringScan_EveryKeyStillReturned()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        byte[] value = new byte[ValueBytes];
+        for (int round = 1; round <= 2; round++)
+        {
+            for (int i = 0; i < 3000; i++)
+            {
+                FillValue(value, i, round);
+                session.Write(0, Key(i), RecordType.String, value, 0);
+                session.CompleteCommand();
+            }
+        }
+
+        KeyCollector seen = new();
+        ulong cursor = session.Scan(0, 0, 500, seen);
+        Assert.NotEqual(0UL, cursor);
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        while (cursor != 0)
+        {
+            cursor = session.Scan(0, cursor, 500, seen);
+        }
+
+        for (int i = 0; i < 3000; i++)
+        {
+            Assert.Contains(Encoding.ASCII.GetString(Key(i)), seen.Keys);
+        }
+    }
+
+    private static void AssertOnlyLatest(IStoreSession session)
+    {
+        ArrayBufferWriter<byte> read = new();
+        byte[] expected = new byte[ValueBytes];
+        for (int i = 0; i < 2000; i++)
+        {
+            read.ResetWrittenCount();
+            bool found = session.TryRead(0, Key(i), read, out _);
+            Assert.True(found == i >= 1000, $"key {i}: found {found}");
+            if (found)
+            {
+                FillValue(expected, i, 3);
+                Assert.True(read.WrittenSpan.SequenceEqual(expected), $"key {i} has its latest value");
+            }
+        }
+    }
+
+    private static byte[] Key(int i) => Encoding.ASCII.GetBytes($"key:{i}");
+
+    private static void FillValue(byte[] value, int key, int round)
+    {
+        value.AsSpan().Fill((byte)round);
+        BitConverter.TryWriteBytes(value, key);
+    }
+
+    private long SegmentFileBytes() => new DirectoryInfo(Path.Combine(_directory, "log")).EnumerateFiles().Sum(f => f.Length);
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        Stopwatch watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting for: {what}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp directory left behind is harmless.
+        }
+    }
+
+    private sealed class KeyCollector : IKeyVisitor
+    {
+        public HashSet<string> Keys { get; } = [];
+
+        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record) => Keys.Add(Encoding.ASCII.GetString(key));
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public long NowMs => _now.ToUnixTimeMilliseconds();
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}

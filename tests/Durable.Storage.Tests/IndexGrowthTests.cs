@@ -1,0 +1,80 @@
+using System.Buffers;
+using System.Text;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durable.Storage.Tests;
+
+public sealed class IndexGrowthTests : IDisposable
+{
+    private const int Keys = 20_000;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(
+        new StoreOptions
+        {
+            DataDirectory = _directory,
+            MemoryBytes = 1L << 20,
+            IndexBytes = 1L << 16,
+            SegmentBytes = 1L << 22,
+            CompactionIntervalSeconds = 0,
+            CheckpointIntervalSeconds = 0,
+        },
+        NullLogger.Instance);
+
+    [Fact]
+    public async Task GrowIndexIfCrowded_ManyKeysInSmallIndex_DoublesIndexAndKeysSurviveReopen()
+    {
+        long grownBytes;
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            long before = store.GetStatistics().IndexBytes;
+            Assert.False(await store.GrowIndexIfCrowdedAsync(TestContext.Current.CancellationToken), "an empty index is not crowded");
+            for (int i = 0; i < Keys; i++)
+            {
+                session.Write(0, Key(i), RecordType.String, Value(i), 0);
+                session.CompleteCommand();
+            }
+
+            // 20,000 keys in 1,024 buckets of 7 entries: most of them live in overflow buckets.
+            Assert.True(await store.GrowIndexIfCrowdedAsync(TestContext.Current.CancellationToken));
+            grownBytes = store.GetStatistics().IndexBytes;
+            Assert.Equal(2 * before, grownBytes);
+            AssertAllKeys(session);
+        }
+
+        await using FasterStore reopened = await OpenAsync();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(grownBytes, reopened.GetStatistics().IndexBytes);
+        Assert.Equal(Keys, reopened.KeyCount(0));
+        AssertAllKeys(again);
+    }
+
+    private static void AssertAllKeys(IStoreSession session)
+    {
+        ArrayBufferWriter<byte> read = new();
+        for (int i = 0; i < Keys; i++)
+        {
+            read.ResetWrittenCount();
+            Assert.True(session.TryRead(0, Key(i), read, out _), $"key {i}");
+            Assert.True(read.WrittenSpan.SequenceEqual(Value(i)), $"value of key {i}");
+        }
+    }
+
+    private static byte[] Key(int i) => Encoding.ASCII.GetBytes($"key:{i}");
+
+    private static byte[] Value(int i) => Encoding.ASCII.GetBytes($"value:{i}");
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp directory left behind is harmless.
+        }
+    }
+}
