@@ -28,7 +28,7 @@ public sealed class StoreOptions
     public long CheckpointWalBytes { get; init; } = 256L << 20;
 
     /// <summary>Keep copies of records read from disk in a read cache (FASTER's), so repeated cold reads stay in memory.</summary>
-    public bool ReadCache { get; init; } = true;
+    public bool ReadCache { get; init; }
 
     /// <summary>Bytes of read cache, in addition to <see cref="MemoryBytes"/> (rounded down to a power of two); 0 = an eighth of <see cref="MemoryBytes"/>.</summary>
     public long ReadCacheBytes { get; init; }
