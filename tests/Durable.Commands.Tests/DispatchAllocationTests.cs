@@ -39,13 +39,25 @@ public sealed class DispatchAllocationTests : TempStore
             RunOnce();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        // A one-off allocation on this thread (an epoch drain action of the store, a runtime cache) can land in any
+        // window; an allocation per command lands in every one. So the guard is: some window of 10,000 commands
+        // allocates nothing at all.
+        List<long> windows = [];
+        for (int window = 0; window < 5; window++)
         {
-            RunOnce();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                RunOnce();
+            }
+
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            if (windows[^1] == 0)
+            {
+                return;
+            }
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"{allocated} bytes allocated over 10,000 commands; last reply {Encoding.ASCII.GetString(reply.WrittenSpan)}");
+        Assert.Fail($"every window of 10,000 commands allocated ({string.Join(", ", windows)} bytes); last reply {Encoding.ASCII.GetString(reply.WrittenSpan)}");
     }
 }
