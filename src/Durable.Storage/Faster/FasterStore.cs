@@ -25,8 +25,7 @@ public sealed partial class FasterStore : IStore
     private readonly ILogger _logger;
     private readonly IDevice _device;
     private readonly string _logDirectory;
-    private readonly long[] _keyCounts = new long[256];
-    private readonly long[] _expiringCounts = new long[256];
+    private readonly KeyCounts _counts = new();
     private readonly byte[] _physical;
     private readonly CancellationTokenSource _stopping = new();
     private readonly RmwValueLength _valueLength = new();
@@ -180,7 +179,8 @@ public sealed partial class FasterStore : IStore
         bool hasWal = _wal.CommittedAddress > _wal.BeginAddress;
         Stopwatch watch = Stopwatch.StartNew();
         long replayFrom = 0;
-        if (hasCheckpoint && !HasLoadableCheckpoint(checkpoints) && _wal.BeginAddress == FasterWriteAheadLog.FreshBeginAddress)
+        (Guid Token, long Version)? loadable = hasCheckpoint ? FindLoadableCheckpoint(checkpoints) : null;
+        if (hasCheckpoint && loadable is null && _wal.BeginAddress == FasterWriteAheadLog.FreshBeginAddress)
         {
             // Only checkpoints that crashed before writing their metadata, and a WAL never truncated (truncation
             // follows a completed checkpoint): the first checkpoint never finished, and the WAL holds every write.
@@ -230,17 +230,14 @@ public sealed partial class FasterStore : IStore
 
         using FasterStoreSession session = OpenRecoverySession();
         session.LoadDatabaseMap(_physical);
-        Stopwatch counting = Stopwatch.StartNew();
-        session.CountKeys(_keyCounts, _expiringCounts, done =>
-            Log.CountProgress(_logger, done * 100, done > 0 ? counting.Elapsed.TotalSeconds * (1 - done) / done : 0));
-        long replayed = ReplayWal(session, replayFrom, out bool torn);
-        _walAtLastCheckpoint = replayFrom;
-        long keys = 0;
-        foreach (long count in _keyCounts)
+        if (loadable is { } checkpoint)
         {
-            keys += count;
+            LoadKeyCounts(session, Path.Combine(checkpoints, checkpoint.Token.ToString()), checkpoint.Version);
         }
 
+        long replayed = ReplayWal(session, replayFrom, out bool torn);
+        _walAtLastCheckpoint = replayFrom;
+        long keys = _counts.TotalKeys();
         Log.Recovered(_logger, keys, replayed, watch.ElapsedMilliseconds);
         if (replayFrom > _wal.CommittedAddress)
         {
@@ -252,11 +249,63 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>
-    /// Finds the checkpoint FASTER will load (the newest one with readable metadata); false when there is none. Throws
-    /// when that checkpoint lacks part of its snapshot: FASTER would read the missing bytes as an empty log and the
-    /// store would start without the checkpoint's data.
+    /// The key counts of the recovered checkpoint's state: those saved beside it, or, when they are missing or unreadable
+    /// (a crash between the checkpoint and saving them, or damage), a count of the whole log.
     /// </summary>
-    private bool HasLoadableCheckpoint(string checkpoints)
+    private void LoadKeyCounts(FasterStoreSession session, string folder, long version)
+    {
+        string path = Path.Combine(folder, KeyCountsFile.FileName);
+        string problem = "none were saved with it";
+        if (File.Exists(path))
+        {
+            if (!KeyCountsFile.TryDecode(File.ReadAllBytes(path), out KeyCountsSnapshot? saved, out string? damage))
+            {
+                problem = damage!;
+            }
+            else if (saved!.Version != version)
+            {
+                problem = $"they are for version {saved.Version}, the checkpoint holds version {version}";
+            }
+            else
+            {
+                _counts.Load(saved.Keys, saved.Expiring);
+                long loaded = _counts.TotalKeys();
+                Log.KeyCountsLoaded(_logger, loaded);
+                return;
+            }
+        }
+
+        Log.RecountingKeys(_logger, path, problem);
+        long[] keys = new long[KeyCounts.PhysicalDatabases];
+        long[] expiring = new long[KeyCounts.PhysicalDatabases];
+        Stopwatch counting = Stopwatch.StartNew();
+        session.CountKeys(keys, expiring, done =>
+            Log.CountProgress(_logger, done * 100, done > 0 ? counting.Elapsed.TotalSeconds * (1 - done) / done : 0));
+        _counts.Load(keys, expiring);
+    }
+
+    /// <summary>Saves the key counts of a completed checkpoint in its folder; a failure only costs a recount at the next recovery.</summary>
+    private void SaveKeyCounts(Guid token, KeyCountsSnapshot counts)
+    {
+        string path = Path.Combine(_options.DataDirectory, "checkpoints", "cpr-checkpoints", token.ToString(), KeyCountsFile.FileName);
+        try
+        {
+            using FileStream file = new(path, FileMode.Create, FileAccess.Write);
+            file.Write(KeyCountsFile.Encode(counts));
+            file.Flush(flushToDisk: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Log.KeyCountsNotSaved(_logger, path, exception);
+        }
+    }
+
+    /// <summary>
+    /// Finds the checkpoint FASTER will load (the newest one with readable metadata) and the FASTER version it holds;
+    /// null when there is none. Throws when that checkpoint lacks part of its snapshot: FASTER would read the missing
+    /// bytes as an empty log and the store would start without the checkpoint's data.
+    /// </summary>
+    private (Guid Token, long Version)? FindLoadableCheckpoint(string checkpoints)
     {
         ICheckpointManager manager = Kv.CheckpointManager;
         foreach (Guid token in manager.GetLogCheckpointTokens())
@@ -285,10 +334,10 @@ public sealed partial class FasterStore : IStore
                     "Refusing to start without the data it holds; restore the data directory from a backup.");
             }
 
-            return true;
+            return (token, info.version);
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>
@@ -378,13 +427,17 @@ public sealed partial class FasterStore : IStore
 
     // The recovery session never copies what it reads into the read cache: the cache stays empty while key counts are
     // rebuilt, so no liveness check at startup is answered by it (see FasterStoreSession.IsLiveCandidate).
-    private FasterStoreSession OpenSession(bool logged) =>
-        new FasterStoreSession(
+    private FasterStoreSession OpenSession(bool logged)
+    {
+        StoreFunctions functions = new(_counts);
+        return new FasterStoreSession(
             this,
-            Kv.For(new StoreFunctions()).NewSession<StoreFunctions>(
+            functions,
+            Kv.For(functions).NewSession<StoreFunctions>(
                 sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength },
                 readCopyOptions: logged ? default : ReadCopyOptions.None),
             logged ? _wal : null);
+    }
 
     internal byte Physical(int db) => Volatile.Read(ref _physical[db]);
 
@@ -394,53 +447,18 @@ public sealed partial class FasterStore : IStore
         session.SaveDatabaseMap(_physical);
     }
 
-    internal void AdjustCounts(byte physical, long keys, long expiring)
-    {
-        if (keys != 0)
-        {
-            Interlocked.Add(ref _keyCounts[physical], keys);
-        }
-
-        if (expiring != 0)
-        {
-            Interlocked.Add(ref _expiringCounts[physical], expiring);
-        }
-    }
-
     internal void CountExpired() => Interlocked.Increment(ref _expiredKeys);
 
     internal void CountPendingRead() => Interlocked.Increment(ref _pendingReads);
 
     public string? WriteFailure => _wal.Failure?.Message;
 
-    public long KeyCount(int db) => Volatile.Read(ref _keyCounts[Physical(db)]);
+    public long KeyCount(int db) => _counts.Keys(Physical(db));
 
-    public long ExpiringKeyCount(int db) => Volatile.Read(ref _expiringCounts[Physical(db)]);
+    public long ExpiringKeyCount(int db) => _counts.Expiring(Physical(db));
 
     /// <summary>Keys in every database together.</summary>
-    internal long TotalKeyCount()
-    {
-        long keys = 0;
-        for (int i = 0; i < _keyCounts.Length; i++)
-        {
-            keys += Volatile.Read(ref _keyCounts[i]);
-        }
-
-        return keys;
-    }
-
-    private bool HasExpiringKeys()
-    {
-        for (int i = 0; i < _expiringCounts.Length; i++)
-        {
-            if (Volatile.Read(ref _expiringCounts[i]) != 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    internal long TotalKeyCount() => _counts.TotalKeys();
 
     /// <summary>
     /// Compacts the log below <paramref name="untilAddress"/> (at most the head address), then checkpoints so that FASTER
@@ -462,7 +480,7 @@ public sealed partial class FasterStore : IStore
             long expiredBeforeMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
             using (FasterStoreSession session = OpenSession(logged: true))
             {
-                if (HasExpiringKeys())
+                if (_counts.AnyExpiring())
                 {
                     session.DeleteExpiredRange(before, untilAddress, Locks);
                 }
@@ -577,10 +595,16 @@ public sealed partial class FasterStore : IStore
             // them again is harmless because records set state rather than change it.
             long replayFrom = _wal.TailAddress;
             Kv.CommitCookie = CheckpointCookie.Encode(replayFrom);
+            long version = Kv.CurrentVersion;
             (bool success, Guid token) = await Kv.TakeFullCheckpointAsync(CheckpointType.Snapshot, cancellationToken);
             if (!success)
             {
                 throw new InvalidOperationException("checkpoint did not complete (another checkpoint was in progress)");
+            }
+
+            if (_counts.CompleteVersion(version) is { } counts)
+            {
+                SaveKeyCounts(token, counts);
             }
 
             _wal.TruncateUntil(replayFrom);
@@ -590,10 +614,16 @@ public sealed partial class FasterStore : IStore
             Interlocked.Increment(ref _checkpointsTaken);
             Log.CheckpointTaken(_logger, token, watch.ElapsedMilliseconds);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception)
         {
-            _lastCheckpointFailed = true;
-            Log.CheckpointFailed(_logger, exception);
+            // Its version may have moved on without the fold: later checkpoints save no key counts (recovery recounts).
+            _counts.MarkInexact();
+            if (exception is not OperationCanceledException)
+            {
+                _lastCheckpointFailed = true;
+                Log.CheckpointFailed(_logger, exception);
+            }
+
             throw;
         }
         finally
@@ -683,7 +713,16 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Checkpoint loaded ({LogBytes} bytes of log) in {Milliseconds} ms; replaying the write-ahead log")]
         public static partial void CheckpointLoaded(ILogger logger, long logBytes, long milliseconds);
 
-        [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Counting keys in the recovered log: {Percent:F1}%, about {Seconds:F0} s left")]
+        [LoggerMessage(EventId = 114, Level = LogLevel.Information, Message = "Key counts loaded from the checkpoint: {Keys} keys")]
+        public static partial void KeyCountsLoaded(ILogger logger, long keys);
+
+        [LoggerMessage(EventId = 115, Level = LogLevel.Warning, Message = "No usable key counts in {Path} ({Problem}): counting the keys of the whole log, which takes a while for a large data set")]
+        public static partial void RecountingKeys(ILogger logger, string path, string problem);
+
+        [LoggerMessage(EventId = 116, Level = LogLevel.Warning, Message = "Could not save key counts to {Path}; the next recovery will count the keys instead")]
+        public static partial void KeyCountsNotSaved(ILogger logger, string path, Exception exception);
+
+        [LoggerMessage(EventId = 117, Level = LogLevel.Information, Message = "Counting keys in the recovered log: {Percent:F1}%, about {Seconds:F0} s left")]
         public static partial void CountProgress(ILogger logger, double percent, double seconds);
 
         [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Replaying write-ahead log: {Percent:F1}% ({Records} records), about {Seconds:F0} s left")]

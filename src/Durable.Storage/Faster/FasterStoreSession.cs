@@ -16,6 +16,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     private readonly FasterStore _store;
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> _session;
+    private readonly StoreFunctions _functions;
     private readonly StoreOutput _output = new();
     private readonly RecordCandidates _candidates = new();
     private readonly FasterWriteAheadLog? _wal;
@@ -27,11 +28,17 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private long _walEnd;
 
     /// <param name="store">The store this session belongs to.</param>
+    /// <param name="functions">The callbacks <paramref name="session"/> was made with.</param>
     /// <param name="session">The FASTER session, owned (and disposed) by this object.</param>
     /// <param name="wal">Where writes are logged; null for the recovery session that replays the log itself.</param>
-    public FasterStoreSession(FasterStore store, ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> session, FasterWriteAheadLog? wal)
+    public FasterStoreSession(
+        FasterStore store,
+        StoreFunctions functions,
+        ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> session,
+        FasterWriteAheadLog? wal)
     {
         _store = store;
+        _functions = functions;
         _session = session;
         _wal = wal;
     }
@@ -71,7 +78,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             return false;
         }
 
-        _store.AdjustCounts(storedKey[0], 0, (expiresAtMs != 0 ? 1 : 0) - (output.OldHeader.HasExpiry ? 1 : 0));
         if (log)
         {
             LogRecord(WalRecord.EncodeExpire(WalBuffer(WalRecord.ExpireSize(storedKey.Length)), storedKey, expiresAtMs));
@@ -356,8 +362,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             ArrayPool<byte>.Shared.Return(rented);
         }
 
-        long expiringDelta = (expiresAtMs != 0 ? 1 : 0) - (!output.Created && output.OldHeader.HasExpiry ? 1 : 0);
-        _store.AdjustCounts(storedKey[0], output.Created ? 1 : 0, expiringDelta);
         if (!output.Created && output.OldHeader.IsExpiredAt(output.NowMs))
         {
             // Redis counts an expired key its write replaces (lookupKeyWrite expires it first); so does Delete here.
@@ -411,10 +415,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         fixed (byte* k = storedKey)
         {
             SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            _functions.DeletingExpiring = header.HasExpiry;
             _session.Delete(ref keyBytes, Empty.Default, 0);
         }
 
-        _store.AdjustCounts(storedKey[0], -1, header.HasExpiry ? -1 : 0);
         if (log)
         {
             LogRecord(WalRecord.EncodeDelete(WalBuffer(WalRecord.DeleteSize(storedKey.Length)), storedKey));

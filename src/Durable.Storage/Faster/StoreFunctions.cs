@@ -8,10 +8,14 @@ namespace Durable.Storage.Faster;
 /// The FASTER callbacks. Values are serialized as <see cref="RecordHeader"/> followed by the payload.
 /// Writes go through RMW with the whole new value as input, so that the store learns whether the key existed
 /// (for key counts) without a second lookup; an <see cref="ExpiryUpdate"/> input patches only the expiry of a live
-/// record and never creates one. Small and free of I/O, as FASTER requires.
+/// record and never creates one. Key and TTL counts change here, when an operation takes effect, tagged with its
+/// FASTER version (see <see cref="KeyCounts"/>). Small and free of I/O, as FASTER requires. One instance per session.
 /// </summary>
-internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, Empty>
+internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
 {
+    /// <summary>Set by the session before each Delete (it reads the record first): whether the deleted record had a TTL.</summary>
+    public bool DeletingExpiring { get; set; }
+
     public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput dst, ref ReadInfo readInfo) =>
         Read(ref value, dst, ref readInfo);
 
@@ -71,6 +75,9 @@ internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, 
         return true;
     }
 
+    public override void PostInitialUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo) =>
+        counts.Adjust(key.AsReadOnlySpan()[0], 1, HasExpiry(ref value) ? 1 : 0, rmwInfo.Version);
+
     public override bool CopyUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref SpanByte newValue, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
         output.OldHeader = RecordHeader.Read(oldValue.AsReadOnlySpan());
@@ -90,6 +97,9 @@ internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, 
         return true;
     }
 
+    public override void PostCopyUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref SpanByte newValue, ref StoreOutput output, ref RMWInfo rmwInfo) =>
+        AdjustExpiring(ref key, output.OldHeader, ref newValue, rmwInfo.Version);
+
     public override bool InPlaceUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
         if (ExpiryUpdate.Is(ref input))
@@ -105,6 +115,7 @@ internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, 
             output.OldHeader = header;
             ExpiryUpdate.Apply(ref input, value.AsSpan());
             output.Found = true;
+            AdjustExpiring(ref key, header, ref value, rmwInfo.Version);
             return true;
         }
 
@@ -116,7 +127,35 @@ internal sealed class StoreFunctions : SpanByteFunctions<SpanByte, StoreOutput, 
         output.OldHeader = RecordHeader.Read(value.AsReadOnlySpan());
         value.ShrinkSerializedLength(input.Length);
         input.CopyTo(ref value);
+        AdjustExpiring(ref key, output.OldHeader, ref value, rmwInfo.Version);
         return true;
+    }
+
+    public override void PostSingleDeleter(ref SpanByte key, ref DeleteInfo deleteInfo) => CountDelete(ref key, deleteInfo.Version);
+
+    public override bool ConcurrentDeleter(ref SpanByte key, ref SpanByte value, ref DeleteInfo deleteInfo)
+    {
+        if (!base.ConcurrentDeleter(ref key, ref value, ref deleteInfo))
+        {
+            return false;
+        }
+
+        CountDelete(ref key, deleteInfo.Version);
+        return true;
+    }
+
+    private void CountDelete(ref SpanByte key, long version) => counts.Adjust(key.AsReadOnlySpan()[0], -1, DeletingExpiring ? -1 : 0, version);
+
+    private static bool HasExpiry(ref SpanByte value) => RecordHeader.Read(value.AsReadOnlySpan()).HasExpiry;
+
+    /// <summary>A replaced or re-timed record: the key count stays, the TTL count follows the new header.</summary>
+    private void AdjustExpiring(ref SpanByte key, RecordHeader old, ref SpanByte value, long version)
+    {
+        int delta = (HasExpiry(ref value) ? 1 : 0) - (old.HasExpiry ? 1 : 0);
+        if (delta != 0)
+        {
+            counts.Adjust(key.AsReadOnlySpan()[0], 0, delta, version);
+        }
     }
 
     public override void ReadCompletionCallback(ref SpanByte key, ref SpanByte input, ref StoreOutput output, Empty ctx, Status status, RecordMetadata recordMetadata)
