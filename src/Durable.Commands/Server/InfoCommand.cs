@@ -147,13 +147,13 @@ internal static class InfoCommand
         Field(text, "clients_in_timeout_table", 0);
     }
 
-    // used_memory: the managed heap plus the store's in-memory log and hash index (what Durable itself allocated);
-    // used_memory_rss: the process working set; peak: the largest used_memory seen by INFO.
+    // used_memory: the managed heap (which holds the hash index) plus the store's in-memory log and read cache, which
+    // FASTER allocates outside it; used_memory_rss: the process working set; peak: the largest used_memory seen by INFO.
     private static void AppendMemory(StringBuilder text, ServerState server)
     {
         StoreStatistics store = server.Store.GetStatistics();
         long heap = GC.GetTotalMemory(forceFullCollection: false);
-        long used = heap + store.LogMemoryBytes + store.IndexBytes;
+        long used = heap + store.LogMemoryBytes + store.ReadCacheBytes;
         long peak = InterlockedMax(ref server.Stats.UsedMemoryPeak, used);
         using Process process = Process.GetCurrentProcess();
         long rss = process.WorkingSet64;
@@ -166,7 +166,7 @@ internal static class InfoCommand
         Field(text, "used_memory_peak", peak);
         Field(text, "used_memory_peak_human", Human(peak));
         Field(text, "used_memory_peak_perc", Percent(used, peak));
-        Field(text, "used_memory_overhead", heap + store.IndexBytes);
+        Field(text, "used_memory_overhead", heap);
         Field(text, "used_memory_startup", 0);
         Field(text, "used_memory_dataset", store.LogMemoryBytes);
         Field(text, "used_memory_dataset_perc", Percent(store.LogMemoryBytes, used));
