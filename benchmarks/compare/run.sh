@@ -224,7 +224,7 @@ round_order() {
 }
 
 # ---- facts for the report ----------------------------------------------------------------------------------------
-# begin_scenario <name> <output folder>: fresh folders, results.csv header and the facts every summary shows.
+# begin_scenario <name> <output folder> <rounds>: fresh folders, results.csv header and the facts every summary shows.
 begin_scenario() {
   sdir=$2
   swork="$work/$1"
@@ -235,7 +235,7 @@ begin_scenario() {
     echo "scenario=$1"
     echo "date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "mode=$mode"
-    echo "rounds=$rounds"
+    echo "rounds=$3"
     echo "commit=$commit"
     echo "machine=$(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -sr)"
     echo "redis=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)"
@@ -257,7 +257,11 @@ end_scenario() {
 # ---- scenario: throughput (in memory, strongest fsync, default persistence) ----------------------------------------
 run_throughput() {
   local name=$1 durability=$2 w wname test pipeline size requests probe s round step total filled_size reply key
+  local p1=$n_p1 p16=$n_p16
   local -a workloads order
+  # The full run halves the requests of the durable-write scenarios (fsync'd writes are slow), to stay well under 30
+  # minutes in all.
+  if [ "$mode" = full ] && [ "$durability" != memory ]; then p1=$((n_p1 / 2)); p16=$((n_p16 / 2)); fi
   # Persistence per durability level. memory: as little persistence as each server allows (Durable always logs, so
   # it commits its WAL every 5 s). fsync: each server's strongest setting (reply after the write is on disk).
   # default: each server's out-of-the-box persistence, with Redis's recommended AOF turned on (README).
@@ -272,27 +276,27 @@ run_throughput() {
   esac
   # Workloads: name|redis-benchmark test|pipeline|value size|requests|probe command (run once per server first).
   workloads=(
-    "SET -P 1 -d 100|set|1|100|$n_p1|SET probe:key 1"
-    "GET -P 1 -d 100|get|1|100|$n_p1|GET probe:key"
-    "SET -P 16 -d 100|set|16|100|$n_p16|SET probe:key 1"
-    "GET -P 16 -d 100|get|16|100|$n_p16|GET probe:key"
-    "MIX 80/20 GET/SET -P 1 -d 100|mix|1|100|$n_p1|GET probe:key"
-    "INCR -P 1|incr|1|100|$n_p1|INCR probe:counter"
-    "MSET (10 keys) -P 1 -d 100|mset|1|100|$n_p1|MSET probe:a 1 probe:b 2"
+    "SET -P 1 -d 100|set|1|100|$p1|SET probe:key 1"
+    "GET -P 1 -d 100|get|1|100|$p1|GET probe:key"
+    "SET -P 16 -d 100|set|16|100|$p16|SET probe:key 1"
+    "GET -P 16 -d 100|get|16|100|$p16|GET probe:key"
+    "MIX 80/20 GET/SET -P 1 -d 100|mix|1|100|$p1|GET probe:key"
+    "INCR -P 1|incr|1|100|$p1|INCR probe:counter"
+    "MSET (10 keys) -P 1 -d 100|mset|1|100|$p1|MSET probe:a 1 probe:b 2"
   )
-  # The full run adds the heavier workloads to the in-memory scenario only, to stay well under 30 minutes in all.
+  # The full run adds the heavier workloads to the in-memory scenario only, for the same reason.
   if [ "$mode" = "full" ] && [ "$durability" = memory ]; then
     workloads+=(
-      "MIX 80/20 GET/SET -P 16 -d 100|mix|16|100|$n_p16|GET probe:key"
-      "INCR -P 16|incr|16|100|$n_p16|INCR probe:counter"
-      "MSET (10 keys) -P 16 -d 100|mset|16|100|$((n_p16 / 4))|MSET probe:a 1 probe:b 2"
-      "SET -P 1 -d 4096|set|1|4096|$n_p1|SET probe:key 1"
-      "GET -P 1 -d 4096|get|1|4096|$n_p1|GET probe:key"
-      "SET -P 16 -d 4096|set|16|4096|$((n_p16 / 4))|SET probe:key 1"
-      "GET -P 16 -d 4096|get|16|4096|$((n_p16 / 4))|GET probe:key"
+      "MIX 80/20 GET/SET -P 16 -d 100|mix|16|100|$p16|GET probe:key"
+      "INCR -P 16|incr|16|100|$p16|INCR probe:counter"
+      "MSET (10 keys) -P 16 -d 100|mset|16|100|$((p16 / 4))|MSET probe:a 1 probe:b 2"
+      "SET -P 1 -d 4096|set|1|4096|$p1|SET probe:key 1"
+      "GET -P 1 -d 4096|get|1|4096|$p1|GET probe:key"
+      "SET -P 16 -d 4096|set|16|4096|$((p16 / 4))|SET probe:key 1"
+      "GET -P 16 -d 4096|get|16|4096|$((p16 / 4))|GET probe:key"
     )
   fi
-  begin_scenario "$name" "$3"
+  begin_scenario "$name" "$3" "$rounds"
   for s in "${server_list[@]}"; do start_server "$s"; done
 
   # Probe: which workloads does each server support?
@@ -309,7 +313,7 @@ run_throughput() {
   done
   for s in "${server_list[@]}"; do cli "$s" DEL probe:key probe:counter probe:a probe:b >/dev/null 2>&1 || true; done
   {
-    echo "benchmark=redis-benchmark -h 127.0.0.1 -c $clients -r $keyspace --csv; requests: P1 $n_p1, P16 $n_p16 (MSET and -d 4096 at P16: a quarter); MIX: GET with $((clients * 4 / 5)) clients and SET with $((clients / 5)) at the same time; redis-benchmark runs on the same machine and shares its cores"
+    echo "benchmark=redis-benchmark -h 127.0.0.1 -c $clients -r $keyspace --csv; requests: P1 $p1, P16 $p16 (MSET and -d 4096 at P16: a quarter); MIX: GET with $((clients * 4 / 5)) clients and SET with $((clients / 5)) at the same time; redis-benchmark runs on the same machine and shares its cores"
     echo "persistence_durable=write-ahead log, ${durable_args[*]:-defaults (--appendfsync always)} (checkpoints every 300 s while writing)"
     echo "persistence_redis=$(shown "${redis_args[@]}")$([ "$durability" = default ] && echo " (RDB snapshots on the built-in schedule: save 3600 1 300 100 60 10000)")"
     echo "persistence_garnet=${garnet_args[*]:-none (defaults: no AOF, no checkpoints, no storage tier)}"
@@ -378,7 +382,7 @@ run_larger_than_ram() {
     "GET -P 1, hot 1% (the first keys loaded)|1|$hot|$ltr_p1"
     "GET -P 16, uniform over all keys|16|$keys|$ltr_p16"
   )
-  begin_scenario larger-than-ram "$1"
+  begin_scenario larger-than-ram "$1" "$rounds"
   {
     echo "benchmark=$keys keys x $size B ($((keys * size / 1048576)) MiB of values, ten times the $budget MiB budget) loaded with redis-cli --pipe; then redis-benchmark -c $clients -t get, -r $keys (uniform) or -r $hot (hot 1%); requests: P1 $ltr_p1, P16 $ltr_p16; redis-benchmark runs on the same machine and shares its cores"
     echo "persistence_durable=${durable_args[*]} (the write-ahead log commits every 5 s; checkpoints on the defaults)"
@@ -443,7 +447,7 @@ run_recovery() {
   durable_args=(--appendfsync everysec --checkpoint-interval 0 --checkpoint-wal-size 100gb)
   redis_args=(--save '' --appendonly yes --appendfsync everysec --auto-aof-rewrite-percentage 0)
   garnet_args=(--aof --checkpointdir "$work/recovery/garnet" --recover --device-type RandomAccess)
-  begin_scenario recovery "$1"
+  begin_scenario recovery "$1" 1
   echo "phase,server,keys,disk_mib,listen_s,first_get_s,loaded_s,dbsize,loading_replies,status" >"$sdir/recovery.csv"
   {
     echo "benchmark=$recovery_keys keys x 100 B loaded with redis-cli --pipe, SIGKILL 3 s later, restart on the same data folder; probed every 10 ms (GET key:$(printf '%012d' $((recovery_keys - 1))), then DBSIZE)"
