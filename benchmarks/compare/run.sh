@@ -354,19 +354,29 @@ run_throughput() {
   end_scenario
 }
 
-# load <server> <RESP file> <keys>: pipes the file through one connection; prints the seconds it took.
-load() {
-  local s=$1 file=$2 keys=$3 t0 t1 reply
-  t0=$(date +%s.%N)
-  reply=$(timeout 1200 redis-cli -h 127.0.0.1 -p "${port[$s]}" --pipe <"$file" 2>&1 | tail -1)
-  t1=$(date +%s.%N)
-  [[ "$reply" == *"errors: 0, replies: $keys"* ]] || die "loading $s failed: $reply (log: $sdir/logs/$s.log)"
-  awk -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.2f", t1 - t0 }'
+# start_and_load <keys> <value bytes>: starts every server, then loads the same keys into each in turn, piping a
+# RESP file through one connection (redis-cli --pipe); leaves the seconds each load took in load_secs.
+declare -A load_secs
+start_and_load() {
+  local keys=$1 size=$2 s t0 t1 reply
+  for s in "${server_list[@]}"; do start_server "$s"; done
+  log "writing $keys SET commands of $size B to a RESP file"
+  python3 "$here/resp_sets.py" "$keys" "$size" >"$swork/sets.resp"
+  for s in "${server_list[@]}"; do
+    log "loading $keys keys into $s (redis-cli --pipe)"
+    t0=$(date +%s.%N)
+    reply=$(timeout 1200 redis-cli -h 127.0.0.1 -p "${port[$s]}" --pipe <"$swork/sets.resp" 2>&1 | tail -1)
+    t1=$(date +%s.%N)
+    [[ "$reply" == *"errors: 0, replies: $keys"* ]] || die "loading $s failed: $reply (log: $sdir/logs/$s.log)"
+    load_secs[$s]=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.2f", t1 - t0 }')
+    log "  $s: ${load_secs[$s]} s ($(awk -v n="$keys" -v t="${load_secs[$s]}" 'BEGIN { printf "%.0f", n / t }') keys/s)"
+  done
+  rm -f "$swork/sets.resp"
 }
 
 # ---- scenario: larger than RAM -------------------------------------------------------------------------------------
 run_larger_than_ram() {
-  local budget=$ltr_budget_mb size=1024 keys hot s round w wname pipeline range requests secs rate step total
+  local budget=$ltr_budget_mb size=1024 keys hot s round w wname pipeline range requests rate step total
   local -a workloads order
   keys=$((budget * 1048576 * 10 / size))
   hot=$((keys / 100))
@@ -389,19 +399,14 @@ run_larger_than_ram() {
     echo "persistence_redis=$(shown "${redis_args[@]}") (no maxmemory: the whole data set in memory, as a reference)"
     echo "persistence_garnet=storage tier, no AOF, no checkpoints"
   } >>"$sdir/facts.txt"
-  for s in "${server_list[@]}"; do start_server "$s"; done
-  log "writing $keys SET commands of $size B to a RESP file"
-  python3 "$here/resp_sets.py" "$keys" "$size" >"$swork/sets.resp"
+  start_and_load "$keys" "$size"
   for s in "${server_list[@]}"; do
-    log "loading $keys keys into $s (redis-cli --pipe)"
-    secs=$(load "$s" "$swork/sets.resp" "$keys")
-    rate=$(awk -v n="$keys" -v t="$secs" 'BEGIN { printf "%.0f", n / t }')
+    rate=$(awk -v n="$keys" -v t="${load_secs[$s]}" 'BEGIN { printf "%.0f", n / t }')
     echo "1,$s,\"load $keys keys x $size B (redis-cli --pipe, 1 connection)\",set,pipe,$size,$keys,ok,$rate,,,,,," >>"$sdir/results.csv"
     [ "$(cli "$s" STRLEN key:000000000000)" = "$size" ] || die "$s lost key:000000000000 after loading"
     echo "after_load_$s=RSS $(( $(ps -o rss= -p "${pid[$s]}") / 1024 )) MiB, data folder $(du -sm "$swork/$s" | cut -f1) MiB" >>"$sdir/facts.txt"
-    log "  $s: $secs s ($rate keys/s), $(grep "after_load_$s" "$sdir/facts.txt" | cut -d= -f2)"
+    log "  $s after loading: $(grep "after_load_$s" "$sdir/facts.txt" | cut -d= -f2)"
   done
-  rm -f "$swork/sets.resp"
   total=$(( rounds * ${#workloads[@]} ))
   step=0
   for round in $(seq "$rounds"); do
@@ -439,7 +444,7 @@ recover() {
 }
 
 run_recovery() {
-  local s secs
+  local s
   # Log replay: no snapshot is taken while loading (Durable: no checkpoint; Redis: no RDB, no AOF rewrite; Garnet:
   # no checkpoint), so recovery replays every write from the log. Writes are committed about once a second by each,
   # and the kill comes 3 s after the load. Then a snapshot (Durable SAVE = checkpoint, Redis BGREWRITEAOF = an RDB
@@ -455,15 +460,7 @@ run_recovery() {
     echo "persistence_redis=$(shown "${redis_args[@]}"); snapshot phase: BGREWRITEAOF (aof-use-rdb-preamble yes: the new AOF base is an RDB file)"
     echo "persistence_garnet=${garnet_args[*]}; snapshot phase: SAVE (checkpoint)"
   } >>"$sdir/facts.txt"
-  for s in "${server_list[@]}"; do start_server "$s"; done
-  log "writing $recovery_keys SET commands of 100 B to a RESP file"
-  python3 "$here/resp_sets.py" "$recovery_keys" 100 >"$swork/sets.resp"
-  for s in "${server_list[@]}"; do
-    log "loading $recovery_keys keys into $s (redis-cli --pipe)"
-    secs=$(load "$s" "$swork/sets.resp" "$recovery_keys")
-    log "  $s: $secs s"
-  done
-  rm -f "$swork/sets.resp"
+  start_and_load "$recovery_keys" 100
   sleep 3
   log "recovery by log replay (SIGKILL, restart)"
   declare -A recovered=()
