@@ -380,8 +380,8 @@ run_larger_than_ram() {
   local -a workloads order
   keys=$((budget * 1048576 * 10 / size))
   hot=$((keys / 100))
-  # Durable and Garnet keep $budget MiB of log in memory (pages of a quarter of it; 16 MiB of hash index each, which
-  # is not part of the budget for either) and the rest on disk. Redis holds everything in memory: a reference for
+  # Durable and Garnet keep $budget MiB of log in memory (Durable's pages are an eighth of it, Garnet's a quarter: at
+  # least 4 pages; 16 MiB of hash index each, which is not part of the budget for either) and the rest on disk. Redis holds everything in memory: a reference for
   # what the disk path costs, not a contestant (with maxmemory it would evict keys rather than read them from disk).
   durable_args=(--memory "${budget}mb" --index 16mb --appendfsync no)
   redis_args=(--save '' --appendonly no)
