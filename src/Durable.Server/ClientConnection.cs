@@ -121,6 +121,12 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             _client.LastInteractionMs = _server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (session.Prefetch(buffer))
+            {
+                // Records on disk only: read them together, without a thread waiting, before the batch runs.
+                await context.Session.CompletePrefetchesAsync(closing);
+            }
+
             bool locked = _pumpedFeed is not null;
             if (locked)
             {

@@ -14,6 +14,8 @@ internal sealed class LoadingStore(int databases) : IStore
 
     public string? WriteFailure => null;
 
+    public bool HasColdRecords => false;
+
     public long MaxValueBytes => 0;
 
     public IStoreSession OpenSession() => throw new InvalidOperationException("the store is still loading");

@@ -16,7 +16,11 @@ internal sealed class RespSession
     public const int OutputLimit = 64 * 1024;
     private const int MinimumCopy = 80 * 1024;
 
+    /// <summary>At most this many commands of a batch are looked at for keys to prefetch.</summary>
+    private const int PrefetchCommands = 256;
+
     private readonly RespRequest _request = new();
+    private readonly RespRequest _prefetchRequest = new();
     private readonly RespLimits _limits;
     private readonly CommandDispatcher _dispatcher;
     private readonly CommandContext _context;
@@ -39,6 +43,40 @@ internal sealed class RespSession
     /// awaits <see cref="Commands.Server.ClientPause.WaitAsync"/> and then calls <see cref="ExecuteBatch"/> again.
     /// </summary>
     public bool WaitingForPause { get; private set; }
+
+    /// <summary>
+    /// When part of the data set is on disk only, starts disk reads for the keys that the complete read-only commands at
+    /// the start of <paramref name="buffer"/> will read, so that the connection awaits them together
+    /// (<see cref="Durable.Storage.IStoreSession.CompletePrefetchesAsync"/>) and <see cref="ExecuteBatch"/> then runs the
+    /// commands without waiting for the disk. Returns whether any read started. Changes nothing: a SELECT in the batch
+    /// only makes later prefetches miss, and a write in the batch makes the reads after it read again.
+    /// </summary>
+    public bool Prefetch(in ReadOnlySequence<byte> buffer)
+    {
+        if (!_context.Server.Store.HasColdRecords || _context.Client.IsMonitor || _context.Server.IsLoading)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> span = buffer.FirstSpan;
+        int started = 0;
+        for (int commands = 0; commands < PrefetchCommands && !span.IsEmpty; commands++)
+        {
+            if (RespParser.TryParse(span, _prefetchRequest, _limits, out int frame) != OperationStatus.Done)
+            {
+                break;
+            }
+
+            if (_prefetchRequest.Count > 0)
+            {
+                started += _dispatcher.Prefetch(_context, _prefetchRequest.GetArgs(span));
+            }
+
+            span = span[frame..];
+        }
+
+        return started > 0;
+    }
 
     /// <summary>
     /// Runs the complete commands at the start of <paramref name="buffer"/> and slices them off it.

@@ -24,6 +24,12 @@ public interface IStore : IAsyncDisposable
     /// <summary>Keys with a TTL in a logical database. O(1).</summary>
     long ExpiringKeyCount(int db);
 
+    /// <summary>
+    /// True when part of the data set is on disk only (the log has records below its in-memory part), so that reads may
+    /// wait for the disk and are worth prefetching (<see cref="IStoreSession.BeginPrefetch"/>). Cheap.
+    /// </summary>
+    bool HasColdRecords { get; }
+
     /// <summary>Why writes must be refused right now (the write-ahead log cannot be written); null when healthy. Cheap.</summary>
     string? WriteFailure { get; }
 

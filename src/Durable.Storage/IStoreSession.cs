@@ -4,7 +4,8 @@ namespace Durable.Storage;
 
 /// <summary>
 /// A connection's handle on the store. Not thread-safe: one logical sequence of operations, which may move
-/// between threads between calls. Every call completes synchronously, cold (on-disk) records included.
+/// between threads between calls. Every call completes synchronously, cold (on-disk) records included; so that a batch of
+/// reads waits for the disk once, together and without holding a thread, prefetch its keys first (<see cref="BeginPrefetch"/>).
 /// Callers hold the key's stripe in <see cref="IStore.Locks"/> (shared to read, exclusive to write) for
 /// every call; that is what makes a read-then-write sequence atomic.
 /// </summary>
@@ -56,6 +57,17 @@ public interface IStoreSession : IDisposable
     /// (with appendfsync always: committed; otherwise at once). Call before releasing replies to writes.
     /// </summary>
     ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts reading the record of <paramref name="key"/> when it is on disk only, and keeps what it finds for the next
+    /// read of that key, which then needs no disk read of its own unless a key of the same lock stripe was written in
+    /// between; returns true when a disk read was started. Needs no lock. Call <see cref="CompletePrefetchesAsync"/>
+    /// after the batch's prefetches and before any other call; the next batch's first prefetch forgets the previous ones.
+    /// </summary>
+    bool BeginPrefetch(int db, ReadOnlySpan<byte> key);
+
+    /// <summary>Completes when every read started by <see cref="BeginPrefetch"/> has finished, without blocking a thread meanwhile.</summary>
+    ValueTask CompletePrefetchesAsync(CancellationToken cancellationToken);
 
     /// <summary>Completes when every write of this session so far is committed to the write-ahead log, whatever the policy (WAITAOF).</summary>
     ValueTask WaitForCommitAsync(CancellationToken cancellationToken);

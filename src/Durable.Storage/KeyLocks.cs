@@ -5,7 +5,8 @@ namespace Durable.Storage;
 /// <summary>
 /// Striped reader-writer locks over keys. A command locks the stripes of all its keys, in ascending stripe order,
 /// shared to read and exclusive to write, before it touches the store, and releases them when it has replied.
-/// No lock is ever held across an await. Stripe state: 0 free, n &gt; 0 readers, -1 writer.
+/// No lock is ever held across an await. Stripe state: 0 free, n &gt; 0 readers, -1 writer. Each stripe also counts its
+/// exclusive sections (<see cref="WriteVersion"/>), so that a value read without the lock can be checked for a write since.
 /// </summary>
 public sealed class KeyLocks
 {
@@ -43,7 +44,18 @@ public sealed class KeyLocks
         }
     }
 
-    public void ExitExclusive(int stripe) => Volatile.Write(ref Slot(stripe), 0);
+    public void ExitExclusive(int stripe)
+    {
+        // Counted before the release, and after whatever the writer did: a reader that sees the new count sees the write.
+        Interlocked.Increment(ref _state[(stripe * 16) + 1]);
+        Volatile.Write(ref Slot(stripe), 0);
+    }
+
+    /// <summary>
+    /// How many exclusive sections of <paramref name="stripe"/> have ended. Read it before reading a key without its lock;
+    /// if it is unchanged later under the lock, no write to any key of the stripe happened in between.
+    /// </summary>
+    public int WriteVersion(int stripe) => Volatile.Read(ref _state[(stripe * 16) + 1]);
 
     /// <summary>Takes every stripe exclusively (FLUSHALL, SWAPDB), in order.</summary>
     public void EnterAll()

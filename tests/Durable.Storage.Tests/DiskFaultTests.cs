@@ -21,7 +21,7 @@ public sealed class DiskFaultTests : IDisposable
     private StoreOptions Options => new() { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 };
 
     private Task<FasterStore> OpenFaultyAsync() =>
-        FasterStore.OpenAsync(Options, _logger, inner => _device = new FaultInjectingDevice(inner));
+        FasterStore.OpenAsync(Options, _logger, inner => _device = new FaultInjectingDevice(inner), wrapLogDevice: null);
 
     private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(Options, _logger);
 

@@ -46,13 +46,14 @@ public sealed partial class FasterStore : IStore
     private long _lastCheckpointUnixSeconds;
     private int _checkpointsTaken;
 
-    private FasterStore(StoreOptions options, ILogger logger)
+    private FasterStore(StoreOptions options, ILogger logger, Func<IDevice, IDevice>? wrapLogDevice)
     {
         _options = options;
         _logger = logger;
         _logDirectory = Path.Combine(options.DataDirectory, "log");
         Directory.CreateDirectory(_logDirectory);
-        _device = Devices.CreateLogDevice(Path.Combine(_logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        IDevice device = Devices.CreateLogDevice(Path.Combine(_logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        _device = wrapLogDevice is null ? device : wrapLogDevice(device);
 
         int memoryBits = Math.Max(16, FloorLog2(options.MemoryBytes));
         int pageBits = Math.Clamp(memoryBits - 3, 12, 24);
@@ -118,10 +119,13 @@ public sealed partial class FasterStore : IStore
     public KeyLocks Locks { get; } = new();
 
     /// <summary>Opens (and recovers, when the directory holds a checkpoint) the store in <see cref="StoreOptions.DataDirectory"/>.</summary>
-    public static Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger) => OpenAsync(options, logger, wrapWalDevice: null);
+    public static Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger) => OpenAsync(options, logger, wrapWalDevice: null, wrapLogDevice: null);
 
-    /// <summary>Tests only: <paramref name="wrapWalDevice"/> wraps the write-ahead log's device (see <see cref="FaultInjectingDevice"/>).</summary>
-    internal static async Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger, Func<IDevice, IDevice>? wrapWalDevice)
+    /// <summary>
+    /// Tests only: <paramref name="wrapWalDevice"/> wraps the write-ahead log's device and <paramref name="wrapLogDevice"/>
+    /// the store log's (see <see cref="FaultInjectingDevice"/>).
+    /// </summary>
+    internal static async Task<FasterStore> OpenAsync(StoreOptions options, ILogger logger, Func<IDevice, IDevice>? wrapWalDevice, Func<IDevice, IDevice>? wrapLogDevice)
     {
         if (options.Databases is < 1 or > 255)
         {
@@ -132,7 +136,7 @@ public sealed partial class FasterStore : IStore
         // with the default minimum the pool grows by one thread per half second and cold reads crawl.
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, MinimumPoolThreads), Math.Max(io, MinimumPoolThreads));
-        FasterStore store = new(options, logger);
+        FasterStore store = new(options, logger, wrapLogDevice);
         try
         {
             store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
@@ -449,9 +453,11 @@ public sealed partial class FasterStore : IStore
 
     internal void CountExpired() => Interlocked.Increment(ref _expiredKeys);
 
-    internal void CountPendingRead() => Interlocked.Increment(ref _pendingReads);
+    internal void CountPendingReads(int reads) => Interlocked.Add(ref _pendingReads, reads);
 
     public string? WriteFailure => _wal.Failure?.Message;
+
+    public bool HasColdRecords => Kv.Log.HeadAddress > Kv.Log.BeginAddress;
 
     public long KeyCount(int db) => _counts.Keys(Physical(db));
 

@@ -18,6 +18,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> _session;
     private readonly StoreFunctions _functions;
     private readonly StoreOutput _output = new();
+    private readonly PrefetchedRecords _prefetched = new();
     private readonly RecordCandidates _candidates = new();
     private readonly FasterWriteAheadLog? _wal;
     private byte[] _key = new byte[256];
@@ -26,6 +27,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private int _pendingLength;
     private int _pendingRecords;
     private long _walEnd;
+    private int _pendingPrefetches;
+    private bool _prefetchesCompleted;
 
     /// <param name="store">The store this session belongs to.</param>
     /// <param name="functions">The callbacks <paramref name="session"/> was made with.</param>
@@ -57,6 +60,86 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs, log: true);
 
     public bool Delete(int db, ReadOnlySpan<byte> key) => DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true);
+
+    public bool BeginPrefetch(int db, ReadOnlySpan<byte> key)
+    {
+        if (_prefetchesCompleted)
+        {
+            _prefetched.Clear();
+            _prefetchesCompleted = false;
+        }
+
+        if (_prefetched.Count >= PrefetchedRecords.MaxEntries)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
+        int stripe = KeyLocks.StripeOf(key);
+        // The version first: a write that ends after this is seen when the record is used, and the record is not.
+        PrefetchedRecords.Entry entry = _prefetched.Add(storedKey, stripe, _store.Locks.WriteVersion(stripe), NowMs);
+        StoreOutput output = entry.Output;
+        SpanByte input = default;
+        // Pinned for the call only: a read that goes pending keeps its own copy of the key.
+        fixed (byte* k = storedKey)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            if (!_session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0).IsPending)
+            {
+                // In memory: the command's own read is as fast as using this one.
+                _prefetched.RemoveLast();
+                return false;
+            }
+        }
+
+        _pendingPrefetches++;
+        return true;
+    }
+
+    public ValueTask CompletePrefetchesAsync(CancellationToken cancellationToken)
+    {
+        _prefetchesCompleted = true;
+        if (_pendingPrefetches == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _store.CountPendingReads(_pendingPrefetches);
+        _pendingPrefetches = 0;
+        return _session.CompletePendingAsync(waitForCommit: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Answers a read from a prefetched record when no write to its stripe ended since the prefetch began (the caller holds
+    /// the stripe's lock, so none can end now) and it kept what the read needs.
+    /// </summary>
+    private bool TryReadPrefetched(ReadOnlySpan<byte> storedKey, StoreOutput output)
+    {
+        PrefetchedRecords.Entry? entry = _prefetched.Find(storedKey);
+        if (entry is null || _store.Locks.WriteVersion(entry.Stripe) != entry.WriteVersion || (output.Value is not null && entry.Output.PayloadSkipped))
+        {
+            return false;
+        }
+
+        StoreOutput read = entry.Output;
+        output.Address = read.Address;
+        output.Header = read.Header;
+        if (read.Found || read.Expired)
+        {
+            if (read.Header.IsExpiredAt(output.NowMs))
+            {
+                output.Expired = true;
+            }
+            else
+            {
+                output.Found = true;
+                output.PayloadLength = read.PayloadLength;
+                output.Value?.Write(entry.Payload.WrittenSpan);
+            }
+        }
+
+        return true;
+    }
 
     public ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken) =>
         _wal is { Policy: FsyncPolicy.Always } wal ? wal.WaitForCommitAsync(_walEnd, cancellationToken) : ValueTask.CompletedTask;
@@ -328,6 +411,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         StoreOutput output = _output;
         output.Reset(value, NowMs);
         output.HashValue = hashValue;
+        if (!hashValue && _prefetched.Count > 0 && TryReadPrefetched(storedKey, output))
+        {
+            return;
+        }
+
         SpanByte input = default;
         // Pinned: the key, for this read and its completion if it goes to disk.
         fixed (byte* k = storedKey)
@@ -336,7 +424,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             Status status = _session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0);
             if (status.IsPending)
             {
-                _store.CountPendingRead();
+                _store.CountPendingReads(1);
                 _session.CompletePending(wait: true);
             }
         }
@@ -393,7 +481,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             Status status = _session.RMW(ref keyBytes, ref inputBytes, ref output, Empty.Default, 0);
             if (status.IsPending)
             {
-                _store.CountPendingRead();
+                _store.CountPendingReads(1);
                 _session.CompletePending(wait: true);
             }
         }

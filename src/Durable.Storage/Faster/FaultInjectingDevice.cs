@@ -5,7 +5,8 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// Test seam: a device that forwards to another one but fails every write while <see cref="FailWrites"/> is set,
-/// the way a full or broken disk reports it (an error code in the completion callback, nothing written). Only tests
+/// the way a full or broken disk reports it (an error code in the completion callback, nothing written), and holds
+/// every read back by <see cref="ReadDelay"/>, the way a slow disk does, counting how many were in flight at once. Only tests
 /// create it, through <see cref="OpenStoreAsync"/> or the internal <c>FasterStore.OpenAsync</c> overload;
 /// production code never wraps its devices, so it pays nothing for this.
 /// </summary>
@@ -15,6 +16,9 @@ internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
     private const uint IOErrorCode = 5;
     private volatile bool _failWrites;
     private long _failedWrites;
+    private long _readDelayTicks;
+    private int _readsInFlight;
+    private int _mostReadsInFlight;
 
     /// <summary>While true, writes complete with an error and write nothing. Thread-safe.</summary>
     public bool FailWrites
@@ -27,9 +31,19 @@ internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
     public static async Task<(FasterStore Store, FaultInjectingDevice Device)> OpenStoreAsync(StoreOptions options, ILogger logger)
     {
         FaultInjectingDevice? device = null;
-        FasterStore store = await FasterStore.OpenAsync(options, logger, inner => device = new FaultInjectingDevice(inner));
+        FasterStore store = await FasterStore.OpenAsync(options, logger, inner => device = new FaultInjectingDevice(inner), wrapLogDevice: null);
         return (store, device!);
     }
+
+    /// <summary>How long each read waits before it is issued; zero (the default) forwards reads at once. Thread-safe.</summary>
+    public TimeSpan ReadDelay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _readDelayTicks));
+        set => Interlocked.Exchange(ref _readDelayTicks, value.Ticks);
+    }
+
+    /// <summary>The most delayed reads that were waiting or running at the same time.</summary>
+    public int MostReadsInFlight => Volatile.Read(ref _mostReadsInFlight);
 
     /// <summary>Writes failed so far.</summary>
     public long FailedWrites => Interlocked.Read(ref _failedWrites);
@@ -78,10 +92,10 @@ internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
     }
 
     public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
-        inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
+        Read(callback, done => inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, done, context));
 
     public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
-        inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
+        Read(callback, done => inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, done, context));
 
     public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilAddressAsync(toAddress, callback, result);
 
@@ -98,6 +112,31 @@ internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
     public void Reset() => inner.Reset();
 
     public void Dispose() => inner.Dispose();
+
+    /// <summary>Issues a read through <paramref name="issue"/>, at once or after <see cref="ReadDelay"/>; FASTER keeps its buffer pinned until the callback.</summary>
+    private void Read(DeviceIOCompletionCallback callback, Action<DeviceIOCompletionCallback> issue)
+    {
+        TimeSpan delay = ReadDelay;
+        if (delay <= TimeSpan.Zero)
+        {
+            issue(callback);
+            return;
+        }
+
+        int inFlight = Interlocked.Increment(ref _readsInFlight);
+        for (int most = MostReadsInFlight; inFlight > most; most = MostReadsInFlight)
+        {
+            Interlocked.CompareExchange(ref _mostReadsInFlight, inFlight, most);
+        }
+
+        _ = Task.Delay(delay).ContinueWith(
+            _ => issue((error, bytes, state) =>
+            {
+                Interlocked.Decrement(ref _readsInFlight);
+                callback(error, bytes, state);
+            }),
+            TaskScheduler.Default);
+    }
 
     private bool Fail(DeviceIOCompletionCallback callback, object context)
     {

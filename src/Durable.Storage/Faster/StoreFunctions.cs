@@ -41,7 +41,15 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
 
         output.Found = true;
         output.PayloadLength = stored.Length - RecordHeader.Size;
-        output.Value?.Write(stored[RecordHeader.Size..]);
+        if (output.PayloadLength <= output.PayloadLimit)
+        {
+            output.Value?.Write(stored[RecordHeader.Size..]);
+        }
+        else
+        {
+            output.PayloadSkipped = true;
+        }
+
         return true;
     }
 

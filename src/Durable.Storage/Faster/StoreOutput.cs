@@ -26,6 +26,12 @@ internal sealed class StoreOutput
     /// <summary>XxHash3 of the stored value (header and payload) the read found, when <see cref="HashValue"/> was set.</summary>
     public ulong ValueHash;
 
+    /// <summary>A read appends the payload to <see cref="Value"/> only when it is at most this long (prefetches keep small records only).</summary>
+    public int PayloadLimit;
+
+    /// <summary>The record was found but its payload, longer than <see cref="PayloadLimit"/>, was not appended.</summary>
+    public bool PayloadSkipped;
+
     /// <summary>RMW write: no record existed before.</summary>
     public bool Created;
 
@@ -42,6 +48,8 @@ internal sealed class StoreOutput
         PayloadLength = 0;
         Address = 0;
         HashValue = false;
+        PayloadLimit = int.MaxValue;
+        PayloadSkipped = false;
         ValueHash = 0;
         Created = false;
         OldHeader = default;
