@@ -21,6 +21,9 @@ public readonly record struct StoreStatistics(
 
     public long WalCommits { get; init; }
 
+    /// <summary>Replies to writes that waited for a late everysec commit.</summary>
+    public long WalDelayedReplies { get; init; }
+
     /// <summary>Why the WAL cannot be written right now; null when healthy.</summary>
     public string? WalFailure { get; init; }
 

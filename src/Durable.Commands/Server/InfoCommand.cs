@@ -274,6 +274,7 @@ internal static class InfoCommand
         Field(text, "module_fork_in_progress", 0);
         Field(text, "module_fork_last_cow_size", 0);
         Field(text, "aof_current_size", store.WalBytes);
+        Field(text, "aof_delayed_fsync", store.WalDelayedReplies);
         Field(text, "aof_last_fsync_time", store.WalLastCommitUnixMs / 1000);
         Field(text, "durable_checkpoints", store.CheckpointsTaken);
         Field(text, "durable_last_checkpoint_time", store.LastCheckpointUnixSeconds);

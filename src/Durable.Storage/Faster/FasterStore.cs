@@ -579,6 +579,7 @@ public sealed partial class FasterStore : IStore
         WalBytes = _wal.SizeBytes,
         WalLastCommitUnixMs = _wal.LastCommitUnixMs,
         WalCommits = _wal.Commits,
+        WalDelayedReplies = _wal.DelayedReplies,
         WalFailure = _wal.Failure?.Message,
         CheckpointInProgress = Volatile.Read(ref _checkpointInProgress) != 0,
         LastCheckpointFailed = _lastCheckpointFailed,

@@ -141,8 +141,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return true;
     }
 
-    public ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken) =>
-        _wal is { Policy: FsyncPolicy.Always } wal ? wal.WaitForCommitAsync(_walEnd, cancellationToken) : ValueTask.CompletedTask;
+    public ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken) => _wal switch
+    {
+        { Policy: FsyncPolicy.Always } wal => wal.WaitForCommitAsync(_walEnd, cancellationToken),
+        { Policy: FsyncPolicy.EverySecond, IsLagging: true } wal when _walEnd > wal.CommittedAddress => wal.WaitForLateCommitAsync(_walEnd, cancellationToken),
+        _ => ValueTask.CompletedTask,
+    };
 
     public ValueTask WaitForCommitAsync(CancellationToken cancellationToken) =>
         _wal is { } wal ? wal.WaitForCommitAsync(_walEnd, cancellationToken) : ValueTask.CompletedTask;

@@ -24,6 +24,10 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private readonly Task _committer;
     private int _requested;
     private long _lastCommitUnixMs;
+
+    // When the log was last known fully committed (a commit completed, or the committer found nothing to commit).
+    private long _committedAsOfUnixMs;
+    private long _delayedReplies;
     private long _commits;
     private volatile Exception? _failure;
 
@@ -35,6 +39,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         _time = time;
         _logger = logger;
         _lastCommitUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        _committedAsOfUnixMs = _lastCommitUnixMs;
         _committer = Task.Run(RunCommitterAsync);
     }
 
@@ -60,6 +65,28 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     public long SizeBytes => _log.TailAddress - _log.BeginAddress;
 
     public long LastCommitUnixMs => Volatile.Read(ref _lastCommitUnixMs);
+
+    /// <summary>Replies to writes that waited for a commit because an everysec commit was late (Redis's aof_delayed_fsync).</summary>
+    public long DelayedReplies => Interlocked.Read(ref _delayedReplies);
+
+    /// <summary>
+    /// With appendfsync everysec: true when writes wait to be committed and the log has not been fully committed for
+    /// <see cref="MaxEverySecondLagMs"/> (the disk or the machine is slow). Replies then wait for a commit, as Redis stops
+    /// acknowledging writes when its fsync is two seconds late, so that a crash loses about two seconds at most.
+    /// </summary>
+    public bool IsLagging =>
+        _log.TailAddress > _log.CommittedUntilAddress &&
+        _time.GetUtcNow().ToUnixTimeMilliseconds() - Volatile.Read(ref _committedAsOfUnixMs) > MaxEverySecondLagMs;
+
+    /// <summary>Longest an everysec commit may be late before replies to writes wait for it.</summary>
+    public const long MaxEverySecondLagMs = 2000;
+
+    /// <summary>Like <see cref="WaitForCommitAsync"/>, counted as a reply delayed by a late everysec commit.</summary>
+    public ValueTask WaitForLateCommitAsync(long address, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _delayedReplies);
+        return WaitForCommitAsync(address, cancellationToken);
+    }
 
     public long Commits => Volatile.Read(ref _commits);
 
@@ -238,15 +265,25 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private async Task CommitNowAsync(CancellationToken cancellationToken)
     {
         // After a failure FasterLog rethrows it on every commit: retrying would only repeat the log line.
-        if (_failure is not null || (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress))
+        if (_failure is not null)
         {
+            return;
+        }
+
+        if (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress)
+        {
+            Volatile.Write(ref _committedAsOfUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
             return;
         }
 
         try
         {
+            long started = _time.GetUtcNow().ToUnixTimeMilliseconds();
             await _log.CommitAsync(cancellationToken);
-            Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            Volatile.Write(ref _lastCommitUnixMs, now);
+            // Everything appended before the commit started is now durable.
+            Volatile.Write(ref _committedAsOfUnixMs, started);
             Interlocked.Increment(ref _commits);
         }
         catch (OperationCanceledException)
