@@ -53,6 +53,15 @@ public sealed class CompactionTests : IDisposable
             // FASTER deletes the segment files below the begin address in the background after the checkpoint.
             await WaitUntilAsync(() => store.GetStatistics().LogDiskBytes < 2 * liveBytes, $"log on disk under {2 * liveBytes} bytes");
             Assert.Equal(Keys, store.KeyCount(0));
+            ArrayBufferWriter<byte> live = new();
+            byte[] want = new byte[ValueBytes];
+            for (int i = 0; i < Keys; i++)
+            {
+                live.ResetWrittenCount();
+                Assert.True(session.TryRead(0, Key(i), live, out _), $"LIVE key {i} survives compaction");
+                FillValue(want, i, 3);
+                Assert.True(live.WrittenSpan.SequenceEqual(want), $"LIVE key {i} has its latest value, round {live.WrittenSpan[^1]}");
+            }
         }
 
         Assert.True(SegmentFileBytes() < 2 * liveBytes);

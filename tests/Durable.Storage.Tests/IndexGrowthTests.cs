@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using Durable.Storage.Faster;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Durable.Storage.Tests;
 
@@ -10,17 +9,19 @@ public sealed class IndexGrowthTests : IDisposable
     private const int Keys = 20_000;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
-    private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(
+    private readonly RecordingLogger _logger = new();
+
+    private Task<FasterStore> OpenAsync(long memoryBytes = 16L << 20) => FasterStore.OpenAsync(
         new StoreOptions
         {
             DataDirectory = _directory,
-            MemoryBytes = 1L << 20,
+            MemoryBytes = memoryBytes,
             IndexBytes = 1L << 16,
             SegmentBytes = 1L << 22,
             CompactionIntervalSeconds = 0,
             CheckpointIntervalSeconds = 0,
         },
-        NullLogger.Instance);
+        _logger);
 
     [Fact]
     public async Task GrowIndexIfCrowded_ManyKeysInSmallIndex_DoublesIndexAndKeysSurviveReopen()
@@ -57,6 +58,27 @@ public sealed class IndexGrowthTests : IDisposable
         Assert.Equal(grownBytes, reopened.GetStatistics().IndexBytes);
         Assert.Equal(Keys, reopened.KeyCount(0));
         AssertAllKeys(again);
+    }
+
+    [Fact]
+    public async Task GrowIndexIfCrowded_PartOfTheLogOnDisk_RefusesAndWarnsOnce()
+    {
+        await using FasterStore store = await OpenAsync(memoryBytes: 1L << 16);
+        using IStoreSession session = store.OpenSession();
+        long before = store.GetStatistics().IndexBytes;
+        for (int i = 0; i < Keys; i++)
+        {
+            session.Write(0, Key(i), RecordType.String, Value(i), 0);
+            session.CompleteCommand();
+        }
+
+        StoreStatistics statistics = store.GetStatistics();
+        Assert.True(statistics.LogHeadAddress > statistics.LogBeginAddress, "part of the log is on disk");
+        Assert.False(await store.GrowIndexIfCrowdedAsync(TestContext.Current.CancellationToken));
+        Assert.False(await store.GrowIndexIfCrowdedAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(before, store.GetStatistics().IndexBytes);
+        Assert.Single(_logger.Lines, l => l.EventId == 118);
+        AssertAllKeys(session);
     }
 
     private static void AssertAllKeys(IStoreSession session)

@@ -14,6 +14,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 {
     private const int KeepValueBufferBytes = 64 * 1024;
 
+    /// <summary>
+    /// Candidates per scan in whole-log passes (FLUSHDB, the key recount): each scan of FASTER's iterator over disk pages
+    /// allocates page-sized read buffers, so a pass takes few, large batches.
+    /// </summary>
+    private const int PassBatch = 64 * 1024;
+
     private readonly FasterStore _store;
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> _session;
     private readonly StoreFunctions _functions;
@@ -230,7 +236,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         long tail = _store.Kv.Log.TailAddress;
         for (long next = _store.Kv.Log.BeginAddress; next < tail;)
         {
-            next = Collect(next, tail, 1024, physical, expiredOnly: false);
+            next = Collect(next, tail, PassBatch, physical, expiredOnly: false);
             for (int i = 0; i < _candidates.Count; i++)
             {
                 DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false);
@@ -247,7 +253,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         long start = Math.Max(cursor, _store.Kv.Log.BeginAddress);
         long tail = _store.Kv.Log.TailAddress;
-        long next = Collect(start, tail, records, physical: null, expiredOnly: true);
+        long next = Collect(start, tail, records, physical: null, expiredOnly: true, examineLimit: records);
         DeleteExpiredCandidates(locks);
         return next >= tail ? 0 : next;
     }
@@ -382,7 +388,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 progress((double)(next - begin) / (tail - begin));
             }
 
-            next = Collect(next, tail, 4096, physical: null, expiredOnly: false);
+            next = Collect(next, tail, PassBatch, physical: null, expiredOnly: false);
             for (int i = 0; i < _candidates.Count; i++)
             {
                 ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
@@ -593,7 +599,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// Collects into <see cref="_candidates"/> up to <paramref name="limit"/> records from [start, end): those of one physical
     /// database, or all client records, or only expired ones. Returns where the next collection should start.
     /// </summary>
-    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly)
+    /// <summary>
+    /// Collects up to <paramref name="limit"/> candidates (records of <paramref name="physical"/>, or of any database; only
+    /// expired ones when <paramref name="expiredOnly"/>) from [<paramref name="start"/>, <paramref name="end"/>), looking at
+    /// no more than <paramref name="examineLimit"/> records; returns where to go on.
+    /// </summary>
+    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly, int examineLimit = int.MaxValue)
     {
         _candidates.Clear();
         if (start >= end)
@@ -602,9 +613,15 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         long now = NowMs;
+        int examined = 0;
         using IFasterScanIterator<SpanByte, SpanByte> iterator = _store.Kv.Log.Scan(start, end);
         while (iterator.GetNext(out FASTER.core.RecordInfo info))
         {
+            if (++examined > examineLimit)
+            {
+                return iterator.CurrentAddress;
+            }
+
             if (info.Tombstone)
             {
                 continue;
