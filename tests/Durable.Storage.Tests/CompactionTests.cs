@@ -53,29 +53,27 @@ public sealed class CompactionTests : IDisposable
             // FASTER deletes the segment files below the begin address in the background after the checkpoint.
             await WaitUntilAsync(() => store.GetStatistics().LogDiskBytes < 2 * liveBytes, $"log on disk under {2 * liveBytes} bytes");
             Assert.Equal(Keys, store.KeyCount(0));
-            ArrayBufferWriter<byte> live = new();
-            byte[] want = new byte[ValueBytes];
-            for (int i = 0; i < Keys; i++)
-            {
-                live.ResetWrittenCount();
-                Assert.True(session.TryRead(0, Key(i), live, out _), $"LIVE key {i} survives compaction");
-                FillValue(want, i, 3);
-                Assert.True(live.WrittenSpan.SequenceEqual(want), $"LIVE key {i} has its latest value, round {live.WrittenSpan[^1]}");
-            }
+            AssertLatestValues(session, "after compaction");
         }
 
         Assert.True(SegmentFileBytes() < 2 * liveBytes);
         await using FasterStore reopened = await OpenAsync();
         using IStoreSession again = reopened.OpenSession();
         Assert.Equal(Keys, reopened.KeyCount(0));
+        AssertLatestValues(again, "after compaction and reopen");
+    }
+
+    /// <summary>Every key holds its round-3 value (the last byte of a value is its round).</summary>
+    private static void AssertLatestValues(IStoreSession session, string when)
+    {
         ArrayBufferWriter<byte> read = new();
         byte[] expected = new byte[ValueBytes];
         for (int i = 0; i < Keys; i++)
         {
             read.ResetWrittenCount();
-            Assert.True(again.TryRead(0, Key(i), read, out _), $"key {i} survives compaction and reopen");
+            Assert.True(session.TryRead(0, Key(i), read, out _), $"key {i} exists {when}");
             FillValue(expected, i, 3);
-            Assert.True(read.WrittenSpan.SequenceEqual(expected), $"key {i} has its latest value");
+            Assert.True(read.WrittenSpan.SequenceEqual(expected), $"key {i} has its latest value {when} (round {read.WrittenSpan[^1]})");
         }
     }
 
