@@ -3,16 +3,21 @@ using Durable.CrashTest;
 
 // durable-crash-test [--server-command CMD] [--dir D] [--kills N] [--clients N] [--min-ms N] [--max-ms N]
 //                    [--allowed-loss N] [--seed N]
+string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed"];
 Dictionary<string, string> options = [];
-for (int i = 0; i + 1 < args.Length; i += 2)
+for (int i = 0; i < args.Length; i += 2)
 {
-    if (!args[i].StartsWith("--", StringComparison.Ordinal))
+    string name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : "";
+    if (!known.Contains(name) || i + 1 >= args.Length)
     {
-        await Console.Error.WriteLineAsync($"durable-crash-test: unexpected argument '{args[i]}'");
+        // Refused rather than ignored: an ignored --appendfsync once ran a whole test under the wrong policy.
+        await Console.Error.WriteLineAsync(
+            $"durable-crash-test: {(known.Contains(name) ? $"'{args[i]}' needs a value" : $"unknown argument '{args[i]}'")}. Options: " +
+            string.Join(' ', known.Select(k => $"--{k} VALUE")) + " (a server policy goes in --server-command)");
         return 2;
     }
 
-    options[args[i][2..]] = args[i + 1];
+    options[name] = args[i + 1];
 }
 
 string serverDll = Path.Combine(AppContext.BaseDirectory, "durable-server.dll");
