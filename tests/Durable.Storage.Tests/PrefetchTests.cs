@@ -95,7 +95,7 @@ public sealed class PrefetchTests : IAsyncLifetime
         using IStoreSession cold = _store.OpenSession();
         using IStoreSession hot = _store.OpenSession();
         Assert.True(_store.HasColdRecords);
-        _log.ReadDelay = TimeSpan.FromMilliseconds(400);
+        _log.ReadDelay = TimeSpan.FromSeconds(2);
         int started = 0;
         for (int i = 0; i < Batch; i++)
         {
@@ -115,7 +115,7 @@ public sealed class PrefetchTests : IAsyncLifetime
             }
         }
 
-        Assert.False(completing.IsCompleted, "the cold batch waits for the disk (400 ms per read) while hot reads complete");
+        Assert.False(completing.IsCompleted, "the cold batch waits for the disk (2 s per read) while hot reads complete");
         await completing;
         Assert.True(_log.MostReadsInFlight >= Batch / 2, $"the batch's reads were issued together ({_log.MostReadsInFlight} at most in flight)");
 
