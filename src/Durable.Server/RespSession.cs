@@ -53,7 +53,8 @@ internal sealed class RespSession
     /// </summary>
     public bool Prefetch(in ReadOnlySequence<byte> buffer)
     {
-        if (!_context.Server.Store.HasColdRecords || _context.Client.IsMonitor || _context.Server.IsLoading)
+        // While loading, the store is a stand-in without cold records.
+        if (!_context.Server.Store.HasColdRecords || _context.Client.IsMonitor)
         {
             return false;
         }

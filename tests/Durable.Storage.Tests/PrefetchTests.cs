@@ -163,6 +163,24 @@ public sealed class PrefetchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MoreColdKeysThanKept_TheRestAreReadAsUsual()
+    {
+        using IStoreSession session = _store.OpenSession();
+        int started = 0;
+        for (int i = 0; i < PrefetchedRecords.MaxEntries + 10; i++)
+        {
+            started += session.BeginPrefetch(0, Key(i)) ? 1 : 0;
+        }
+
+        Assert.Equal(PrefetchedRecords.MaxEntries, started);
+        await session.CompletePrefetchesAsync(TestContext.Current.CancellationToken);
+        for (int i = 0; i < PrefetchedRecords.MaxEntries + 10; i++)
+        {
+            Assert.Equal(Value(i), LockedRead(session, Key(i)));
+        }
+    }
+
+    [Fact]
     public async Task LargeValue_IsReadAgainRatherThanKept()
     {
         using IStoreSession session = _store.OpenSession();

@@ -531,7 +531,7 @@ public sealed partial class FasterStore : IStore
             return false;
         }
 
-        if (Kv.Log.HeadAddress > Kv.Log.BeginAddress)
+        if (HasColdRecords)
         {
             // FASTER 2.6.5 splits bucket entries that lead to records on disk without reading them; after such a resize
             // its Lookup compaction brought back overwritten values (CompactionTests, about one run in six under load).
