@@ -5,6 +5,14 @@ public enum RecordType : byte
 {
     String = 1,
 
+    Hash = 2,
+
+    Set = 3,
+
+    SortedSet = 4,
+
+    List = 5,
+
     /// <summary>The store's own bookkeeping records (database map); never visible to clients.</summary>
     Metadata = 255,
 }

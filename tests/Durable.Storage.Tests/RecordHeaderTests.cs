@@ -16,6 +16,10 @@ public sealed class RecordHeaderTests
     public void RecordTypeValues_ArePinned()
     {
         Assert.Equal(1, (byte)RecordType.String);
+        Assert.Equal(2, (byte)RecordType.Hash);
+        Assert.Equal(3, (byte)RecordType.Set);
+        Assert.Equal(4, (byte)RecordType.SortedSet);
+        Assert.Equal(5, (byte)RecordType.List);
         Assert.Equal(255, (byte)RecordType.Metadata);
     }
 

@@ -11,8 +11,12 @@ internal static class KeyTypeNames
     public static ReadOnlySpan<byte> Of(RecordType type) => type switch
     {
         RecordType.String => "string"u8,
+        RecordType.Hash => "hash"u8,
+        RecordType.Set => "set"u8,
+        RecordType.SortedSet => "zset"u8,
+        RecordType.List => "list"u8,
 
-        // Metadata records never reach clients; nothing else exists yet.
+        // Metadata records never reach clients.
         _ => "none"u8,
     };
 }

@@ -51,7 +51,7 @@ internal static class StringCommands
     // Redis: the old value (or null) is the reply, WRONGTYPE aborts, and the new value has no expiry.
     private static void GetSet(CommandContext context, RespArgs args)
     {
-        if (!StringRecords.FitsRecord(context, args[1], args[2].Length))
+        if (!TypedRecords.FitsRecord(context, args[1], args[2].Length))
         {
             return;
         }
@@ -129,7 +129,7 @@ internal static class StringCommands
     {
         for (int i = 1; i < args.Count; i += 2)
         {
-            if (!StringRecords.FitsRecord(context, args[i], args[i + 1].Length))
+            if (!TypedRecords.FitsRecord(context, args[i], args[i + 1].Length))
             {
                 return false;
             }
@@ -154,7 +154,7 @@ internal static class StringCommands
         switch (StringRecords.Read(context, key, countStats: false, out StoredRecord record))
         {
             case ReadResult.Missing:
-                if (StringRecords.FitsRecord(context, key, tail.Length))
+                if (TypedRecords.FitsRecord(context, key, tail.Length))
                 {
                     context.Session.Write(context.Db, key, RecordType.String, tail, 0);
                     context.WriteInteger(tail.Length);

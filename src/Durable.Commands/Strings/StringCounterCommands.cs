@@ -76,7 +76,7 @@ internal static class StringCounterCommands
         value += increment;
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, digits, out int length);
-        if (!StringRecords.FitsRecord(context, key, length))
+        if (!TypedRecords.FitsRecord(context, key, length))
         {
             return;
         }
@@ -115,7 +115,7 @@ internal static class StringCounterCommands
         }
 
         byte[] text = sum.ToFixed17();
-        if (!StringRecords.FitsRecord(context, key, text.Length))
+        if (!TypedRecords.FitsRecord(context, key, text.Length))
         {
             return;
         }

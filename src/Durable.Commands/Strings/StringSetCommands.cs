@@ -58,7 +58,7 @@ internal static class StringSetCommands
     /// </summary>
     private static void SetGeneric(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, SetFlags flags, long expiresAtMs, bool integerReply)
     {
-        if (!StringRecords.FitsRecord(context, key, value.Length))
+        if (!TypedRecords.FitsRecord(context, key, value.Length))
         {
             return;
         }
