@@ -26,6 +26,12 @@ public sealed class CommandDefinition
     /// <summary>Set for commands whose keys (first, last, step) cannot describe; overrides them.</summary>
     public KeyFinder? FindKeys { get; init; }
 
+    /// <summary>
+    /// Set for commands that read keys their arguments do not name (SORT's BY and GET patterns): when it returns true
+    /// for a request, the command takes every key stripe exclusively, as Redis runs it alone.
+    /// </summary>
+    public Func<Durable.Protocol.RespArgs, bool>? LocksAllWhen { get; init; }
+
     /// <summary>ACL categories without the '@', as COMMAND INFO reports them.</summary>
     public string[] Categories { get; init; } = [];
 

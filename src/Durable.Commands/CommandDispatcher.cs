@@ -11,6 +11,8 @@ namespace Durable.Commands;
 /// </summary>
 public sealed class CommandDispatcher
 {
+    private const int AllStripes = -1;
+
     private readonly CommandTable _table;
     private readonly List<int> _keyIndexes = new(8);
     private int[] _stripes = new int[8];
@@ -139,12 +141,13 @@ public sealed class CommandDispatcher
         return started;
     }
 
+    /// <summary>Locks the command's key stripes; returns how many, or <see cref="AllStripes"/>.</summary>
     private int Lock(KeyLocks locks, CommandDefinition definition, RespArgs args)
     {
-        if ((definition.Flags & CommandFlags.LocksAll) != 0)
+        if ((definition.Flags & CommandFlags.LocksAll) != 0 || definition.LocksAllWhen?.Invoke(args) == true)
         {
             locks.EnterAll();
-            return 0;
+            return AllStripes;
         }
 
         _keyIndexes.Clear();
@@ -194,7 +197,7 @@ public sealed class CommandDispatcher
 
     private void Unlock(KeyLocks locks, CommandDefinition definition, int count)
     {
-        if ((definition.Flags & CommandFlags.LocksAll) != 0)
+        if (count == AllStripes)
         {
             locks.ExitAll();
             return;

@@ -34,6 +34,7 @@ public sealed class CommandTable
         Keys.ExpireCommands.Register(table);
         Keys.ScanCommands.Register(table);
         Keys.ObjectCommands.Register(table);
+        Keys.SortCommands.Register(table);
         table.Freeze();
         return table;
     }
@@ -44,7 +45,8 @@ public sealed class CommandTable
 
     public CommandDefinition Add(
         string name, int arity, CommandFlags flags, CommandHandler handler,
-        int firstKey = 0, int lastKey = 0, int step = 0, string[]? categories = null, KeyFinder? findKeys = null)
+        int firstKey = 0, int lastKey = 0, int step = 0, string[]? categories = null, KeyFinder? findKeys = null,
+        Func<RespArgs, bool>? locksAllWhen = null)
     {
         CommandDefinition definition = new()
         {
@@ -57,6 +59,7 @@ public sealed class CommandTable
             Step = step,
             Categories = categories ?? [],
             FindKeys = findKeys,
+            LocksAllWhen = locksAllWhen,
         };
         if (!_building.TryAdd(name, definition))
         {
