@@ -6,6 +6,13 @@ internal sealed class CrashTestReport
     public int Rounds { get; set; }
     public long AcknowledgedSets { get; set; }
     public long AcknowledgedIncrements { get; set; }
+    public long AcknowledgedMembers { get; set; }
+
+    /// <summary>Acknowledged collection members (HSET, SADD, ZADD, RPUSH) missing after a restart.</summary>
+    public long LostMembers { get; set; }
+
+    /// <summary>Collections whose length (HLEN, SCARD, ZCARD, LLEN) differs from what listing them returns.</summary>
+    public long InconsistentCollections { get; set; }
 
     /// <summary>Acknowledged SETs whose key was missing after a restart.</summary>
     public long LostWrites { get; set; }
@@ -16,7 +23,7 @@ internal sealed class CrashTestReport
     /// <summary>Counters above acknowledged + in flight: an increment applied twice.</summary>
     public long DoubleAppliedIncrements { get; set; }
 
-    /// <summary>Keys holding a value no client ever sent, or keys no client ever wrote.</summary>
+    /// <summary>Keys or members holding a value no client ever sent, or present although no client wrote them (or after a missing one).</summary>
     public long ForeignValues { get; set; }
 
     /// <summary>Largest number of acknowledged writes lost by one client in one round.</summary>
@@ -25,10 +32,11 @@ internal sealed class CrashTestReport
     public List<string> Problems { get; } = [];
 
     public bool Passed(long allowedLossPerClient) =>
-        DoubleAppliedIncrements == 0 && ForeignValues == 0 && (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 : WorstLossPerClient <= allowedLossPerClient);
+        DoubleAppliedIncrements == 0 && ForeignValues == 0 && InconsistentCollections == 0 &&
+        (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 && LostMembers == 0 : WorstLossPerClient <= allowedLossPerClient);
 
     public override string ToString() =>
-        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs and {AcknowledgedIncrements} acknowledged INCRs: " +
-        $"{LostWrites} lost writes, {LostIncrements} lost increments, {DoubleAppliedIncrements} double-applied increments, " +
-        $"{ForeignValues} values never written, worst loss per client and round {WorstLossPerClient}";
+        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs and {AcknowledgedMembers} collection members: " +
+        $"{LostWrites} lost writes, {LostIncrements} lost increments, {LostMembers} lost members, {DoubleAppliedIncrements} double-applied increments, " +
+        $"{ForeignValues} values never written, {InconsistentCollections} inconsistent collections, worst loss per client and round {WorstLossPerClient}";
 }

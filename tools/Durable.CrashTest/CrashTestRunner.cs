@@ -6,9 +6,10 @@ using System.Net.Sockets;
 namespace Durable.CrashTest;
 
 /// <summary>
-/// Runs concurrent writers (SET of unique keys, INCR of per-client counters) against a server, SIGKILLs it at a
-/// random moment, restarts it on the same data, and checks every acknowledged write: none lost, no increment
-/// applied twice, no value that no client sent. Repeats for <see cref="CrashTestOptions.Kills"/> rounds.
+/// Runs concurrent writers (SET of unique keys, INCR of per-client counters, and a member added to a hash, a set, a
+/// sorted set and a list) against a server, SIGKILLs it at a random moment, restarts it on the same data, and checks
+/// every acknowledged write: none lost, no increment applied twice, no value that no client sent, every collection's
+/// length equal to what listing it returns. Repeats for <see cref="CrashTestOptions.Kills"/> rounds.
 /// </summary>
 internal sealed class CrashTestRunner(CrashTestOptions options)
 {
@@ -46,6 +47,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 report.Rounds = round;
                 report.AcknowledgedSets = writers.Sum(w => w.TotalAcknowledgedSets);
                 report.AcknowledgedIncrements = writers.Sum(w => w.TotalAcknowledgedIncrements);
+                report.AcknowledgedMembers = writers.Sum(w => w.TotalAcknowledgedMembers);
                 await options.Progress.WriteLineAsync($"kill {round}/{options.Kills} after {load.TotalMilliseconds:F0} ms: {report}");
             }
         }
@@ -143,6 +145,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
     /// <summary>One client's writes and what the server acknowledged of them.</summary>
     private sealed class Writer(int id)
     {
+        private readonly long[] _members = new long[CollectionKind.All.Count];
         private long _nextSet;
         private long _counter;
         private bool _incrementInFlight;
@@ -150,6 +153,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         public long TotalAcknowledgedSets { get; private set; }
 
         public long TotalAcknowledgedIncrements { get; private set; }
+
+        public long TotalAcknowledgedMembers { get; private set; }
 
         private string SetKey(long i) => $"crash:{id}:k{i}";
 
@@ -181,6 +186,17 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     _counter = long.Parse(reply.AsSpan(1), CultureInfo.InvariantCulture);
                     _incrementInFlight = false;
                     TotalAcknowledgedIncrements++;
+                    for (int k = 0; k < CollectionKind.All.Count; k++)
+                    {
+                        CollectionKind kind = CollectionKind.All[k];
+                        if (!connection.Call(kind.Write(kind.Key(id, _members[k]), _members[k])).StartsWith(':'))
+                        {
+                            return;
+                        }
+
+                        _members[k]++;
+                        TotalAcknowledgedMembers++;
+                    }
                 }
             }
             catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException)
@@ -251,6 +267,68 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
             _counter = counter;
             _incrementInFlight = false;
+            for (int k = 0; k < CollectionKind.All.Count; k++)
+            {
+                _members[k] = VerifyMembers(connection, report, lossy, CollectionKind.All[k], _members[k]);
+            }
+        }
+
+        /// <summary>
+        /// Checks members 0 .. acknowledged + 1 of one collection type (the last two: maybe in flight, never written),
+        /// then that each collection's length equals what listing it returns; returns where the client carries on.
+        /// </summary>
+        private long VerifyMembers(RespConnection connection, CrashTestReport report, bool lossy, CollectionKind kind, long acknowledged)
+        {
+            const int Batch = 512;
+            long firstMissing = -1;
+            long lost = 0;
+            for (long start = 0; start <= acknowledged + 1; start += Batch)
+            {
+                long end = Math.Min(acknowledged + 2, start + Batch);
+                for (long i = start; i < end; i++)
+                {
+                    connection.Send(kind.Probe(kind.Key(id, i), i));
+                }
+
+                for (long i = start; i < end; i++)
+                {
+                    string reply = connection.Read();
+                    if (reply == kind.Absent)
+                    {
+                        firstMissing = firstMissing < 0 ? i : firstMissing;
+                        if (i < acknowledged)
+                        {
+                            lost++;
+                            report.LostMembers++;
+                            if (!lossy)
+                            {
+                                report.Problems.Add($"client {id}: acknowledged {kind.Name} member {i} of {kind.Key(id, i)} is missing");
+                            }
+                        }
+                    }
+                    else if (reply != kind.Present(i) || i == acknowledged + 1 || firstMissing >= 0)
+                    {
+                        report.ForeignValues++;
+                        report.Problems.Add($"client {id}: {kind.Name} member {i} of {kind.Key(id, i)} reads {reply}");
+                    }
+                }
+            }
+
+            report.WorstLossPerClient = Math.Max(report.WorstLossPerClient, lost);
+            for (long collection = 0; collection <= (acknowledged + 1) / CollectionKind.MembersPerKey; collection++)
+            {
+                string key = kind.Key(id, collection * CollectionKind.MembersPerKey);
+                string length = connection.Call(kind.CountCommand, key);
+                string listing = connection.Call(kind.ListAll(key));
+                if (length != ":" + (int.Parse(listing.AsSpan(1), CultureInfo.InvariantCulture) / kind.RepliesPerMember).ToString(CultureInfo.InvariantCulture))
+                {
+                    report.InconsistentCollections++;
+                    report.Problems.Add($"client {id}: {kind.CountCommand} {key} is {length} but {kind.ListAll(key)[0]} returns {listing}");
+                }
+            }
+
+            // The member after the acknowledged one was never written, so firstMissing is set unless that is broken too.
+            return firstMissing >= 0 ? firstMissing : acknowledged + 2;
         }
     }
 }

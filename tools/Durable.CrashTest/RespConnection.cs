@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Durable.CrashTest;
 
-/// <summary>A minimal blocking RESP client: enough for SET, INCR, GET and PING, with pipelined sends.</summary>
+/// <summary>A minimal blocking RESP client: bulk, integer and status replies, array lengths, pipelined sends.</summary>
 internal sealed class RespConnection : IDisposable
 {
     private readonly Socket _socket;
@@ -31,13 +31,27 @@ internal sealed class RespConnection : IDisposable
         _stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
     }
 
-    /// <summary>One reply: "+OK", ":5", "$value" (bulk, with a '$' prefix), "$nil" or "-ERR ...".</summary>
+    /// <summary>
+    /// One reply: "+OK", ":5", "$value" (bulk, with a '$' prefix), "$nil", "-ERR ...", or for an array its header
+    /// ("*3"), its elements read and dropped.
+    /// </summary>
     public string Read()
     {
         string line = ReadLine();
         if (line.Length == 0)
         {
             throw new IOException("empty reply line");
+        }
+
+        if (line[0] == '*')
+        {
+            int count = int.Parse(line.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+            for (int i = 0; i < count; i++)
+            {
+                Read();
+            }
+
+            return line;
         }
 
         if (line[0] != '$')
