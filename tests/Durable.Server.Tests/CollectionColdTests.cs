@@ -1,0 +1,123 @@
+using System.Globalization;
+using Durable.Testing;
+
+namespace Durable.Server.Tests;
+
+/// <summary>
+/// Collections of every type, ten times more than a tiny memory budget holds, so that most of them are on disk: each reads
+/// back as written, after further writes to cold collections, and again after SIGKILL and a restart.
+/// </summary>
+public sealed class CollectionColdTests : IDisposable
+{
+    private const int Collections = 1500;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task CollectionsOnDisk_ReadBackWrittenAndAfterSigkill()
+    {
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb"))
+        {
+            using RespTestClient client = server.Connect();
+            Pipeline(client, i => Fill(i, round: 0));
+            Pipeline(client, i => Fill(i, round: 1));
+            Assert.Equal($":{Collections * 4}\r\n", client.Call("DBSIZE"));
+            string info = client.Call("INFO", "memory");
+            Assert.Contains("durable_log_disk_bytes:", info, StringComparison.Ordinal);
+            CheckAll(client);
+            await server.KillAsync();
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "1mb");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal($":{Collections * 4}\r\n", reader.Call("DBSIZE"));
+        CheckAll(reader);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files are harmless.
+        }
+    }
+
+    /// <summary>Round 0 creates every collection with 20 members; round 1 changes each (mostly cold by then).</summary>
+    private static string[][] Fill(int i, int round)
+    {
+        string n = i.ToString(CultureInfo.InvariantCulture);
+        if (round == 0)
+        {
+            List<string> hash = ["HSET", "h" + n];
+            List<string> set = ["SADD", "s" + n];
+            List<string> zset = ["ZADD", "z" + n];
+            List<string> list = ["RPUSH", "l" + n];
+            for (int m = 0; m < 20; m++)
+            {
+                string member = $"member-{m}-{new string('x', 30)}";
+                hash.AddRange([member, $"value-{i}-{m}"]);
+                set.Add(member);
+                zset.AddRange([(i + m).ToString(CultureInfo.InvariantCulture), member]);
+                list.Add($"{i}:{m}");
+            }
+
+            return [[.. hash], [.. set], [.. zset], [.. list]];
+        }
+
+        return
+        [
+            ["HSET", "h" + n, "member-0-" + new string('x', 30), "changed-" + n],
+            ["SREM", "s" + n, "member-1-" + new string('x', 30)],
+            ["ZINCRBY", "z" + n, "100", "member-2-" + new string('x', 30)],
+            ["LPOP", "l" + n],
+        ];
+    }
+
+    private static void Pipeline(RespTestClient client, Func<int, string[][]> commands)
+    {
+        const int Batch = 100;
+        for (int start = 0; start < Collections; start += Batch)
+        {
+            int sent = 0;
+            for (int i = start; i < start + Batch; i++)
+            {
+                foreach (string[] command in commands(i))
+                {
+                    client.Send(command);
+                    sent++;
+                }
+            }
+
+            for (int r = 0; r < sent; r++)
+            {
+                string reply = client.ReadReply();
+                Assert.False(reply.StartsWith('-'), reply);
+            }
+        }
+    }
+
+    private static void CheckAll(RespTestClient client)
+    {
+        string x = new('x', 30);
+        for (int i = 0; i < Collections; i += 7)
+        {
+            string n = i.ToString(CultureInfo.InvariantCulture);
+            Assert.Equal(Bulk("changed-" + n), client.Call("HGET", "h" + n, "member-0-" + x));
+            Assert.Equal(Bulk($"value-{i}-5"), client.Call("HGET", "h" + n, "member-5-" + x));
+            Assert.Equal(":20\r\n", client.Call("HLEN", "h" + n));
+            Assert.Equal(":0\r\n", client.Call("SISMEMBER", "s" + n, "member-1-" + x));
+            Assert.Equal(":1\r\n", client.Call("SISMEMBER", "s" + n, "member-7-" + x));
+            Assert.Equal(":19\r\n", client.Call("SCARD", "s" + n));
+            Assert.Equal(Bulk((i + 2 + 100).ToString(CultureInfo.InvariantCulture)), client.Call("ZSCORE", "z" + n, "member-2-" + x));
+            Assert.Equal(Bulk("member-2-" + x), client.Call("ZRANGE", "z" + n, "-1", "-1")[4..]);
+            Assert.Equal(":19\r\n", client.Call("LLEN", "l" + n));
+            Assert.Equal(Bulk($"{i}:1"), client.Call("LINDEX", "l" + n, "0"));
+            Assert.Equal(Bulk($"{i}:19"), client.Call("LINDEX", "l" + n, "-1"));
+        }
+    }
+
+    private static string Bulk(string value) => $"${value.Length}\r\n{value}\r\n";
+}
