@@ -274,7 +274,8 @@ run_throughput() {
       ;;
     default) durable_args=(); redis_args=(--appendonly yes --appendfsync everysec); garnet_args=() ;;
   esac
-  # Workloads: name|redis-benchmark test|pipeline|value size|requests|probe command (run once per server first).
+  # Workloads: name|redis-benchmark test|pipeline|value size|requests|probe command (run once per server first)|key
+  # space (-r; the default key space when empty).
   workloads=(
     "SET -P 1 -d 100|set|1|100|$p1|SET probe:key 1"
     "GET -P 1 -d 100|get|1|100|$p1|GET probe:key"
@@ -284,6 +285,23 @@ run_throughput() {
     "INCR -P 1|incr|1|100|$p1|INCR probe:counter"
     "MSET (10 keys) -P 1 -d 100|mset|1|100|$p1|MSET probe:a 1 probe:b 2"
   )
+  # Collections, in memory only: redis-benchmark grows one collection per test (LPUSH: the list "mylist", which LPOP
+  # then empties; SADD, HSET, ZADD: -r members of one key), so these use fewer requests and -r 1000.
+  if [ "$durability" = memory ]; then
+    local pc=$((n_p1 / 6))
+    workloads+=(
+      "LPUSH -P 1|lpush|1|3|$pc|LPUSH probe:list a|"
+      "LPUSH -P 16|lpush|16|3|$pc|LPUSH probe:list a|"
+      "LPOP -P 1|lpop|1|3|$pc|LPOP probe:list|"
+      "LPOP -P 16|lpop|16|3|$pc|LPOP probe:list|"
+      "SADD -P 1 -r 1000|sadd|1|3|$pc|SADD probe:set a|1000"
+      "SADD -P 16 -r 1000|sadd|16|3|$pc|SADD probe:set a|1000"
+      "HSET -P 1 -r 1000|hset|1|3|$pc|HSET probe:hash f v|1000"
+      "HSET -P 16 -r 1000|hset|16|3|$pc|HSET probe:hash f v|1000"
+      "ZADD -P 1 -r 1000|zadd|1|3|$pc|ZADD probe:zset 1 a|1000"
+      "ZADD -P 16 -r 1000|zadd|16|3|$pc|ZADD probe:zset 1 a|1000"
+    )
+  fi
   # The full run adds the heavier workloads to the in-memory scenario only, for the same reason.
   if [ "$mode" = "full" ] && [ "$durability" = memory ]; then
     workloads+=(
@@ -302,7 +320,7 @@ run_throughput() {
   # Probe: which workloads does each server support?
   declare -A unsupported=()
   for w in "${workloads[@]}"; do
-    IFS='|' read -r _ test _ _ _ probe <<<"$w"
+    IFS='|' read -r _ test _ _ _ probe _ <<<"$w"
     for s in "${server_list[@]}"; do
       # shellcheck disable=SC2086  # the probe is a command line to split into words
       reply=$(cli "$s" $probe 2>&1 || true)
@@ -311,7 +329,9 @@ run_throughput() {
       fi
     done
   done
-  for s in "${server_list[@]}"; do cli "$s" DEL probe:key probe:counter probe:a probe:b >/dev/null 2>&1 || true; done
+  for s in "${server_list[@]}"; do
+    cli "$s" DEL probe:key probe:counter probe:a probe:b probe:list probe:set probe:hash probe:zset >/dev/null 2>&1 || true
+  done
   {
     echo "benchmark=redis-benchmark -h 127.0.0.1 -c $clients -r $keyspace --csv; requests: P1 $p1, P16 $p16 (MSET and -d 4096 at P16: a quarter); MIX: GET with $((clients * 4 / 5)) clients and SET with $((clients / 5)) at the same time; redis-benchmark runs on the same machine and shares its cores"
     echo "persistence_durable=write-ahead log, ${durable_args[*]:-defaults (--appendfsync always)} (checkpoints every 300 s while writing)"
@@ -330,7 +350,7 @@ run_throughput() {
     read -r -a order <<<"$(round_order "$round")"
     filled_size=""
     for w in "${workloads[@]}"; do
-      IFS='|' read -r wname test pipeline size requests _ <<<"$w"
+      IFS='|' read -r wname test pipeline size requests _ wkeys <<<"$w"
       step=$((step + 1))
       log "$name round $round/$rounds, workload $step/$total: $wname ($requests requests; order: ${order[*]})"
       if [ -z "$filled_size" ] || { [ "$filled_size" != "$size" ] && [[ "$test" == get || "$test" == mix ]]; }; then
@@ -347,7 +367,7 @@ run_throughput() {
           log "  $s: skipped (replies with an error)"
           continue
         fi
-        measure "$round" "$s" "$wname" "$test" "$pipeline" "$size" "$requests" "$keyspace"
+        measure "$round" "$s" "$wname" "$test" "$pipeline" "$size" "$requests" "${wkeys:-$keyspace}"
       done
     done
   done
