@@ -11,8 +11,11 @@ namespace Durable.Commands.Hashes;
 /// </summary>
 internal sealed class PackedHash
 {
-    /// <summary>Redis hash-max-listpack-entries (default; not configurable in Durable).</summary>
-    public const int MaxListpackEntries = 128;
+    /// <summary>
+    /// Redis hash-max-listpack-entries as redis-server 7.0 starts without a config file: 512 (the sample redis.conf
+    /// says 128). Not configurable in Durable.
+    /// </summary>
+    public const int MaxListpackEntries = 512;
 
     /// <summary>Redis hash-max-listpack-value (default; not configurable in Durable).</summary>
     public const int MaxListpackValue = 64;
@@ -20,8 +23,9 @@ internal sealed class PackedHash
     // Below this many fields a scan is as fast as building a dictionary.
     private const int IndexThreshold = 16;
 
-    // Marks the two items of a deleted pair until Compact (compared by reference: a real field may be empty too).
-    private static readonly byte[] s_removed = [];
+    // Marks the two items of a deleted pair until Compact, compared by reference: an array of its own, as an empty
+    // field or value may be the shared Array.Empty instance.
+    private static readonly byte[] s_removed = new byte[1];
 
     private readonly List<byte[]> _items;
     private Dictionary<byte[], int>? _index;
