@@ -12,6 +12,7 @@ public sealed class HashCommandsTests(ReferenceServers servers)
         string k = servers.NewPrefix() + "h";
         both.Same("HSET", k, "a", "1", "b", "2", "c", "3");
         both.Same("HSET", k, "b", "20", "d", "4", "a", "10");
+        both.Same("HSET", k, "dup", "1", "dup", "2", "b", "21", "b", "22");
         both.Same("HGETALL", k);
         both.Same("HKEYS", k);
         both.Same("HVALS", k);

@@ -36,7 +36,10 @@ public sealed class HashScanCommandsTests(ReferenceServers servers)
         both.Same("HSCAN", k, "0", "COUNT", "1");
         both.Same("HSCAN", k, "17", "COUNT", "1");
         both.Same("HSCAN", k, "-1");
-        both.Same("HSCAN", k, "");
+        foreach (string cursor in new[] { "", "+0", "-0", "00", "0\0junk", "18446744073709551615" })
+        {
+            both.Same("HSCAN", k, cursor, "COUNT", "5");
+        }
         both.Same("HSCAN", k, "0", "MATCH", "f1*");
         both.Same("HSCAN", k, "0", "MATCH", "f?", "COUNT", "2");
         both.Same("HSCAN", k, "0", "MATCH", "f1*", "MATCH", "f2*");
