@@ -35,6 +35,7 @@ public sealed class CommandTable
         Keys.ScanCommands.Register(table);
         Keys.ObjectCommands.Register(table);
         Keys.SortCommands.Register(table);
+        Hashes.HashFamily.Register(table);
         table.Freeze();
         return table;
     }

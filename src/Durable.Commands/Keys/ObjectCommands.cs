@@ -1,3 +1,4 @@
+using Durable.Commands.Collections;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -30,6 +31,12 @@ internal static class ObjectCommands
 
     private static void Encoding(CommandContext context, RespArgs args)
     {
+        if (context.Session.TryRead(context.Db, args[2], null, out StoredRecord record) && record.Type == RecordType.Hash)
+        {
+            context.WriteBulk(IsLargeEncoding(context, args[2]) ? "hashtable"u8 : "listpack"u8);
+            return;
+        }
+
         if (!TryReadShape(context, args[2], out StringShape shape))
         {
             context.WriteNull();
@@ -104,6 +111,15 @@ internal static class ObjectCommands
         {
             context.WriteSimple(System.Text.Encoding.ASCII.GetBytes(line));
         }
+    }
+
+    /// <summary>Whether a collection has been converted to Redis's large encoding (flags byte of its compact payload).</summary>
+    private static bool IsLargeEncoding(CommandContext context, ReadOnlySpan<byte> key)
+    {
+        context.Scratch.ResetWrittenCount();
+        return context.Session.TryRead(context.Db, key, context.Scratch, out _)
+            && context.Scratch.WrittenCount > 1
+            && (context.Scratch.WrittenSpan[1] & PackedItems.LargeEncoding) != 0;
     }
 
     /// <summary>

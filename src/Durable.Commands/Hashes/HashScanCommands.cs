@@ -1,0 +1,168 @@
+using System.Buffers.Text;
+using Durable.Commands.Strings;
+using Durable.Protocol;
+
+namespace Durable.Commands.Hashes;
+
+/// <summary>
+/// HSCAN key cursor [MATCH pattern] [COUNT count]. A listpack-encoded hash is answered whole, with cursor 0, whatever
+/// COUNT says (as Redis 7.0). A hashtable-encoded hash is walked by position, from the last field down to the first:
+/// the cursor is the number of fields not yet visited at the front. New fields go last and a deletion only moves the
+/// fields after it down by one, so a field present for the whole scan is never skipped (it may come twice).
+/// </summary>
+internal static class HashScanCommands
+{
+    private const long DefaultCount = 10;
+
+    public static void Register(CommandTable table) =>
+        table.Add("HSCAN", -3, CommandFlags.ReadOnly, HScan, 1, 1, 1, ["read", "hash", "slow"]);
+
+    /// <summary>Redis hscanCommand: the cursor, then the key (missing: an empty scan, options unchecked), then the options.</summary>
+    private static void HScan(CommandContext context, RespArgs args)
+    {
+        if (!TryParseCursor(args[2], out ulong cursor))
+        {
+            context.WriteError(RespErrors.InvalidCursor);
+            return;
+        }
+
+        if (!PackedHash.TryRead(context, args[1], countStats: true, out PackedHash hash))
+        {
+            return;
+        }
+
+        if (hash.Count == 0)
+        {
+            WriteReply(context, 0, [], 0, 0, null);
+            return;
+        }
+
+        if (!TryParseOptions(context, args, out long count, out byte[]? pattern))
+        {
+            return;
+        }
+
+        List<byte[]> items = hash.Items;
+        if (!hash.IsHashTable)
+        {
+            WriteReply(context, 0, items, 0, hash.Count, pattern);
+            return;
+        }
+
+        int end = cursor == 0 || cursor > (ulong)hash.Count ? hash.Count : (int)cursor;
+        int start = (int)Math.Max(0, end - count);
+        WriteReply(context, (ulong)start, items, start, end, pattern);
+    }
+
+    /// <summary>
+    /// Redis scanGenericCommand's options, left to right, the last one of a kind winning: COUNT must be a positive
+    /// integer; MATCH "*" matches everything; TYPE is refused (it is for SCAN only), as is anything else.
+    /// </summary>
+    private static bool TryParseOptions(CommandContext context, RespArgs args, out long count, out byte[]? pattern)
+    {
+        count = DefaultCount;
+        pattern = null;
+        for (int i = 3; i < args.Count; i += 2)
+        {
+            bool hasValue = i + 1 < args.Count;
+            if (hasValue && StringRecords.IsOption(args[i], "COUNT"u8))
+            {
+                if (!RedisNumber.TryParseInt64(args[i + 1], out count))
+                {
+                    context.WriteNotInteger();
+                    return false;
+                }
+
+                if (count < 1)
+                {
+                    context.WriteSyntaxError();
+                    return false;
+                }
+            }
+            else if (hasValue && StringRecords.IsOption(args[i], "MATCH"u8))
+            {
+                pattern = args[i + 1].SequenceEqual("*"u8) ? null : args[i + 1].ToArray();
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Fields start..end-1 (and their values) whose field matches the pattern.
+    private static void WriteReply(CommandContext context, ulong next, List<byte[]> items, int start, int end, byte[]? pattern)
+    {
+        int matching = 0;
+        for (int field = start; field < end; field++)
+        {
+            if (pattern is null || GlobPattern.IsMatch(pattern, items[2 * field]))
+            {
+                matching++;
+            }
+        }
+
+        context.WriteArrayHeader(2);
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(next, digits, out int written);
+        context.WriteBulk(digits[..written]);
+        context.WriteArrayHeader(2L * matching);
+        for (int field = start; field < end; field++)
+        {
+            if (pattern is null || GlobPattern.IsMatch(pattern, items[2 * field]))
+            {
+                context.WriteBulk(items[2 * field]);
+                context.WriteBulk(items[(2 * field) + 1]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Redis parseScanCursorOrReply, which is strtoul(3) base 10 on a C string: not starting with a space, optional sign
+    /// (a minus negates modulo 2^64), digits to the end (or to a NUL byte), no overflow. The empty string is cursor 0.
+    /// </summary>
+    private static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
+    {
+        cursor = 0;
+        int nul = text.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            text = text[..nul];
+        }
+
+        if (text.IsEmpty)
+        {
+            return true;
+        }
+
+        if (text[0] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
+        {
+            return false;
+        }
+
+        bool negative = text[0] == (byte)'-';
+        int i = text[0] is (byte)'-' or (byte)'+' ? 1 : 0;
+        if (i == text.Length)
+        {
+            return false;
+        }
+
+        ulong value = 0;
+        for (; i < text.Length; i++)
+        {
+            uint digit = (uint)(text[i] - (byte)'0');
+            if (digit > 9 || value > (ulong.MaxValue - digit) / 10)
+            {
+                return false;
+            }
+
+            value = (value * 10) + digit;
+        }
+
+        cursor = negative ? 0 - value : value;
+        return true;
+    }
+}

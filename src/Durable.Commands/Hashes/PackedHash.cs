@@ -1,0 +1,196 @@
+using Durable.Commands.Collections;
+using Durable.Storage;
+
+namespace Durable.Commands.Hashes;
+
+/// <summary>
+/// A hash read whole from its record (<see cref="PackedItems"/>: field, value, field, value...) for the length of one
+/// command, in Redis's listpack order: insertion order, and a field set again keeps its place. Tracks Redis 7.0's
+/// encoding, which only ever goes from listpack to hashtable (<see cref="PackedItems.LargeEncoding"/>). Lookups scan
+/// the pairs; a command that looks up several fields of a large hash gets a dictionary built once. Not thread-safe.
+/// </summary>
+internal sealed class PackedHash
+{
+    /// <summary>
+    /// Redis hash-max-listpack-entries as redis-server 7.0 starts without a config file: 512 (the sample redis.conf
+    /// says 128). Not configurable in Durable.
+    /// </summary>
+    public const int MaxListpackEntries = 512;
+
+    /// <summary>Redis hash-max-listpack-value (default; not configurable in Durable).</summary>
+    public const int MaxListpackValue = 64;
+
+    // Below this many fields a scan is as fast as building a dictionary.
+    private const int IndexThreshold = 16;
+
+    // Marks the two items of a deleted pair until Compact, compared by reference: an array of its own, as an empty
+    // field or value may be the shared Array.Empty instance.
+    private static readonly byte[] s_removed = new byte[1];
+
+    private readonly List<byte[]> _items;
+    private Dictionary<byte[], int>? _index;
+    private int _lookups;
+    private int _removed;
+
+    private PackedHash(List<byte[]> items, byte flags, long expiresAtMs)
+    {
+        _items = items;
+        Flags = flags;
+        ExpiresAtMs = expiresAtMs;
+    }
+
+    public byte Flags { get; private set; }
+
+    /// <summary>The key's expiry (0 none), kept when the hash is saved, as Redis's in-place updates keep it.</summary>
+    public long ExpiresAtMs { get; }
+
+    public bool IsHashTable => (Flags & PackedItems.LargeEncoding) != 0;
+
+    /// <summary>Number of fields.</summary>
+    public int Count => (_items.Count / 2) - _removed;
+
+    /// <summary>Field, value, field, value... in order; valid until the next change.</summary>
+    public List<byte[]> Items
+    {
+        get
+        {
+            Compact();
+            return _items;
+        }
+    }
+
+    /// <summary>
+    /// Reads the hash of <paramref name="key"/> (empty when missing or of another type); <paramref name="countStats"/>
+    /// as Redis's lookupKeyRead (true) or lookupKeyWrite (false).
+    /// </summary>
+    public static ReadResult Read(CommandContext context, ReadOnlySpan<byte> key, bool countStats, out PackedHash hash)
+    {
+        ReadResult result = CollectionRecords.Read(context, key, RecordType.Hash, countStats, out List<byte[]> items, out byte flags, out StoredRecord record);
+        hash = new PackedHash(items, flags, result == ReadResult.Found ? record.ExpiresAtMs : 0);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Read"/> for a handler: false, with WRONGTYPE written, when the key holds another type; a missing key
+    /// reads as an empty hash, which gives every hash command Redis's reply for a missing key.
+    /// </summary>
+    public static bool TryRead(CommandContext context, ReadOnlySpan<byte> key, bool countStats, out PackedHash hash)
+    {
+        if (Read(context, key, countStats, out hash) == ReadResult.WrongType)
+        {
+            context.WriteWrongType();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The value of <paramref name="field"/>, or null.</summary>
+    public byte[]? Get(ReadOnlySpan<byte> field)
+    {
+        int i = IndexOf(field);
+        return i < 0 ? null : _items[i + 1];
+    }
+
+    public bool Contains(ReadOnlySpan<byte> field) => IndexOf(field) >= 0;
+
+    /// <summary>
+    /// Sets a field (a new one goes last); true when it was created. Redis hashTypeSet: a field or value longer than
+    /// hash-max-listpack-value converts the hash to a hashtable, as does growing past hash-max-listpack-entries.
+    /// </summary>
+    public bool Set(ReadOnlySpan<byte> field, byte[] value)
+    {
+        if (field.Length > MaxListpackValue || value.Length > MaxListpackValue)
+        {
+            Flags |= PackedItems.LargeEncoding;
+        }
+
+        int i = IndexOf(field);
+        if (i >= 0)
+        {
+            _items[i + 1] = value;
+            return false;
+        }
+
+        Compact();
+        byte[] copy = field.ToArray();
+        _index?.Add(copy, _items.Count);
+        _items.Add(copy);
+        _items.Add(value);
+        if (Count > MaxListpackEntries)
+        {
+            Flags |= PackedItems.LargeEncoding;
+        }
+
+        return true;
+    }
+
+    /// <summary>Removes a field; true when it existed.</summary>
+    public bool Delete(ReadOnlySpan<byte> field)
+    {
+        int i = IndexOf(field);
+        if (i < 0)
+        {
+            return false;
+        }
+
+        // Marked rather than removed, so the positions the dictionary holds stay right for the rest of the command.
+        _index?.Remove(_items[i]);
+        _items[i] = s_removed;
+        _items[i + 1] = s_removed;
+        _removed++;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the hash back (deleting the key when no field is left), keeping its expiry; false when it would not fit
+    /// in one record, in which case the error is written and nothing changed.
+    /// </summary>
+    public bool Save(CommandContext context, ReadOnlySpan<byte> key) =>
+        CollectionRecords.Save(context, key, RecordType.Hash, Flags, Items, ExpiresAtMs);
+
+    private int IndexOf(ReadOnlySpan<byte> field)
+    {
+        if (_index is null && ++_lookups > 1 && Count > IndexThreshold)
+        {
+            Compact();
+            _index = new Dictionary<byte[], int>(Count, FieldComparer.Instance);
+            for (int j = 0; j < _items.Count; j += 2)
+            {
+                _index[_items[j]] = j;
+            }
+        }
+
+        if (_index is not null)
+        {
+            return _index.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(field, out int found) ? found : -1;
+        }
+
+        for (int i = 0; i < _items.Count; i += 2)
+        {
+            byte[] candidate = _items[i];
+            if (!ReferenceEquals(candidate, s_removed) && candidate.AsSpan().SequenceEqual(field))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void Compact()
+    {
+        if (_removed == 0)
+        {
+            return;
+        }
+
+        _items.RemoveAll(static item => ReferenceEquals(item, s_removed));
+        _removed = 0;
+        if (_index is not null)
+        {
+            _index = null;
+            _lookups = 0;
+        }
+    }
+}
