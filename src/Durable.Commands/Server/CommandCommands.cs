@@ -193,9 +193,9 @@ internal static class CommandCommands
         context.WriteInteger(definition.Arity);
 
         List<string> flags = [.. s_flagNames.Where(f => (definition.Flags & f.Flag) != 0).Select(f => f.Name)];
-        if (definition.FindKeys is not null)
+        if (definition.FindKeys is not null || definition.LocksAllWhen is not null)
         {
-            // Redis: movablekeys sits between no_multi and allow_busy.
+            // Redis: movablekeys (keys found by parsing, or named by the data, as SORT's BY and GET) sits between no_multi and allow_busy.
             flags.Add("movablekeys");
         }
 
