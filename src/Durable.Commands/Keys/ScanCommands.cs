@@ -101,7 +101,7 @@ internal static class ScanCommands
     /// Redis parseScanCursorOrReply, which is strtoul(3) base 10 on a C string: not starting with a space, optional sign
     /// (a minus negates modulo 2^64), digits to the end (or to a NUL byte), no overflow. The empty string is cursor 0.
     /// </summary>
-    private static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
+    internal static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
     {
         cursor = 0;
         int nul = text.IndexOf((byte)0);
