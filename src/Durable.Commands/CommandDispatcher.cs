@@ -97,6 +97,12 @@ public sealed class CommandDispatcher
             Unlock(context.Store.Locks, definition, locked);
         }
 
+        // A blocking command that just blocked wrote nothing.
+        if ((definition.Flags & CommandFlags.Write) != 0 && context.DeferredReply is null)
+        {
+            WakeBlocked(context, definition, args);
+        }
+
         long microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         definition.RecordCall(microseconds);
         if (context.ErrorWritten)
@@ -139,6 +145,55 @@ public sealed class CommandDispatcher
         return started;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with the stripes of <paramref name="keys"/> held exclusively, as <see cref="Execute"/>
+    /// holds a write's, and ends the store command after it (one WAL entry): a blocked command's retry when a write woke
+    /// it (<see cref="Blocking.BlockingWait"/>). Returns what the body returns.
+    /// </summary>
+    internal static bool ExecuteLocked(CommandContext context, IReadOnlyList<byte[]> keys, Func<CommandContext, bool> body)
+    {
+        Span<int> stripes = keys.Count <= 16 ? stackalloc int[keys.Count] : new int[keys.Count];
+        for (int i = 0; i < keys.Count; i++)
+        {
+            stripes[i] = KeyLocks.StripeOf(keys[i]);
+        }
+
+        KeyLocks locks = context.Store.Locks;
+        int count = LockStripes(locks, stripes, exclusive: true);
+        context.Scratch.ResetWrittenCount();
+        try
+        {
+            return body(context);
+        }
+        finally
+        {
+            context.OpenedSession?.CompleteCommand();
+            UnlockStripes(locks, stripes[..count], exclusive: true);
+        }
+    }
+
+    // After a write: wake the connections blocked on its keys (every key after a whole-keyspace command such as SWAPDB),
+    // so that LPUSH, LMOVE, RENAME, COPY, SORT STORE... all serve BLPOP and the like, whatever the connection.
+    private void WakeBlocked(CommandContext context, CommandDefinition definition, RespArgs args)
+    {
+        Blocking.BlockedKeys blocked = context.Server.Blocked;
+        if (!blocked.HasWaiters)
+        {
+            return;
+        }
+
+        if ((definition.Flags & CommandFlags.LocksAll) != 0)
+        {
+            blocked.SignalAll();
+            return;
+        }
+
+        foreach (int index in _keyIndexes)
+        {
+            blocked.Signal(args[index]);
+        }
+    }
+
     private int Lock(KeyLocks locks, CommandDefinition definition, RespArgs args)
     {
         if ((definition.Flags & CommandFlags.LocksAll) != 0)
@@ -164,8 +219,13 @@ public sealed class CommandDispatcher
             _stripes[i] = KeyLocks.StripeOf(args[_keyIndexes[i]]);
         }
 
+        return LockStripes(locks, _stripes.AsSpan(0, _keyIndexes.Count), (definition.Flags & CommandFlags.Write) != 0);
+    }
+
+    // Sorts and dedupes the stripes in place, then takes them; returns how many distinct stripes are held.
+    private static int LockStripes(KeyLocks locks, Span<int> stripes, bool exclusive)
+    {
         // Ascending order and no repeats: two commands can never wait on each other in a cycle.
-        Span<int> stripes = _stripes.AsSpan(0, _keyIndexes.Count);
         stripes.Sort();
         int count = 0;
         for (int i = 0; i < stripes.Length; i++)
@@ -176,7 +236,6 @@ public sealed class CommandDispatcher
             }
         }
 
-        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
         for (int i = 0; i < count; i++)
         {
             if (exclusive)
@@ -200,16 +259,20 @@ public sealed class CommandDispatcher
             return;
         }
 
-        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
-        for (int i = count - 1; i >= 0; i--)
+        UnlockStripes(locks, _stripes.AsSpan(0, count), (definition.Flags & CommandFlags.Write) != 0);
+    }
+
+    private static void UnlockStripes(KeyLocks locks, ReadOnlySpan<int> stripes, bool exclusive)
+    {
+        for (int i = stripes.Length - 1; i >= 0; i--)
         {
             if (exclusive)
             {
-                locks.ExitExclusive(_stripes[i]);
+                locks.ExitExclusive(stripes[i]);
             }
             else
             {
-                locks.ExitShared(_stripes[i]);
+                locks.ExitShared(stripes[i]);
             }
         }
     }

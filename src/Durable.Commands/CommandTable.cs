@@ -34,6 +34,9 @@ public sealed class CommandTable
         Keys.ExpireCommands.Register(table);
         Keys.ScanCommands.Register(table);
         Keys.ObjectCommands.Register(table);
+        Lists.ListCommands.Register(table);
+        Lists.ListPopCommands.Register(table);
+        Lists.ListBlockingCommands.Register(table);
         table.Freeze();
         return table;
     }

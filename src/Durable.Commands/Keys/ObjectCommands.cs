@@ -30,6 +30,13 @@ internal static class ObjectCommands
 
     private static void Encoding(CommandContext context, RespArgs args)
     {
+        // Redis 7.0 keeps every list as a quicklist.
+        if (context.Session.TryRead(context.Db, args[2], null, out StoredRecord listRecord) && listRecord.Type == RecordType.List)
+        {
+            context.WriteBulk("quicklist"u8);
+            return;
+        }
+
         if (!TryReadShape(context, args[2], out StringShape shape))
         {
             context.WriteNull();
