@@ -52,12 +52,13 @@ public sealed class ListBlockingTests(ReferenceServers servers)
                 Block(waiter, pusher, "BRPOP", k, k + "2", "0");
             }
 
-            foreach (string value in s_values)
+            // One push at a time, each read by its waiter first: Redis serves a waiter before the next command runs,
+            // Durable right after the write (see WaiterBeatenToElement_KeepsItsPlace).
+            for (int i = 0; i < waiters.Length; i++)
             {
-                transcript.Add(pusher.Call("RPUSH", k + "2", value));
+                transcript.Add(pusher.Call("RPUSH", k + "2", s_values[i]));
+                transcript.Add(waiters[i].ReadReply());
             }
-
-            transcript.AddRange(waiters.Select(w => w.ReadReply()));
         }
         finally
         {
@@ -181,6 +182,40 @@ public sealed class ListBlockingTests(ReferenceServers servers)
         transcript.Add(writer.Call("LPUSH", k, "after"));
         transcript.Add(blocked.ReadReply());
     });
+
+    [Fact]
+    public void BLMove_WokenWithDestinationOfAnotherType_RepliesWrongTypeAndKeepsElement_AsRedis() => OnBoth((connect, transcript, p) =>
+    {
+        using RespTestClient blocked = connect();
+        using RespTestClient other = connect();
+        transcript.Add(other.Call("SET", p + "dst", "string"));
+        Block(blocked, other, "BLMOVE", p + "src", p + "dst", "LEFT", "LEFT", "0");
+        transcript.Add(other.Call("RPUSH", p + "src", "a"));
+        transcript.Add(blocked.ReadReply());
+        transcript.Add(other.Call("LRANGE", p + "src", "0", "-1"));
+        transcript.Add(blocked.Call("PING"));
+    });
+
+    // Durable wakes a waiter after the write and the waiter then retries, so a command right behind the push (LPOP in the
+    // same pipeline) may take the element first; the waiter then waits again ahead of later waiters (Redis would have
+    // served it before the LPOP ran: either way, waiters are served in arrival order).
+    [Fact]
+    public void WaiterBeatenToElement_KeepsItsPlace()
+    {
+        string k = Key("k");
+        using RespTestClient first = servers.Durable.Connect();
+        using RespTestClient second = servers.Durable.Connect();
+        using RespTestClient other = servers.Durable.Connect();
+        Block(first, other, "BLPOP", k, "0");
+        Block(second, other, "BLPOP", k, "0");
+        other.SendRaw([.. RespTestClient.Encode("RPUSH", k, "x"), .. RespTestClient.Encode("LPOP", k)]);
+        Assert.Equal(":1\r\n", other.ReadReply());
+        string popped = other.ReadReply();
+        Assert.Equal(":2\r\n", other.Call("RPUSH", k, "y", "z"));
+        string expectFirst = popped == "$1\r\nx\r\n" ? "y" : "x";
+        Assert.Equal($"*2\r\n${k.Length}\r\n{k}\r\n$1\r\n{expectFirst}\r\n", first.ReadReply());
+        Assert.Equal($"*2\r\n${k.Length}\r\n{k}\r\n$1\r\n{(expectFirst == "y" ? "z" : "y")}\r\n", second.ReadReply());
+    }
 
     [Fact]
     public void Pipeline_CommandsAfterBlockedOneWaitForIt_MatchesRedis() => OnBoth((connect, transcript, p) =>
