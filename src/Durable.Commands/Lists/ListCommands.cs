@@ -101,60 +101,31 @@ internal static class ListCommands
         }
     }
 
-    // Redis: the key's type is checked before the index is parsed, and a missing key is null whatever the index.
     private static void LIndex(CommandContext context, RespArgs args)
     {
-        ReadResult found = ListRecords.Read(context, args[1], countStats: true, out List<byte[]> items, out _);
-        if (found == ReadResult.Missing)
+        switch (ReadAtIndex(context, args, countStats: true, out List<byte[]> items, out _, out int position))
         {
-            context.WriteNull();
-            return;
-        }
-
-        if (found == ReadResult.WrongType)
-        {
-            context.WriteWrongType();
-            return;
-        }
-
-        if (!ListRecords.TryParseLong(context, args[2], out long index))
-        {
-            return;
-        }
-
-        if (TryResolveIndex(items.Count, index, out int position))
-        {
-            context.WriteBulk(items[position]);
-        }
-        else
-        {
-            context.WriteNull();
+            case IndexLookup.Found: context.WriteBulk(items[position]); break;
+            case IndexLookup.Missing or IndexLookup.OutOfRange: context.WriteNull(); break;
         }
     }
 
     private static void LSet(CommandContext context, RespArgs args)
     {
-        ReadResult found = ListRecords.Read(context, args[1], countStats: false, out List<byte[]> items, out StoredRecord record);
-        if (found == ReadResult.Missing)
+        IndexLookup lookup = ReadAtIndex(context, args, countStats: false, out List<byte[]> items, out StoredRecord record, out int position);
+        if (lookup == IndexLookup.Missing)
         {
             context.WriteError(RespErrors.NoSuchKey);
             return;
         }
 
-        if (found == ReadResult.WrongType)
-        {
-            context.WriteWrongType();
-            return;
-        }
-
-        if (!ListRecords.TryParseLong(context, args[2], out long index))
-        {
-            return;
-        }
-
-        if (!TryResolveIndex(items.Count, index, out int position))
+        if (lookup == IndexLookup.OutOfRange)
         {
             context.WriteError("ERR index out of range"u8);
+        }
+
+        if (lookup != IndexLookup.Found)
+        {
             return;
         }
 
@@ -394,6 +365,31 @@ internal static class ListCommands
         return matches;
     }
 
+    // LINDEX and LSET: Redis checks the key's type before it parses the index (a missing key answers whatever the index).
+    private static IndexLookup ReadAtIndex(
+        CommandContext context, RespArgs args, bool countStats, out List<byte[]> items, out StoredRecord record, out int position)
+    {
+        position = 0;
+        ReadResult found = ListRecords.Read(context, args[1], countStats, out items, out record);
+        if (found == ReadResult.Missing)
+        {
+            return IndexLookup.Missing;
+        }
+
+        if (found == ReadResult.WrongType)
+        {
+            context.WriteWrongType();
+            return IndexLookup.ErrorWritten;
+        }
+
+        if (!ListRecords.TryParseLong(context, args[2], out long index))
+        {
+            return IndexLookup.ErrorWritten;
+        }
+
+        return TryResolveIndex(items.Count, index, out position) ? IndexLookup.Found : IndexLookup.OutOfRange;
+    }
+
     private static int IndexOf(List<byte[]> items, ReadOnlySpan<byte> element)
     {
         for (int i = 0; i < items.Count; i++)
@@ -453,5 +449,13 @@ internal static class ListCommands
 
         position = (int)Math.Clamp(index, -1, length);
         return index >= 0 && index < length;
+    }
+
+    private enum IndexLookup
+    {
+        Found,
+        Missing,
+        OutOfRange,
+        ErrorWritten,
     }
 }
