@@ -196,9 +196,9 @@ internal sealed partial class ClientConnection : IDisposable
 
     /// <summary>
     /// Awaits the deferred reply of a command blocked on keys (BLPOP...) while reading ahead on the input only to notice
-    /// the client leaving: a client that disconnects while blocked is closed at once, which cancels its wait and removes
-    /// it from the waiters (as Redis drops a blocked client it reads EOF from). Input read meanwhile stays buffered for
-    /// after the reply.
+    /// the client leaving: a client that disconnects while blocked (or sends more than client-query-buffer-limit meanwhile)
+    /// is closed at once, which cancels its wait and removes it from the waiters (as Redis drops a blocked client it reads
+    /// EOF from). Input read meanwhile stays buffered for after the reply.
     /// </summary>
     private async Task AwaitBlockedAsync(Func<IBufferWriter<byte>, CancellationToken, ValueTask> deferred, PipeReader input, PipeWriter output, CancellationToken closing)
     {
@@ -237,7 +237,7 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
-            if (read.IsCompleted)
+            if (read.IsCompleted || read.Buffer.Length > _server.Config.ClientQueryBufferLimit)
             {
                 Close();
                 return;
