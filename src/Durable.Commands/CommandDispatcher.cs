@@ -99,6 +99,12 @@ public sealed class CommandDispatcher
             Unlock(context.Store.Locks, definition, locked);
         }
 
+        // A blocking command that just blocked wrote nothing.
+        if ((definition.Flags & CommandFlags.Write) != 0 && context.DeferredReply is null)
+        {
+            WakeBlocked(context, args, locked);
+        }
+
         long microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         definition.RecordCall(microseconds);
         if (context.ErrorWritten)
@@ -141,6 +147,56 @@ public sealed class CommandDispatcher
         return started;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with the stripes of <paramref name="keys"/> held exclusively, as <see cref="Execute"/>
+    /// holds a write's, and ends the store command after it (one WAL entry): a blocked command's retry when a write woke
+    /// it (<see cref="Blocking.BlockingWait"/>). Returns what the body returns.
+    /// </summary>
+    internal static bool ExecuteLocked(CommandContext context, IReadOnlyList<byte[]> keys, Func<CommandContext, bool> body)
+    {
+        Span<int> stripes = keys.Count <= 16 ? stackalloc int[keys.Count] : new int[keys.Count];
+        for (int i = 0; i < keys.Count; i++)
+        {
+            stripes[i] = KeyLocks.StripeOf(keys[i]);
+        }
+
+        KeyLocks locks = context.Store.Locks;
+        int count = LockStripes(locks, stripes, exclusive: true);
+        context.Scratch.ResetWrittenCount();
+        try
+        {
+            return body(context);
+        }
+        finally
+        {
+            context.OpenedSession?.CompleteCommand();
+            UnlockStripes(locks, stripes[..count], exclusive: true);
+        }
+    }
+
+    // After a write: wake the connections blocked on its keys (every key after a command that held every stripe: SWAPDB,
+    // FLUSHALL, SORT with BY/GET patterns),
+    // so that LPUSH, LMOVE, RENAME, COPY, SORT STORE... all serve BLPOP and the like, whatever the connection.
+    private void WakeBlocked(CommandContext context, RespArgs args, int locked)
+    {
+        Blocking.BlockedKeys blocked = context.Server.Blocked;
+        if (!blocked.HasWaiters)
+        {
+            return;
+        }
+
+        if (locked == AllStripes)
+        {
+            blocked.SignalAll();
+            return;
+        }
+
+        foreach (int index in _keyIndexes)
+        {
+            blocked.Signal(args[index]);
+        }
+    }
+
     /// <summary>Locks the command's key stripes; returns how many, or <see cref="AllStripes"/>.</summary>
     private int Lock(KeyLocks locks, CommandDefinition definition, RespArgs args)
     {
@@ -167,8 +223,13 @@ public sealed class CommandDispatcher
             _stripes[i] = KeyLocks.StripeOf(args[_keyIndexes[i]]);
         }
 
+        return LockStripes(locks, _stripes.AsSpan(0, _keyIndexes.Count), (definition.Flags & CommandFlags.Write) != 0);
+    }
+
+    // Sorts and dedupes the stripes in place, then takes them; returns how many distinct stripes are held.
+    private static int LockStripes(KeyLocks locks, Span<int> stripes, bool exclusive)
+    {
         // Ascending order and no repeats: two commands can never wait on each other in a cycle.
-        Span<int> stripes = _stripes.AsSpan(0, _keyIndexes.Count);
         stripes.Sort();
         int count = 0;
         for (int i = 0; i < stripes.Length; i++)
@@ -179,7 +240,6 @@ public sealed class CommandDispatcher
             }
         }
 
-        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
         for (int i = 0; i < count; i++)
         {
             if (exclusive)
@@ -203,16 +263,20 @@ public sealed class CommandDispatcher
             return;
         }
 
-        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
-        for (int i = count - 1; i >= 0; i--)
+        UnlockStripes(locks, _stripes.AsSpan(0, count), (definition.Flags & CommandFlags.Write) != 0);
+    }
+
+    private static void UnlockStripes(KeyLocks locks, ReadOnlySpan<int> stripes, bool exclusive)
+    {
+        for (int i = stripes.Length - 1; i >= 0; i--)
         {
             if (exclusive)
             {
-                locks.ExitExclusive(_stripes[i]);
+                locks.ExitExclusive(stripes[i]);
             }
             else
             {
-                locks.ExitShared(_stripes[i]);
+                locks.ExitShared(stripes[i]);
             }
         }
     }

@@ -36,6 +36,9 @@ public sealed class CommandTable
         Keys.ObjectCommands.Register(table);
         Keys.SortCommands.Register(table);
         Hashes.HashFamily.Register(table);
+        Lists.ListCommands.Register(table);
+        Lists.ListPopCommands.Register(table);
+        Lists.ListBlockingCommands.Register(table);
         table.Freeze();
         return table;
     }

@@ -148,7 +148,14 @@ internal sealed partial class ClientConnection : IDisposable
                 if (context.DeferredReply is { } deferred)
                 {
                     context.DeferredReply = null;
-                    await deferred(output, closing);
+                    if (_client.IsBlocked)
+                    {
+                        await AwaitBlockedAsync(deferred, input, output, closing);
+                    }
+                    else
+                    {
+                        await deferred(output, closing);
+                    }
                 }
 
                 await output.FlushAsync(closing);
@@ -182,6 +189,57 @@ internal sealed partial class ClientConnection : IDisposable
 
             if (status is OperationStatus.InvalidData or OperationStatus.Done || (read.IsCompleted && status == OperationStatus.NeedMoreData))
             {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Awaits the deferred reply of a command blocked on keys (BLPOP...) while reading ahead on the input only to notice
+    /// the client leaving: a client that disconnects while blocked (or sends more than client-query-buffer-limit meanwhile)
+    /// is closed at once, which cancels its wait and removes it from the waiters (as Redis drops a blocked client it reads
+    /// EOF from). Input read meanwhile stays buffered for after the reply.
+    /// </summary>
+    private async Task AwaitBlockedAsync(Func<IBufferWriter<byte>, CancellationToken, ValueTask> deferred, PipeReader input, PipeWriter output, CancellationToken closing)
+    {
+        Task watch = WatchForDisconnectAsync(input, closing);
+        try
+        {
+            await deferred(output, closing);
+        }
+        finally
+        {
+            input.CancelPendingRead();
+            await watch;
+        }
+    }
+
+    private async Task WatchForDisconnectAsync(PipeReader input, CancellationToken closing)
+    {
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(closing);
+            }
+            catch (Exception exception) when (IsDisconnect(exception))
+            {
+                Close();
+                return;
+            }
+
+            // Consume nothing; examine everything only while waiting, so that the loop's next read sees the buffer at once.
+            if (read.IsCanceled)
+            {
+                input.AdvanceTo(read.Buffer.Start);
+                return;
+            }
+
+            input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            if (read.IsCompleted || read.Buffer.Length > _server.Config.ClientQueryBufferLimit)
+            {
+                Close();
                 return;
             }
         }

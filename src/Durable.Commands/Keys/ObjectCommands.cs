@@ -31,9 +31,16 @@ internal static class ObjectCommands
 
     private static void Encoding(CommandContext context, RespArgs args)
     {
-        if (context.Session.TryRead(context.Db, args[2], null, out StoredRecord record) && record.Type == RecordType.Hash)
+        if (context.Session.TryRead(context.Db, args[2], null, out StoredRecord record) && record.Type != RecordType.String)
         {
-            context.WriteBulk(IsLargeEncoding(context, args[2]) ? "hashtable"u8 : "listpack"u8);
+            context.WriteBulk(record.Type switch
+            {
+                RecordType.Hash => IsLargeEncoding(context, args[2]) ? "hashtable"u8 : "listpack"u8,
+
+                // Redis 7.0 keeps every list as a quicklist.
+                RecordType.List => "quicklist"u8,
+                _ => throw new InvalidOperationException($"no encoding name for record type {record.Type}"),
+            });
             return;
         }
 

@@ -56,6 +56,9 @@ public sealed class ServerState
     /// <summary>CLIENT PAUSE state, checked by the session loop before each command.</summary>
     public ClientPause Pause { get; }
 
+    /// <summary>Connections blocked on keys (BLPOP...), woken by the dispatcher after each write to their keys.</summary>
+    internal Blocking.BlockedKeys Blocked { get; } = new();
+
     /// <summary>MONITOR clients, fed by the dispatcher after each command.</summary>
     public MonitorHub Monitors { get; } = new();
     public long StartedAtMs { get; }

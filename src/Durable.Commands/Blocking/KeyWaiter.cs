@@ -1,0 +1,37 @@
+namespace Durable.Commands.Blocking;
+
+/// <summary>
+/// One blocked connection: the database and keys it waits on, and the signal that wakes it. Its state changes only
+/// under the <see cref="BlockedKeys"/> lock; the connection awaits <see cref="Signal"/> without holding a thread.
+/// </summary>
+internal sealed class KeyWaiter(int db, byte[][] keys)
+{
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Db { get; } = db;
+
+    /// <summary>The keys waited on, without repeats, in the command's order.</summary>
+    public byte[][] Keys { get; } = keys;
+
+    /// <summary>Completes when a write to one of <see cref="Keys"/> woke this waiter since it last re-armed.</summary>
+    public Task Signal => _signal.Task;
+
+    /// <summary>True from a wake-up until the waiter re-arms: further writes wake the next waiter instead.</summary>
+    public bool IsSignalled { get; private set; }
+
+    public void Wake()
+    {
+        IsSignalled = true;
+        _signal.TrySetResult();
+    }
+
+    /// <summary>Before retrying: any write from now on wakes this waiter again, so none is missed while it retries.</summary>
+    public void Rearm()
+    {
+        IsSignalled = false;
+        if (_signal.Task.IsCompleted)
+        {
+            _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+}
