@@ -112,11 +112,15 @@ public class SortCommandsTests
         using ReplyComparison both = new(durableServer.Connect(), redisServer.Connect());
         string[] elements =
         [
-            "", " 1", "2 ", "   ", "0x10", "-0x1f", "0x", "1e400", "1e-400", "0e-400", "inf", "-Infinity", "nan", "1.5e3", ".5", "5.", "1e", "abc", "1\0x",
+            "", " 1", "2 ", "   ", "0x10", "-0x1f", "0x", "0e-400", "inf", "-Infinity", "nan", "1.5e3", ".5", "5.", "1e", "abc", "1\0x",
+
+            // Last: Redis tests errno for ERANGE without clearing it first, so after an out-of-range score a later SORT
+            // of good numbers may fail too, depending on what else set errno meanwhile.
+            "1e-400", "1e400",
         ];
         for (int i = 0; i < elements.Length; i++)
         {
-            string element = elements[i].Replace("\\0", "\0", StringComparison.Ordinal);
+            string element = elements[i];
             string list = "l" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
             both.Same("RPUSH", list, element, "7", "-3");
             both.Same("SORT", list);
