@@ -40,6 +40,8 @@ internal static class ObjectCommands
         {
             StringShape.Integer or StringShape.SharedInteger => "int"u8,
             StringShape.Embedded => "embstr"u8,
+            StringShape.ListPack => "listpack"u8,
+            StringShape.SkipList => "skiplist"u8,
             _ => "raw"u8,
         });
     }
@@ -119,6 +121,12 @@ internal static class ObjectCommands
             return false;
         }
 
+        if (record.Type == RecordType.SortedSet)
+        {
+            shape = SortedSets.SortedSetValue.IsLarge(context, key) ? StringShape.SkipList : StringShape.ListPack;
+            return true;
+        }
+
         if (record.Type != RecordType.String)
         {
             return true;
@@ -144,5 +152,7 @@ internal static class ObjectCommands
         Integer,
         Embedded,
         Raw,
+        ListPack,
+        SkipList,
     }
 }
