@@ -591,4 +591,23 @@ public sealed class SortedSetCommandsTests(ReferenceServers servers)
         "ZRANGE {k} - (c BYLEX LIMIT 1 2",
         "ZRANGESTORE {d} {k} [b + BYLEX",
         "ZRANGE {d} 0 -1 WITHSCORES");
+
+    [Fact]
+    public void CommandGetKeys_NumKeysCommands_MatchRedis() => SortedSetScript.Run(
+        servers,
+        false,
+        "COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2",
+        "COMMAND GETKEYS ZINTERSTORE d 1 a",
+        "COMMAND GETKEYS ZDIFFSTORE d 3 a b c",
+        "COMMAND GETKEYS ZUNION 2 a b WITHSCORES",
+        "COMMAND GETKEYS ZINTER 1 a",
+        "COMMAND GETKEYS ZDIFF 2 a b",
+        "COMMAND GETKEYS ZINTERCARD 2 a b LIMIT 1",
+        "COMMAND GETKEYS ZMPOP 2 a b MIN COUNT 2",
+        "COMMAND GETKEYS ZRANGESTORE d s 0 -1",
+        "COMMAND GETKEYS ZADD k 1 a",
+        "COMMAND GETKEYSANDFLAGS ZMPOP 2 a b MAX",
+        "COMMAND GETKEYSANDFLAGS ZUNIONSTORE d 2 a b",
+        "COMMAND GETKEYSANDFLAGS ZRANGESTORE d s 0 -1",
+        "COMMAND GETKEYSANDFLAGS ZINCRBY k 1 a");
 }

@@ -117,6 +117,7 @@ internal static class SortedSetAlgebraCommands
             return;
         }
 
+        result.ShrinkIfSmall();
         if (result.Save(context, args[1], 0))
         {
             context.WriteInteger(result.Count);
@@ -273,9 +274,10 @@ internal static class SortedSetAlgebraCommands
     private static SortedSetValue Diff(List<Source> sources) =>
         Build(sources[0].Set.Items.Where(member => !sources.Skip(1).Any(s => s.Set.TryGetScore(member.Member, out _))));
 
+    // Redis builds the result as a skiplist (keeping -0) and converts a stored result to a listpack when it is small.
     private static SortedSetValue Build(IEnumerable<ScoredMember> members)
     {
-        SortedSetValue result = new();
+        SortedSetValue result = new(large: true);
         foreach (ScoredMember member in members)
         {
             result.Insert(member.Member, member.Score);

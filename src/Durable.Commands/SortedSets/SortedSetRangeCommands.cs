@@ -123,7 +123,8 @@ internal static class SortedSetRangeCommands
         }
 
         List<ScoredMember> selected = selection.Select(set, rev, offset, limit);
-        SortedSetValue destination = new(capacity: selected.Count);
+        // Redis 7.0 zrangeResultBeginStore: a skiplist from the start when a rank range is known to be too long.
+        SortedSetValue destination = new(kind == RangeKind.Rank && selected.Count > SortedSetValue.MaxListpackEntries, selected.Count);
         foreach (ScoredMember member in selected)
         {
             destination.Insert(member.Member, member.Score);

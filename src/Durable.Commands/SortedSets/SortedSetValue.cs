@@ -55,18 +55,16 @@ internal sealed class SortedSetValue
     }
 
     /// <summary>
-    /// Writes the set back to <paramref name="key"/> (deleting the key when empty). A listpack keeps an integral score
-    /// as an integer, so -0 is stored as 0 there, as in Redis; the skiplist keeps -0. False, with the error written,
-    /// when the set does not fit one record.
+    /// Writes the set back to <paramref name="key"/> (deleting the key when empty). False, with the error written, when
+    /// the set does not fit one record.
     /// </summary>
     public bool Save(CommandContext context, ReadOnlySpan<byte> key, long expiresAtMs)
     {
         List<byte[]> items = new(Items.Count * 2);
         foreach (ScoredMember item in Items)
         {
-            double score = !Large && item.Score == 0 ? 0.0 : item.Score;
             byte[] bytes = new byte[sizeof(double)];
-            BinaryPrimitives.WriteDoubleLittleEndian(bytes, score);
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes, item.Score);
             items.Add(item.Member);
             items.Add(bytes);
         }
@@ -116,6 +114,7 @@ internal sealed class SortedSetValue
             Large = true;
         }
 
+        score = Stored(score);
         int rank = RankOf(member, score);
         Items.Insert(rank < 0 ? ~rank : rank, new ScoredMember(member, score));
         _scores?.Add(member, score);
@@ -156,6 +155,7 @@ internal sealed class SortedSetValue
     /// <summary>Sets the score of a member already in the set, moving it to its new place.</summary>
     public void Update(ReadOnlySpan<byte> member, double oldScore, double newScore)
     {
+        newScore = Stored(newScore);
         int rank = RankOf(member, oldScore);
         byte[] stored = Items[rank].Member;
         Items.RemoveAt(rank);
@@ -166,6 +166,29 @@ internal sealed class SortedSetValue
             _scores[stored] = newScore;
         }
     }
+
+    /// <summary>
+    /// Redis zsetConvertToListpackIfNeeded, for a result built as a skiplist (ZUNIONSTORE and the like): a listpack
+    /// when it is small enough, with its scores as a listpack stores them.
+    /// </summary>
+    public void ShrinkIfSmall()
+    {
+        if (!Large || Items.Count > MaxListpackEntries || Items.Exists(item => item.Member.Length > MaxListpackValue))
+        {
+            return;
+        }
+
+        Large = false;
+        for (int i = 0; i < Items.Count; i++)
+        {
+            Items[i] = Items[i] with { Score = Stored(Items[i].Score) };
+        }
+
+        _scores = null;
+    }
+
+    // A listpack keeps an integral score as an integer (Redis double2ll), so -0 becomes 0; a skiplist keeps the double.
+    private double Stored(double score) => !Large && score == 0 ? 0.0 : score;
 
     private Dictionary<byte[], double> Index()
     {
