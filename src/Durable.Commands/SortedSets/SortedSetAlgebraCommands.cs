@@ -45,7 +45,7 @@ internal static class SortedSetAlgebraCommands
     private static void Combine(CommandContext context, RespArgs args, Operation operation, bool store)
     {
         int numKeysIndex = store ? 2 : 1;
-        if (!TryReadSources(context, args, numKeysIndex, countStats: !store, out List<Source> sources))
+        if (!TryReadSources(context, args, numKeysIndex, out List<Source> sources))
         {
             return;
         }
@@ -127,7 +127,7 @@ internal static class SortedSetAlgebraCommands
     /// <summary>Redis zinterCardCommand: numkeys, the inputs' types, then LIMIT (0 for none); counts up to the limit.</summary>
     private static void ZInterCard(CommandContext context, RespArgs args)
     {
-        if (!TryReadSources(context, args, 1, countStats: true, out List<Source> sources))
+        if (!TryReadSources(context, args, 1, out List<Source> sources))
         {
             return;
         }
@@ -166,7 +166,8 @@ internal static class SortedSetAlgebraCommands
         context.WriteInteger(count);
     }
 
-    private static bool TryReadSources(CommandContext context, RespArgs args, int numKeysIndex, bool countStats, out List<Source> sources)
+    // Redis reads every input with lookupKeyRead, so each counts a keyspace hit or miss, for the STORE forms too.
+    private static bool TryReadSources(CommandContext context, RespArgs args, int numKeysIndex, out List<Source> sources)
     {
         sources = [];
         if (!RedisNumber.TryParseInt64(args[numKeysIndex], out long count))
@@ -190,7 +191,7 @@ internal static class SortedSetAlgebraCommands
         for (int i = 0; i < count; i++)
         {
             ReadOnlySpan<byte> key = args[numKeysIndex + 1 + i];
-            ReadResult read = SortedSetValue.Read(context, key, countStats, out SortedSetValue set, out StoredRecord record);
+            ReadResult read = SortedSetValue.Read(context, key, countStats: true, out SortedSetValue set, out StoredRecord record);
             if (read == ReadResult.WrongType && record.Type == RecordType.Set)
             {
                 // A plain set counts as a sorted set whose members all score 1.
