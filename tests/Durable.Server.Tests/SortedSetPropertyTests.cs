@@ -57,23 +57,13 @@ public sealed class SortedSetPropertyTests(ReferenceServers servers)
         Gen.Const($"TYPE {{k{key}}}"),
         Gen.OneOfConst($"DEL {{k{key}}}", $"SET {{k{key}}} v"))));
 
-    [Fact]
-    public void RandomCommandSequences_SameRepliesAsRedis()
-    {
+    [Theory]
+    [InlineData(false, 150, "cgE-WhsfqyJ2")]
+    [InlineData(true, 75, "0R_C0sDaCvR1")]
+    public void RandomCommandSequences_SameRepliesAsRedis(bool resp3, int iterations, string seed) =>
         s_command.Array[1, 40].Sample(commands =>
         {
             using ReplyComparison both = servers.Compare();
-            SortedSetScript.Run(both, servers.NewPrefix(), resp3: false, [.. commands.Select(c => c.TrimEnd())]);
-        }, iter: 150, seed: "cgE-WhsfqyJ2");
-    }
-
-    [Fact]
-    public void RandomCommandSequences_Resp3_SameRepliesAsRedis()
-    {
-        s_command.Array[1, 40].Sample(commands =>
-        {
-            using ReplyComparison both = servers.Compare();
-            SortedSetScript.Run(both, servers.NewPrefix(), resp3: true, [.. commands.Select(c => c.TrimEnd())]);
-        }, iter: 75, seed: "0R_C0sDaCvR1");
-    }
+            SortedSetScript.Run(both, servers.NewPrefix(), resp3, [.. commands.Select(c => c.TrimEnd())]);
+        }, iter: iterations, seed: seed);
 }

@@ -4,7 +4,7 @@ namespace Durable.Commands.SortedSets;
 /// A member interval as ZRANGEBYLEX takes it: "-" and "+" are the lowest and highest strings, "[x" includes x and
 /// "(x" excludes it. Compared by memcmp, which is the set's order among equal scores.
 /// </summary>
-internal sealed class LexRange
+internal sealed class LexRange : IMemberRange
 {
     private readonly byte[] _min;
     private readonly byte[] _max;
@@ -40,43 +40,21 @@ internal sealed class LexRange
         return true;
     }
 
-    public bool AboveMin(ReadOnlySpan<byte> member) => _minKind switch
+    public bool AboveMin(ScoredMember member) => _minKind switch
     {
         Bound.Lowest => true,
         Bound.Highest => false,
-        Bound.Exclusive => member.SequenceCompareTo(_min) > 0,
-        _ => member.SequenceCompareTo(_min) >= 0,
+        Bound.Exclusive => member.Member.AsSpan().SequenceCompareTo(_min) > 0,
+        _ => member.Member.AsSpan().SequenceCompareTo(_min) >= 0,
     };
 
-    public bool BelowMax(ReadOnlySpan<byte> member) => _maxKind switch
+    public bool BelowMax(ScoredMember member) => _maxKind switch
     {
         Bound.Highest => true,
         Bound.Lowest => false,
-        Bound.Exclusive => member.SequenceCompareTo(_max) < 0,
-        _ => member.SequenceCompareTo(_max) <= 0,
+        Bound.Exclusive => member.Member.AsSpan().SequenceCompareTo(_max) < 0,
+        _ => member.Member.AsSpan().SequenceCompareTo(_max) <= 0,
     };
-
-    /// <summary>
-    /// The ranks [first, end) of the members in this range, walking as Redis does: from the first member not below min
-    /// while members stay below max (meaningful when all scores are equal, as the commands require).
-    /// </summary>
-    public (int First, int End) Ranks(SortedSetValue set)
-    {
-        List<ScoredMember> items = set.Items;
-        int first = 0;
-        while (first < items.Count && !AboveMin(items[first].Member))
-        {
-            first++;
-        }
-
-        int end = first;
-        while (end < items.Count && BelowMax(items[end].Member))
-        {
-            end++;
-        }
-
-        return (first, end);
-    }
 
     private static bool TryParseItem(ReadOnlySpan<byte> text, out Bound kind, out byte[] value)
     {

@@ -1,7 +1,7 @@
 namespace Durable.Commands.SortedSets;
 
 /// <summary>A score interval as ZRANGEBYSCORE takes it: each bound a strtod number, exclusive when prefixed by '('.</summary>
-internal readonly record struct ScoreRange(double Min, bool MinExclusive, double Max, bool MaxExclusive)
+internal readonly record struct ScoreRange(double Min, bool MinExclusive, double Max, bool MaxExclusive) : IMemberRange
 {
     /// <summary>Redis zslParseRange; false for "ERR min or max is not a float".</summary>
     public static bool TryParse(ReadOnlySpan<byte> min, ReadOnlySpan<byte> max, out ScoreRange range)
@@ -16,28 +16,9 @@ internal readonly record struct ScoreRange(double Min, bool MinExclusive, double
         return true;
     }
 
-    public bool AboveMin(double score) => MinExclusive ? score > Min : score >= Min;
+    public bool AboveMin(ScoredMember member) => MinExclusive ? member.Score > Min : member.Score >= Min;
 
-    public bool BelowMax(double score) => MaxExclusive ? score < Max : score <= Max;
-
-    /// <summary>The ranks [first, end) of the members of <paramref name="set"/> in this range.</summary>
-    public (int First, int End) Ranks(SortedSetValue set)
-    {
-        List<ScoredMember> items = set.Items;
-        int first = 0;
-        while (first < items.Count && !AboveMin(items[first].Score))
-        {
-            first++;
-        }
-
-        int end = first;
-        while (end < items.Count && BelowMax(items[end].Score))
-        {
-            end++;
-        }
-
-        return (first, end);
-    }
+    public bool BelowMax(ScoredMember member) => MaxExclusive ? member.Score < Max : member.Score <= Max;
 
     private static bool TryParseBound(ReadOnlySpan<byte> text, out double value, out bool exclusive)
     {

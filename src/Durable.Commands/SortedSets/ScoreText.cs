@@ -161,63 +161,15 @@ internal static class ScoreText
     {
         value = 0;
         outOfRange = false;
-        int i = 0;
-        int digits = 0;
-        bool nonZero = false;
-        bool point = false;
-        for (; i < body.Length; i++)
-        {
-            byte c = body[i];
-            if (c is >= (byte)'0' and <= (byte)'9')
-            {
-                digits++;
-                nonZero |= c != (byte)'0';
-            }
-            else if (c == (byte)'.' && !point)
-            {
-                point = true;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        if (digits == 0)
+        int i = ReadMantissa(body, hex: false, out Mantissa mantissa);
+        if (mantissa.Digits == 0 || (i < body.Length && ((body[i] | 0x20) != (byte)'e' || !TryReadExponent(body[(i + 1)..], out _))))
         {
             return false;
         }
 
-        if (i < body.Length)
-        {
-            if ((body[i] | 0x20) != (byte)'e')
-            {
-                return false;
-            }
-
-            i++;
-            if (i < body.Length && body[i] is (byte)'-' or (byte)'+')
-            {
-                i++;
-            }
-
-            if (i == body.Length)
-            {
-                return false;
-            }
-
-            for (; i < body.Length; i++)
-            {
-                if (body[i] is < (byte)'0' or > (byte)'9')
-                {
-                    return false;
-                }
-            }
-        }
-
         // The text is ASCII digits, a point and an exponent: .NET parses it correctly rounded, to +-inf on overflow.
         value = double.Parse(Encoding.ASCII.GetString(body), NumberStyles.Float, CultureInfo.InvariantCulture);
-        outOfRange = double.IsInfinity(value) || (value == 0 && nonZero);
+        outOfRange = double.IsInfinity(value) || (value == 0 && mantissa.Bits != 0);
         return true;
     }
 
@@ -225,28 +177,57 @@ internal static class ScoreText
     {
         value = 0;
         outOfRange = false;
-        ulong mantissa = 0;
-        long exponent = 0;
-        bool sticky = false;
+        int i = ReadMantissa(body, hex: true, out Mantissa mantissa);
+        long exponent = mantissa.Exponent;
+        if (mantissa.Digits == 0)
+        {
+            return false;
+        }
+
+        if (i < body.Length)
+        {
+            if ((body[i] | 0x20) != (byte)'p' || !TryReadExponent(body[(i + 1)..], out long written))
+            {
+                return false;
+            }
+
+            exponent += written;
+        }
+
+        value = mantissa.Bits == 0 ? 0 : Math.ScaleB((double)mantissa.Bits, (int)Math.Clamp(exponent, -100_000, 100_000));
+        outOfRange = double.IsInfinity(value) || (value == 0 && mantissa.Bits != 0);
+        return true;
+    }
+
+    /// <summary>
+    /// Digits with at most one point, up to the first other byte (returns its index). For hex, the value as up to 64
+    /// bits times 2^exponent, lower digits folded into a sticky bit; for decimal, Bits is only zero or not.
+    /// </summary>
+    private static int ReadMantissa(ReadOnlySpan<byte> body, bool hex, out Mantissa mantissa)
+    {
+        mantissa = default;
         bool point = false;
-        int digits = 0;
         int i = 0;
         for (; i < body.Length; i++)
         {
             byte c = body[i];
-            int digit = HexDigit(c);
+            int digit = hex ? HexDigit(c) : c is >= (byte)'0' and <= (byte)'9' ? c - '0' : -1;
             if (digit >= 0)
             {
-                digits++;
-                if (mantissa >> 60 == 0)
+                mantissa.Digits++;
+                if (!hex)
                 {
-                    mantissa = (mantissa << 4) | (uint)digit;
-                    exponent -= point ? 4 : 0;
+                    mantissa.Bits |= (uint)digit;
+                }
+                else if (mantissa.Bits >> 60 == 0)
+                {
+                    mantissa.Bits = (mantissa.Bits << 4) | (uint)digit;
+                    mantissa.Exponent -= point ? 4 : 0;
                 }
                 else
                 {
-                    sticky |= digit != 0;
-                    exponent += point ? 0 : 4;
+                    mantissa.Bits |= digit != 0 ? 1UL : 0;
+                    mantissa.Exponent += point ? 0 : 4;
                 }
             }
             else if (c == (byte)'.' && !point)
@@ -259,52 +240,32 @@ internal static class ScoreText
             }
         }
 
-        if (digits == 0)
+        return i;
+    }
+
+    /// <summary>An exponent: optional sign, then at least one digit, to the end; saturated (anything that large over- or underflows).</summary>
+    private static bool TryReadExponent(ReadOnlySpan<byte> text, out long exponent)
+    {
+        exponent = 0;
+        bool negative = !text.IsEmpty && text[0] == (byte)'-';
+        int i = !text.IsEmpty && text[0] is (byte)'-' or (byte)'+' ? 1 : 0;
+        if (i == text.Length)
         {
             return false;
         }
 
-        if (i < body.Length)
+        for (; i < text.Length; i++)
         {
-            if ((body[i] | 0x20) != (byte)'p')
+            uint digit = (uint)(text[i] - (byte)'0');
+            if (digit > 9)
             {
                 return false;
             }
 
-            i++;
-            bool negativeExponent = i < body.Length && body[i] == (byte)'-';
-            if (i < body.Length && body[i] is (byte)'-' or (byte)'+')
-            {
-                i++;
-            }
-
-            if (i == body.Length)
-            {
-                return false;
-            }
-
-            long written = 0;
-            for (; i < body.Length; i++)
-            {
-                uint d = (uint)(body[i] - (byte)'0');
-                if (d > 9)
-                {
-                    return false;
-                }
-
-                written = Math.Min((written * 10) + d, 100_000);
-            }
-
-            exponent += negativeExponent ? -written : written;
+            exponent = Math.Min((exponent * 10) + digit, 100_000);
         }
 
-        if (sticky)
-        {
-            mantissa |= 1;
-        }
-
-        value = mantissa == 0 ? 0 : Math.ScaleB((double)mantissa, (int)Math.Clamp(exponent, -100_000, 100_000));
-        outOfRange = double.IsInfinity(value) || (value == 0 && mantissa != 0);
+        exponent = negative ? -exponent : exponent;
         return true;
     }
 
@@ -323,5 +284,12 @@ internal static class ScoreText
     {
         source.CopyTo(destination);
         return source.Length;
+    }
+
+    private struct Mantissa
+    {
+        public int Digits;
+        public ulong Bits;
+        public long Exponent;
     }
 }

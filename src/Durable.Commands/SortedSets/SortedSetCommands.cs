@@ -291,26 +291,18 @@ internal static class SortedSetCommands
         context.WriteInteger(reverse ? set.Count - 1 - rank : rank);
     }
 
-    private static void ZCount(CommandContext context, RespArgs args)
-    {
-        if (!ScoreRange.TryParse(args[2], args[3], out ScoreRange range))
-        {
-            context.WriteError(SortedSetErrors.MinMaxNotFloat);
-            return;
-        }
+    private static void ZCount(CommandContext context, RespArgs args) =>
+        Count(context, args, ScoreRange.TryParse(args[2], args[3], out ScoreRange range) ? range : null, SortedSetErrors.MinMaxNotFloat);
 
-        if (TryRead(context, args[1], out SortedSetValue set))
-        {
-            (int first, int end) = range.Ranks(set);
-            context.WriteInteger(end - first);
-        }
-    }
+    private static void ZLexCount(CommandContext context, RespArgs args) =>
+        Count(context, args, LexRange.TryParse(args[2], args[3], out LexRange range) ? range : null, SortedSetErrors.MinMaxNotLex);
 
-    private static void ZLexCount(CommandContext context, RespArgs args)
+    /// <summary>The range is parsed (null: <paramref name="error"/>) before the key's type is checked, as in Redis.</summary>
+    private static void Count(CommandContext context, RespArgs args, IMemberRange? range, ReadOnlySpan<byte> error)
     {
-        if (!LexRange.TryParse(args[2], args[3], out LexRange range))
+        if (range is null)
         {
-            context.WriteError(SortedSetErrors.MinMaxNotLex);
+            context.WriteError(error);
             return;
         }
 

@@ -209,14 +209,9 @@ internal static class SortedSetRangeCommands
         /// </summary>
         public (int First, int End) Ranks(SortedSetValue set)
         {
-            if (Kind == RangeKind.Score)
+            if (Kind != RangeKind.Rank)
             {
-                return Scores.Ranks(set);
-            }
-
-            if (Kind == RangeKind.Lex)
-            {
-                return Lex!.Ranks(set);
+                return (Kind == RangeKind.Score ? Scores : (IMemberRange)Lex!).Ranks(set);
             }
 
             long count = set.Count;
