@@ -39,6 +39,7 @@ public sealed class CommandTable
         Lists.ListCommands.Register(table);
         Lists.ListPopCommands.Register(table);
         Lists.ListBlockingCommands.Register(table);
+        SortedSets.SortedSetCommands.Register(table);
         table.Freeze();
         return table;
     }

@@ -36,6 +36,7 @@ internal static class ObjectCommands
             context.WriteBulk(record.Type switch
             {
                 RecordType.Hash => IsLargeEncoding(context, args[2]) ? "hashtable"u8 : "listpack"u8,
+                RecordType.SortedSet => IsLargeEncoding(context, args[2]) ? "skiplist"u8 : "listpack"u8,
 
                 // Redis 7.0 keeps every list as a quicklist.
                 RecordType.List => "quicklist"u8,

@@ -1,0 +1,37 @@
+using Durable.Storage;
+
+namespace Durable.Commands.SortedSets;
+
+/// <summary>
+/// Popping members from one end of a sorted set: shared by ZPOPMIN, ZPOPMAX and ZMPOP, and meant for the blocking
+/// BZPOPMIN, BZPOPMAX and BZMPOP, which call it when a waiter is served.
+/// </summary>
+internal static class SortedSetPop
+{
+    /// <summary>
+    /// Removes up to <paramref name="count"/> members (at least 1) from the lowest (or, with <paramref name="max"/>, the
+    /// highest) end of the set at <paramref name="key"/> and writes the set back (the key goes when it empties; the TTL
+    /// stays). <paramref name="popped"/> holds them in pop order. Writes no reply: Missing and WrongType are the
+    /// caller's to answer; Found with an empty list cannot happen (a stored set is never empty). Returns Missing also
+    /// when the write failed (the error is then written already), which cannot happen for a set that only shrinks.
+    /// </summary>
+    public static ReadResult Pop(CommandContext context, ReadOnlySpan<byte> key, bool max, long count, out List<ScoredMember> popped)
+    {
+        popped = [];
+        ReadResult read = SortedSetValue.Read(context, key, countStats: false, out SortedSetValue set, out StoredRecord record);
+        if (read != ReadResult.Found)
+        {
+            return read;
+        }
+
+        int taken = (int)Math.Min(count, set.Count);
+        int first = max ? set.Count - taken : 0;
+        for (int i = 0; i < taken; i++)
+        {
+            popped.Add(set.Items[max ? set.Count - 1 - i : i]);
+        }
+
+        set.RemoveRange(first, taken);
+        return set.Save(context, key, record.ExpiresAtMs) ? ReadResult.Found : ReadResult.Missing;
+    }
+}

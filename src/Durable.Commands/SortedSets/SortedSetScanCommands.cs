@@ -1,0 +1,71 @@
+using Durable.Protocol;
+
+namespace Durable.Commands.SortedSets;
+
+/// <summary>
+/// ZSCAN. A sorted set lives in one record, so one call returns every member (cursor 0), as Redis does for a listpack;
+/// for a skiplist Redis would page through its hash table, which the SCAN guarantees allow us not to imitate.
+/// </summary>
+internal static class SortedSetScanCommands
+{
+    public static void Register(CommandTable table) =>
+        table.Add("ZSCAN", -3, CommandFlags.ReadOnly, ZScan, 1, 1, 1, ["read", "sortedset", "slow"]);
+
+    /// <summary>Redis zscanCommand: the cursor, then the key (missing: an empty scan) and its type, then MATCH and COUNT.</summary>
+    private static void ZScan(CommandContext context, RespArgs args)
+    {
+        if (!Keys.ScanCommands.TryParseCursor(args[2], out _))
+        {
+            context.WriteError(RespErrors.InvalidCursor);
+            return;
+        }
+
+        if (!SortedSetCommands.TryRead(context, args[1], out SortedSetValue set))
+        {
+            return;
+        }
+
+        byte[]? pattern = null;
+        if (set.Count > 0)
+        {
+            for (int i = 3; i < args.Count; i += 2)
+            {
+                if (i + 1 < args.Count && args.Is(i, "COUNT"u8))
+                {
+                    if (!RedisNumber.TryParseInt64(args[i + 1], out long count))
+                    {
+                        context.WriteNotInteger();
+                        return;
+                    }
+
+                    if (count < 1)
+                    {
+                        context.WriteSyntaxError();
+                        return;
+                    }
+                }
+                else if (i + 1 < args.Count && args.Is(i, "MATCH"u8))
+                {
+                    // Redis skips matching altogether for the pattern "*".
+                    pattern = args[i + 1].SequenceEqual("*"u8) ? null : args[i + 1].ToArray();
+                }
+                else
+                {
+                    context.WriteSyntaxError();
+                    return;
+                }
+            }
+        }
+
+        List<ScoredMember> matched = pattern is null ? set.Items : set.Items.FindAll(m => GlobPattern.IsMatch(pattern, m.Member));
+        context.WriteArrayHeader(2);
+        context.WriteBulk("0"u8);
+        context.WriteArrayHeader(2L * matched.Count);
+        Span<byte> text = stackalloc byte[ScoreText.MaxLength];
+        foreach (ScoredMember member in matched)
+        {
+            context.WriteBulk(member.Member);
+            context.WriteBulk(text[..(set.Large ? ScoreText.Format(member.Score, text) : ScoreText.FormatListpack(member.Score, text))]);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+namespace Durable.Server.Tests;
+
+public sealed class SortedSetAlgebraCommandsTests(ReferenceServers servers)
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Algebra_MatchRedis(bool resp3) => SortedSetScript.Run(
+        servers,
+        resp3,
+        "ZADD {a} 1 x 2 y 3 z",
+        "ZADD {b} 10 y 20 z 30 w",
+        "SET {str} v",
+        "ZUNION 2 {a} {b} WITHSCORES",
+        "ZUNION 2 {a} {b}",
+        "ZUNION 2 {a} {b} WEIGHTS 2 3 WITHSCORES",
+        "ZUNION 2 {a} {b} WEIGHTS 2 WITHSCORES",
+        "ZUNION 2 {a} {b} WEIGHTS 2",
+        "ZUNION 2 {a} {b} WEIGHTS 2 x WITHSCORES",
+        "ZUNION 2 {a} {b} AGGREGATE MIN WITHSCORES",
+        "ZUNION 2 {a} {b} AGGREGATE max WITHSCORES",
+        "ZUNION 2 {a} {b} AGGREGATE foo",
+        "ZUNION 2 {a} {b} AGGREGATE",
+        "ZINTER 2 {a} {b} WITHSCORES",
+        "ZINTER 2 {a} {b} AGGREGATE MAX WEIGHTS 1 0.5 WITHSCORES",
+        "ZDIFF 2 {b} {a} WITHSCORES",
+        "ZDIFF 2 {b} {a} WEIGHTS 1 2",
+        "ZDIFF 2 {b} {a} AGGREGATE SUM",
+        "ZDIFFSTORE {d} 2 {b} {a} WITHSCORES",
+        "ZUNIONSTORE {d} 2 {a} {b} WITHSCORES",
+        "ZUNIONSTORE {d} 2 {a} {b}",
+        "ZRANGE {d} 0 -1 WITHSCORES",
+        "ZINTERSTORE {d} 2 {a} {b} WEIGHTS 1 -1",
+        "ZRANGE {d} 0 -1 WITHSCORES",
+        "ZDIFFSTORE {d} 2 {b} {a}",
+        "ZRANGE {d} 0 -1 WITHSCORES",
+        "ZUNION 0 {a}",
+        "ZUNION -1 {a}",
+        "ZUNION x {a}",
+        "ZUNION 3 {a} {b}",
+        "ZUNION 1 {a} {b}",
+        "ZUNION 2 {a} {str}",
+        "ZUNION 2 {str} {a}",
+        "ZUNION 2 {a} {str} FOO",
+        "ZINTERSTORE {d} 2 {a} {none}",
+        "EXISTS {d}",
+        "ZUNIONSTORE {d} 0 {a}",
+        "ZDIFFSTORE {d} 0 {a}",
+        "ZINTERSTORE {d} 0 {a}",
+        "ZINTERCARD 2 {a} {b}",
+        "ZINTERCARD 2 {a} {b} LIMIT 1",
+        "ZINTERCARD 2 {a} {b} LIMIT 0",
+        "ZINTERCARD 2 {a} {b} LIMIT -1",
+        "ZINTERCARD 2 {a} {b} LIMIT x",
+        "ZINTERCARD 2 {a} {b} LIMIT",
+        "ZINTERCARD 0 {a}",
+        "ZINTERCARD 3 {a} {b}",
+        "ZINTERCARD 1 {a} {b}",
+        "ZINTERCARD 2 {a} {str}",
+        "ZINTERCARD 2 {a} {str} LIMIT -1",
+        "ZINTERCARD 2 {a} {none} LIMIT -1",
+        "ZINTERCARD 2 {a} {b} FOO 1",
+        "ZINTERCARD x {a}",
+        "ZUNION 2 {a} {b} WEIGHTS inf -inf WITHSCORES",
+        "ZUNION 2 {a} {b} WEIGHTS 0 inf WITHSCORES",
+        "ZUNION 2 {a} {b} WEIGHTS nan 1",
+        "ZUNION 2 {a} {b} WEIGHTS 1e400 1",
+        "ZUNION 2 {a} {b} WEIGHTS \\s1 1",
+        "ZUNION 2 {a} {b} WITHSCORES WITHSCORES",
+        "ZUNION 2 {a} {b} WEIGHTS 1 1 WEIGHTS 2 2 WITHSCORES",
+        "ZUNION 2 {a} {b} AGGREGATE MIN AGGREGATE SUM WITHSCORES",
+        "ZUNION 2 {a} {a} WITHSCORES",
+        "ZINTER 2 {a} {a} WITHSCORES",
+        "ZDIFF 2 {a} {a} WITHSCORES",
+        "ZDIFF 1 {a} WITHSCORES",
+        "ZADD {c} 0 m",
+        "ZUNION 1 {c} WEIGHTS inf WITHSCORES",
+        "ZADD {c2} inf m",
+        "ZUNION 2 {c2} {c2} WEIGHTS 1 -1 WITHSCORES",
+        "ZINTER 2 {c2} {c2} WEIGHTS 1 -1 AGGREGATE MIN WITHSCORES",
+        "ZINTER 2 {c2} {c} WEIGHTS 1 inf WITHSCORES",
+        "ZUNIONSTORE {str} 1 {a}",
+        "TYPE {str}",
+        "ZINTER 2 {none} {a}");
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Algebra_PlainSetsScoreOne_MatchRedis(bool resp3)
+    {
+        using ReplyComparison both = servers.Compare();
+        Assert.SkipWhen(both.Durable.Call("SCARD", "x").StartsWith("-ERR unknown command", StringComparison.Ordinal), "SADD is not in this build (the sets family is merged separately)");
+        SortedSetScript.Run(
+            both,
+            servers.NewPrefix(),
+            resp3,
+            "ZADD {a} 1 x 2 y 3 z",
+            "SADD {s} y q",
+            "SADD {n} 5 1 3",
+            "ZUNION 2 {a} {s} WITHSCORES",
+            "ZINTER 2 {a} {s} WITHSCORES",
+            "ZDIFF 2 {a} {s} WITHSCORES",
+            "ZDIFF 2 {s} {a} WITHSCORES",
+            "ZUNION 3 {a} {s} {n} WEIGHTS 1 2 3 WITHSCORES",
+            "ZINTERCARD 2 {a} {s}",
+            "ZINTERSTORE {d} 2 {s} {a} AGGREGATE MAX",
+            "ZRANGE {d} 0 -1 WITHSCORES",
+            "ZUNION 3 {none} {s} {a} WITHSCORES",
+            "ZDIFFSTORE {d} 1 {n}",
+            "ZRANGE {d} 0 -1 WITHSCORES",
+            "ZPOPMIN {s}",
+            "ZRANGE {s} 0 -1");
+    }
+
+    [Fact]
+    public void CommandGetKeys_NumKeysCommands_MatchRedis() => SortedSetScript.Run(
+        servers,
+        false,
+        "COMMAND GETKEYS ZUNIONSTORE d 2 a b WEIGHTS 1 2",
+        "COMMAND GETKEYS ZINTERSTORE d 1 a",
+        "COMMAND GETKEYS ZDIFFSTORE d 3 a b c",
+        "COMMAND GETKEYS ZUNION 2 a b WITHSCORES",
+        "COMMAND GETKEYS ZINTER 1 a",
+        "COMMAND GETKEYS ZDIFF 2 a b",
+        "COMMAND GETKEYS ZINTERCARD 2 a b LIMIT 1",
+        "COMMAND GETKEYS ZMPOP 2 a b MIN COUNT 2",
+        "COMMAND GETKEYS ZRANGESTORE d s 0 -1",
+        "COMMAND GETKEYS ZADD k 1 a",
+        "COMMAND GETKEYSANDFLAGS ZMPOP 2 a b MAX",
+        "COMMAND GETKEYSANDFLAGS ZUNIONSTORE d 2 a b",
+        "COMMAND GETKEYSANDFLAGS ZRANGESTORE d s 0 -1",
+        "COMMAND GETKEYSANDFLAGS ZINCRBY k 1 a");
+}
