@@ -40,6 +40,7 @@ public sealed class CommandTable
         Lists.ListPopCommands.Register(table);
         Lists.ListBlockingCommands.Register(table);
         SortedSets.SortedSetCommands.Register(table);
+        SortedSets.SortedSetBlockingCommands.Register(table);
         table.Freeze();
         return table;
     }

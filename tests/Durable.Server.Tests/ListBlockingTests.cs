@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Durable.Testing;
+using static Durable.Server.Tests.BlockingTranscripts;
 
 namespace Durable.Server.Tests;
 
@@ -11,8 +11,6 @@ public sealed class ListBlockingTests(ReferenceServers servers)
 {
     private static readonly string[] s_protocols = ["2", "3"];
     private static readonly string[] s_values = ["x", "y", "z"];
-
-    private delegate void Scenario(Func<RespTestClient> connect, List<string> transcript, string prefix);
 
     [Fact]
     public void BLPop_WokenByPushFromAnotherConnection_MatchesRedis() => OnBoth((connect, transcript, p) =>
@@ -286,37 +284,6 @@ public sealed class ListBlockingTests(ReferenceServers servers)
     private string Key(string name) => servers.NewPrefix() + name;
 
     /// <summary>Runs the scenario on Durable and on Redis (same key names) and compares the transcripts.</summary>
-    private void OnBoth(Scenario scenario)
-    {
-        List<string> redis = [];
-        List<string> durable = [];
-        string prefix = servers.NewPrefix();
-        scenario(servers.Redis.Connect, redis, prefix);
-        scenario(servers.Durable.Connect, durable, prefix);
-        Assert.Equal(redis, durable);
-    }
 
-    private static long ClientId(RespTestClient client) => long.Parse(client.Call("CLIENT", "ID").AsSpan(1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Sends a blocking command and waits until the server shows the connection blocked.</summary>
-    private static void Block(RespTestClient client, RespTestClient observer, params string[] command)
-    {
-        long id = ClientId(client);
-        client.Send(command);
-        WaitUntilBlocked(observer, id);
-    }
-
-    private static void WaitUntilBlocked(RespTestClient observer, long id) =>
-        WaitUntil(() => observer.Call("CLIENT", "LIST", "ID", id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Contains(" flags=b ", StringComparison.Ordinal));
-
-    // Polls the server (each poll is a round trip, so this waits on the server, not on a clock) for up to 10 seconds.
-    private static void WaitUntil(Func<bool> condition)
-    {
-        Stopwatch watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "condition not reached in 10 s");
-            Thread.Yield();
-        }
-    }
+    private void OnBoth(BlockingTranscripts.Scenario scenario) => BlockingTranscripts.OnBoth(servers, scenario);
 }

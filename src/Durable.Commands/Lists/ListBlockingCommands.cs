@@ -22,7 +22,7 @@ internal static class ListBlockingCommands
         table.Add("BRPOPLPUSH", 4, Move, BRPopLPush, 1, 2, 1, s_categories);
         table.Add(
             "BLMPOP", -5, CommandFlags.Write | CommandFlags.Blocking, BLMPop, categories: s_categories,
-            findKeys: (args, keys) => ListPopCommands.FindNumKeys(args, 2, keys));
+            findKeys: (args, keys) => KeyArguments.FindNumKeys(args, 2, keys));
     }
 
     private static void BLPop(CommandContext context, RespArgs args) => BlockingPop(context, args, left: true);
@@ -37,7 +37,7 @@ internal static class ListBlockingCommands
             return;
         }
 
-        byte[][] keys = ListPopCommands.CopyKeys(args, 1, args.Count - 2);
+        byte[][] keys = KeyArguments.CopyKeys(args, 1, args.Count - 2);
         if (!ListPopCommands.PopFirst(context, keys, left, -1, retry: false))
         {
             BlockingWait.Block(context, keys, keys, timeoutMs, retry => ListPopCommands.PopFirst(retry, keys, left, -1, retry: true));
@@ -84,7 +84,7 @@ internal static class ListBlockingCommands
             return;
         }
 
-        byte[][] keys = ListPopCommands.CopyKeys(args, 3, keyCount);
+        byte[][] keys = KeyArguments.CopyKeys(args, 3, keyCount);
         if (!ListPopCommands.PopFirst(context, keys, left, count, retry: false))
         {
             BlockingWait.Block(context, keys, keys, timeoutMs, retry => ListPopCommands.PopFirst(retry, keys, left, count, retry: true));

@@ -17,19 +17,7 @@ internal static class ListPopCommands
         table.Add("RPOP", -2, CommandFlags.Write | CommandFlags.Fast, RPop, 1, 1, 1, ["write", "list", "fast"]);
         table.Add("LMOVE", 5, CommandFlags.Write | CommandFlags.DenyOom, LMove, 1, 2, 1, ["write", "list", "slow"]);
         table.Add("RPOPLPUSH", 3, CommandFlags.Write | CommandFlags.DenyOom, RPopLPush, 1, 2, 1, ["write", "list", "slow"]);
-        table.Add("LMPOP", -4, CommandFlags.Write, LMPop, categories: ["write", "list", "slow"], findKeys: (args, keys) => FindNumKeys(args, 1, keys));
-    }
-
-    /// <summary>The key positions of LMPOP (keynum at 1) and BLMPOP (at 2): none while numkeys is not valid yet.</summary>
-    public static void FindNumKeys(RespArgs args, int numKeysIndex, List<int> keys)
-    {
-        if (numKeysIndex < args.Count && RedisNumber.TryParseInt64(args[numKeysIndex], out long count) && count > 0)
-        {
-            for (int i = numKeysIndex + 1; i <= numKeysIndex + count && i < args.Count; i++)
-            {
-                keys.Add(i);
-            }
-        }
+        table.Add("LMPOP", -4, CommandFlags.Write, LMPop, categories: ["write", "list", "slow"], findKeys: (args, keys) => KeyArguments.FindNumKeys(args, 1, keys));
     }
 
     private static void LPop(CommandContext context, RespArgs args) => Pop(context, args, left: true);
@@ -164,7 +152,7 @@ internal static class ListPopCommands
     {
         if (TryParseMultiPop(context, args, 1, out int keyCount, out bool left, out long count))
         {
-            if (!PopFirst(context, CopyKeys(args, 2, keyCount), left, count, retry: false))
+            if (!PopFirst(context, KeyArguments.CopyKeys(args, 2, keyCount), left, count, retry: false))
             {
                 context.WriteNullArray();
             }
@@ -257,17 +245,5 @@ internal static class ListPopCommands
         }
 
         return false;
-    }
-
-    /// <summary>Copies <paramref name="count"/> arguments from <paramref name="first"/> on: keys that must outlive the command.</summary>
-    public static byte[][] CopyKeys(RespArgs args, int first, int count)
-    {
-        byte[][] keys = new byte[count][];
-        for (int i = 0; i < count; i++)
-        {
-            keys[i] = args[first + i].ToArray();
-        }
-
-        return keys;
     }
 }

@@ -56,33 +56,44 @@ internal static class SortedSetPopCommands
         }
     }
 
-    /// <summary>
-    /// Redis zmpopGenericCommand: numkeys (1 or more), the keys, MIN or MAX, then COUNT once (1 or more); then the
-    /// first key that holds a set (a key of another type is WRONGTYPE) gives [key, [[member, score], ...]], else nil.
-    /// </summary>
     private static void ZMPop(CommandContext context, RespArgs args)
     {
-        if (!RedisNumber.TryParseInt64(args[1], out long keys) || keys < 1)
+        if (TryParseMultiPop(context, args, 1, out int keyCount, out bool max, out long count)
+            && !PopFirst(context, KeyArguments.CopyKeys(args, 2, keyCount), max, count, retry: false))
+        {
+            context.WriteNullArray();
+        }
+    }
+
+    /// <summary>
+    /// Redis zmpopGenericCommand's parsing: numkeys at <paramref name="numKeysIndex"/> (1 or more), the keys, MIN or MAX,
+    /// then COUNT once (1 or more; 1 when absent). Writes the error and returns false when the request is malformed.
+    /// </summary>
+    public static bool TryParseMultiPop(CommandContext context, RespArgs args, int numKeysIndex, out int keyCount, out bool max, out long count)
+    {
+        keyCount = 0;
+        max = false;
+        count = -1;
+        if (!RedisNumber.TryParseInt64(args[numKeysIndex], out long keys) || keys < 1)
         {
             context.WriteError(SortedSetErrors.NumKeysPositive);
-            return;
+            return false;
         }
 
-        long whereIndex = 2 + keys;
+        long whereIndex = numKeysIndex + 1 + keys;
         if (whereIndex >= args.Count)
         {
             context.WriteSyntaxError();
-            return;
+            return false;
         }
 
-        bool max = args.Is((int)whereIndex, "MAX"u8);
+        max = args.Is((int)whereIndex, "MAX"u8);
         if (!max && !args.Is((int)whereIndex, "MIN"u8))
         {
             context.WriteSyntaxError();
-            return;
+            return false;
         }
 
-        long count = -1;
         for (int i = (int)whereIndex + 1; i < args.Count; i++)
         {
             if (count == -1 && args.Is(i, "COUNT"u8) && i + 1 < args.Count)
@@ -90,7 +101,7 @@ internal static class SortedSetPopCommands
                 if (!RedisNumber.TryParseInt64(args[i + 1], out count) || count < 1)
                 {
                     context.WriteError(SortedSetErrors.CountPositive);
-                    return;
+                    return false;
                 }
 
                 i++;
@@ -98,34 +109,47 @@ internal static class SortedSetPopCommands
             else
             {
                 context.WriteSyntaxError();
-                return;
+                return false;
             }
         }
 
-        for (int i = 2; i < whereIndex; i++)
+        keyCount = (int)keys;
+        count = Math.Max(count, 1);
+        return true;
+    }
+
+    /// <summary>
+    /// Pops up to <paramref name="count"/> members from the first of <paramref name="keys"/> that holds a sorted set and
+    /// replies [key, [[member, score], ...]]; returns false, having written nothing, when every key is missing. A key of
+    /// another type is WRONGTYPE, except on a blocked command's <paramref name="retry"/>, where it is passed over (a
+    /// blocked client stays blocked while its key holds another type, as in Redis).
+    /// </summary>
+    public static bool PopFirst(CommandContext context, byte[][] keys, bool max, long count, bool retry)
+    {
+        foreach (byte[] key in keys)
         {
-            ReadResult read = SortedSetPop.Pop(context, args[i], max, Math.Max(count, 1), out List<ScoredMember> popped);
-            if (read == ReadResult.WrongType)
+            ReadResult read = SortedSetPop.Pop(context, key, max, count, out List<ScoredMember> popped);
+            if (read == ReadResult.WrongType && !retry)
             {
                 context.WriteWrongType();
-                return;
+                return true;
             }
 
             if (read == ReadResult.Found)
             {
                 context.WriteArrayHeader(2);
-                context.WriteBulk(args[i]);
+                context.WriteBulk(key);
                 SortedSetReplies.WriteMembers(context, popped, withScores: true, nested: true);
-                return;
+                return true;
             }
 
             if (context.ErrorWritten)
             {
-                return;
+                return true;
             }
         }
 
-        context.WriteNullArray();
+        return false;
     }
 
     /// <summary>
