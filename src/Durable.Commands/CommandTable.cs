@@ -34,6 +34,7 @@ public sealed class CommandTable
         Keys.ExpireCommands.Register(table);
         Keys.ScanCommands.Register(table);
         Keys.ObjectCommands.Register(table);
+        Sets.SetCommands.Register(table);
         table.Freeze();
         return table;
     }

@@ -1,3 +1,4 @@
+using Durable.Commands.Collections;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -40,6 +41,8 @@ internal static class ObjectCommands
         {
             StringShape.Integer or StringShape.SharedInteger => "int"u8,
             StringShape.Embedded => "embstr"u8,
+            StringShape.IntSet => "intset"u8,
+            StringShape.HashTable => "hashtable"u8,
             _ => "raw"u8,
         });
     }
@@ -119,6 +122,14 @@ internal static class ObjectCommands
             return false;
         }
 
+        if (record.Type == RecordType.Set)
+        {
+            // Redis 7.0: intset while every member is an integer and there are at most 512, else hashtable.
+            CollectionRecords.Read(context, key, RecordType.Set, countStats: false, out _, out byte flags, out _);
+            shape = (flags & PackedItems.LargeEncoding) != 0 ? StringShape.HashTable : StringShape.IntSet;
+            return true;
+        }
+
         if (record.Type != RecordType.String)
         {
             return true;
@@ -144,5 +155,7 @@ internal static class ObjectCommands
         Integer,
         Embedded,
         Raw,
+        IntSet,
+        HashTable,
     }
 }
