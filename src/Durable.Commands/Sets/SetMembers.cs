@@ -14,8 +14,9 @@ internal sealed class SetMembers
     /// <summary>Redis's set-max-intset-entries default; fixed (no CONFIG parameter).</summary>
     public const int MaxIntSetEntries = 512;
 
-    // Marks a removed hashtable member until the list is compacted, so that a removal does not shift the list.
-    private static readonly byte[] s_removed = [];
+    // Marks a removed hashtable member until the list is compacted, so that a removal does not shift the list. Compared
+    // by reference, so it must be an array of its own: an empty member is Array.Empty, as [] would be.
+    private static readonly byte[] s_removed = new byte[1];
 
     private readonly List<byte[]> _items;
     private Dictionary<byte[], int>? _positions;
