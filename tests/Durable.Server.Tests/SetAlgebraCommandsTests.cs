@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Durable.Server.Tests;
 
 public sealed class SetAlgebraCommandsTests(ReferenceServers servers)
@@ -107,7 +105,7 @@ public sealed class SetAlgebraCommandsTests(ReferenceServers servers)
     {
         using ReplyComparison both = servers.Compare();
         string p = servers.NewPrefix();
-        string[] many = [.. Enumerable.Range(1, 600).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+        string[] many = SetReplies.Numbers(1, 600);
         both.Same(["SADD", p + "big", .. many]);
         both.Same("OBJECT", "ENCODING", p + "big");
         both.Same("SADD", p + "few", "5", "10", "700");

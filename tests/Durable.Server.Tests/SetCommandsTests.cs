@@ -5,8 +5,6 @@ namespace Durable.Server.Tests;
 
 public sealed class SetCommandsTests(ReferenceServers servers)
 {
-    private static string[] Range(int from, int to) => [.. Enumerable.Range(from, to - from + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))];
-
     [Fact]
     public void AddRemoveMembership_IntSet_MatchRedisByteForByte()
     {
@@ -64,7 +62,7 @@ public sealed class SetCommandsTests(ReferenceServers servers)
     {
         using ReplyComparison both = servers.Compare();
         string p = servers.NewPrefix();
-        both.Same(["SADD", p + "a", .. Range(1, 512)]);
+        both.Same(["SADD", p + "a", .. SetReplies.Numbers(1, 512)]);
         both.Same("OBJECT", "ENCODING", p + "a");
         both.Same("SADD", p + "a", "512", "1");
         both.Same("OBJECT", "ENCODING", p + "a");
@@ -72,15 +70,15 @@ public sealed class SetCommandsTests(ReferenceServers servers)
         both.Same("SADD", p + "a", "0");
         both.Same("OBJECT", "ENCODING", p + "a");
         SetReplies.SameUnordered(both, "SMEMBERS", p + "a");
-        both.Same(["SREM", p + "a", .. Range(1, 500)]);
+        both.Same(["SREM", p + "a", .. SetReplies.Numbers(1, 500)]);
         both.Same("OBJECT", "ENCODING", p + "a");
         SetReplies.SameUnordered(both, "SMEMBERS", p + "a");
         both.Same("SCARD", p + "a");
 
-        both.Same(["SADD", p + "b", .. Range(1, 513)]);
+        both.Same(["SADD", p + "b", .. SetReplies.Numbers(1, 513)]);
         both.Same("OBJECT", "ENCODING", p + "b");
         both.Same("SCARD", p + "b");
-        both.Same(["SADD", p + "c", .. Range(1, 511), "x"]);
+        both.Same(["SADD", p + "c", .. SetReplies.Numbers(1, 511), "x"]);
         both.Same("OBJECT", "ENCODING", p + "c");
     }
 

@@ -127,9 +127,9 @@ public sealed class SetPropertyTests(ReferenceServers servers)
         return random.Next(26) switch
         {
             0 or 1 or 2 => ["SADD", key, Member(), Member(), Member()],
-            3 => ["SADD", key, .. Range(random.Next(1, 300), random.Next(100, 320))],
+            3 => ["SADD", key, .. Numbers(random.Next(1, 300), random.Next(100, 320))],
             4 or 5 => ["SREM", key, Member(), Member()],
-            6 => ["SREM", key, .. Range(random.Next(1, 300), random.Next(50, 200))],
+            6 => ["SREM", key, .. Numbers(random.Next(1, 300), random.Next(50, 200))],
             7 => ["SISMEMBER", key, Member()],
             8 => ["SMISMEMBER", key, Member(), Member()],
             9 => ["SMEMBERS", key],
@@ -152,5 +152,5 @@ public sealed class SetPropertyTests(ReferenceServers servers)
 
     private static string Pick(Random random, string[] choices) => choices[random.Next(choices.Length)];
 
-    private static string[] Range(int from, int count) => [.. Enumerable.Range(from, count).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+    private static string[] Numbers(int from, int count) => SetReplies.Numbers(from, from + count - 1);
 }

@@ -19,8 +19,8 @@ public sealed class SetRecoveryTests : IDisposable
             Assert.Equal(":4\r\n", client.Call("SADD", "ints", "30", "-1", "7", "100"));
             Assert.Equal(":1\r\n", client.Call("SREM", "ints", "100"));
             Assert.Equal(":4\r\n", client.Call("SADD", "mixed", "b", "1", "a", "2"));
-            Assert.Equal(":600\r\n", client.Call(["SADD", "big", .. Range(1, 600)]));
-            Assert.Equal(":590\r\n", client.Call(["SREM", "big", .. Range(11, 600)]));
+            Assert.Equal(":600\r\n", client.Call(["SADD", "big", .. SetReplies.Numbers(1, 600)]));
+            Assert.Equal(":590\r\n", client.Call(["SREM", "big", .. SetReplies.Numbers(11, 600)]));
             Assert.Equal(":1\r\n", client.Call("SMOVE", "mixed", "moved-to", "a"));
             Assert.Equal(":1\r\n", client.Call("SMOVE", "ints", "gone", "7"));
             Assert.Equal(":1\r\n", client.Call("SMOVE", "gone", "moved-to", "7"));
@@ -28,10 +28,10 @@ public sealed class SetRecoveryTests : IDisposable
             Assert.Equal(":13\r\n", client.Call("SUNIONSTORE", "union", "big", "ints", "mixed"));
             Assert.Equal(":8\r\n", client.Call("SDIFFSTORE", "diff", "big", "mixed"));
             Assert.Equal(":1\r\n", client.Call("EXPIRE", "union", "100000"));
-            Assert.Equal(":20\r\n", client.Call(["SADD", "popped", .. Range(1, 20)]));
+            Assert.Equal(":20\r\n", client.Call(["SADD", "popped", .. SetReplies.Numbers(1, 20)]));
             Assert.StartsWith("*3\r\n", client.Call("SPOP", "popped", "3"), StringComparison.Ordinal);
             Assert.StartsWith("$", client.Call("SPOP", "popped"), StringComparison.Ordinal);
-            Assert.Equal(":21\r\n", client.Call(["SADD", "popped-few", .. Range(1, 20), "x"]));
+            Assert.Equal(":21\r\n", client.Call(["SADD", "popped-few", .. SetReplies.Numbers(1, 20), "x"]));
             Assert.StartsWith("*19\r\n", client.Call("SPOP", "popped-few", "19"), StringComparison.Ordinal);
             Assert.Equal(":3\r\n", client.Call("SADD", "binary", "a\0b", "\r\n", ""));
             Assert.Equal(":1\r\n", client.Call("SADD", "emptied", "x"));
@@ -62,8 +62,6 @@ public sealed class SetRecoveryTests : IDisposable
             reads[(3 * i) + 2] = client.Call("SCARD", keys[i]);
         }
     }
-
-    private static string[] Range(int from, int to) => [.. Enumerable.Range(from, to - from + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))];
 
     public void Dispose()
     {

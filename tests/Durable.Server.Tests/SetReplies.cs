@@ -9,6 +9,9 @@ namespace Durable.Server.Tests;
 /// </summary>
 internal static class SetReplies
 {
+    /// <summary>The integers from <paramref name="from"/> to <paramref name="to"/> as members.</summary>
+    public static string[] Numbers(int from, int to) => [.. Enumerable.Range(from, to - from + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+
     /// <summary>The members of an array or set reply of bulk strings; the reply's type character in <paramref name="type"/>.</summary>
     public static List<string> Members(string reply, out char type)
     {

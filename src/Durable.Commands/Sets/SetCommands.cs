@@ -24,7 +24,12 @@ internal static class SetCommands
         SetScanCommands.Register(table);
     }
 
-    private static void SAdd(CommandContext context, RespArgs args)
+    private static void SAdd(CommandContext context, RespArgs args) => AddOrRemove(context, args, add: true);
+
+    private static void SRem(CommandContext context, RespArgs args) => AddOrRemove(context, args, add: false);
+
+    /// <summary>SADD and SREM: the number of members added or removed; the record is written only when that is not 0.</summary>
+    private static void AddOrRemove(CommandContext context, RespArgs args, bool add)
     {
         ReadOnlySpan<byte> key = args[1];
         if (!SetRecords.ReadForUpdate(context, key, out SetMembers set, out _, out long expiresAtMs))
@@ -32,40 +37,18 @@ internal static class SetCommands
             return;
         }
 
-        int added = 0;
+        int changed = 0;
         for (int i = 2; i < args.Count; i++)
         {
-            added += set.Add(args[i]) ? 1 : 0;
+            changed += (add ? set.Add(args[i]) : set.Remove(args[i])) ? 1 : 0;
         }
 
-        if (added > 0 && !SetRecords.Save(context, key, set, expiresAtMs))
+        if (changed > 0 && !SetRecords.Save(context, key, set, expiresAtMs))
         {
             return;
         }
 
-        context.WriteInteger(added);
-    }
-
-    private static void SRem(CommandContext context, RespArgs args)
-    {
-        ReadOnlySpan<byte> key = args[1];
-        if (!SetRecords.ReadForUpdate(context, key, out SetMembers set, out _, out long expiresAtMs))
-        {
-            return;
-        }
-
-        int removed = 0;
-        for (int i = 2; i < args.Count && set.Count > 0; i++)
-        {
-            removed += set.Remove(args[i]) ? 1 : 0;
-        }
-
-        if (removed > 0 && !SetRecords.Save(context, key, set, expiresAtMs))
-        {
-            return;
-        }
-
-        context.WriteInteger(removed);
+        context.WriteInteger(changed);
     }
 
     private static void SIsMember(CommandContext context, RespArgs args)
