@@ -41,6 +41,7 @@ public sealed class CommandTable
         Lists.ListBlockingCommands.Register(table);
         SortedSets.SortedSetCommands.Register(table);
         SortedSets.SortedSetBlockingCommands.Register(table);
+        Sets.SetCommands.Register(table);
         table.Freeze();
         return table;
     }

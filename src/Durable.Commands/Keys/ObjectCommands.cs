@@ -38,6 +38,9 @@ internal static class ObjectCommands
                 RecordType.Hash => IsLargeEncoding(context, args[2]) ? "hashtable"u8 : "listpack"u8,
                 RecordType.SortedSet => IsLargeEncoding(context, args[2]) ? "skiplist"u8 : "listpack"u8,
 
+                // Redis 7.0: intset while every member is an integer and there are at most 512, else hashtable.
+                RecordType.Set => IsLargeEncoding(context, args[2]) ? "hashtable"u8 : "intset"u8,
+
                 // Redis 7.0 keeps every list as a quicklist.
                 RecordType.List => "quicklist"u8,
                 _ => throw new InvalidOperationException($"no encoding name for record type {record.Type}"),

@@ -1,0 +1,211 @@
+using Durable.Protocol;
+
+namespace Durable.Commands.Sets;
+
+/// <summary>
+/// SINTER, SINTERCARD, SINTERSTORE, SUNION, SUNIONSTORE, SDIFF, SDIFFSTORE. Every source key is looked up (counting
+/// keyspace hits and misses, as Redis 7.0 does for the STORE forms too) and checked for WRONGTYPE before anything is
+/// computed; a missing key is an empty set. The STORE forms overwrite the destination whatever its type (dropping its
+/// expiry) and delete it when the result is empty.
+/// </summary>
+internal static class SetAlgebraCommands
+{
+    private enum Operation
+    {
+        Inter,
+        Union,
+        Diff,
+    }
+
+    public static void Register(CommandTable table)
+    {
+        const CommandFlags Store = CommandFlags.Write | CommandFlags.DenyOom;
+        string[] read = ["read", "set", "slow"];
+        string[] write = ["write", "set", "slow"];
+        table.Add("SINTER", -2, CommandFlags.ReadOnly, (context, args) => Reply(context, args, Operation.Inter), 1, -1, 1, read);
+        table.Add("SINTERCARD", -3, CommandFlags.ReadOnly, SInterCard, categories: read, findKeys: SInterCardKeys);
+        table.Add("SINTERSTORE", -3, Store, (context, args) => StoreResult(context, args, Operation.Inter), 1, -1, 1, write);
+        table.Add("SUNION", -2, CommandFlags.ReadOnly, (context, args) => Reply(context, args, Operation.Union), 1, -1, 1, read);
+        table.Add("SUNIONSTORE", -3, Store, (context, args) => StoreResult(context, args, Operation.Union), 1, -1, 1, write);
+        table.Add("SDIFF", -2, CommandFlags.ReadOnly, (context, args) => Reply(context, args, Operation.Diff), 1, -1, 1, read);
+        table.Add("SDIFFSTORE", -3, Store, (context, args) => StoreResult(context, args, Operation.Diff), 1, -1, 1, write);
+    }
+
+    /// <summary>
+    /// SINTER, SUNION, SDIFF. SINTER replies in the order of its smallest set (sorted when that is an intset, as
+    /// Redis's iteration is); SUNION and SDIFF in the order of the set they build (sorted when it is an intset).
+    /// </summary>
+    private static void Reply(CommandContext context, RespArgs args, Operation operation)
+    {
+        if (SetRecords.ReadAll(context, args, 1, args.Count - 1, out SetMembers?[] sets))
+        {
+            SetRecords.WriteMembers(context, Compute(sets, operation, limit: 0));
+        }
+    }
+
+    private static void StoreResult(CommandContext context, RespArgs args, Operation operation)
+    {
+        if (!SetRecords.ReadAll(context, args, 2, args.Count - 2, out SetMembers?[] sets))
+        {
+            return;
+        }
+
+        // Redis builds the result as a new set (an intset while it qualifies) and stores it with no expiry.
+        SetMembers result = SetMembers.Build(Compute(sets, operation, limit: 0));
+        if (SetRecords.Save(context, args[1], result, expiresAtMs: 0))
+        {
+            context.WriteInteger(result.Count);
+        }
+    }
+
+    /// <summary>Redis sinterCardCommand: numkeys, then the key count against the arguments, then LIMIT options, then the keys.</summary>
+    private static void SInterCard(CommandContext context, RespArgs args)
+    {
+        if (!RedisNumber.TryParseInt64(args[1], out long keyCount) || keyCount < 1)
+        {
+            context.WriteError(SetErrors.NumKeysNotPositive);
+            return;
+        }
+
+        if (keyCount > args.Count - 2)
+        {
+            context.WriteError(SetErrors.TooManyKeys);
+            return;
+        }
+
+        long limit = 0;
+        for (int i = 2 + (int)keyCount; i < args.Count; i++)
+        {
+            if (!args.Is(i, "LIMIT"u8) || i + 1 == args.Count)
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+
+            if (!RedisNumber.TryParseInt64(args[++i], out limit) || limit < 0)
+            {
+                context.WriteError(SetErrors.NegativeLimit);
+                return;
+            }
+        }
+
+        if (SetRecords.ReadAll(context, args, 2, (int)keyCount, out SetMembers?[] sets))
+        {
+            context.WriteInteger(Compute(sets, Operation.Inter, limit).Count);
+        }
+    }
+
+    /// <summary>
+    /// The keys of SINTERCARD numkeys key [key ...], as Redis's sintercardGetKeys finds them: numkeys read by atoi(3),
+    /// no keys when it is below 1 or more than the arguments after it.
+    /// </summary>
+    private static void SInterCardKeys(RespArgs args, List<int> keyIndexes)
+    {
+        int count = CStringToInt(args[1]);
+        if (count < 1 || count > args.Count - 2)
+        {
+            return;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            keyIndexes.Add(2 + i);
+        }
+    }
+
+    /// <summary>glibc atoi: (int)strtol(text, NULL, 10): leading white space, a sign, digits up to the first other byte; saturates at the long range, then keeps the low 32 bits.</summary>
+    private static int CStringToInt(ReadOnlySpan<byte> text)
+    {
+        int i = 0;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
+        {
+            i++;
+        }
+
+        bool negative = i < text.Length && text[i] == (byte)'-';
+        if (i < text.Length && text[i] is (byte)'-' or (byte)'+')
+        {
+            i++;
+        }
+
+        ulong magnitude = 0;
+        bool saturated = false;
+        for (; i < text.Length && text[i] is >= (byte)'0' and <= (byte)'9'; i++)
+        {
+            magnitude = (magnitude * 10) + (ulong)(text[i] - '0');
+            if (magnitude > (ulong)long.MaxValue + 1)
+            {
+                saturated = true;
+                break;
+            }
+        }
+
+        long value = negative
+            ? (saturated || magnitude > (ulong)long.MaxValue ? long.MinValue : -(long)magnitude)
+            : (saturated || magnitude > long.MaxValue ? long.MaxValue : (long)magnitude);
+        return unchecked((int)value);
+    }
+
+    /// <summary>The members of the result, in the order Redis would reply with them; at most <paramref name="limit"/> (0: all) for SINTERCARD.</summary>
+    private static List<byte[]> Compute(SetMembers?[] sets, Operation operation, long limit)
+    {
+        switch (operation)
+        {
+            case Operation.Inter:
+                return Intersect(sets, limit);
+            case Operation.Union:
+                SetMembers union = new();
+                foreach (SetMembers? set in sets)
+                {
+                    foreach (byte[] member in set?.Items ?? [])
+                    {
+                        union.Add(member);
+                    }
+                }
+
+                return union.Items;
+            default:
+                SetMembers difference = new();
+                foreach (byte[] member in sets[0]?.Items ?? [])
+                {
+                    if (!sets.Skip(1).Any(other => other is not null && other.Contains(member)))
+                    {
+                        difference.Add(member);
+                    }
+                }
+
+                return difference.Items;
+        }
+    }
+
+    // Redis sinterGenericCommand: any missing key makes the result empty; otherwise it walks the smallest set.
+    private static List<byte[]> Intersect(SetMembers?[] sets, long limit)
+    {
+        List<byte[]> result = [];
+        if (Array.Exists(sets, set => set is null))
+        {
+            return result;
+        }
+
+        SetMembers[] bySize = [.. sets.OrderBy(set => set!.Count)!];
+        foreach (byte[] member in bySize[0].Items)
+        {
+            bool inAll = true;
+            for (int i = 1; i < bySize.Length && inAll; i++)
+            {
+                inAll = bySize[i].Contains(member);
+            }
+
+            if (inAll)
+            {
+                result.Add(member);
+                if (result.Count == limit)
+                {
+                    break;
+                }
+            }
+        }
+
+        return result;
+    }
+}

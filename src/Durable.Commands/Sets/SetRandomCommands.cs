@@ -1,0 +1,209 @@
+using Durable.Protocol;
+
+namespace Durable.Commands.Sets;
+
+/// <summary>
+/// SPOP and SRANDMEMBER, with and without a count. The count is checked before the key, as in Redis; random picks use
+/// <see cref="Random.Shared"/>, and what SPOP removed is logged as the set's new value (an effect, not a request).
+/// </summary>
+internal static class SetRandomCommands
+{
+    // Redis SPOP_MOVE_STRATEGY_MUL: when at most a fifth as many members remain as are popped, Redis builds a new set
+    // of the remaining ones (which may be an intset again) instead of removing the popped ones from the old set.
+    private const long RebuildFactor = 5;
+
+    public static void Register(CommandTable table)
+    {
+        table.Add("SPOP", -2, CommandFlags.Write | CommandFlags.Fast, SPop, 1, 1, 1, ["write", "set", "fast"]);
+        table.Add("SRANDMEMBER", -2, CommandFlags.ReadOnly, SRandMember, 1, 1, 1, ["read", "set", "slow"]);
+    }
+
+    private static void SPop(CommandContext context, RespArgs args)
+    {
+        if (args.Count > 3)
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        if (args.Count == 3)
+        {
+            SPopCount(context, args);
+            return;
+        }
+
+        ReadOnlySpan<byte> key = args[1];
+        if (!SetRecords.ReadForUpdate(context, key, out SetMembers set, out bool exists, out long expiresAtMs))
+        {
+            return;
+        }
+
+        if (!exists)
+        {
+            context.WriteNull();
+            return;
+        }
+
+        byte[] member = set.Items[Random.Shared.Next(set.Count)];
+        set.Remove(member);
+        SetRecords.Save(context, key, set, expiresAtMs);
+        context.WriteBulk(member);
+    }
+
+    /// <summary>
+    /// Redis spopWithCountCommand: a count of at least the set's size pops it whole (in its order) and deletes the key;
+    /// otherwise <c>count</c> distinct random members, replied as a set in random order.
+    /// </summary>
+    private static void SPopCount(CommandContext context, RespArgs args)
+    {
+        if (!RedisNumber.TryParseInt64(args[2], out long count) || count < 0)
+        {
+            context.WriteError(SetErrors.NotPositive);
+            return;
+        }
+
+        ReadOnlySpan<byte> key = args[1];
+        if (!SetRecords.ReadForUpdate(context, key, out SetMembers set, out _, out long expiresAtMs))
+        {
+            return;
+        }
+
+        if (count == 0 || set.Count == 0)
+        {
+            context.WriteSetHeader(0);
+            return;
+        }
+
+        List<byte[]> items = set.Items;
+        if (count >= items.Count)
+        {
+            // Redis replies with SUNION of the key: a new set, so an intset again (sorted) when it qualifies.
+            SetRecords.Save(context, key, new SetMembers(), expiresAtMs);
+            SetRecords.WriteMembers(context, SetMembers.Build(items).Items);
+            return;
+        }
+
+        int popCount = (int)count;
+        int[] order = Shuffled(items.Count, popCount);
+        List<byte[]> popped = new(popCount);
+        bool[] isPopped = new bool[items.Count];
+        for (int i = 0; i < popCount; i++)
+        {
+            popped.Add(items[order[i]]);
+            isPopped[order[i]] = true;
+        }
+
+        List<byte[]> remaining = new(items.Count - popCount);
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (!isPopped[i])
+            {
+                remaining.Add(items[i]);
+            }
+        }
+
+        SetMembers rest = remaining.Count * RebuildFactor <= count ? SetMembers.Build(remaining) : new SetMembers(remaining, set.Flags);
+        SetRecords.Save(context, key, rest, expiresAtMs);
+        SetRecords.WriteMembers(context, popped);
+    }
+
+    /// <summary>
+    /// Redis srandmemberWithCountCommand: a negative count (or 1) picks that many with repeats; a count of at least the
+    /// set's size replies with the whole set in its order; otherwise <c>count</c> distinct random members. An array in
+    /// both protocols.
+    /// </summary>
+    private static void SRandMember(CommandContext context, RespArgs args)
+    {
+        if (args.Count > 3)
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        long count = 0;
+        if (args.Count == 3)
+        {
+            if (!RedisNumber.TryParseInt64(args[2], out count))
+            {
+                context.WriteNotInteger();
+                return;
+            }
+
+            if (count == long.MinValue)
+            {
+                context.WriteError(SetErrors.CountOutOfRange);
+                return;
+            }
+        }
+
+        if (SetRecords.ReadForReply(context, args[1]) is not { } set)
+        {
+            return;
+        }
+
+        List<byte[]> items = set.Items;
+        if (args.Count == 2)
+        {
+            if (items.Count == 0)
+            {
+                context.WriteNull();
+            }
+            else
+            {
+                context.WriteBulk(items[Random.Shared.Next(items.Count)]);
+            }
+
+            return;
+        }
+
+        if (count == 0 || items.Count == 0)
+        {
+            context.WriteArrayHeader(0);
+            return;
+        }
+
+        if (count < 0 || count == 1)
+        {
+            // Written as it is picked: the reply is as long as the client asked, but nothing is allocated for it.
+            long picks = Math.Abs(count);
+            context.WriteArrayHeader(picks);
+            for (long i = 0; i < picks; i++)
+            {
+                context.WriteBulk(items[Random.Shared.Next(items.Count)]);
+            }
+
+            return;
+        }
+
+        if (count >= items.Count)
+        {
+            SetRecords.WriteMembers(context, items, asSet: false);
+            return;
+        }
+
+        int[] order = Shuffled(items.Count, (int)count);
+        context.WriteArrayHeader(count);
+        for (int i = 0; i < count; i++)
+        {
+            context.WriteBulk(items[order[i]]);
+        }
+    }
+
+    /// <summary>The indexes 0..size-1 with the first <paramref name="picks"/> a uniform random choice in random order (a partial Fisher-Yates shuffle).</summary>
+    private static int[] Shuffled(int size, int picks)
+    {
+        int[] order = new int[size];
+        for (int i = 0; i < size; i++)
+        {
+            order[i] = i;
+        }
+
+        for (int i = 0; i < picks; i++)
+        {
+            int j = Random.Shared.Next(i, size);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+
+        return order;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers.Text;
+using Durable.Protocol;
+
+namespace Durable.Commands.Sets;
+
+/// <summary>
+/// SSCAN. An intset is answered whole in one reply with cursor 0, whatever the cursor and COUNT, as Redis 7.0 does. A
+/// hashtable set is walked in the order of a stable 64-bit hash of its members: the cursor is the lowest hash not yet
+/// returned, so a call returns about COUNT members (all members sharing a hash together), and a member present for the
+/// whole iteration is returned at least once however the set changes in between (a position in the member list
+/// would skip members whenever ones before it were removed).
+/// </summary>
+internal static class SetScanCommands
+{
+    private const long DefaultCount = 10;
+
+    public static void Register(CommandTable table) =>
+        table.Add("SSCAN", -3, CommandFlags.ReadOnly, SScan, 1, 1, 1, ["read", "set", "slow"]);
+
+    /// <summary>
+    /// Redis sscanCommand: the cursor first, then the key (a missing key answers an empty scan without looking at the
+    /// options), then WRONGTYPE, then the options from left to right (the last MATCH or COUNT wins; no TYPE).
+    /// </summary>
+    private static void SScan(CommandContext context, RespArgs args)
+    {
+        if (!TryParseCursor(args[2], out ulong cursor))
+        {
+            context.WriteError(RespErrors.InvalidCursor);
+            return;
+        }
+
+        if (SetRecords.ReadForReply(context, args[1]) is not { } set)
+        {
+            return;
+        }
+
+        if (set.Count == 0)
+        {
+            WriteReply(context, 0, [], null);
+            return;
+        }
+
+        long count = DefaultCount;
+        byte[]? pattern = null;
+        for (int i = 3; i < args.Count; i += 2)
+        {
+            bool hasValue = i + 1 < args.Count;
+            if (hasValue && args.Is(i, "COUNT"u8))
+            {
+                if (!RedisNumber.TryParseInt64(args[i + 1], out count))
+                {
+                    context.WriteNotInteger();
+                    return;
+                }
+
+                if (count < 1)
+                {
+                    context.WriteSyntaxError();
+                    return;
+                }
+            }
+            else if (hasValue && args.Is(i, "MATCH"u8))
+            {
+                // Redis skips matching altogether for the pattern "*".
+                pattern = args[i + 1].SequenceEqual("*"u8) ? null : args[i + 1].ToArray();
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+        }
+
+        if (!set.IsLarge)
+        {
+            WriteReply(context, 0, set.Items, pattern);
+            return;
+        }
+
+        List<byte[]> batch = HashOrderBatch(set.Items, cursor, count, out ulong next);
+        WriteReply(context, next, batch, pattern);
+    }
+
+    /// <summary>The members whose hash is at least <paramref name="cursor"/>, lowest hash first, about <paramref name="count"/> of them.</summary>
+    private static List<byte[]> HashOrderBatch(List<byte[]> members, ulong cursor, long count, out ulong next)
+    {
+        (ulong Hash, byte[] Member)[] byHash = new (ulong, byte[])[members.Count];
+        for (int i = 0; i < members.Count; i++)
+        {
+            byHash[i] = (MemberComparer.StableHash(members[i]), members[i]);
+        }
+
+        Array.Sort(byHash, static (a, b) => a.Hash.CompareTo(b.Hash));
+        int start = 0;
+        while (start < byHash.Length && byHash[start].Hash < cursor)
+        {
+            start++;
+        }
+
+        int end = start + (int)Math.Min(count, byHash.Length - start);
+        while (end > start && end < byHash.Length && byHash[end].Hash == byHash[end - 1].Hash)
+        {
+            end++;
+        }
+
+        next = end == byHash.Length ? 0 : byHash[end - 1].Hash + 1;
+        List<byte[]> batch = new(end - start);
+        for (int i = start; i < end; i++)
+        {
+            batch.Add(byHash[i].Member);
+        }
+
+        return batch;
+    }
+
+    private static void WriteReply(CommandContext context, ulong cursor, List<byte[]> members, byte[]? pattern)
+    {
+        context.WriteArrayHeader(2);
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(cursor, digits, out int written);
+        context.WriteBulk(digits[..written]);
+        if (pattern is not null)
+        {
+            members = members.FindAll(member => GlobPattern.IsMatch(pattern, member));
+        }
+
+        context.WriteArrayHeader(members.Count);
+        foreach (byte[] member in members)
+        {
+            context.WriteBulk(member);
+        }
+    }
+
+    /// <summary>
+    /// Redis parseScanCursorOrReply, which is strtoul(3) base 10 on a C string: not starting with a space, optional sign
+    /// (a minus negates modulo 2^64), digits to the end (or to a NUL byte), no overflow. The empty string is cursor 0.
+    /// The same rules as SCAN's (Keys/ScanCommands), which keeps its parser private.
+    /// </summary>
+    private static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
+    {
+        cursor = 0;
+        int nul = text.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            text = text[..nul];
+        }
+
+        if (text.IsEmpty)
+        {
+            return true;
+        }
+
+        if (text[0] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
+        {
+            return false;
+        }
+
+        bool negative = text[0] == (byte)'-';
+        int i = text[0] is (byte)'-' or (byte)'+' ? 1 : 0;
+        if (i == text.Length)
+        {
+            return false;
+        }
+
+        ulong value = 0;
+        for (; i < text.Length; i++)
+        {
+            uint digit = (uint)(text[i] - (byte)'0');
+            if (digit > 9 || value > (ulong.MaxValue - digit) / 10)
+            {
+                return false;
+            }
+
+            value = (value * 10) + digit;
+        }
+
+        cursor = negative ? 0 - value : value;
+        return true;
+    }
+}
