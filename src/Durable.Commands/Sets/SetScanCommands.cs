@@ -23,7 +23,7 @@ internal static class SetScanCommands
     /// </summary>
     private static void SScan(CommandContext context, RespArgs args)
     {
-        if (!TryParseCursor(args[2], out ulong cursor))
+        if (!Keys.ScanCommands.TryParseCursor(args[2], out ulong cursor))
         {
             context.WriteError(RespErrors.InvalidCursor);
             return;
@@ -129,52 +129,5 @@ internal static class SetScanCommands
         {
             context.WriteBulk(member);
         }
-    }
-
-    /// <summary>
-    /// Redis parseScanCursorOrReply, which is strtoul(3) base 10 on a C string: not starting with a space, optional sign
-    /// (a minus negates modulo 2^64), digits to the end (or to a NUL byte), no overflow. The empty string is cursor 0.
-    /// The same rules as SCAN's (Keys/ScanCommands), which keeps its parser private.
-    /// </summary>
-    private static bool TryParseCursor(ReadOnlySpan<byte> text, out ulong cursor)
-    {
-        cursor = 0;
-        int nul = text.IndexOf((byte)0);
-        if (nul >= 0)
-        {
-            text = text[..nul];
-        }
-
-        if (text.IsEmpty)
-        {
-            return true;
-        }
-
-        if (text[0] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
-        {
-            return false;
-        }
-
-        bool negative = text[0] == (byte)'-';
-        int i = text[0] is (byte)'-' or (byte)'+' ? 1 : 0;
-        if (i == text.Length)
-        {
-            return false;
-        }
-
-        ulong value = 0;
-        for (; i < text.Length; i++)
-        {
-            uint digit = (uint)(text[i] - (byte)'0');
-            if (digit > 9 || value > (ulong.MaxValue - digit) / 10)
-            {
-                return false;
-            }
-
-            value = (value * 10) + digit;
-        }
-
-        cursor = negative ? 0 - value : value;
-        return true;
     }
 }
