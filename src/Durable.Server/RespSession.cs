@@ -115,18 +115,10 @@ internal sealed class RespSession
                 break;
             }
 
-            // A frame straddles buffer segments: copy just enough of the input to hold it, once, and go on from the copy.
-            // Every NeedMoreData names a minimum length beyond what it saw, so each round either progresses or waits.
-            long wanted = Math.Min(buffer.Length, Math.Max(MinimumCopy, _request.MinimumLength));
-            if (_copy.Length < wanted)
-            {
-                _copy = new byte[Math.Max(wanted, Math.Min(_copy.Length * 2L, Array.MaxLength))];
-            }
-
-            buffer.Slice(0, wanted).CopyTo(_copy);
-            status = ExecuteSpan(_copy.AsSpan(0, (int)wanted), output, out consumed);
-            buffer = buffer.Slice(consumed);
-            if (status != OperationStatus.NeedMoreData || buffer.IsEmpty || _request.MinimumLength > buffer.Length)
+            // A frame straddles buffer segments: copy enough of the input to hold it and go on from the copy. Every
+            // NeedMoreData names a minimum length beyond what it saw, so each copy either completes a frame, or grows to
+            // that minimum (a frame of several large arguments shows its length one argument at a time), or waits.
+            if (!ExecuteCopies(ref buffer, output, out status))
             {
                 break;
             }
@@ -139,6 +131,38 @@ internal sealed class RespSession
         }
 
         return status;
+    }
+
+    /// <summary>
+    /// Runs frames from copies of the start of <paramref name="buffer"/>; returns true once a frame ran (go on from the
+    /// segments), false when the batch ends here (<paramref name="status"/> says why).
+    /// </summary>
+    private bool ExecuteCopies(ref ReadOnlySequence<byte> buffer, PipeWriter output, out OperationStatus status)
+    {
+        long wanted = Math.Max(MinimumCopy, _request.MinimumLength);
+        while (true)
+        {
+            wanted = Math.Min(buffer.Length, wanted);
+            if (_copy.Length < wanted)
+            {
+                _copy = new byte[Math.Max(wanted, Math.Min(_copy.Length * 2L, Array.MaxLength))];
+            }
+
+            buffer.Slice(0, wanted).CopyTo(_copy);
+            status = ExecuteSpan(_copy.AsSpan(0, (int)wanted), output, out int consumed);
+            buffer = buffer.Slice(consumed);
+            if (status != OperationStatus.NeedMoreData || buffer.IsEmpty || _request.MinimumLength > buffer.Length)
+            {
+                return false;
+            }
+
+            if (consumed > 0)
+            {
+                return true;
+            }
+
+            wanted = _request.MinimumLength;
+        }
     }
 
     private OperationStatus ExecuteSpan(ReadOnlySpan<byte> span, PipeWriter output, out int consumed)

@@ -13,6 +13,20 @@ public sealed class ProtocolTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void FrameOfSeveralLargeArguments_RunsOnce()
+    {
+        // Such a frame spans many buffer segments and shows its length one argument at a time; the session once
+        // re-parsed it from the first segment forever (no reply, a core spinning).
+        using ReplyComparison both = servers.Compare();
+        string key = servers.NewPrefix();
+        both.Same("MSET", key + "a", new string('x', 30_000), key + "b", new string('y', 30_000), key + "c", new string('z', 30_000));
+        both.Same("STRLEN", key + "c");
+        string[] sadd = [.. new[] { "SADD", key + "s" }.Concat(Enumerable.Range(0, 100).Select(i => i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture) + new string('m', 1000)))];
+        both.Same(sadd);
+        both.Same("SCARD", key + "s");
+    }
+
+    [Fact]
     public void Pipeline_ManyCommandsInOneWrite_RepliesInOrder()
     {
         using ReplyComparison both = servers.Compare();
