@@ -1,3 +1,4 @@
+using Durable.Commands.Collections;
 using Durable.Commands.Strings;
 using Durable.Protocol;
 
@@ -13,8 +14,6 @@ namespace Durable.Commands.Hashes;
 internal static class HashRandomCommands
 {
     // Per element of a reply: bulk headers ($ length CR LF ... CR LF) and a RESP3 pair header, generously.
-    private const int ReplyOverheadPerItem = 24;
-
     public static void Register(CommandTable table) =>
         table.Add("HRANDFIELD", -2, CommandFlags.ReadOnly, HRandField, 1, 1, 1, ["read", "hash", "slow"]);
 
@@ -96,17 +95,15 @@ internal static class HashRandomCommands
     private static void RepeatingFields(CommandContext context, PackedHash hash, long count, bool withValues)
     {
         List<byte[]> items = hash.Items;
-        long perPick = ReplyOverheadPerItem;
+        long perPick = RepeatedPicks.OverheadPerItem;
         for (int i = 0; i < items.Count; i += 2)
         {
-            long size = items[i].Length + (withValues ? items[i + 1].Length + ReplyOverheadPerItem : 0) + ReplyOverheadPerItem;
+            long size = items[i].Length + (withValues ? items[i + 1].Length + RepeatedPicks.OverheadPerItem : 0) + RepeatedPicks.OverheadPerItem;
             perPick = Math.Max(perPick, size);
         }
 
-        long limit = context.Server.Config.ProtoMaxBulkLength;
-        if (count > limit / perPick)
+        if (!RepeatedPicks.Fit(context, "HRANDFIELD", "fields", count, perPick))
         {
-            context.WriteError($"ERR HRANDFIELD reply of {count} fields would exceed proto-max-bulk-len ({limit} bytes)");
             return;
         }
 

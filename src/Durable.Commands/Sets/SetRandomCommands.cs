@@ -1,3 +1,4 @@
+using Durable.Commands.Collections;
 using Durable.Protocol;
 
 namespace Durable.Commands.Sets;
@@ -164,8 +165,12 @@ internal static class SetRandomCommands
 
         if (count < 0 || count == 1)
         {
-            // Written as it is picked: the reply is as long as the client asked, but nothing is allocated for it.
             long picks = Math.Abs(count);
+            if (!RepeatedPicks.Fit(context, "SRANDMEMBER", "members", picks, items.Max(static m => m.Length) + RepeatedPicks.OverheadPerItem))
+            {
+                return;
+            }
+
             context.WriteArrayHeader(picks);
             for (long i = 0; i < picks; i++)
             {

@@ -1,3 +1,4 @@
+using Durable.Commands.Collections;
 using Durable.Protocol;
 
 namespace Durable.Commands.SortedSets;
@@ -214,7 +215,13 @@ internal static class SortedSetPopCommands
 
         if (count < 0)
         {
-            // Members may repeat: written as drawn, so the reply is never held whole in memory.
+            // Members may repeat: bounded by proto-max-bulk-len, as the reply is built before it is flushed.
+            long largest = set.Items.Max(static m => m.Member.Length) + (withScores ? 2 * RepeatedPicks.OverheadPerItem : RepeatedPicks.OverheadPerItem);
+            if (!RepeatedPicks.Fit(context, "ZRANDMEMBER", "members", -count, largest))
+            {
+                return;
+            }
+
             bool pairs = withScores && context.Protocol == RespVersion.Resp3;
             context.WriteArrayHeader(withScores && !pairs ? -2 * count : -count);
             for (long i = 0; i < -count; i++)
