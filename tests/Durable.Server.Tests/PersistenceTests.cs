@@ -34,6 +34,37 @@ public sealed class PersistenceTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task SigkillBeforeTheFirstCommit_StartsEmptyWithAWarning()
+    {
+        // appendfsync no commits every 5 s: killed sooner, the log has pages on disk and the WAL none committed.
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb", "--appendfsync", "no", "--checkpoint-interval", "3600"))
+        {
+            using RespTestClient client = server.Connect();
+            string value = new('v', 1000);
+            for (int i = 0; i < 4000; i++)
+            {
+                client.Send("SET", $"k{i}", value);
+            }
+
+            for (int i = 0; i < 4000; i++)
+            {
+                Assert.Equal("+OK\r\n", client.ReadReply());
+            }
+
+            await server.KillAsync();
+        }
+
+        Assert.Contains(Directory.EnumerateFiles(Path.Combine(_directory, "log")), f => new FileInfo(f).Length > 0);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "wal", "log-commits")) && Directory.EnumerateFiles(Path.Combine(_directory, "wal", "log-commits")).Any());
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "1mb");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal(":0\r\n", reader.Call("DBSIZE"));
+        Assert.Contains("never committed", again.Output, StringComparison.Ordinal);
+        Assert.Equal("+OK\r\n", reader.Call("SET", "after", "restart"));
+        Assert.Equal("$7\r\nrestart\r\n", reader.Call("GET", "after"));
+    }
+
     [Theory]
     [InlineData("--nosuchoption", "1")]
     [InlineData("--port", "notaport")]

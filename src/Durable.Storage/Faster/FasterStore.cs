@@ -225,6 +225,14 @@ public sealed partial class FasterStore : IStore
 
             Log.CheckpointLoaded(_logger, Kv.Log.TailAddress - Kv.Log.BeginAddress, watch.ElapsedMilliseconds);
         }
+        else if (hasLog && !hasWal && WalNeverCommitted(out long uncommittedBytes))
+        {
+            // The process stopped before the WAL's first commit (everysec, no) and before any checkpoint: no reply ever
+            // promised these writes (with always, none is sent before its commit), so an empty start loses nothing owed.
+            Log.NothingCommitted(_logger, uncommittedBytes, _options.DataDirectory);
+            _walAtLastCheckpoint = _wal.TailAddress;
+            return false;
+        }
         else if (hasLog && !hasWal)
         {
             throw new InvalidDataException(
@@ -315,6 +323,19 @@ public sealed partial class FasterStore : IStore
     /// null when there is none. Throws when that checkpoint lacks part of its snapshot: FASTER would read the missing
     /// bytes as an empty log and the store would start without the checkpoint's data.
     /// </summary>
+    /// <summary>
+    /// True when the WAL was written but never committed and never truncated (truncation follows a checkpoint, which
+    /// commits): no commit file, its begin where a fresh log begins. <paramref name="bytes"/>: the size of its files.
+    /// </summary>
+    private bool WalNeverCommitted(out long bytes)
+    {
+        string wal = Path.Combine(_options.DataDirectory, "wal");
+        string commits = Path.Combine(wal, "log-commits");
+        bytes = Directory.Exists(wal) ? Directory.EnumerateFiles(wal).Sum(f => new FileInfo(f).Length) : 0;
+        return bytes > 0 && _wal.BeginAddress == FasterWriteAheadLog.FreshBeginAddress
+            && (!Directory.Exists(commits) || !Directory.EnumerateFiles(commits).Any());
+    }
+
     private (Guid Token, long Version)? FindLoadableCheckpoint(string checkpoints)
     {
         ICheckpointManager manager = Kv.CheckpointManager;
@@ -796,6 +817,10 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "Hash index grown from {OldBytes} to {NewBytes} bytes for {Keys} keys in {Milliseconds} ms; checkpointing")]
         public static partial void IndexGrown(ILogger logger, long oldBytes, long newBytes, long keys, long milliseconds);
+
+        [LoggerMessage(EventId = 119, Level = LogLevel.Warning, Message = "The write-ahead log holds {Bytes} bytes of writes that were never committed " +
+            "(the process stopped before the first commit and before any checkpoint; no reply had promised them): starting empty in {Directory}")]
+        public static partial void NothingCommitted(ILogger logger, long bytes, string directory);
 
         [LoggerMessage(EventId = 118, Level = LogLevel.Warning, Message = "The hash index is crowded ({Keys} keys in {IndexBytes} bytes: lookups slow down) but part of the log is on disk, " +
             "where FASTER cannot grow it safely: it keeps its size. Give a new data directory an --index of 16 to 32 bytes per expected key")]
