@@ -10,7 +10,7 @@ namespace Durable.Commands.Blocking;
 internal sealed class BlockedKeys
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<byte[], List<KeyWaiter>> _byKey = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<byte[], List<KeyWaiter>> _byKey = new(ByteArrayComparer.Instance);
     private int _count;
 
     /// <summary>Whether any connection is blocked: the dispatcher checks this before signalling the keys of a write.</summary>

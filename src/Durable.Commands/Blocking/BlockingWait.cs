@@ -122,7 +122,7 @@ internal static class BlockingWait
         }
     }
 
-    private static byte[][] Distinct(byte[][] keys) => keys.Distinct(ByteKeyComparer.Instance).ToArray();
+    private static byte[][] Distinct(byte[][] keys) => keys.Distinct(ByteArrayComparer.Instance).ToArray();
 
     // Doubles stand in for the long double: exact enough for milliseconds. Hexadecimal floats (which .NET does not
     // parse) go through their printed value; a positive value too small for a double still waits one millisecond.

@@ -154,7 +154,7 @@ internal sealed class PackedHash
         if (_index is null && ++_lookups > 1 && Count > IndexThreshold)
         {
             Compact();
-            _index = new Dictionary<byte[], int>(Count, FieldComparer.Instance);
+            _index = new Dictionary<byte[], int>(Count, ByteArrayComparer.Instance);
             for (int j = 0; j < _items.Count; j += 2)
             {
                 _index[_items[j]] = j;

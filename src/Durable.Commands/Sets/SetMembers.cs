@@ -158,7 +158,7 @@ internal sealed class SetMembers
         if (_positions is null)
         {
             List<byte[]> items = Items;
-            _positions = new Dictionary<byte[], int>(items.Count, MemberComparer.Instance);
+            _positions = new Dictionary<byte[], int>(items.Count, ByteArrayComparer.Instance);
             for (int i = 0; i < items.Count; i++)
             {
                 _positions.Add(items[i], i);

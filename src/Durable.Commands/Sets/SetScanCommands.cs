@@ -87,7 +87,7 @@ internal static class SetScanCommands
         (ulong Hash, byte[] Member)[] byHash = new (ulong, byte[])[members.Count];
         for (int i = 0; i < members.Count; i++)
         {
-            byHash[i] = (MemberComparer.StableHash(members[i]), members[i]);
+            byHash[i] = (System.IO.Hashing.XxHash3.HashToUInt64(members[i]), members[i]);
         }
 
         Array.Sort(byHash, static (a, b) => a.Hash.CompareTo(b.Hash));

@@ -218,7 +218,7 @@ internal static class SortedSetAlgebraCommands
     /// <summary>Redis adds inputs in ascending size (a stable sort), which decides the order of floating-point sums.</summary>
     private static SortedSetValue Union(List<Source> sources, Aggregate aggregate)
     {
-        Dictionary<byte[], double> scores = new(MemberComparer.Instance);
+        Dictionary<byte[], double> scores = new(ByteArrayComparer.Instance);
         List<byte[]> order = [];
         foreach (Source source in sources.OrderBy(s => s.Set.Count))
         {

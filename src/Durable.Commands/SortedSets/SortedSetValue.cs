@@ -190,7 +190,7 @@ internal sealed class SortedSetValue
     {
         if (_scores is null)
         {
-            _scores = new Dictionary<byte[], double>(Items.Count, MemberComparer.Instance);
+            _scores = new Dictionary<byte[], double>(Items.Count, ByteArrayComparer.Instance);
             foreach (ScoredMember item in Items)
             {
                 _scores[item.Member] = item.Score;

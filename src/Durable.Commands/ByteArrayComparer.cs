@@ -1,20 +1,12 @@
-using System.IO.Hashing;
-
-namespace Durable.Commands.Sets;
+namespace Durable.Commands;
 
 /// <summary>
-/// Compares members by their bytes, and looks them up by span without copying them (the dictionaries' alternate
-/// lookup). <see cref="StableHash"/> is the same in every process, for SSCAN cursors.
+/// Compares byte-array keys (keys, fields, members) by their bytes, and lets a dictionary keyed by byte[] be searched
+/// with a span without copying it (alternate lookup).
 /// </summary>
-internal sealed class MemberComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+internal sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
 {
-    public static readonly MemberComparer Instance = new();
-
-    private MemberComparer()
-    {
-    }
-
-    public static ulong StableHash(ReadOnlySpan<byte> member) => XxHash3.HashToUInt64(member);
+    public static ByteArrayComparer Instance { get; } = new();
 
     public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
 
