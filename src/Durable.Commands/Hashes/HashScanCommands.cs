@@ -1,6 +1,5 @@
 using Durable.Commands.Keys;
 using System.Buffers.Text;
-using Durable.Commands.Strings;
 using Durable.Protocol;
 
 namespace Durable.Commands.Hashes;
@@ -13,8 +12,6 @@ namespace Durable.Commands.Hashes;
 /// </summary>
 internal static class HashScanCommands
 {
-    private const long DefaultCount = 10;
-
     public static void Register(CommandTable table) =>
         table.Add("HSCAN", -3, CommandFlags.ReadOnly, HScan, 1, 1, 1, ["read", "hash", "slow"]);
 
@@ -38,7 +35,7 @@ internal static class HashScanCommands
             return;
         }
 
-        if (!TryParseOptions(context, args, out long count, out byte[]? pattern))
+        if (!ScanCommands.TryParseOptions(context, args, 3, allowType: false, out long count, out byte[]? pattern, out _))
         {
             return;
         }
@@ -53,45 +50,6 @@ internal static class HashScanCommands
         int end = cursor == 0 || cursor > (ulong)hash.Count ? hash.Count : (int)cursor;
         int start = (int)Math.Max(0, end - count);
         WriteReply(context, (ulong)start, items, start, end, pattern);
-    }
-
-    /// <summary>
-    /// Redis scanGenericCommand's options, left to right, the last one of a kind winning: COUNT must be a positive
-    /// integer; MATCH "*" matches everything; TYPE is refused (it is for SCAN only), as is anything else.
-    /// </summary>
-    private static bool TryParseOptions(CommandContext context, RespArgs args, out long count, out byte[]? pattern)
-    {
-        count = DefaultCount;
-        pattern = null;
-        for (int i = 3; i < args.Count; i += 2)
-        {
-            bool hasValue = i + 1 < args.Count;
-            if (hasValue && StringRecords.IsOption(args[i], "COUNT"u8))
-            {
-                if (!RedisNumber.TryParseInt64(args[i + 1], out count))
-                {
-                    context.WriteNotInteger();
-                    return false;
-                }
-
-                if (count < 1)
-                {
-                    context.WriteSyntaxError();
-                    return false;
-                }
-            }
-            else if (hasValue && StringRecords.IsOption(args[i], "MATCH"u8))
-            {
-                pattern = args[i + 1].SequenceEqual("*"u8) ? null : args[i + 1].ToArray();
-            }
-            else
-            {
-                context.WriteSyntaxError();
-                return false;
-            }
-        }
-
-        return true;
     }
 
     // Fields start..end-1 (and their values) whose field matches the pattern.

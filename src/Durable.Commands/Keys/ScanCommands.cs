@@ -1,3 +1,4 @@
+using Durable.Commands.Strings;
 using System.Buffers.Text;
 using Durable.Protocol;
 
@@ -40,39 +41,9 @@ internal static class ScanCommands
             return;
         }
 
-        long count = DefaultCount;
-        byte[]? pattern = null;
-        byte[]? typeName = null;
-        for (int i = 2; i < args.Count; i += 2)
+        if (!TryParseOptions(context, args, 2, allowType: true, out long count, out byte[]? pattern, out byte[]? typeName))
         {
-            bool hasValue = i + 1 < args.Count;
-            if (hasValue && args.Is(i, "COUNT"u8))
-            {
-                if (!RedisNumber.TryParseInt64(args[i + 1], out count))
-                {
-                    context.WriteNotInteger();
-                    return;
-                }
-
-                if (count < 1)
-                {
-                    context.WriteSyntaxError();
-                    return;
-                }
-            }
-            else if (hasValue && args.Is(i, "MATCH"u8))
-            {
-                pattern = PatternOrNull(args[i + 1]);
-            }
-            else if (hasValue && args.Is(i, "TYPE"u8))
-            {
-                typeName = args[i + 1].ToArray();
-            }
-            else
-            {
-                context.WriteSyntaxError();
-                return;
-            }
+            return;
         }
 
         KeyCollector collector = new(pattern, typeName, distinct: false);
@@ -87,6 +58,52 @@ internal static class ScanCommands
 
     // Redis skips matching altogether for the pattern "*".
     private static byte[]? PatternOrNull(ReadOnlySpan<byte> pattern) => pattern.SequenceEqual("*"u8) ? null : pattern.ToArray();
+
+    /// <summary>
+    /// Redis scanGenericCommand's options from <paramref name="first"/> on (SCAN, HSCAN, SSCAN, ZSCAN), left to right,
+    /// the last of a kind winning, compared as C strings: COUNT a positive integer, MATCH ("*" matches everything, so
+    /// no pattern), TYPE for SCAN only; anything else is a syntax error. Writes the error and returns false.
+    /// </summary>
+    internal static bool TryParseOptions(
+        CommandContext context, RespArgs args, int first, bool allowType, out long count, out byte[]? pattern, out byte[]? typeName)
+    {
+        count = DefaultCount;
+        pattern = null;
+        typeName = null;
+        for (int i = first; i < args.Count; i += 2)
+        {
+            bool hasValue = i + 1 < args.Count;
+            if (hasValue && StringRecords.IsOption(args[i], "COUNT"u8))
+            {
+                if (!RedisNumber.TryParseInt64(args[i + 1], out count))
+                {
+                    context.WriteNotInteger();
+                    return false;
+                }
+
+                if (count < 1)
+                {
+                    context.WriteSyntaxError();
+                    return false;
+                }
+            }
+            else if (hasValue && StringRecords.IsOption(args[i], "MATCH"u8))
+            {
+                pattern = PatternOrNull(args[i + 1]);
+            }
+            else if (hasValue && allowType && StringRecords.IsOption(args[i], "TYPE"u8))
+            {
+                typeName = args[i + 1].ToArray();
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static void WriteKeys(CommandContext context, KeyCollector collector)
     {

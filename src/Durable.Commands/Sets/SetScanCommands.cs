@@ -12,8 +12,6 @@ namespace Durable.Commands.Sets;
 /// </summary>
 internal static class SetScanCommands
 {
-    private const long DefaultCount = 10;
-
     public static void Register(CommandTable table) =>
         table.Add("SSCAN", -3, CommandFlags.ReadOnly, SScan, 1, 1, 1, ["read", "set", "slow"]);
 
@@ -40,35 +38,9 @@ internal static class SetScanCommands
             return;
         }
 
-        long count = DefaultCount;
-        byte[]? pattern = null;
-        for (int i = 3; i < args.Count; i += 2)
+        if (!Keys.ScanCommands.TryParseOptions(context, args, 3, allowType: false, out long count, out byte[]? pattern, out _))
         {
-            bool hasValue = i + 1 < args.Count;
-            if (hasValue && args.Is(i, "COUNT"u8))
-            {
-                if (!RedisNumber.TryParseInt64(args[i + 1], out count))
-                {
-                    context.WriteNotInteger();
-                    return;
-                }
-
-                if (count < 1)
-                {
-                    context.WriteSyntaxError();
-                    return;
-                }
-            }
-            else if (hasValue && args.Is(i, "MATCH"u8))
-            {
-                // Redis skips matching altogether for the pattern "*".
-                pattern = args[i + 1].SequenceEqual("*"u8) ? null : args[i + 1].ToArray();
-            }
-            else
-            {
-                context.WriteSyntaxError();
-                return;
-            }
+            return;
         }
 
         if (!set.IsLarge)

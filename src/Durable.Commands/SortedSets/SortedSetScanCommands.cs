@@ -26,35 +26,9 @@ internal static class SortedSetScanCommands
         }
 
         byte[]? pattern = null;
-        if (set.Count > 0)
+        if (set.Count > 0 && !Keys.ScanCommands.TryParseOptions(context, args, 3, allowType: false, out _, out pattern, out _))
         {
-            for (int i = 3; i < args.Count; i += 2)
-            {
-                if (i + 1 < args.Count && args.Is(i, "COUNT"u8))
-                {
-                    if (!RedisNumber.TryParseInt64(args[i + 1], out long count))
-                    {
-                        context.WriteNotInteger();
-                        return;
-                    }
-
-                    if (count < 1)
-                    {
-                        context.WriteSyntaxError();
-                        return;
-                    }
-                }
-                else if (i + 1 < args.Count && args.Is(i, "MATCH"u8))
-                {
-                    // Redis skips matching altogether for the pattern "*".
-                    pattern = args[i + 1].SequenceEqual("*"u8) ? null : args[i + 1].ToArray();
-                }
-                else
-                {
-                    context.WriteSyntaxError();
-                    return;
-                }
-            }
+            return;
         }
 
         List<ScoredMember> matched = pattern is null ? set.Items : set.Items.FindAll(m => GlobPattern.IsMatch(pattern, m.Member));
