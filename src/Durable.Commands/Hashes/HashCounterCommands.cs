@@ -36,13 +36,11 @@ internal static class HashCounterCommands
             return;
         }
 
-        if ((increment < 0 && value < 0 && increment < long.MinValue - value) || (increment > 0 && value > 0 && increment > long.MaxValue - value))
+        if (!StringCounterCommands.TryAdd(context, ref value, increment))
         {
-            context.WriteError(RespErrors.Overflow);
             return;
         }
 
-        value += increment;
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, digits, out int length);
         hash.Set(args[2], digits[..length].ToArray());

@@ -67,13 +67,11 @@ internal static class StringCounterCommands
             return;
         }
 
-        if ((increment < 0 && value < 0 && increment < long.MinValue - value) || (increment > 0 && value > 0 && increment > long.MaxValue - value))
+        if (!TryAdd(context, ref value, increment))
         {
-            context.WriteError(RespErrors.Overflow);
             return;
         }
 
-        value += increment;
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, digits, out int length);
         if (!TypedRecords.FitsRecord(context, key, length))
@@ -83,6 +81,22 @@ internal static class StringCounterCommands
 
         context.Session.Write(context.Db, key, RecordType.String, digits[..length], read == ReadResult.Found ? record.ExpiresAtMs : 0);
         context.WriteInteger(value);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="increment"/> to <paramref name="value"/> unless the sum leaves the 64-bit range, which gets
+    /// Redis's "increment or decrement would overflow" (INCRBY, HINCRBY); returns false after writing that error.
+    /// </summary>
+    internal static bool TryAdd(CommandContext context, ref long value, long increment)
+    {
+        if ((increment < 0 && value < 0 && increment < long.MinValue - value) || (increment > 0 && value > 0 && increment > long.MaxValue - value))
+        {
+            context.WriteError(RespErrors.Overflow);
+            return false;
+        }
+
+        value += increment;
+        return true;
     }
 
     /// <summary>
