@@ -26,8 +26,29 @@ public interface IStoreSession : IDisposable
     /// </summary>
     bool TrySetExpiry(int db, ReadOnlySpan<byte> key, long expiresAtMs);
 
-    /// <summary>Removes a record; returns true when a live one existed (an expired one is reclaimed and counted as expired).</summary>
+    /// <summary>
+    /// Removes a record, and its parts when it has a <see cref="PartsDescriptor"/>; returns true when a live one existed
+    /// (an expired one is reclaimed and counted as expired).
+    /// </summary>
     bool Delete(int db, ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Removes a live record but not its parts, which the caller has just given to another record with the same
+    /// descriptor (RENAME, MOVE). Returns true when a live record existed.
+    /// </summary>
+    bool DeleteKeepingParts(int db, ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Reads part <paramref name="part"/> of the collection generation <paramref name="generation"/>, appending its
+    /// payload to <paramref name="value"/>; false when it does not exist. Callers hold the owning key's stripe.
+    /// </summary>
+    bool TryReadPart(ulong generation, uint part, IBufferWriter<byte> value);
+
+    /// <summary>Creates or replaces a part (logged with the command, as any write). Callers hold the owning key's stripe exclusively.</summary>
+    void WritePart(ulong generation, uint part, ReadOnlySpan<byte> payload);
+
+    /// <summary>Removes a part if it exists. Callers hold the owning key's stripe exclusively.</summary>
+    void DeletePart(ulong generation, uint part);
 
     /// <summary>
     /// Visits up to about <paramref name="count"/> live keys of <paramref name="db"/>, starting at <paramref name="cursor"/> (0 = start).

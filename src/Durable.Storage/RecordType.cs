@@ -13,6 +13,9 @@ public enum RecordType : byte
 
     List = 5,
 
+    /// <summary>A piece of a large collection, owned by the record whose <see cref="PartsDescriptor"/> names its generation; never visible to clients.</summary>
+    Part = 6,
+
     /// <summary>The store's own bookkeeping records (database map); never visible to clients.</summary>
     Metadata = 255,
 }

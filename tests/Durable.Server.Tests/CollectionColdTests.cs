@@ -33,6 +33,75 @@ public sealed class CollectionColdTests : IDisposable
         CheckAll(reader);
     }
 
+    /// <summary>
+    /// One hash and one set of 30,000 entries each (bucketed) under a 1 MiB budget: a point read of a cold entry waits for
+    /// the disk a bounded number of times (root and one bucket), not once per bucket; everything survives SIGKILL.
+    /// </summary>
+    [Fact]
+    public async Task HugeHashAndSetOnDisk_PointReadsTouchFewRecords_AndSurviveSigkill()
+    {
+        const int Entries = 30_000;
+        Random random = new(7);
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb"))
+        {
+            using RespTestClient client = server.Connect();
+            for (int start = 0; start < Entries; start += 1000)
+            {
+                IEnumerable<string> range = Enumerable.Range(start, 1000).Select(i => i.ToString(CultureInfo.InvariantCulture));
+                Assert.Equal(":1000\r\n", client.Call(["HSET", "big-hash", .. range.SelectMany(n => new[] { "field-" + n, "value-" + n })]));
+                Assert.Equal(":1000\r\n", client.Call(["SADD", "big-set", .. range.Select(n => "member-" + n)]));
+            }
+
+            // Push the collections' records out of memory, then read single entries back.
+            for (int i = 0; i < 2000; i++)
+            {
+                client.Send("SET", "filler-" + i.ToString(CultureInfo.InvariantCulture), new string('f', 1000));
+            }
+
+            for (int i = 0; i < 2000; i++)
+            {
+                client.ReadReply();
+            }
+
+            long before = PendingReads(client);
+            for (int i = 0; i < 100; i++)
+            {
+                string n = random.Next(Entries).ToString(CultureInfo.InvariantCulture);
+                Assert.Equal(Bulk("value-" + n), client.Call("HGET", "big-hash", "field-" + n));
+                Assert.Equal(":1\r\n", client.Call("SISMEMBER", "big-set", "member-" + n));
+            }
+
+            long diskReads = PendingReads(client) - before;
+            Assert.True(diskReads <= 400, $"200 point reads of cold entries waited for the disk {diskReads} times (at most 2 each)");
+            Assert.True(diskReads > 0, "the collections were expected on disk");
+
+            Assert.Equal(":500\r\n", client.Call(["HDEL", "big-hash", .. Enumerable.Range(0, 500).Select(i => "field-" + (i * 3).ToString(CultureInfo.InvariantCulture))]));
+            Assert.Equal(":500\r\n", client.Call(["SREM", "big-set", .. Enumerable.Range(0, 500).Select(i => "member-" + (i * 3).ToString(CultureInfo.InvariantCulture))]));
+            await server.KillAsync();
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "1mb");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal($":{Entries - 500}\r\n", reader.Call("HLEN", "big-hash"));
+        Assert.Equal($":{Entries - 500}\r\n", reader.Call("SCARD", "big-set"));
+        Assert.Equal("$-1\r\n", reader.Call("HGET", "big-hash", "field-3"));
+        Assert.Equal(Bulk("value-4"), reader.Call("HGET", "big-hash", "field-4"));
+        Assert.Equal(":0\r\n", reader.Call("SISMEMBER", "big-set", "member-1497"));
+        Assert.Equal(":1\r\n", reader.Call("SISMEMBER", "big-set", "member-1498"));
+        List<(string Field, string Value)> scanned = HashReplies.ScanAll(reader, "big-hash", "COUNT", "1000").Pairs;
+        Assert.Equal(Entries - 500, scanned.Distinct().Count());
+        Assert.All(scanned, pair => Assert.Equal("value-" + pair.Field["field-".Length..], pair.Value));
+        Assert.Equal(Entries - 500, SetReplies.ScanAll(reader, "big-set", "COUNT", "1000").Distinct().Count());
+        Assert.Equal(":2\r\n", reader.Call("DEL", "big-hash", "big-set"));
+    }
+
+    private static long PendingReads(RespTestClient client)
+    {
+        string info = client.Call("INFO", "memory");
+        int start = info.IndexOf("durable_pending_reads:", StringComparison.Ordinal) + "durable_pending_reads:".Length;
+        return long.Parse(info[start..info.IndexOf('\r', start)], CultureInfo.InvariantCulture);
+    }
+
     public void Dispose()
     {
         try

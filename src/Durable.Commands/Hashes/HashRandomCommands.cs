@@ -85,6 +85,13 @@ internal static class HashRandomCommands
             return;
         }
 
+        if (hash.Bucketed is { } bucketed)
+        {
+            bucketed.TryPickRandom(out List<byte[]> bucket, out int index);
+            context.WriteBulk(bucket[index]);
+            return;
+        }
+
         context.WriteBulk(hash.Items[2 * Random.Shared.Next(hash.Count)]);
     }
 

@@ -1,3 +1,4 @@
+using Durable.Commands.Collections;
 using Durable.Commands.Keys;
 using System.Buffers.Text;
 using Durable.Protocol;
@@ -8,7 +9,8 @@ namespace Durable.Commands.Hashes;
 /// HSCAN key cursor [MATCH pattern] [COUNT count]. A listpack-encoded hash is answered whole, with cursor 0, whatever
 /// COUNT says (as Redis 7.0). A hashtable-encoded hash is walked by position, from the last field down to the first:
 /// the cursor is the number of fields not yet visited at the front. New fields go last and a deletion only moves the
-/// fields after it down by one, so a field present for the whole scan is never skipped (it may come twice).
+/// fields after it down by one, so a field present for the whole scan is never skipped (it may come twice). A bucketed
+/// hash is walked bucket by bucket (<see cref="BucketedItems.Scan"/>): the cursor is the next bucket.
 /// </summary>
 internal static class HashScanCommands
 {
@@ -37,6 +39,14 @@ internal static class HashScanCommands
 
         if (!ScanCommands.TryParseOptions(context, args, 3, allowType: false, out long count, out byte[]? pattern, out _))
         {
+            return;
+        }
+
+        if (hash.Bucketed is { } bucketed)
+        {
+            List<byte[]> found = [];
+            ulong next = bucketed.Scan(cursor, (int)Math.Min(count, int.MaxValue), found);
+            WriteReply(context, next, found, 0, found.Count / 2, pattern);
             return;
         }
 

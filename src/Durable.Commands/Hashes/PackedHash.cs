@@ -4,10 +4,11 @@ using Durable.Storage;
 namespace Durable.Commands.Hashes;
 
 /// <summary>
-/// A hash read whole from its record (<see cref="PackedItems"/>: field, value, field, value...) for the length of one
-/// command, in Redis's listpack order: insertion order, and a field set again keeps its place. Tracks Redis 7.0's
-/// encoding, which only ever goes from listpack to hashtable (<see cref="PackedItems.LargeEncoding"/>). Lookups scan
-/// the pairs; a command that looks up several fields of a large hash gets a dictionary built once. Not thread-safe.
+/// A hash for the length of one command: compact (read whole from its record, <see cref="PackedItems"/>: field, value,
+/// field, value... in Redis's listpack order: insertion order, and a field set again keeps its place), or, once large,
+/// bucketed (<see cref="BucketedItems"/>: a point operation touches one bucket). Tracks Redis 7.0's encoding, which only
+/// ever goes from listpack to hashtable (<see cref="PackedItems.LargeEncoding"/>). Compact lookups scan the pairs; a
+/// command that looks up several fields of a large compact hash gets a dictionary built once. Not thread-safe.
 /// </summary>
 internal sealed class PackedHash
 {
@@ -28,18 +29,23 @@ internal sealed class PackedHash
     private static readonly byte[] s_removed = new byte[1];
 
     private readonly List<byte[]> _items;
+    private readonly BucketedItems? _bucketed;
     private Dictionary<byte[], int>? _index;
     private int _lookups;
     private int _removed;
 
-    private PackedHash(List<byte[]> items, byte flags, long expiresAtMs)
+    private PackedHash(List<byte[]> items, byte flags, BucketedItems? bucketed, long expiresAtMs)
     {
         _items = items;
+        _bucketed = bucketed;
         Flags = flags;
         ExpiresAtMs = expiresAtMs;
     }
 
     public byte Flags { get; private set; }
+
+    /// <summary>The buckets of a large hash; null while it is compact.</summary>
+    public BucketedItems? Bucketed => _bucketed;
 
     /// <summary>The key's expiry (0 none), kept when the hash is saved, as Redis's in-place updates keep it.</summary>
     public long ExpiresAtMs { get; }
@@ -47,13 +53,18 @@ internal sealed class PackedHash
     public bool IsHashTable => (Flags & PackedItems.LargeEncoding) != 0;
 
     /// <summary>Number of fields.</summary>
-    public int Count => (_items.Count / 2) - _removed;
+    public int Count => _bucketed is null ? (_items.Count / 2) - _removed : (int)_bucketed.Count;
 
-    /// <summary>Field, value, field, value... in order; valid until the next change.</summary>
+    /// <summary>Field, value, field, value... in order (a bucketed hash: every bucket read); valid until the next change.</summary>
     public List<byte[]> Items
     {
         get
         {
+            if (_bucketed is not null)
+            {
+                return _bucketed.AllItems();
+            }
+
             Compact();
             return _items;
         }
@@ -65,8 +76,9 @@ internal sealed class PackedHash
     /// </summary>
     public static ReadResult Read(CommandContext context, ReadOnlySpan<byte> key, bool countStats, out PackedHash hash)
     {
-        ReadResult result = CollectionRecords.Read(context, key, RecordType.Hash, countStats, out List<byte[]> items, out byte flags, out StoredRecord record);
-        hash = new PackedHash(items, flags, result == ReadResult.Found ? record.ExpiresAtMs : 0);
+        ReadResult result = CollectionRecords.Read(
+            context, key, RecordType.Hash, 2, countStats, out List<byte[]> items, out byte flags, out BucketedItems? bucketed, out StoredRecord record);
+        hash = new PackedHash(items, flags, bucketed, result == ReadResult.Found ? record.ExpiresAtMs : 0);
         return result;
     }
 
@@ -88,11 +100,16 @@ internal sealed class PackedHash
     /// <summary>The value of <paramref name="field"/>, or null.</summary>
     public byte[]? Get(ReadOnlySpan<byte> field)
     {
+        if (_bucketed is not null)
+        {
+            return _bucketed.Get(field);
+        }
+
         int i = IndexOf(field);
         return i < 0 ? null : _items[i + 1];
     }
 
-    public bool Contains(ReadOnlySpan<byte> field) => IndexOf(field) >= 0;
+    public bool Contains(ReadOnlySpan<byte> field) => _bucketed?.Contains(field) ?? IndexOf(field) >= 0;
 
     /// <summary>
     /// Sets a field (a new one goes last); true when it was created. Redis hashTypeSet: a field or value longer than
@@ -100,6 +117,11 @@ internal sealed class PackedHash
     /// </summary>
     public bool Set(ReadOnlySpan<byte> field, byte[] value)
     {
+        if (_bucketed is not null)
+        {
+            return _bucketed.Set(field, value);
+        }
+
         if (field.Length > MaxListpackValue || value.Length > MaxListpackValue)
         {
             Flags |= PackedItems.LargeEncoding;
@@ -128,6 +150,11 @@ internal sealed class PackedHash
     /// <summary>Removes a field; true when it existed.</summary>
     public bool Delete(ReadOnlySpan<byte> field)
     {
+        if (_bucketed is not null)
+        {
+            return _bucketed.Remove(field);
+        }
+
         int i = IndexOf(field);
         if (i < 0)
         {
@@ -147,7 +174,7 @@ internal sealed class PackedHash
     /// in one record, in which case the error is written and nothing changed.
     /// </summary>
     public bool Save(CommandContext context, ReadOnlySpan<byte> key) =>
-        CollectionRecords.Save(context, key, RecordType.Hash, Flags, Items, ExpiresAtMs);
+        _bucketed?.Save(key, RecordType.Hash, ExpiresAtMs) ?? CollectionRecords.Save(context, key, RecordType.Hash, Flags, Items, ExpiresAtMs, width: 2);
 
     private int IndexOf(ReadOnlySpan<byte> field)
     {

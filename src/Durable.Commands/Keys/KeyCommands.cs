@@ -1,3 +1,4 @@
+using Durable.Commands.Collections;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -86,8 +87,9 @@ internal static class KeyCommands
             return;
         }
 
+        // The record moves with its parts (a large collection's members): only the key changes.
         context.Session.Write(context.Db, destination, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
-        context.Session.Delete(context.Db, source);
+        context.Session.DeleteKeepingParts(context.Db, source);
         WriteRenameResult(context, onlyIfAbsent, renamed: true);
     }
 
@@ -147,7 +149,8 @@ internal static class KeyCommands
             return;
         }
 
-        context.Session.Write(targetDb, destination, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
+        byte[] payload = CollectionParts.CopyParts(context, record.Type, context.Scratch.WrittenSpan);
+        context.Session.Write(targetDb, destination, record.Type, payload, record.ExpiresAtMs);
         context.WriteInteger(1);
     }
 
@@ -173,7 +176,7 @@ internal static class KeyCommands
         }
 
         context.Session.Write(targetDb, key, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
-        context.Session.Delete(context.Db, key);
+        context.Session.DeleteKeepingParts(context.Db, key);
         context.WriteInteger(1);
     }
 

@@ -124,13 +124,17 @@ internal static class ObjectCommands
         }
     }
 
-    /// <summary>Whether a collection has been converted to Redis's large encoding (flags byte of its compact payload).</summary>
+    /// <summary>
+    /// Whether a collection has been converted to Redis's large encoding: the flags byte of its compact payload; a
+    /// collection kept in parts is always large.
+    /// </summary>
     private static bool IsLargeEncoding(CommandContext context, ReadOnlySpan<byte> key)
     {
         context.Scratch.ResetWrittenCount();
-        return context.Session.TryRead(context.Db, key, context.Scratch, out _)
+        return context.Session.TryRead(context.Db, key, context.Scratch, out StoredRecord record)
             && context.Scratch.WrittenCount > 1
-            && (context.Scratch.WrittenSpan[1] & PackedItems.LargeEncoding) != 0;
+            && (PartsDescriptor.TryRead(record.Type, context.Scratch.WrittenSpan, out _)
+                || (context.Scratch.WrittenSpan[1] & PackedItems.LargeEncoding) != 0);
     }
 
     /// <summary>

@@ -255,7 +255,7 @@ internal static class SortCommands
             return false;
         }
 
-        List<byte[]> items = PackedItems.Decode(context.Scratch.WrittenSpan, out _);
+        List<byte[]> items = CollectionRecords.AllItems(context, type, context.Scratch.WrittenSpan);
         context.Scratch.ResetWrittenCount();
         elements = type == RecordType.SortedSet ? [.. items.Where((_, i) => i % 2 == 0)] : items;
         return true;
@@ -301,7 +301,7 @@ internal static class SortCommands
             return context.Scratch.WrittenSpan.ToArray();
         }
 
-        List<byte[]> items = PackedItems.Decode(context.Scratch.WrittenSpan, out _);
+        List<byte[]> items = CollectionRecords.AllItems(context, RecordType.Hash, context.Scratch.WrittenSpan);
         for (int i = 0; i + 1 < items.Count; i += 2)
         {
             if (field.SequenceEqual(items[i]))

@@ -6,8 +6,9 @@ namespace Durable.Commands.Sets;
 /// <summary>
 /// A set's members as Redis 7.0 encodes them: an intset (every member an integer string2ll accepts, at most
 /// <see cref="MaxIntSetEntries"/>, kept sorted numerically) until a member breaks that, then a hashtable for good
-/// (<see cref="PackedItems.LargeEncoding"/>), whose members Durable keeps in insertion order. Not thread-safe; lives
-/// for one command.
+/// (<see cref="PackedItems.LargeEncoding"/>), whose members Durable keeps in insertion order while the set is compact
+/// and in buckets once it is large (<see cref="BucketedItems"/>: a point operation touches one bucket). Not
+/// thread-safe; lives for one command.
 /// </summary>
 internal sealed class SetMembers
 {
@@ -19,6 +20,7 @@ internal sealed class SetMembers
     private static readonly byte[] s_removed = new byte[1];
 
     private readonly List<byte[]> _items;
+    private readonly BucketedItems? _bucketed;
     private Dictionary<byte[], int>? _positions;
     private int _removed;
 
@@ -35,18 +37,34 @@ internal sealed class SetMembers
         IsLarge = (flags & PackedItems.LargeEncoding) != 0;
     }
 
+    /// <summary>A bucketed set (always in Redis's hashtable encoding).</summary>
+    public SetMembers(BucketedItems bucketed)
+    {
+        _items = [];
+        _bucketed = bucketed;
+        IsLarge = true;
+    }
+
+    /// <summary>The buckets of a large set; null while it is compact.</summary>
+    public BucketedItems? Bucketed => _bucketed;
+
     /// <summary>True once the set is a hashtable; Redis 7.0 never converts back (except where it builds a new set).</summary>
     public bool IsLarge { get; private set; }
 
     public byte Flags => IsLarge ? PackedItems.LargeEncoding : (byte)0;
 
-    public int Count => _items.Count - _removed;
+    public int Count => _bucketed is null ? _items.Count - _removed : (int)_bucketed.Count;
 
-    /// <summary>The members in their stored order (intset: ascending; hashtable: insertion order).</summary>
+    /// <summary>The members in their stored order (intset: ascending; hashtable: insertion order; bucketed: bucket order, every bucket read).</summary>
     public List<byte[]> Items
     {
         get
         {
+            if (_bucketed is not null)
+            {
+                return _bucketed.AllItems();
+            }
+
             if (_removed > 0)
             {
                 _items.RemoveAll(static item => ReferenceEquals(item, s_removed));
@@ -70,8 +88,26 @@ internal sealed class SetMembers
         return set;
     }
 
+    /// <summary>A random member of a non-empty set (a bucketed set reads one bucket).</summary>
+    public byte[] RandomMember()
+    {
+        if (_bucketed is not null)
+        {
+            _bucketed.TryPickRandom(out List<byte[]> bucket, out int index);
+            return bucket[index];
+        }
+
+        List<byte[]> items = Items;
+        return items[Random.Shared.Next(items.Count)];
+    }
+
     public bool Contains(ReadOnlySpan<byte> member)
     {
+        if (_bucketed is not null)
+        {
+            return _bucketed.Contains(member);
+        }
+
         if (!IsLarge)
         {
             return RedisNumber.TryParseInt64(member, out long value) && SearchIntSet(value) >= 0;
@@ -88,6 +124,11 @@ internal sealed class SetMembers
 
     public bool Remove(ReadOnlySpan<byte> member)
     {
+        if (_bucketed is not null)
+        {
+            return _bucketed.Remove(member);
+        }
+
         if (!IsLarge)
         {
             if (!RedisNumber.TryParseInt64(member, out long value))
@@ -118,6 +159,11 @@ internal sealed class SetMembers
 
     private bool Add(ReadOnlySpan<byte> member, byte[]? owned)
     {
+        if (_bucketed is not null)
+        {
+            return _bucketed.Set(member, null);
+        }
+
         if (!IsLarge)
         {
             if (RedisNumber.TryParseInt64(member, out long value))

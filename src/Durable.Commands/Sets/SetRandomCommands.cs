@@ -45,7 +45,7 @@ internal static class SetRandomCommands
             return;
         }
 
-        byte[] member = set.Items[Random.Shared.Next(set.Count)];
+        byte[] member = set.RandomMember();
         set.Remove(member);
         SetRecords.Save(context, key, set, expiresAtMs);
         context.WriteBulk(member);
@@ -142,20 +142,21 @@ internal static class SetRandomCommands
             return;
         }
 
-        List<byte[]> items = set.Items;
         if (args.Count == 2)
         {
-            if (items.Count == 0)
+            if (set.Count == 0)
             {
                 context.WriteNull();
             }
             else
             {
-                context.WriteBulk(items[Random.Shared.Next(items.Count)]);
+                context.WriteBulk(set.RandomMember());
             }
 
             return;
         }
+
+        List<byte[]> items = set.Items;
 
         if (count == 0 || items.Count == 0)
         {

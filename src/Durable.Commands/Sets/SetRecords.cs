@@ -9,8 +9,9 @@ internal static class SetRecords
     /// <summary>Reads the set of <paramref name="key"/>; an empty set when the key is missing or of another type.</summary>
     public static ReadResult Read(CommandContext context, ReadOnlySpan<byte> key, bool countStats, out SetMembers set, out StoredRecord record)
     {
-        ReadResult result = CollectionRecords.Read(context, key, RecordType.Set, countStats, out List<byte[]> items, out byte flags, out record);
-        set = new SetMembers(items, flags);
+        ReadResult result = CollectionRecords.Read(
+            context, key, RecordType.Set, 1, countStats, out List<byte[]> items, out byte flags, out BucketedItems? bucketed, out record);
+        set = bucketed is null ? new SetMembers(items, flags) : new SetMembers(bucketed);
         return result;
     }
 
@@ -71,7 +72,7 @@ internal static class SetRecords
 
     /// <summary>Stores <paramref name="set"/> (deleting the key when it is empty); false, having written the error, when it does not fit.</summary>
     public static bool Save(CommandContext context, ReadOnlySpan<byte> key, SetMembers set, long expiresAtMs) =>
-        CollectionRecords.Save(context, key, RecordType.Set, set.Flags, set.Items, expiresAtMs);
+        set.Bucketed?.Save(key, RecordType.Set, expiresAtMs) ?? CollectionRecords.Save(context, key, RecordType.Set, set.Flags, set.Items, expiresAtMs, width: 1);
 
     /// <summary>Members as Redis replies with a set (a RESP3 set, a RESP2 array), or as an array in both (SRANDMEMBER).</summary>
     public static void WriteMembers(CommandContext context, IReadOnlyList<byte[]> members, bool asSet = true)

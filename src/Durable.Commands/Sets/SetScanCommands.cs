@@ -8,7 +8,8 @@ namespace Durable.Commands.Sets;
 /// hashtable set is walked in the order of a stable 64-bit hash of its members: the cursor is the lowest hash not yet
 /// returned, so a call returns about COUNT members (all members sharing a hash together), and a member present for the
 /// whole iteration is returned at least once however the set changes in between (a position in the member list
-/// would skip members whenever ones before it were removed).
+/// would skip members whenever ones before it were removed). A bucketed set is walked bucket by bucket
+/// (<see cref="Collections.BucketedItems.Scan"/>): the cursor is the next bucket.
 /// </summary>
 internal static class SetScanCommands
 {
@@ -40,6 +41,14 @@ internal static class SetScanCommands
 
         if (!Keys.ScanCommands.TryParseOptions(context, args, 3, allowType: false, out long count, out byte[]? pattern, out _))
         {
+            return;
+        }
+
+        if (set.Bucketed is { } bucketed)
+        {
+            List<byte[]> found = [];
+            ulong after = bucketed.Scan(cursor, (int)Math.Min(count, int.MaxValue), found);
+            WriteReply(context, after, found, pattern);
             return;
         }
 

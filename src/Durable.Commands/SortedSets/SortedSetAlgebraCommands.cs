@@ -1,4 +1,3 @@
-using Durable.Commands.Collections;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -195,7 +194,8 @@ internal static class SortedSetAlgebraCommands
             if (read == ReadResult.WrongType && record.Type == RecordType.Set)
             {
                 // A plain set counts as a sorted set whose members all score 1.
-                CollectionRecords.Read(context, key, RecordType.Set, countStats: false, out List<byte[]> members, out _, out _);
+                Sets.SetRecords.Read(context, key, countStats: false, out Sets.SetMembers plain, out _);
+                List<byte[]> members = plain.Items;
                 set = new SortedSetValue(capacity: members.Count);
                 members.Sort((left, right) => left.AsSpan().SequenceCompareTo(right));
                 foreach (byte[] member in members)

@@ -63,9 +63,46 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     public bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs) =>
-        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs, log: true);
+        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs, log: true, cascade: true);
 
-    public bool Delete(int db, ReadOnlySpan<byte> key) => DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true);
+    public bool Delete(int db, ReadOnlySpan<byte> key) =>
+        DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, cascade: true);
+
+    public bool DeleteKeepingParts(int db, ReadOnlySpan<byte> key) =>
+        DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, cascade: false);
+
+    public bool TryReadPart(ulong generation, uint part, IBufferWriter<byte> value)
+    {
+        Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
+        PartsDescriptor.WritePartKey(partKey, generation, part);
+        ReadStored(partKey, value);
+        return _output.Found;
+    }
+
+    public void WritePart(ulong generation, uint part, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
+        PartsDescriptor.WritePartKey(partKey, generation, part);
+        WriteStored(partKey, RecordType.Part, payload, 0, log: true, cascade: false);
+    }
+
+    public void DeletePart(ulong generation, uint part)
+    {
+        Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
+        PartsDescriptor.WritePartKey(partKey, generation, part);
+        DeleteStored(partKey, onlyIfExpired: false, log: true, cascade: false);
+    }
+
+    /// <summary>Deletes every part a record's descriptor names (the record itself is gone or replaced).</summary>
+    private void DeleteParts(PartsDescriptor parts, bool log)
+    {
+        Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
+        for (uint i = 0; i < parts.PartCount; i++)
+        {
+            PartsDescriptor.WritePartKey(partKey, parts.Generation, parts.FirstPart + i);
+            DeleteStored(partKey, onlyIfExpired: false, log, cascade: false);
+        }
+    }
 
     public bool BeginPrefetch(int db, ReadOnlySpan<byte> key)
     {
@@ -239,7 +276,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             next = Collect(next, tail, PassBatch, physical, expiredOnly: false);
             for (int i = 0; i < _candidates.Count; i++)
             {
-                DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false);
+                DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false, cascade: true);
             }
         }
     }
@@ -288,7 +325,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             locks.EnterExclusive(stripe);
             try
             {
-                DeleteStored(storedKey, onlyIfExpired: true, log: true);
+                DeleteStored(storedKey, onlyIfExpired: true, log: true, cascade: true);
                 CompleteCommand();
             }
             finally
@@ -328,7 +365,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     internal void SaveDatabaseMap(byte[] physical)
     {
-        WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, physical, 0, log: false);
+        WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, physical, 0, log: false, cascade: false);
         LogRecord(WalRecord.EncodeDatabaseMap(WalBuffer(physical.Length + 8), physical));
     }
 
@@ -355,11 +392,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         ReadOnlySpan<byte> key = body.Slice(decoded.KeyOffset, decoded.KeyLength);
         switch (decoded.Kind)
         {
+            // The live command logged the parts it deleted along with the record: replay applies those records.
             case WalRecordKind.Write:
-                WriteStored(key, decoded.Type, body[decoded.PayloadOffset..], decoded.ExpiresAtMs, log: false);
+                WriteStored(key, decoded.Type, body[decoded.PayloadOffset..], decoded.ExpiresAtMs, log: false, cascade: false);
                 break;
             case WalRecordKind.Delete:
-                DeleteStored(key, onlyIfExpired: false, log: false);
+                DeleteStored(key, onlyIfExpired: false, log: false, cascade: false);
                 break;
             case WalRecordKind.FlushDatabase:
                 FlushPhysical(key[0]);
@@ -369,7 +407,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 break;
             case WalRecordKind.DatabaseMap:
                 key[..Math.Min(key.Length, physicalMap.Length)].CopyTo(physicalMap);
-                WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false);
+                WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false, cascade: false);
                 break;
         }
     }
@@ -440,7 +478,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
-    private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log)
+    /// <summary>
+    /// Writes a record; with <paramref name="cascade"/>, the parts of the record it replaces go too unless the new record
+    /// carries the same generation (a collection updating its own root).
+    /// </summary>
+    private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log, bool cascade)
     {
         int length = RecordHeader.Size + payload.Length;
         if (length > _value.Length && length <= KeepValueBufferBytes)
@@ -467,11 +509,18 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         bool created = output.Created;
+        PartsDescriptor? replacedParts = output.OldParts;
         if (log)
         {
             // Logged after the store applied it, under the caller's exclusive stripe: a record below a checkpoint's
             // WAL position is therefore always in that checkpoint.
             LogRecord(WalRecord.EncodeWrite(WalBuffer(WalRecord.WriteSize(storedKey.Length, payload.Length)), storedKey, type, expiresAtMs, payload));
+        }
+
+        if (cascade && replacedParts is PartsDescriptor old
+            && !(PartsDescriptor.TryRead(type, payload, out PartsDescriptor kept) && kept.Generation == old.Generation))
+        {
+            DeleteParts(old, log);
         }
 
         return created;
@@ -499,7 +548,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return output;
     }
 
-    private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired, bool log)
+    /// <summary>Deletes a record; with <paramref name="cascade"/>, its parts too (after it, so that no record ever names a missing part).</summary>
+    private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired, bool log, bool cascade)
     {
         ReadStored(storedKey, null);
         bool expired = _output.Expired;
@@ -509,6 +559,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         RecordHeader header = _output.Header;
+        PartsDescriptor? parts = _output.Parts;
         // Pinned: the key, for the delete (which never goes pending).
         fixed (byte* k = storedKey)
         {
@@ -520,6 +571,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         if (log)
         {
             LogRecord(WalRecord.EncodeDelete(WalBuffer(WalRecord.DeleteSize(storedKey.Length)), storedKey));
+        }
+
+        if (cascade && parts is PartsDescriptor owned)
+        {
+            DeleteParts(owned, log);
         }
 
         if (expired)

@@ -28,6 +28,7 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
         RecordHeader header = RecordHeader.Read(stored);
         output.Header = header;
         output.Address = readInfo.Address;
+        output.Parts = PartsOf(header, stored);
         if (output.HashValue)
         {
             output.ValueHash = XxHash3.HashToUInt64(stored);
@@ -89,6 +90,7 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
     public override bool CopyUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref SpanByte newValue, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
         output.OldHeader = RecordHeader.Read(oldValue.AsReadOnlySpan());
+        output.OldParts = PartsOf(output.OldHeader, oldValue.AsReadOnlySpan());
         if (ExpiryUpdate.Is(ref input))
         {
             newValue.UnmarkExtraMetadata();
@@ -133,6 +135,7 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
         }
 
         output.OldHeader = RecordHeader.Read(value.AsReadOnlySpan());
+        output.OldParts = PartsOf(output.OldHeader, value.AsReadOnlySpan());
         value.ShrinkSerializedLength(input.Length);
         input.CopyTo(ref value);
         AdjustExpiring(ref key, output.OldHeader, ref value, rmwInfo.Version);
@@ -153,6 +156,9 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
     }
 
     private void CountDelete(ref SpanByte key, long version) => counts.Adjust(key.AsReadOnlySpan()[0], -1, DeletingExpiring ? -1 : 0, version);
+
+    private static PartsDescriptor? PartsOf(RecordHeader header, ReadOnlySpan<byte> stored) =>
+        PartsDescriptor.TryRead(header.Type, stored[RecordHeader.Size..], out PartsDescriptor parts) ? parts : null;
 
     private static bool HasExpiry(ref SpanByte value) => RecordHeader.Read(value.AsReadOnlySpan()).HasExpiry;
 

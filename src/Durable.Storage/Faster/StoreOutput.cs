@@ -38,6 +38,12 @@ internal sealed class StoreOutput
     /// <summary>RMW write: the header of the record replaced (valid when not <see cref="Created"/>).</summary>
     public RecordHeader OldHeader;
 
+    /// <summary>Read or delete: the parts descriptor of the record found (live or expired), when it has one.</summary>
+    public PartsDescriptor? Parts;
+
+    /// <summary>RMW write: the parts descriptor of the record replaced, when it had one.</summary>
+    public PartsDescriptor? OldParts;
+
     public void Reset(IBufferWriter<byte>? value, long nowMs)
     {
         Value = value;
@@ -53,5 +59,7 @@ internal sealed class StoreOutput
         ValueHash = 0;
         Created = false;
         OldHeader = default;
+        Parts = null;
+        OldParts = null;
     }
 }

@@ -1,0 +1,37 @@
+using System.Buffers;
+using Durable.Storage;
+
+namespace Durable.Commands.Collections;
+
+/// <summary>What every command that copies a record needs to know of a large collection's parts.</summary>
+internal static class CollectionParts
+{
+    /// <summary>
+    /// A payload to store as a copy of <paramref name="payload"/> (a record of <paramref name="type"/>): the payload itself,
+    /// or, when it names parts, a new generation of copies of every part and the payload with that generation (two
+    /// records never share parts: the store deletes a generation's parts with its record).
+    /// </summary>
+    public static byte[] CopyParts(CommandContext context, RecordType type, ReadOnlySpan<byte> payload)
+    {
+        byte[] copy = payload.ToArray();
+        if (!PartsDescriptor.TryRead(type, payload, out PartsDescriptor parts))
+        {
+            return copy;
+        }
+
+        ulong generation = PartsDescriptor.NewGeneration();
+        ArrayBufferWriter<byte> part = new();
+        for (uint i = 0; i < parts.PartCount; i++)
+        {
+            uint id = parts.FirstPart + i;
+            part.ResetWrittenCount();
+            if (context.Session.TryReadPart(parts.Generation, id, part))
+            {
+                context.Session.WritePart(generation, id, part.WrittenSpan);
+            }
+        }
+
+        (parts with { Generation = generation }).WriteTo(copy);
+        return copy;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Buffers;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durable.Storage.Tests;
+
+/// <summary>Part records of large collections: the descriptor's format, and the store deleting parts with their record.</summary>
+public sealed class PartsTests : IDisposable
+{
+    private const int Parts = 40;
+
+    // Parts of a list grow both ways from the middle of the id space.
+    private const uint First = 0x7FFF_FFF0;
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(
+        new StoreOptions { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 },
+        NullLogger.Instance);
+
+    // Golden bytes: this layout is on disk. If this test fails, you changed a persisted format: add a version instead.
+    [Fact]
+    public void Descriptor_IsPinned()
+    {
+        byte[] bytes = new byte[PartsDescriptor.Size];
+        new PartsDescriptor(0x0102030405060708, 0x80000001, 0x0A0B0C0D).WriteTo(bytes);
+        Assert.Equal(new byte[] { 0xC0, 1, 8, 7, 6, 5, 4, 3, 2, 1, 1, 0, 0, 0x80, 0x0D, 0x0C, 0x0B, 0x0A }, bytes);
+
+        byte[] key = new byte[PartsDescriptor.PartKeySize];
+        PartsDescriptor.WritePartKey(key, 0x0102030405060708, 0x0A0B0C0D);
+        Assert.Equal(new byte[] { 0xFF, 0x01, 8, 7, 6, 5, 4, 3, 2, 1, 0x0D, 0x0C, 0x0B, 0x0A }, key);
+    }
+
+    [Fact]
+    public void Descriptor_OnlyCollectionsWithTheMarkerHaveParts()
+    {
+        byte[] payload = new byte[PartsDescriptor.Size];
+        new PartsDescriptor(7, 2, 3).WriteTo(payload);
+        Assert.True(PartsDescriptor.TryRead(RecordType.Hash, payload, out PartsDescriptor read));
+        Assert.Equal(new PartsDescriptor(7, 2, 3), read);
+        Assert.False(PartsDescriptor.TryRead(RecordType.String, payload, out _));
+        Assert.False(PartsDescriptor.TryRead(RecordType.Set, [1, 0, 0, 0, 0, 0], out _));
+        payload[1] = 2;
+        Assert.Contains("newer Durable", Assert.Throws<InvalidDataException>(() => PartsDescriptor.TryRead(RecordType.Set, payload, out _)).Message);
+    }
+
+    [Fact]
+    public async Task Delete_TakesThePartsAlong_DeleteKeepingPartsLeavesThem()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        ulong first = WriteCollection(session, "a"u8, 0);
+        ulong second = WriteCollection(session, "b"u8, 0);
+
+        Assert.True(session.Delete(0, "a"u8));
+        Assert.Equal(0, CountParts(session, first));
+        Assert.True(session.DeleteKeepingParts(0, "b"u8));
+        Assert.Equal(Parts, CountParts(session, second));
+    }
+
+    [Fact]
+    public async Task Overwrite_KeepsPartsOnlyForTheSameGeneration()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        ulong generation = WriteCollection(session, "h"u8, 0);
+
+        // The collection updating its own root (same generation) keeps its parts.
+        session.Write(0, "h"u8, RecordType.Hash, Root(generation, Parts + 1), 0);
+        Assert.Equal(Parts, CountParts(session, generation));
+
+        // Another type over it, or a collection of a new generation, orphans them: they go.
+        session.Write(0, "h"u8, RecordType.String, "plain"u8, 0);
+        Assert.Equal(0, CountParts(session, generation));
+    }
+
+    [Fact]
+    public async Task ExpiredCollection_PartsGoWhenItIsReplacedOrDeleted()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        long soon = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 50;
+        ulong replaced = WriteCollection(session, "x"u8, soon);
+        ulong deleted = WriteCollection(session, "y"u8, soon);
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+
+        Assert.False(session.TryRead(0, "x"u8, null, out _));
+        session.Write(0, "x"u8, RecordType.String, "new"u8, 0);
+        Assert.Equal(0, CountParts(session, replaced));
+        Assert.False(session.Delete(0, "y"u8));
+        Assert.Equal(0, CountParts(session, deleted));
+    }
+
+    [Fact]
+    public async Task FlushDatabase_DeletesParts_AndReplayAfterRestartAgrees()
+    {
+        ulong flushed;
+        ulong kept;
+        ulong dropped;
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            flushed = WriteCollection(session, "f"u8, 0, db: 1);
+            kept = WriteCollection(session, "k"u8, 0);
+            dropped = WriteCollection(session, "d"u8, 0);
+            session.CompleteCommand();
+            session.FlushDatabase(1);
+            session.CompleteCommand();
+            Assert.True(session.Delete(0, "d"u8));
+            session.CompleteCommand();
+            Assert.Equal(0, CountParts(session, flushed));
+        }
+
+        // No checkpoint: everything above comes back from the write-ahead log.
+        await using FasterStore reopened = await OpenAsync();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(0, CountParts(again, flushed));
+        Assert.Equal(0, CountParts(again, dropped));
+        Assert.Equal(Parts, CountParts(again, kept));
+        ArrayBufferWriter<byte> part = new();
+        Assert.True(again.TryReadPart(kept, First + 5, part));
+        Assert.Equal([5, 5, 5], part.WrittenSpan.ToArray());
+        Assert.Equal(1, reopened.KeyCount(0));
+    }
+
+    private static ulong WriteCollection(IStoreSession session, ReadOnlySpan<byte> key, long expiresAtMs, int db = 0)
+    {
+        ulong generation = PartsDescriptor.NewGeneration();
+        for (uint part = 0; part < Parts; part++)
+        {
+            session.WritePart(generation, First + part, [(byte)part, (byte)part, (byte)part]);
+        }
+
+        session.Write(db, key, RecordType.Hash, Root(generation, Parts), expiresAtMs);
+        session.CompleteCommand();
+        return generation;
+    }
+
+    // A root: the descriptor, then a byte of the collection's own (which changes without touching the parts).
+    private static byte[] Root(ulong generation, int extra)
+    {
+        byte[] root = new byte[PartsDescriptor.Size + 1];
+        new PartsDescriptor(generation, First, Parts).WriteTo(root);
+        root[^1] = (byte)extra;
+        return root;
+    }
+
+    private static int CountParts(IStoreSession session, ulong generation)
+    {
+        ArrayBufferWriter<byte> part = new();
+        int found = 0;
+        for (uint id = 0; id < Parts; id++)
+        {
+            part.ResetWrittenCount();
+            found += session.TryReadPart(generation, First + id, part) ? 1 : 0;
+        }
+
+        return found;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files are harmless.
+        }
+    }
+}
