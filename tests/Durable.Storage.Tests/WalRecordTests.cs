@@ -89,6 +89,32 @@ public sealed class WalRecordTests
     }
 
     [Fact]
+    public void BatchPart_IsPinnedAndChecksEveryEntry()
+    {
+        byte[] buffer = new byte[64];
+        int position = WalRecord.BatchPartHeaderSize;
+        int length = WalRecord.EncodeDelete(buffer.AsSpan(position + 4), [0, (byte)'a']);
+        BitConverter.TryWriteBytes(buffer.AsSpan(position), length);
+        position += 4 + length;
+
+        int total = WalRecord.SealBatchPart(buffer, position, 1, 0x0102030405060708, last: true);
+        string a = "01-02-00-61-" + Crc("01-02-00-61");
+        string body = "01-07-08-07-06-05-04-03-02-01-01-01-00-00-00-08-00-00-00-" + a;
+        Assert.Equal(body + "-" + Crc(body), BitConverter.ToString(buffer, 0, total));
+        Assert.True(WalRecord.TryDecode(buffer.AsSpan(0, total), out DecodedWalRecord decoded, out _));
+        Assert.Equal(WalRecordKind.BatchPart, decoded.Kind);
+        // The batch body: count, then the one length-prefixed record.
+        Assert.Equal(4 + 4 + 8, WalRecord.BatchPartBody(buffer.AsSpan(0, total), out long id, out bool last).Length);
+        Assert.Equal(0x0102030405060708, id);
+        Assert.True(last);
+
+        buffer[position - 3] ^= 1;
+        WalRecord.SealBatchPart(buffer, position, 1, 0x0102030405060708, last: false);
+        Assert.False(WalRecord.TryDecode(buffer.AsSpan(0, total), out _, out string? problem));
+        Assert.Contains("batch entry 0", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TryDecode_NewerVersion_SaysUpgrade()
     {
         byte[] buffer = new byte[16];

@@ -416,6 +416,12 @@ public sealed partial class FasterStore : IStore
             }
         }
 
+        int incomplete = session.DropIncompleteCommands();
+        if (incomplete > 0)
+        {
+            Log.IncompleteCommandsDropped(_logger, incomplete);
+        }
+
         return records;
     }
 
@@ -796,6 +802,9 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Checkpoint {Token} written in {Milliseconds} ms")]
         public static partial void CheckpointTaken(ILogger logger, Guid token, long milliseconds);
+
+        [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "Dropped {Count} command(s) logged in several write-ahead-log parts whose last part never reached the committed log (a crash while they were being logged; none was acknowledged with appendfsync always)")]
+        public static partial void IncompleteCommandsDropped(ILogger logger, int count);
 
         [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "The checkpoint covers the write-ahead log up to {ReplayFrom}, but the log ends at {WalEnd} " +
             "(its uncommitted tail was lost after the checkpoint was taken; the checkpoint holds those writes): taking a new checkpoint before accepting writes")]

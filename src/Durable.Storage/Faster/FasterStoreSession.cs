@@ -32,6 +32,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private byte[] _pendingWal = new byte[1024];
     private int _pendingLength;
     private int _pendingRecords;
+
+    // Replay only: the parts of multi-part commands whose last part has not been replayed yet, by command id.
+    private Dictionary<long, List<byte[]>>? _pendingParts;
     private long _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
@@ -375,17 +378,35 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         ReadOnlySpan<byte> body = DecodedWalRecord.Body(record);
         if (decoded.Kind == WalRecordKind.Batch)
         {
-            // TryDecode already checked every inner record, so these decode.
-            ReadOnlySpan<byte> entries = body[4..];
-            while (!entries.IsEmpty)
+            ReplayBatch(body, physicalMap);
+            return;
+        }
+
+        if (decoded.Kind == WalRecordKind.BatchPart)
+        {
+            ReadOnlySpan<byte> batch = WalRecord.BatchPartBody(record, out long commandId, out bool last);
+            if (!last)
             {
-                int length = BinaryPrimitives.ReadInt32LittleEndian(entries);
-                ReadOnlySpan<byte> inner = entries.Slice(4, length);
-                WalRecord.TryDecode(inner, out DecodedWalRecord innerDecoded, out _);
-                Replay(inner, innerDecoded, physicalMap);
-                entries = entries[(4 + length)..];
+                _pendingParts ??= [];
+                if (!_pendingParts.TryGetValue(commandId, out List<byte[]>? parts))
+                {
+                    _pendingParts[commandId] = parts = [];
+                }
+
+                parts.Add(batch.ToArray());
+                return;
             }
 
+            // Parts logged before a checkpoint's replay position are in that checkpoint: only those after it are here.
+            if (_pendingParts is not null && _pendingParts.Remove(commandId, out List<byte[]>? earlier))
+            {
+                foreach (byte[] part in earlier)
+                {
+                    ReplayBatch(part, physicalMap);
+                }
+            }
+
+            ReplayBatch(batch, physicalMap);
             return;
         }
 
@@ -410,6 +431,31 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false, cascade: false);
                 break;
         }
+    }
+
+    /// <summary>Applies a batch body: count, then length-prefixed records (TryDecode already checked that they decode).</summary>
+    private void ReplayBatch(ReadOnlySpan<byte> batch, byte[] physicalMap)
+    {
+        ReadOnlySpan<byte> entries = batch[4..];
+        while (!entries.IsEmpty)
+        {
+            int length = BinaryPrimitives.ReadInt32LittleEndian(entries);
+            ReadOnlySpan<byte> inner = entries.Slice(4, length);
+            WalRecord.TryDecode(inner, out DecodedWalRecord innerDecoded, out _);
+            Replay(inner, innerDecoded, physicalMap);
+            entries = entries[(4 + length)..];
+        }
+    }
+
+    /// <summary>
+    /// After replay: forgets the parts of commands whose last part never reached the committed log (never acknowledged
+    /// with appendfsync always), and returns how many commands that was.
+    /// </summary>
+    internal int DropIncompleteCommands()
+    {
+        int dropped = _pendingParts?.Count ?? 0;
+        _pendingParts = null;
+        return dropped;
     }
 
     /// <summary>Rebuilds key and TTL counts from the log: every record that is the live version of its key counts once.</summary>
@@ -641,13 +687,43 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             return;
         }
 
-        // Larger than a WAL page: log the records one by one (such a command is then not all-or-nothing after a crash).
-        ReadOnlySpan<byte> entries = _pendingWal.AsSpan(WalRecord.BatchHeaderSize, _pendingLength - WalRecord.BatchHeaderSize);
-        while (!entries.IsEmpty)
+        // Larger than a WAL entry: several batch parts under one command id, which replay applies together once the
+        // last part is there (a crash before it drops the whole command).
+        AppendInParts(_wal, _pendingWal.AsSpan(WalRecord.BatchHeaderSize, _pendingLength - WalRecord.BatchHeaderSize));
+    }
+
+    /// <summary>Appends length-prefixed records as batch parts of at most one WAL entry each (every record fits one: WAL pages are twice the store's).</summary>
+    private void AppendInParts(FasterWriteAheadLog wal, ReadOnlySpan<byte> entries)
+    {
+        long commandId = Random.Shared.NextInt64();
+        byte[] part = ArrayPool<byte>.Shared.Rent(wal.MaxEntryBytes);
+        try
         {
-            int recordLength = BinaryPrimitives.ReadInt32LittleEndian(entries);
-            _walEnd = _wal.Append(entries.Slice(4, recordLength));
-            entries = entries[(4 + recordLength)..];
+            while (!entries.IsEmpty)
+            {
+                int length = WalRecord.BatchPartHeaderSize;
+                int count = 0;
+                while (!entries.IsEmpty)
+                {
+                    int recordLength = 4 + BinaryPrimitives.ReadInt32LittleEndian(entries);
+                    if (count > 0 && length + recordLength + 4 > wal.MaxEntryBytes)
+                    {
+                        break;
+                    }
+
+                    entries[..recordLength].CopyTo(part.AsSpan(length));
+                    length += recordLength;
+                    count++;
+                    entries = entries[recordLength..];
+                }
+
+                int sealedLength = WalRecord.SealBatchPart(part, length, count, commandId, last: entries.IsEmpty);
+                _walEnd = wal.Append(part.AsSpan(0, sealedLength));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(part);
         }
     }
 

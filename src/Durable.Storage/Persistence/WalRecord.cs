@@ -18,6 +18,7 @@ namespace Durable.Storage.Persistence;
 ///   DatabaseMap:    one physical database byte per logical database
 ///   Expire:         int64 LE expiry ms (0 = none), key (database byte + client key)
 ///   Batch:          int32 LE count, then count × (int32 LE length, a whole record as above, checksum included)
+///   BatchPart:      int64 LE command id, byte flags (bit 0: last part), then a Batch body
 /// last 4 bytes CRC-32 (IEEE) LE of every byte before it
 /// </code>
 /// Pinned by WalRecordTests; change only by adding a version.
@@ -57,6 +58,31 @@ public static class WalRecord
         buffer[1] = (byte)WalRecordKind.Batch;
         BinaryPrimitives.WriteInt32LittleEndian(buffer[2..], count);
         return Seal(buffer, length);
+    }
+
+    /// <summary>Bytes before the first entry of a batch part: version, kind, command id, flags, count.</summary>
+    public const int BatchPartHeaderSize = 15;
+
+    /// <summary>
+    /// Seals a batch part in place, as <see cref="SealBatch"/> with <see cref="BatchPartHeaderSize"/> reserved bytes.
+    /// </summary>
+    public static int SealBatchPart(Span<byte> buffer, int length, int count, long commandId, bool last)
+    {
+        buffer[0] = CurrentVersion;
+        buffer[1] = (byte)WalRecordKind.BatchPart;
+        BinaryPrimitives.WriteInt64LittleEndian(buffer[2..], commandId);
+        buffer[10] = last ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt32LittleEndian(buffer[11..], count);
+        return Seal(buffer, length);
+    }
+
+    /// <summary>A batch part's command id, whether it is the last part, and its batch body (count and entries).</summary>
+    public static ReadOnlySpan<byte> BatchPartBody(ReadOnlySpan<byte> record, out long commandId, out bool last)
+    {
+        ReadOnlySpan<byte> body = DecodedWalRecord.Body(record);
+        commandId = BinaryPrimitives.ReadInt64LittleEndian(body);
+        last = (body[8] & 1) != 0;
+        return body[9..];
     }
 
     public static int ExpireSize(int keyLength) => 2 + 8 + keyLength + ChecksumSize;
@@ -139,29 +165,9 @@ public static class WalRecord
                 decoded = new DecodedWalRecord(kind, 8, body.Length - 8, default, BinaryPrimitives.ReadInt64LittleEndian(body), body.Length);
                 return true;
             case WalRecordKind.Batch when body.Length >= 4:
-                int count = BinaryPrimitives.ReadInt32LittleEndian(body);
-                ReadOnlySpan<byte> entries = body[4..];
-                for (int i = 0; i < count; i++)
+            case WalRecordKind.BatchPart when body.Length >= 13:
+                if (!TryCheckBatchBody(kind == WalRecordKind.Batch ? body : body[9..], out problem))
                 {
-                    int entryLength = entries.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(entries) : -1;
-                    if (entryLength < 0 || entries.Length < 4 + entryLength)
-                    {
-                        problem = $"batch entry {i} of {count} is truncated";
-                        return false;
-                    }
-
-                    if (!TryDecode(entries.Slice(4, entryLength), out DecodedWalRecord inner, out problem) || inner.Kind == WalRecordKind.Batch)
-                    {
-                        problem = $"batch entry {i} of {count}: {problem ?? "nested batch"}";
-                        return false;
-                    }
-
-                    entries = entries[(4 + entryLength)..];
-                }
-
-                if (!entries.IsEmpty)
-                {
-                    problem = "batch has bytes after its last entry";
                     return false;
                 }
 
@@ -174,6 +180,39 @@ public static class WalRecord
                 problem = $"unknown record kind {(byte)kind}";
                 return false;
         }
+    }
+
+    /// <summary>Checks a batch body (count, then length-prefixed whole records, none of them a batch).</summary>
+    private static bool TryCheckBatchBody(ReadOnlySpan<byte> body, out string? problem)
+    {
+        int count = BinaryPrimitives.ReadInt32LittleEndian(body);
+        ReadOnlySpan<byte> entries = body[4..];
+        for (int i = 0; i < count; i++)
+        {
+            int entryLength = entries.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(entries) : -1;
+            if (entryLength < 0 || entries.Length < 4 + entryLength)
+            {
+                problem = $"batch entry {i} of {count} is truncated";
+                return false;
+            }
+
+            if (!TryDecode(entries.Slice(4, entryLength), out DecodedWalRecord inner, out problem) || inner.Kind is WalRecordKind.Batch or WalRecordKind.BatchPart)
+            {
+                problem = $"batch entry {i} of {count}: {problem ?? "nested batch"}";
+                return false;
+            }
+
+            entries = entries[(4 + entryLength)..];
+        }
+
+        if (!entries.IsEmpty)
+        {
+            problem = "batch has bytes after its last entry";
+            return false;
+        }
+
+        problem = null;
+        return true;
     }
 }
 

@@ -20,4 +20,11 @@ public enum WalRecordKind : byte
 
     /// <summary>The records of one command, applied together: int32 LE count, then count × (int32 LE length, record).</summary>
     Batch = 6,
+
+    /// <summary>
+    /// One of several records carrying a command too large for one WAL entry: int64 LE command id, byte flags (bit 0:
+    /// the last part), then a batch body. Replay applies a command's parts together when its last part arrives, and
+    /// drops the parts of a command whose last part never reached the log.
+    /// </summary>
+    BatchPart = 7,
 }
