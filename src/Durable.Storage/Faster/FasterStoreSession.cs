@@ -32,7 +32,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private byte[] _pendingWal = new byte[1024];
     private int _pendingLength;
     private int _pendingRecords;
-    private long _walEnd;
+    private WalPosition _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
 
@@ -150,7 +150,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     public ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken) => _wal switch
     {
         { Policy: FsyncPolicy.Always } wal => wal.WaitForCommitAsync(_walEnd, cancellationToken),
-        { Policy: FsyncPolicy.EverySecond, IsLagging: true } wal when _walEnd > wal.CommittedAddress => wal.WaitForLateCommitAsync(_walEnd, cancellationToken),
+        { Policy: FsyncPolicy.EverySecond, IsLagging: true } wal when !wal.IsDurable(_walEnd) => wal.WaitForLateCommitAsync(_walEnd, cancellationToken),
         _ => ValueTask.CompletedTask,
     };
 
