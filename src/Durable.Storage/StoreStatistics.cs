@@ -27,6 +27,12 @@ public readonly record struct StoreStatistics(
     /// <summary>Why the WAL cannot be written right now; null when healthy.</summary>
     public string? WalFailure { get; init; }
 
+    /// <summary>WAL commits that failed since the store opened (each made the store refuse writes).</summary>
+    public long WalFaults { get; init; }
+
+    /// <summary>Times writes were accepted again after a WAL failure, without a restart.</summary>
+    public long WalResumes { get; init; }
+
     public bool CheckpointInProgress { get; init; }
 
     public bool LastCheckpointFailed { get; init; }

@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Durable.Storage.Tests;
 
 /// <summary>
-/// The write-ahead log's disk fails: writes are refused from then on (until a restart), reads go on, nothing
-/// acknowledged is lost, and after a restart on a working disk writes are accepted again.
+/// The write-ahead log's disk fails: writes are refused, reads go on, nothing acknowledged is lost, and once the disk
+/// works again the store replaces the failed log and accepts writes without a restart.
 /// </summary>
 public sealed class DiskFaultTests : IDisposable
 {
@@ -20,8 +20,11 @@ public sealed class DiskFaultTests : IDisposable
 
     private StoreOptions Options => new() { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 };
 
-    private Task<FasterStore> OpenFaultyAsync() =>
-        FasterStore.OpenAsync(Options, _logger, inner => _device = new FaultInjectingDevice(inner), wrapLogDevice: null);
+    private async Task<FasterStore> OpenFaultyAsync()
+    {
+        (FasterStore store, _device) = await FaultInjectingDevice.OpenStoreAsync(Options, _logger);
+        return store;
+    }
 
     private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(Options, _logger);
 
@@ -34,6 +37,16 @@ public sealed class DiskFaultTests : IDisposable
             session.Write(0, Key(prefix, i), RecordType.String, Key("value", i), 0);
             session.CompleteCommand();
             await session.WaitForDurabilityAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Writes that met the fault in flight: applied to the store and appended to the WAL, never committed.</summary>
+    private static void WriteUnacknowledged(IStoreSession session, string prefix, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            session.Write(0, Key(prefix, i), RecordType.String, Key("value", i), 0);
+            session.CompleteCommand();
         }
     }
 
@@ -59,7 +72,7 @@ public sealed class DiskFaultTests : IDisposable
     }
 
     [Fact]
-    public async Task WalWriteFails_WritesRefusedUntilRestartReadsGoOn_NothingAcknowledgedLost()
+    public async Task WalWriteFails_WritesRefusedReadsGoOn_ResumedWithoutRestartOnceDiskWorks_NothingAcknowledgedLost()
     {
         await using (FasterStore store = await OpenFaultyAsync())
         {
@@ -68,37 +81,75 @@ public sealed class DiskFaultTests : IDisposable
             Assert.Null(store.WriteFailure);
 
             _device!.FailWrites = true;
+            WriteUnacknowledged(session, "in-flight", 100);
             session.Write(0, "during"u8, RecordType.String, "x"u8, 0);
             session.CompleteCommand();
+            // With appendfsync always the write that meets the fault gets an error, never an acknowledgment.
             await Assert.ThrowsAnyAsync<Exception>(async () => await session.WaitForDurabilityAsync(TestContext.Current.CancellationToken));
             await WaitUntilAsync(() => store.WriteFailure is not null, "the store reports the failure");
             AssertAllThere(session, "before", 200);
 
-            // The disk works again, but FasterLog stays poisoned: the store keeps refusing writes rather than pretend.
-            _device.FailWrites = false;
-            session.Write(0, "later"u8, RecordType.String, "x"u8, 0);
-            session.CompleteCommand();
-            IOException refused = await Assert.ThrowsAsync<IOException>(async () => await session.WaitForDurabilityAsync(TestContext.Current.CancellationToken));
-            Assert.Contains("cannot be written", refused.Message, StringComparison.Ordinal);
+            // While the disk still fails, attempts to resume (reopen, checkpoint, commit) fail and writes stay refused.
+            await WaitUntilAsync(() => _logger.Has(120), "an attempt to resume failed");
             Assert.NotNull(store.WriteFailure);
+            Assert.Equal(1, store.GetStatistics().WalFaults);
+            Assert.Equal(0, store.GetStatistics().WalResumes);
+
+            _device.FailWrites = false;
+            await WaitUntilAsync(() => store.WriteFailure is null, "writes resume");
+            Assert.Equal(1, store.GetStatistics().WalResumes);
+            await WriteAcknowledgedAsync(session, "after", 50);
+            AssertAllThere(session, "in-flight", 100);
         }
 
         (LogLevel Level, int EventId, string Message) critical = Assert.Single(_logger.Lines, l => l.EventId == 200);
         Assert.Equal(LogLevel.Critical, critical.Level);
-        Assert.Contains("until restart", critical.Message, StringComparison.Ordinal);
+        (LogLevel Level, int EventId, string Message) resumed = Assert.Single(_logger.Lines, l => l.EventId == 201);
+        Assert.Equal(LogLevel.Warning, resumed.Level);
 
-        await using (FasterStore restarted = await OpenAsync())
-        {
-            Assert.Null(restarted.WriteFailure);
-            using IStoreSession session = restarted.OpenSession();
-            AssertAllThere(session, "before", 200);
-            await WriteAcknowledgedAsync(session, "after", 50);
-        }
-
+        // No checkpoint at dispose: recovery is the checkpoint taken to resume plus the new log.
         await using FasterStore reopened = await OpenAsync();
+        Assert.False(_logger.Has(107), "the resumption's checkpoint matches the WAL\n" + _logger.Text);
         using IStoreSession again = reopened.OpenSession();
         AssertAllThere(again, "before", 200);
+        AssertAllThere(again, "in-flight", 100);
         AssertAllThere(again, "after", 50);
+        await WriteAcknowledgedAsync(again, "later", 10);
+    }
+
+    /// <summary>
+    /// 100 acknowledged writes ("before"), then the disk fails, 100 writes never committed ("unlogged"), and a checkpoint:
+    /// its replay position is the failed log's tail, which the WAL on disk never reaches. Its truncation asks for the
+    /// commit that fails.
+    /// </summary>
+    private async Task CheckpointWhileWalFailsAsync(FasterStore store, IStoreSession session)
+    {
+        await WriteAcknowledgedAsync(session, "before", 100);
+        _device!.FailWrites = true;
+        WriteUnacknowledged(session, "unlogged", 100);
+        await store.CheckpointAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task CheckpointWhileWalFails_ResumedThenCrash_KeepsWritesAcknowledgedAfterResumption()
+    {
+        await using (FasterStore store = await OpenFaultyAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            // The reopened log's records land below this checkpoint's replay position.
+            await CheckpointWhileWalFailsAsync(store, session);
+            await WaitUntilAsync(() => store.WriteFailure is not null, "the store reports the failure");
+            _device!.FailWrites = false;
+            await WaitUntilAsync(() => store.WriteFailure is null, "writes resume");
+            await WriteAcknowledgedAsync(session, "after", 100);
+        }
+
+        // Crash: no checkpoint at dispose. Recovery must replay the records written after the resumption.
+        await using FasterStore reopened = await OpenAsync();
+        using IStoreSession again = reopened.OpenSession();
+        AssertAllThere(again, "before", 100);
+        AssertAllThere(again, "unlogged", 100);
+        AssertAllThere(again, "after", 100);
     }
 
     [Fact]
@@ -107,17 +158,7 @@ public sealed class DiskFaultTests : IDisposable
         await using (FasterStore store = await OpenFaultyAsync())
         {
             using IStoreSession session = store.OpenSession();
-            await WriteAcknowledgedAsync(session, "before", 100);
-            _device!.FailWrites = true;
-            for (int i = 0; i < 100; i++)
-            {
-                // Applied to the store, appended to the WAL, never committed: the checkpoint will hold them.
-                session.Write(0, Key("unlogged", i), RecordType.String, Key("value", i), 0);
-                session.CompleteCommand();
-            }
-
-            // The checkpoint's cookie says "replay from the WAL tail", which the WAL on disk never reaches.
-            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            await CheckpointWhileWalFailsAsync(store, session);
         }
 
         await using (FasterStore restarted = await OpenAsync())
@@ -140,8 +181,8 @@ public sealed class DiskFaultTests : IDisposable
 
     /// <summary>
     /// Pins the FasterLog 2.6.5 behaviour the store is built around: one failed write poisons the log for the rest of
-    /// the process, and reopening recovers exactly the last successful commit. If an upgrade changes this, the
-    /// WAL could learn to resume in-process.
+    /// its life, and reopening recovers exactly the last successful commit (which is how the WAL resumes writes after a
+    /// fault). If an upgrade changes this, the WAL could keep its log instead of replacing it.
     /// </summary>
     [Fact]
     public async Task FasterLog_AfterFailedWrite_StaysPoisonedAndReopensAtLastCommit()

@@ -289,6 +289,8 @@ internal static class InfoCommand
         Field(text, "durable_wal_commits", store.WalCommits);
         Field(text, "durable_wal_last_commit_time_ms", store.WalLastCommitUnixMs);
         Field(text, "durable_wal_error", (store.WalFailure ?? "").Replace('\r', ' ').Replace('\n', ' '));
+        Field(text, "durable_wal_faults", store.WalFaults);
+        Field(text, "durable_wal_resumes", store.WalResumes);
     }
 
     private static void AppendStats(StringBuilder text, ServerState server)

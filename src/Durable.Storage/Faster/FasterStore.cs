@@ -643,6 +643,8 @@ public sealed partial class FasterStore : IStore
         WalCommits = _wal.Commits,
         WalDelayedReplies = _wal.DelayedReplies,
         WalFailure = _wal.Failure?.Message,
+        WalFaults = _wal.Faults,
+        WalResumes = _wal.Resumes,
         CheckpointInProgress = Volatile.Read(ref _checkpointInProgress) != 0,
         LastCheckpointFailed = _lastCheckpointFailed,
         LastCheckpointMilliseconds = Volatile.Read(ref _lastCheckpointMilliseconds),
@@ -655,6 +657,19 @@ public sealed partial class FasterStore : IStore
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)
     {
         await _checkpointGate.WaitAsync(cancellationToken);
+        try
+        {
+            await CheckpointHoldingGateAsync(quiet: false, cancellationToken);
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
+    }
+
+    /// <summary>A checkpoint, the caller holding <see cref="_checkpointGate"/>; <paramref name="quiet"/>: a failure is not logged (the caller reports it).</summary>
+    private async Task CheckpointHoldingGateAsync(bool quiet, CancellationToken cancellationToken)
+    {
         Volatile.Write(ref _checkpointInProgress, 1);
         Stopwatch watch = Stopwatch.StartNew();
         try
@@ -690,7 +705,10 @@ public sealed partial class FasterStore : IStore
             if (exception is not OperationCanceledException)
             {
                 _lastCheckpointFailed = true;
-                Log.CheckpointFailed(_logger, exception);
+                if (!quiet)
+                {
+                    Log.CheckpointFailed(_logger, exception);
+                }
             }
 
             throw;
@@ -699,7 +717,49 @@ public sealed partial class FasterStore : IStore
         {
             Volatile.Write(ref _lastCheckpointMilliseconds, watch.ElapsedMilliseconds);
             Volatile.Write(ref _checkpointInProgress, 0);
-            _checkpointGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// One attempt to accept writes again after a WAL commit failed: when a probe write succeeds, reopen the WAL at its last
+    /// commit, checkpoint (the checkpoint holds every write applied to the store so far, including those appended to the
+    /// failed log but never committed, and points replay at the new log's tail), then commit the new log. Nothing is
+    /// committed to the new log before the checkpoint completes: its records land at addresses below the replay position
+    /// of any checkpoint taken during the fault, which a recovery would skip. Returns whether writes resumed.
+    /// </summary>
+    internal async Task<bool> TryResumeWritesAsync(CancellationToken cancellationToken)
+    {
+        if (_wal.Failure is null)
+        {
+            return false;
+        }
+
+        if (!_wal.ProbeDisk(out string? problem))
+        {
+            Log.ResumeFailed(_logger, "the disk refused a probe write: " + problem);
+            return false;
+        }
+
+        try
+        {
+            await _checkpointGate.WaitAsync(cancellationToken);
+            try
+            {
+                _wal.Reopen();
+                await CheckpointHoldingGateAsync(quiet: true, cancellationToken);
+            }
+            finally
+            {
+                _checkpointGate.Release();
+            }
+
+            await _wal.ResumeAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.ResumeFailed(_logger, exception.Message);
+            return false;
         }
     }
 
@@ -712,6 +772,13 @@ public sealed partial class FasterStore : IStore
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
+                if (_wal.Failure is not null)
+                {
+                    // Checkpoints wait: the attempt to resume writes takes one of its own.
+                    await TryResumeWritesAsync(cancellationToken);
+                    continue;
+                }
+
                 try
                 {
                     await GrowIndexIfCrowdedAsync(cancellationToken);
@@ -837,6 +904,9 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 120, Level = LogLevel.Debug, Message = "Writes still refused: the write-ahead log cannot be resumed yet ({Problem}); retrying in a second")]
+        public static partial void ResumeFailed(ILogger logger, string problem);
 
         [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "Log compaction failed; retrying at the next interval")]
         public static partial void CompactionFailed(ILogger logger, Exception exception);

@@ -35,7 +35,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     // Replay only: the parts of multi-part commands whose last part has not been replayed yet, by command id.
     private Dictionary<long, List<byte[]>>? _pendingParts;
-    private long _walEnd;
+    private WalPosition _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
 
@@ -190,7 +190,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     public ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken) => _wal switch
     {
         { Policy: FsyncPolicy.Always } wal => wal.WaitForCommitAsync(_walEnd, cancellationToken),
-        { Policy: FsyncPolicy.EverySecond, IsLagging: true } wal when _walEnd > wal.CommittedAddress => wal.WaitForLateCommitAsync(_walEnd, cancellationToken),
+        { Policy: FsyncPolicy.EverySecond, IsLagging: true } wal when !wal.IsDurable(_walEnd) => wal.WaitForLateCommitAsync(_walEnd, cancellationToken),
         _ => ValueTask.CompletedTask,
     };
 

@@ -8,20 +8,23 @@ namespace Durable.Storage.Faster;
 /// The write-ahead log on a FasterLog. Sessions append effect records (<see cref="WalRecord"/>) after applying
 /// them to the store; one committer loop makes them durable in groups: one commit covers every record appended
 /// meanwhile, by any connection. The log's files are opened with O_SYNC, so a completed commit is on disk.
-/// A failed write poisons FasterLog 2.6.5 for the rest of the process (every later commit rethrows the same
-/// failure, and its flushed address never moves again; pinned by DiskFaultTests), so the first failure is final:
-/// writes are refused until a restart, which recovers the log to its last successful commit.
+/// A failed write poisons FasterLog 2.6.5 (every later commit rethrows the same failure, and its flushed address never
+/// moves again; pinned by DiskFaultTests), so after a failure writes are refused until the store replaces the log:
+/// <see cref="Reopen"/> opens the files again at their last commit, the store checkpoints (covering every write applied so
+/// far), and <see cref="ResumeAsync"/> commits the new log and accepts writes again.
 /// </summary>
 internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 {
-    private readonly IDevice _device;
-    private readonly FasterLog _log;
+    private readonly string _directory;
+    private readonly int _pageBits;
+    private readonly Func<IDevice, IDevice>? _wrapDevice;
     private readonly FsyncPolicy _policy;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _commitRequested = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _committer;
+    private volatile Generation _current;
     private int _requested;
     private long _lastCommitUnixMs;
 
@@ -29,18 +32,40 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private long _committedAsOfUnixMs;
     private long _delayedReplies;
     private long _commits;
+    private long _faults;
+    private long _resumes;
     private volatile Exception? _failure;
 
-    private FasterWriteAheadLog(IDevice device, FasterLog log, FsyncPolicy policy, TimeProvider time, ILogger logger)
+    private FasterWriteAheadLog(string directory, int pageBits, Func<IDevice, IDevice>? wrapDevice, Generation first, FsyncPolicy policy, TimeProvider time, ILogger logger)
     {
-        _device = device;
-        _log = log;
+        _directory = directory;
+        _pageBits = pageBits;
+        _wrapDevice = wrapDevice;
+        _current = first;
         _policy = policy;
         _time = time;
         _logger = logger;
         _lastCommitUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         _committedAsOfUnixMs = _lastCommitUnixMs;
         _committer = Task.Run(RunCommitterAsync);
+    }
+
+    /// <summary>
+    /// One FasterLog on the WAL's files: the first opened, or one that replaced a log poisoned by a failed write. Appenders
+    /// count themselves in <see cref="Appenders"/> so that <see cref="Reopen"/> can wait until none still uses a retired log.
+    /// </summary>
+    private sealed class Generation(IDevice device, FasterLog log, int number)
+    {
+        public int Appenders;
+        public int Retired;
+
+        public IDevice Device => device;
+
+        public FasterLog Log => log;
+
+        public int Number => number;
+
+        public bool Disposed { get; set; }
     }
 
     /// <summary>
@@ -56,13 +81,13 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     public int MaxEntryBytes { get; private init; }
 
     /// <summary>End of everything appended so far.</summary>
-    public long TailAddress => _log.TailAddress;
+    public long TailAddress => _current.Log.TailAddress;
 
-    public long CommittedAddress => _log.CommittedUntilAddress;
+    public long CommittedAddress => _current.Log.CommittedUntilAddress;
 
-    public long BeginAddress => _log.BeginAddress;
+    public long BeginAddress => _current.Log.BeginAddress;
 
-    public long SizeBytes => _log.TailAddress - _log.BeginAddress;
+    public long SizeBytes => _current.Log.TailAddress - _current.Log.BeginAddress;
 
     public long LastCommitUnixMs => Volatile.Read(ref _lastCommitUnixMs);
 
@@ -75,22 +100,28 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// acknowledging writes when its fsync is two seconds late, so that a crash loses about two seconds at most.
     /// </summary>
     public bool IsLagging =>
-        _log.TailAddress > _log.CommittedUntilAddress &&
+        _current.Log.TailAddress > _current.Log.CommittedUntilAddress &&
         _time.GetUtcNow().ToUnixTimeMilliseconds() - Volatile.Read(ref _committedAsOfUnixMs) > MaxEverySecondLagMs;
 
     /// <summary>Longest an everysec commit may be late before replies to writes wait for it.</summary>
     public const long MaxEverySecondLagMs = 2000;
 
     /// <summary>Like <see cref="WaitForCommitAsync"/>, counted as a reply delayed by a late everysec commit.</summary>
-    public ValueTask WaitForLateCommitAsync(long address, CancellationToken cancellationToken)
+    public ValueTask WaitForLateCommitAsync(WalPosition position, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _delayedReplies);
-        return WaitForCommitAsync(address, cancellationToken);
+        return WaitForCommitAsync(position, cancellationToken);
     }
 
     public long Commits => Volatile.Read(ref _commits);
 
-    /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused from then on, until a restart.</summary>
+    /// <summary>Commits that failed (each one a disk fault that made the store refuse writes).</summary>
+    public long Faults => Interlocked.Read(ref _faults);
+
+    /// <summary>Times writes resumed after a fault, without a restart.</summary>
+    public long Resumes => Interlocked.Read(ref _resumes);
+
+    /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused until <see cref="ResumeAsync"/> succeeds.</summary>
     public Exception? Failure => _failure;
 
     /// <summary>
@@ -98,6 +129,13 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// <paramref name="wrapDevice"/> is for tests only (fault injection); production passes null.
     /// </summary>
     public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger, Func<IDevice, IDevice>? wrapDevice = null)
+    {
+        (IDevice device, FasterLog log) = OpenLog(directory, pageBits, logger, wrapDevice);
+        return new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+    }
+
+    /// <summary>Opens the device and the FasterLog on the files in <paramref name="directory"/>, recovered to their last commit.</summary>
+    private static (IDevice Device, FasterLog Log) OpenLog(string directory, int pageBits, ILogger logger, Func<IDevice, IDevice>? wrapDevice)
     {
         Directory.CreateDirectory(directory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
@@ -142,7 +180,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             throw;
         }
 
-        return new FasterWriteAheadLog(device, log, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        return (device, log);
     }
 
     /// <summary>
@@ -189,27 +227,61 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     }
 
     /// <summary>Appends one record; returns the log's tail after it (the address a commit must reach to cover it).</summary>
-    public long Append(ReadOnlySpan<byte> record)
+    public WalPosition Append(ReadOnlySpan<byte> record)
     {
-        _log.Enqueue(record);
-        return _log.TailAddress;
+        Generation current = _current;
+        // Full fences on both sides (here and in Reopen): either Reopen sees this appender, or this appender sees the log retired.
+        Interlocked.Increment(ref current.Appenders);
+        try
+        {
+            if (Volatile.Read(ref current.Retired) != 0)
+            {
+                // Only a write that passed the MISCONF check just before a fault gets here: its effect is in the store,
+                // and the checkpoint that precedes resumption will hold it; the connection gets no reply.
+                throw new IOException("the write-ahead log is being reopened after a failed write");
+            }
+
+            current.Log.Enqueue(record);
+            return new WalPosition(current.Number, current.Log.TailAddress);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref current.Appenders);
+        }
     }
 
-    /// <summary>Completes once everything up to <paramref name="address"/> is durable.</summary>
-    public ValueTask WaitForCommitAsync(long address, CancellationToken cancellationToken)
+    /// <summary>Whether the records up to <paramref name="position"/> are known to be durable.</summary>
+    public bool IsDurable(WalPosition position)
     {
-        if (address <= _log.CommittedUntilAddress)
+        Generation current = _current;
+        if (position.Generation != current.Number)
+        {
+            // Appended to a log replaced after a failure: once writes resumed, the checkpoint taken before resuming holds
+            // every write applied before the replacement. Until then, a record past the old log's last commit is not safe.
+            return position.Address == 0 || _failure is null;
+        }
+
+        return position.Address <= current.Log.CommittedUntilAddress;
+    }
+
+    /// <summary>Completes once everything up to <paramref name="position"/> is durable; fails while the log cannot be written.</summary>
+    public ValueTask WaitForCommitAsync(WalPosition position, CancellationToken cancellationToken)
+    {
+        if (IsDurable(position))
         {
             return ValueTask.CompletedTask;
         }
 
-        if (_failure is { } failure)
+        Generation current = _current;
+        Exception? failure = _failure;
+        if (failure is not null || position.Generation != current.Number)
         {
-            return ValueTask.FromException(new IOException("the write-ahead log cannot be written: " + failure.Message, failure));
+            string reason = failure?.Message ?? "it was replaced after a failed write";
+            return ValueTask.FromException(new IOException("the write-ahead log cannot be written: " + reason, failure));
         }
 
         RequestCommit();
-        return _log.WaitForCommitAsync(address, token: cancellationToken);
+        return current.Log.WaitForCommitAsync(position.Address, token: cancellationToken);
     }
 
     public void RequestCommit()
@@ -223,14 +295,15 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// <summary>Drops records below <paramref name="address"/> (covered by a checkpoint); the space is freed after the next commit.</summary>
     public void TruncateUntil(long address)
     {
-        _log.TruncateUntil(address);
+        _current.Log.TruncateUntil(address);
         RequestCommit();
     }
 
     /// <summary>Reads the committed records from <paramref name="from"/> on, in order, for recovery.</summary>
     public IEnumerable<(byte[] Record, int Length, long Address)> ReadCommitted(long from)
     {
-        using FasterLogScanIterator iterator = _log.Scan(Math.Max(from, _log.BeginAddress), _log.CommittedUntilAddress);
+        FasterLog log = _current.Log;
+        using FasterLogScanIterator iterator = log.Scan(Math.Max(from, log.BeginAddress), log.CommittedUntilAddress);
         while (iterator.GetNext(out byte[] entry, out int length, out long address))
         {
             yield return (entry, length, address);
@@ -264,13 +337,14 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     private async Task CommitNowAsync(CancellationToken cancellationToken)
     {
-        // After a failure FasterLog rethrows it on every commit: retrying would only repeat the log line.
+        // After a failure FasterLog rethrows it on every commit: only a new log (Reopen, ResumeAsync) commits again.
         if (_failure is not null)
         {
             return;
         }
 
-        if (_log.TailAddress <= _log.CommittedUntilAddress && _log.BeginAddress <= _log.CommittedBeginAddress)
+        FasterLog log = _current.Log;
+        if (log.TailAddress <= log.CommittedUntilAddress && log.BeginAddress <= log.CommittedBeginAddress)
         {
             Volatile.Write(ref _committedAsOfUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
             return;
@@ -279,7 +353,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         try
         {
             long started = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            await _log.CommitAsync(cancellationToken);
+            await log.CommitAsync(cancellationToken);
             long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             Volatile.Write(ref _lastCommitUnixMs, now);
             // Everything appended before the commit started is now durable.
@@ -293,7 +367,91 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         catch (Exception exception)
         {
             _failure = exception;
-            Log.CommitFailed(_logger, _log.CommittedUntilAddress, exception);
+            Interlocked.Increment(ref _faults);
+            Log.CommitFailed(_logger, log.CommittedUntilAddress, exception);
+        }
+    }
+
+    /// <summary>
+    /// While the log is failing: retires the poisoned FasterLog (waiting until no append still uses it), disposes it and opens
+    /// the files again at their last commit. Writes stay refused, and nothing is committed, until <see cref="ResumeAsync"/>:
+    /// the new log's records land from the last commit on, below addresses that a checkpoint taken during the fault may hold
+    /// as its replay position, so the caller must checkpoint before the new log commits anything. If opening fails, the log
+    /// stays retired (appends throw) and the next call tries again.
+    /// </summary>
+    public void Reopen()
+    {
+        if (_failure is null)
+        {
+            throw new InvalidOperationException("the write-ahead log is not failing");
+        }
+
+        Generation old = _current;
+        Interlocked.Exchange(ref old.Retired, 1);
+        SpinWait spin = default;
+        while (Volatile.Read(ref old.Appenders) != 0)
+        {
+            spin.SpinOnce();
+        }
+
+        if (!old.Disposed)
+        {
+            old.Disposed = true;
+            old.Log.Dispose();
+            old.Device.Dispose();
+        }
+
+        (IDevice device, FasterLog log) = OpenLog(_directory, _pageBits, _logger, _wrapDevice);
+        _current = new Generation(device, log, old.Number + 1);
+    }
+
+    /// <summary>
+    /// After <see cref="Reopen"/> and a checkpoint that covers every write applied so far (it truncated the new log at its
+    /// replay position): commits the new log, which proves the disk takes writes again, and accepts writes again. Throws,
+    /// leaving writes refused, when the commit fails.
+    /// </summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        Generation current = _current;
+        if (_failure is not { } failure || current.Retired != 0)
+        {
+            throw new InvalidOperationException("the write-ahead log is not failing, or was not reopened");
+        }
+
+        long started = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        // A fresh FasterLog always writes a commit record here (its truncation point moved, or nothing was committed yet).
+        await current.Log.CommitAsync(cancellationToken);
+        Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        Volatile.Write(ref _committedAsOfUnixMs, started);
+        Interlocked.Increment(ref _commits);
+        Interlocked.Increment(ref _resumes);
+        _failure = null;
+        Log.Resumed(_logger, current.Log.BeginAddress, failure.Message);
+    }
+
+    /// <summary>
+    /// Writes and syncs a small file beside the log, then deletes it: a cheap check that the disk takes writes again
+    /// before a resumption attempt pays for a checkpoint. False (with the reason) when it does not.
+    /// </summary>
+    public bool ProbeDisk(out string? problem)
+    {
+        string path = Path.Combine(_directory, "probe.tmp");
+        try
+        {
+            using (FileStream probe = new(path, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
+            {
+                probe.Write(new byte[4096]);
+                probe.Flush(flushToDisk: true);
+            }
+
+            File.Delete(path);
+            problem = null;
+            return true;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            problem = exception.Message;
+            return false;
         }
     }
 
@@ -303,8 +461,14 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         await _committer;
         // A last commit so that a graceful stop leaves nothing behind in memory.
         await CommitNowAsync(CancellationToken.None);
-        _log.Dispose();
-        _device.Dispose();
+        Generation current = _current;
+        if (!current.Disposed)
+        {
+            current.Disposed = true;
+            current.Log.Dispose();
+            current.Device.Dispose();
+        }
+
         _commitRequested.Dispose();
         _stopping.Dispose();
     }
@@ -315,8 +479,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             "were dropped: a record torn by a crash, or appended but never committed (so never acknowledged with appendfsync always)")]
         public static partial void TailDropped(ILogger logger, long bytes, long address);
 
-        [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed: refusing writes until restart (the log cannot recover from a failed write in-process). " +
-            "Reads go on; everything committed (up to WAL address {CommittedAddress}) is on disk. Fix the disk, then restart the server")]
+        [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed: refusing writes (-MISCONF) until the disk takes writes again. " +
+            "Reads go on; everything committed (up to WAL address {CommittedAddress}) is on disk. Retrying every second: reopen the log, checkpoint, commit")]
         public static partial void CommitFailed(ILogger logger, long committedAddress, Exception exception);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Write-ahead log writable again: reopened at its last commit, checkpointed (replay now starts at WAL address {Address}) " +
+            "and committed; accepting writes again. The fault was: {Failure}")]
+        public static partial void Resumed(ILogger logger, long address, string failure);
     }
 }

@@ -8,9 +8,11 @@ namespace Durable.Storage.Faster;
 /// the way a full or broken disk reports it (an error code in the completion callback, nothing written), and holds
 /// every read back by <see cref="ReadDelay"/>, the way a slow disk does, counting how many were in flight at once. Only tests
 /// create it, through <see cref="OpenStoreAsync"/> or the internal <c>FasterStore.OpenAsync</c> overload;
-/// production code never wraps its devices, so it pays nothing for this.
+/// production code never wraps its devices, so it pays nothing for this. The write-ahead log opens a new device when it
+/// replaces a failed log; a device made with <c>controlledBy</c> follows that one's <see cref="FailWrites"/>, so a test
+/// keeps one switch for every device the store opens.
 /// </summary>
-internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
+internal sealed class FaultInjectingDevice(IDevice inner, FaultInjectingDevice? controlledBy = null) : IDevice
 {
     /// <summary>What Linux reports for an I/O error (EIO); FASTER only checks that the code is non-zero.</summary>
     private const uint IOErrorCode = 5;
@@ -20,19 +22,22 @@ internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
     private int _readsInFlight;
     private int _mostReadsInFlight;
 
-    /// <summary>While true, writes complete with an error and write nothing. Thread-safe.</summary>
+    /// <summary>While true, writes complete with an error and write nothing (on this device and those it controls). Thread-safe.</summary>
     public bool FailWrites
     {
-        get => _failWrites;
+        get => controlledBy?.FailWrites ?? _failWrites;
         set => _failWrites = value;
     }
 
-    /// <summary>Opens a store whose write-ahead log writes through a fault-injecting device, for tests outside this folder.</summary>
+    /// <summary>
+    /// Opens a store whose write-ahead log writes through fault-injecting devices; the one returned switches them all (the
+    /// first, and those opened when the log is replaced after a failure).
+    /// </summary>
     public static async Task<(FasterStore Store, FaultInjectingDevice Device)> OpenStoreAsync(StoreOptions options, ILogger logger)
     {
-        FaultInjectingDevice? device = null;
-        FasterStore store = await FasterStore.OpenAsync(options, logger, inner => device = new FaultInjectingDevice(inner), wrapLogDevice: null);
-        return (store, device!);
+        FaultInjectingDevice? first = null;
+        FasterStore store = await FasterStore.OpenAsync(options, logger, inner => first is null ? first = new FaultInjectingDevice(inner) : new FaultInjectingDevice(inner, first), wrapLogDevice: null);
+        return (store, first!);
     }
 
     /// <summary>How long each read waits before it is issued; zero (the default) forwards reads at once. Thread-safe.</summary>
@@ -140,12 +145,12 @@ internal sealed class FaultInjectingDevice(IDevice inner) : IDevice
 
     private bool Fail(DeviceIOCompletionCallback callback, object context)
     {
-        if (!_failWrites)
+        if (!FailWrites)
         {
             return false;
         }
 
-        Interlocked.Increment(ref _failedWrites);
+        Interlocked.Increment(ref (controlledBy ?? this)._failedWrites);
         // Completions arrive on the pool, never inside the caller's WriteAsync, as with the real device.
         ThreadPool.UnsafeQueueUserWorkItem(_ => callback(IOErrorCode, 0, context), null);
         return true;
