@@ -31,6 +31,9 @@ public sealed class ClientState
 
     /// <summary>True while the connection waits for CLIENT PAUSE to end: shown as flag b, never idle-timed out (as in Redis).</summary>
     public bool IsBlocked { get; set; }
+    /// <summary>While the connection waits in a blocking command (BLPOP...): ends the wait for CLIENT UNBLOCK; null otherwise.</summary>
+    internal Action<Blocking.UnblockReason>? Unblock { get; set; }
+
     public bool NoEvict { get; set; }
     public bool NoTouch { get; set; }
     public long InputBufferBytes { get; set; }

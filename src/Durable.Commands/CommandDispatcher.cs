@@ -81,7 +81,7 @@ public sealed class CommandDispatcher
         {
             // Redis refuses writes the same way when its AOF cannot be written; reads go on.
             definition.RecordRejected();
-            context.WriteError("MISCONF Errors writing to the write-ahead log: " + failure.Replace('\r', ' ').Replace('\n', ' '));
+            WriteWriteFailure(context, failure);
             return;
         }
 
@@ -165,6 +165,14 @@ public sealed class CommandDispatcher
         context.Scratch.ResetWrittenCount();
         try
         {
+            // A blocked command woken while the WAL cannot be written would change the store unlogged: it gets the
+            // refusal every other write gets (and stops waiting).
+            if (context.Store.WriteFailure is string failure)
+            {
+                WriteWriteFailure(context, failure);
+                return true;
+            }
+
             return body(context);
         }
         finally
@@ -173,6 +181,9 @@ public sealed class CommandDispatcher
             UnlockStripes(locks, stripes[..count], exclusive: true);
         }
     }
+
+    private static void WriteWriteFailure(CommandContext context, string failure) =>
+        context.WriteError("MISCONF Errors writing to the write-ahead log: " + failure.Replace('\r', ' ').Replace('\n', ' '));
 
     // After a write: wake the connections blocked on its keys (every key after a command that held every stripe: SWAPDB,
     // FLUSHALL, SORT with BY/GET patterns),

@@ -31,14 +31,29 @@ public sealed class DiskFaultDispatchTests : IDisposable
         private readonly RespLimits _limits = new();
 
         public Connection(IStore store)
+            : this(new ServerState(store, new ServerConfig(), CommandTable.CreateDefault(), TimeProvider.System), 1)
         {
-            CommandTable table = CommandTable.CreateDefault();
-            _context = new CommandContext(new ServerState(store, new ServerConfig(), table, TimeProvider.System), new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 })
+        }
+
+        /// <summary>One of several connections to the same server (blocked clients live in its state).</summary>
+        public Connection(ServerState server, long id)
+        {
+            _context = new CommandContext(server, new ClientState { Id = id, Address = "test", LocalAddress = "test", CreatedAtMs = 0 })
             {
                 Reply = _reply,
             };
             Session = _context.Session;
-            _dispatcher = new CommandDispatcher(table);
+            _dispatcher = new CommandDispatcher(server.Commands);
+        }
+
+        public string LastReply => Encoding.ASCII.GetString(_reply.WrittenSpan);
+
+        /// <summary>The deferred reply a blocking command left (the session loop would await it next).</summary>
+        public Func<IBufferWriter<byte>, CancellationToken, ValueTask> TakeDeferredReply()
+        {
+            Func<IBufferWriter<byte>, CancellationToken, ValueTask> deferred = _context.DeferredReply!;
+            _context.DeferredReply = null;
+            return deferred;
         }
 
         public IStoreSession Session { get; }
@@ -123,6 +138,31 @@ public sealed class DiskFaultDispatchTests : IDisposable
         Assert.Equal("$7\r\nchanged\r\n", again.Call("GET", "k1"));
         Assert.Equal("$1\r\n1\r\n", again.Call("GET", "counter"));
         Assert.Equal("+OK\r\n", await again.SetAcknowledgedAsync("k1", "again"));
+    }
+
+    [Fact]
+    public async Task BlockedPop_WokenWhileTheWalFails_GetsMisconfAndTheElementStays()
+    {
+        (FasterStore store, FaultInjectingDevice device) = await FaultInjectingDevice.OpenStoreAsync(Options, NullLogger.Instance);
+        await using (store)
+        {
+            ServerState server = new(store, new ServerConfig(), CommandTable.CreateDefault(), TimeProvider.System);
+            using Connection waiter = new(server, 1);
+            using Connection pusher = new(server, 2);
+            Assert.Equal("", waiter.Call("BLPOP", "queue", "0"));
+            Func<IBufferWriter<byte>, CancellationToken, ValueTask> blocked = waiter.TakeDeferredReply();
+
+            // The push is applied and wakes the waiter, but its commit fails before the waiter runs.
+            device.FailWrites = true;
+            Assert.Equal(":1\r\n", pusher.Call("RPUSH", "queue", "a"));
+            await Assert.ThrowsAnyAsync<Exception>(async () => await pusher.Session.WaitForDurabilityAsync(TestContext.Current.CancellationToken));
+            await WaitUntilAsync(() => store.WriteFailure is not null, "the store reports the failure");
+
+            // A blocked command's reply goes where its connection's replies went when it blocked.
+            await blocked(new ArrayBufferWriter<byte>(), TestContext.Current.CancellationToken);
+            Assert.StartsWith("-MISCONF Errors writing to the write-ahead log: ", waiter.LastReply, StringComparison.Ordinal);
+            Assert.Equal(":1\r\n", waiter.Call("LLEN", "queue"));
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Durable.Testing;
 using static Durable.Server.Tests.BlockingTranscripts;
 
@@ -80,6 +81,35 @@ public sealed class ListBlockingTests(ReferenceServers servers)
             transcript.Add(client.Call("BLPOP", k, "1e-400"));
             transcript.Add(client.Call("BLPOP", k, "0x1p-6"));
             transcript.Add(client.Call("EXISTS", k + "d"));
+        }
+    });
+
+    [Fact]
+    public void ClientUnblock_TimeoutAndError_MatchRedisInBothProtocols() => OnBoth((connect, transcript, p) =>
+    {
+        string k = p + "k";
+        using RespTestClient admin = connect();
+        transcript.Add(admin.Call("CLIENT", "UNBLOCK", "1", "FOO"));
+        transcript.Add(admin.Call("CLIENT", "UNBLOCK", "x"));
+        transcript.Add(admin.Call("CLIENT", "UNBLOCK", "x", "error"));
+        transcript.Add(admin.Call("CLIENT", "UNBLOCK", "1", "timeout", "extra"));
+        transcript.Add(admin.Call("CLIENT", "UNBLOCK", ClientId(admin).ToString(CultureInfo.InvariantCulture)));
+        foreach (string protocol in s_protocols)
+        {
+            using RespTestClient waiter = connect();
+            waiter.Call("HELLO", protocol);
+            string id = ClientId(waiter).ToString(CultureInfo.InvariantCulture);
+            Block(waiter, admin, "BLPOP", k, "0");
+            transcript.Add(admin.Call("CLIENT", "UNBLOCK", id));
+            transcript.Add(waiter.ReadReply());
+            Block(waiter, admin, "BZPOPMIN", k, "0");
+            transcript.Add(admin.Call("CLIENT", "UNBLOCK", id, "ERROR"));
+            transcript.Add(waiter.ReadReply());
+            transcript.Add(admin.Call("CLIENT", "UNBLOCK", id, "ERROR"));
+
+            // The connection goes on as before, and a later push is not taken by the unblocked command.
+            transcript.Add(admin.Call("RPUSH", k, "a"));
+            transcript.Add(waiter.Call("LPOP", k));
         }
     });
 

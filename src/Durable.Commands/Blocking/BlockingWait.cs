@@ -56,6 +56,7 @@ internal static class BlockingWait
         IBufferWriter<byte> reply = context.Reply;
         blocked.Add(waiter);
         context.Client.IsBlocked = true;
+        context.Client.Unblock = waiter.Unblock;
         context.DeferredReply = async (_, cancellationToken) =>
         {
             bool served = false;
@@ -63,9 +64,17 @@ internal static class BlockingWait
             {
                 while (true)
                 {
-                    if (!await WaitAsync(waiter.Signal, deadlineMs, context.Server.Time, cancellationToken))
+                    if (!await WaitAsync(waiter.Signal, deadlineMs, context.Server.Time, cancellationToken)
+                        || waiter.Unblocked == UnblockReason.Timeout)
                     {
                         RespWriter.WriteNullArray(reply, context.Protocol);
+                        return;
+                    }
+
+                    if (waiter.Unblocked == UnblockReason.Error)
+                    {
+                        context.Reply = reply;
+                        context.WriteError("UNBLOCKED client unblocked via CLIENT UNBLOCK"u8);
                         return;
                     }
 
@@ -93,6 +102,7 @@ internal static class BlockingWait
                 }
 
                 context.Client.IsBlocked = false;
+                context.Client.Unblock = null;
             }
         };
     }

@@ -19,6 +19,20 @@ internal sealed class KeyWaiter(int db, byte[][] keys)
     /// <summary>True from a wake-up until the waiter re-arms: further writes wake the next waiter instead.</summary>
     public bool IsSignalled { get; private set; }
 
+    /// <summary>Set by CLIENT UNBLOCK: the waiter ends at its next wake-up with Redis's timeout reply, or with an error.</summary>
+    public UnblockReason Unblocked { get; private set; }
+
+    /// <summary>CLIENT UNBLOCK: ends the wait as a timeout or an error would (the first request counts).</summary>
+    public void Unblock(UnblockReason reason)
+    {
+        if (Unblocked == UnblockReason.None)
+        {
+            Unblocked = reason;
+        }
+
+        _signal.TrySetResult();
+    }
+
     public void Wake()
     {
         IsSignalled = true;
@@ -34,4 +48,12 @@ internal sealed class KeyWaiter(int db, byte[][] keys)
             _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
+}
+
+/// <summary>Why CLIENT UNBLOCK ended a wait.</summary>
+internal enum UnblockReason
+{
+    None,
+    Timeout,
+    Error,
 }

@@ -50,6 +50,8 @@ internal static class ClientCommands
         "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.",
         "    * LIB-VER: the client lib version.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
@@ -70,6 +72,7 @@ internal static class ClientCommands
             CommandTable.Sub("KILL", -3, Admin, Kill, categories: s_admin),
             CommandTable.Sub("PAUSE", -3, Admin, Pause, categories: s_admin),
             CommandTable.Sub("UNPAUSE", 2, Admin, Unpause, categories: s_admin),
+            CommandTable.Sub("UNBLOCK", -3, Admin, Unblock, categories: s_admin),
             CommandTable.Sub("REPLY", 3, Plain, Reply, categories: s_plain),
             CommandTable.Sub("NO-EVICT", 3, Admin, NoEvict, categories: s_admin),
             CommandTable.Sub("NO-TOUCH", 3, Plain, NoTouch, categories: s_plain),
@@ -385,6 +388,50 @@ internal static class ClientCommands
 
         context.Server.Pause.Pause(mode, context.NowMs + Math.Min(timeout, long.MaxValue / 4));
         context.WriteOk();
+    }
+
+    /// <summary>
+    /// Redis clientCommand "unblock": the reason first, then the id; a client blocked on keys (BLPOP, BZPOPMIN...) ends
+    /// its wait with the timeout reply or the UNBLOCKED error. A client waiting for CLIENT PAUSE or WAITAOF is not
+    /// unblocked (0).
+    /// </summary>
+    private static void Unblock(CommandContext context, RespArgs args)
+    {
+        if (args.Count > 4)
+        {
+            context.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Encoding.Latin1.GetString(args[1])}'. Try CLIENT HELP.");
+            return;
+        }
+
+        Blocking.UnblockReason reason = Blocking.UnblockReason.Timeout;
+        if (args.Count == 4)
+        {
+            if (args.Is(3, "ERROR"u8))
+            {
+                reason = Blocking.UnblockReason.Error;
+            }
+            else if (!args.Is(3, "TIMEOUT"u8))
+            {
+                context.WriteError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"u8);
+                return;
+            }
+        }
+
+        if (!RedisNumber.TryParseInt64(args[2], out long id))
+        {
+            context.WriteNotInteger();
+            return;
+        }
+
+        if (context.Server.Clients.Find(id)?.Unblock is { } unblock)
+        {
+            unblock(reason);
+            context.WriteInteger(1);
+        }
+        else
+        {
+            context.WriteInteger(0);
+        }
     }
 
     private static void Unpause(CommandContext context, RespArgs args)
