@@ -3,7 +3,7 @@
 # under a small memory budget (default --memory 64mb), against small collections of the same types in the same
 # server: point-operation throughput on huge vs small, ZRANGE/LRANGE of 10 from the middle vs the ends, and the
 # process's peak RSS.
-# Usage: benchmarks/compare/large-collections.sh [--members N] [--memory 64mb] [--requests N] [--out DIR]
+# Usage: benchmarks/compare/large-collections.sh [--members N] [--memory 64mb] [--requests N] [--types "hash set zset list"] [--out DIR]
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -11,12 +11,14 @@ repo="$(cd "$here/../.." && pwd)"
 members=1000000
 memory=64mb
 requests=50000
+types="hash set zset list"
 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --members) members="$2"; shift ;;
     --memory) memory="$2"; shift ;;
     --requests) requests="$2"; shift ;;
+    --types) types="$2"; shift ;;
     --out) out="$2"; shift ;;
     -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "large-collections.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
@@ -56,10 +58,14 @@ EOF
 started=$(date +%s)
 for size in "$members:big" "100:small"; do
   n="${size%%:*}"; name="${size##*:}"
-  populate HSET "${name}hash" pairs "$n"
-  populate SADD "${name}set" single "$n"
-  populate ZADD "${name}zset" scored "$n"
-  populate RPUSH "${name}list" single "$n"
+  for type in $types; do
+    case "$type" in
+      hash) populate HSET "${name}hash" pairs "$n" ;;
+      set) populate SADD "${name}set" single "$n" ;;
+      zset) populate ZADD "${name}zset" scored "$n" ;;
+      list) populate RPUSH "${name}list" single "$n" ;;
+    esac
+  done
 done
 fill_seconds=$(( $(date +%s) - started ))
 
@@ -77,26 +83,29 @@ rps() { # $1 = key space for __rand_int__, rest = command
   echo
   echo "| operation | huge req/s | small req/s | huge / small |"
   echo "|---|---:|---:|---:|"
-  while IFS='|' read -r label cmd; do
+  while IFS='|' read -r type label cmd; do
+    case " $types " in *" $type "*) ;; *) continue ;; esac
     big=$(rps "$members" ${cmd//@/big})
     small=$(rps 100 ${cmd//@/small})
     ratio=$(python3 -c "print(f'{float(\"$big\" or 0) / float(\"$small\" or 1):.2f}')")
     echo "| $label | $big | $small | $ratio |"
   done <<'EOF'
-HGET|HGET @hash f__rand_int__
-SISMEMBER|SISMEMBER @set m__rand_int__
-ZSCORE|ZSCORE @zset m__rand_int__
-ZADD (update)|ZADD @zset 7 m__rand_int__
-LPUSH|LPUSH @list x
-LPOP|LPOP @list
+hash|HGET|HGET @hash f__rand_int__
+hash|HSET (update)|HSET @hash f__rand_int__ w
+set|SISMEMBER|SISMEMBER @set m__rand_int__
+zset|ZSCORE|ZSCORE @zset m__rand_int__
+zset|ZADD (update)|ZADD @zset 7 m__rand_int__
+list|LPUSH|LPUSH @list x
+list|LPOP|LPOP @list
 EOF
   echo
   echo "| range read | req/s |"
   echo "|---|---:|"
   middle=$((members / 2))
-  for spec in "ZRANGE 10 at the start|ZRANGE bigzset 0 9" "ZRANGE 10 in the middle|ZRANGE bigzset $middle $((middle + 9))" \
-              "LRANGE 10 at the start|LRANGE biglist 0 9" "LRANGE 10 in the middle|LRANGE biglist $middle $((middle + 9))"; do
-    echo "| ${spec%%|*} | $(rps 1 ${spec##*|}) |"
+  for spec in "zset|ZRANGE 10 at the start|ZRANGE bigzset 0 9" "zset|ZRANGE 10 in the middle|ZRANGE bigzset $middle $((middle + 9))" \
+              "list|LRANGE 10 at the start|LRANGE biglist 0 9" "list|LRANGE 10 in the middle|LRANGE biglist $middle $((middle + 9))"; do
+    type="${spec%%|*}"; rest="${spec#*|}"
+    case " $types " in *" $type "*) echo "| ${rest%%|*} | $(rps 1 ${rest##*|}) |" ;; esac
   done
   echo
   echo "Peak RSS (VmHWM): $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}'); now (VmRSS): $(grep VmRSS /proc/$pid/status | awk '{print $2, $3}')."

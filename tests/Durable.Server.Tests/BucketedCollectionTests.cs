@@ -83,8 +83,20 @@ public sealed class BucketedCollectionTests(ReferenceServers servers)
 
         Assert.Equal($":{Entries - 200}\r\n", client.Call("SCARD", s));
         Assert.Equal(Entries - 200, SetReplies.Members(client.Call("SMEMBERS", s)).Count);
-        Assert.Equal(150, SetReplies.Members(client.Call("SPOP", s, "150")).Count);
+        List<string> spopped = SetReplies.Members(client.Call("SPOP", s, "150"));
+        Assert.Equal(150, spopped.Distinct().Count());
+        Assert.DoesNotContain(spopped, popped.Contains);
         Assert.Equal($":{Entries - 350}\r\n", client.Call("SCARD", s));
+        Assert.All(spopped, m => Assert.Equal(":0\r\n", client.Call("SISMEMBER", s, m)));
+
+        // Small counts pick distinct members bucket by bucket; each comes from the collection.
+        List<string> sampled = SetReplies.Members(client.Call("SRANDMEMBER", s, "20"));
+        Assert.Equal(20, sampled.Distinct().Count());
+        Assert.All(sampled, m => Assert.Equal(":1\r\n", client.Call("SISMEMBER", s, m)));
+        List<object?> pairs = HashReplies.Elements(client.Call("HRANDFIELD", h, "20", "WITHVALUES"));
+        Assert.Equal(40, pairs.Count);
+        Assert.Equal(20, pairs.Where((_, i) => i % 2 == 0).Distinct().Count());
+        Assert.All(pairs.Where((_, i) => i % 2 == 1), v => Assert.Equal("v", v));
     }
 
     [Fact]

@@ -246,6 +246,26 @@ internal sealed class BucketedItems
     }
 
     /// <summary>
+    /// <paramref name="count"/> distinct random entries (their items, <see cref="Width"/> per entry), picked one at a
+    /// time as Redis does when the count is small against the size: each pick reads one bucket. Needs
+    /// <paramref name="count"/> well below <see cref="Count"/> (a third or less, as Redis's own threshold).
+    /// </summary>
+    public List<byte[]> PickDistinct(int count)
+    {
+        HashSet<byte[]> seen = new(count, ByteArrayComparer.Instance);
+        List<byte[]> picked = new(count * Width);
+        while (seen.Count < count && TryPickRandom(out List<byte[]> bucket, out int index))
+        {
+            if (seen.Add(bucket[index]))
+            {
+                picked.AddRange(bucket.GetRange(index, Width));
+            }
+        }
+
+        return picked;
+    }
+
+    /// <summary>
     /// Writes what changed: splits while the buckets are too full, then every changed bucket and the root; an empty
     /// collection deletes the key (and with it every bucket). Returns false, with the error written and nothing
     /// stored, when a bucket would not fit in one record.

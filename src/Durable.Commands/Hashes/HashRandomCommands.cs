@@ -13,6 +13,9 @@ namespace Durable.Commands.Hashes;
 /// </summary>
 internal static class HashRandomCommands
 {
+    // Redis HRANDFIELD_SUB_STRATEGY_MUL: below a third of the hash, distinct fields are picked one by one.
+    private const long DistinctPickFactor = 3;
+
     // Per element of a reply: bulk headers ($ length CR LF ... CR LF) and a RESP3 pair header, generously.
     public static void Register(CommandTable table) =>
         table.Add("HRANDFIELD", -2, CommandFlags.ReadOnly, HRandField, 1, 1, 1, ["read", "hash", "slow"]);
@@ -65,6 +68,16 @@ internal static class HashRandomCommands
         else if (count < 0)
         {
             RepeatingFields(context, hash, -count, withValues);
+        }
+        else if (hash.Bucketed is { } bucketed && count <= hash.Count / DistinctPickFactor)
+        {
+            // Redis's strategy for a count small against the hash: distinct random picks, one bucket read each.
+            List<byte[]> picked = bucketed.PickDistinct((int)count);
+            WriteHeader(context, count, withValues);
+            for (int i = 0; i < picked.Count; i += 2)
+            {
+                WritePair(context, picked, i, withValues);
+            }
         }
         else
         {

@@ -13,6 +13,10 @@ internal static class SetRandomCommands
     // of the remaining ones (which may be an intset again) instead of removing the popped ones from the old set.
     private const long RebuildFactor = 5;
 
+    // Redis SRANDMEMBER_SUB_STRATEGY_MUL: below a third of the set, distinct members are picked one by one (a bucketed
+    // set then reads only the buckets picked from) rather than taken from a copy of the whole set.
+    private const long DistinctPickFactor = 3;
+
     public static void Register(CommandTable table)
     {
         table.Add("SPOP", -2, CommandFlags.Write | CommandFlags.Fast, SPop, 1, 1, 1, ["write", "set", "fast"]);
@@ -75,16 +79,34 @@ internal static class SetRandomCommands
             return;
         }
 
-        List<byte[]> items = set.Items;
-        if (count >= items.Count)
+        if (count >= set.Count)
         {
             // Redis replies with SUNION of the key: a new set, so an intset again (sorted) when it qualifies.
+            List<byte[]> all = set.Items;
             SetRecords.Save(context, key, new SetMembers(), expiresAtMs);
-            SetRecords.WriteMembers(context, SetMembers.Build(items).Items);
+            SetRecords.WriteMembers(context, SetMembers.Build(all).Items);
             return;
         }
 
         int popCount = (int)count;
+        if (set.Bucketed is not null && (set.Count - count) * RebuildFactor > count)
+        {
+            // Redis's strategy when most of the set stays: pick and remove one member at a time. A bucketed set then
+            // reads and rewrites only the buckets picked from.
+            List<byte[]> picked = new(popCount);
+            for (int i = 0; i < popCount; i++)
+            {
+                byte[] member = set.RandomMember();
+                set.Remove(member);
+                picked.Add(member);
+            }
+
+            SetRecords.Save(context, key, set, expiresAtMs);
+            SetRecords.WriteMembers(context, picked);
+            return;
+        }
+
+        List<byte[]> items = set.Items;
         int[] order = Shuffled(items.Count, popCount);
         List<byte[]> popped = new(popCount);
         bool[] isPopped = new bool[items.Count];
@@ -153,6 +175,12 @@ internal static class SetRandomCommands
                 context.WriteBulk(set.RandomMember());
             }
 
+            return;
+        }
+
+        if (set.Bucketed is { } bucketed && count > 1 && count <= set.Count / DistinctPickFactor)
+        {
+            SetRecords.WriteMembers(context, bucketed.PickDistinct((int)count), asSet: false);
             return;
         }
 
