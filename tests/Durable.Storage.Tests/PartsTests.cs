@@ -92,6 +92,26 @@ public sealed class PartsTests : IDisposable
     }
 
     [Fact]
+    public async Task ExpiredCollection_TheExpiryCycleDeletesItsParts()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        ulong expiring = WriteCollection(session, "e"u8, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 50);
+        ulong kept = WriteCollection(session, "k"u8, 0);
+
+        // Nothing touches the key: the store's own expiry cycle (every 100 ms) finds it.
+        System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
+        while (CountParts(session, expiring) > 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the expiry cycle did not delete the parts");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(1, store.KeyCount(0));
+        Assert.Equal(Parts, CountParts(session, kept));
+    }
+
+    [Fact]
     public async Task FlushDatabase_DeletesParts_AndReplayAfterRestartAgrees()
     {
         ulong flushed;
