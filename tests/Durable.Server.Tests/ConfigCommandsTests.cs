@@ -36,6 +36,37 @@ public sealed partial class ConfigCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public async Task EncodingThresholds_GetSetAndEffect_MatchRedis()
+    {
+        await using ServerTestPair pair = await ServerTestPair.StartAsync();
+        using ReplyComparison both = new(pair.Durable.Connect(), pair.Redis.Connect());
+        foreach (string pattern in new[] { "hash-max-*", "list-max-*", "*intset*", "list-compress-depth", "hash-max-ziplist-entries" })
+        {
+            Assert.Equal(Pairs(both.Redis.Call("CONFIG", "GET", pattern)), Pairs(both.Durable.Call("CONFIG", "GET", pattern)));
+        }
+
+        both.Same("CONFIG", "SET", "hash-max-listpack-entries", "-1");
+        both.Same("CONFIG", "SET", "hash-max-ziplist-entries", "3");
+        both.Same("CONFIG", "GET", "hash-max-listpack-entries");
+        both.Same("CONFIG", "SET", "hash-max-listpack-value", "4", "set-max-intset-entries", "2", "list-max-listpack-size", "-6");
+        both.Same("HSET", "h", "a", "1", "b", "2", "c", "3");
+        both.Same("OBJECT", "ENCODING", "h");
+        both.Same("HSET", "h", "d", "4");
+        both.Same("OBJECT", "ENCODING", "h");
+        both.Same("HSET", "long", "f", "12345");
+        both.Same("OBJECT", "ENCODING", "long");
+        both.Same("SADD", "s", "1", "2");
+        both.Same("OBJECT", "ENCODING", "s");
+        both.Same("SADD", "s", "3");
+        both.Same("OBJECT", "ENCODING", "s");
+        SetReplies.SameUnordered(both, "SUNION", "s");
+        both.Same("SADD", "t", "5", "4");
+        both.Same("SUNIONSTORE", "u", "t");
+        both.Same("OBJECT", "ENCODING", "u");
+        both.Same("SMEMBERS", "u");
+    }
+
+    [Fact]
     public async Task ConfigSet_SeveralPairs_AppliesAllOrNone()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -1,3 +1,4 @@
+using Durable.Commands.Server;
 using Durable.Commands.Collections;
 using Durable.Storage;
 
@@ -12,15 +13,6 @@ namespace Durable.Commands.Hashes;
 /// </summary>
 internal sealed class PackedHash
 {
-    /// <summary>
-    /// Redis hash-max-listpack-entries as redis-server 7.0 starts without a config file: 512 (the sample redis.conf
-    /// says 128). Not configurable in Durable.
-    /// </summary>
-    public const int MaxListpackEntries = 512;
-
-    /// <summary>Redis hash-max-listpack-value (default; not configurable in Durable).</summary>
-    public const int MaxListpackValue = 64;
-
     // Below this many fields a scan is as fast as building a dictionary.
     private const int IndexThreshold = 16;
 
@@ -34,8 +26,14 @@ internal sealed class PackedHash
     private int _lookups;
     private int _removed;
 
-    private PackedHash(List<byte[]> items, byte flags, BucketedItems? bucketed, long expiresAtMs)
+    // Redis hash-max-listpack-entries and hash-max-listpack-value when the hash was read.
+    private readonly long _maxListpackEntries;
+    private readonly long _maxListpackValue;
+
+    private PackedHash(List<byte[]> items, byte flags, BucketedItems? bucketed, long expiresAtMs, ServerConfig config)
     {
+        _maxListpackEntries = config.HashMaxListpackEntries;
+        _maxListpackValue = config.HashMaxListpackValue;
         _items = items;
         _bucketed = bucketed;
         Flags = flags;
@@ -78,7 +76,7 @@ internal sealed class PackedHash
     {
         ReadResult result = CollectionRecords.Read(
             context, key, RecordType.Hash, 2, countStats, out List<byte[]> items, out byte flags, out BucketedItems? bucketed, out StoredRecord record);
-        hash = new PackedHash(items, flags, bucketed, result == ReadResult.Found ? record.ExpiresAtMs : 0);
+        hash = new PackedHash(items, flags, bucketed, result == ReadResult.Found ? record.ExpiresAtMs : 0, context.Server.Config);
         return result;
     }
 
@@ -122,7 +120,7 @@ internal sealed class PackedHash
             return _bucketed.Set(field, value);
         }
 
-        if (field.Length > MaxListpackValue || value.Length > MaxListpackValue)
+        if (field.Length > _maxListpackValue || value.Length > _maxListpackValue)
         {
             Flags |= PackedItems.LargeEncoding;
         }
@@ -139,7 +137,7 @@ internal sealed class PackedHash
         _index?.Add(copy, _items.Count);
         _items.Add(copy);
         _items.Add(value);
-        if (Count > MaxListpackEntries)
+        if (Count > _maxListpackEntries)
         {
             Flags |= PackedItems.LargeEncoding;
         }

@@ -39,7 +39,41 @@ public sealed class ServerConfig
         AddSize("read-cache-size", () => ReadCacheBytes, v => ReadCacheBytes = v, 0, mutable: false);
         AddInt("compaction-interval", () => CompactionIntervalSeconds, v => CompactionIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddInt("compaction-dead-percent", () => CompactionDeadPercent, v => CompactionDeadPercent = v, 1, 99, mutable: false);
+
+        // Redis's encoding thresholds, under their 7.0 names and the older ziplist aliases: they decide what OBJECT
+        // ENCODING reports and, past them, when a collection may move to part records (docs/collections.md).
+        foreach (string name in new[] { "hash-max-listpack-entries", "hash-max-ziplist-entries" })
+        {
+            AddLong(name, () => HashMaxListpackEntries, v => HashMaxListpackEntries = v, 0, long.MaxValue, mutable: true);
+        }
+
+        foreach (string name in new[] { "hash-max-listpack-value", "hash-max-ziplist-value" })
+        {
+            AddLong(name, () => HashMaxListpackValue, v => HashMaxListpackValue = v, 0, long.MaxValue, mutable: true);
+        }
+
+        AddLong("set-max-intset-entries", () => SetMaxIntsetEntries, v => SetMaxIntsetEntries = v, 0, long.MaxValue, mutable: true);
+
+        // Accepted for Redis's tools; a list's encoding is quicklist whatever they say, and Durable's list storage does
+        // not depend on them.
+        foreach (string name in new[] { "list-max-listpack-size", "list-max-ziplist-size" })
+        {
+            AddInt(name, () => ListMaxListpackSize, v => ListMaxListpackSize = v, int.MinValue, int.MaxValue, mutable: true);
+        }
+
+        AddInt("list-compress-depth", () => ListCompressDepth, v => ListCompressDepth = v, 0, int.MaxValue, mutable: true);
     }
+
+    /// <summary>Redis hash-max-listpack-entries: 512, as redis-server 7.0 starts without a config file (the sample redis.conf says 128).</summary>
+    public long HashMaxListpackEntries { get; set; } = 512;
+
+    public long HashMaxListpackValue { get; set; } = 64;
+
+    public long SetMaxIntsetEntries { get; set; } = 512;
+
+    public int ListMaxListpackSize { get; set; } = -2;
+
+    public int ListCompressDepth { get; set; }
 
     public int Port { get; set; } = 6379;
     public string Bind { get; set; } = "127.0.0.1";

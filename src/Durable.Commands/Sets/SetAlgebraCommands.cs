@@ -39,7 +39,7 @@ internal static class SetAlgebraCommands
     {
         if (SetRecords.ReadAll(context, args, 1, args.Count - 1, out SetMembers?[] sets))
         {
-            SetRecords.WriteMembers(context, Compute(sets, operation, limit: 0));
+            SetRecords.WriteMembers(context, Compute(context, sets, operation, limit: 0));
         }
     }
 
@@ -51,7 +51,7 @@ internal static class SetAlgebraCommands
         }
 
         // Redis builds the result as a new set (an intset while it qualifies) and stores it with no expiry.
-        SetMembers result = SetMembers.Build(Compute(sets, operation, limit: 0));
+        SetMembers result = SetMembers.Build(Compute(context, sets, operation, limit: 0), context.Server.Config.SetMaxIntsetEntries);
         if (SetRecords.Save(context, args[1], result, expiresAtMs: 0))
         {
             context.WriteInteger(result.Count);
@@ -91,7 +91,7 @@ internal static class SetAlgebraCommands
 
         if (SetRecords.ReadAll(context, args, 2, (int)keyCount, out SetMembers?[] sets))
         {
-            context.WriteInteger(Compute(sets, Operation.Inter, limit).Count);
+            context.WriteInteger(Compute(context, sets, Operation.Inter, limit).Count);
         }
     }
 
@@ -147,14 +147,16 @@ internal static class SetAlgebraCommands
     }
 
     /// <summary>The members of the result, in the order Redis would reply with them; at most <paramref name="limit"/> (0: all) for SINTERCARD.</summary>
-    private static List<byte[]> Compute(SetMembers?[] sets, Operation operation, long limit)
+    private static List<byte[]> Compute(CommandContext context, SetMembers?[] sets, Operation operation, long limit)
     {
+        // Union and difference build a new set, an intset while it can be one (its members then reply sorted).
+        long maxIntSetEntries = context.Server.Config.SetMaxIntsetEntries;
         switch (operation)
         {
             case Operation.Inter:
                 return Intersect(sets, limit);
             case Operation.Union:
-                SetMembers union = new();
+                SetMembers union = new(maxIntSetEntries);
                 foreach (SetMembers? set in sets)
                 {
                     foreach (byte[] member in set?.Items ?? [])
@@ -165,7 +167,7 @@ internal static class SetAlgebraCommands
 
                 return union.Items;
             default:
-                SetMembers difference = new();
+                SetMembers difference = new(maxIntSetEntries);
                 foreach (byte[] member in sets[0]?.Items ?? [])
                 {
                     if (!sets.Skip(1).Any(other => other is not null && other.Contains(member)))

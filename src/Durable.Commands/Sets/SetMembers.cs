@@ -5,35 +5,34 @@ namespace Durable.Commands.Sets;
 
 /// <summary>
 /// A set's members as Redis 7.0 encodes them: an intset (every member an integer string2ll accepts, at most
-/// <see cref="MaxIntSetEntries"/>, kept sorted numerically) until a member breaks that, then a hashtable for good
+/// set-max-intset-entries, kept sorted numerically) until a member breaks that, then a hashtable for good
 /// (<see cref="PackedItems.LargeEncoding"/>), whose members Durable keeps in insertion order while the set is compact
 /// and in buckets once it is large (<see cref="BucketedItems"/>: a point operation touches one bucket). Not
 /// thread-safe; lives for one command.
 /// </summary>
 internal sealed class SetMembers
 {
-    /// <summary>Redis's set-max-intset-entries default; fixed (no CONFIG parameter).</summary>
-    public const int MaxIntSetEntries = 512;
-
     // Marks a removed hashtable member until the list is compacted, so that a removal does not shift the list. Compared
     // by reference, so it must be an array of its own: an empty member is Array.Empty, as [] would be.
     private static readonly byte[] s_removed = new byte[1];
 
     private readonly List<byte[]> _items;
     private readonly BucketedItems? _bucketed;
+    private readonly long _maxIntSetEntries;
     private Dictionary<byte[], int>? _positions;
     private int _removed;
 
-    /// <summary>An empty set, which starts as an intset as Redis's do.</summary>
-    public SetMembers()
-        : this([], 0)
+    /// <summary>An empty set, which starts as an intset as Redis's do (up to <paramref name="maxIntSetEntries"/>, Redis's set-max-intset-entries).</summary>
+    public SetMembers(long maxIntSetEntries)
+        : this([], 0, maxIntSetEntries)
     {
     }
 
     /// <summary>Takes over <paramref name="items"/> as decoded from a record with <paramref name="flags"/>.</summary>
-    public SetMembers(List<byte[]> items, byte flags)
+    public SetMembers(List<byte[]> items, byte flags, long maxIntSetEntries)
     {
         _items = items;
+        _maxIntSetEntries = maxIntSetEntries;
         IsLarge = (flags & PackedItems.LargeEncoding) != 0;
     }
 
@@ -77,9 +76,9 @@ internal sealed class SetMembers
     }
 
     /// <summary>A new set holding <paramref name="members"/>, encoded as Redis encodes a set it builds from scratch.</summary>
-    public static SetMembers Build(IEnumerable<byte[]> members)
+    public static SetMembers Build(IEnumerable<byte[]> members, long maxIntSetEntries)
     {
-        SetMembers set = new();
+        SetMembers set = new(maxIntSetEntries);
         foreach (byte[] member in members)
         {
             set.Add(member);
@@ -175,7 +174,7 @@ internal sealed class SetMembers
                 }
 
                 _items.Insert(~found, owned ?? member.ToArray());
-                if (_items.Count > MaxIntSetEntries)
+                if (_items.Count > _maxIntSetEntries)
                 {
                     // Redis: the intset converts once it has grown past the limit; the members keep their order.
                     IsLarge = true;

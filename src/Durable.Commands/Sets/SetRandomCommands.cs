@@ -83,8 +83,9 @@ internal static class SetRandomCommands
         {
             // Redis replies with SUNION of the key: a new set, so an intset again (sorted) when it qualifies.
             List<byte[]> all = set.Items;
-            SetRecords.Save(context, key, new SetMembers(), expiresAtMs);
-            SetRecords.WriteMembers(context, SetMembers.Build(all).Items);
+            long limit = context.Server.Config.SetMaxIntsetEntries;
+            SetRecords.Save(context, key, new SetMembers(limit), expiresAtMs);
+            SetRecords.WriteMembers(context, SetMembers.Build(all, limit).Items);
             return;
         }
 
@@ -125,7 +126,10 @@ internal static class SetRandomCommands
             }
         }
 
-        SetMembers rest = remaining.Count * RebuildFactor <= count ? SetMembers.Build(remaining) : new SetMembers(remaining, set.Flags);
+        long maxIntSetEntries = context.Server.Config.SetMaxIntsetEntries;
+        SetMembers rest = remaining.Count * RebuildFactor <= count
+            ? SetMembers.Build(remaining, maxIntSetEntries)
+            : new SetMembers(remaining, set.Flags, maxIntSetEntries);
         SetRecords.Save(context, key, rest, expiresAtMs);
         SetRecords.WriteMembers(context, popped);
     }

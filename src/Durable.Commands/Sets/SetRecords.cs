@@ -11,7 +11,7 @@ internal static class SetRecords
     {
         ReadResult result = CollectionRecords.Read(
             context, key, RecordType.Set, 1, countStats, out List<byte[]> items, out byte flags, out BucketedItems? bucketed, out record);
-        set = bucketed is null ? new SetMembers(items, flags) : new SetMembers(bucketed);
+        set = bucketed is null ? new SetMembers(items, flags, context.Server.Config.SetMaxIntsetEntries) : new SetMembers(bucketed);
         return result;
     }
 
