@@ -35,6 +35,12 @@ internal sealed class ChunkedList
 
     public const int ChunkTargetBytes = 4096;
 
+    /// <summary>
+    /// Unchanged chunks kept read past this many are dropped, so that a command scanning a huge list (LPOS, LREM, LINSERT)
+    /// holds a bounded number of them besides those it changes.
+    /// </summary>
+    private const int MaxCleanChunks = 1024;
+
     private readonly CommandContext _context;
     private readonly Dictionary<uint, List<byte[]>> _chunks = [];
     private readonly HashSet<uint> _dirty = [];
@@ -498,6 +504,15 @@ internal sealed class ChunkedList
         if (elements.Count != SizeOf(chunk))
         {
             throw new InvalidDataException($"chunked list chunk {id:x} holds {elements.Count} elements, its root says {SizeOf(chunk)}");
+        }
+
+        // Every caller that changes a chunk marks it dirty before it loads another, so only unchanged ones are dropped.
+        if (_chunks.Count - _dirty.Count >= MaxCleanChunks)
+        {
+            foreach (uint clean in _chunks.Keys.Where(cached => !_dirty.Contains(cached)).ToList())
+            {
+                _chunks.Remove(clean);
+            }
         }
 
         _chunks[id] = elements;
