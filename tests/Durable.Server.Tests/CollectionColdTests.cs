@@ -53,15 +53,7 @@ public sealed class CollectionColdTests : IDisposable
             }
 
             // Push the collections' records out of memory, then read single entries back.
-            for (int i = 0; i < 2000; i++)
-            {
-                client.Send("SET", "filler-" + i.ToString(CultureInfo.InvariantCulture), new string('f', 1000));
-            }
-
-            for (int i = 0; i < 2000; i++)
-            {
-                client.ReadReply();
-            }
+            PushOutOfMemory(client);
 
             long before = PendingReads(client);
             for (int i = 0; i < 100; i++)
@@ -93,6 +85,80 @@ public sealed class CollectionColdTests : IDisposable
         Assert.All(scanned, pair => Assert.Equal("value-" + pair.Field["field-".Length..], pair.Value));
         Assert.Equal(Entries - 500, SetReplies.ScanAll(reader, "big-set", "COUNT", "1000").Distinct().Count());
         Assert.Equal(":2\r\n", reader.Call("DEL", "big-hash", "big-set"));
+    }
+
+    /// <summary>
+    /// One list of 30,000 elements (chunked) under a 1 MiB budget: LINDEX and a 10-element LRANGE anywhere, and a push
+    /// or pop at either end, wait for the disk a bounded number of times (the root and a chunk or two); all survives SIGKILL.
+    /// </summary>
+    [Fact]
+    public async Task HugeListOnDisk_IndexRangeAndEndsTouchFewRecords_AndSurviveSigkill()
+    {
+        const int Elements = 30_000;
+        Random random = new(11);
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb"))
+        {
+            using RespTestClient client = server.Connect();
+            for (int start = 0; start < Elements; start += 1000)
+            {
+                Assert.Equal($":{start + 1000}\r\n", client.Call(["RPUSH", "big-list", .. Enumerable.Range(start, 1000).Select(i => "element-" + i.ToString(CultureInfo.InvariantCulture))]));
+            }
+
+            PushOutOfMemory(client);
+
+            long before = PendingReads(client);
+            for (int i = 0; i < 50; i++)
+            {
+                int n = random.Next(Elements - 10);
+                Assert.Equal(Bulk("element-" + n.ToString(CultureInfo.InvariantCulture)), client.Call("LINDEX", "big-list", n.ToString(CultureInfo.InvariantCulture)));
+                string range = client.Call("LRANGE", "big-list", n.ToString(CultureInfo.InvariantCulture), (n + 9).ToString(CultureInfo.InvariantCulture));
+                Assert.StartsWith("*10\r\n" + Bulk("element-" + n.ToString(CultureInfo.InvariantCulture)), range, StringComparison.Ordinal);
+                Assert.EndsWith(Bulk("element-" + (n + 9).ToString(CultureInfo.InvariantCulture)), range, StringComparison.Ordinal);
+            }
+
+            long diskReads = PendingReads(client) - before;
+            Assert.True(diskReads <= 250, $"50 LINDEX and 50 LRANGE of cold elements waited for the disk {diskReads} times (at most 2 or 3 each)");
+            Assert.True(diskReads > 0, "the list was expected on disk");
+
+            before = PendingReads(client);
+            Assert.Equal($":{Elements + 1}\r\n", client.Call("LPUSH", "big-list", "head"));
+            Assert.Equal($":{Elements + 2}\r\n", client.Call("RPUSH", "big-list", "tail"));
+            Assert.Equal(Bulk("head"), client.Call("LPOP", "big-list"));
+            Assert.Equal(Bulk("tail"), client.Call("RPOP", "big-list"));
+            Assert.Equal("+OK\r\n", client.Call("LSET", "big-list", "15000", "middle"));
+            Assert.True(PendingReads(client) - before <= 10, "pushes and pops at the ends read more than the root and the end chunks");
+
+            Assert.Equal($":{Elements + 1}\r\n", client.Call("LINSERT", "big-list", "BEFORE", "element-29990", "inserted"));
+            Assert.Equal(":1\r\n", client.Call("LREM", "big-list", "-1", "element-29980"));
+            Assert.Equal("+OK\r\n", client.Call("LTRIM", "big-list", "100", "-1"));
+            await server.KillAsync();
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "1mb");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal($":{Elements - 100}\r\n", reader.Call("LLEN", "big-list"));
+        Assert.Equal(Bulk("element-100"), reader.Call("LINDEX", "big-list", "0"));
+        Assert.Equal(Bulk("middle"), reader.Call("LINDEX", "big-list", "14900"));
+        Assert.Equal(Bulk("element-29999"), reader.Call("LINDEX", "big-list", "-1"));
+        Assert.Equal(Bulk("inserted"), reader.Call("LINDEX", "big-list", "-11"));
+        Assert.Equal(Bulk("element-29990"), reader.Call("LINDEX", "big-list", "-10"));
+        Assert.Equal(Bulk("element-29979"), reader.Call("LINDEX", "big-list", "-21"));
+        Assert.Equal(Bulk("element-29981"), reader.Call("LINDEX", "big-list", "-20"));
+        Assert.Equal(":1\r\n", reader.Call("DEL", "big-list"));
+    }
+
+    /// <summary>Writes 2 MB of strings, so that what was written before is on disk under a 1 MiB budget.</summary>
+    private static void PushOutOfMemory(RespTestClient client)
+    {
+        for (int i = 0; i < 2000; i++)
+        {
+            client.Send("SET", "filler-" + i.ToString(CultureInfo.InvariantCulture), new string('f', 1000));
+        }
+
+        for (int i = 0; i < 2000; i++)
+        {
+            client.ReadReply();
+        }
     }
 
     private static long PendingReads(RespTestClient client)

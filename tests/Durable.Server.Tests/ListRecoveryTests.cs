@@ -72,6 +72,49 @@ public sealed class ListRecoveryTests : IDisposable
         Assert.Equal("$9\r\nquicklist\r\n", reader.Call("OBJECT", "ENCODING", "pushed"));
     }
 
+    /// <summary>Writes to a chunked list (thousands of elements: root and chunk records in one WAL entry per command) survive SIGKILL.</summary>
+    [Fact]
+    public async Task ChunkedListWrites_SurviveSigkill()
+    {
+        string before;
+        string moved;
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "4mb", "--appendfsync", "always"))
+        {
+            using RespTestClient client = server.Connect();
+            client.Call(["RPUSH", "big", .. Enumerable.Range(0, 5000).Select(i => "e" + (i % 100).ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            for (int i = 0; i < 200; i++)
+            {
+                string n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                client.Call("LPUSH", "big", "l" + n);
+                client.Call("RPUSH", "big", "r" + n);
+                if (i % 3 == 0)
+                {
+                    client.Call("LPOP", "big");
+                    client.Call("RPOP", "big", "2");
+                }
+            }
+
+            client.Call("LSET", "big", "2500", "set");
+            client.Call("LINSERT", "big", "AFTER", "e50", "after-e50");
+            client.Call("LINSERT", "big", "BEFORE", "e99", "before-e99");
+            client.Call("LREM", "big", "-3", "e7");
+            client.Call("LREM", "big", "0", "e8");
+            client.Call("LTRIM", "big", "30", "-40");
+            client.Call("LMOVE", "big", "small", "LEFT", "RIGHT");
+            client.Call("LMOVE", "big", "small", "RIGHT", "RIGHT");
+            client.Call("EXPIRE", "big", "100000");
+            before = client.Call("LRANGE", "big", "0", "-1");
+            moved = client.Call("LRANGE", "small", "0", "-1");
+            await server.KillAsync();
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "4mb");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal(before, reader.Call("LRANGE", "big", "0", "-1"));
+        Assert.Equal(moved, reader.Call("LRANGE", "small", "0", "-1"));
+        Assert.NotEqual(":-1\r\n", reader.Call("TTL", "big"));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))

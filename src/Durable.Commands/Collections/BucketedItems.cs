@@ -283,19 +283,9 @@ internal sealed class BucketedItems
             Split();
         }
 
-        foreach (uint b in _dirty)
+        if (!CollectionParts.TryWriteParts(_context, key, Generation, _dirty, _buckets, _buffer))
         {
-            if (!TypedRecords.FitsRecord(_context, key, PackedItems.EncodedLength(_buckets[b])))
-            {
-                return false;
-            }
-        }
-
-        foreach (uint b in _dirty)
-        {
-            _buffer.ResetWrittenCount();
-            PackedItems.Encode(_buffer, 0, _buckets[b]);
-            _context.Session.WritePart(Generation, b, _buffer.WrittenSpan);
+            return false;
         }
 
         _dirty.Clear();

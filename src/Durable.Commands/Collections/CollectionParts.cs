@@ -34,4 +34,31 @@ internal static class CollectionParts
         (parts with { Generation = generation }).WriteTo(copy);
         return copy;
     }
+
+    /// <summary>
+    /// Writes each part of <paramref name="ids"/> as a <see cref="PackedItems"/> payload of its items in
+    /// <paramref name="parts"/>, encoded in <paramref name="buffer"/>. Returns false, with the error written and nothing
+    /// stored, when one would not fit in a record of <paramref name="key"/>'s collection.
+    /// </summary>
+    public static bool TryWriteParts(
+        CommandContext context, ReadOnlySpan<byte> key, ulong generation, IReadOnlyCollection<uint> ids,
+        Dictionary<uint, List<byte[]>> parts, ArrayBufferWriter<byte> buffer)
+    {
+        foreach (uint id in ids)
+        {
+            if (!TypedRecords.FitsRecord(context, key, PackedItems.EncodedLength(parts[id])))
+            {
+                return false;
+            }
+        }
+
+        foreach (uint id in ids)
+        {
+            buffer.ResetWrittenCount();
+            PackedItems.Encode(buffer, 0, parts[id]);
+            context.Session.WritePart(generation, id, buffer.WrittenSpan);
+        }
+
+        return true;
+    }
 }

@@ -1,3 +1,4 @@
+using Durable.Commands.Lists;
 using Durable.Storage;
 
 namespace Durable.Commands.Collections;
@@ -75,9 +76,10 @@ internal static class CollectionRecords
         {
             RecordType.Hash => 2,
             RecordType.Set => 1,
-            _ => throw new InvalidDataException($"a {type} record holds parts, which this build reads only for hashes and sets"),
+            RecordType.List => 0,
+            _ => throw new InvalidDataException($"a {type} record holds parts, which this build reads only for hashes, sets and lists"),
         };
-        return BucketedItems.Open(context, type, width, payload).AllItems();
+        return width == 0 ? ChunkedList.Open(context, payload).AllItems() : BucketedItems.Open(context, type, width, payload).AllItems();
     }
 
     /// <summary>

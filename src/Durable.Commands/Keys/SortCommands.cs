@@ -1,5 +1,6 @@
 using System.Globalization;
 using Durable.Commands.Collections;
+using Durable.Commands.Lists;
 using Durable.Commands.Strings;
 using Durable.Protocol;
 using Durable.Storage;
@@ -221,7 +222,7 @@ internal static class SortCommands
 
         // A missing GET value is stored as an empty string; STORE replaces the destination and drops its TTL.
         List<byte[]> stored = [.. output.Select(static value => value ?? [])];
-        if (CollectionRecords.Save(context, storeKey, RecordType.List, 0, stored, 0))
+        if (ListRecords.Save(context, storeKey, stored, 0))
         {
             context.WriteInteger(stored.Count);
         }

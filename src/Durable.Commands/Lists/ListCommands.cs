@@ -1,5 +1,4 @@
 using Durable.Protocol;
-using Durable.Storage;
 
 namespace Durable.Commands.Lists;
 
@@ -41,7 +40,7 @@ internal static class ListCommands
 
     private static void Push(CommandContext context, RespArgs args, bool left, bool onlyExisting)
     {
-        ReadResult found = ListRecords.Read(context, args[1], countStats: false, out List<byte[]> items, out StoredRecord record);
+        ReadResult found = PackedList.Read(context, args[1], countStats: false, out PackedList list);
         if (found == ReadResult.WrongType)
         {
             context.WriteWrongType();
@@ -56,21 +55,21 @@ internal static class ListCommands
 
         for (int i = 2; i < args.Count; i++)
         {
-            ListRecords.Push(items, left, args[i].ToArray());
+            list.Push(left, args[i].ToArray());
         }
 
-        if (ListRecords.Save(context, args[1], items, record.ExpiresAtMs))
+        if (list.Save(context, args[1]))
         {
-            context.WriteInteger(items.Count);
+            context.WriteInteger(list.Count);
         }
     }
 
     private static void LLen(CommandContext context, RespArgs args)
     {
-        switch (ListRecords.Read(context, args[1], countStats: true, out List<byte[]> items, out _))
+        switch (PackedList.Read(context, args[1], countStats: true, out PackedList list))
         {
             case ReadResult.WrongType: context.WriteWrongType(); break;
-            default: context.WriteInteger(items.Count); break;
+            default: context.WriteInteger(list.Count); break;
         }
     }
 
@@ -81,38 +80,38 @@ internal static class ListCommands
             return;
         }
 
-        ReadResult found = ListRecords.Read(context, args[1], countStats: true, out List<byte[]> items, out _);
+        ReadResult found = PackedList.Read(context, args[1], countStats: true, out PackedList list);
         if (found == ReadResult.WrongType)
         {
             context.WriteWrongType();
             return;
         }
 
-        if (!TryClampRange(items.Count, start, end, out int first, out int last))
+        if (!TryClampRange(list.Count, start, end, out long first, out long last))
         {
             context.WriteArrayHeader(0);
             return;
         }
 
-        context.WriteArrayHeader(last - first + 1);
-        for (int i = first; i <= last; i++)
+        context.WriteArrayHeader(checked((int)(last - first + 1)));
+        foreach (byte[] element in list.Range(first, last))
         {
-            context.WriteBulk(items[i]);
+            context.WriteBulk(element);
         }
     }
 
     private static void LIndex(CommandContext context, RespArgs args)
     {
-        switch (ReadAtIndex(context, args, countStats: true, out List<byte[]> items, out _, out int position))
+        switch (ReadAtIndex(context, args, countStats: true, out PackedList list, out long position))
         {
-            case IndexLookup.Found: context.WriteBulk(items[position]); break;
+            case IndexLookup.Found: context.WriteBulk(list.Get(position)); break;
             case IndexLookup.Missing or IndexLookup.OutOfRange: context.WriteNull(); break;
         }
     }
 
     private static void LSet(CommandContext context, RespArgs args)
     {
-        IndexLookup lookup = ReadAtIndex(context, args, countStats: false, out List<byte[]> items, out StoredRecord record, out int position);
+        IndexLookup lookup = ReadAtIndex(context, args, countStats: false, out PackedList list, out long position);
         if (lookup == IndexLookup.Missing)
         {
             context.WriteError(RespErrors.NoSuchKey);
@@ -129,8 +128,8 @@ internal static class ListCommands
             return;
         }
 
-        items[position] = args[3].ToArray();
-        if (ListRecords.Save(context, args[1], items, record.ExpiresAtMs))
+        list.Set(position, args[3].ToArray());
+        if (list.Save(context, args[1]))
         {
             context.WriteOk();
         }
@@ -145,24 +144,24 @@ internal static class ListCommands
             return;
         }
 
-        ReadResult found = ListRecords.Read(context, args[1], countStats: false, out List<byte[]> items, out StoredRecord record);
+        ReadResult found = PackedList.Read(context, args[1], countStats: false, out PackedList list);
         if (found != ReadResult.Found)
         {
             WriteMissingOrWrongType(context, found);
             return;
         }
 
-        int pivot = IndexOf(items, args[3]);
+        long pivot = IndexOf(list, args[3]);
         if (pivot < 0)
         {
             context.WriteInteger(-1);
             return;
         }
 
-        items.Insert(after ? pivot + 1 : pivot, args[4].ToArray());
-        if (ListRecords.Save(context, args[1], items, record.ExpiresAtMs))
+        list.Insert(after ? pivot + 1 : pivot, args[4].ToArray());
+        if (list.Save(context, args[1]))
         {
-            context.WriteInteger(items.Count);
+            context.WriteInteger(list.Count);
         }
     }
 
@@ -174,7 +173,7 @@ internal static class ListCommands
             return;
         }
 
-        ReadResult found = ListRecords.Read(context, args[1], countStats: false, out List<byte[]> items, out StoredRecord record);
+        ReadResult found = PackedList.Read(context, args[1], countStats: false, out PackedList list);
         if (found != ReadResult.Found)
         {
             WriteMissingOrWrongType(context, found);
@@ -183,40 +182,31 @@ internal static class ListCommands
 
         ulong limit = count == 0 ? ulong.MaxValue : count == long.MinValue ? 1UL << 63 : (ulong)Math.Abs(count);
         ReadOnlySpan<byte> element = args[3];
-        ulong removed = 0;
-        if (count >= 0)
+        List<long> positions = [];
+        for (long i = 0; i < list.Count && (ulong)positions.Count < limit; i++)
         {
-            for (int i = 0; i < items.Count && removed < limit;)
+            long position = count >= 0 ? i : list.Count - 1 - i;
+            if (element.SequenceEqual(list.Get(position)))
             {
-                if (element.SequenceEqual(items[i]))
-                {
-                    items.RemoveAt(i);
-                    removed++;
-                }
-                else
-                {
-                    i++;
-                }
-            }
-        }
-        else
-        {
-            for (int i = items.Count - 1; i >= 0 && removed < limit; i--)
-            {
-                if (element.SequenceEqual(items[i]))
-                {
-                    items.RemoveAt(i);
-                    removed++;
-                }
+                positions.Add(position);
             }
         }
 
-        if (removed > 0 && !ListRecords.Save(context, args[1], items, record.ExpiresAtMs))
+        if (count < 0)
         {
-            return;
+            positions.Reverse();
         }
 
-        context.WriteInteger((long)removed);
+        if (positions.Count > 0)
+        {
+            list.RemoveAt(positions);
+            if (!list.Save(context, args[1]))
+            {
+                return;
+            }
+        }
+
+        context.WriteInteger(positions.Count);
     }
 
     private static void LTrim(CommandContext context, RespArgs args)
@@ -226,7 +216,7 @@ internal static class ListCommands
             return;
         }
 
-        ReadResult found = ListRecords.Read(context, args[1], countStats: false, out List<byte[]> items, out StoredRecord record);
+        ReadResult found = PackedList.Read(context, args[1], countStats: false, out PackedList list);
         if (found == ReadResult.Missing)
         {
             context.WriteOk();
@@ -240,10 +230,18 @@ internal static class ListCommands
         }
 
         // Redis: an out-of-range start, or start past end, empties the list (and so deletes the key).
-        List<byte[]> kept = TryClampRange(items.Count, start, end, out int first, out int last) ? items.GetRange(first, last - first + 1) : [];
-        if (kept.Count != items.Count && !ListRecords.Save(context, args[1], kept, record.ExpiresAtMs))
+        if (!TryClampRange(list.Count, start, end, out long first, out long last))
         {
-            return;
+            (first, last) = (1, 0);
+        }
+
+        if (last - first + 1 != list.Count)
+        {
+            list.Trim(first, last);
+            if (!list.Save(context, args[1]))
+            {
+                return;
+            }
         }
 
         context.WriteOk();
@@ -291,7 +289,7 @@ internal static class ListCommands
             }
         }
 
-        ReadResult found = ListRecords.Read(context, args[1], countStats: true, out List<byte[]> items, out _);
+        ReadResult found = PackedList.Read(context, args[1], countStats: true, out PackedList list);
         if (found == ReadResult.WrongType)
         {
             context.WriteWrongType();
@@ -312,7 +310,7 @@ internal static class ListCommands
             return;
         }
 
-        List<long> matches = FindPositions(items, args[2], rank, count, maxLength);
+        List<long> matches = FindPositions(list, args[2], rank, count, maxLength);
         if (count != -1)
         {
             context.WriteArrayHeader(matches.Count);
@@ -333,7 +331,7 @@ internal static class ListCommands
 
     // Redis lposCommand, including its arithmetic: a negative rank searches from the tail (and -LLONG_MIN stays
     // negative in C, so RANK -9223372036854775808 matches from the first hit and COUNT never stops it).
-    private static List<long> FindPositions(List<byte[]> items, ReadOnlySpan<byte> element, long rank, long count, long maxLength)
+    private static List<long> FindPositions(PackedList list, ReadOnlySpan<byte> element, long rank, long count, long maxLength)
     {
         bool fromTail = rank < 0;
         if (fromTail)
@@ -343,10 +341,10 @@ internal static class ListCommands
 
         List<long> matches = [];
         long seen = 0;
-        for (long index = 0; index < items.Count && (maxLength == 0 || index < maxLength); index++)
+        for (long index = 0; index < list.Count && (maxLength == 0 || index < maxLength); index++)
         {
-            int position = fromTail ? items.Count - 1 - (int)index : (int)index;
-            if (!element.SequenceEqual(items[position]))
+            long position = fromTail ? list.Count - 1 - index : index;
+            if (!element.SequenceEqual(list.Get(position)))
             {
                 continue;
             }
@@ -367,10 +365,10 @@ internal static class ListCommands
 
     // LINDEX and LSET: Redis checks the key's type before it parses the index (a missing key answers whatever the index).
     private static IndexLookup ReadAtIndex(
-        CommandContext context, RespArgs args, bool countStats, out List<byte[]> items, out StoredRecord record, out int position)
+        CommandContext context, RespArgs args, bool countStats, out PackedList list, out long position)
     {
         position = 0;
-        ReadResult found = ListRecords.Read(context, args[1], countStats, out items, out record);
+        ReadResult found = PackedList.Read(context, args[1], countStats, out list);
         if (found == ReadResult.Missing)
         {
             return IndexLookup.Missing;
@@ -387,14 +385,14 @@ internal static class ListCommands
             return IndexLookup.ErrorWritten;
         }
 
-        return TryResolveIndex(items.Count, index, out position) ? IndexLookup.Found : IndexLookup.OutOfRange;
+        return TryResolveIndex(list.Count, index, out position) ? IndexLookup.Found : IndexLookup.OutOfRange;
     }
 
-    private static int IndexOf(List<byte[]> items, ReadOnlySpan<byte> element)
+    private static long IndexOf(PackedList list, ReadOnlySpan<byte> element)
     {
-        for (int i = 0; i < items.Count; i++)
+        for (long i = 0; i < list.Count; i++)
         {
-            if (element.SequenceEqual(items[i]))
+            if (element.SequenceEqual(list.Get(i)))
             {
                 return i;
             }
@@ -416,7 +414,7 @@ internal static class ListCommands
     }
 
     // Redis LRANGE/LTRIM: negative indexes count from the tail; false when the range selects nothing.
-    private static bool TryClampRange(int length, long start, long end, out int first, out int last)
+    private static bool TryClampRange(long length, long start, long end, out long first, out long last)
     {
         if (start < 0)
         {
@@ -435,19 +433,19 @@ internal static class ListCommands
             return false;
         }
 
-        first = (int)start;
-        last = (int)Math.Min(end, length - 1);
+        first = start;
+        last = Math.Min(end, length - 1);
         return true;
     }
 
-    private static bool TryResolveIndex(int length, long index, out int position)
+    private static bool TryResolveIndex(long length, long index, out long position)
     {
         if (index < 0)
         {
             index += length;
         }
 
-        position = (int)Math.Clamp(index, -1, length);
+        position = index;
         return index >= 0 && index < length;
     }
 

@@ -1,5 +1,4 @@
 using Durable.Protocol;
-using Durable.Storage;
 
 namespace Durable.Commands.Lists;
 
@@ -40,7 +39,7 @@ internal static class ListPopCommands
             return;
         }
 
-        ReadResult found = ListRecords.Read(context, args[1], countStats: false, out List<byte[]> items, out StoredRecord record);
+        ReadResult found = PackedList.Read(context, args[1], countStats: false, out PackedList list);
         if (found == ReadResult.WrongType)
         {
             context.WriteWrongType();
@@ -63,16 +62,16 @@ internal static class ListPopCommands
 
         if (!hasCount)
         {
-            byte[] value = ListRecords.PopOne(items, left);
-            ListRecords.Save(context, args[1], items, record.ExpiresAtMs);
+            byte[] value = list.PopOne(left);
+            list.Save(context, args[1]);
             context.WriteBulk(value);
             return;
         }
 
-        List<byte[]> popped = ListRecords.PopRange(items, left, (int)Math.Min(count, items.Count));
+        List<byte[]> popped = list.Pop(left, count);
         if (popped.Count > 0)
         {
-            ListRecords.Save(context, args[1], items, record.ExpiresAtMs);
+            list.Save(context, args[1]);
         }
 
         ListRecords.WriteArray(context, popped);
@@ -98,7 +97,7 @@ internal static class ListPopCommands
     public static bool Move(
         CommandContext context, ReadOnlySpan<byte> source, ReadOnlySpan<byte> destination, bool fromLeft, bool toLeft, bool blocking, bool retry)
     {
-        ReadResult found = ListRecords.Read(context, source, countStats: false, out List<byte[]> items, out StoredRecord record);
+        ReadResult found = PackedList.Read(context, source, countStats: false, out PackedList list);
         if (found != ReadResult.Found)
         {
             if ((found == ReadResult.Missing && blocking) || retry)
@@ -120,9 +119,9 @@ internal static class ListPopCommands
 
         if (source.SequenceEqual(destination))
         {
-            byte[] rotated = ListRecords.PopOne(items, fromLeft);
-            ListRecords.Push(items, toLeft, rotated);
-            if (ListRecords.Save(context, source, items, record.ExpiresAtMs))
+            byte[] rotated = list.PopOne(fromLeft);
+            list.Push(toLeft, rotated);
+            if (list.Save(context, source))
             {
                 context.WriteBulk(rotated);
             }
@@ -130,18 +129,18 @@ internal static class ListPopCommands
             return true;
         }
 
-        ReadResult target = ListRecords.Read(context, destination, countStats: false, out List<byte[]> targetItems, out StoredRecord targetRecord);
+        ReadResult target = PackedList.Read(context, destination, countStats: false, out PackedList targetList);
         if (target == ReadResult.WrongType)
         {
             context.WriteWrongType();
             return true;
         }
 
-        byte[] value = ListRecords.PopOne(items, fromLeft);
-        ListRecords.Push(targetItems, toLeft, value);
-        if (ListRecords.Save(context, destination, targetItems, targetRecord.ExpiresAtMs))
+        byte[] value = list.PopOne(fromLeft);
+        targetList.Push(toLeft, value);
+        if (targetList.Save(context, destination))
         {
-            ListRecords.Save(context, source, items, record.ExpiresAtMs);
+            list.Save(context, source);
             context.WriteBulk(value);
         }
 
@@ -216,7 +215,7 @@ internal static class ListPopCommands
     {
         foreach (byte[] key in keys)
         {
-            ReadResult found = ListRecords.Read(context, key, countStats: false, out List<byte[]> items, out StoredRecord record);
+            ReadResult found = PackedList.Read(context, key, countStats: false, out PackedList list);
             if (found == ReadResult.WrongType && !retry)
             {
                 context.WriteWrongType();
@@ -228,8 +227,8 @@ internal static class ListPopCommands
                 continue;
             }
 
-            List<byte[]> popped = ListRecords.PopRange(items, left, (int)Math.Clamp(count, 1, items.Count));
-            ListRecords.Save(context, key, items, record.ExpiresAtMs);
+            List<byte[]> popped = list.Pop(left, Math.Max(count, 1));
+            list.Save(context, key);
             context.WriteArrayHeader(2);
             context.WriteBulk(key);
             if (count < 0)

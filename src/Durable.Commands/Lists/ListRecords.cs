@@ -4,19 +4,19 @@ using Durable.Storage;
 
 namespace Durable.Commands.Lists;
 
-/// <summary>
-/// A list kept whole in its key's record: the items of its <see cref="PackedItems"/> payload are the elements, head to
-/// tail. Shared parsing and replies of the list commands.
-/// </summary>
+/// <summary>Storing a list whole (compact or chunked), and the parsing and replies the list commands share.</summary>
 internal static class ListRecords
 {
-    /// <summary>Reads the list of <paramref name="key"/>; empty when missing or of another type.</summary>
-    public static ReadResult Read(CommandContext context, ReadOnlySpan<byte> key, bool countStats, out List<byte[]> items, out StoredRecord record) =>
-        CollectionRecords.Read(context, key, RecordType.List, countStats, out items, out _, out record);
-
-    /// <summary>Stores the list (deleting the key when empty), keeping <paramref name="expiresAtMs"/>; false after writing an error.</summary>
+    /// <summary>
+    /// Stores <paramref name="items"/> as the list of <paramref name="key"/> (deleting the key when empty), keeping
+    /// <paramref name="expiresAtMs"/>: compact while it has at most <see cref="CollectionRecords.BucketAboveEntries"/>
+    /// elements and <see cref="CollectionRecords.BucketAboveBytes"/> bytes, else chunked (<see cref="ChunkedList"/>).
+    /// False after writing an error.
+    /// </summary>
     public static bool Save(CommandContext context, ReadOnlySpan<byte> key, List<byte[]> items, long expiresAtMs) =>
-        CollectionRecords.Save(context, key, RecordType.List, 0, items, expiresAtMs);
+        items.Count > CollectionRecords.BucketAboveEntries || PackedItems.EncodedLength(items) > CollectionRecords.BucketAboveBytes
+            ? ChunkedList.Create(context, items).Save(key, expiresAtMs)
+            : CollectionRecords.Save(context, key, RecordType.List, 0, items, expiresAtMs);
 
     /// <summary>Redis getListPositionFromObjectOrReply: LEFT (head, true) or RIGHT (tail, false); writes a syntax error otherwise.</summary>
     public static bool TryParseEnd(CommandContext context, ReadOnlySpan<byte> text, out bool left)
@@ -56,46 +56,6 @@ internal static class ListRecords
 
         context.WriteError(error);
         return false;
-    }
-
-    /// <summary>Removes <paramref name="count"/> elements from one end, in pop order (RPOP pops the tail first).</summary>
-    public static List<byte[]> PopRange(List<byte[]> items, bool left, int count)
-    {
-        List<byte[]> popped;
-        if (left)
-        {
-            popped = items.GetRange(0, count);
-            items.RemoveRange(0, count);
-        }
-        else
-        {
-            popped = items.GetRange(items.Count - count, count);
-            items.RemoveRange(items.Count - count, count);
-            popped.Reverse();
-        }
-
-        return popped;
-    }
-
-    /// <summary>Removes and returns one element from one end of a non-empty list.</summary>
-    public static byte[] PopOne(List<byte[]> items, bool left)
-    {
-        int index = left ? 0 : items.Count - 1;
-        byte[] value = items[index];
-        items.RemoveAt(index);
-        return value;
-    }
-
-    public static void Push(List<byte[]> items, bool left, byte[] value)
-    {
-        if (left)
-        {
-            items.Insert(0, value);
-        }
-        else
-        {
-            items.Add(value);
-        }
     }
 
     public static void WriteArray(CommandContext context, List<byte[]> items)
