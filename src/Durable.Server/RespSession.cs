@@ -161,7 +161,10 @@ internal sealed class RespSession
                 return true;
             }
 
-            wanted = _request.MinimumLength;
+            // The frame needs more than the copy held. Its parse only sees one argument ahead, so growing the copy to
+            // that minimum alone made a frame of n large arguments cost n copies and parses of itself (MSET of 1,000
+            // values of 700 bytes took 13 s): grow geometrically instead, to what the buffer holds at most.
+            wanted = Math.Max(_request.MinimumLength, wanted * 2);
         }
     }
 

@@ -27,6 +27,19 @@ public sealed class ProtocolTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void FrameOfThousandsOfLargeArguments_IsParsedOnceNotOncePerArgument()
+    {
+        // The session used to grow its copy of such a frame one argument at a time, re-parsing the whole frame each
+        // time: MSET of 1,000 values of 700 bytes took 13 s, of 10,000 (7 MB) it would take about 20 minutes. Now it
+        // takes about a second; the client's 30-second read timeout fails the test if that quadratic cost comes back.
+        using Durable.Testing.RespTestClient client = servers.Durable.Connect();
+        string key = servers.NewPrefix();
+        string value = new('v', 700);
+        Assert.Equal("+OK\r\n", client.Call(["MSET", .. Enumerable.Range(0, 10_000).SelectMany(i => new[] { key + i.ToString(System.Globalization.CultureInfo.InvariantCulture), value })]));
+        Assert.Equal("$700\r\n" + value + "\r\n", client.Call("GET", key + "9999"));
+    }
+
+    [Fact]
     public void Pipeline_ManyCommandsInOneWrite_RepliesInOrder()
     {
         using ReplyComparison both = servers.Compare();
