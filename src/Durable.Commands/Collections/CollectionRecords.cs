@@ -75,8 +75,21 @@ internal static class CollectionRecords
         {
             RecordType.Hash => 2,
             RecordType.Set => 1,
-            _ => throw new InvalidDataException($"a {type} record holds parts, which this build reads only for hashes and sets"),
+            RecordType.SortedSet => 0,
+            _ => throw new InvalidDataException($"a {type} record holds parts, which this build reads only for hashes, sets and sorted sets"),
         };
+        if (width == 0)
+        {
+            List<byte[]> items = [];
+            foreach (SortedSets.ScoredMember member in SortedSets.SortedSetTree.Open(context, payload).Walk(0, reverse: false))
+            {
+                items.Add(member.Member);
+                items.Add(SortedSets.ScoredMember.ScoreBytes(member.Score));
+            }
+
+            return items;
+        }
+
         return BucketedItems.Open(context, type, width, payload).AllItems();
     }
 
