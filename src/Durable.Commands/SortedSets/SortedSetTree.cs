@@ -18,7 +18,8 @@ namespace Durable.Commands.SortedSets;
 /// little-endian IEEE double) pairs in (score, member) order; an inner node (1) holds per child a reference (12 bytes:
 /// u32 node number, u64 number of members under it), then the child's lower bound as member, score (every member under
 /// child i is at least its bound and below child i+1's bound; child 0's bound is never compared). A node splits past
-/// <see cref="NodeBytes"/>; a node left empty is freed (its number is not reused: the descriptor's range has holes).
+/// <see cref="NodeBytes"/>; a leaf under a quarter of it merges with a sibling when both fit three quarters; a node
+/// left empty is freed (its number is not reused: the descriptor's range has holes).
 /// Pinned by SortedSetTreeTests. Lives for one command; not thread-safe.
 /// </summary>
 internal sealed class SortedSetTree
@@ -496,6 +497,10 @@ internal sealed class SortedSetTree
         node.Entries!.RemoveAt(index);
         _dirty.Add(id);
         Count--;
+        if (node.Entries.Count > 0 && path.Count > 0 && SizeOf(node) < NodeBytes / 4)
+        {
+            MergeWithSibling(path[^1]);
+        }
 
         // An emptied node leaves its parent; a root with one child gives way to it.
         for (int level = path.Count - 1; level >= 0 && (node.Entries?.Count ?? node.Children!.Count) == 0; level--)
@@ -512,6 +517,35 @@ internal sealed class SortedSetTree
             _rootNode = only[0].Id;
             top = Load(_rootNode);
         }
+    }
+
+    /// <summary>
+    /// Merges an under-full leaf (child <paramref name="parent"/>.Index of parent) with its next sibling (or previous, for
+    /// the last child) when both fit in three quarters of a node, so that ranges over a set thinned by removals do not
+    /// read many nearly empty leaves. Costs one more leaf read.
+    /// </summary>
+    private void MergeWithSibling((uint Id, Node Node, int Index) parent)
+    {
+        List<Child> children = parent.Node.Children!;
+        int left = parent.Index + 1 < children.Count ? parent.Index : parent.Index - 1;
+        if (left < 0)
+        {
+            return;
+        }
+
+        Node lower = Load(children[left].Id);
+        Node upper = Load(children[left + 1].Id);
+        if (SizeOf(lower) + SizeOf(upper) > NodeBytes * 3 / 4)
+        {
+            return;
+        }
+
+        lower.Entries!.AddRange(upper.Entries!);
+        children[left].Count += children[left + 1].Count;
+        Free(children[left + 1].Id);
+        children.RemoveAt(left + 1);
+        _dirty.Add(children[left].Id);
+        _dirty.Add(parent.Id);
     }
 
     /// <summary>Moves the upper half (by bytes) of a node into a new node, which it returns.</summary>
