@@ -17,7 +17,8 @@ namespace Durable.Commands.SortedSets;
 /// A node is a <see cref="PackedItems"/> payload whose flags byte is its kind: a leaf (0) holds member, score (8 bytes,
 /// little-endian IEEE double) pairs in (score, member) order; an inner node (1) holds per child a reference (12 bytes:
 /// u32 node number, u64 number of members under it), then the child's lower bound as member, score (every member under
-/// child i is at least its bound and below child i+1's bound; child 0's bound is never compared). A node splits past
+/// child i is at least its bound and below child i+1's bound; child 0's bound is never compared; a bound is the
+/// shortest key between two neighbouring members, often a score with an empty member). A node splits past
 /// <see cref="NodeBytes"/>; a leaf under a quarter of it merges with a sibling when both fit three quarters; a node
 /// left empty is freed (its number is not reused: the descriptor's range has holes).
 /// Pinned by SortedSetTreeTests. Lives for one command; not thread-safe.
@@ -28,7 +29,7 @@ internal sealed class SortedSetTree
     public const int RootSize = PartsDescriptor.Size + 22;
 
     /// <summary>Encoded size past which a node splits.</summary>
-    public const int NodeBytes = 4096;
+    public const int NodeBytes = 1024;
 
     private const byte LeafKind = 0;
     private const byte InnerKind = 1;
@@ -93,6 +94,11 @@ internal sealed class SortedSetTree
         BucketedItems map = BucketedItems.CreateEmbedded(context, 2, pairs, PartsDescriptor.NewGeneration(), 2, 0);
         SortedSetTree tree = new(context, map, flags, members.Count, 0, 0);
         List<Child> level = tree.Pack(members, EntrySize, 1, Node.Leaf);
+        for (int i = 1; i < level.Count; i++)
+        {
+            level[i].Low = Separator(tree._nodes[level[i - 1].Id].Entries![^1], tree._nodes[level[i].Id].Entries![0]);
+        }
+
         while (level.Count > 1)
         {
             level = tree.Pack(level, ChildSize, 2, Node.Inner);
@@ -456,6 +462,11 @@ internal sealed class SortedSetTree
             Node right = Split(node);
             long rightCount = CountOf(right);
             Child added = AddFull(right);
+            if (node.Entries is { } left)
+            {
+                added.Low = Separator(left[^1], right.Entries![0]);
+            }
+
             if (level == 0)
             {
                 Node root = Node.NewInner();
@@ -517,6 +528,22 @@ internal sealed class SortedSetTree
             _rootNode = only[0].Id;
             top = Load(_rootNode);
         }
+    }
+
+    /// <summary>
+    /// The shortest bound above <paramref name="below"/> and at most <paramref name="from"/> (its successor in the set):
+    /// the score alone (empty member) when the scores differ, else the shortest prefix of the member that does it, so
+    /// that inner nodes stay small whatever the members' length.
+    /// </summary>
+    private static ScoredMember Separator(ScoredMember below, ScoredMember from)
+    {
+        if (below.Score < from.Score)
+        {
+            return new ScoredMember([], from.Score);
+        }
+
+        int common = below.Member.AsSpan().CommonPrefixLength(from.Member);
+        return new ScoredMember(from.Member[..Math.Min(from.Member.Length, common + 1)], from.Score);
     }
 
     /// <summary>
@@ -682,6 +709,6 @@ internal sealed class SortedSetTree
 
         public long Count { get; set; } = count;
 
-        public ScoredMember Low { get; } = low;
+        public ScoredMember Low { get; set; } = low;
     }
 }
