@@ -161,6 +161,83 @@ public sealed class CollectionColdTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task HugeSortedSetOnDisk_PointAndRangeReadsTouchFewRecords_AndSurviveSigkill()
+    {
+        const int Members = 30_000;
+        Random random = new(11);
+        SortedDictionary<string, long> model = new(StringComparer.Ordinal);
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb", "--appendfsync", "always"))
+        {
+            using RespTestClient client = server.Connect();
+            for (int start = 0; start < Members; start += 1000)
+            {
+                IEnumerable<int> range = Enumerable.Range(start, 1000);
+                Assert.Equal(":1000\r\n", client.Call(["ZADD", "big-zset", .. range.SelectMany(i => new[] { ScoreOf(i), MemberOf(i) })]));
+            }
+
+            for (int i = 0; i < Members; i++)
+            {
+                model[MemberOf(i)] = i / 2;
+            }
+
+            for (int i = 0; i < 2000; i++)
+            {
+                client.Send("SET", "filler-" + i.ToString(CultureInfo.InvariantCulture), new string('f', 1000));
+            }
+
+            for (int i = 0; i < 2000; i++)
+            {
+                client.ReadReply();
+            }
+
+            // Point reads (root + bucket), ranks (root + path) and ten members from anywhere (root + path + a leaf or two).
+            long before = PendingReads(client);
+            for (int i = 0; i < 50; i++)
+            {
+                int n = random.Next(Members);
+                Assert.Equal(Bulk(ScoreOf(n)), client.Call("ZSCORE", "big-zset", MemberOf(n)));
+                Assert.Equal($":{n}\r\n", client.Call("ZRANK", "big-zset", MemberOf(n)));
+                string range = client.Call("ZRANGE", "big-zset", n.ToString(CultureInfo.InvariantCulture), (n + 9).ToString(CultureInfo.InvariantCulture));
+                Assert.StartsWith($"*{Math.Min(10, Members - n)}\r\n${MemberOf(n).Length}\r\n{MemberOf(n)}\r\n", range, StringComparison.Ordinal);
+            }
+
+            long diskReads = PendingReads(client) - before;
+            // Per round: ZSCORE root + bucket; ZRANK root + bucket + the tree's path; ZRANGE root + path + maybe the next
+            // leaf: about 14 (the set has ~2000 buckets and ~1000 leaves, so a whole read would be thousands).
+            Assert.True(diskReads <= 900, $"50 rounds of ZSCORE, ZRANK and ZRANGE of 10 waited for the disk {diskReads} times (at most 18 a round)");
+            Assert.True(diskReads > 0, "the sorted set was expected on disk");
+
+            string[] removed = [.. Enumerable.Range(0, 500).Select(i => MemberOf(i * 3))];
+            Assert.Equal(":500\r\n", client.Call(["ZREM", "big-zset", .. removed]));
+            Assert.Equal(":1\r\n", client.Call("ZADD", "big-zset", "-1", "first"));
+            Assert.Equal(Bulk("15000"), client.Call("ZINCRBY", "big-zset", "1", MemberOf(Members - 1)));
+            Assert.Equal("*4\r\n$5\r\nfirst\r\n$2\r\n-1\r\n$11\r\nmember-0001\r\n$1\r\n0\r\n", client.Call("ZPOPMIN", "big-zset", "2"));
+            foreach (string member in removed)
+            {
+                model.Remove(member);
+            }
+
+            model[MemberOf(Members - 1)] = 15000;
+            model.Remove(MemberOf(1));
+            await server.KillAsync();
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "1mb", "--appendfsync", "always");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal($":{model.Count}\r\n", reader.Call("ZCARD", "big-zset"));
+        Assert.Equal("$-1\r\n", reader.Call("ZSCORE", "big-zset", MemberOf(3)));
+        Assert.Equal(Bulk("2"), reader.Call("ZSCORE", "big-zset", MemberOf(4)));
+        string expected = string.Concat(model.OrderBy(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => $"${p.Key.Length}\r\n{p.Key}\r\n"));
+        Assert.Equal($"*{model.Count}\r\n{expected}", reader.Call("ZRANGE", "big-zset", "0", "-1"));
+        Assert.Equal(model.Count, reader.Call("ZRANGEBYSCORE", "big-zset", "-inf", "+inf").Split("\r\n$").Length - 1);
+        Assert.Equal(":1\r\n", reader.Call("DEL", "big-zset"));
+
+        static string MemberOf(int i) => "member-" + i.ToString("D4", CultureInfo.InvariantCulture);
+
+        static string ScoreOf(int i) => (i / 2).ToString(CultureInfo.InvariantCulture);
+    }
+
     private static long PendingReads(RespTestClient client)
     {
         string info = client.Call("INFO", "memory");

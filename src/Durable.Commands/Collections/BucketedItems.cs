@@ -28,11 +28,15 @@ internal sealed class BucketedItems
     private readonly Dictionary<uint, List<byte[]>> _buckets = [];
     private readonly HashSet<uint> _dirty = [];
     private readonly ArrayBufferWriter<byte> _buffer = new();
+    private readonly uint _stride;
+    private readonly uint _offset;
     private bool _rootDirty;
 
-    private BucketedItems(CommandContext context, int width, ulong generation, uint bucketCount, long count, byte flags)
+    private BucketedItems(CommandContext context, int width, ulong generation, uint bucketCount, long count, byte flags, uint stride = 1, uint offset = 0)
     {
         _context = context;
+        _stride = stride;
+        _offset = offset;
         Width = width;
         Generation = generation;
         BucketCount = bucketCount;
@@ -70,11 +74,27 @@ internal sealed class BucketedItems
     /// A new bucketed collection of a fresh generation holding <paramref name="items"/> (entries of <paramref name="width"/>
     /// items, keys distinct), sized for them; written by <see cref="Save"/>.
     /// </summary>
-    public static BucketedItems Create(CommandContext context, int width, IReadOnlyList<byte[]> items, byte flags)
+    public static BucketedItems Create(CommandContext context, int width, IReadOnlyList<byte[]> items, byte flags) =>
+        Create(context, width, items, flags, PartsDescriptor.NewGeneration(), 1, 0);
+
+    /// <summary>
+    /// The buckets of another collection's root (a sorted set's member map): <paramref name="bucketCount"/> buckets of
+    /// <paramref name="count"/> entries, bucket b at part b * <paramref name="stride"/> + <paramref name="offset"/> of
+    /// <paramref name="generation"/>, so that the owner can keep other parts between them. The owner writes the root
+    /// (<see cref="CheckBuckets"/> and <see cref="WriteBuckets"/> handle only the buckets).
+    /// </summary>
+    public static BucketedItems OpenEmbedded(CommandContext context, int width, ulong generation, uint bucketCount, long count, uint stride, uint offset) =>
+        new(context, width, generation, bucketCount, count, 0, stride, offset);
+
+    /// <summary>A new embedded map (see <see cref="OpenEmbedded"/>) holding <paramref name="items"/>, keys distinct.</summary>
+    public static BucketedItems CreateEmbedded(CommandContext context, int width, IReadOnlyList<byte[]> items, ulong generation, uint stride, uint offset) =>
+        Create(context, width, items, 0, generation, stride, offset);
+
+    private static BucketedItems Create(CommandContext context, int width, IReadOnlyList<byte[]> items, byte flags, ulong generation, uint stride, uint offset)
     {
         long entries = items.Count / width;
         uint buckets = (uint)Math.Max(1, (entries + EntriesPerBucket - 1) / EntriesPerBucket);
-        BucketedItems created = new(context, width, PartsDescriptor.NewGeneration(), buckets, entries, flags) { _rootDirty = true };
+        BucketedItems created = new(context, width, generation, buckets, entries, flags, stride, offset) { _rootDirty = true };
         for (uint b = 0; b < buckets; b++)
         {
             created._buckets[b] = [];
@@ -278,17 +298,12 @@ internal sealed class BucketedItems
             return true;
         }
 
-        while (Count > (long)BucketCount * EntriesPerBucket)
-        {
-            Split();
-        }
-
-        if (!CollectionParts.TryWriteParts(_context, key, Generation, _dirty, _buckets, _buffer))
+        if (!CheckBuckets(key))
         {
             return false;
         }
 
-        _dirty.Clear();
+        WriteBuckets();
         if (_rootDirty)
         {
             Span<byte> root = stackalloc byte[RootSize];
@@ -298,6 +313,28 @@ internal sealed class BucketedItems
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// For an embedded map: splits while the buckets are too full, then checks that every changed bucket fits one record
+    /// (false, with the error written, when one does not); <see cref="WriteBuckets"/> then writes them. The owner
+    /// checks its own parts between the two, so that nothing is written when anything does not fit.
+    /// </summary>
+    public bool CheckBuckets(ReadOnlySpan<byte> key)
+    {
+        while (Count > (long)BucketCount * EntriesPerBucket)
+        {
+            Split();
+        }
+
+        return CollectionParts.FitParts(_context, key, _dirty, _buckets);
+    }
+
+    /// <summary>Writes every changed bucket (after <see cref="CheckBuckets"/>).</summary>
+    public void WriteBuckets()
+    {
+        CollectionParts.WriteParts(_context, Generation, _dirty, _buckets, _buffer, PartOf);
+        _dirty.Clear();
     }
 
     /// <summary>Writes a root payload (layout in the class summary).</summary>
@@ -352,10 +389,12 @@ internal sealed class BucketedItems
         }
 
         _buffer.ResetWrittenCount();
-        bucket = _context.Session.TryReadPart(Generation, b, _buffer) ? PackedItems.Decode(_buffer.WrittenSpan, out _) : [];
+        bucket = _context.Session.TryReadPart(Generation, PartOf(b), _buffer) ? PackedItems.Decode(_buffer.WrittenSpan, out _) : [];
         _buckets[b] = bucket;
         return bucket;
     }
+
+    private uint PartOf(uint bucket) => (bucket * _stride) + _offset;
 
     private int IndexIn(List<byte[]> bucket, ReadOnlySpan<byte> key)
     {

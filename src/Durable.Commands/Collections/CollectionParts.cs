@@ -36,13 +36,10 @@ internal static class CollectionParts
     }
 
     /// <summary>
-    /// Writes each part of <paramref name="ids"/> as a <see cref="PackedItems"/> payload of its items in
-    /// <paramref name="parts"/>, encoded in <paramref name="buffer"/>. Returns false, with the error written and nothing
-    /// stored, when one would not fit in a record of <paramref name="key"/>'s collection.
+    /// Whether every part of <paramref name="ids"/>, a <see cref="PackedItems"/> payload of its items in
+    /// <paramref name="parts"/>, fits in a record of <paramref name="key"/>'s collection; writes the error when not.
     /// </summary>
-    public static bool TryWriteParts(
-        CommandContext context, ReadOnlySpan<byte> key, ulong generation, IReadOnlyCollection<uint> ids,
-        Dictionary<uint, List<byte[]>> parts, ArrayBufferWriter<byte> buffer)
+    public static bool FitParts(CommandContext context, ReadOnlySpan<byte> key, IReadOnlyCollection<uint> ids, Dictionary<uint, List<byte[]>> parts)
     {
         foreach (uint id in ids)
         {
@@ -52,13 +49,23 @@ internal static class CollectionParts
             }
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// Writes each part of <paramref name="ids"/> (checked by <see cref="FitParts"/>) as a <see cref="PackedItems"/>
+    /// payload of its items, encoded in <paramref name="buffer"/>, at part <paramref name="partId"/>(id) of
+    /// <paramref name="generation"/>.
+    /// </summary>
+    public static void WriteParts(
+        CommandContext context, ulong generation, IReadOnlyCollection<uint> ids, Dictionary<uint, List<byte[]>> parts,
+        ArrayBufferWriter<byte> buffer, Func<uint, uint> partId)
+    {
         foreach (uint id in ids)
         {
             buffer.ResetWrittenCount();
             PackedItems.Encode(buffer, 0, parts[id]);
-            context.Session.WritePart(generation, id, buffer.WrittenSpan);
+            context.Session.WritePart(generation, partId(id), buffer.WrittenSpan);
         }
-
-        return true;
     }
 }

@@ -72,14 +72,27 @@ internal static class CollectionRecords
             return PackedItems.Decode(payload, out _);
         }
 
-        int width = type switch
+        return type switch
         {
-            RecordType.Hash => 2,
-            RecordType.Set => 1,
-            RecordType.List => 0,
-            _ => throw new InvalidDataException($"a {type} record holds parts, which this build reads only for hashes, sets and lists"),
+            RecordType.Hash => BucketedItems.Open(context, type, 2, payload).AllItems(),
+            RecordType.Set => BucketedItems.Open(context, type, 1, payload).AllItems(),
+            RecordType.List => ChunkedList.Open(context, payload).AllItems(),
+            RecordType.SortedSet => SortedSetItems(context, payload),
+            _ => throw new InvalidDataException($"a {type} record holds parts, which this build does not read"),
         };
-        return width == 0 ? ChunkedList.Open(context, payload).AllItems() : BucketedItems.Open(context, type, width, payload).AllItems();
+    }
+
+    // Member, score, member, score... in order, the compact sorted set's item layout.
+    private static List<byte[]> SortedSetItems(CommandContext context, ReadOnlySpan<byte> payload)
+    {
+        List<byte[]> items = [];
+        foreach (SortedSets.ScoredMember member in SortedSets.SortedSetTree.Open(context, payload).Walk(0, reverse: false))
+        {
+            items.Add(member.Member);
+            items.Add(SortedSets.ScoredMember.ScoreBytes(member.Score));
+        }
+
+        return items;
     }
 
     /// <summary>

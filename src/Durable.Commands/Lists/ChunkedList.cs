@@ -330,10 +330,12 @@ internal sealed class ChunkedList
             return true;
         }
 
-        if (!CollectionParts.TryWriteParts(_context, key, Generation, _dirty, _chunks, _buffer))
+        if (!CollectionParts.FitParts(_context, key, _dirty, _chunks))
         {
             return false;
         }
+
+        CollectionParts.WriteParts(_context, Generation, _dirty, _chunks, _buffer, static id => id);
 
         foreach (uint id in _removed)
         {

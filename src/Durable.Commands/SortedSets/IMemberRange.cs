@@ -6,26 +6,4 @@ internal interface IMemberRange
     bool AboveMin(ScoredMember member);
 
     bool BelowMax(ScoredMember member);
-
-    /// <summary>
-    /// The ranks [first, end) of the members in range, walking as Redis does: from the first member not below min, while
-    /// members stay below max (for lex ranges meaningful when all scores are equal, as the commands require).
-    /// </summary>
-    (int First, int End) Ranks(SortedSetValue set)
-    {
-        List<ScoredMember> items = set.Items;
-        int first = 0;
-        while (first < items.Count && !AboveMin(items[first]))
-        {
-            first++;
-        }
-
-        int end = first;
-        while (end < items.Count && BelowMax(items[end]))
-        {
-            end++;
-        }
-
-        return (first, end);
-    }
 }

@@ -308,7 +308,7 @@ internal static class SortedSetCommands
 
         if (TryRead(context, args[1], out SortedSetValue set))
         {
-            (int first, int end) = range.Ranks(set);
+            (int first, int end) = set.Ranks(range);
             context.WriteInteger(end - first);
         }
     }

@@ -25,13 +25,8 @@ internal static class SortedSetPop
         }
 
         int taken = (int)Math.Min(count, set.Count);
-        int first = max ? set.Count - taken : 0;
-        for (int i = 0; i < taken; i++)
-        {
-            popped.Add(set.Items[max ? set.Count - 1 - i : i]);
-        }
-
-        set.RemoveRange(first, taken);
+        popped = set.Slice(max ? set.Count - 1 : 0, taken, reverse: max);
+        set.RemoveRange(max ? set.Count - taken : 0, taken);
         return set.Save(context, key, record.ExpiresAtMs) ? ReadResult.Found : ReadResult.Missing;
     }
 }

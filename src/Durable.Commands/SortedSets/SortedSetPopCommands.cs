@@ -170,7 +170,7 @@ internal static class SortedSetPopCommands
                 }
                 else
                 {
-                    context.WriteBulk(one.Items[Random.Shared.Next(one.Count)].Member);
+                    context.WriteBulk(one.RandomMember().Member);
                 }
             }
 

@@ -211,7 +211,7 @@ internal static class SortedSetRangeCommands
         {
             if (Kind != RangeKind.Rank)
             {
-                return (Kind == RangeKind.Score ? Scores : (IMemberRange)Lex!).Ranks(set);
+                return set.Ranks(Kind == RangeKind.Score ? Scores : Lex!);
             }
 
             long count = set.Count;
@@ -233,33 +233,21 @@ internal static class SortedSetRangeCommands
         /// </summary>
         public List<ScoredMember> Select(SortedSetValue set, bool reverse, long offset, long limit)
         {
-            List<ScoredMember> items = set.Items;
-            List<ScoredMember> selected = [];
             if (Kind == RangeKind.Rank)
             {
                 (int first, int end) = Ranks(set);
-                for (int i = first; i < end; i++)
-                {
-                    selected.Add(reverse ? items[items.Count - 1 - i] : items[i]);
-                }
-
-                return selected;
+                return set.Slice(reverse ? set.Count - 1 - first : first, end - first, reverse);
             }
 
             (int low, int high) = Ranks(set);
             if (offset < 0)
             {
-                return selected;
+                return [];
             }
 
             long available = Math.Max(0, high - low - offset);
             long take = limit < 0 ? available : Math.Min(limit, available);
-            for (long i = 0; i < take; i++)
-            {
-                selected.Add(reverse ? items[(int)(high - 1 - offset - i)] : items[(int)(low + offset + i)]);
-            }
-
-            return selected;
+            return take == 0 ? [] : set.Slice(reverse ? high - 1 - offset : low + offset, take, reverse);
         }
     }
 }

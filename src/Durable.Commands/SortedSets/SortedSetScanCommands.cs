@@ -3,8 +3,9 @@ using Durable.Protocol;
 namespace Durable.Commands.SortedSets;
 
 /// <summary>
-/// ZSCAN. A sorted set lives in one record, so one call returns every member (cursor 0), as Redis does for a listpack;
-/// for a skiplist Redis would page through its hash table, which the SCAN guarantees allow us not to imitate.
+/// ZSCAN. A compact sorted set lives in one record, so one call returns every member (cursor 0), as Redis does for a
+/// listpack and allows itself for a small skiplist. A set in part records is walked through its member map
+/// (<see cref="SortedSetTree.Scan"/>: a member present for the whole scan is returned).
 /// </summary>
 internal static class SortedSetScanCommands
 {
@@ -14,7 +15,7 @@ internal static class SortedSetScanCommands
     /// <summary>Redis zscanCommand: the cursor, then the key (missing: an empty scan) and its type, then MATCH and COUNT.</summary>
     private static void ZScan(CommandContext context, RespArgs args)
     {
-        if (!Keys.ScanCommands.TryParseCursor(args[2], out _))
+        if (!Keys.ScanCommands.TryParseCursor(args[2], out ulong cursor))
         {
             context.WriteError(RespErrors.InvalidCursor);
             return;
@@ -26,14 +27,34 @@ internal static class SortedSetScanCommands
         }
 
         byte[]? pattern = null;
-        if (set.Count > 0 && !Keys.ScanCommands.TryParseOptions(context, args, 3, allowType: false, out _, out pattern, out _))
+        long count = 0;
+        if (set.Count > 0 && !Keys.ScanCommands.TryParseOptions(context, args, 3, allowType: false, out count, out pattern, out _))
         {
             return;
         }
 
-        List<ScoredMember> matched = pattern is null ? set.Items : set.Items.FindAll(m => GlobPattern.IsMatch(pattern, m.Member));
+        ulong next = 0;
+        List<ScoredMember> members;
+        if (set.Tree is { } tree)
+        {
+            List<byte[]> pairs = [];
+            next = tree.Scan(cursor, (int)Math.Min(count, int.MaxValue), pairs);
+            members = new List<ScoredMember>(pairs.Count / 2);
+            for (int i = 0; i + 1 < pairs.Count; i += 2)
+            {
+                members.Add(new ScoredMember(pairs[i], System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(pairs[i + 1])));
+            }
+        }
+        else
+        {
+            members = set.Items;
+        }
+
+        List<ScoredMember> matched = pattern is null ? members : members.FindAll(m => GlobPattern.IsMatch(pattern, m.Member));
+        Span<byte> cursorText = stackalloc byte[20];
+        System.Buffers.Text.Utf8Formatter.TryFormat(next, cursorText, out int cursorLength);
         context.WriteArrayHeader(2);
-        context.WriteBulk("0"u8);
+        context.WriteBulk(cursorText[..cursorLength]);
         context.WriteArrayHeader(2L * matched.Count);
         Span<byte> text = stackalloc byte[ScoreText.MaxLength];
         foreach (ScoredMember member in matched)

@@ -5,7 +5,8 @@ using Durable.Storage;
 namespace Durable.Commands.SortedSets;
 
 /// <summary>
-/// A sorted set read whole from its record: members in (score, member) order, plus a member index built on first use.
+/// A sorted set: compact, read whole from its record (members in (score, member) order, plus a member index built on
+/// first use), or large, in part records (<see cref="SortedSetTree"/>), where every operation reads only what it needs.
 /// Payload items (pinned, see docs): member, score, member, score... in that order, each score 8 bytes little-endian
 /// IEEE 754. <see cref="Large"/> is Redis's skiplist encoding, which a sorted set enters past 128 members or with a
 /// member longer than 64 bytes and never leaves (Redis 7.0 defaults, zset-max-listpack-entries/value).
@@ -15,26 +16,56 @@ internal sealed class SortedSetValue
     public const int MaxListpackEntries = 128;
     public const int MaxListpackValue = 64;
 
+    private readonly SortedSetTree? _tree;
+    private List<ScoredMember>? _items;
     private Dictionary<byte[], double>? _scores;
 
     public SortedSetValue(bool large = false, int capacity = 0)
     {
         Large = large;
-        Items = new List<ScoredMember>(capacity);
+        _items = new List<ScoredMember>(capacity);
     }
 
-    /// <summary>The members in order; change them only through this class so the index stays right.</summary>
-    public List<ScoredMember> Items { get; }
+    private SortedSetValue(SortedSetTree tree)
+    {
+        _tree = tree;
+        Large = true;
+    }
 
-    public int Count => Items.Count;
+    /// <summary>
+    /// The members in order; change them only through this class so the index stays right. For a set kept in part
+    /// records (<see cref="SortedSetTree"/>) this reads every leaf: a snapshot for the commands that read the set whole.
+    /// </summary>
+    public List<ScoredMember> Items => _items ??= _tree!.Walk(0, reverse: false).ToList();
+
+    public int Count => _tree is null ? _items!.Count : (int)_tree.Count;
 
     public bool Large { get; set; }
+
+    /// <summary>The part-record storage when the set is large (null: the set is compact, one record).</summary>
+    public SortedSetTree? Tree => _tree;
 
     /// <summary>Reads the sorted set of <paramref name="key"/>; an empty set when the key is missing or of another type.</summary>
     public static ReadResult Read(CommandContext context, ReadOnlySpan<byte> key, bool countStats, out SortedSetValue value, out StoredRecord record)
     {
-        ReadResult result = CollectionRecords.Read(context, key, RecordType.SortedSet, countStats, out List<byte[]> items, out byte flags, out record);
-        value = FromItems(items, (flags & PackedItems.LargeEncoding) != 0);
+        context.Scratch.ResetWrittenCount();
+        ReadResult result = TypedRecords.Read(context, key, RecordType.SortedSet, context.Scratch, countStats, out record);
+        ReadOnlySpan<byte> payload = context.Scratch.WrittenSpan;
+        if (result != ReadResult.Found)
+        {
+            value = new SortedSetValue();
+        }
+        else if (PartsDescriptor.TryRead(RecordType.SortedSet, payload, out _))
+        {
+            value = new SortedSetValue(SortedSetTree.Open(context, payload));
+        }
+        else
+        {
+            List<byte[]> items = PackedItems.Decode(payload, out byte flags);
+            value = FromItems(items, (flags & PackedItems.LargeEncoding) != 0);
+        }
+
+        context.Scratch.ResetWrittenCount();
         return result;
     }
 
@@ -44,60 +75,105 @@ internal sealed class SortedSetValue
         SortedSetValue value = new(large, items.Count / 2);
         for (int i = 0; i + 1 < items.Count; i += 2)
         {
-            value.Items.Add(new ScoredMember(items[i], BinaryPrimitives.ReadDoubleLittleEndian(items[i + 1])));
+            value._items!.Add(new ScoredMember(items[i], BinaryPrimitives.ReadDoubleLittleEndian(items[i + 1])));
         }
 
         return value;
     }
 
     /// <summary>
-    /// Writes the set back to <paramref name="key"/> (deleting the key when empty). False, with the error written, when
-    /// the set does not fit one record.
+    /// Writes the set back to <paramref name="key"/> (deleting the key when empty). A compact set in Redis's skiplist
+    /// encoding past <see cref="CollectionRecords.BucketAboveEntries"/> members or <see cref="CollectionRecords.BucketAboveBytes"/>
+    /// is stored in part records from then on (<see cref="SortedSetTree"/>). False, with the error written and nothing
+    /// stored, when a record would be too large.
     /// </summary>
     public bool Save(CommandContext context, ReadOnlySpan<byte> key, long expiresAtMs)
     {
-        List<byte[]> items = new(Items.Count * 2);
-        foreach (ScoredMember item in Items)
+        if (_tree is not null)
         {
-            byte[] bytes = new byte[sizeof(double)];
-            BinaryPrimitives.WriteDoubleLittleEndian(bytes, item.Score);
+            return _tree.Save(key, expiresAtMs);
+        }
+
+        List<byte[]> items = new(Count * 2);
+        foreach (ScoredMember item in _items!)
+        {
             items.Add(item.Member);
-            items.Add(bytes);
+            items.Add(ScoredMember.ScoreBytes(item.Score));
+        }
+
+        if (Large && (Count > CollectionRecords.BucketAboveEntries || PackedItems.EncodedLength(items) > CollectionRecords.BucketAboveBytes))
+        {
+            return SortedSetTree.Create(context, _items, PackedItems.LargeEncoding).Save(key, expiresAtMs);
         }
 
         return CollectionRecords.Save(context, key, RecordType.SortedSet, Large ? PackedItems.LargeEncoding : (byte)0, items, expiresAtMs);
     }
 
     public bool TryGetScore(ReadOnlySpan<byte> member, out double score) =>
-        Index().GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out score);
+        _tree is not null ? _tree.TryGetScore(member, out score) : Index().GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(member, out score);
 
-    /// <summary>The 0-based rank of a member known to hold <paramref name="score"/>.</summary>
+    /// <summary>The 0-based rank of a member known to hold <paramref name="score"/> (compact sets: or the complement of its place).</summary>
     public int RankOf(ReadOnlySpan<byte> member, double score)
     {
-        int low = 0;
-        int high = Items.Count - 1;
-        while (low <= high)
+        if (_tree is not null)
         {
-            int middle = low + ((high - low) / 2);
-            ScoredMember item = Items[middle];
-            int order = ScoredMember.Compare(item.Score, item.Member, score, member);
-            if (order == 0)
-            {
-                return middle;
-            }
-
-            if (order < 0)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
+            return (int)_tree.RankOf(member, score);
         }
 
-        return ~low;
+        return ScoredMember.Search(_items!, score, member);
     }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> members from rank <paramref name="start"/> on, upwards or (<paramref name="reverse"/>)
+    /// downwards; a large set reads only the leaves they are in.
+    /// </summary>
+    public List<ScoredMember> Slice(long start, long count, bool reverse)
+    {
+        if (_tree is not null)
+        {
+            return _tree.Walk(start, reverse).Take((int)Math.Min(count, int.MaxValue)).ToList();
+        }
+
+        List<ScoredMember> slice = [];
+        for (long i = start; slice.Count < count && i >= 0 && i < _items!.Count; i += reverse ? -1 : 1)
+        {
+            slice.Add(_items[(int)i]);
+        }
+
+        return slice;
+    }
+
+    /// <summary>
+    /// The ranks [first, end) of the members in <paramref name="range"/>, as Redis walks them: from the first member not
+    /// below min, while members stay below max (for lex ranges meaningful when all scores are equal, as the commands
+    /// require). A large set reads two paths of its tree.
+    /// </summary>
+    public (int First, int End) Ranks(IMemberRange range)
+    {
+        if (_tree is not null)
+        {
+            long start = _tree.FirstRank(range.AboveMin);
+            return ((int)start, (int)Math.Max(start, _tree.FirstRank(member => !range.BelowMax(member))));
+        }
+
+        List<ScoredMember> items = _items!;
+        int first = 0;
+        while (first < items.Count && !range.AboveMin(items[first]))
+        {
+            first++;
+        }
+
+        int end = first;
+        while (end < items.Count && range.BelowMax(items[end]))
+        {
+            end++;
+        }
+
+        return (first, end);
+    }
+
+    /// <summary>A random member of a set that is not empty.</summary>
+    public ScoredMember RandomMember() => _tree is not null ? _tree.RandomMember() : _items![Random.Shared.Next(_items.Count)];
 
     /// <summary>
     /// Adds a member that is not in the set. As Redis's zsetAdd, a listpack turns into a skiplist when the new member
@@ -105,6 +181,13 @@ internal sealed class SortedSetValue
     /// </summary>
     public void Insert(byte[] member, double score)
     {
+        if (_tree is not null)
+        {
+            _tree.Insert(member, score);
+            _items = null;
+            return;
+        }
+
         if (!Large && (Items.Count + 1 > MaxListpackEntries || member.Length > MaxListpackValue))
         {
             Large = true;
@@ -112,51 +195,70 @@ internal sealed class SortedSetValue
 
         score = Stored(score);
         int rank = RankOf(member, score);
-        Items.Insert(rank < 0 ? ~rank : rank, new ScoredMember(member, score));
+        _items!.Insert(rank < 0 ? ~rank : rank, new ScoredMember(member, score));
         _scores?.Add(member, score);
     }
 
     /// <summary>Removes a member; false when it is not in the set.</summary>
     public bool Remove(ReadOnlySpan<byte> member)
     {
+        if (_tree is not null)
+        {
+            _items = null;
+            return _tree.Remove(member);
+        }
+
         if (!TryGetScore(member, out double score))
         {
             return false;
         }
 
-        RemoveAt(RankOf(member, score));
+        int rank = RankOf(member, score);
+        _scores?.Remove(_items![rank].Member);
+        _items!.RemoveAt(rank);
         return true;
-    }
-
-    public void RemoveAt(int rank)
-    {
-        _scores?.Remove(Items[rank].Member);
-        Items.RemoveAt(rank);
     }
 
     /// <summary>Removes the members of ranks [start, start + count).</summary>
     public void RemoveRange(int start, int count)
     {
+        if (_tree is not null)
+        {
+            foreach (ScoredMember member in Slice(start, count, reverse: false))
+            {
+                Remove(member.Member);
+            }
+
+            return;
+        }
+
         if (_scores is not null)
         {
             for (int i = start; i < start + count; i++)
             {
-                _scores.Remove(Items[i].Member);
+                _scores.Remove(_items![i].Member);
             }
         }
 
-        Items.RemoveRange(start, count);
+        _items!.RemoveRange(start, count);
     }
 
     /// <summary>Sets the score of a member already in the set, moving it to its new place.</summary>
     public void Update(ReadOnlySpan<byte> member, double oldScore, double newScore)
     {
+        if (_tree is not null)
+        {
+            _tree.Update(member, oldScore, newScore);
+            _items = null;
+            return;
+        }
+
         newScore = Stored(newScore);
         int rank = RankOf(member, oldScore);
-        byte[] stored = Items[rank].Member;
-        Items.RemoveAt(rank);
+        byte[] stored = _items![rank].Member;
+        _items.RemoveAt(rank);
         int place = RankOf(stored, newScore);
-        Items.Insert(place < 0 ? ~place : place, new ScoredMember(stored, newScore));
+        _items.Insert(place < 0 ? ~place : place, new ScoredMember(stored, newScore));
         if (_scores is not null)
         {
             _scores[stored] = newScore;
@@ -169,7 +271,7 @@ internal sealed class SortedSetValue
     /// </summary>
     public void ShrinkIfSmall()
     {
-        if (!Large || Items.Count > MaxListpackEntries || Items.Exists(item => item.Member.Length > MaxListpackValue))
+        if (_tree is not null || !Large || Items.Count > MaxListpackEntries || Items.Exists(item => item.Member.Length > MaxListpackValue))
         {
             return;
         }
@@ -190,8 +292,8 @@ internal sealed class SortedSetValue
     {
         if (_scores is null)
         {
-            _scores = new Dictionary<byte[], double>(Items.Count, ByteArrayComparer.Instance);
-            foreach (ScoredMember item in Items)
+            _scores = new Dictionary<byte[], double>(_items!.Count, ByteArrayComparer.Instance);
+            foreach (ScoredMember item in _items)
             {
                 _scores[item.Member] = item.Score;
             }
