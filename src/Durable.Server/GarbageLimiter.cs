@@ -8,13 +8,13 @@ namespace Durable.Server;
 /// the CPU's L3 cache, and this kind of VM reports hundreds of MB of it: dead objects (the copies of keys and values
 /// that operations on cold records allocate) then pile up to that much before a collection, and each of those bytes
 /// is resident. The runtime takes the budget only from the environment (<c>DOTNET_GCgen0size</c>; the runtimeconfig
-/// names are ignored), so instead, every <see cref="Interval"/>, this forces a generation-1 collection once
+/// names are ignored), so instead, every <see cref="IntervalMilliseconds"/> ms, this forces a generation-1 collection once
 /// <see cref="LimitFor"/> bytes were allocated since the last collection of any kind. A young-generation collection
 /// of mostly dead objects takes well under a millisecond.
 /// </summary>
 internal sealed class GarbageLimiter(ServerConfig config, TimeProvider time) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
+    private const int IntervalMilliseconds = 20;
 
     /// <summary>Bytes allocated between forced collections: a 16th of the memory budget, between 4 and 64 MiB.</summary>
     internal static long LimitFor(long memoryBytes) => Math.Clamp(memoryBytes / 16, 4L << 20, 64L << 20);
@@ -22,7 +22,7 @@ internal sealed class GarbageLimiter(ServerConfig config, TimeProvider time) : B
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         long limit = LimitFor(config.MemoryBytes);
-        using PeriodicTimer timer = new(Interval, time);
+        using PeriodicTimer timer = new(TimeSpan.FromMilliseconds(IntervalMilliseconds), time);
         int collections = GC.CollectionCount(0);
         long allocatedAtCollection = GC.GetTotalAllocatedBytes();
         try
