@@ -13,6 +13,7 @@ internal static class ServiceCollectionExtensions
         services.AddSingleton(config);
         services.AddSingleton<DurableServerService>();
         services.AddHostedService(provider => provider.GetRequiredService<DurableServerService>());
+        services.AddHostedService<GarbageLimiter>();
         services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         return services;
     }

@@ -6,11 +6,14 @@ public sealed class StoreOptions
     /// <summary>Directory holding the log segments and checkpoints.</summary>
     public required string DataDirectory { get; init; }
 
-    /// <summary>Bytes of the log kept in memory (rounded down to a power of two, at least 64 KiB).</summary>
+    /// <summary>
+    /// The memory budget (at least 64 KiB): the log's in-memory pages, the hash index, the read cache and the WAL's
+    /// buffer together (see <see cref="Faster.MemoryBudget"/>).
+    /// </summary>
     public long MemoryBytes { get; init; } = 1L << 30;
 
-    /// <summary>Bytes of hash index (64-byte buckets, rounded down to a power of two).</summary>
-    public long IndexBytes { get; init; } = 64L << 20;
+    /// <summary>Bytes of hash index a new data directory starts with (64-byte buckets, rounded down to a power of two); 0 = a 16th of <see cref="MemoryBytes"/>.</summary>
+    public long IndexBytes { get; init; }
 
     /// <summary>Number of logical databases (Redis <c>databases</c>), 1 to 255.</summary>
     public int Databases { get; init; } = 16;
@@ -30,7 +33,7 @@ public sealed class StoreOptions
     /// <summary>Keep copies of records read from disk in a read cache (FASTER's), so repeated cold reads stay in memory.</summary>
     public bool ReadCache { get; init; }
 
-    /// <summary>Bytes of read cache, in addition to <see cref="MemoryBytes"/> (rounded down to a power of two); 0 = an eighth of <see cref="MemoryBytes"/>.</summary>
+    /// <summary>Bytes of read cache, taken from <see cref="MemoryBytes"/> (rounded down to a power of two); 0 = an eighth of <see cref="MemoryBytes"/>.</summary>
     public long ReadCacheBytes { get; init; }
 
     /// <summary>Seconds between checks whether the log is worth compacting (0 = never compact).</summary>

@@ -50,4 +50,16 @@ public readonly record struct StoreStatistics(
 
     /// <summary>Bytes of log segment files on disk.</summary>
     public long LogDiskBytes { get; init; }
+
+    /// <summary>Bytes of overflow buckets FASTER allocated for keys whose bucket was full (never freed); part of the index's memory.</summary>
+    public long IndexOverflowBytes { get; init; }
+
+    /// <summary>Bytes of the write-ahead log's in-memory buffer (its pages).</summary>
+    public long WalBufferBytes { get; init; }
+
+    /// <summary>The memory budget the store splits between log, index, read cache and WAL buffer.</summary>
+    public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>The log's share of the budget: what the index, the read cache and the WAL buffer leave.</summary>
+    public long LogMemoryLimitBytes { get; init; }
 }

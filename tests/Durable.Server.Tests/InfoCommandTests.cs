@@ -69,6 +69,21 @@ public sealed partial class InfoCommandTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void Info_Memory_PartsOfTheBudgetWithinIt()
+    {
+        using RespTestClient client = servers.Durable.Connect();
+        Dictionary<string, long> memory = client.Call("INFO", "memory").Split("\r\n")
+            .Select(l => l.Split(':'))
+            .Where(p => p.Length == 2 && long.TryParse(p[1], out _))
+            .ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+        long budget = memory["durable_memory_budget"];
+        long parts = memory["durable_log_memory_limit_bytes"] + memory["durable_index_bytes"] + memory["durable_index_overflow_bytes"]
+            + memory["durable_wal_buffer_bytes"] + memory["durable_read_cache_bytes"];
+        Assert.InRange(parts, budget / 2, budget);
+        Assert.InRange(memory["durable_log_memory_bytes"] + memory["durable_heap_other_bytes"], 1, memory["used_memory"]);
+    }
+
+    [Fact]
     public void Info_Resp3_IsVerbatimText()
     {
         using RespTestClient client = servers.Durable.Connect();

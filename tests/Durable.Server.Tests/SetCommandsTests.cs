@@ -303,9 +303,9 @@ public sealed class SetCommandsTests(ReferenceServers servers)
     [Fact]
     public async Task Add_PastTheRecordLimit_ErrorsAndChangesNothing()
     {
-        await using TestServer server = await TestServer.StartAsync(c => c.MemoryBytes = 1L << 20);
+        await using TestServer server = await TestServer.StartAsync(c => c.MemoryBytes = 4L << 20);
         using RespTestClient client = server.Connect();
-        // A record holds about 128 KiB here: four of these members fit, five do not.
+        // A record holds about 128 KiB here (a 32nd of memory): four of these members fit, five do not.
         string big = new('m', 30_000);
         Assert.Equal(":1\r\n", client.Call("SADD", "s", "small"));
         string[] many = [.. Enumerable.Range(0, 10).Select(i => big + i.ToString(CultureInfo.InvariantCulture))];

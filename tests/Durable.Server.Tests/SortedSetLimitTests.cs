@@ -8,10 +8,10 @@ public sealed class SortedSetLimitTests
     [Fact]
     public async Task Writes_PastTheRecordLimit_ErrorAndChangeNothing()
     {
-        await using TestServer server = await TestServer.StartAsync(c => c.MemoryBytes = 1L << 20);
+        await using TestServer server = await TestServer.StartAsync(c => c.MemoryBytes = 4L << 20);
         using RespTestClient client = server.Connect();
 
-        // A record holds about 128 KiB here: four of these members fit, five do not.
+        // A record holds about 128 KiB here (a 32nd of memory): four of these members fit, five do not.
         string big = new('m', 30_000);
         string[] many = [.. Enumerable.Range(0, 8).Select(i => big + i.ToString(CultureInfo.InvariantCulture))];
         Assert.Equal(":1\r\n", client.Call("ZADD", "z", "0", "small"));

@@ -147,17 +147,20 @@ internal static class InfoCommand
         Field(text, "clients_in_timeout_table", 0);
     }
 
-    // used_memory: the managed heap (which holds the hash index) plus the store's in-memory log and read cache, which
-    // FASTER allocates outside it; used_memory_rss: the process working set; peak: the largest used_memory seen by INFO.
+    // used_memory: the managed heap, which holds everything sizeable: FASTER allocates the log's pages, the read cache's,
+    // the WAL's and the hash index as pinned arrays in it; the parts are reported as durable_*_bytes, and
+    // durable_heap_other_bytes is the rest (connections, operations, and garbage not collected yet).
+    // used_memory_rss: the process's resident set; peak: the largest used_memory seen by INFO.
     private static void AppendMemory(StringBuilder text, ServerState server)
     {
         StoreStatistics store = server.Store.GetStatistics();
-        long heap = GC.GetTotalMemory(forceFullCollection: false);
-        long used = heap + store.LogMemoryBytes + store.ReadCacheBytes;
+        long used = GC.GetTotalMemory(forceFullCollection: false);
+        long parts = store.LogMemoryBytes + store.IndexBytes + store.IndexOverflowBytes + store.ReadCacheBytes + store.WalBufferBytes;
         long peak = InterlockedMax(ref server.Stats.UsedMemoryPeak, used);
         using Process process = Process.GetCurrentProcess();
         long rss = process.WorkingSet64;
         long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long dataset = store.LogMemoryBytes + store.ReadCacheBytes;
         text.Append("# Memory\r\n");
         Field(text, "used_memory", used);
         Field(text, "used_memory_human", Human(used));
@@ -166,10 +169,10 @@ internal static class InfoCommand
         Field(text, "used_memory_peak", peak);
         Field(text, "used_memory_peak_human", Human(peak));
         Field(text, "used_memory_peak_perc", Percent(used, peak));
-        Field(text, "used_memory_overhead", heap);
+        Field(text, "used_memory_overhead", used - dataset);
         Field(text, "used_memory_startup", 0);
-        Field(text, "used_memory_dataset", store.LogMemoryBytes);
-        Field(text, "used_memory_dataset_perc", Percent(store.LogMemoryBytes, used));
+        Field(text, "used_memory_dataset", dataset);
+        Field(text, "used_memory_dataset_perc", Percent(dataset, used));
         Field(text, "total_system_memory", total);
         Field(text, "total_system_memory_human", Human(total));
         Field(text, "maxmemory", 0);
@@ -178,9 +181,14 @@ internal static class InfoCommand
         Field(text, "mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
         Field(text, "mem_allocator", "dotnet-gc");
         Field(text, "durable_memory_budget", server.Config.MemoryBytes);
-        Field(text, "durable_gc_heap_bytes", heap);
+        Field(text, "durable_gc_heap_bytes", used);
         Field(text, "durable_log_memory_bytes", store.LogMemoryBytes);
+        Field(text, "durable_log_memory_limit_bytes", store.LogMemoryLimitBytes);
         Field(text, "durable_index_bytes", store.IndexBytes);
+        Field(text, "durable_index_overflow_bytes", store.IndexOverflowBytes);
+        Field(text, "durable_wal_buffer_bytes", store.WalBufferBytes);
+        Field(text, "durable_heap_other_bytes", Math.Max(0, used - parts));
+        Field(text, "durable_gc_collections", GC.CollectionCount(0));
         Field(text, "durable_log_begin_address", store.LogBeginAddress);
         Field(text, "durable_log_head_address", store.LogHeadAddress);
         Field(text, "durable_log_tail_address", store.LogTailAddress);

@@ -17,7 +17,8 @@ public sealed class ServerConfig
         AddString("bind", () => Bind, v => Bind = v, mutable: false);
         AddString("dir", () => Directory, v => Directory = v, mutable: false);
         AddSize("memory", () => MemoryBytes, v => MemoryBytes = v, 1L << 20, mutable: false);
-        AddSize("index", () => IndexBytes, v => IndexBytes = v, 64L << 10, mutable: false);
+        // 0 = a 16th of memory; either way it grows when crowded, taking its growth from the log's share of memory.
+        AddSize("index", () => IndexBytes, v => IndexBytes = v, 0, mutable: false);
         AddSize("segment-size", () => SegmentBytes, v => SegmentBytes = v, 1L << 20, mutable: false);
         AddInt("databases", () => Databases, v => Databases = v, 1, 255, mutable: false);
         AddInt("maxclients", () => MaxClients, v => MaxClients = v, 1, 1_000_000, mutable: true);
@@ -79,7 +80,7 @@ public sealed class ServerConfig
     public string Bind { get; set; } = "127.0.0.1";
     public string Directory { get; set; } = "./data";
     public long MemoryBytes { get; set; } = 1L << 30;
-    public long IndexBytes { get; set; } = 64L << 20;
+    public long IndexBytes { get; set; }
     public long SegmentBytes { get; set; } = 1L << 30;
     public int Databases { get; set; } = 16;
     public int MaxClients { get; set; } = 10000;

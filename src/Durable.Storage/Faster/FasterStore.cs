@@ -61,35 +61,30 @@ public sealed partial class FasterStore : IStore
         IDevice device = Devices.CreateLogDevice(Path.Combine(_logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
         _device = wrapLogDevice is null ? device : wrapLogDevice(device);
 
-        int memoryBits = Math.Max(16, FloorLog2(options.MemoryBytes));
-        int pageBits = Math.Clamp(memoryBits - 3, 12, 24);
-        WalPageBits = pageBits + 1;
+        Budget = new MemoryBudget(options);
+        int pageBits = Budget.PageBits;
         int segmentBits = Math.Max(pageBits, FloorLog2(options.SegmentBytes));
-        long buckets = 1L << Math.Max(10, FloorLog2(options.IndexBytes / 64));
         PageBytes = 1L << pageBits;
         SegmentBytes = 1L << segmentBits;
         Compactor = new LogCompactor(this);
         // Read-cache pages are as large as the log's, so that any record fits one; at least two of them.
         ReadCacheSettings? readCache = options.ReadCache
-            ? new ReadCacheSettings
-            {
-                PageSizeBits = pageBits,
-                MemorySizeBits = Math.Max(pageBits + 1, FloorLog2(options.ReadCacheBytes > 0 ? options.ReadCacheBytes : options.MemoryBytes / 8)),
-            }
+            ? new ReadCacheSettings { PageSizeBits = pageBits, MemorySizeBits = Budget.ReadCacheBits }
             : null;
         Kv = new FasterKV<SpanByte, SpanByte>(
-            buckets,
+            Budget.InitialIndexBuckets,
             new LogSettings
             {
                 LogDevice = _device,
                 PageSizeBits = pageBits,
-                MemorySizeBits = memoryBits,
+                MemorySizeBits = Budget.BufferBits,
                 SegmentSizeBits = segmentBits,
                 MutableFraction = 0.9,
                 ReadCacheSettings = readCache,
             },
             new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = true },
             logger: null);
+        ApplyMemoryBudget();
         _physical = new byte[options.Databases];
         for (int i = 0; i < _physical.Length; i++)
         {
@@ -101,8 +96,24 @@ public sealed partial class FasterStore : IStore
 
     internal TimeProvider Time => _options.Time;
 
-    /// <summary>WAL pages are twice the store's, so that any record the store accepts fits one WAL page.</summary>
-    private int WalPageBits { get; }
+    /// <summary>How <see cref="StoreOptions.MemoryBytes"/> is split between the log, the index, the read cache and the WAL buffer.</summary>
+    internal MemoryBudget Budget { get; }
+
+    /// <summary>Bytes of the hash index: its buckets and the overflow buckets FASTER has allocated (never freed).</summary>
+    private long IndexMemoryBytes => (Kv.IndexSize + Kv.OverflowBucketCount) * 64;
+
+    /// <summary>
+    /// Gives the log the pages of the budget that the index (at its current size), the read cache and the WAL buffer
+    /// leave: the rest of its buffer is kept empty. A smaller share evicts the oldest pages as the tail next moves.
+    /// </summary>
+    private void ApplyMemoryBudget()
+    {
+        int empty = Budget.EmptyPages(IndexMemoryBytes);
+        if (Kv.Log.EmptyPageCount != empty)
+        {
+            Kv.Log.SetEmptyPageCount(empty);
+        }
+    }
 
     /// <summary>Size of a log page: one record (key, value and headers) must fit in one page.</summary>
     public long PageBytes { get; }
@@ -114,8 +125,11 @@ public sealed partial class FasterStore : IStore
 
     internal LogCompactor Compactor { get; }
 
-    /// <summary>Largest key plus value this store accepts (a record must fit in a log page).</summary>
-    public long MaxRecordBytes => PageBytes - 64;
+    /// <summary>
+    /// Largest key plus value this store accepts: a record must fit in a log page, and its WAL record (at most about 50
+    /// bytes more, in a batch part) in a WAL entry of a WAL page (as large) less 64 bytes.
+    /// </summary>
+    public long MaxRecordBytes => PageBytes - 192;
 
     /// <summary>Key plus payload: the record less its header and the database byte that prefixes every stored key.</summary>
     public long MaxValueBytes => MaxRecordBytes - RecordHeader.Size - 1;
@@ -145,8 +159,11 @@ public sealed partial class FasterStore : IStore
         FasterStore store = new(options, logger, wrapLogDevice);
         try
         {
-            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
-            if (store.Recover())
+            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.Budget.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
+            bool checkpointFirst = store.Recover();
+            // The checkpoint holds the index at the size it had grown to, which the log's share must leave room for.
+            store.ApplyMemoryBudget();
+            if (checkpointFirst)
             {
                 // Either the checkpoint says "replay from A" but the WAL ends before A (its tail past the last commit was
                 // lost while the checkpoint survived), so new records would land below A and a later recovery would skip
@@ -570,6 +587,17 @@ public sealed partial class FasterStore : IStore
             return false;
         }
 
+        if (!Budget.Affords(IndexMemoryBytes + (buckets * 64)))
+        {
+            // The index counts against --memory: doubling it would leave the log less than its minimum of pages.
+            if (Interlocked.Exchange(ref _crowdedIndexReported, 1) == 0)
+            {
+                Log.IndexOverBudget(_logger, keys, buckets * 64, Budget.BudgetBytes);
+            }
+
+            return false;
+        }
+
         if (Interlocked.CompareExchange(ref _reorganizing, 1, 0) != 0)
         {
             return false;
@@ -600,6 +628,7 @@ public sealed partial class FasterStore : IStore
             return false;
         }
 
+        ApplyMemoryBudget();
         Log.IndexGrown(_logger, buckets * 64, Kv.IndexSize * 64, keys, watch.ElapsedMilliseconds);
         await CheckpointAsync(cancellationToken);
         return true;
@@ -652,6 +681,10 @@ public sealed partial class FasterStore : IStore
         CompactedBytes = Volatile.Read(ref _compactedBytes),
         LogDiskBytes = LogDiskBytes(),
         ReadCacheBytes = Kv.ReadCache?.MemorySizeBytes ?? 0,
+        IndexOverflowBytes = Kv.OverflowBucketCount * 64,
+        WalBufferBytes = _wal.BufferBytes,
+        MemoryBudgetBytes = Budget.BudgetBytes,
+        LogMemoryLimitBytes = Budget.LogMemoryLimitBytes(IndexMemoryBytes),
     };
 
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)
@@ -781,6 +814,8 @@ public sealed partial class FasterStore : IStore
 
                 try
                 {
+                    // Overflow buckets come as keys crowd the index: their memory comes out of the log's share too.
+                    ApplyMemoryBudget();
                     await GrowIndexIfCrowdedAsync(cancellationToken);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
@@ -901,6 +936,10 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 118, Level = LogLevel.Warning, Message = "The hash index is crowded ({Keys} keys in {IndexBytes} bytes: lookups slow down) but part of the log is on disk, " +
             "where FASTER cannot grow it safely: it keeps its size. Give a new data directory an --index of 16 to 32 bytes per expected key")]
         public static partial void IndexCrowded(ILogger logger, long keys, long indexBytes);
+
+        [LoggerMessage(EventId = 122, Level = LogLevel.Warning, Message = "The hash index is crowded ({Keys} keys in {IndexBytes} bytes: lookups slow down) but doubling it would leave " +
+            "the log too little of the memory budget ({BudgetBytes} bytes); raise --memory")]
+        public static partial void IndexOverBudget(ILogger logger, long keys, long indexBytes, long budgetBytes);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);

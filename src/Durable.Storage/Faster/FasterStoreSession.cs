@@ -692,7 +692,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         AppendInParts(_wal, _pendingWal.AsSpan(WalRecord.BatchHeaderSize, _pendingLength - WalRecord.BatchHeaderSize));
     }
 
-    /// <summary>Appends length-prefixed records as batch parts of at most one WAL entry each (every record fits one: WAL pages are twice the store's).</summary>
+    /// <summary>Appends length-prefixed records as batch parts of at most one WAL entry each (every record fits one: see FasterStore.MaxRecordBytes).</summary>
     private void AppendInParts(FasterWriteAheadLog wal, ReadOnlySpan<byte> entries)
     {
         long commandId = Random.Shared.NextInt64();

@@ -124,6 +124,9 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// <summary>Set when a commit failed (disk full, I/O error); writes must be refused until <see cref="ResumeAsync"/> succeeds.</summary>
     public Exception? Failure => _failure;
 
+    /// <summary>Bytes of the log's in-memory pages (four; FasterLog allocates them as the tail reaches them).</summary>
+    public long BufferBytes => 4L << _pageBits;
+
     /// <summary>
     /// Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).
     /// <paramref name="wrapDevice"/> is for tests only (fault injection); production passes null.

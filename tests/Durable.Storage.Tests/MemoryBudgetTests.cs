@@ -1,0 +1,72 @@
+using System.Text;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durable.Storage.Tests;
+
+public sealed class MemoryBudgetTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void Split_64MiB_WalAnEighthIndexASixteenthLogTheRest()
+    {
+        MemoryBudget budget = new(new StoreOptions { DataDirectory = _directory, MemoryBytes = 64L << 20 });
+        Assert.Equal(21, budget.PageBits);
+        Assert.Equal(8L << 20, budget.WalBufferBytes);
+        Assert.Equal((4L << 20) / 64, budget.InitialIndexBuckets);
+        // 64 MiB - 8 MiB WAL - 4 MiB index = 52 MiB: 26 pages, 7 of them FASTER's slack.
+        Assert.Equal(19, budget.LogPages(4L << 20));
+        Assert.Equal(52L << 20, budget.LogMemoryLimitBytes(4L << 20));
+        Assert.Equal(32 - 19, budget.EmptyPages(4L << 20));
+        Assert.Equal(26, budget.BufferBits);
+        // The index's growth comes out of the log's share, down to its minimum.
+        Assert.Equal(15, budget.LogPages(12L << 20));
+        Assert.True(budget.Affords(26L << 20));
+        Assert.False(budget.Affords(32L << 20));
+        Assert.Equal(MemoryBudget.MinimumLogPages, budget.LogPages(64L << 20));
+    }
+
+    [Fact]
+    public void Split_NotAPowerOfTwo_BufferRoundedUpLogGetsTheRest()
+    {
+        MemoryBudget budget = new(new StoreOptions { DataDirectory = _directory, MemoryBytes = 100L << 20, ReadCache = true });
+        Assert.Equal(21, budget.PageBits);
+        Assert.Equal(26 + 1, budget.BufferBits);
+        Assert.Equal(8L << 20, budget.ReadCacheBytes);
+        // 100 MiB - 8 MiB WAL - 8 MiB read cache - 4 MiB index = 80 MiB: 40 pages of 2 MiB.
+        Assert.Equal(40 - MemoryBudget.SlackPages, budget.LogPages(4L << 20));
+    }
+
+    [Fact]
+    public async Task Store_DataTenTimesTheBudget_LogStaysWithinItsShare()
+    {
+        await using FasterStore store = await FasterStore.OpenAsync(
+            new StoreOptions { DataDirectory = _directory, MemoryBytes = 4L << 20, IndexBytes = 256L << 10, SegmentBytes = 1L << 22, CompactionIntervalSeconds = 0 },
+            NullLogger.Instance);
+        using IStoreSession session = store.OpenSession();
+        // Few keys for the index (no overflow buckets, whose growth would shrink the log's share only as the tail next moves).
+        byte[] value = new byte[10_000];
+        for (int i = 0; i < 4_000; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"k{i}"), RecordType.String, value, 0);
+            session.CompleteCommand();
+        }
+
+        StoreStatistics statistics = store.GetStatistics();
+        Assert.Equal(4L << 20, statistics.MemoryBudgetBytes);
+        Assert.True(statistics.LogMemoryLimitBytes + statistics.IndexBytes + statistics.WalBufferBytes <= 4L << 20);
+        // Its share holds while the disk keeps up; pages not yet flushed cannot be evicted, so a burst may fill FASTER's
+        // whole buffer (the budget rounded up to a power of two; 4 MiB here) for a while.
+        Assert.InRange(statistics.LogMemoryBytes, 1, (1L << store.Budget.BufferBits) + (4 * store.PageBytes));
+        Assert.True(statistics.LogHeadAddress > statistics.LogBeginAddress, "most of the data is on disk");
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
