@@ -40,7 +40,7 @@ public sealed partial class ConfigCommandsTests(ReferenceServers servers)
     {
         await using ServerTestPair pair = await ServerTestPair.StartAsync();
         using ReplyComparison both = new(pair.Durable.Connect(), pair.Redis.Connect());
-        foreach (string pattern in new[] { "hash-max-*", "list-max-*", "*intset*", "list-compress-depth", "hash-max-ziplist-entries" })
+        foreach (string pattern in new[] { "*max-*list*", "*intset*", "list-compress-depth", "hash-max-ziplist-entries" })
         {
             Assert.Equal(Pairs(both.Redis.Call("CONFIG", "GET", pattern)), Pairs(both.Durable.Call("CONFIG", "GET", pattern)));
         }
@@ -64,6 +64,22 @@ public sealed partial class ConfigCommandsTests(ReferenceServers servers)
         both.Same("SUNIONSTORE", "u", "t");
         both.Same("OBJECT", "ENCODING", "u");
         both.Same("SMEMBERS", "u");
+
+        both.Same("CONFIG", "SET", "zset-max-ziplist-entries", "2", "zset-max-listpack-value", "3");
+        both.Same("ZADD", "z", "1", "a", "2", "b");
+        both.Same("OBJECT", "ENCODING", "z");
+        both.Same("ZADD", "z", "3", "c");
+        both.Same("OBJECT", "ENCODING", "z");
+        both.Same("ZADD", "zlong", "1", "abcd");
+        both.Same("OBJECT", "ENCODING", "zlong");
+        both.Same("ZUNIONSTORE", "zsmall", "1", "zlong");
+        both.Same("OBJECT", "ENCODING", "zsmall");
+        both.Same("ZADD", "zone", "1", "x");
+        both.Same("ZRANGESTORE", "zr", "z", "0", "1");
+        both.Same("OBJECT", "ENCODING", "zr");
+        both.Same("CONFIG", "SET", "zset-max-listpack-entries", "0");
+        both.Same("ZADD", "zzero", "1", "x");
+        both.Same("OBJECT", "ENCODING", "zzero");
     }
 
     [Fact]

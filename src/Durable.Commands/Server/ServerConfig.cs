@@ -54,6 +54,15 @@ public sealed class ServerConfig
         }
 
         AddLong("set-max-intset-entries", () => SetMaxIntsetEntries, v => SetMaxIntsetEntries = v, 0, long.MaxValue, mutable: true);
+        foreach (string name in new[] { "zset-max-listpack-entries", "zset-max-ziplist-entries" })
+        {
+            AddLong(name, () => ZsetMaxListpackEntries, v => ZsetMaxListpackEntries = v, 0, long.MaxValue, mutable: true);
+        }
+
+        foreach (string name in new[] { "zset-max-listpack-value", "zset-max-ziplist-value" })
+        {
+            AddLong(name, () => ZsetMaxListpackValue, v => ZsetMaxListpackValue = v, 0, long.MaxValue, mutable: true);
+        }
 
         // Accepted for Redis's tools; a list's encoding is quicklist whatever they say, and Durable's list storage does
         // not depend on them.
@@ -71,6 +80,10 @@ public sealed class ServerConfig
     public long HashMaxListpackValue { get; set; } = 64;
 
     public long SetMaxIntsetEntries { get; set; } = 512;
+
+    public long ZsetMaxListpackEntries { get; set; } = 128;
+
+    public long ZsetMaxListpackValue { get; set; } = 64;
 
     public int ListMaxListpackSize { get; set; } = -2;
 

@@ -116,7 +116,7 @@ internal static class SortedSetAlgebraCommands
             return;
         }
 
-        result.ShrinkIfSmall();
+        result.WithLimits(context.Server.Config).ShrinkIfSmall();
         if (result.Save(context, args[1], 0))
         {
             context.WriteInteger(result.Count);

@@ -126,7 +126,7 @@ internal static class SortedSetCommands
             }
 
             // Redis 7.0 zaddGenericCommand: a new key starts as a skiplist when its first member is too long for a listpack.
-            set.Large = args[index + 1].Length > SortedSetValue.MaxListpackValue;
+            set.Large = SortedSetValue.StartsLarge(context.Server.Config, args[index + 1].Length);
         }
 
         long added = 0;

@@ -124,7 +124,8 @@ internal static class SortedSetRangeCommands
 
         List<ScoredMember> selected = selection.Select(set, rev, offset, limit);
         // Redis 7.0 zrangeResultBeginStore: a skiplist from the start when a rank range is known to be too long.
-        SortedSetValue destination = new(kind == RangeKind.Rank && selected.Count > SortedSetValue.MaxListpackEntries, selected.Count);
+        SortedSetValue destination = new SortedSetValue(kind == RangeKind.Rank && SortedSetValue.BuiltLarge(context.Server.Config, selected.Count), selected.Count)
+            .WithLimits(context.Server.Config);
         foreach (ScoredMember member in selected)
         {
             destination.Insert(member.Member, member.Score);

@@ -8,13 +8,15 @@ namespace Durable.Commands.SortedSets;
 /// A sorted set: compact, read whole from its record (members in (score, member) order, plus a member index built on
 /// first use), or large, in part records (<see cref="SortedSetTree"/>), where every operation reads only what it needs.
 /// Payload items (pinned, see docs): member, score, member, score... in that order, each score 8 bytes little-endian
-/// IEEE 754. <see cref="Large"/> is Redis's skiplist encoding, which a sorted set enters past 128 members or with a
-/// member longer than 64 bytes and never leaves (Redis 7.0 defaults, zset-max-listpack-entries/value).
+/// IEEE 754. <see cref="Large"/> is Redis's skiplist encoding, which a sorted set enters past zset-max-listpack-entries
+/// members or with a member longer than zset-max-listpack-value bytes (128 and 64 unless CONFIG says otherwise) and
+/// never leaves.
 /// </summary>
 internal sealed class SortedSetValue
 {
-    public const int MaxListpackEntries = 128;
-    public const int MaxListpackValue = 64;
+    // Redis zset-max-listpack-entries and -value (see WithLimits); Redis 7.0's defaults until then.
+    private long _maxListpackEntries = 128;
+    private long _maxListpackValue = 64;
 
     private readonly SortedSetTree? _tree;
     private List<ScoredMember>? _items;
@@ -65,9 +67,26 @@ internal sealed class SortedSetValue
             value = FromItems(items, (flags & PackedItems.LargeEncoding) != 0);
         }
 
+        value.WithLimits(context.Server.Config);
+
         context.Scratch.ResetWrittenCount();
         return result;
     }
+
+    /// <summary>Takes the listpack limits from the configuration (CONFIG SET zset-max-listpack-entries/-value).</summary>
+    public SortedSetValue WithLimits(Server.ServerConfig config)
+    {
+        _maxListpackEntries = config.ZsetMaxListpackEntries;
+        _maxListpackValue = config.ZsetMaxListpackValue;
+        return this;
+    }
+
+    /// <summary>Redis 7.0 zaddGenericCommand: whether a new key starts as a skiplist, given its first member.</summary>
+    public static bool StartsLarge(Server.ServerConfig config, int firstMemberLength) =>
+        config.ZsetMaxListpackEntries == 0 || firstMemberLength > config.ZsetMaxListpackValue;
+
+    /// <summary>Redis zsetTypeCreate: whether a set built to hold <paramref name="size"/> members starts as a skiplist.</summary>
+    public static bool BuiltLarge(Server.ServerConfig config, long size) => size > config.ZsetMaxListpackEntries;
 
     /// <summary>Builds a set from payload items (member, score bytes, ...), already in order.</summary>
     public static SortedSetValue FromItems(List<byte[]> items, bool large)
@@ -177,7 +196,7 @@ internal sealed class SortedSetValue
 
     /// <summary>
     /// Adds a member that is not in the set. As Redis's zsetAdd, a listpack turns into a skiplist when the new member
-    /// would make it longer than 128 entries or is itself longer than 64 bytes.
+    /// would make it longer than zset-max-listpack-entries or is itself longer than zset-max-listpack-value.
     /// </summary>
     public void Insert(byte[] member, double score)
     {
@@ -188,7 +207,7 @@ internal sealed class SortedSetValue
             return;
         }
 
-        if (!Large && (Items.Count + 1 > MaxListpackEntries || member.Length > MaxListpackValue))
+        if (!Large && (Items.Count + 1 > _maxListpackEntries || member.Length > _maxListpackValue))
         {
             Large = true;
         }
@@ -271,7 +290,7 @@ internal sealed class SortedSetValue
     /// </summary>
     public void ShrinkIfSmall()
     {
-        if (_tree is not null || !Large || Items.Count > MaxListpackEntries || Items.Exists(item => item.Member.Length > MaxListpackValue))
+        if (_tree is not null || !Large || Items.Count > _maxListpackEntries || Items.Exists(item => item.Member.Length > _maxListpackValue))
         {
             return;
         }
