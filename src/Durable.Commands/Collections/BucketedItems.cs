@@ -54,7 +54,7 @@ internal sealed class BucketedItems
     /// <summary>Number of entries.</summary>
     public long Count { get; private set; }
 
-    public byte Flags { get; private set; }
+    public byte Flags { get; }
 
     /// <summary>Opens the bucketed collection whose root payload is <paramref name="root"/>.</summary>
     public static BucketedItems Open(CommandContext context, RecordType type, int width, ReadOnlySpan<byte> root)
@@ -111,16 +111,6 @@ internal sealed class BucketedItems
         }
 
         return created;
-    }
-
-    /// <summary>Marks the collection as in Redis's large encoding (it always is once bucketed; kept for OBJECT ENCODING).</summary>
-    public void SetFlags(byte flags)
-    {
-        if (flags != Flags)
-        {
-            Flags = flags;
-            _rootDirty = true;
-        }
     }
 
     /// <summary>The entry's value (hash) or its key (set), or null when absent.</summary>
