@@ -170,6 +170,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         StoreOutput read = entry.Output;
         output.Address = read.Address;
         output.Header = read.Header;
+        output.Parts = read.Parts;
         if (read.Found || read.Expired)
         {
             if (read.Header.IsExpiredAt(output.NowMs))
