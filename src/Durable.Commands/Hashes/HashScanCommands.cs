@@ -1,6 +1,5 @@
 using Durable.Commands.Collections;
 using Durable.Commands.Keys;
-using System.Buffers.Text;
 using Durable.Protocol;
 
 namespace Durable.Commands.Hashes;
@@ -74,10 +73,7 @@ internal static class HashScanCommands
             }
         }
 
-        context.WriteArrayHeader(2);
-        Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(next, digits, out int written);
-        context.WriteBulk(digits[..written]);
+        ScanCommands.WriteReplyStart(context, next);
         context.WriteArrayHeader(2L * matching);
         for (int field = start; field < end; field++)
         {

@@ -49,11 +49,17 @@ internal static class ScanCommands
         KeyCollector collector = new(pattern, typeName, distinct: false);
         ulong next = context.Session.Scan(context.Db, cursor, (int)Math.Min(count, int.MaxValue), collector);
 
+        WriteReplyStart(context, next);
+        WriteKeys(context, collector);
+    }
+
+    /// <summary>The start of every SCAN-family reply: a two-element array whose first element is the next cursor.</summary>
+    internal static void WriteReplyStart(CommandContext context, ulong next)
+    {
         context.WriteArrayHeader(2);
         Span<byte> digits = stackalloc byte[20];
         Utf8Formatter.TryFormat(next, digits, out int written);
         context.WriteBulk(digits[..written]);
-        WriteKeys(context, collector);
     }
 
     // Redis skips matching altogether for the pattern "*".

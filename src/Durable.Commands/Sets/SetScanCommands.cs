@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using Durable.Protocol;
 
 namespace Durable.Commands.Sets;
@@ -96,10 +95,7 @@ internal static class SetScanCommands
 
     private static void WriteReply(CommandContext context, ulong cursor, List<byte[]> members, byte[]? pattern)
     {
-        context.WriteArrayHeader(2);
-        Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(cursor, digits, out int written);
-        context.WriteBulk(digits[..written]);
+        Keys.ScanCommands.WriteReplyStart(context, cursor);
         if (pattern is not null)
         {
             members = members.FindAll(member => GlobPattern.IsMatch(pattern, member));

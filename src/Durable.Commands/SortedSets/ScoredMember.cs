@@ -41,4 +41,8 @@ internal readonly record struct ScoredMember(byte[] Member, double Score)
         System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(bytes, score);
         return bytes;
     }
+
+    /// <summary>A member and its stored score (<see cref="ScoreBytes"/>), as payload items hold them.</summary>
+    public static ScoredMember FromItems(byte[] member, byte[] score) =>
+        new(member, System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(score));
 }

@@ -42,7 +42,7 @@ internal static class SortedSetScanCommands
             members = new List<ScoredMember>(pairs.Count / 2);
             for (int i = 0; i + 1 < pairs.Count; i += 2)
             {
-                members.Add(new ScoredMember(pairs[i], System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(pairs[i + 1])));
+                members.Add(ScoredMember.FromItems(pairs[i], pairs[i + 1]));
             }
         }
         else
@@ -51,10 +51,7 @@ internal static class SortedSetScanCommands
         }
 
         List<ScoredMember> matched = pattern is null ? members : members.FindAll(m => GlobPattern.IsMatch(pattern, m.Member));
-        Span<byte> cursorText = stackalloc byte[20];
-        System.Buffers.Text.Utf8Formatter.TryFormat(next, cursorText, out int cursorLength);
-        context.WriteArrayHeader(2);
-        context.WriteBulk(cursorText[..cursorLength]);
+        Keys.ScanCommands.WriteReplyStart(context, next);
         context.WriteArrayHeader(2L * matched.Count);
         Span<byte> text = stackalloc byte[ScoreText.MaxLength];
         foreach (ScoredMember member in matched)

@@ -281,7 +281,7 @@ internal sealed class SortedSetTree
     public ScoredMember RandomMember()
     {
         _map.TryPickRandom(out List<byte[]> bucket, out int index);
-        return new ScoredMember(bucket[index], BinaryPrimitives.ReadDoubleLittleEndian(bucket[index + 1]));
+        return ScoredMember.FromItems(bucket[index], bucket[index + 1]);
     }
 
     /// <summary>
@@ -667,7 +667,7 @@ internal sealed class SortedSetTree
             node = Node.NewLeaf();
             for (int i = 0; i + 1 < items.Count; i += 2)
             {
-                node.Entries!.Add(new ScoredMember(items[i], BinaryPrimitives.ReadDoubleLittleEndian(items[i + 1])));
+                node.Entries!.Add(ScoredMember.FromItems(items[i], items[i + 1]));
             }
         }
         else
@@ -678,7 +678,7 @@ internal sealed class SortedSetTree
                 node.Children!.Add(new Child(
                     BinaryPrimitives.ReadUInt32LittleEndian(items[i]),
                     BinaryPrimitives.ReadInt64LittleEndian(items[i].AsSpan(4)),
-                    new ScoredMember(items[i + 1], BinaryPrimitives.ReadDoubleLittleEndian(items[i + 2]))));
+                    ScoredMember.FromItems(items[i + 1], items[i + 2])));
             }
         }
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Durable.Commands.Collections;
 using Durable.Storage;
 
@@ -94,7 +93,7 @@ internal sealed class SortedSetValue
         SortedSetValue value = new(large, items.Count / 2);
         for (int i = 0; i + 1 < items.Count; i += 2)
         {
-            value._items!.Add(new ScoredMember(items[i], BinaryPrimitives.ReadDoubleLittleEndian(items[i + 1])));
+            value._items!.Add(ScoredMember.FromItems(items[i], items[i + 1]));
         }
 
         return value;
