@@ -103,7 +103,6 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                     CheckpointIntervalSeconds = _config.CheckpointIntervalSeconds,
                     CheckpointWalBytes = _config.CheckpointWalBytes,
                     ReadCache = _config.ReadCache == "yes",
-                    ReadCacheBytes = _config.ReadCacheBytes,
                     CompactionIntervalSeconds = _config.CompactionIntervalSeconds,
                     CompactionDeadPercent = _config.CompactionDeadPercent,
                     Time = _time,

@@ -7,8 +7,8 @@ public sealed class StoreOptions
     public required string DataDirectory { get; init; }
 
     /// <summary>
-    /// The memory budget (at least 64 KiB): the log's in-memory pages, the hash index, the read cache and the WAL's
-    /// buffer together (see <see cref="Faster.MemoryBudget"/>).
+    /// The memory budget (at least 64 KiB): the log's in-memory pages, the hash index, the read cache's table of recent
+    /// cold reads and the WAL's buffer together (see <see cref="Faster.MemoryBudget"/>).
     /// </summary>
     public long MemoryBytes { get; init; } = 1L << 30;
 
@@ -30,11 +30,11 @@ public sealed class StoreOptions
     /// <summary>A checkpoint starts once the write-ahead log grows past this many bytes.</summary>
     public long CheckpointWalBytes { get; init; } = 256L << 20;
 
-    /// <summary>Keep copies of records read from disk in a read cache (FASTER's), so repeated cold reads stay in memory.</summary>
-    public bool ReadCache { get; init; }
-
-    /// <summary>Bytes of read cache, taken from <see cref="MemoryBytes"/> (rounded down to a power of two); 0 = an eighth of <see cref="MemoryBytes"/>.</summary>
-    public long ReadCacheBytes { get; init; }
+    /// <summary>
+    /// Read cache: a record read from disk for the second time within a short window is copied back to the log's tail,
+    /// so a hot set that went to disk is read from memory again (docs/storage.md, "Read cache").
+    /// </summary>
+    public bool ReadCache { get; init; } = true;
 
     /// <summary>Seconds between checks whether the log is worth compacting (0 = never compact).</summary>
     public int CompactionIntervalSeconds { get; init; } = 60;

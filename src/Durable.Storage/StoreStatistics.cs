@@ -45,8 +45,11 @@ public readonly record struct StoreStatistics(
     /// <summary>Bytes of log address space reclaimed by compaction (the begin address moved by this much) since the store opened.</summary>
     public long CompactedBytes { get; init; }
 
-    /// <summary>Bytes of memory the read cache uses (0 when it is off).</summary>
-    public long ReadCacheBytes { get; init; }
+    /// <summary>Bytes of the read cache's table of recent cold reads (0 when it is off); the copies themselves are log records.</summary>
+    public long ColdReadTableBytes { get; init; }
+
+    /// <summary>Records read from disk that the read cache copied back to the log's tail since the store opened.</summary>
+    public long ReadCopies { get; init; }
 
     /// <summary>Bytes of log segment files on disk.</summary>
     public long LogDiskBytes { get; init; }
@@ -57,9 +60,9 @@ public readonly record struct StoreStatistics(
     /// <summary>Bytes of the write-ahead log's in-memory buffer (its pages).</summary>
     public long WalBufferBytes { get; init; }
 
-    /// <summary>The memory budget the store splits between log, index, read cache and WAL buffer.</summary>
+    /// <summary>The memory budget the store splits between log, index, cold-read table and WAL buffer.</summary>
     public long MemoryBudgetBytes { get; init; }
 
-    /// <summary>The log's share of the budget: what the index, the read cache and the WAL buffer leave.</summary>
+    /// <summary>The log's share of the budget: what the index, the cold-read table and the WAL buffer leave.</summary>
     public long LogMemoryLimitBytes { get; init; }
 }

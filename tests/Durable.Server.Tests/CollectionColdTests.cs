@@ -238,12 +238,7 @@ public sealed class CollectionColdTests : IDisposable
         static string ScoreOf(int i) => (i / 2).ToString(CultureInfo.InvariantCulture);
     }
 
-    private static long PendingReads(RespTestClient client)
-    {
-        string info = client.Call("INFO", "memory");
-        int start = info.IndexOf("durable_pending_reads:", StringComparison.Ordinal) + "durable_pending_reads:".Length;
-        return long.Parse(info[start..info.IndexOf('\r', start)], CultureInfo.InvariantCulture);
-    }
+    private static long PendingReads(RespTestClient client) => client.InfoNumber("memory", "durable_pending_reads");
 
     public void Dispose()
     {

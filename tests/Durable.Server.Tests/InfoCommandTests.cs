@@ -78,7 +78,7 @@ public sealed partial class InfoCommandTests(ReferenceServers servers)
             .ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
         long budget = memory["durable_memory_budget"];
         long parts = memory["durable_log_memory_limit_bytes"] + memory["durable_index_bytes"] + memory["durable_index_overflow_bytes"]
-            + memory["durable_wal_buffer_bytes"] + memory["durable_read_cache_bytes"];
+            + memory["durable_wal_buffer_bytes"] + memory["durable_cold_read_table_bytes"];
         Assert.InRange(parts, budget / 2, budget);
         Assert.InRange(memory["durable_log_memory_bytes"] + memory["durable_heap_other_bytes"], 1, memory["used_memory"]);
     }

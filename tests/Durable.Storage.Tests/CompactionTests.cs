@@ -213,15 +213,4 @@ public sealed class CompactionTests : IDisposable
 
         public void Visit(ReadOnlySpan<byte> key, in StoredRecord record) => Keys.Add(Encoding.ASCII.GetString(key));
     }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private DateTimeOffset _now = DateTimeOffset.UtcNow;
-
-        public long NowMs => _now.ToUnixTimeMilliseconds();
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

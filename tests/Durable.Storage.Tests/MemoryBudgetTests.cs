@@ -9,9 +9,9 @@ public sealed class MemoryBudgetTests : IDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
     [Fact]
-    public void Split_64MiB_WalAnEighthIndexASixteenthLogTheRest()
+    public void Split_64MiBReadCacheOff_WalAnEighthIndexASixteenthLogTheRest()
     {
-        MemoryBudget budget = new(new StoreOptions { DataDirectory = _directory, MemoryBytes = 64L << 20 });
+        MemoryBudget budget = new(new StoreOptions { DataDirectory = _directory, MemoryBytes = 64L << 20, ReadCache = false });
         Assert.Equal(21, budget.PageBits);
         Assert.Equal(8L << 20, budget.WalBufferBytes);
         Assert.Equal((4L << 20) / 64, budget.InitialIndexBuckets);
@@ -33,9 +33,10 @@ public sealed class MemoryBudgetTests : IDisposable
         MemoryBudget budget = new(new StoreOptions { DataDirectory = _directory, MemoryBytes = 100L << 20, ReadCache = true });
         Assert.Equal(21, budget.PageBits);
         Assert.Equal(26 + 1, budget.BufferBits);
-        Assert.Equal(8L << 20, budget.ReadCacheBytes);
-        // 100 MiB - 8 MiB WAL - 8 MiB read cache - 4 MiB index = 80 MiB: 40 pages of 2 MiB.
-        Assert.Equal(40 - MemoryBudget.SlackPages, budget.LogPages(4L << 20));
+        // A 256th of the budget, rounded down to a power of two.
+        Assert.Equal(256L << 10, budget.ColdReadTableBytes);
+        // 100 MiB - 8 MiB WAL - 256 KiB cold-read table - 4 MiB index = 87.75 MiB: 43 whole pages of 2 MiB.
+        Assert.Equal(43 - MemoryBudget.SlackPages, budget.LogPages(4L << 20));
     }
 
     [Fact]

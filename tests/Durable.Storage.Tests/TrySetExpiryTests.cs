@@ -139,15 +139,4 @@ public sealed class TrySetExpiryTests : IDisposable
             // A temp directory left behind is harmless.
         }
     }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private DateTimeOffset _now = DateTimeOffset.UtcNow;
-
-        public long NowMs => _now.ToUnixTimeMilliseconds();
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

@@ -54,6 +54,20 @@ public sealed class RespTestClient : IDisposable
         return ReadReply();
     }
 
+    /// <summary>A numeric field of one INFO section (for example <c>durable_pending_reads</c> of <c>memory</c>).</summary>
+    public long InfoNumber(string section, string field)
+    {
+        string info = Call("INFO", section);
+        int start = info.IndexOf(field + ":", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            throw new InvalidOperationException($"INFO {section} has no field {field}");
+        }
+
+        start += field.Length + 1;
+        return long.Parse(info[start..info.IndexOf('\r', start)], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Reads exactly one complete RESP reply (nested aggregates included).</summary>
     public string ReadReply()
     {

@@ -147,20 +147,20 @@ internal static class InfoCommand
         Field(text, "clients_in_timeout_table", 0);
     }
 
-    // used_memory: the managed heap, which holds everything sizeable: FASTER allocates the log's pages, the read cache's,
-    // the WAL's and the hash index as pinned arrays in it; the parts are reported as durable_*_bytes, and
-    // durable_heap_other_bytes is the rest (connections, operations, and garbage not collected yet).
+    // used_memory: the managed heap, which holds everything sizeable: FASTER allocates the log's pages, the WAL's and the
+    // hash index as pinned arrays in it, and the read cache's table of cold reads is an array too; the parts are reported
+    // as durable_*_bytes, and durable_heap_other_bytes is the rest (connections, operations, and garbage not collected yet).
     // used_memory_rss: the process's resident set; peak: the largest used_memory seen by INFO.
     private static void AppendMemory(StringBuilder text, ServerState server)
     {
         StoreStatistics store = server.Store.GetStatistics();
         long used = GC.GetTotalMemory(forceFullCollection: false);
-        long parts = store.LogMemoryBytes + store.IndexBytes + store.IndexOverflowBytes + store.ReadCacheBytes + store.WalBufferBytes;
+        long parts = store.LogMemoryBytes + store.IndexBytes + store.IndexOverflowBytes + store.ColdReadTableBytes + store.WalBufferBytes;
         long peak = InterlockedMax(ref server.Stats.UsedMemoryPeak, used);
         using Process process = Process.GetCurrentProcess();
         long rss = process.WorkingSet64;
         long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        long dataset = store.LogMemoryBytes + store.ReadCacheBytes;
+        long dataset = store.LogMemoryBytes;
         text.Append("# Memory\r\n");
         Field(text, "used_memory", used);
         Field(text, "used_memory_human", Human(used));
@@ -193,8 +193,9 @@ internal static class InfoCommand
         Field(text, "durable_log_head_address", store.LogHeadAddress);
         Field(text, "durable_log_tail_address", store.LogTailAddress);
         Field(text, "durable_pending_reads", store.PendingReads);
+        Field(text, "durable_read_copies", store.ReadCopies);
         Field(text, "durable_log_disk_bytes", store.LogDiskBytes);
-        Field(text, "durable_read_cache_bytes", store.ReadCacheBytes);
+        Field(text, "durable_cold_read_table_bytes", store.ColdReadTableBytes);
     }
 
     private static long InterlockedMax(ref long target, long value)

@@ -36,8 +36,6 @@ public sealed class ServerConfig
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddSize("checkpoint-wal-size", () => CheckpointWalBytes, v => CheckpointWalBytes = v, 1L << 20, mutable: false);
         AddEnum("read-cache", () => ReadCache, v => ReadCache = v, ["yes", "no"], mutable: false);
-        // 0 = an eighth of memory.
-        AddSize("read-cache-size", () => ReadCacheBytes, v => ReadCacheBytes = v, 0, mutable: false);
         AddInt("compaction-interval", () => CompactionIntervalSeconds, v => CompactionIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddInt("compaction-dead-percent", () => CompactionDeadPercent, v => CompactionDeadPercent = v, 1, 99, mutable: false);
 
@@ -112,15 +110,8 @@ public sealed class ServerConfig
     public int CheckpointIntervalSeconds { get; set; } = 300;
     public long CheckpointWalBytes { get; set; } = 256L << 20;
 
-    /// <summary>yes: keep records read from disk in a read cache (in addition to memory).</summary>
-    /// <summary>
-    /// Off by default: with FASTER 2.6.5, copying a record read from disk into the read cache threw a
-    /// NullReferenceException inside FASTER (TryCopyToReadCache) under concurrent cold reads in our tests.
-    /// </summary>
-    public string ReadCache { get; set; } = "no";
-
-    /// <summary>Bytes of read cache; 0 = an eighth of memory.</summary>
-    public long ReadCacheBytes { get; set; }
+    /// <summary>yes: a record read from disk for the second time within a short window is copied back to the log's tail (docs/storage.md).</summary>
+    public string ReadCache { get; set; } = "yes";
 
     /// <summary>Seconds between checks whether to compact the log (0 = never).</summary>
     public int CompactionIntervalSeconds { get; set; } = 60;

@@ -49,6 +49,7 @@ public sealed partial class FasterStore : IStore
     private long _lastCheckpointMilliseconds;
     private long _expiredKeys;
     private long _pendingReads;
+    private long _readCopies;
     private long _lastCheckpointUnixSeconds;
     private int _checkpointsTaken;
 
@@ -67,10 +68,7 @@ public sealed partial class FasterStore : IStore
         PageBytes = 1L << pageBits;
         SegmentBytes = 1L << segmentBits;
         Compactor = new LogCompactor(this);
-        // Read-cache pages are as large as the log's, so that any record fits one; at least two of them.
-        ReadCacheSettings? readCache = options.ReadCache
-            ? new ReadCacheSettings { PageSizeBits = pageBits, MemorySizeBits = Budget.ReadCacheBits }
-            : null;
+        ColdReads = options.ReadCache ? new RecentColdReads(Budget.ColdReadTableBytes) : null;
         Kv = new FasterKV<SpanByte, SpanByte>(
             Budget.InitialIndexBuckets,
             new LogSettings
@@ -80,7 +78,6 @@ public sealed partial class FasterStore : IStore
                 MemorySizeBits = Budget.BufferBits,
                 SegmentSizeBits = segmentBits,
                 MutableFraction = 0.9,
-                ReadCacheSettings = readCache,
             },
             new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = true },
             logger: null);
@@ -96,14 +93,14 @@ public sealed partial class FasterStore : IStore
 
     internal TimeProvider Time => _options.Time;
 
-    /// <summary>How <see cref="StoreOptions.MemoryBytes"/> is split between the log, the index, the read cache and the WAL buffer.</summary>
+    /// <summary>How <see cref="StoreOptions.MemoryBytes"/> is split between the log, the index, the cold-read table and the WAL buffer.</summary>
     internal MemoryBudget Budget { get; }
 
     /// <summary>Bytes of the hash index: its buckets and the overflow buckets FASTER has allocated (never freed).</summary>
     private long IndexMemoryBytes => (Kv.IndexSize + Kv.OverflowBucketCount) * 64;
 
     /// <summary>
-    /// Gives the log the pages of the budget that the index (at its current size), the read cache and the WAL buffer
+    /// Gives the log the pages of the budget that the index (at its current size), the cold-read table and the WAL buffer
     /// leave: the rest of its buffer is kept empty. A smaller share evicts the oldest pages as the tail next moves.
     /// </summary>
     private void ApplyMemoryBudget()
@@ -479,8 +476,8 @@ public sealed partial class FasterStore : IStore
 
     public IStoreSession OpenSession() => OpenSession(logged: true);
 
-    // The recovery session never copies what it reads into the read cache: the cache stays empty while key counts are
-    // rebuilt, so no liveness check at startup is answered by it (see FasterStoreSession.IsLiveCandidate).
+    // FASTER's own copies of records read from disk stay off (its read cache threw in TryCopyToReadCache, its copy to
+    // the tail crashed in the page-flush callback: docs/storage.md); the session copies hot records itself.
     private FasterStoreSession OpenSession(bool logged)
     {
         StoreFunctions functions = new(_counts);
@@ -489,7 +486,7 @@ public sealed partial class FasterStore : IStore
             functions,
             Kv.For(functions).NewSession<StoreFunctions>(
                 sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = _valueLength },
-                readCopyOptions: logged ? default : ReadCopyOptions.None),
+                readCopyOptions: ReadCopyOptions.None),
             logged ? _wal : null);
     }
 
@@ -504,6 +501,11 @@ public sealed partial class FasterStore : IStore
     internal void CountExpired() => Interlocked.Increment(ref _expiredKeys);
 
     internal void CountPendingReads(int reads) => Interlocked.Add(ref _pendingReads, reads);
+
+    internal void CountReadCopy() => Interlocked.Increment(ref _readCopies);
+
+    /// <summary>The read cache's table of recent cold reads; null when <c>read-cache no</c> (nothing is copied).</summary>
+    internal RecentColdReads? ColdReads { get; }
 
     public string? WriteFailure => _wal.Failure?.Message;
 
@@ -680,7 +682,8 @@ public sealed partial class FasterStore : IStore
         Compactions = Volatile.Read(ref _compactions),
         CompactedBytes = Volatile.Read(ref _compactedBytes),
         LogDiskBytes = LogDiskBytes(),
-        ReadCacheBytes = Kv.ReadCache?.MemorySizeBytes ?? 0,
+        ColdReadTableBytes = Budget.ColdReadTableBytes,
+        ReadCopies = Volatile.Read(ref _readCopies),
         IndexOverflowBytes = Kv.OverflowBucketCount * 64,
         WalBufferBytes = _wal.BufferBytes,
         MemoryBudgetBytes = Budget.BudgetBytes,

@@ -26,6 +26,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private readonly StoreOutput _output = new();
     private readonly PrefetchedRecords _prefetched = new();
     private readonly RecordCandidates _candidates = new();
+    private ArrayBufferWriter<byte> _copy = new(1024);
     private readonly FasterWriteAheadLog? _wal;
     private byte[] _key = new byte[256];
     private byte[] _value = new byte[1024];
@@ -59,7 +60,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     public bool TryRead(int db, ReadOnlySpan<byte> key, IBufferWriter<byte>? value, out StoredRecord record)
     {
-        ReadStored(StoredKey(_store.Physical(db), key), value);
+        ReadStored(StoredKey(_store.Physical(db), key), value, copyHot: true);
         StoreOutput output = _output;
         record = output.Found ? new StoredRecord(output.Header.Type, output.Header.ExpiresAtMs, output.PayloadLength) : default;
         return output.Found;
@@ -78,7 +79,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
         PartsDescriptor.WritePartKey(partKey, generation, part);
-        ReadStored(partKey, value);
+        ReadStored(partKey, value, copyHot: true);
         return _output.Found;
     }
 
@@ -157,9 +158,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     /// <summary>
     /// Answers a read from a prefetched record when no write to its stripe ended since the prefetch began (the caller holds
-    /// the stripe's lock, so none can end now) and it kept what the read needs.
+    /// the stripe's lock, so none can end now) and it kept what the read needs. The record is then still its key's newest,
+    /// so with <paramref name="copyHot"/> a hot one is copied to the tail (<see cref="CopyToTail"/>).
     /// </summary>
-    private bool TryReadPrefetched(ReadOnlySpan<byte> storedKey, StoreOutput output)
+    private bool TryReadPrefetched(ReadOnlySpan<byte> storedKey, StoreOutput output, bool copyHot)
     {
         PrefetchedRecords.Entry? entry = _prefetched.Find(storedKey);
         if (entry is null || _store.Locks.WriteVersion(entry.Stripe) != entry.WriteVersion || (output.Value is not null && entry.Output.PayloadSkipped))
@@ -182,6 +184,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 output.Found = true;
                 output.PayloadLength = read.PayloadLength;
                 output.Value?.Write(entry.Payload.WrittenSpan);
+                if (copyHot && !read.PayloadSkipped && _store.ColdReads?.IsRepeat(storedKey) == true)
+                {
+                    byte[]? rented = null;
+                    CopyToTail(storedKey, ComposeValue(read.Header, entry.Payload.WrittenSpan, ref rented));
+                    ReturnRented(rented);
+                }
             }
         }
 
@@ -501,12 +509,16 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return _key.AsSpan(0, key.Length + 1);
     }
 
-    private void ReadStored(ReadOnlySpan<byte> storedKey, IBufferWriter<byte>? value, bool hashValue = false)
+    /// <summary>
+    /// Reads a record into <see cref="_output"/>. <paramref name="unlocked"/>: the caller does not hold the key's stripe (a
+    /// liveness check), so a prefetched record cannot be trusted. <paramref name="copyHot"/>: a client read, under its key's
+    /// stripe (parts: their root key's), so a hot record read from disk may be copied to the tail (<see cref="CopyToTail"/>).
+    /// </summary>
+    private void ReadStored(ReadOnlySpan<byte> storedKey, IBufferWriter<byte>? value, bool unlocked = false, bool copyHot = false)
     {
         StoreOutput output = _output;
         output.Reset(value, NowMs);
-        output.HashValue = hashValue;
-        if (!hashValue && _prefetched.Count > 0 && TryReadPrefetched(storedKey, output))
+        if (!unlocked && _prefetched.Count > 0 && TryReadPrefetched(storedKey, output, copyHot))
         {
             return;
         }
@@ -520,8 +532,47 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             if (status.IsPending)
             {
                 _store.CountPendingReads(1);
+                // Decided before the read completes, so that only a record worth copying is captured whole.
+                bool copy = copyHot && _store.ColdReads?.IsRepeat(storedKey) == true;
+                if (copy)
+                {
+                    _copy.ResetWrittenCount();
+                    output.Record = _copy;
+                }
+
                 _session.CompletePending(wait: true);
+                if (copy && output.Found)
+                {
+                    CopyToTail(storedKey, _copy.WrittenSpan);
+                }
             }
+        }
+    }
+
+    /// <summary>
+    /// The read cache: writes <paramref name="storedValue"/>, just read from disk as the newest record of
+    /// <paramref name="storedKey"/>, again at the log's tail with an ordinary upsert (not logged, not counted: the key
+    /// keeps its value, expiry and parts), so that its next reads are served from memory. Safe because the caller holds
+    /// the key's stripe (a client read; for a part, its root key's) since before the read: every write of the key takes
+    /// that stripe exclusively, so none came between the read and this copy. The only writes that do not are copies of
+    /// the same record (compaction's, another reader's). docs/storage.md, "Read cache".
+    /// </summary>
+    private void CopyToTail(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> storedValue)
+    {
+        // Pinned: key and value, for the upsert (which never goes pending).
+        fixed (byte* k = storedKey)
+        fixed (byte* v = storedValue)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            SpanByte valueBytes = SpanByte.FromPointer(v, storedValue.Length);
+            _session.Upsert(ref keyBytes, ref valueBytes, Empty.Default, 0);
+        }
+
+        _store.CountReadCopy();
+        if (_copy.Capacity > KeepValueBufferBytes)
+        {
+            // A large record passed through: drop its buffer rather than keep it for the session's life.
+            _copy = new ArrayBufferWriter<byte>(1024);
         }
     }
 
@@ -531,23 +582,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </summary>
     private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log, bool cascade)
     {
-        int length = RecordHeader.Size + payload.Length;
-        if (length > _value.Length && length <= KeepValueBufferBytes)
-        {
-            _value = new byte[Math.Max(length, _value.Length * 2)];
-        }
-
-        byte[]? rented = length > _value.Length ? ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> value = (rented ?? _value).AsSpan(0, length);
-        new RecordHeader(type, expiresAtMs).WriteTo(value);
-        payload.CopyTo(value[RecordHeader.Size..]);
-
-        StoreOutput output = Rmw(storedKey, value);
-
-        if (rented != null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        byte[]? rented = null;
+        StoreOutput output = Rmw(storedKey, ComposeValue(new RecordHeader(type, expiresAtMs), payload, ref rented));
+        ReturnRented(rented);
 
         if (!output.Created && output.OldHeader.IsExpiredAt(output.NowMs))
         {
@@ -571,6 +608,33 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         return created;
+    }
+
+    /// <summary>
+    /// A stored value (header, then payload) in the session's value buffer, or in <paramref name="rented"/> (rented here
+    /// when larger than the buffer keeps; give it back with <see cref="ReturnRented"/>). Valid until the next call.
+    /// </summary>
+    private Span<byte> ComposeValue(RecordHeader header, ReadOnlySpan<byte> payload, ref byte[]? rented)
+    {
+        int length = RecordHeader.Size + payload.Length;
+        if (length > _value.Length && length <= KeepValueBufferBytes)
+        {
+            _value = new byte[Math.Max(length, _value.Length * 2)];
+        }
+
+        rented = length > _value.Length ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> value = (rented ?? _value).AsSpan(0, length);
+        header.WriteTo(value);
+        payload.CopyTo(value[RecordHeader.Size..]);
+        return value;
+    }
+
+    private static void ReturnRented(byte[]? rented)
+    {
+        if (rented != null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>One RMW with <paramref name="input"/> (a whole new value, or an <see cref="ExpiryUpdate"/>), completed even if the old record is on disk.</summary>
@@ -771,7 +835,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 continue;
             }
 
-            _candidates.Add(iterator.CurrentAddress, storedKey, iterator.GetValue().AsReadOnlySpan());
+            _candidates.Add(iterator.CurrentAddress, storedKey);
             if (_candidates.Count >= limit)
             {
                 return iterator.NextAddress;
@@ -801,22 +865,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private bool IsLiveCandidate(int index)
     {
         StoreOutput output = _output;
-        ReadStored(_candidates.KeyAt(index), null, hashValue: true);
-        if (!output.Found && !output.Expired)
-        {
-            return false;
-        }
-
-        if (output.Address != 0)
-        {
-            return output.Address == _candidates.AddressAt(index);
-        }
-
-        // Served from the read cache, which reports no address (FASTER 2.6.5 offers no public way to read past it). A
-        // read-cache record is a copy of its key's newest main-log record (writing the key invalidates it), so the
-        // candidate is that record exactly when the contents match. Only an older version with the very same value and
-        // expiry is taken for the newest: SCAN may then return the key twice, which Redis allows, but never misses it.
-        return output.ValueHash == _candidates.ValueHashAt(index);
+        ReadStored(_candidates.KeyAt(index), null, unlocked: true);
+        return (output.Found || output.Expired) && output.Address == _candidates.AddressAt(index);
     }
 
     /// <summary>Reservoir-samples one key from everything it is shown.</summary>

@@ -2,8 +2,8 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// How the memory budget (<see cref="StoreOptions.MemoryBytes"/>, <c>--memory</c>) is split between the store's parts:
-/// the write-ahead log's buffer (four WAL pages of a log page each: an eighth of the budget), the read cache
-/// when on, the hash index (its current size: it grows) and, for the rest, the log's in-memory pages. FASTER fixes the
+/// the write-ahead log's buffer (four WAL pages of a log page each: an eighth of the budget), the read cache's table
+/// of recent cold reads when on (a 256th), the hash index (its current size: it grows) and, for the rest, the log's in-memory pages. FASTER fixes the
 /// log's circular buffer when the store opens (a power of two of pages), so the buffer is sized for the whole budget
 /// and the pages the other parts take are kept empty (FASTER's empty page count), which can change at any time: the
 /// log gets what the index does not.
@@ -26,17 +26,18 @@ internal sealed class MemoryBudget
         WalPageBits = Math.Max(PageBits, 18);
         long pages = Math.Max(MinimumLogPages, BudgetBytes >> PageBits);
         BufferBits = PageBits + CeilingLog2(pages);
-        ReadCacheBits = options.ReadCache
-            ? Math.Max(PageBits + 1, FloorLog2(options.ReadCacheBytes > 0 ? options.ReadCacheBytes : BudgetBytes / 8))
-            : 0;
+        ColdReadTableBytes = options.ReadCache ? Math.Clamp(1L << FloorLog2(BudgetBytes / 256), MinimumColdReadTableBytes, MaximumColdReadTableBytes) : 0;
         long index = options.IndexBytes > 0 ? options.IndexBytes : BudgetBytes / 16;
         InitialIndexBuckets = 1L << Math.Max(10, FloorLog2(index / 64));
     }
 
-    /// <summary>The budget: log pages, index, read cache and WAL buffer together (unless the log is down to its minimum).</summary>
+    private const long MinimumColdReadTableBytes = 8L << 10;
+    private const long MaximumColdReadTableBytes = 16L << 20;
+
+    /// <summary>The budget: log pages, index, cold-read table and WAL buffer together (unless the log is down to its minimum).</summary>
     public long BudgetBytes { get; }
 
-    /// <summary>Bits of a log page (and a read-cache page).</summary>
+    /// <summary>Bits of a log page.</summary>
     public int PageBits { get; }
 
     /// <summary>
@@ -56,10 +57,12 @@ internal sealed class MemoryBudget
 
     private long BufferPages => 1L << (BufferBits - PageBits);
 
-    /// <summary>Bits of the read cache (0 when it is off).</summary>
-    public int ReadCacheBits { get; }
-
-    public long ReadCacheBytes => ReadCacheBits == 0 ? 0 : 1L << ReadCacheBits;
+    /// <summary>
+    /// Bytes of the read cache's table of recent cold reads (<see cref="RecentColdReads"/>; 0 when the read cache is off):
+    /// a 256th of the budget, a power of two between 8 KiB and 16 MiB, so one slot per 2 KiB of budget: its window is
+    /// about half as many cold reads as the log's pages hold records of 1 KiB.
+    /// </summary>
+    public long ColdReadTableBytes { get; }
 
     /// <summary>Buckets of the index when a data directory is created (<c>--index</c>, or a 16th of the budget).</summary>
     public long InitialIndexBuckets { get; }
@@ -76,7 +79,7 @@ internal sealed class MemoryBudget
     /// other parts leave, less <see cref="SlackPages"/> (at least <see cref="MinimumLogPages"/>).
     /// </summary>
     public long LogPages(long indexBytes) =>
-        Math.Clamp(((BudgetBytes - WalBufferBytes - ReadCacheBytes - indexBytes) >> PageBits) - SlackPages, MinimumLogPages, BufferPages);
+        Math.Clamp(((BudgetBytes - WalBufferBytes - ColdReadTableBytes - indexBytes) >> PageBits) - SlackPages, MinimumLogPages, BufferPages);
 
     /// <summary>The most memory the log takes: its pages in use and FASTER's slack.</summary>
     public long LogMemoryLimitBytes(long indexBytes) => (LogPages(indexBytes) + SlackPages) << PageBits;
@@ -85,7 +88,7 @@ internal sealed class MemoryBudget
     public int EmptyPages(long indexBytes) => (int)(BufferPages - LogPages(indexBytes));
 
     /// <summary>Whether an index of <paramref name="indexBytes"/> still leaves the log at least its minimum within the budget.</summary>
-    public bool Affords(long indexBytes) => ((BudgetBytes - WalBufferBytes - ReadCacheBytes - indexBytes) >> PageBits) - SlackPages >= MinimumLogPages;
+    public bool Affords(long indexBytes) => ((BudgetBytes - WalBufferBytes - ColdReadTableBytes - indexBytes) >> PageBits) - SlackPages >= MinimumLogPages;
 
     private static int FloorLog2(long value) => value <= 1 ? 0 : 63 - (int)long.LeadingZeroCount(value);
 

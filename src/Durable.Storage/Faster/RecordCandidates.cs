@@ -1,17 +1,15 @@
 using System.Buffers;
-using System.IO.Hashing;
 
 namespace Durable.Storage.Faster;
 
 /// <summary>
-/// Stored keys (with their database byte), log addresses and value hashes collected by a log scan, checked afterwards.
+/// Stored keys (with their database byte) and log addresses collected by a log scan, checked afterwards.
 /// Reused per session.
 /// </summary>
 internal sealed class RecordCandidates
 {
     private readonly List<long> _addresses = [];
     private readonly List<int> _ends = [];
-    private readonly List<ulong> _valueHashes = [];
     private readonly ArrayBufferWriter<byte> _keys = new(4096);
 
     public int Count => _addresses.Count;
@@ -20,24 +18,19 @@ internal sealed class RecordCandidates
     {
         _addresses.Clear();
         _ends.Clear();
-        _valueHashes.Clear();
         _keys.ResetWrittenCount();
     }
 
     /// <param name="address">Where the record is.</param>
     /// <param name="storedKey">The key with its database byte; copied.</param>
-    /// <param name="storedValue">The record's value (header and payload); only its hash is kept.</param>
-    public void Add(long address, ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> storedValue)
+    public void Add(long address, ReadOnlySpan<byte> storedKey)
     {
-        _valueHashes.Add(XxHash3.HashToUInt64(storedValue));
         _keys.Write(storedKey);
         _addresses.Add(address);
         _ends.Add(_keys.WrittenCount);
     }
 
     public long AddressAt(int index) => _addresses[index];
-
-    public ulong ValueHashAt(int index) => _valueHashes[index];
 
     public ReadOnlySpan<byte> KeyAt(int index)
     {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Hashing;
 using FASTER.core;
 
 namespace Durable.Storage.Faster;
@@ -29,11 +28,6 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
         output.Header = header;
         output.Address = readInfo.Address;
         output.Parts = PartsOf(header, stored);
-        if (output.HashValue)
-        {
-            output.ValueHash = XxHash3.HashToUInt64(stored);
-        }
-
         if (header.IsExpiredAt(output.NowMs))
         {
             output.Expired = true;
@@ -41,6 +35,7 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
         }
 
         output.Found = true;
+        output.Record?.Write(stored);
         output.PayloadLength = stored.Length - RecordHeader.Size;
         if (output.PayloadLength <= output.PayloadLimit)
         {

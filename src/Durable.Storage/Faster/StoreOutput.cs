@@ -20,11 +20,8 @@ internal sealed class StoreOutput
     public int PayloadLength;
     public long Address;
 
-    /// <summary>Set before a read to have it hash the whole stored value into <see cref="ValueHash"/> (liveness checks).</summary>
-    public bool HashValue;
-
-    /// <summary>XxHash3 of the stored value (header and payload) the read found, when <see cref="HashValue"/> was set.</summary>
-    public ulong ValueHash;
+    /// <summary>Set before a read completes to have it append the whole stored value (header and payload) it finds live, for a copy to the tail.</summary>
+    public IBufferWriter<byte>? Record;
 
     /// <summary>A read appends the payload to <see cref="Value"/> only when it is at most this long (prefetches keep small records only).</summary>
     public int PayloadLimit;
@@ -53,10 +50,9 @@ internal sealed class StoreOutput
         Header = default;
         PayloadLength = 0;
         Address = 0;
-        HashValue = false;
+        Record = null;
         PayloadLimit = int.MaxValue;
         PayloadSkipped = false;
-        ValueHash = 0;
         Created = false;
         OldHeader = default;
         Parts = null;
