@@ -28,15 +28,7 @@ public sealed class ReadCacheTests : IDisposable
         await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb", "--read-cache", readCache))
         {
             using RespTestClient client = server.Connect();
-            for (int i = 0; i < Keys; i++)
-            {
-                client.Send("SET", Key(i), Value(i));
-            }
-
-            for (int i = 0; i < Keys; i++)
-            {
-                Assert.Equal("+OK\r\n", client.ReadReply());
-            }
+            SetAll(client, Enumerable.Range(0, Keys).Select(i => (Key(i), Value(i))));
 
             ReadHot(client);
             long pending = client.InfoNumber("memory", "durable_pending_reads");
@@ -69,6 +61,93 @@ public sealed class ReadCacheTests : IDisposable
         for (int i = 0; i < Keys; i++)
         {
             Assert.Equal(Bulk(Value(i)), reader.Call("GET", Key(i)));
+        }
+    }
+
+    /// <summary>
+    /// Two connections read hot keys in pipelines (so through the batch prefetch, and copying what went to disk) while a
+    /// third overwrites them round after round and pushes them to disk: no reader ever sees a key's version go back, and
+    /// every key ends with the last value written.
+    /// </summary>
+    [Fact]
+    public async Task PipelinedReadersAndWriter_NoVersionGoesBack_FinalValuesAreTheLastWritten()
+    {
+        const int Rounds = 30;
+        const int Pipeline = 32;
+        await using TestServer server = await TestServer.StartAsync(c => c.MemoryBytes = 1L << 20);
+        using (RespTestClient loader = server.Connect())
+        {
+            SetAll(loader, Enumerable.Range(0, Hot).Select(i => (Key(i), Versioned(0, i))));
+        }
+
+        using CancellationTokenSource done = new();
+        Task writer = Task.Run(
+            () =>
+            {
+                using RespTestClient client = server.Connect();
+                for (int round = 1; round <= Rounds; round++)
+                {
+                    SetAll(client, Enumerable.Range(0, Hot).Select(i => (Key(i), Versioned(round, i))));
+                    SetAll(client, Enumerable.Range(0, 300).Select(i => ("filler:" + i.ToString(CultureInfo.InvariantCulture), Value(i))));
+                }
+
+                done.Cancel();
+            },
+            TestContext.Current.CancellationToken);
+        Task[] readers =
+        [
+            .. Enumerable.Range(0, 2).Select(seed => Task.Run(
+                () =>
+                {
+                    using RespTestClient client = server.Connect();
+                    Random random = new(seed);
+                    int[] newest = new int[Hot];
+                    while (!done.IsCancellationRequested)
+                    {
+                        int[] keys = [.. Enumerable.Range(0, Pipeline / 2).Select(_ => random.Next(Hot)).SelectMany(i => new[] { i, i })];
+                        foreach (int i in keys)
+                        {
+                            client.Send("GET", Key(i));
+                        }
+
+                        foreach (int i in keys)
+                        {
+                            string reply = client.ReadReply();
+                            int version = int.Parse(reply.AsSpan(reply.IndexOf('\n') + 1, reply.IndexOf(':') - reply.IndexOf('\n') - 1), CultureInfo.InvariantCulture);
+                            Assert.True(version >= newest[i], $"key {i} went back from version {newest[i]} to {version}");
+                            newest[i] = version;
+                        }
+                    }
+                },
+                TestContext.Current.CancellationToken)),
+        ];
+        await writer;
+        await Task.WhenAll(readers);
+
+        using RespTestClient check = server.Connect();
+        Assert.True(check.InfoNumber("memory", "durable_read_copies") > 0, "the readers copied records while the writer ran");
+        for (int i = 0; i < Hot; i++)
+        {
+            Assert.Equal(Bulk(Versioned(Rounds, i)), check.Call("GET", Key(i)));
+        }
+
+        Assert.Equal($":{Hot + 300}\r\n", check.Call("DBSIZE"));
+    }
+
+    private static string Versioned(int version, int i) => version.ToString(CultureInfo.InvariantCulture) + ":" + Value(i);
+
+    private static void SetAll(RespTestClient client, IEnumerable<(string Key, string Value)> pairs)
+    {
+        int sent = 0;
+        foreach ((string key, string value) in pairs)
+        {
+            client.Send("SET", key, value);
+            sent++;
+        }
+
+        for (int i = 0; i < sent; i++)
+        {
+            Assert.Equal("+OK\r\n", client.ReadReply());
         }
     }
 
