@@ -53,7 +53,7 @@ public sealed partial class FasterStore : IStore
     private long _lastCheckpointUnixSeconds;
     private int _checkpointsTaken;
 
-    private FasterStore(StoreOptions options, ILogger logger, Func<IDevice, IDevice>? wrapLogDevice)
+    private FasterStore(StoreOptions options, DataLayout layout, ILogger logger, Func<IDevice, IDevice>? wrapLogDevice)
     {
         _options = options;
         _logger = logger;
@@ -62,9 +62,9 @@ public sealed partial class FasterStore : IStore
         IDevice device = Devices.CreateLogDevice(Path.Combine(_logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
         _device = wrapLogDevice is null ? device : wrapLogDevice(device);
 
-        Budget = new MemoryBudget(options);
+        Budget = new MemoryBudget(options, layout);
         int pageBits = Budget.PageBits;
-        int segmentBits = Math.Max(pageBits, FloorLog2(options.SegmentBytes));
+        int segmentBits = layout.LogSegmentBits;
         PageBytes = 1L << pageBits;
         SegmentBytes = 1L << segmentBits;
         Compactor = new LogCompactor(this);
@@ -126,7 +126,9 @@ public sealed partial class FasterStore : IStore
     /// Largest key plus value this store accepts: a record must fit in a log page, and its WAL record (at most about 50
     /// bytes more, in a batch part) in a WAL entry of a WAL page (as large) less 64 bytes.
     /// </summary>
-    public long MaxRecordBytes => PageBytes - 192;
+    public long MaxRecordBytes => PageBytes - MaxRecordMargin;
+
+    private const int MaxRecordMargin = 192;
 
     /// <summary>Key plus payload: the record less its header and the database byte that prefixes every stored key.</summary>
     public long MaxValueBytes => MaxRecordBytes - RecordHeader.Size - 1;
@@ -153,7 +155,7 @@ public sealed partial class FasterStore : IStore
         // with the default minimum the pool grows by one thread per half second and cold reads crawl.
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, MinimumPoolThreads), Math.Max(io, MinimumPoolThreads));
-        FasterStore store = new(options, logger, wrapLogDevice);
+        FasterStore store = new(options, OpenLayout(options, logger), logger, wrapLogDevice);
         try
         {
             store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.Budget.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
@@ -189,6 +191,35 @@ public sealed partial class FasterStore : IStore
             store._device.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The page and segment sizes of the data directory: those it was created with (saved in it), whatever the options
+    /// say now, since FASTER misreads a log written with other sizes (it crashed the process). Says so when they differ.
+    /// </summary>
+    private static DataLayout OpenLayout(StoreOptions options, ILogger logger)
+    {
+        DataLayout proposed = MemoryBudget.Propose(options);
+        string log = Path.Combine(options.DataDirectory, "log");
+        string wal = Path.Combine(options.DataDirectory, "wal");
+        bool existing = (Directory.Exists(log) && Directory.EnumerateFileSystemEntries(log).Any())
+            || (Directory.Exists(wal) && Directory.EnumerateFileSystemEntries(wal).Any());
+        DataLayout layout = DataLayoutFile.LoadOrCreate(options.DataDirectory, proposed, out bool saved);
+        if (!saved && existing)
+        {
+            Log.LayoutAssumed(logger, options.DataDirectory, 1L << layout.LogPageBits, 1L << layout.LogSegmentBits);
+        }
+        else if (layout.LogPageBits != proposed.LogPageBits || layout.WalPageBits != proposed.WalPageBits)
+        {
+            Log.PageSizeKept(logger, 1L << layout.LogPageBits, options.MemoryBytes, 1L << proposed.LogPageBits, (1L << layout.LogPageBits) - MaxRecordMargin);
+        }
+
+        if (layout.LogSegmentBits != proposed.LogSegmentBits)
+        {
+            Log.SegmentSizeKept(logger, 1L << layout.LogSegmentBits, options.SegmentBytes);
+        }
+
+        return layout;
     }
 
     /// <summary>
@@ -874,8 +905,6 @@ public sealed partial class FasterStore : IStore
         _stopping.Dispose();
     }
 
-    private static int FloorLog2(long value) => value <= 1 ? 0 : 63 - (int)long.LeadingZeroCount(value);
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "No checkpoint in {Directory}: starting with an empty data set")]
@@ -943,6 +972,18 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 122, Level = LogLevel.Warning, Message = "The hash index is crowded ({Keys} keys in {IndexBytes} bytes: lookups slow down) but doubling it would leave " +
             "the log too little of the memory budget ({BudgetBytes} bytes); raise --memory")]
         public static partial void IndexOverBudget(ILogger logger, long keys, long indexBytes, long budgetBytes);
+
+        [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "The data directory {Directory} holds a log but no layout file (written by an older Durable): " +
+            "assuming it was written with this start's sizes (log pages of {PageBytes} bytes, segments of {SegmentBytes}) and saving them. " +
+            "If it was written with another --memory or --segment-size, stop now and restart with those")]
+        public static partial void LayoutAssumed(ILogger logger, string directory, long pageBytes, long segmentBytes);
+
+        [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "Keeping the data directory's log pages of {PageBytes} bytes (set when it was created; " +
+            "--memory {MemoryBytes} would give {ProposedBytes} to a new one): the largest record is {MaxRecordBytes} bytes")]
+        public static partial void PageSizeKept(ILogger logger, long pageBytes, long memoryBytes, long proposedBytes, long maxRecordBytes);
+
+        [LoggerMessage(EventId = 132, Level = LogLevel.Information, Message = "Keeping the data directory's log segments of {SegmentBytes} bytes (set when it was created; --segment-size is {RequestedBytes})")]
+        public static partial void SegmentSizeKept(ILogger logger, long segmentBytes, long requestedBytes);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);

@@ -1,3 +1,5 @@
+using Durable.Storage.Persistence;
+
 namespace Durable.Storage.Faster;
 
 /// <summary>
@@ -16,14 +18,16 @@ internal sealed class MemoryBudget
     /// <summary>Pages of the budget: a log page is a 32nd of it (between 32 KiB and 16 MiB), so a record is at most that.</summary>
     private const int PagesPerBudgetBits = 5;
 
-    public MemoryBudget(StoreOptions options)
+    /// <summary>
+    /// Splits the budget of <paramref name="options"/> for a data directory laid out as <paramref name="layout"/> (its
+    /// page sizes, fixed when it was created), or, without one, as a new directory would be (<see cref="Propose"/>).
+    /// </summary>
+    public MemoryBudget(StoreOptions options, DataLayout? layout = null)
     {
         BudgetBytes = Math.Max(options.MemoryBytes, 1L << 16);
-        int budgetBits = FloorLog2(BudgetBytes);
-        PageBits = Math.Clamp(budgetBits - PagesPerBudgetBits, 15, 24);
-        // At least 256 KiB: with smaller WAL pages, WalTornTailTests' torn tail (records 1100, torn 500: 46 KB of committed
-        // log after the tear) was refused as damage (FasterLog's scan met an uninitialized page past the tear).
-        WalPageBits = Math.Max(PageBits, 18);
+        DataLayout sizes = layout ?? Propose(options);
+        PageBits = sizes.LogPageBits;
+        WalPageBits = sizes.WalPageBits;
         long pages = Math.Max(MinimumLogPages, BudgetBytes >> PageBits);
         BufferBits = PageBits + CeilingLog2(pages);
         ColdReadTableBytes = options.ReadCache ? Math.Clamp(1L << FloorLog2(BudgetBytes / 256), MinimumColdReadTableBytes, MaximumColdReadTableBytes) : 0;
@@ -89,6 +93,18 @@ internal sealed class MemoryBudget
 
     /// <summary>Whether an index of <paramref name="indexBytes"/> still leaves the log at least its minimum within the budget.</summary>
     public bool Affords(long indexBytes) => ((BudgetBytes - WalBufferBytes - ColdReadTableBytes - indexBytes) >> PageBits) - SlackPages >= MinimumLogPages;
+
+    /// <summary>
+    /// The layout a data directory created with <paramref name="options"/> gets: a log page is a 32nd of the budget
+    /// (between 32 KiB and 16 MiB), a WAL page as large (at least 256 KiB), segments of <c>segment-size</c> (at least a page).
+    /// </summary>
+    public static DataLayout Propose(StoreOptions options)
+    {
+        int pageBits = Math.Clamp(FloorLog2(Math.Max(options.MemoryBytes, 1L << 16)) - PagesPerBudgetBits, 15, 24);
+        // At least 256 KiB: with smaller WAL pages, WalTornTailTests' torn tail (records 1100, torn 500: 46 KB of committed
+        // log after the tear) was refused as damage (FasterLog's scan met an uninitialized page past the tear).
+        return new DataLayout(pageBits, Math.Max(pageBits, FloorLog2(options.SegmentBytes)), Math.Max(pageBits, 18));
+    }
 
     private static int FloorLog2(long value) => value <= 1 ? 0 : 63 - (int)long.LeadingZeroCount(value);
 
