@@ -7,9 +7,10 @@ namespace Durable.Storage;
 /// shared to read and exclusive to write, before it touches the store, and releases them when it has replied.
 /// No lock is ever held across an await. Stripe state: 0 free, n &gt; 0 readers, -1 writer. Each stripe also counts its
 /// exclusive sections (<see cref="WriteVersion"/>), so that a value read without the lock can be checked for a write since.
-/// A contended stripe is spun on briefly, then waited on (<see cref="Monitor.Wait(object)"/> on one of a few gates
-/// shared by stripes): on a machine with few cores, spinning and yielding while the holder wants the core costs more
-/// than the wait (many clients writing one hot key).
+/// A contended stripe is spun on briefly, then waited on (<see cref="Monitor.Wait(object)"/> on the stripe's gate): on a
+/// machine with few cores, spinning and yielding while the holder wants the core costs more than the wait (many clients
+/// writing one hot key). A release wakes one waiter, not all of them, so that fifty clients of one key do not all wake
+/// for each command; a reader that gets in wakes the next waiter, so that waiting readers go in together.
 /// </summary>
 public sealed class KeyLocks
 {
@@ -18,12 +19,9 @@ public sealed class KeyLocks
     // SpinOnce calls before a waiter blocks: the first ten spin in place, the rest yield the core.
     private const int SpinsBeforeBlocking = 16;
 
-    // Gates shared by stripes (stripe mod GateCount); waking a gate wakes every waiter on it, and each checks its stripe.
-    private const int GateCount = 256;
-
     // Per stripe, one 64-byte cache line of ints: [0] state, [1] write version, [2] blocked waiters.
     private readonly int[] _state = new int[StripeCount * 16];
-    private readonly object[] _gates = [.. Enumerable.Range(0, GateCount).Select(_ => new object())];
+    private readonly object[] _gates = [.. Enumerable.Range(0, StripeCount).Select(_ => new object())];
 
     /// <summary>The stripe of a key: independent of the database, so that MOVE and COPY across databases lock one stripe.</summary>
     public static int StripeOf(ReadOnlySpan<byte> key) => (int)(XxHash3.HashToUInt64(key) & (StripeCount - 1));
@@ -99,7 +97,7 @@ public sealed class KeyLocks
     private void Block(int stripe, bool exclusive)
     {
         ref int waiters = ref _state[(stripe * 16) + 2];
-        object gate = _gates[stripe % GateCount];
+        object gate = _gates[stripe];
         lock (gate)
         {
             // Registered (a full fence) before looking at the stripe again; a releaser stores the state, then (a full
@@ -111,6 +109,12 @@ public sealed class KeyLocks
                 while (!TryEnter(stripe, exclusive))
                 {
                     Monitor.Wait(gate);
+                }
+
+                if (!exclusive && Volatile.Read(ref waiters) > 1)
+                {
+                    // The next waiter may be a reader too; a writer woken here just waits again.
+                    Monitor.Pulse(gate);
                 }
             }
             finally
@@ -127,10 +131,10 @@ public sealed class KeyLocks
             return;
         }
 
-        object gate = _gates[stripe % GateCount];
+        object gate = _gates[stripe];
         lock (gate)
         {
-            Monitor.PulseAll(gate);
+            Monitor.Pulse(gate);
         }
     }
 
