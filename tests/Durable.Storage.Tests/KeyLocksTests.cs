@@ -2,8 +2,7 @@ namespace Durable.Storage.Tests;
 
 /// <summary>
 /// Key locks: exclusive sections of a stripe never overlap each other or a shared one, however many threads contend
-/// (more than the cores, so that waiters go past spinning and block), and a blocked waiter is woken by the release it
-/// waits for.
+/// (more than the cores), and a waiter gets in once the holders it waits for have left.
 /// </summary>
 public sealed class KeyLocksTests
 {
@@ -62,14 +61,14 @@ public sealed class KeyLocksTests
     }
 
     [Fact]
-    public async Task BlockedWriter_EntersWhenTheLastReaderLeaves()
+    public async Task WaitingWriter_EntersWhenTheLastReaderLeaves()
     {
         KeyLocks locks = new();
         locks.EnterShared(3);
         locks.EnterShared(3);
         Task writer = OnThread(() => locks.EnterExclusive(3));
 
-        // Long past the spinning: the writer is blocked.
+        // Long enough for the writer to be waiting.
         await Task.Delay(300, TestContext.Current.CancellationToken);
         Assert.False(writer.IsCompleted);
         locks.ExitShared(3);
@@ -84,7 +83,7 @@ public sealed class KeyLocksTests
     }
 
     [Fact]
-    public async Task BlockedReadersAndWriters_AllEnterInTurn_WhenTheWriterLeaves()
+    public async Task WaitingReadersAndWriters_AllEnter_WhenTheWriterLeaves()
     {
         KeyLocks locks = new();
         locks.EnterExclusive(5);
@@ -101,7 +100,7 @@ public sealed class KeyLocksTests
             locks.ExitExclusive(5);
         }))];
 
-        // Long past the spinning: everyone is blocked. Each release wakes one waiter; all six must get in.
+        // Long enough for everyone to be waiting; all six must get in.
         await Task.Delay(300, TestContext.Current.CancellationToken);
         Assert.Equal(0, readersInside);
         Assert.DoesNotContain(writers, writer => writer.IsCompleted);
@@ -112,7 +111,7 @@ public sealed class KeyLocksTests
         Assert.Equal(4, locks.WriteVersion(5));
     }
 
-    // A thread of its own: a blocked waiter must not hold up the pool.
+    // A thread of its own: a waiter must not hold up the pool.
     private static Task OnThread(Action action) =>
         Task.Factory.StartNew(action, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }
