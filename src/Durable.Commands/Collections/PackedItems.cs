@@ -25,31 +25,12 @@ internal static class PackedItems
     /// <summary>Decodes a payload; throws <see cref="InvalidDataException"/> for an unknown version or a damaged payload.</summary>
     public static List<byte[]> Decode(ReadOnlySpan<byte> payload, out byte flags)
     {
-        if (payload.Length < HeaderSize || payload[0] != CurrentVersion)
+        Reader reader = new(payload);
+        flags = reader.Flags;
+        List<byte[]> items = new(reader.Count);
+        for (int i = 0; i < reader.Count; i++)
         {
-            throw new InvalidDataException(
-                $"collection payload version {(payload.IsEmpty ? 0 : payload[0])} is not supported by this build (expected {CurrentVersion})");
-        }
-
-        flags = payload[1];
-        uint count = BinaryPrimitives.ReadUInt32LittleEndian(payload[2..]);
-        if (count > (uint)(payload.Length - HeaderSize))
-        {
-            throw new InvalidDataException($"collection payload claims {count} items in {payload.Length} bytes");
-        }
-
-        List<byte[]> items = new((int)count);
-        int position = HeaderSize;
-        for (uint i = 0; i < count; i++)
-        {
-            int length = ReadLength(payload, ref position);
-            if (length > payload.Length - position)
-            {
-                throw new InvalidDataException("collection payload item runs past its end");
-            }
-
-            items.Add(payload.Slice(position, length).ToArray());
-            position += length;
+            items.Add(reader.Next().ToArray());
         }
 
         return items;
@@ -70,18 +51,29 @@ internal static class PackedItems
     /// <summary>Appends the payload of <paramref name="items"/> to <paramref name="output"/>.</summary>
     public static void Encode(IBufferWriter<byte> output, byte flags, IReadOnlyList<byte[]> items)
     {
+        WriteHeader(output, flags, items.Count);
+        foreach (byte[] item in items)
+        {
+            WriteItem(output, item);
+        }
+    }
+
+    /// <summary>Starts a payload of <paramref name="count"/> items, which <see cref="WriteItem"/> then appends one by one.</summary>
+    public static void WriteHeader(IBufferWriter<byte> output, byte flags, int count)
+    {
         Span<byte> header = output.GetSpan(HeaderSize);
         header[0] = CurrentVersion;
         header[1] = flags;
-        BinaryPrimitives.WriteUInt32LittleEndian(header[2..], (uint)items.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[2..], (uint)count);
         output.Advance(HeaderSize);
-        foreach (byte[] item in items)
-        {
-            Span<byte> destination = output.GetSpan(5 + item.Length);
-            int written = WriteLength(destination, item.Length);
-            item.CopyTo(destination[written..]);
-            output.Advance(written + item.Length);
-        }
+    }
+
+    public static void WriteItem(IBufferWriter<byte> output, ReadOnlySpan<byte> item)
+    {
+        Span<byte> destination = output.GetSpan(5 + item.Length);
+        int written = WriteLength(destination, item.Length);
+        item.CopyTo(destination[written..]);
+        output.Advance(written + item.Length);
     }
 
     private static int LengthOfLength(int length)
@@ -128,5 +120,54 @@ internal static class PackedItems
         }
 
         throw new InvalidDataException("collection payload item length is damaged");
+    }
+
+    /// <summary>
+    /// Reads a payload item by item, as spans into it (nothing copied): for callers that turn items into something else
+    /// than byte arrays. Throws <see cref="InvalidDataException"/> for an unknown version or a damaged payload.
+    /// </summary>
+    public ref struct Reader
+    {
+        private readonly ReadOnlySpan<byte> _payload;
+        private int _position;
+
+        public Reader(ReadOnlySpan<byte> payload)
+        {
+            if (payload.Length < HeaderSize || payload[0] != CurrentVersion)
+            {
+                throw new InvalidDataException(
+                    $"collection payload version {(payload.IsEmpty ? 0 : payload[0])} is not supported by this build (expected {CurrentVersion})");
+            }
+
+            uint count = BinaryPrimitives.ReadUInt32LittleEndian(payload[2..]);
+            if (count > (uint)(payload.Length - HeaderSize))
+            {
+                throw new InvalidDataException($"collection payload claims {count} items in {payload.Length} bytes");
+            }
+
+            _payload = payload;
+            _position = HeaderSize;
+            Flags = payload[1];
+            Count = (int)count;
+        }
+
+        public byte Flags { get; }
+
+        /// <summary>Number of items.</summary>
+        public int Count { get; }
+
+        /// <summary>The next item (call at most <see cref="Count"/> times).</summary>
+        public ReadOnlySpan<byte> Next()
+        {
+            int length = ReadLength(_payload, ref _position);
+            if (length > _payload.Length - _position)
+            {
+                throw new InvalidDataException("collection payload item runs past its end");
+            }
+
+            ReadOnlySpan<byte> item = _payload.Slice(_position, length);
+            _position += length;
+            return item;
+        }
     }
 }

@@ -349,29 +349,31 @@ internal sealed class SortedSetTree
     /// <summary>Writes a leaf (<paramref name="children"/> null) or an inner node (layout in the class summary).</summary>
     internal static void WriteNode(IBufferWriter<byte> output, IReadOnlyList<ScoredMember>? entries, IReadOnlyList<(uint Id, long Count, ScoredMember Low)>? children)
     {
-        List<byte[]> items = [];
+        Span<byte> score = stackalloc byte[sizeof(double)];
         if (children is null)
         {
-            foreach (ScoredMember entry in entries!)
+            PackedItems.WriteHeader(output, LeafKind, 2 * entries!.Count);
+            foreach (ScoredMember entry in entries)
             {
-                items.Add(entry.Member);
-                items.Add(ScoredMember.ScoreBytes(entry.Score));
+                PackedItems.WriteItem(output, entry.Member);
+                BinaryPrimitives.WriteDoubleLittleEndian(score, entry.Score);
+                PackedItems.WriteItem(output, score);
             }
-        }
-        else
-        {
-            foreach ((uint id, long count, ScoredMember low) in children)
-            {
-                byte[] reference = new byte[ChildReferenceSize];
-                BinaryPrimitives.WriteUInt32LittleEndian(reference, id);
-                BinaryPrimitives.WriteInt64LittleEndian(reference.AsSpan(4), count);
-                items.Add(reference);
-                items.Add(low.Member);
-                items.Add(ScoredMember.ScoreBytes(low.Score));
-            }
+
+            return;
         }
 
-        PackedItems.Encode(output, children is null ? LeafKind : InnerKind, items);
+        Span<byte> reference = stackalloc byte[ChildReferenceSize];
+        PackedItems.WriteHeader(output, InnerKind, 3 * children.Count);
+        foreach ((uint id, long count, ScoredMember low) in children)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(reference, id);
+            BinaryPrimitives.WriteInt64LittleEndian(reference[4..], count);
+            PackedItems.WriteItem(output, reference);
+            PackedItems.WriteItem(output, low.Member);
+            BinaryPrimitives.WriteDoubleLittleEndian(score, low.Score);
+            PackedItems.WriteItem(output, score);
+        }
     }
 
     /// <summary>The part id of node number <paramref name="node"/> (buckets take the even ids).</summary>
@@ -661,13 +663,16 @@ internal sealed class SortedSetTree
             throw new InvalidDataException($"a sorted set's tree node {id} is missing");
         }
 
-        List<byte[]> items = PackedItems.Decode(_buffer.WrittenSpan, out byte kind);
-        if (kind == LeafKind)
+        // Straight from the payload's spans: nodes are read on every change of the set, and the score and reference
+        // items need no arrays of their own.
+        PackedItems.Reader items = new(_buffer.WrittenSpan);
+        if (items.Flags == LeafKind)
         {
             node = Node.NewLeaf();
             for (int i = 0; i + 1 < items.Count; i += 2)
             {
-                node.Entries!.Add(ScoredMember.FromItems(items[i], items[i + 1]));
+                byte[] member = items.Next().ToArray();
+                node.Entries!.Add(new ScoredMember(member, BinaryPrimitives.ReadDoubleLittleEndian(items.Next())));
             }
         }
         else
@@ -675,10 +680,12 @@ internal sealed class SortedSetTree
             node = Node.NewInner();
             for (int i = 0; i + 2 < items.Count; i += 3)
             {
+                ReadOnlySpan<byte> reference = items.Next();
+                byte[] member = items.Next().ToArray();
                 node.Children!.Add(new Child(
-                    BinaryPrimitives.ReadUInt32LittleEndian(items[i]),
-                    BinaryPrimitives.ReadInt64LittleEndian(items[i].AsSpan(4)),
-                    ScoredMember.FromItems(items[i + 1], items[i + 2])));
+                    BinaryPrimitives.ReadUInt32LittleEndian(reference),
+                    BinaryPrimitives.ReadInt64LittleEndian(reference[4..]),
+                    new ScoredMember(member, BinaryPrimitives.ReadDoubleLittleEndian(items.Next()))));
             }
         }
 
