@@ -62,7 +62,7 @@ public sealed partial class FasterStore : IStore
         IDevice device = Devices.CreateLogDevice(Path.Combine(_logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
         _device = wrapLogDevice is null ? device : wrapLogDevice(device);
 
-        Budget = new MemoryBudget(options);
+        Budget = OpenLayout(options, logger);
         int pageBits = Budget.PageBits;
         int segmentBits = Math.Max(pageBits, FloorLog2(options.SegmentBytes));
         PageBytes = 1L << pageBits;
@@ -91,6 +91,38 @@ public sealed partial class FasterStore : IStore
         {
             _physical[i] = (byte)i;
         }
+    }
+
+    /// <summary>
+    /// The budget with the page sizes the data directory's logs were written with (FASTER lays records out so that none
+    /// crosses a page, and a log reopened with other pages crashed the process), writing them down for a new directory.
+    /// A directory from before the file existed gets the pages of this start's budget, as it always did.
+    /// </summary>
+    private static MemoryBudget OpenLayout(StoreOptions options, ILogger logger)
+    {
+        string path = Path.Combine(options.DataDirectory, LogLayoutFile.FileName);
+        MemoryBudget requested = new(options);
+        if (!File.Exists(path))
+        {
+            using FileStream file = new(path, FileMode.CreateNew, FileAccess.Write);
+            file.Write(LogLayoutFile.Encode(requested.Layout));
+            file.Flush(flushToDisk: true);
+            return requested;
+        }
+
+        if (!LogLayoutFile.TryDecode(File.ReadAllBytes(path), out LogLayout stored, out string? problem))
+        {
+            throw new InvalidDataException(
+                $"'{path}' cannot be read ({problem}): without it the log's page size is unknown and reading the log with another would " +
+                "corrupt it. Restore the file or the data directory from a backup.");
+        }
+
+        if (stored != requested.Layout)
+        {
+            Log.LogLayoutKept(logger, 1L << stored.PageBits, 1L << requested.PageBits, options.MemoryBytes);
+        }
+
+        return new MemoryBudget(options, stored);
     }
 
     internal FasterKV<SpanByte, SpanByte> Kv { get; }
@@ -960,6 +992,10 @@ public sealed partial class FasterStore : IStore
             "which are never freed) and leaves the log less than its minimum of the memory budget ({BudgetBytes} bytes): the log keeps {LogBytes} bytes in memory, " +
             "so the store takes more than --memory from now on, as much more as the index grows (about 10 bytes per key). Raise --memory")]
         public static partial void IndexFillsBudget(ILogger logger, long keys, long indexBytes, long overflowBytes, long budgetBytes, long logBytes);
+
+        [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "The data directory's log was written with pages of {PageBytes} bytes: keeping them (--memory {BudgetBytes} " +
+            "would give {RequestedBytes}-byte pages, which the log cannot be read with); the largest record and the log's minimum in memory follow that page")]
+        public static partial void LogLayoutKept(ILogger logger, long pageBytes, long requestedBytes, long budgetBytes);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);

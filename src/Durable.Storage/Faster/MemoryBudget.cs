@@ -1,3 +1,5 @@
+using Durable.Storage.Persistence;
+
 namespace Durable.Storage.Faster;
 
 /// <summary>
@@ -16,14 +18,18 @@ internal sealed class MemoryBudget
     /// <summary>Pages of the budget: a log page is a 32nd of it (between 32 KiB and 16 MiB), so a record is at most that.</summary>
     private const int PagesPerBudgetBits = 5;
 
-    public MemoryBudget(StoreOptions options)
+    /// <summary>
+    /// Splits <see cref="StoreOptions.MemoryBytes"/>; with <paramref name="layout"/> (the page sizes a data directory's logs
+    /// were written with) the pages are those, whatever the budget would give.
+    /// </summary>
+    public MemoryBudget(StoreOptions options, LogLayout? layout = null)
     {
         BudgetBytes = Math.Max(options.MemoryBytes, 1L << 16);
         int budgetBits = FloorLog2(BudgetBytes);
-        PageBits = Math.Clamp(budgetBits - PagesPerBudgetBits, 15, 24);
+        PageBits = layout?.PageBits ?? Math.Clamp(budgetBits - PagesPerBudgetBits, 15, 24);
         // At least 256 KiB: with smaller WAL pages, WalTornTailTests' torn tail (records 1100, torn 500: 46 KB of committed
         // log after the tear) was refused as damage (FasterLog's scan met an uninitialized page past the tear).
-        WalPageBits = Math.Max(PageBits, 18);
+        WalPageBits = layout?.WalPageBits ?? Math.Max(PageBits, 18);
         long pages = Math.Max(MinimumLogPages, BudgetBytes >> PageBits);
         BufferBits = PageBits + CeilingLog2(pages);
         ReadCacheBits = options.ReadCache
@@ -38,6 +44,9 @@ internal sealed class MemoryBudget
 
     /// <summary>Bits of a log page (and a read-cache page).</summary>
     public int PageBits { get; }
+
+    /// <summary>The page sizes of both logs, as a data directory keeps them.</summary>
+    public LogLayout Layout => new(PageBits, WalPageBits);
 
     /// <summary>
     /// Bits of a WAL page: a log page (at least 256 KiB). The store accepts records a little smaller than its page
