@@ -39,7 +39,9 @@ out="${out:-$repo/artifacts/keyspace/$(date -u +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
 declare -A pid port
 cleanup() {
-  for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done
+  # Wait for each server to stop before its directory goes (a durable-server whose directory was removed while it
+  # shut down did not exit).
+  for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; wait "${pid[$s]}" 2>/dev/null || true; done
   if [ "$keep" = 0 ]; then rm -rf "$out/durable" "$out/garnet"; fi
 }
 trap cleanup EXIT
