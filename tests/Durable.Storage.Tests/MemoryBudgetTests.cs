@@ -63,6 +63,36 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.True(statistics.LogHeadAddress > statistics.LogBeginAddress, "most of the data is on disk");
     }
 
+    [Fact]
+    public async Task Store_OverflowBucketsFillTheBudget_LogAtItsMinimumAndWarnsOnce()
+    {
+        RecordingLogger logger = new();
+        await using FasterStore store = await FasterStore.OpenAsync(
+            new StoreOptions { DataDirectory = _directory, MemoryBytes = 4L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22, CompactionIntervalSeconds = 0 },
+            logger);
+        using IStoreSession session = store.OpenSession();
+        store.ReportIndexOverBudget();
+        Assert.False(logger.Has(123), "an empty index leaves the log its share");
+
+        // 4 MiB: a WAL buffer of 1 MiB and a log of at least 15 pages of 128 KiB leave the index about 1.1 MiB. 200,000
+        // keys take about 1.8 MiB of buckets at 7 a bucket, most of it in overflow buckets once the log is on disk (the
+        // index grows only while the whole log is in memory).
+        byte[] value = new byte[8];
+        for (int i = 0; i < 200_000; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"k{i}"), RecordType.String, value, 0);
+            session.CompleteCommand();
+        }
+
+        store.ReportIndexOverBudget();
+        store.ReportIndexOverBudget();
+        StoreStatistics statistics = store.GetStatistics();
+        Assert.True(statistics.IndexOverflowBytes > 0);
+        Assert.True(statistics.IndexBytes + statistics.IndexOverflowBytes + statistics.WalBufferBytes + statistics.LogMemoryLimitBytes > 4L << 20, "over the budget");
+        Assert.Equal((MemoryBudget.MinimumLogPages + MemoryBudget.SlackPages) * store.PageBytes, statistics.LogMemoryLimitBytes);
+        Assert.Single(logger.Lines, l => l.EventId == 123);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))

@@ -41,6 +41,7 @@ public sealed partial class FasterStore : IStore
     // hash index, which must not be resized under it (keys went missing after compaction when the two overlapped).
     private int _reorganizing;
     private int _crowdedIndexReported;
+    private int _indexOverBudgetReported;
     private long _compactions;
     private long _compactedBytes;
     private long _walAtLastCheckpoint;
@@ -109,6 +110,19 @@ public sealed partial class FasterStore : IStore
         if (Kv.Log.EmptyPageCount != empty)
         {
             Kv.Log.SetEmptyPageCount(empty);
+        }
+    }
+
+    /// <summary>
+    /// Warns once when the index (overflow buckets included, which FASTER never frees) leaves the log less than its
+    /// minimum of pages: from then on the store takes more than the budget, by as much as the index grows.
+    /// </summary>
+    internal void ReportIndexOverBudget()
+    {
+        long index = IndexMemoryBytes;
+        if (!Budget.Affords(index) && Interlocked.Exchange(ref _indexOverBudgetReported, 1) == 0)
+        {
+            Log.IndexFillsBudget(_logger, TotalKeyCount(), index, Kv.OverflowBucketCount * 64, Budget.BudgetBytes, Budget.LogMemoryLimitBytes(index));
         }
     }
 
@@ -850,6 +864,7 @@ public sealed partial class FasterStore : IStore
                 {
                     // Overflow buckets come as keys crowd the index: their memory comes out of the log's share too.
                     ApplyMemoryBudget();
+                    ReportIndexOverBudget();
                     await GrowIndexIfCrowdedAsync(cancellationToken);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
@@ -972,6 +987,11 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 122, Level = LogLevel.Warning, Message = "The hash index is crowded ({Keys} keys in {IndexBytes} bytes: lookups slow down) but doubling it would leave " +
             "the log too little of the memory budget ({BudgetBytes} bytes); raise --memory")]
         public static partial void IndexOverBudget(ILogger logger, long keys, long indexBytes, long budgetBytes);
+
+        [LoggerMessage(EventId = 123, Level = LogLevel.Warning, Message = "The hash index takes {IndexBytes} bytes for {Keys} keys ({OverflowBytes} of them in overflow buckets, " +
+            "which are never freed) and leaves the log less than its minimum of the memory budget ({BudgetBytes} bytes): the log keeps {LogBytes} bytes in memory, " +
+            "so the store takes more than --memory from now on, as much more as the index grows (about 10 bytes per key). Raise --memory")]
+        public static partial void IndexFillsBudget(ILogger logger, long keys, long indexBytes, long overflowBytes, long budgetBytes, long logBytes);
 
         [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "The data directory {Directory} holds a log but no layout file (written by an older Durable): " +
             "assuming it was written with this start's sizes (log pages of {PageBytes} bytes, segments of {SegmentBytes}) and saving them. " +
