@@ -148,7 +148,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         }
 
         string commits = Path.Combine(directory, "log-commits");
-        int segmentBits = Math.Max(pageBits, 30);
+        int segmentBits = SegmentBits(pageBits);
         bool hasCommits = Directory.Exists(commits) && Directory.EnumerateFiles(commits, "*", SearchOption.AllDirectories).Any();
         FasterLog log = new(new FasterLogSettings
         {
@@ -302,16 +302,73 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         RequestCommit();
     }
 
-    /// <summary>Reads the committed records from <paramref name="from"/> on, in order, for recovery.</summary>
-    public IEnumerable<(byte[] Record, int Length, long Address)> ReadCommitted(long from)
+    /// <summary>
+    /// Reads the committed records from <paramref name="from"/> on, in order, for recovery, each with the address after it.
+    /// Throws <see cref="FasterException"/> where FasterLog cannot follow the log (an entry length it cannot step over, or a
+    /// page that starts with zeros).
+    /// </summary>
+    public IEnumerable<(byte[] Record, int Length, long Address, long Next)> ReadCommitted(long from)
     {
         FasterLog log = _current.Log;
         using FasterLogScanIterator iterator = log.Scan(Math.Max(from, log.BeginAddress), log.CommittedUntilAddress);
-        while (iterator.GetNext(out byte[] entry, out int length, out long address))
+        while (iterator.GetNext(out byte[] entry, out int length, out long address, out long next))
         {
-            yield return (entry, length, address);
+            yield return (entry, length, address, next);
         }
     }
+
+    /// <summary>
+    /// Reads the segment files themselves from <paramref name="from"/> (the end of the last entry a recovery scan read) to
+    /// <paramref name="to"/> (the committed end), stepping over commit records and zeros at the end of a page, as FasterLog's
+    /// scan does; unlike the scan, it checks that the rest of a page after a zero entry length is zero, and it goes on past
+    /// a page that starts with zeros. Bytes beyond a file's end (a file cut short) read as zeros.
+    /// </summary>
+    /// <returns><see cref="WalRemainder.Clean"/> when commit records and page padding lead to <paramref name="to"/>;
+    /// <see cref="WalRemainder.Zeroed"/> with the address where zeros begin that run to <paramref name="to"/> (a torn tail);
+    /// <see cref="WalRemainder.Data"/> with the address of the first other byte (a record, or garbage).</returns>
+    public (WalRemainder Kind, long Address) InspectCommittedRemainder(long from, long to)
+    {
+        using WalSegmentReader files = new(_directory, SegmentBits(_pageBits));
+        long pageSize = 1L << _pageBits;
+        long position = from;
+        long zerosFrom = -1;
+        while (position < to)
+        {
+            long offset = position & (pageSize - 1);
+            int length = files.ReadInt32(position);
+            if (length < 0 && length != int.MinValue && offset + 4 + Align(-length) <= pageSize)
+            {
+                // A commit record (FasterLog gives them negative lengths); the scan steps over them too.
+                position += 4 + Align(-length);
+                zerosFrom = -1;
+                continue;
+            }
+
+            long pageEnd = position - offset + pageSize;
+            long stop = length == 0 && offset != 0 ? Math.Min(pageEnd, to) : to;
+            long nonZero = files.FirstNonZero(position, stop);
+            if (nonZero >= 0)
+            {
+                return (WalRemainder.Data, nonZero);
+            }
+
+            zerosFrom = zerosFrom < 0 ? position : zerosFrom;
+            if (stop == to)
+            {
+                return (WalRemainder.Zeroed, zerosFrom);
+            }
+
+            // Zeros to the end of the page: padding before an entry that did not fit, or the start of a torn tail.
+            position = pageEnd;
+        }
+
+        return (WalRemainder.Clean, to);
+    }
+
+    private static int Align(int length) => (length + 3) & ~3;
+
+    /// <summary>Bits of a WAL segment file: 1 GiB, or a page when pages are larger.</summary>
+    private static int SegmentBits(int pageBits) => Math.Max(pageBits, 30);
 
     private async Task RunCommitterAsync()
     {

@@ -21,9 +21,6 @@ internal sealed class MemoryBudget
         BudgetBytes = Math.Max(options.MemoryBytes, 1L << 16);
         int budgetBits = FloorLog2(BudgetBytes);
         PageBits = Math.Clamp(budgetBits - PagesPerBudgetBits, 15, 24);
-        // At least 256 KiB: with smaller WAL pages, WalTornTailTests' torn tail (records 1100, torn 500: 46 KB of committed
-        // log after the tear) was refused as damage (FasterLog's scan met an uninitialized page past the tear).
-        WalPageBits = Math.Max(PageBits, 18);
         long pages = Math.Max(MinimumLogPages, BudgetBytes >> PageBits);
         BufferBits = PageBits + CeilingLog2(pages);
         ReadCacheBits = options.ReadCache
@@ -40,11 +37,11 @@ internal sealed class MemoryBudget
     public int PageBits { get; }
 
     /// <summary>
-    /// Bits of a WAL page: a log page (at least 256 KiB). The store accepts records a little smaller than its page
+    /// Bits of a WAL page: a log page. The store accepts records a little smaller than its page
     /// (<see cref="FasterStore.MaxRecordBytes"/>), so that the WAL record of any of them (header, key, payload, and a
     /// batch part's header) fits one WAL entry.
     /// </summary>
-    public int WalPageBits { get; }
+    public int WalPageBits => PageBits;
 
     /// <summary>Bits of the WAL's in-memory buffer: four pages (FasterLog's scan of a recovered log failed with two).</summary>
     public int WalBufferBits => WalPageBits + 2;
