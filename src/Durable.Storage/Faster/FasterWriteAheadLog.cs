@@ -6,8 +6,10 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// The write-ahead log on a FasterLog. Sessions append effect records (<see cref="WalRecord"/>) after applying
-/// them to the store; one committer loop makes them durable in groups: one commit covers every record appended
-/// meanwhile, by any connection. The log's files are opened with O_SYNC, so a completed commit is on disk.
+/// them to the store; commits make them durable in groups, one at a time: one commit covers every record appended
+/// meanwhile, by any connection. A committer loop issues commits on request (or on the everysec/no timer); with
+/// appendfsync always, <see cref="ChainedCommitPolicy"/> issues the next one as soon as the last completes. The log's
+/// files are opened with O_SYNC, so a completed commit is on disk.
 /// A failed write poisons FasterLog 2.6.5 (every later commit rethrows the same failure, and its flushed address never
 /// moves again; pinned by DiskFaultTests), so after a failure writes are refused until the store replaces the log:
 /// <see cref="Reopen"/> opens the files again at their last commit, the store checkpoints (covering every write applied so
@@ -133,12 +135,16 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// </summary>
     public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger, Func<IDevice, IDevice>? wrapDevice = null)
     {
-        (IDevice device, FasterLog log) = OpenLog(directory, pageBits, logger, wrapDevice);
-        return new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        FasterWriteAheadLog? wal = null;
+        // No commit completes while the log is opened and recovered: the first comes from the committer, once wal is set.
+        (IDevice device, FasterLog log) = OpenLog(directory, pageBits, policy, logger, wrapDevice, () => wal!.OnCommitFinished());
+        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        return wal;
     }
 
     /// <summary>Opens the device and the FasterLog on the files in <paramref name="directory"/>, recovered to their last commit.</summary>
-    private static (IDevice Device, FasterLog Log) OpenLog(string directory, int pageBits, ILogger logger, Func<IDevice, IDevice>? wrapDevice)
+    private static (IDevice Device, FasterLog Log) OpenLog(
+        string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, Action commitFinished)
     {
         Directory.CreateDirectory(directory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
@@ -163,6 +169,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             // TryRecoverLatest swallows recovery errors and starts empty; recover explicitly instead.
             TryRecoverLatest = false,
             AutoRefreshSafeTailAddress = false,
+            LogCommitPolicy = new ChainedCommitPolicy(chainWrites: policy == FsyncPolicy.Always, commitFinished),
         });
         try
         {
@@ -370,6 +377,13 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// <summary>Bits of a WAL segment file: 1 GiB, or a page when pages are larger.</summary>
     private static int SegmentBits(int pageBits) => Math.Max(pageBits, 30);
 
+    /// <summary>Counts a completed commit (any: the committer's, or one chained by <see cref="ChainedCommitPolicy"/>); on FASTER's commit thread.</summary>
+    private void OnCommitFinished()
+    {
+        Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        Interlocked.Increment(ref _commits);
+    }
+
     private async Task RunCommitterAsync()
     {
         TimeSpan interval = _policy switch
@@ -413,12 +427,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         try
         {
             long started = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            long tail = log.TailAddress;
             await log.CommitAsync(cancellationToken);
-            long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            Volatile.Write(ref _lastCommitUnixMs, now);
+            // Not admitted while another commit was in flight, it is issued when that one completes: wait for it.
+            await log.WaitForCommitAsync(tail, token: cancellationToken);
             // Everything appended before the commit started is now durable.
             Volatile.Write(ref _committedAsOfUnixMs, started);
-            Interlocked.Increment(ref _commits);
         }
         catch (OperationCanceledException)
         {
@@ -461,7 +475,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             old.Device.Dispose();
         }
 
-        (IDevice device, FasterLog log) = OpenLog(_directory, _pageBits, _logger, _wrapDevice);
+        (IDevice device, FasterLog log) = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, OnCommitFinished);
         _current = new Generation(device, log, old.Number + 1);
     }
 
@@ -481,9 +495,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         long started = _time.GetUtcNow().ToUnixTimeMilliseconds();
         // A fresh FasterLog always writes a commit record here (its truncation point moved, or nothing was committed yet).
         await current.Log.CommitAsync(cancellationToken);
-        Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
         Volatile.Write(ref _committedAsOfUnixMs, started);
-        Interlocked.Increment(ref _commits);
         Interlocked.Increment(ref _resumes);
         _failure = null;
         Log.Resumed(_logger, current.Log.BeginAddress, failure.Message);
