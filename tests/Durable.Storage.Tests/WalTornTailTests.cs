@@ -34,19 +34,28 @@ public sealed class WalTornTailTests : IDisposable
         }
     }
 
-    /// <summary>Cuts the last WAL segment three bytes into record <paramref name="torn"/>'s value, or zeroes it from there on.</summary>
-    private void TearAt(int torn, bool zero, bool garbage = false)
+    /// <summary>WAL pages of the 1 MiB budget: a 32nd of it.</summary>
+    private const int WalPageBytes = 1 << 15;
+
+    private string LastSegment() => Directory.GetFiles(Path.Combine(_directory, "wal"), "wal.log.*")
+        .OrderBy(f => long.Parse(Path.GetExtension(f).AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)).Last();
+
+    /// <summary>
+    /// Cuts the last WAL segment three bytes into record <paramref name="torn"/>'s value, or zeroes it from there on; with
+    /// <paramref name="atEntryStart"/>, from the start of the FasterLog entry that holds the record instead. Returns where.
+    /// </summary>
+    private long TearAt(int torn, bool zero, bool garbage = false, bool atEntryStart = false)
     {
-        string segment = Directory.GetFiles(Path.Combine(_directory, "wal"), "wal.log.*")
-            .OrderBy(f => long.Parse(Path.GetExtension(f).AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)).Last();
-        int at = File.ReadAllBytes(segment).AsSpan().IndexOf(Encoding.ASCII.GetBytes(Value(torn)));
-        Assert.True(at > 0, "the record is in the last WAL segment");
+        string segment = LastSegment();
+        byte[] content = File.ReadAllBytes(segment);
+        int value = content.AsSpan().IndexOf(Encoding.ASCII.GetBytes(Value(torn)));
+        Assert.True(value > 0, "the record is in the last WAL segment");
+        long tear = atEntryStart ? EntryStart(content, value) : value + 3;
         using FileStream file = new(segment, FileMode.Open, FileAccess.Write);
         if (zero || garbage)
         {
-            long length = file.Length;
-            file.Position = at + 3;
-            byte[] bytes = new byte[length - at - 3];
+            file.Position = tear;
+            byte[] bytes = new byte[file.Length - tear];
             if (garbage)
             {
                 new Random(42).NextBytes(bytes);
@@ -56,8 +65,40 @@ public sealed class WalTornTailTests : IDisposable
         }
         else
         {
-            file.SetLength(at + 3);
+            file.SetLength(tear);
         }
+
+        return tear;
+    }
+
+    /// <summary>
+    /// Where the FasterLog entry that holds <paramref name="inside"/> begins: walks the entries from the log's first address
+    /// (a 4-byte length, negative for commit records, then the body padded to 4 bytes; zeros end a page).
+    /// </summary>
+    private static int EntryStart(byte[] segment, int inside)
+    {
+        int position = (int)FasterWriteAheadLog.FreshBeginAddress;
+        while (true)
+        {
+            int length = BitConverter.ToInt32(segment, position);
+            int next = length == 0 ? (position / WalPageBytes + 1) * WalPageBytes : position + 4 + ((Math.Abs(length) + 3) & ~3);
+            if (length > 0 && next > inside)
+            {
+                return position;
+            }
+
+            position = next;
+        }
+    }
+
+    /// <summary>Writes 64 random bytes into the last WAL segment at <paramref name="position"/>.</summary>
+    private void WriteGarbageAt(long position)
+    {
+        using FileStream file = new(LastSegment(), FileMode.Open, FileAccess.Write);
+        file.Position = position;
+        byte[] garbage = new byte[64];
+        new Random(7).NextBytes(garbage);
+        file.Write(garbage);
     }
 
     /// <param name="records">Records written, each committed (acknowledged) on its own.</param>
@@ -78,6 +119,65 @@ public sealed class WalTornTailTests : IDisposable
         await AssertRecoveredAndGoesOnAsync(torn, reported);
     }
 
+    /// <summary>
+    /// A tear with many WAL pages of committed log after it (3,000 records, torn at 500: about 200 KB, six 32 KiB pages):
+    /// FasterLog's scan stops at the first page of zeros (or past the file's end); the files show nothing but zeros up to
+    /// the committed end, so the tail is cut. Also from the very start of an entry, where the scan sees no damaged record
+    /// at all, only an entry length of zero (with two records torn before the commit file at the 1000th commit, less
+    /// than a page follows, and the scan ends without an error).
+    /// </summary>
+    [Theory]
+    [InlineData(3000, 500, false, false)]
+    [InlineData(3000, 500, true, false)]
+    [InlineData(3000, 500, true, true)]
+    [InlineData(3000, 500, false, true)]
+    [InlineData(1100, 998, true, true)]
+    public async Task Reopen_TornTailManyPagesLong_CutsIt(int records, int torn, bool zero, bool atEntryStart)
+    {
+        await WriteRecordsAsync(records);
+        TearAt(torn, zero, atEntryStart: atEntryStart);
+        await AssertRecoveredAndGoesOnAsync(torn, 108);
+    }
+
+    /// <summary>
+    /// Zeros after a torn record, then bytes that are neither zeros nor records (a page written in part): in the same page
+    /// (which FasterLog's scan skips after a zero length) or pages later (where it stops at the first page of zeros).
+    /// Nothing says what was lost, so startup stops.
+    /// </summary>
+    [Theory]
+    [InlineData(300)]
+    [InlineData(100_000)]
+    public async Task Reopen_ZerosThenGarbage_RefusesWithClearMessage(int garbageAfter)
+    {
+        await WriteRecordsAsync(3000);
+        WriteGarbageAt(TearAt(500, zero: true) + garbageAfter);
+        InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync());
+        Assert.Contains("is damaged", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Refusing to start", error.Message, StringComparison.Ordinal);
+        Assert.False(_logger.Has(108), _logger.Text);
+    }
+
+    /// <summary>A record torn in the middle of the log, with intact records pages after it: startup stops.</summary>
+    [Fact]
+    public async Task Reopen_DamageFollowedByIntactRecordsPagesLater_RefusesWithClearMessage()
+    {
+        await WriteRecordsAsync(3000);
+        string segment = LastSegment();
+        byte[] content = File.ReadAllBytes(segment);
+        int at = content.AsSpan().IndexOf(Encoding.ASCII.GetBytes(Value(500)));
+        // Below the commit file written at the 2000th commit: committed for sure.
+        int intact = content.AsSpan().IndexOf(Encoding.ASCII.GetBytes(Value(1500)));
+        using (FileStream file = new(segment, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = at + 3;
+            file.Write(new byte[intact - 200 - at]);
+        }
+
+        InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync());
+        Assert.Contains("is damaged", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Refusing to start", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Reopen_GarbageAfterLastCommitFile_RecoversEverythingBeforeAndGoesOn()
     {
@@ -96,7 +196,8 @@ public sealed class WalTornTailTests : IDisposable
         await WriteRecordsAsync(1100);
         TearAt(500, zero: false, garbage: true);
         InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync());
-        Assert.Contains("the write-ahead log cannot be read after address", error.Message, StringComparison.Ordinal);
+        Assert.Contains("is damaged", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not all zeros", error.Message, StringComparison.Ordinal);
         Assert.Contains("Refusing to start", error.Message, StringComparison.Ordinal);
     }
 

@@ -431,9 +431,11 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>
-    /// Applies every committed WAL record from <paramref name="from"/>. A damaged record followed by nothing intact is a
-    /// torn tail (the file was cut or zeroed after the commit that covered it): replay stops there and says so, and
-    /// <paramref name="torn"/> is set. A damaged record followed by intact ones stops startup.
+    /// Applies every committed WAL record from <paramref name="from"/>. Where the records end before the committed end (a
+    /// record that fails its checksum, a page FasterLog's scan cannot read, zeros where records should be), the WAL's files
+    /// are read directly up to the committed end: zeros or nothing (the file was cut or zeroed after the commit that covered
+    /// it) are a torn tail; replay stops there and says so, and <paramref name="torn"/> is set. Anything else after the
+    /// damage (an intact record, garbage) stops startup.
     /// </summary>
     private long ReplayWal(FasterStoreSession session, long from, out bool torn)
     {
@@ -442,39 +444,35 @@ public sealed partial class FasterStore : IStore
         long records = 0;
         long nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
         Stopwatch watch = Stopwatch.StartNew();
-        torn = false;
-        long last = start;
-        using IEnumerator<(byte[] Record, int Length, long Address)> entries = _wal.ReadCommitted(start).GetEnumerator();
-        while (MoveNext(entries, last, end))
+        long read = start;
+        long damaged = -1;
+        string? problem = null;
+        using (IEnumerator<(byte[] Record, int Length, long Address, long Next)> entries = _wal.ReadCommitted(start).GetEnumerator())
         {
-            (byte[] record, int length, long address) = entries.Current;
-            ReadOnlySpan<byte> bytes = record.AsSpan(0, length);
-            if (!WalRecord.TryDecode(bytes, out DecodedWalRecord decoded, out string? problem))
+            while (NextEntry(entries, ref problem))
             {
-                if (IntactRecordFollows(entries, address, end))
+                (byte[] record, int length, long address, long next) = entries.Current;
+                ReadOnlySpan<byte> bytes = record.AsSpan(0, length);
+                read = next;
+                if (!WalRecord.TryDecode(bytes, out DecodedWalRecord decoded, out problem))
                 {
-                    throw new InvalidDataException(
-                        $"write-ahead log record at address {address} is damaged ({problem}); {end - address} bytes of committed log follow it. " +
-                        "Refusing to start with a gap in acknowledged writes: restore the data directory from a backup.");
+                    damaged = address;
+                    break;
                 }
 
-                Log.TornTailCut(_logger, address, problem!, end - address);
-                torn = true;
-                break;
-            }
-
-            session.Replay(bytes, decoded, _physical);
-            last = address;
-            records++;
-            if (Stopwatch.GetTimestamp() > nextReport)
-            {
-                nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
-                double done = end > start ? (double)(address - start) / (end - start) : 1;
-                double remaining = done > 0 ? watch.Elapsed.TotalSeconds * (1 - done) / done : 0;
-                Log.ReplayProgress(_logger, done * 100, records, remaining);
+                session.Replay(bytes, decoded, _physical);
+                records++;
+                if (Stopwatch.GetTimestamp() > nextReport)
+                {
+                    nextReport = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 2;
+                    double done = end > start ? (double)(address - start) / (end - start) : 1;
+                    double remaining = done > 0 ? watch.Elapsed.TotalSeconds * (1 - done) / done : 0;
+                    Log.ReplayProgress(_logger, done * 100, records, remaining);
+                }
             }
         }
 
+        torn = CutTornTail(read, end, damaged, problem);
         int incomplete = session.DropIncompleteCommands();
         if (incomplete > 0)
         {
@@ -484,25 +482,8 @@ public sealed partial class FasterStore : IStore
         return records;
     }
 
-    /// <summary>Reads on after a damaged record: true when any later record is intact (the damage is not at the tail).</summary>
-    private static bool IntactRecordFollows(IEnumerator<(byte[] Record, int Length, long Address)> entries, long damaged, long end)
-    {
-        // A cut or zeroed tail reads as short or empty entries, which FasterLog skips page by page; garbage (an entry
-        // length FasterLog cannot follow) stops startup in MoveNext: we cannot tell what lies behind it.
-        while (MoveNext(entries, damaged, end))
-        {
-            (byte[] record, int length, _) = entries.Current;
-            if (WalRecord.TryDecode(record.AsSpan(0, length), out _, out _))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>The next committed WAL entry; turns FasterLog's "invalid length" (garbage in the log) into a startup error that says where.</summary>
-    private static bool MoveNext(IEnumerator<(byte[] Record, int Length, long Address)> entries, long after, long end)
+    /// <summary>The next committed WAL entry; false at the end, or where FasterLog's scan cannot go on (<paramref name="problem"/> says why).</summary>
+    private static bool NextEntry(IEnumerator<(byte[] Record, int Length, long Address, long Next)> entries, ref string? problem)
     {
         try
         {
@@ -510,11 +491,43 @@ public sealed partial class FasterStore : IStore
         }
         catch (FasterException exception)
         {
-            throw new InvalidDataException(
-                $"the write-ahead log cannot be read after address {after} ({exception.Message}); {end - after} bytes of committed log follow. " +
-                "It holds garbage where records should be, so a torn tail cannot be told from damage in the middle. " +
-                "Refusing to start with a possible gap in acknowledged writes: restore the data directory from a backup.", exception);
+            problem = exception.Message;
+            return false;
         }
+    }
+
+    /// <summary>
+    /// After replay read up to <paramref name="read"/>, a damaged record at <paramref name="damaged"/> (or -1), or a scan
+    /// that failed (<paramref name="problem"/>): true when a torn tail was cut (reported, event 108); throws when the
+    /// committed log holds anything but zeros after the damage.
+    /// </summary>
+    private bool CutTornTail(long read, long end, long damaged, string? problem)
+    {
+        (WalRemainder remainder, long at) = _wal.InspectCommittedRemainder(read, end);
+        if (remainder == WalRemainder.Data && damaged >= 0)
+        {
+            throw new InvalidDataException(
+                $"write-ahead log record at address {damaged} is damaged ({problem}); {end - damaged} bytes of committed log follow it, " +
+                $"not all zeros (data at address {at}). Refusing to start with a gap in acknowledged writes: restore the data directory from a backup.");
+        }
+
+        if (remainder == WalRemainder.Data || (remainder == WalRemainder.Clean && problem is not null && damaged < 0))
+        {
+            throw new InvalidDataException(
+                $"the write-ahead log cannot be read after address {read} ({problem ?? "an entry length of zero, then more data in the page"}); " +
+                $"{end - read} bytes of committed log follow, not all zeros (data at address {at}). It holds garbage where records should be, " +
+                "so a torn tail cannot be told from damage in the middle. Refusing to start with a possible gap in acknowledged writes: " +
+                "restore the data directory from a backup.");
+        }
+
+        if (remainder == WalRemainder.Clean && damaged < 0)
+        {
+            return false;
+        }
+
+        long cut = damaged >= 0 ? damaged : at;
+        Log.TornTailCut(_logger, cut, problem ?? "zeros where records should be", end - cut);
+        return true;
     }
 
     private FasterStoreSession OpenRecoverySession() => OpenSession(logged: false);

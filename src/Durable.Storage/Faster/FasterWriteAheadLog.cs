@@ -6,8 +6,10 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// The write-ahead log on a FasterLog. Sessions append effect records (<see cref="WalRecord"/>) after applying
-/// them to the store; one committer loop makes them durable in groups: one commit covers every record appended
-/// meanwhile, by any connection. The log's files are opened with O_SYNC, so a completed commit is on disk.
+/// them to the store; commits make them durable in groups, one at a time: one commit covers every record appended
+/// meanwhile, by any connection. A committer loop issues commits on request (or on the everysec/no timer); with
+/// appendfsync always, <see cref="ChainedCommitPolicy"/> issues the next one as soon as the last completes. The log's
+/// files are opened with O_SYNC, so a completed commit is on disk.
 /// A failed write poisons FasterLog 2.6.5 (every later commit rethrows the same failure, and its flushed address never
 /// moves again; pinned by DiskFaultTests), so after a failure writes are refused until the store replaces the log:
 /// <see cref="Reopen"/> opens the files again at their last commit, the store checkpoints (covering every write applied so
@@ -133,12 +135,16 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// </summary>
     public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger, Func<IDevice, IDevice>? wrapDevice = null)
     {
-        (IDevice device, FasterLog log) = OpenLog(directory, pageBits, logger, wrapDevice);
-        return new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        FasterWriteAheadLog? wal = null;
+        // No commit completes while the log is opened and recovered: the first comes from the committer, once wal is set.
+        (IDevice device, FasterLog log) = OpenLog(directory, pageBits, policy, logger, wrapDevice, () => wal!.OnCommitFinished());
+        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        return wal;
     }
 
     /// <summary>Opens the device and the FasterLog on the files in <paramref name="directory"/>, recovered to their last commit.</summary>
-    private static (IDevice Device, FasterLog Log) OpenLog(string directory, int pageBits, ILogger logger, Func<IDevice, IDevice>? wrapDevice)
+    private static (IDevice Device, FasterLog Log) OpenLog(
+        string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, Action commitFinished)
     {
         Directory.CreateDirectory(directory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
@@ -148,7 +154,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         }
 
         string commits = Path.Combine(directory, "log-commits");
-        int segmentBits = Math.Max(pageBits, 30);
+        int segmentBits = SegmentBits(pageBits);
         bool hasCommits = Directory.Exists(commits) && Directory.EnumerateFiles(commits, "*", SearchOption.AllDirectories).Any();
         FasterLog log = new(new FasterLogSettings
         {
@@ -163,6 +169,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             // TryRecoverLatest swallows recovery errors and starts empty; recover explicitly instead.
             TryRecoverLatest = false,
             AutoRefreshSafeTailAddress = false,
+            LogCommitPolicy = new ChainedCommitPolicy(chainWrites: policy == FsyncPolicy.Always, commitFinished),
         });
         try
         {
@@ -302,15 +309,79 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         RequestCommit();
     }
 
-    /// <summary>Reads the committed records from <paramref name="from"/> on, in order, for recovery.</summary>
-    public IEnumerable<(byte[] Record, int Length, long Address)> ReadCommitted(long from)
+    /// <summary>
+    /// Reads the committed records from <paramref name="from"/> on, in order, for recovery, each with the address after it.
+    /// Throws <see cref="FasterException"/> where FasterLog cannot follow the log (an entry length it cannot step over, or a
+    /// page that starts with zeros).
+    /// </summary>
+    public IEnumerable<(byte[] Record, int Length, long Address, long Next)> ReadCommitted(long from)
     {
         FasterLog log = _current.Log;
         using FasterLogScanIterator iterator = log.Scan(Math.Max(from, log.BeginAddress), log.CommittedUntilAddress);
-        while (iterator.GetNext(out byte[] entry, out int length, out long address))
+        while (iterator.GetNext(out byte[] entry, out int length, out long address, out long next))
         {
-            yield return (entry, length, address);
+            yield return (entry, length, address, next);
         }
+    }
+
+    /// <summary>
+    /// Reads the segment files themselves from <paramref name="from"/> (the end of the last entry a recovery scan read) to
+    /// <paramref name="to"/> (the committed end), stepping over commit records and zeros at the end of a page, as FasterLog's
+    /// scan does; unlike the scan, it checks that the rest of a page after a zero entry length is zero, and it goes on past
+    /// a page that starts with zeros. Bytes beyond a file's end (a file cut short) read as zeros.
+    /// </summary>
+    /// <returns><see cref="WalRemainder.Clean"/> when commit records and page padding lead to <paramref name="to"/>;
+    /// <see cref="WalRemainder.Zeroed"/> with the address where zeros begin that run to <paramref name="to"/> (a torn tail);
+    /// <see cref="WalRemainder.Data"/> with the address of the first other byte (a record, or garbage).</returns>
+    public (WalRemainder Kind, long Address) InspectCommittedRemainder(long from, long to)
+    {
+        using WalSegmentReader files = new(_directory, SegmentBits(_pageBits));
+        long pageSize = 1L << _pageBits;
+        long position = from;
+        long zerosFrom = -1;
+        while (position < to)
+        {
+            long offset = position & (pageSize - 1);
+            int length = files.ReadInt32(position);
+            if (length < 0 && length != int.MinValue && offset + 4 + Align(-length) <= pageSize)
+            {
+                // A commit record (FasterLog gives them negative lengths); the scan steps over them too.
+                position += 4 + Align(-length);
+                zerosFrom = -1;
+                continue;
+            }
+
+            long pageEnd = position - offset + pageSize;
+            long stop = length == 0 && offset != 0 ? Math.Min(pageEnd, to) : to;
+            long nonZero = files.FirstNonZero(position, stop);
+            if (nonZero >= 0)
+            {
+                return (WalRemainder.Data, nonZero);
+            }
+
+            zerosFrom = zerosFrom < 0 ? position : zerosFrom;
+            if (stop == to)
+            {
+                return (WalRemainder.Zeroed, zerosFrom);
+            }
+
+            // Zeros to the end of the page: padding before an entry that did not fit, or the start of a torn tail.
+            position = pageEnd;
+        }
+
+        return (WalRemainder.Clean, to);
+    }
+
+    private static int Align(int length) => (length + 3) & ~3;
+
+    /// <summary>Bits of a WAL segment file: 1 GiB, or a page when pages are larger.</summary>
+    private static int SegmentBits(int pageBits) => Math.Max(pageBits, 30);
+
+    /// <summary>Counts a completed commit (any: the committer's, or one chained by <see cref="ChainedCommitPolicy"/>); on FASTER's commit thread.</summary>
+    private void OnCommitFinished()
+    {
+        Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
+        Interlocked.Increment(ref _commits);
     }
 
     private async Task RunCommitterAsync()
@@ -356,12 +427,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         try
         {
             long started = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            long tail = log.TailAddress;
             await log.CommitAsync(cancellationToken);
-            long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            Volatile.Write(ref _lastCommitUnixMs, now);
+            // Not admitted while another commit was in flight, it is issued when that one completes: wait for it.
+            await log.WaitForCommitAsync(tail, token: cancellationToken);
             // Everything appended before the commit started is now durable.
             Volatile.Write(ref _committedAsOfUnixMs, started);
-            Interlocked.Increment(ref _commits);
         }
         catch (OperationCanceledException)
         {
@@ -404,7 +475,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             old.Device.Dispose();
         }
 
-        (IDevice device, FasterLog log) = OpenLog(_directory, _pageBits, _logger, _wrapDevice);
+        (IDevice device, FasterLog log) = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, OnCommitFinished);
         _current = new Generation(device, log, old.Number + 1);
     }
 
@@ -424,9 +495,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         long started = _time.GetUtcNow().ToUnixTimeMilliseconds();
         // A fresh FasterLog always writes a commit record here (its truncation point moved, or nothing was committed yet).
         await current.Log.CommitAsync(cancellationToken);
-        Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
         Volatile.Write(ref _committedAsOfUnixMs, started);
-        Interlocked.Increment(ref _commits);
         Interlocked.Increment(ref _resumes);
         _failure = null;
         Log.Resumed(_logger, current.Log.BeginAddress, failure.Message);

@@ -45,9 +45,9 @@ internal sealed class MemoryBudget
     public int PageBits { get; }
 
     /// <summary>
-    /// Bits of a WAL page: a log page (at least 256 KiB). The store accepts records a little smaller than its page
-    /// (<see cref="FasterStore.MaxRecordBytes"/>), so that the WAL record of any of them (header, key, payload, and a
-    /// batch part's header) fits one WAL entry.
+    /// Bits of a WAL page: a log page (at least: directories created before WAL pages followed the log page kept theirs of
+    /// 256 KiB or more). The store accepts records a little smaller than its page (<see cref="FasterStore.MaxRecordBytes"/>),
+    /// so that the WAL record of any of them (header, key, payload, and a batch part's header) fits one WAL entry.
     /// </summary>
     public int WalPageBits { get; }
 
@@ -96,14 +96,12 @@ internal sealed class MemoryBudget
 
     /// <summary>
     /// The layout a data directory created with <paramref name="options"/> gets: a log page is a 32nd of the budget
-    /// (between 32 KiB and 16 MiB), a WAL page as large (at least 256 KiB), segments of <c>segment-size</c> (at least a page).
+    /// (between 32 KiB and 16 MiB), a WAL page as large, segments of <c>segment-size</c> (at least a page).
     /// </summary>
     public static DataLayout Propose(StoreOptions options)
     {
         int pageBits = Math.Clamp(FloorLog2(Math.Max(options.MemoryBytes, 1L << 16)) - PagesPerBudgetBits, 15, 24);
-        // At least 256 KiB: with smaller WAL pages, WalTornTailTests' torn tail (records 1100, torn 500: 46 KB of committed
-        // log after the tear) was refused as damage (FasterLog's scan met an uninitialized page past the tear).
-        return new DataLayout(pageBits, Math.Max(pageBits, FloorLog2(options.SegmentBytes)), Math.Max(pageBits, 18));
+        return new DataLayout(pageBits, Math.Max(pageBits, FloorLog2(options.SegmentBytes)), pageBits);
     }
 
     private static int FloorLog2(long value) => value <= 1 ? 0 : 63 - (int)long.LeadingZeroCount(value);
