@@ -33,6 +33,7 @@ dotnet build "$repo/src/Durable.Server/Durable.Server.csproj" -c Release -nologo
 dll="$repo/src/Durable.Server/bin/Release/net10.0/durable-server.dll"
 port=$((20000 + RANDOM % 20000))
 dir="$out/data"
+rm -rf "$dir"   # a data directory left by an earlier run would be recovered, not filled
 dotnet "$dll" --bind 127.0.0.1 --port "$port" --dir "$dir" --memory "$memory" --loglevel warning >"$out/server.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
