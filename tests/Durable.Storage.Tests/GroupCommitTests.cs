@@ -32,7 +32,8 @@ public sealed class GroupCommitTests : IDisposable
                     {
                         session.Write(0, Encoding.ASCII.GetBytes($"w{w}-{i}"), RecordType.String, "v"u8, 0);
                         session.CompleteCommand();
-                        await session.WaitForDurabilityAsync(cancellationToken);
+                        // A lost commit request would leave this wait pending forever: fail instead.
+                        await session.WaitForDurabilityAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
                     }
                 },
                 cancellationToken)));
