@@ -25,6 +25,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private readonly StoreFunctions _functions;
     private readonly StoreOutput _output = new();
     private readonly PrefetchedRecords _prefetched = new();
+
+    /// <summary>Parts this command found (read) and has not deleted since: they exist until the command ends (it holds their root's stripe).</summary>
+    private readonly HashSet<(ulong Generation, uint Part)> _partsFound = [];
     private readonly RecordCandidates _candidates = new();
     private ArrayBufferWriter<byte> _copy = new(1024);
     private readonly FasterWriteAheadLog? _wal;
@@ -80,14 +83,34 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
         PartsDescriptor.WritePartKey(partKey, generation, part);
         ReadStored(partKey, value, copyHot: true);
+        if (_output.Found)
+        {
+            _partsFound.Add((generation, part));
+        }
+
         return _output.Found;
     }
 
+    /// <summary>
+    /// Writes a part. One this command read is replaced with a blind upsert: an RMW would read its old record again, from
+    /// disk when it is cold (a huge collection's bucket, chunk or tree node), only to learn that it exists, which the read
+    /// already said. Parts carry no TTL and no parts of their own, and an upsert of an existing record changes no count,
+    /// so the result is the RMW's. Any other part (new, or not read) goes through the RMW, which counts a created one.
+    /// </summary>
     public void WritePart(ulong generation, uint part, ReadOnlySpan<byte> payload)
     {
         Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
         PartsDescriptor.WritePartKey(partKey, generation, part);
-        WriteStored(partKey, RecordType.Part, payload, 0, log: true, cascade: false);
+        if (!_partsFound.Contains((generation, part)))
+        {
+            WriteStored(partKey, RecordType.Part, payload, 0, log: true, cascade: false);
+            return;
+        }
+
+        byte[]? rented = null;
+        Upsert(partKey, ComposeValue(new RecordHeader(RecordType.Part, 0), payload, ref rented));
+        ReturnRented(rented);
+        LogRecord(WalRecord.EncodeWrite(WalBuffer(WalRecord.WriteSize(partKey.Length, payload.Length)), partKey, RecordType.Part, 0, payload));
     }
 
     public void DeletePart(ulong generation, uint part)
@@ -559,6 +582,18 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </summary>
     private void CopyToTail(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> storedValue)
     {
+        Upsert(storedKey, storedValue);
+        _store.CountReadCopy();
+        if (_copy.Capacity > KeepValueBufferBytes)
+        {
+            // A large record passed through: drop its buffer rather than keep it for the session's life.
+            _copy = new ArrayBufferWriter<byte>(1024);
+        }
+    }
+
+    /// <summary>A blind write of a stored value (header and payload): FASTER's upsert never reads the old record, nor counts.</summary>
+    private void Upsert(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> storedValue)
+    {
         // Pinned: key and value, for the upsert (which never goes pending).
         fixed (byte* k = storedKey)
         fixed (byte* v = storedValue)
@@ -566,13 +601,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
             SpanByte valueBytes = SpanByte.FromPointer(v, storedValue.Length);
             _session.Upsert(ref keyBytes, ref valueBytes, Empty.Default, 0);
-        }
-
-        _store.CountReadCopy();
-        if (_copy.Capacity > KeepValueBufferBytes)
-        {
-            // A large record passed through: drop its buffer rather than keep it for the session's life.
-            _copy = new ArrayBufferWriter<byte>(1024);
         }
     }
 
@@ -662,6 +690,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>Deletes a record; with <paramref name="cascade"/>, its parts too (after it, so that no record ever names a missing part).</summary>
     private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired, bool log, bool cascade)
     {
+        // A part deleted (itself, or by a cascade) no longer exists: its next write must count it again.
+        _partsFound.Clear();
         ReadStored(storedKey, null);
         bool expired = _output.Expired;
         if ((!_output.Found && !expired) || (onlyIfExpired && !expired))
@@ -731,6 +761,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     public void CompleteCommand()
     {
+        _partsFound.Clear();
         if (_pendingRecords == 0 || _wal is null)
         {
             return;
