@@ -45,12 +45,7 @@ public sealed class CollectionColdTests : IDisposable
         await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb"))
         {
             using RespTestClient client = server.Connect();
-            for (int start = 0; start < Entries; start += 1000)
-            {
-                IEnumerable<string> range = Enumerable.Range(start, 1000).Select(i => i.ToString(CultureInfo.InvariantCulture));
-                Assert.Equal(":1000\r\n", client.Call(["HSET", "big-hash", .. range.SelectMany(n => new[] { "field-" + n, "value-" + n })]));
-                Assert.Equal(":1000\r\n", client.Call(["SADD", "big-set", .. range.Select(n => "member-" + n)]));
-            }
+            FillHugeHash(client, Entries, alsoSet: true);
 
             // Push the collections' records out of memory, then read single entries back.
             PushOutOfMemory(client);
@@ -159,11 +154,7 @@ public sealed class CollectionColdTests : IDisposable
         Random random = new(11);
         await using ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb", "--read-cache", "no");
         using RespTestClient client = server.Connect();
-        for (int start = 0; start < Entries; start += 1000)
-        {
-            IEnumerable<string> range = Enumerable.Range(start, 1000).Select(i => i.ToString(CultureInfo.InvariantCulture));
-            Assert.Equal(":1000\r\n", client.Call(["HSET", "big-hash", .. range.SelectMany(n => new[] { "field-" + n, "value-" + n })]));
-        }
+        FillHugeHash(client, Entries, alsoSet: false);
 
         PushOutOfMemory(client);
         long before = PendingReads(client);
@@ -184,6 +175,20 @@ public sealed class CollectionColdTests : IDisposable
         foreach (string n in updated)
         {
             Assert.Equal(Bulk("other-" + n), client.Call("HGET", "big-hash", "field-" + n));
+        }
+    }
+
+    /// <summary>big-hash gets field-n = value-n for n below <paramref name="entries"/>; with <paramref name="alsoSet"/>, big-set gets member-n.</summary>
+    private static void FillHugeHash(RespTestClient client, int entries, bool alsoSet)
+    {
+        for (int start = 0; start < entries; start += 1000)
+        {
+            IEnumerable<string> range = Enumerable.Range(start, 1000).Select(i => i.ToString(CultureInfo.InvariantCulture));
+            Assert.Equal(":1000\r\n", client.Call(["HSET", "big-hash", .. range.SelectMany(n => new[] { "field-" + n, "value-" + n })]));
+            if (alsoSet)
+            {
+                Assert.Equal(":1000\r\n", client.Call(["SADD", "big-set", .. range.Select(n => "member-" + n)]));
+            }
         }
     }
 

@@ -208,16 +208,7 @@ public sealed class ReadCacheTests : IAsyncLifetime
         ReadHot(session, "v1");
         Assert.Equal(Hot, ReadCopies);
 
-        KeyCounter seen = new();
-        ulong cursor = 0;
-        do
-        {
-            cursor = session.Scan(0, cursor, 100, seen);
-        }
-        while (cursor != 0);
-
-        Assert.Equal(Keys, seen.Counts.Count);
-        Assert.All(seen.Counts, pair => Assert.Equal(1, pair.Value));
+        AssertScanSeesEveryKeyOnce(session);
     }
 
     /// <summary>
@@ -239,16 +230,7 @@ public sealed class ReadCacheTests : IAsyncLifetime
             LockedWrite(session, Key(i), new string('s', i + 1));
         }
 
-        KeyCounter seen = new();
-        ulong cursor = 0;
-        do
-        {
-            cursor = session.Scan(0, cursor, 100, seen);
-        }
-        while (cursor != 0);
-
-        Assert.Equal(Keys, seen.Counts.Count);
-        Assert.All(seen.Counts, pair => Assert.Equal(1, pair.Value));
+        AssertScanSeesEveryKeyOnce(session);
         for (int i = 0; i < Hot; i++)
         {
             Assert.Equal(new string('s', i + 1), LockedRead(session, Key(i)));
@@ -444,6 +426,21 @@ public sealed class ReadCacheTests : IAsyncLifetime
         {
             // A temp directory left behind is harmless.
         }
+    }
+
+    /// <summary>A whole SCAN of database 0 returns each of the <see cref="Keys"/> keys exactly once.</summary>
+    private static void AssertScanSeesEveryKeyOnce(IStoreSession session)
+    {
+        KeyCounter seen = new();
+        ulong cursor = 0;
+        do
+        {
+            cursor = session.Scan(0, cursor, 100, seen);
+        }
+        while (cursor != 0);
+
+        Assert.Equal(Keys, seen.Counts.Count);
+        Assert.All(seen.Counts, pair => Assert.Equal(1, pair.Value));
     }
 
     private sealed class KeyCounter : IKeyVisitor
