@@ -32,6 +32,13 @@ public sealed class CommandDefinition
     /// </summary>
     public Func<Durable.Protocol.RespArgs, bool>? LocksAllWhen { get; init; }
 
+    /// <summary>
+    /// Set for point commands on collections: reads, while the command waits for its keys' stripes and with the store
+    /// session warming (<see cref="Durable.Storage.IStoreSession.Warming"/>), the records the command will read, so that
+    /// its section under the lock finds them in memory. Writes nothing and replies nothing; what it reads is a hint.
+    /// </summary>
+    public CommandHandler? Warm { get; set; }
+
     /// <summary>ACL categories without the '@', as COMMAND INFO reports them.</summary>
     public string[] Categories { get; init; } = [];
 

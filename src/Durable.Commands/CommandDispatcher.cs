@@ -19,15 +19,80 @@ public sealed class CommandDispatcher
 
     public CommandDispatcher(CommandTable table) => _table = table;
 
-    /// <summary>Runs one command; the reply (or error) is written to <see cref="CommandContext.Reply"/>.</summary>
-    public void Execute(CommandContext context, RespArgs args)
+    private const int Deferred = -2;
+
+    // Warming passes per deferred command at most: each reads one level further (a bucket, then the leaf it names).
+    private const int MaxWarmingPasses = 3;
+
+    // Stripes taken by AcquireLocksAsync for the command that was deferred; that command uses them when it runs again.
+    private int _held;
+    private bool _heldExclusive;
+    private int _deferred;
+    private bool _deferredExclusive;
+    private int _warmingPasses;
+
+    /// <summary>Runs one command; the reply (or error) is written to <see cref="CommandContext.Reply"/>. Waits for its keys' stripes by spinning.</summary>
+    public void Execute(CommandContext context, RespArgs args) => Run(context, args, mayDefer: false);
+
+    /// <summary>
+    /// Runs one command, as <see cref="Execute"/>, unless a stripe of its keys stays taken past a short spin: then it runs
+    /// nothing and returns false; the caller lets the command wait without a thread (<see cref="AcquireLocksAsync"/>)
+    /// and then calls again with the same command, which runs with the stripes that wait took.
+    /// </summary>
+    public bool TryExecute(CommandContext context, RespArgs args) => Run(context, args, mayDefer: true);
+
+    /// <summary>Whether the last <see cref="TryExecute"/> was deferred and waits for <see cref="AcquireLocksAsync"/>.</summary>
+    public bool IsDeferred => _deferred > 0;
+
+    /// <summary>
+    /// Whether the last <see cref="TryExecute"/> was deferred while the records it will need are read from disk (see
+    /// <see cref="CommandDefinition.Warm"/>): the caller awaits the store session's prefetches, then calls again.
+    /// </summary>
+    public bool IsWarming { get; private set; }
+
+    /// <summary>Takes the stripes the deferred command needs (see <see cref="KeyLocks.AcquireAsync"/>); it runs with them next.</summary>
+    public async Task AcquireLocksAsync(KeyLocks locks)
     {
+        int count = _deferred;
+        bool exclusive = _deferredExclusive;
+        _deferred = 0;
+        await locks.AcquireAsync(_stripes, count, exclusive);
+        _held = count;
+        _heldExclusive = exclusive;
+    }
+
+    /// <summary>Lets go of stripes taken for a deferred command that will not run now (the connection closes or pauses).</summary>
+    public void ReleaseHeldLocks(KeyLocks locks)
+    {
+        if (_held > 0)
+        {
+            locks.Exit(_stripes.AsSpan(0, _held), _heldExclusive);
+            _held = 0;
+        }
+    }
+
+    private bool Run(CommandContext context, RespArgs args, bool mayDefer)
+    {
+        try
+        {
+            return RunUnlessDeferred(context, args, mayDefer);
+        }
+        finally
+        {
+            // Held for a command that returned before locking (a write refused since the wait, say): let go.
+            ReleaseHeldLocks(context.Store.Locks);
+        }
+    }
+
+    private bool RunUnlessDeferred(CommandContext context, RespArgs args, bool mayDefer)
+    {
+        IsWarming = false;
         context.Scratch.ResetWrittenCount();
         CommandDefinition? definition = _table.Find(args[0]);
         if (definition is null)
         {
             WriteUnknownCommand(context, args);
-            return;
+            return true;
         }
 
         if (definition.SubCommands is not null)
@@ -38,7 +103,7 @@ public sealed class CommandDispatcher
                 {
                     definition.RecordRejected();
                     context.WriteArityError(definition.FullName);
-                    return;
+                    return true;
                 }
             }
             else
@@ -48,7 +113,7 @@ public sealed class CommandDispatcher
                 {
                     // Redis counts this in errorstats only: no command was found to charge it to.
                     WriteUnknownSubcommand(context, definition, args[1]);
-                    return;
+                    return true;
                 }
 
                 definition = sub;
@@ -59,14 +124,14 @@ public sealed class CommandDispatcher
         {
             definition.RecordRejected();
             context.WriteArityError(definition.FullName);
-            return;
+            return true;
         }
 
         if (context.Server.IsLoading && (definition.Flags & CommandFlags.Loading) == 0)
         {
             definition.RecordRejected();
             context.WriteError(RespErrors.Loading);
-            return;
+            return true;
         }
 
         // Redis: a MONITOR client counts as a replica, and replicas may not touch the keyspace.
@@ -74,7 +139,7 @@ public sealed class CommandDispatcher
         {
             definition.RecordRejected();
             context.WriteError("ERR Replica can't interact with the keyspace"u8);
-            return;
+            return true;
         }
 
         if ((definition.Flags & CommandFlags.Write) != 0 && context.Store.WriteFailure is string failure)
@@ -82,12 +147,36 @@ public sealed class CommandDispatcher
             // Redis refuses writes the same way when its AOF cannot be written; reads go on.
             definition.RecordRejected();
             WriteWriteFailure(context, failure);
-            return;
+            return true;
         }
 
         context.Client.LastCommand = definition.FullName;
         context.ErrorWritten = false;
-        int locked = Lock(context.Store.Locks, definition, args);
+        int locked = Lock(context.Store.Locks, definition, args, mayDefer);
+        if (locked == Deferred)
+        {
+            if (_warmingPasses == 0)
+            {
+                Interlocked.Increment(ref context.Server.Stats.LockWaits);
+            }
+
+            if (_warmingPasses < MaxWarmingPasses && Warm(context, definition, args))
+            {
+                // Wait for those reads first, then try again (the stripes may be free by then; if not, warm one level on).
+                _warmingPasses++;
+                _deferred = 0;
+                IsWarming = true;
+            }
+
+            return false;
+        }
+
+        _warmingPasses = 0;
+        if (locked > 0)
+        {
+            context.Session.HoldingStripes(_stripes, locked);
+        }
+
         long started = Stopwatch.GetTimestamp();
         try
         {
@@ -120,6 +209,38 @@ public sealed class CommandDispatcher
 
         Interlocked.Increment(ref context.Server.Stats.TotalCommandsProcessed);
         context.Server.SlowLog.Record(context, args, microseconds);
+        return true;
+    }
+
+    // While the command waits for its stripes: read what it will need, so that its locked section is not the one to wait
+    // for the disk (and the waiting connections read in parallel). Reads without the lock may see records mid-change by
+    // the holder, so what they decode is a hint: a failure to decode is not the command's error, which runs as usual.
+    // Returns whether it started disk reads.
+    private static bool Warm(CommandContext context, CommandDefinition definition, RespArgs args)
+    {
+        if (definition.Warm is not { } warm || !context.Store.HasColdRecords)
+        {
+            return false;
+        }
+
+        IStoreSession session = context.Session;
+        session.Warming = true;
+        try
+        {
+            warm(context, args);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // A hint read across versions of the collection, or a record still on its way from disk; the command itself
+            // reads under the lock.
+        }
+        finally
+        {
+            session.Warming = false;
+            context.Scratch.ResetWrittenCount();
+        }
+
+        return session.PrefetchesPending;
     }
 
     /// <summary>
@@ -178,7 +299,7 @@ public sealed class CommandDispatcher
         finally
         {
             context.OpenedSession?.CompleteCommand();
-            UnlockStripes(locks, stripes[..count], exclusive: true);
+            locks.Exit(stripes[..count], exclusive: true);
         }
     }
 
@@ -208,8 +329,11 @@ public sealed class CommandDispatcher
         }
     }
 
-    /// <summary>Locks the command's key stripes; returns how many, or <see cref="AllStripes"/>.</summary>
-    private int Lock(KeyLocks locks, CommandDefinition definition, RespArgs args)
+    /// <summary>
+    /// Locks the command's key stripes; returns how many, or <see cref="AllStripes"/>, or (<paramref name="mayDefer"/>)
+    /// <see cref="Deferred"/> when one stays taken: nothing is held then, and <see cref="AcquireLocksAsync"/> waits for them.
+    /// </summary>
+    private int Lock(KeyLocks locks, CommandDefinition definition, RespArgs args, bool mayDefer)
     {
         if ((definition.Flags & CommandFlags.LocksAll) != 0 || definition.LocksAllWhen?.Invoke(args) == true)
         {
@@ -234,13 +358,43 @@ public sealed class CommandDispatcher
             _stripes[i] = KeyLocks.StripeOf(args[_keyIndexes[i]]);
         }
 
-        return LockStripes(locks, _stripes.AsSpan(0, _keyIndexes.Count), (definition.Flags & CommandFlags.Write) != 0);
+        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
+        int count = SortDistinct(_stripes.AsSpan(0, _keyIndexes.Count));
+        if (_held > 0)
+        {
+            // The deferred command again: AcquireLocksAsync took these very stripes for it.
+            Debug.Assert(_held == count && _heldExclusive == exclusive, "a deferred command runs with the stripes it waited for");
+            _held = 0;
+            return count;
+        }
+
+        if (!mayDefer)
+        {
+            EnterStripes(locks, _stripes.AsSpan(0, count), exclusive);
+            return count;
+        }
+
+        if (locks.TryEnterAll(_stripes.AsSpan(0, count), exclusive) < 0)
+        {
+            return count;
+        }
+
+        _deferred = count;
+        _deferredExclusive = exclusive;
+        return Deferred;
     }
 
     // Sorts and dedupes the stripes in place, then takes them; returns how many distinct stripes are held.
     private static int LockStripes(KeyLocks locks, Span<int> stripes, bool exclusive)
     {
-        // Ascending order and no repeats: two commands can never wait on each other in a cycle.
+        int count = SortDistinct(stripes);
+        EnterStripes(locks, stripes[..count], exclusive);
+        return count;
+    }
+
+    // Ascending order and no repeats: two commands can never wait on each other in a cycle. Returns the distinct count.
+    private static int SortDistinct(Span<int> stripes)
+    {
         stripes.Sort();
         int count = 0;
         for (int i = 0; i < stripes.Length; i++)
@@ -251,7 +405,12 @@ public sealed class CommandDispatcher
             }
         }
 
-        for (int i = 0; i < count; i++)
+        return count;
+    }
+
+    private static void EnterStripes(KeyLocks locks, ReadOnlySpan<int> stripes, bool exclusive)
+    {
+        for (int i = 0; i < stripes.Length; i++)
         {
             if (exclusive)
             {
@@ -262,8 +421,6 @@ public sealed class CommandDispatcher
                 locks.EnterShared(stripes[i]);
             }
         }
-
-        return count;
     }
 
     private void Unlock(KeyLocks locks, CommandDefinition definition, int count)
@@ -274,22 +431,7 @@ public sealed class CommandDispatcher
             return;
         }
 
-        UnlockStripes(locks, _stripes.AsSpan(0, count), (definition.Flags & CommandFlags.Write) != 0);
-    }
-
-    private static void UnlockStripes(KeyLocks locks, ReadOnlySpan<int> stripes, bool exclusive)
-    {
-        for (int i = stripes.Length - 1; i >= 0; i--)
-        {
-            if (exclusive)
-            {
-                locks.ExitExclusive(stripes[i]);
-            }
-            else
-            {
-                locks.ExitShared(stripes[i]);
-            }
-        }
+        locks.Exit(_stripes.AsSpan(0, count), (definition.Flags & CommandFlags.Write) != 0);
     }
 
     // Redis: "unknown command '%.128s', with args beginning with: " then each argument as '%.*s' until 128 bytes; CR/LF become spaces.

@@ -79,7 +79,14 @@ internal sealed partial class ClientConnection : IDisposable
         {
             RespSession session = new(context, new CommandDispatcher(_server.Commands), new RespLimits { MaxBulkLength = _server.Config.ProtoMaxBulkLength });
             Log.Connected(_logger, _client.Address);
-            await ServeAsync(input, output, session, context);
+            try
+            {
+                await ServeAsync(input, output, session, context);
+            }
+            finally
+            {
+                session.ReleaseLocks();
+            }
         }
         catch (Exception exception) when (IsDisconnect(exception))
         {
@@ -108,6 +115,7 @@ internal sealed partial class ClientConnection : IDisposable
     private async Task ServeAsync(PipeReader input, PipeWriter output, RespSession session, CommandContext context)
     {
         CancellationToken closing = _closing.Token;
+        bool resuming = false;
         while (true)
         {
             ReadResult read = await input.ReadAsync(closing);
@@ -121,7 +129,7 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             _client.LastInteractionMs = _server.Time.GetUtcNow().ToUnixTimeMilliseconds();
-            if (session.Prefetch(buffer))
+            if (!resuming && session.Prefetch(buffer))
             {
                 // Records on disk only: read them together, without a thread waiting, before the batch runs.
                 await context.Session.CompletePrefetchesAsync(closing);
@@ -172,6 +180,22 @@ internal sealed partial class ClientConnection : IDisposable
             {
                 _pumpedFeed = feed;
                 _monitorPump = PumpMonitorAsync(feed, output, closing);
+            }
+
+            // The next command waits: for the records it reads while its stripes are taken, or for the stripes (its
+            // replies so far are out). No thread waits for either; it runs next, before any new prefetch.
+            resuming = true;
+            if (session.WarmingReads)
+            {
+                await context.Session.CompletePrefetchesAsync(closing);
+            }
+            else if (session.LocksWanted)
+            {
+                await session.AcquireLocksAsync();
+            }
+            else
+            {
+                resuming = false;
             }
 
             if (session.WaitingForPause)

@@ -45,6 +45,26 @@ internal sealed class RespSession
     public bool WaitingForPause { get; private set; }
 
     /// <summary>
+    /// Set when the batch stopped (DestinationTooSmall) because the next command's key stripes are taken: the connection
+    /// flushes what it has, awaits <see cref="AcquireLocksAsync"/> (no thread waits) and calls <see cref="ExecuteBatch"/>
+    /// again, which runs that command with the stripes held. See <see cref="Durable.Storage.KeyLocks"/>.
+    /// </summary>
+    public bool LocksWanted => _dispatcher.IsDeferred;
+
+    /// <summary>
+    /// Set when the batch stopped (DestinationTooSmall) because the next command waits for its keys' stripes and started
+    /// reading from disk what it will need: the connection awaits the store session's prefetches and calls
+    /// <see cref="ExecuteBatch"/> again (without prefetching anew, which would forget those reads).
+    /// </summary>
+    public bool WarmingReads => _dispatcher.IsWarming;
+
+    public Task AcquireLocksAsync() => _dispatcher.AcquireLocksAsync(_context.Store.Locks);
+
+
+    /// <summary>Lets go of stripes taken for a command that will not run (the connection ends).</summary>
+    public void ReleaseLocks() => _dispatcher.ReleaseHeldLocks(_context.Store.Locks);
+
+    /// <summary>
     /// When part of the data set is on disk only, starts disk reads for the keys that the complete read-only commands at
     /// the start of <paramref name="buffer"/> will read, so that the connection awaits them together
     /// (<see cref="Durable.Storage.IStoreSession.CompletePrefetchesAsync"/>) and <see cref="ExecuteBatch"/> then runs the
@@ -196,13 +216,19 @@ internal sealed class RespSession
                 RespArgs args = _request.GetArgs(rest);
                 if (_context.Server.Pause.IsRequested && IsPaused(args))
                 {
-                    // Leave the frame unconsumed: it runs once the pause ends.
+                    // Leave the frame unconsumed: it runs once the pause ends (without the stripes it may have waited for).
+                    _dispatcher.ReleaseHeldLocks(_context.Store.Locks);
                     WaitingForPause = true;
                     return OperationStatus.DestinationTooSmall;
                 }
 
+                if (!Execute(args, output))
+                {
+                    // A key's stripe is taken: leave the frame unconsumed; it runs once the connection has the stripes.
+                    return OperationStatus.DestinationTooSmall;
+                }
+
                 consumed += frame;
-                Execute(args, output);
                 if (_context.Client.CloseAfterReply)
                 {
                     return OperationStatus.Done;
@@ -224,21 +250,29 @@ internal sealed class RespSession
     }
 
     // CLIENT REPLY: OFF sends every reply to the discard writer; SKIP discards only the next command's reply.
-    private void Execute(RespArgs args, PipeWriter output)
+    // Returns false when the command waits for its keys' stripes (it ran nothing; see LocksWanted).
+    private bool Execute(RespArgs args, PipeWriter output)
     {
         ClientState client = _context.Client;
         bool discard = _skipReply || client.ReplyMode == ClientReplyMode.Off;
-        _skipReply = false;
         _context.Reply = discard ? _discard : output;
         _context.SuppressedReply = discard ? output : null;
-        _dispatcher.Execute(_context, args);
+        bool ran = _dispatcher.TryExecute(_context, args);
         _context.Reply = output;
         _context.SuppressedReply = null;
+        if (!ran)
+        {
+            return false;
+        }
+
+        _skipReply = false;
         if (client.ReplyMode == ClientReplyMode.Skip)
         {
             client.ReplyMode = ClientReplyMode.On;
             _skipReply = true;
         }
+
+        return true;
     }
 
     private bool IsPaused(RespArgs args)

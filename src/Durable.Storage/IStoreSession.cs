@@ -87,6 +87,25 @@ public interface IStoreSession : IDisposable
     /// </summary>
     bool BeginPrefetch(int db, ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// While true, the session only warms: a command about to wait for its keys' stripes reads, without them, what it will
+    /// need (<see cref="TryRead"/>, <see cref="TryReadPart"/>). A record on disk is not waited for: it reads as absent
+    /// now, its read joins the prefetches (<see cref="PrefetchesPending"/>, <see cref="CompletePrefetchesAsync"/>), and a
+    /// later warming pass or the command itself, under the stripe, finds it there unless its key was written since. Such
+    /// reads may see a mix of versions (callers take them as hints) and do not count as the command's reads of parts.
+    /// Nothing may be written while warming; the warmed records are forgotten when the next command completes.
+    /// </summary>
+    bool Warming { get; set; }
+
+    /// <summary>
+    /// The key stripes the caller holds for the command it runs now (until <see cref="CompleteCommand"/>): a read of that
+    /// command that waits for the disk marks them (<see cref="KeyLocks.MarkWaitingForDisk"/>), so that waiters stop spinning.
+    /// </summary>
+    void HoldingStripes(int[] stripes, int count);
+
+    /// <summary>Whether prefetches or warming reads were started that <see cref="CompletePrefetchesAsync"/> has not waited for.</summary>
+    bool PrefetchesPending { get; }
+
     /// <summary>Completes when every read started by <see cref="BeginPrefetch"/> has finished, without blocking a thread meanwhile.</summary>
     ValueTask CompletePrefetchesAsync(CancellationToken cancellationToken);
 

@@ -7,11 +7,27 @@ namespace Durable.Storage;
 /// shared to read and exclusive to write, before it touches the store, and releases them when it has replied.
 /// No lock is ever held across an await. Stripe state: 0 free, n &gt; 0 readers, -1 writer. Each stripe also counts its
 /// exclusive sections (<see cref="WriteVersion"/>), so that a value read without the lock can be checked for a write since.
+/// A waiter spins (a short section is over before a thread could be woken) unless the holder waits for the disk
+/// (<see cref="MarkWaitingForDisk"/>); a connection that still finds the stripe taken then waits without a thread
+/// (<see cref="AcquireAsync"/>): a section that reads the disk holds its stripe for hundreds of microseconds, and fifty
+/// spinning waiters would take the cores from the holder and from the disk reads' completions.
 /// </summary>
 public sealed class KeyLocks
 {
     public const int StripeCount = 4096;
+
+    /// <summary>
+    /// Spins (<see cref="SpinWait.SpinOnce()"/>, yielding the core after the tenth) per stripe before
+    /// <see cref="TryEnterAll"/> gives up on a holder that is busy in memory; one that waits for the disk is not spun on.
+    /// </summary>
+    public const int MostSpins = 64;
+
+    // Per stripe, one cache line: [0] state, [1] exclusive sections ended, [2] connections waiting in AcquireAsync,
+    // [3] 1 while a holder waits for the disk.
     private readonly int[] _state = new int[StripeCount * 16];
+
+    // Per stripe, created on first contention: the waiting connections, first come first woken.
+    private readonly Queue<TaskCompletionSource>?[] _waiters = new Queue<TaskCompletionSource>?[StripeCount];
 
     /// <summary>The stripe of a key: independent of the database, so that MOVE and COPY across databases lock one stripe.</summary>
     public static int StripeOf(ReadOnlySpan<byte> key) => (int)(XxHash3.HashToUInt64(key) & (StripeCount - 1));
@@ -32,7 +48,31 @@ public sealed class KeyLocks
         }
     }
 
-    public void ExitShared(int stripe) => Interlocked.Decrement(ref Slot(stripe));
+    public void ExitShared(int stripe)
+    {
+        if (Interlocked.Decrement(ref Slot(stripe)) != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref DiskWait(stripe), 0);
+        if (Volatile.Read(ref Waiting(stripe)) != 0)
+        {
+            WakeOne(stripe);
+        }
+    }
+
+    /// <summary>
+    /// Tells waiters that the holder of <paramref name="stripes"/> waits for the disk (hundreds of microseconds): they stop
+    /// spinning and wait without a thread. Cleared when the stripe is released.
+    /// </summary>
+    public void MarkWaitingForDisk(ReadOnlySpan<int> stripes)
+    {
+        foreach (int stripe in stripes)
+        {
+            Volatile.Write(ref DiskWait(stripe), 1);
+        }
+    }
 
     public void EnterExclusive(int stripe)
     {
@@ -48,7 +88,159 @@ public sealed class KeyLocks
     {
         // Counted before the release, and after whatever the writer did: a reader that sees the new count sees the write.
         Interlocked.Increment(ref _state[(stripe * 16) + 1]);
-        Volatile.Write(ref Slot(stripe), 0);
+        Volatile.Write(ref DiskWait(stripe), 0);
+        // A full fence, as in WhenReleased: either this sees the waiter's registration or the waiter sees the stripe free.
+        Interlocked.Exchange(ref Slot(stripe), 0);
+        if (Volatile.Read(ref Waiting(stripe)) != 0)
+        {
+            WakeOne(stripe);
+        }
+    }
+
+    /// <summary>
+    /// Takes the (sorted, distinct) <paramref name="stripes"/> in order, spinning a little on each; if one stays taken,
+    /// lets go of those already taken and returns its index (nothing is held then), else -1 (all are held).
+    /// </summary>
+    public int TryEnterAll(ReadOnlySpan<int> stripes, bool exclusive)
+    {
+        for (int i = 0; i < stripes.Length; i++)
+        {
+            if (!TryEnter(stripes[i], exclusive))
+            {
+                Exit(stripes[..i], exclusive);
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Takes the (sorted, distinct) <paramref name="stripes"/>, waiting without a thread while one is taken; the task
+    /// completes with all of them held. Never holds a stripe while it waits, so it cannot deadlock with anyone.
+    /// </summary>
+    public async Task AcquireAsync(int[] stripes, int count, bool exclusive)
+    {
+        int wokenFor = -1;
+        while (true)
+        {
+            int busy = TryEnterAll(stripes.AsSpan(0, count), exclusive);
+            if (busy < 0)
+            {
+                return;
+            }
+
+            if (wokenFor >= 0 && wokenFor != stripes[busy] && IsFree(wokenFor, exclusive) && Volatile.Read(ref Waiting(wokenFor)) != 0)
+            {
+                // Woken for a stripe this attempt did not keep: the next waiter gets the turn, or none would wake.
+                WakeOne(wokenFor);
+            }
+
+            wokenFor = stripes[busy];
+            await WhenReleased(wokenFor, exclusive);
+        }
+    }
+
+    /// <summary>Releases <paramref name="stripes"/>, last first.</summary>
+    public void Exit(ReadOnlySpan<int> stripes, bool exclusive)
+    {
+        for (int i = stripes.Length - 1; i >= 0; i--)
+        {
+            if (exclusive)
+            {
+                ExitExclusive(stripes[i]);
+            }
+            else
+            {
+                ExitShared(stripes[i]);
+            }
+        }
+    }
+
+    /// <summary>Whether a holder of <paramref name="stripe"/> marked it (<see cref="MarkWaitingForDisk"/>) since it was last free.</summary>
+    public bool HolderWaitsForDisk(int stripe) => Volatile.Read(ref DiskWait(stripe)) != 0;
+
+    /// <summary>How many connections wait for <paramref name="stripe"/> without a thread (tests).</summary>
+    internal int WaitingCount(int stripe) => Volatile.Read(ref Waiting(stripe));
+
+    private bool TryEnter(int stripe, bool exclusive)
+    {
+        ref int state = ref Slot(stripe);
+        SpinWait spin = default;
+        for (int i = 0; i < MostSpins; i++)
+        {
+            int current = Volatile.Read(ref state);
+            if (exclusive
+                ? current == 0 && Interlocked.CompareExchange(ref state, -1, 0) == 0
+                : current >= 0 && Interlocked.CompareExchange(ref state, current + 1, current) == current)
+            {
+                return true;
+            }
+
+            if (HolderWaitsForDisk(stripe))
+            {
+                return false;
+            }
+
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        return false;
+    }
+
+    private bool IsFree(int stripe, bool exclusive)
+    {
+        int current = Volatile.Read(ref Slot(stripe));
+        return exclusive ? current == 0 : current >= 0;
+    }
+
+    // Completes at the next release of the stripe that picks this waiter (one per release, in order of arrival), or at
+    // once if the stripe was released before the registration was seen. The woken waiter tries again at once.
+    private Task WhenReleased(int stripe, bool exclusive)
+    {
+        Queue<TaskCompletionSource> queue = WaitQueue(stripe);
+        TaskCompletionSource waiter = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (queue)
+        {
+            queue.Enqueue(waiter);
+            Interlocked.Increment(ref Waiting(stripe));
+        }
+
+        if (IsFree(stripe, exclusive))
+        {
+            WakeOne(stripe);
+        }
+
+        return waiter.Task;
+    }
+
+    private void WakeOne(int stripe)
+    {
+        Queue<TaskCompletionSource> queue = WaitQueue(stripe);
+        TaskCompletionSource? next;
+        lock (queue)
+        {
+            if (!queue.TryDequeue(out next))
+            {
+                return;
+            }
+
+            Interlocked.Decrement(ref Waiting(stripe));
+        }
+
+        next.TrySetResult();
+    }
+
+    private Queue<TaskCompletionSource> WaitQueue(int stripe)
+    {
+        Queue<TaskCompletionSource>? queue = Volatile.Read(ref _waiters[stripe]);
+        if (queue is null)
+        {
+            Interlocked.CompareExchange(ref _waiters[stripe], new Queue<TaskCompletionSource>(), null);
+            queue = _waiters[stripe]!;
+        }
+
+        return queue;
     }
 
     /// <summary>
@@ -76,4 +268,8 @@ public sealed class KeyLocks
 
     // One stripe per 64-byte cache line, so that neighbouring stripes do not contend.
     private ref int Slot(int stripe) => ref _state[stripe * 16];
+
+    private ref int Waiting(int stripe) => ref _state[(stripe * 16) + 2];
+
+    private ref int DiskWait(int stripe) => ref _state[(stripe * 16) + 3];
 }

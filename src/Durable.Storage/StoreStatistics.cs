@@ -51,6 +51,9 @@ public readonly record struct StoreStatistics(
     /// <summary>Records read from disk that the read cache copied back to the log's tail since the store opened.</summary>
     public long ReadCopies { get; init; }
 
+    /// <summary>Disk reads made by commands while they waited for their keys' lock stripes (<see cref="IStoreSession.Warming"/>).</summary>
+    public long WarmReads { get; init; }
+
     /// <summary>Bytes of log segment files on disk.</summary>
     public long LogDiskBytes { get; init; }
 

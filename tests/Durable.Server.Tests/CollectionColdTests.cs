@@ -282,6 +282,65 @@ public sealed class CollectionColdTests : IDisposable
         static string ScoreOf(int i) => (i / 2).ToString(CultureInfo.InvariantCulture);
     }
 
+    [Fact]
+    public async Task HugeCollectionsOnDisk_ManyClientsWritingOneKey_ReadWhileTheyWait_AndEveryWriteHolds()
+    {
+        const int Entries = 30_000;
+        const int Clients = 24;
+        const int Writes = 30;
+        await using ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb");
+        using (RespTestClient filler = server.Connect())
+        {
+            FillHugeHash(filler, Entries, alsoSet: false);
+            for (int start = 0; start < Entries; start += 1000)
+            {
+                IEnumerable<int> range = Enumerable.Range(start, 1000);
+                Assert.Equal(":1000\r\n", filler.Call(["ZADD", "big-zset", .. range.SelectMany(i => new[] { I(i), "member-" + I(i) })]));
+            }
+
+            PushOutOfMemory(filler);
+        }
+
+        // Every client changes members of its own (n mod Clients), one command at a time: all of them queue on the two
+        // keys' stripes, and the holder reads cold buckets and leaves while the others read theirs.
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(() =>
+        {
+            using RespTestClient client = server.Connect();
+            Random random = new(c);
+            for (int i = 0; i < Writes; i++)
+            {
+                int n = (random.Next(Entries / Clients) * Clients) + c;
+                Assert.Equal(":0\r\n", client.Call("ZADD", "big-zset", I(-n - 1), "member-" + I(n)));
+                Assert.Equal(":0\r\n", client.Call("HSET", "big-hash", "field-" + I(n), "changed-" + I(n)));
+            }
+        }, TestContext.Current.CancellationToken)));
+
+        using RespTestClient reader = server.Connect();
+        Assert.True(reader.InfoNumber("stats", "durable_lock_waits") > 0, "clients waited for the keys' stripes");
+        Assert.True(reader.InfoNumber("memory", "durable_warm_reads") > 0, "waiting clients read their cold records meanwhile");
+        Assert.Equal($":{Entries}\r\n", reader.Call("ZCARD", "big-zset"));
+        Assert.Equal($":{Entries}\r\n", reader.Call("HLEN", "big-hash"));
+        for (int c = 0; c < Clients; c++)
+        {
+            Random random = new(c);
+            for (int i = 0; i < Writes; i++)
+            {
+                int n = (random.Next(Entries / Clients) * Clients) + c;
+                Assert.Equal(Bulk(I(-n - 1)), reader.Call("ZSCORE", "big-zset", "member-" + I(n)));
+                Assert.Equal(Bulk("changed-" + I(n)), reader.Call("HGET", "big-hash", "field-" + I(n)));
+            }
+        }
+
+        // The tree agrees with the map: members with negative scores come first, in score order, each at its rank.
+        string[] moved = reader.Call("ZRANGEBYSCORE", "big-zset", "-inf", "(0", "WITHSCORES").Split("\r\n")[1..^1].Where((_, i) => i % 2 == 1).ToArray();
+        double[] scores = moved.Where((_, i) => i % 2 == 1).Select(double.Parse).ToArray();
+        Assert.Equal(scores.Order(), scores);
+        Assert.Equal($":{scores.Length}\r\n", reader.Call("ZCOUNT", "big-zset", "-inf", "(0"));
+        Assert.Equal($":{scores.Length - 1}\r\n", reader.Call("ZRANK", "big-zset", moved[^2]));
+
+        static string I(int i) => i.ToString(CultureInfo.InvariantCulture);
+    }
+
     private static long PendingReads(RespTestClient client) => client.InfoNumber("memory", "durable_pending_reads");
 
     public void Dispose()

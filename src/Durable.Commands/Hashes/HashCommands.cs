@@ -16,18 +16,39 @@ internal static class HashCommands
         string[] write = ["write", "hash", "fast"];
         string[] read = ["read", "hash", "fast"];
         string[] readSlow = ["read", "hash", "slow"];
-        table.Add("HSET", -4, Write, HSet, 1, 1, 1, write);
-        table.Add("HSETNX", 4, Write, HSetNx, 1, 1, 1, write);
-        table.Add("HMSET", -4, Write, HMSet, 1, 1, 1, write);
-        table.Add("HDEL", -3, CommandFlags.Write | CommandFlags.Fast, HDel, 1, 1, 1, write);
-        table.Add("HGET", 3, Read, HGet, 1, 1, 1, read);
-        table.Add("HMGET", -3, Read, HMGet, 1, 1, 1, read);
-        table.Add("HEXISTS", 3, Read, HExists, 1, 1, 1, read);
+        table.Add("HSET", -4, Write, HSet, 1, 1, 1, write).Warm = WarmFieldPairs;
+        table.Add("HSETNX", 4, Write, HSetNx, 1, 1, 1, write).Warm = WarmFields;
+        table.Add("HMSET", -4, Write, HMSet, 1, 1, 1, write).Warm = WarmFieldPairs;
+        table.Add("HDEL", -3, CommandFlags.Write | CommandFlags.Fast, HDel, 1, 1, 1, write).Warm = WarmFields;
+        table.Add("HGET", 3, Read, HGet, 1, 1, 1, read).Warm = WarmFields;
+        table.Add("HMGET", -3, Read, HMGet, 1, 1, 1, read).Warm = WarmFields;
+        table.Add("HEXISTS", 3, Read, HExists, 1, 1, 1, read).Warm = WarmFields;
         table.Add("HLEN", 2, Read, HLen, 1, 1, 1, read);
-        table.Add("HSTRLEN", 3, Read, HStrLen, 1, 1, 1, read);
+        table.Add("HSTRLEN", 3, Read, HStrLen, 1, 1, 1, read).Warm = WarmFields;
         table.Add("HKEYS", 2, CommandFlags.ReadOnly, HKeys, 1, 1, 1, readSlow);
         table.Add("HVALS", 2, CommandFlags.ReadOnly, HVals, 1, 1, 1, readSlow);
         table.Add("HGETALL", 2, CommandFlags.ReadOnly, HGetAll, 1, 1, 1, readSlow);
+    }
+
+    /// <summary>
+    /// Warming (<see cref="CommandDefinition.Warm"/>): the buckets of the fields from args[2] on (HSETNX, HINCRBY and the
+    /// like name one field; the value after it costs one more bucket lookup, which is only a hint read).
+    /// </summary>
+    internal static void WarmFields(CommandContext context, RespArgs args) => Warm(context, args, step: 1);
+
+    private static void WarmFieldPairs(CommandContext context, RespArgs args) => Warm(context, args, step: 2);
+
+    private static void Warm(CommandContext context, RespArgs args, int step)
+    {
+        if (PackedHash.Read(context, args[1], countStats: false, out PackedHash hash) != ReadResult.Found)
+        {
+            return;
+        }
+
+        for (int i = 2; i < args.Count; i += step)
+        {
+            hash.Contains(args[i]);
+        }
     }
 
     private static void HSet(CommandContext context, RespArgs args)

@@ -10,8 +10,8 @@ internal static class HashCounterCommands
     public static void Register(CommandTable table)
     {
         const CommandFlags Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast;
-        table.Add("HINCRBY", 4, Flags, HIncrBy, 1, 1, 1, ["write", "hash", "fast"]);
-        table.Add("HINCRBYFLOAT", 4, Flags, HIncrByFloat, 1, 1, 1, ["write", "hash", "fast"]);
+        table.Add("HINCRBY", 4, Flags, HIncrBy, 1, 1, 1, ["write", "hash", "fast"]).Warm = HashCommands.WarmFields;
+        table.Add("HINCRBYFLOAT", 4, Flags, HIncrByFloat, 1, 1, 1, ["write", "hash", "fast"]).Warm = HashCommands.WarmFields;
     }
 
     /// <summary>Redis hincrbyCommand: a missing field counts from 0; the stored value must be a string2ll integer.</summary>

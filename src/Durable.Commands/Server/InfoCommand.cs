@@ -194,6 +194,7 @@ internal static class InfoCommand
         Field(text, "durable_log_tail_address", store.LogTailAddress);
         Field(text, "durable_pending_reads", store.PendingReads);
         Field(text, "durable_read_copies", store.ReadCopies);
+        Field(text, "durable_warm_reads", store.WarmReads);
         Field(text, "durable_log_disk_bytes", store.LogDiskBytes);
         Field(text, "durable_cold_read_table_bytes", store.ColdReadTableBytes);
     }
@@ -359,6 +360,7 @@ internal static class InfoCommand
         Field(text, "reply_buffer_expands", 0);
         Field(text, "durable_compactions", store.Compactions);
         Field(text, "durable_compacted_bytes", store.CompactedBytes);
+        Field(text, "durable_lock_waits", Volatile.Read(ref stats.LockWaits));
     }
 
     private static void AppendReplication(StringBuilder text, ServerState server)

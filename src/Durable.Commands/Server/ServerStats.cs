@@ -15,6 +15,9 @@ public sealed class ServerStats
     public long NetOutputBytes;
     public long TotalErrorReplies;
 
+    /// <summary>Commands that found a key's lock stripe taken past a short spin and waited for it without a thread.</summary>
+    public long LockWaits;
+
     /// <summary>The largest used_memory INFO has reported (Redis updates its peak on every sample; we sample at INFO).</summary>
     public long UsedMemoryPeak;
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);

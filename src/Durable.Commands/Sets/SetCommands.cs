@@ -12,16 +12,30 @@ internal static class SetCommands
     {
         const CommandFlags WriteFast = CommandFlags.Write | CommandFlags.Fast;
         const CommandFlags ReadFast = CommandFlags.ReadOnly | CommandFlags.Fast;
-        table.Add("SADD", -3, WriteFast | CommandFlags.DenyOom, SAdd, 1, 1, 1, ["write", "set", "fast"]);
-        table.Add("SREM", -3, WriteFast, SRem, 1, 1, 1, ["write", "set", "fast"]);
-        table.Add("SISMEMBER", 3, ReadFast, SIsMember, 1, 1, 1, ["read", "set", "fast"]);
-        table.Add("SMISMEMBER", -3, ReadFast, SMIsMember, 1, 1, 1, ["read", "set", "fast"]);
+        table.Add("SADD", -3, WriteFast | CommandFlags.DenyOom, SAdd, 1, 1, 1, ["write", "set", "fast"]).Warm = WarmMembers;
+        table.Add("SREM", -3, WriteFast, SRem, 1, 1, 1, ["write", "set", "fast"]).Warm = WarmMembers;
+        table.Add("SISMEMBER", 3, ReadFast, SIsMember, 1, 1, 1, ["read", "set", "fast"]).Warm = WarmMembers;
+        table.Add("SMISMEMBER", -3, ReadFast, SMIsMember, 1, 1, 1, ["read", "set", "fast"]).Warm = WarmMembers;
         table.Add("SMEMBERS", 2, CommandFlags.ReadOnly, SMembers, 1, 1, 1, ["read", "set", "slow"]);
         table.Add("SCARD", 2, ReadFast, SCard, 1, 1, 1, ["read", "set", "fast"]);
         table.Add("SMOVE", 4, WriteFast, SMove, 1, 2, 1, ["write", "set", "fast"]);
         SetRandomCommands.Register(table);
         SetAlgebraCommands.Register(table);
         SetScanCommands.Register(table);
+    }
+
+    // Warming (CommandDefinition.Warm): the buckets of the members from args[2] on.
+    private static void WarmMembers(CommandContext context, RespArgs args)
+    {
+        if (SetRecords.Read(context, args[1], countStats: false, out SetMembers set, out _) != ReadResult.Found)
+        {
+            return;
+        }
+
+        for (int i = 2; i < args.Count; i++)
+        {
+            set.Contains(args[i]);
+        }
     }
 
     private static void SAdd(CommandContext context, RespArgs args) => AddOrRemove(context, args, add: true);

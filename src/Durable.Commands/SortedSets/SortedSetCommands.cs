@@ -14,14 +14,14 @@ internal static class SortedSetCommands
 
     public static void Register(CommandTable table)
     {
-        table.Add("ZADD", -4, CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, ZAdd, 1, 1, 1, s_writeFast);
-        table.Add("ZINCRBY", 4, CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, ZIncrBy, 1, 1, 1, s_writeFast);
-        table.Add("ZREM", -3, CommandFlags.Write | CommandFlags.Fast, ZRem, 1, 1, 1, s_writeFast);
+        table.Add("ZADD", -4, CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, ZAdd, 1, 1, 1, s_writeFast).Warm = WarmAdd;
+        table.Add("ZINCRBY", 4, CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, ZIncrBy, 1, 1, 1, s_writeFast).Warm = WarmIncrBy;
+        table.Add("ZREM", -3, CommandFlags.Write | CommandFlags.Fast, ZRem, 1, 1, 1, s_writeFast).Warm = WarmPlaces;
         table.Add("ZCARD", 2, CommandFlags.ReadOnly | CommandFlags.Fast, ZCard, 1, 1, 1, s_readFast);
-        table.Add("ZSCORE", 3, CommandFlags.ReadOnly | CommandFlags.Fast, ZScore, 1, 1, 1, s_readFast);
-        table.Add("ZMSCORE", -3, CommandFlags.ReadOnly | CommandFlags.Fast, ZMScore, 1, 1, 1, s_readFast);
-        table.Add("ZRANK", 3, CommandFlags.ReadOnly | CommandFlags.Fast, ZRank, 1, 1, 1, s_readFast);
-        table.Add("ZREVRANK", 3, CommandFlags.ReadOnly | CommandFlags.Fast, ZRevRank, 1, 1, 1, s_readFast);
+        table.Add("ZSCORE", 3, CommandFlags.ReadOnly | CommandFlags.Fast, ZScore, 1, 1, 1, s_readFast).Warm = WarmScores;
+        table.Add("ZMSCORE", -3, CommandFlags.ReadOnly | CommandFlags.Fast, ZMScore, 1, 1, 1, s_readFast).Warm = WarmScores;
+        table.Add("ZRANK", 3, CommandFlags.ReadOnly | CommandFlags.Fast, ZRank, 1, 1, 1, s_readFast).Warm = WarmPlaces;
+        table.Add("ZREVRANK", 3, CommandFlags.ReadOnly | CommandFlags.Fast, ZRevRank, 1, 1, 1, s_readFast).Warm = WarmPlaces;
         table.Add("ZCOUNT", 4, CommandFlags.ReadOnly | CommandFlags.Fast, ZCount, 1, 1, 1, s_readFast);
         table.Add("ZLEXCOUNT", 4, CommandFlags.ReadOnly | CommandFlags.Fast, ZLexCount, 1, 1, 1, s_readFast);
         SortedSetRangeCommands.Register(table);
@@ -36,25 +36,7 @@ internal static class SortedSetCommands
     /// </summary>
     private static void ZAdd(CommandContext context, RespArgs args)
     {
-        AddFlags flags = AddFlags.None;
-        int index = 2;
-        for (; index < args.Count; index++)
-        {
-            AddFlags flag = args.Is(index, "NX"u8) ? AddFlags.Nx
-                : args.Is(index, "XX"u8) ? AddFlags.Xx
-                : args.Is(index, "CH"u8) ? AddFlags.Ch
-                : args.Is(index, "INCR"u8) ? AddFlags.Incr
-                : args.Is(index, "GT"u8) ? AddFlags.Gt
-                : args.Is(index, "LT"u8) ? AddFlags.Lt
-                : AddFlags.None;
-            if (flag == AddFlags.None)
-            {
-                break;
-            }
-
-            flags |= flag;
-        }
-
+        int index = ParseAddFlags(args, out AddFlags flags);
         int elements = args.Count - index;
         if (elements == 0 || elements % 2 != 0)
         {
@@ -93,6 +75,103 @@ internal static class SortedSetCommands
 
         AddMembers(context, args, index, scores, flags);
     }
+
+    // ZADD's options: the index of the first score.
+    private static int ParseAddFlags(RespArgs args, out AddFlags flags)
+    {
+        flags = AddFlags.None;
+        int index = 2;
+        for (; index < args.Count; index++)
+        {
+            AddFlags flag = args.Is(index, "NX"u8) ? AddFlags.Nx
+                : args.Is(index, "XX"u8) ? AddFlags.Xx
+                : args.Is(index, "CH"u8) ? AddFlags.Ch
+                : args.Is(index, "INCR"u8) ? AddFlags.Incr
+                : args.Is(index, "GT"u8) ? AddFlags.Gt
+                : args.Is(index, "LT"u8) ? AddFlags.Lt
+                : AddFlags.None;
+            if (flag == AddFlags.None)
+            {
+                break;
+            }
+
+            flags |= flag;
+        }
+
+        return index;
+    }
+
+    // Warming (CommandDefinition.Warm) for a set in part records: each member's map bucket, the leaf it leaves and the
+    // leaf it joins.
+    private static void WarmAdd(CommandContext context, RespArgs args)
+    {
+        int index = ParseAddFlags(args, out AddFlags flags);
+        if (WarmedTree(context, args) is not { } tree)
+        {
+            return;
+        }
+
+        for (int i = index; i + 1 < args.Count; i += 2)
+        {
+            if (ScoreText.TryParse(args[i], out double score))
+            {
+                WarmMove(tree, args[i + 1], score, flags.HasFlag(AddFlags.Incr));
+            }
+        }
+    }
+
+    private static void WarmIncrBy(CommandContext context, RespArgs args)
+    {
+        if (WarmedTree(context, args) is { } tree && ScoreText.TryParse(args[2], out double increment))
+        {
+            WarmMove(tree, args[3], increment, increment: true);
+        }
+    }
+
+    private static void WarmMove(SortedSetTree tree, ReadOnlySpan<byte> member, double score, bool increment)
+    {
+        if (tree.TryGetScore(member, out double current))
+        {
+            tree.LoadPath(current, member);
+            score = increment ? current + score : score;
+        }
+
+        tree.LoadPath(score, member);
+    }
+
+    // ZREM, ZRANK, ZREVRANK: the buckets of the members named from args[2], and the leaves that hold them.
+    private static void WarmPlaces(CommandContext context, RespArgs args)
+    {
+        if (WarmedTree(context, args) is not { } tree)
+        {
+            return;
+        }
+
+        for (int i = 2; i < args.Count; i++)
+        {
+            if (tree.TryGetScore(args[i], out double score))
+            {
+                tree.LoadPath(score, args[i]);
+            }
+        }
+    }
+
+    private static void WarmScores(CommandContext context, RespArgs args)
+    {
+        if (WarmedTree(context, args) is not { } tree)
+        {
+            return;
+        }
+
+        for (int i = 2; i < args.Count; i++)
+        {
+            tree.TryGetScore(args[i], out _);
+        }
+    }
+
+    // The tree of args[1] when it is a sorted set in part records (a compact one is read whole with its key's record).
+    private static SortedSetTree? WarmedTree(CommandContext context, RespArgs args) =>
+        SortedSetValue.Read(context, args[1], countStats: false, out SortedSetValue set, out _) == ReadResult.Found ? set.Tree : null;
 
     private static void ZIncrBy(CommandContext context, RespArgs args)
     {

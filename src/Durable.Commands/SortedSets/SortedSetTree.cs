@@ -147,7 +147,18 @@ internal sealed class SortedSetTree
     /// <summary>The 0-based rank of a member known to hold <paramref name="score"/>.</summary>
     public long RankOf(ReadOnlySpan<byte> member, double score)
     {
-        long rank = 0;
+        Node leaf = LeafFor(score, member, out long rank);
+        int index = ScoredMember.Search(leaf.Entries!, score, member);
+        return index < 0 ? throw Inconsistent() : rank + index;
+    }
+
+    /// <summary>Reads the path from the root to the leaf where (<paramref name="score"/>, <paramref name="member"/>) is or would be.</summary>
+    public void LoadPath(double score, ReadOnlySpan<byte> member) => LeafFor(score, member, out _);
+
+    // The leaf where (score, member) is or would be, and the number of members in the leaves before it.
+    private Node LeafFor(double score, ReadOnlySpan<byte> member, out long rank)
+    {
+        rank = 0;
         Node node = Load(_rootNode);
         while (node.Children is { } children)
         {
@@ -160,8 +171,7 @@ internal sealed class SortedSetTree
             node = Load(children[i].Id);
         }
 
-        int index = ScoredMember.Search(node.Entries!, score, member);
-        return index < 0 ? throw Inconsistent() : rank + index;
+        return node;
     }
 
     /// <summary>

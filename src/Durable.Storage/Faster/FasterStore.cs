@@ -51,6 +51,7 @@ public sealed partial class FasterStore : IStore
     private long _expiredKeys;
     private long _pendingReads;
     private long _readCopies;
+    private long _warmReads;
     private long _lastCheckpointUnixSeconds;
     private int _checkpointsTaken;
 
@@ -562,6 +563,11 @@ public sealed partial class FasterStore : IStore
 
     internal void CountReadCopy() => Interlocked.Increment(ref _readCopies);
 
+    internal void CountWarmRead() => Interlocked.Increment(ref _warmReads);
+
+    /// <summary>Write counts by key hash, to check a record read without its key's lock (prefetched, warmed) before use.</summary>
+    internal KeyWriteVersions KeyWrites { get; } = new();
+
     /// <summary>The read cache's table of recent cold reads; null when <c>read-cache no</c> (nothing is copied).</summary>
     internal RecentColdReads? ColdReads { get; }
 
@@ -742,6 +748,7 @@ public sealed partial class FasterStore : IStore
         LogDiskBytes = LogDiskBytes(),
         ColdReadTableBytes = Budget.ColdReadTableBytes,
         ReadCopies = Volatile.Read(ref _readCopies),
+        WarmReads = Volatile.Read(ref _warmReads),
         IndexOverflowBytes = Kv.OverflowBucketCount * 64,
         WalBufferBytes = _wal.BufferBytes,
         MemoryBudgetBytes = Budget.BudgetBytes,

@@ -42,6 +42,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private WalPosition _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
+    private bool _holdsWarmed;
+    private int[] _heldStripes = [];
+    private int _heldStripeCount;
 
     /// <param name="store">The store this session belongs to.</param>
     /// <param name="functions">The callbacks <paramref name="session"/> was made with.</param>
@@ -60,6 +63,25 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     private long NowMs => _store.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public bool Warming { get; set; }
+
+    public bool PrefetchesPending => _pendingPrefetches > 0;
+
+    public void HoldingStripes(int[] stripes, int count)
+    {
+        _heldStripes = stripes;
+        _heldStripeCount = count;
+    }
+
+    // Before a wait for the disk under the command's stripes.
+    private void MarkWaitingForDisk()
+    {
+        if (_heldStripeCount > 0)
+        {
+            _store.Locks.MarkWaitingForDisk(_heldStripes.AsSpan(0, _heldStripeCount));
+        }
+    }
 
     public bool TryRead(int db, ReadOnlySpan<byte> key, IBufferWriter<byte>? value, out StoredRecord record)
     {
@@ -83,7 +105,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
         PartsDescriptor.WritePartKey(partKey, generation, part);
         ReadStored(partKey, value, copyHot: true);
-        if (_output.Found)
+        if (_output.Found && !Warming)
         {
             _partsFound.Add((generation, part));
         }
@@ -147,7 +169,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
         int stripe = KeyLocks.StripeOf(key);
         // The version first: a write that ends after this is seen when the record is used, and the record is not.
-        PrefetchedRecords.Entry entry = _prefetched.Add(storedKey, stripe, _store.Locks.WriteVersion(stripe), NowMs);
+        PrefetchedRecords.Entry entry = _prefetched.Add(storedKey, stripe, _store.Locks.WriteVersion(stripe), _store.KeyWrites.Of(storedKey), NowMs);
         StoreOutput output = entry.Output;
         SpanByte input = default;
         // Pinned for the call only: a read that goes pending keeps its own copy of the key.
@@ -180,18 +202,26 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     /// <summary>
-    /// Answers a read from a prefetched record when no write to its stripe ended since the prefetch began (the caller holds
-    /// the stripe's lock, so none can end now) and it kept what the read needs. The record is then still its key's newest,
-    /// so with <paramref name="copyHot"/> a hot one is copied to the tail (<see cref="CopyToTail"/>).
+    /// Answers a read from a prefetched record when no write to its stripe, or none to its key, ended since the prefetch
+    /// began (the caller holds the stripe's lock, so none can end now) and it kept what the read needs. The record is then
+    /// still its key's newest, so with <paramref name="copyHot"/> a hot one is copied to the tail (<see cref="CopyToTail"/>).
     /// </summary>
     private bool TryReadPrefetched(ReadOnlySpan<byte> storedKey, StoreOutput output, bool copyHot)
     {
         PrefetchedRecords.Entry? entry = _prefetched.Find(storedKey);
-        if (entry is null || _store.Locks.WriteVersion(entry.Stripe) != entry.WriteVersion || (output.Value is not null && entry.Output.PayloadSkipped))
+        if (entry is null || (output.Value is not null && entry.Output.PayloadSkipped)
+            || ((entry.Stripe < 0 || _store.Locks.WriteVersion(entry.Stripe) != entry.WriteVersion) && _store.KeyWrites.Of(storedKey) != entry.KeyVersion))
         {
             return false;
         }
 
+        AnswerFrom(entry, storedKey, output, copyHot);
+        return true;
+    }
+
+    // The read of entry's key, answered from what the entry's read found.
+    private void AnswerFrom(PrefetchedRecords.Entry entry, ReadOnlySpan<byte> storedKey, StoreOutput output, bool copyHot)
+    {
         StoreOutput read = entry.Output;
         output.Address = read.Address;
         output.Header = read.Header;
@@ -215,8 +245,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 }
             }
         }
-
-        return true;
     }
 
     public ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken) => _wal switch
@@ -541,6 +569,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         StoreOutput output = _output;
         output.Reset(value, NowMs);
+        if (Warming)
+        {
+            WarmStored(storedKey, output);
+            return;
+        }
+
         if (!unlocked && _prefetched.Count > 0 && TryReadPrefetched(storedKey, output, copyHot))
         {
             return;
@@ -563,6 +597,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                     output.Record = _copy;
                 }
 
+                MarkWaitingForDisk();
                 _session.CompletePending(wait: true);
                 if (copy && output.Found)
                 {
@@ -570,6 +605,61 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A read while <see cref="Warming"/>, without the key's stripe, that never waits: a record on disk is read into the
+    /// prefetched ones (with the key's write count from before the read) and the caller is told the key is absent for
+    /// now; <see cref="CompletePrefetchesAsync"/> waits for the read, and the next warming pass, or the command once it
+    /// holds the stripe, finds the record there unless the key was written since (<see cref="TryReadPrefetched"/>).
+    /// Nothing is copied to the tail here: the read cache copies only under the stripe.
+    /// </summary>
+    private void WarmStored(ReadOnlySpan<byte> storedKey, StoreOutput output)
+    {
+        PrefetchedRecords.Entry? entry = _prefetched.Find(storedKey);
+        if (entry is not null && entry.Output.PayloadSkipped)
+        {
+            return;
+        }
+
+        if (entry is not null && _store.KeyWrites.Of(storedKey) == entry.KeyVersion)
+        {
+            AnswerFrom(entry, storedKey, output, copyHot: false);
+            return;
+        }
+
+        if (entry is null)
+        {
+            if (_prefetched.Count >= PrefetchedRecords.MaxEntries)
+            {
+                return;
+            }
+
+            entry = _prefetched.Add(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), output.NowMs);
+        }
+        else
+        {
+            // Written since that read: read it again.
+            entry.Set(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), output.NowMs);
+        }
+
+        _holdsWarmed = true;
+        StoreOutput read = entry.Output;
+        SpanByte input = default;
+        fixed (byte* k = storedKey)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            if (_session.Read(ref keyBytes, ref input, ref read, Empty.Default, 0).IsPending)
+            {
+                _pendingPrefetches++;
+                _store.CountWarmRead();
+                return;
+            }
+        }
+
+        // In memory: answered now, and the command's own read will be as fast.
+        AnswerFrom(entry, storedKey, output, copyHot: false);
+        _prefetched.Remove(entry);
     }
 
     /// <summary>
@@ -602,6 +692,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             SpanByte valueBytes = SpanByte.FromPointer(v, storedValue.Length);
             _session.Upsert(ref keyBytes, ref valueBytes, Empty.Default, 0);
         }
+
+        _store.KeyWrites.Written(storedKey);
     }
 
     /// <summary>
@@ -680,10 +772,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             if (status.IsPending)
             {
                 _store.CountPendingReads(1);
+                MarkWaitingForDisk();
                 _session.CompletePending(wait: true);
             }
         }
 
+        _store.KeyWrites.Written(storedKey);
         return output;
     }
 
@@ -708,6 +802,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             _functions.DeletingExpiring = header.HasExpiry;
             _session.Delete(ref keyBytes, Empty.Default, 0);
         }
+
+        _store.KeyWrites.Written(storedKey);
 
         if (log)
         {
@@ -762,6 +858,14 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     public void CompleteCommand()
     {
         _partsFound.Clear();
+        _heldStripeCount = 0;
+        if (_holdsWarmed)
+        {
+            // Commands run in order: what warming read was for this one.
+            _prefetched.RemoveWarmed();
+            _holdsWarmed = false;
+        }
+
         if (_pendingRecords == 0 || _wal is null)
         {
             return;

@@ -3,10 +3,11 @@ using System.Buffers;
 namespace Durable.Storage.Faster;
 
 /// <summary>
-/// Records read from disk ahead of the commands of a batch (<see cref="FasterStoreSession.BeginPrefetch"/>), each with
-/// the write version of its key's stripe taken before the read. A command that finds its key here while the stripe's
-/// version is unchanged (it holds the stripe's lock by then) uses the record without reading the disk again; otherwise
-/// it reads as usual. One per session, reused batch after batch.
+/// Records read from disk ahead of the commands of a batch (<see cref="FasterStoreSession.BeginPrefetch"/>), or by a
+/// command while it waited for its stripes (<see cref="FasterStoreSession.Warming"/>), each with the write version of its
+/// key's stripe and its key's write count (<see cref="KeyWriteVersions"/>) taken before the read. A command that finds its
+/// key here while either is unchanged (it holds the stripe's lock by then) uses the record without reading the disk
+/// again; otherwise it reads as usual. One per session, reused batch after batch.
 /// </summary>
 internal sealed class PrefetchedRecords
 {
@@ -29,7 +30,7 @@ internal sealed class PrefetchedRecords
     }
 
     /// <summary>Takes the next free entry for a read of <paramref name="storedKey"/>; <see cref="RemoveLast"/> gives it back.</summary>
-    public Entry Add(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, long nowMs)
+    public Entry Add(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, int keyVersion, long nowMs)
     {
         if (_count == _entries.Count)
         {
@@ -37,11 +38,42 @@ internal sealed class PrefetchedRecords
         }
 
         Entry entry = _entries[_count++];
-        entry.Set(storedKey, stripe, writeVersion, nowMs);
+        entry.Set(storedKey, stripe, writeVersion, keyVersion, nowMs);
         return entry;
     }
 
     public void RemoveLast() => _count--;
+
+    /// <summary>Forgets one entry (the last takes its place).</summary>
+    public void Remove(Entry entry)
+    {
+        int index = _entries.IndexOf(entry);
+        if (index < 0 || index >= _count)
+        {
+            return;
+        }
+
+        _count--;
+        (_entries[index], _entries[_count]) = (_entries[_count], _entries[index]);
+        _next = 0;
+    }
+
+    /// <summary>Forgets the records a warming command read (stripe -1): the command they were for has run.</summary>
+    public void RemoveWarmed()
+    {
+        int kept = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            if (_entries[i].Stripe >= 0)
+            {
+                (_entries[kept], _entries[i]) = (_entries[i], _entries[kept]);
+                kept++;
+            }
+        }
+
+        _count = kept;
+        _next = 0;
+    }
 
     /// <summary>The entry for <paramref name="storedKey"/>, looked for from the one after the last found: commands usually come in the order they were prefetched.</summary>
     public Entry? Find(ReadOnlySpan<byte> storedKey)
@@ -73,9 +105,12 @@ internal sealed class PrefetchedRecords
 
         public int WriteVersion { get; private set; }
 
+        /// <summary>The key's write count before the read (<see cref="KeyWriteVersions"/>).</summary>
+        public int KeyVersion { get; private set; }
+
         public ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
 
-        public void Set(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, long nowMs)
+        public void Set(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, int keyVersion, long nowMs)
         {
             if (storedKey.Length > _key.Length)
             {
@@ -86,6 +121,7 @@ internal sealed class PrefetchedRecords
             _keyLength = storedKey.Length;
             Stripe = stripe;
             WriteVersion = writeVersion;
+            KeyVersion = keyVersion;
             Payload.ResetWrittenCount();
             Output.Reset(Payload, nowMs);
             Output.PayloadLimit = MaxPayloadBytes;
