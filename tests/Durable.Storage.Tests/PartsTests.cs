@@ -1,5 +1,6 @@
 using System.Buffers;
 using Durable.Storage.Faster;
+using FASTER.core;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Durable.Storage.Tests;
@@ -201,6 +202,43 @@ public sealed class PartsTests : IDisposable
         ArrayBufferWriter<byte> recovered = new();
         Assert.True(again.TryReadPart(generation, First, recovered));
         Assert.Equal(expected, recovered.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public async Task PartOfAnEarlierBuild_Version1_IsReadAndUpdated()
+    {
+        ulong generation = PartsDescriptor.NewGeneration();
+        await using FasterStore store = await OpenAsync();
+
+        // A part as builds before header version 2 stored it: the version 1 header, then the payload filling the value.
+        byte[] key = GC.AllocateArray<byte>(PartsDescriptor.PartKeySize, pinned: true);
+        PartsDescriptor.WritePartKey(key, generation, First);
+        byte[] value = GC.AllocateArray<byte>(RecordHeader.Size + 40, pinned: true);
+        new RecordHeader(RecordType.Part, 0).WriteTo(value);
+        value.AsSpan(RecordHeader.Size).Fill(7);
+        using (ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, Empty, SpanByteFunctions<Empty>> raw =
+            store.Kv.For(new SpanByteFunctions<Empty>()).NewSession<SpanByteFunctions<Empty>>())
+        {
+            SpanByte rawKey = SpanByte.FromFixedSpan(key);
+            SpanByte rawValue = SpanByte.FromFixedSpan(value);
+            raw.Upsert(ref rawKey, ref rawValue);
+        }
+
+        using IStoreSession session = store.OpenSession();
+        ArrayBufferWriter<byte> read = new();
+        Assert.True(session.TryReadPart(generation, First, read));
+        Assert.Equal(value[RecordHeader.Size..], read.WrittenSpan.ToArray());
+
+        // Shorter (fits the old record, which becomes version 2 in place), then longer than it (a new record).
+        foreach (int length in new[] { 20, 100 })
+        {
+            byte[] payload = Enumerable.Repeat((byte)length, length).ToArray();
+            session.WritePart(generation, First, payload);
+            session.CompleteCommand();
+            read.ResetWrittenCount();
+            Assert.True(session.TryReadPart(generation, First, read));
+            Assert.Equal(payload, read.WrittenSpan.ToArray());
+        }
     }
 
     private static ulong WriteCollection(IStoreSession session, ReadOnlySpan<byte> key, long expiresAtMs, int db = 0)
