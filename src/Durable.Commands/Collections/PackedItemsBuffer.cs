@@ -42,7 +42,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Offset of the first item.</summary>
     public static int FirstOffset => PackedItems.HeaderSize;
 
-    /// <summary>The item at <paramref name="offset"/> (a spans into the buffer, valid until the next edit) and the offset of the one after it.</summary>
+    /// <summary>The item at <paramref name="offset"/> (a span into the buffer, valid until the next edit) and the offset of the one after it.</summary>
     public ReadOnlySpan<byte> ItemAt(int offset, out int next)
     {
         ReadOnlySpan<byte> payload = Payload;
