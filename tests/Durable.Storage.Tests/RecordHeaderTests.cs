@@ -12,6 +12,25 @@ public sealed class RecordHeaderTests
         Assert.Equal(new byte[] { 1, 1, 8, 7, 6, 5, 4, 3, 2, 1 }, bytes);
     }
 
+    // Golden bytes, version 2: the payload's length after the version 1 fields, then the payload, then spare room.
+    [Fact]
+    public void WriteRoomyTo_PartWithPayloadLength_IsPinned()
+    {
+        byte[] bytes = new byte[RecordHeader.RoomySize];
+        new RecordHeader(RecordType.Part, 0).WriteRoomyTo(bytes, 0x0A0B0C0D);
+        Assert.Equal(new byte[] { 2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x0D, 0x0C, 0x0B, 0x0A }, bytes);
+        Assert.Equal(new RecordHeader(RecordType.Part, 0), RecordHeader.Read(bytes));
+    }
+
+    [Fact]
+    public void PayloadOf_Version1IsTheRest_Version2LeavesTheRoomOut()
+    {
+        Assert.Equal(new byte[] { 7, 8 }, RecordHeader.PayloadOf([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 7, 8]).ToArray());
+        Assert.Equal(new byte[] { 7, 8 }, RecordHeader.PayloadOf([2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 7, 8, 0, 0, 0]).ToArray());
+        Assert.Throws<InvalidDataException>(() => RecordHeader.PayloadOf([2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 7, 8]).ToArray());
+        Assert.Throws<InvalidDataException>(() => RecordHeader.PayloadOf([2, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]).ToArray());
+    }
+
     [Fact]
     public void RecordTypeValues_ArePinned()
     {
@@ -27,7 +46,7 @@ public sealed class RecordHeaderTests
     [Fact]
     public void Read_NewerVersion_IsRefusedWithClearMessage()
     {
-        byte[] bytes = [2, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        byte[] bytes = [3, 1, 0, 0, 0, 0, 0, 0, 0, 0];
         InvalidDataException error = Assert.Throws<InvalidDataException>(() => RecordHeader.Read(bytes));
         Assert.Contains("newer Durable", error.Message, StringComparison.Ordinal);
     }

@@ -26,6 +26,12 @@ internal sealed class BucketedItems
 
     private readonly CommandContext _context;
     private readonly Dictionary<uint, List<byte[]>> _buckets = [];
+
+    /// <summary>
+    /// Buckets held as bytes, for point lookups and edits that need not decode every entry; a bucket is here or in
+    /// <see cref="_buckets"/> (as items, for whole-bucket work: splits, scans, random picks), never both.
+    /// </summary>
+    private readonly Dictionary<uint, PackedItemsBuffer> _encoded = [];
     private readonly HashSet<uint> _dirty = [];
     private readonly ArrayBufferWriter<byte> _buffer = new();
     private readonly uint _stride;
@@ -116,36 +122,48 @@ internal sealed class BucketedItems
     /// <summary>The entry's value (hash) or its key (set), or null when absent.</summary>
     public byte[]? Get(ReadOnlySpan<byte> key)
     {
-        List<byte[]> bucket = Bucket(BucketOf(key));
-        int i = IndexIn(bucket, key);
-        return i < 0 ? null : bucket[i + Width - 1];
+        PackedItemsBuffer bucket = Encoded(BucketOf(key));
+        int at = bucket.Find(key, Width);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        for (int j = 1; j < Width; j++)
+        {
+            bucket.ItemAt(at, out at);
+        }
+
+        return bucket.ItemAt(at, out _).ToArray();
     }
 
-    public bool Contains(ReadOnlySpan<byte> key) => IndexIn(Bucket(BucketOf(key)), key) >= 0;
+    public bool Contains(ReadOnlySpan<byte> key) => Encoded(BucketOf(key)).Find(key, Width) >= 0;
 
     /// <summary>Sets an entry (for a set, <paramref name="value"/> is ignored); true when it was created.</summary>
     public bool Set(ReadOnlySpan<byte> key, byte[]? value)
     {
         uint b = BucketOf(key);
-        List<byte[]> bucket = Bucket(b);
-        _dirty.Add(b);
-        int i = IndexIn(bucket, key);
-        if (i >= 0)
+        PackedItemsBuffer bucket = Encoded(b);
+        int at = bucket.Find(key, Width);
+        if (at >= 0)
         {
             if (Width == 2)
             {
-                bucket[i + 1] = value!;
+                bucket.ItemAt(at, out int valueAt);
+                bucket.Replace(valueAt, value!);
+                _dirty.Add(b);
             }
 
             return false;
         }
 
-        bucket.Add(key.ToArray());
+        bucket.Append(key);
         if (Width == 2)
         {
-            bucket.Add(value!);
+            bucket.Append(value!);
         }
 
+        _dirty.Add(b);
         Count++;
         _rootDirty = true;
         return true;
@@ -155,14 +173,14 @@ internal sealed class BucketedItems
     public bool Remove(ReadOnlySpan<byte> key)
     {
         uint b = BucketOf(key);
-        List<byte[]> bucket = Bucket(b);
-        int i = IndexIn(bucket, key);
-        if (i < 0)
+        PackedItemsBuffer bucket = Encoded(b);
+        int at = bucket.Find(key, Width);
+        if (at < 0)
         {
             return false;
         }
 
-        bucket.RemoveRange(i, Width);
+        bucket.RemoveAt(at, Width);
         _dirty.Add(b);
         Count--;
         _rootDirty = true;
@@ -317,13 +335,13 @@ internal sealed class BucketedItems
             Split();
         }
 
-        return CollectionParts.FitParts(_context, key, _dirty, _buckets);
+        return CollectionParts.FitParts(_context, key, _dirty, _buckets, _encoded);
     }
 
     /// <summary>Writes every changed bucket (after <see cref="CheckBuckets"/>).</summary>
     public void WriteBuckets()
     {
-        CollectionParts.WriteParts(_context, Generation, _dirty, _buckets, _buffer, PartOf);
+        CollectionParts.WriteParts(_context, Generation, _dirty, _buckets, _encoded, _buffer, PartOf);
         _dirty.Clear();
     }
 
@@ -364,6 +382,7 @@ internal sealed class BucketedItems
         }
 
         _buckets[from] = kept;
+        _encoded.Remove(to);
         _buckets[to] = moved;
         _dirty.Add(from);
         _dirty.Add(to);
@@ -378,24 +397,44 @@ internal sealed class BucketedItems
             return bucket;
         }
 
-        _buffer.ResetWrittenCount();
-        bucket = _context.Session.TryReadPart(Generation, PartOf(b), _buffer) ? PackedItems.Decode(_buffer.WrittenSpan, out _) : [];
+        if (_encoded.Remove(b, out PackedItemsBuffer? encoded))
+        {
+            // Held as bytes so far (its dirty mark stays): from now on as items.
+            bucket = PackedItems.Decode(encoded.Payload, out _);
+        }
+        else
+        {
+            _buffer.ResetWrittenCount();
+            bucket = _context.Session.TryReadPart(Generation, PartOf(b), _buffer) ? PackedItems.Decode(_buffer.WrittenSpan, out _) : [];
+        }
+
         _buckets[b] = bucket;
         return bucket;
     }
 
-    private uint PartOf(uint bucket) => (bucket * _stride) + _offset;
-
-    private int IndexIn(List<byte[]> bucket, ReadOnlySpan<byte> key)
+    /// <summary>Bucket <paramref name="b"/> as bytes (read unless already held; a missing bucket is empty).</summary>
+    private PackedItemsBuffer Encoded(uint b)
     {
-        for (int i = 0; i < bucket.Count; i += Width)
+        if (_encoded.TryGetValue(b, out PackedItemsBuffer? encoded))
         {
-            if (bucket[i].AsSpan().SequenceEqual(key))
-            {
-                return i;
-            }
+            return encoded;
         }
 
-        return -1;
+        _buffer.ResetWrittenCount();
+        if (_buckets.Remove(b, out List<byte[]>? items))
+        {
+            // Held as items so far (its dirty mark stays): from now on as bytes.
+            PackedItems.Encode(_buffer, 0, items);
+        }
+        else if (!_context.Session.TryReadPart(Generation, PartOf(b), _buffer))
+        {
+            PackedItems.Encode(_buffer, 0, []);
+        }
+
+        encoded = new PackedItemsBuffer(_buffer.WrittenSpan);
+        _encoded[b] = encoded;
+        return encoded;
     }
+
+    private uint PartOf(uint bucket) => (bucket * _stride) + _offset;
 }

@@ -36,14 +36,18 @@ internal static class CollectionParts
     }
 
     /// <summary>
-    /// Whether every part of <paramref name="ids"/>, a <see cref="PackedItems"/> payload of its items in
-    /// <paramref name="parts"/>, fits in a record of <paramref name="key"/>'s collection; writes the error when not.
+    /// Whether every part of <paramref name="ids"/>, a <see cref="PackedItems"/> payload held in <paramref name="encoded"/>
+    /// or of its items in <paramref name="parts"/>, fits in a record of <paramref name="key"/>'s collection; writes the
+    /// error when not.
     /// </summary>
-    public static bool FitParts(CommandContext context, ReadOnlySpan<byte> key, IReadOnlyCollection<uint> ids, Dictionary<uint, List<byte[]>> parts)
+    public static bool FitParts(
+        CommandContext context, ReadOnlySpan<byte> key, IReadOnlyCollection<uint> ids, Dictionary<uint, List<byte[]>> parts,
+        Dictionary<uint, PackedItemsBuffer> encoded)
     {
         foreach (uint id in ids)
         {
-            if (!TypedRecords.FitsRecord(context, key, PackedItems.EncodedLength(parts[id])))
+            long length = encoded.TryGetValue(id, out PackedItemsBuffer? bytes) ? bytes.Payload.Length : PackedItems.EncodedLength(parts[id]);
+            if (!TypedRecords.FitsRecord(context, key, length))
             {
                 return false;
             }
@@ -53,16 +57,22 @@ internal static class CollectionParts
     }
 
     /// <summary>
-    /// Writes each part of <paramref name="ids"/> (checked by <see cref="FitParts"/>) as a <see cref="PackedItems"/>
-    /// payload of its items, encoded in <paramref name="buffer"/>, at part <paramref name="partId"/>(id) of
-    /// <paramref name="generation"/>.
+    /// Writes each part of <paramref name="ids"/> (checked by <see cref="FitParts"/>) at part <paramref name="partId"/>(id)
+    /// of <paramref name="generation"/>: its payload in <paramref name="encoded"/> as it stands, or a <see cref="PackedItems"/>
+    /// payload of its items in <paramref name="parts"/>, encoded in <paramref name="buffer"/>.
     /// </summary>
     public static void WriteParts(
         CommandContext context, ulong generation, IReadOnlyCollection<uint> ids, Dictionary<uint, List<byte[]>> parts,
-        ArrayBufferWriter<byte> buffer, Func<uint, uint> partId)
+        Dictionary<uint, PackedItemsBuffer> encoded, ArrayBufferWriter<byte> buffer, Func<uint, uint> partId)
     {
         foreach (uint id in ids)
         {
+            if (encoded.TryGetValue(id, out PackedItemsBuffer? bytes))
+            {
+                context.Session.WritePart(generation, partId(id), bytes.Payload);
+                continue;
+            }
+
             buffer.ResetWrittenCount();
             PackedItems.Encode(buffer, 0, parts[id]);
             context.Session.WritePart(generation, partId(id), buffer.WrittenSpan);

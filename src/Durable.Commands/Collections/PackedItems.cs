@@ -20,7 +20,7 @@ internal static class PackedItems
     /// </summary>
     public const byte LargeEncoding = 1;
 
-    private const int HeaderSize = 6;
+    internal const int HeaderSize = 6;
 
     /// <summary>Decodes a payload; throws <see cref="InvalidDataException"/> for an unknown version or a damaged payload.</summary>
     public static List<byte[]> Decode(ReadOnlySpan<byte> payload, out byte flags)
@@ -42,7 +42,7 @@ internal static class PackedItems
         long length = HeaderSize;
         foreach (byte[] item in items)
         {
-            length += LengthOfLength(item.Length) + item.Length;
+            length += EncodedItemLength(item.Length);
         }
 
         return length;
@@ -76,6 +76,9 @@ internal static class PackedItems
         output.Advance(written + item.Length);
     }
 
+    /// <summary>The size of an item of <paramref name="length"/> bytes once encoded (its length prefix and its bytes).</summary>
+    internal static int EncodedItemLength(int length) => LengthOfLength(length) + length;
+
     private static int LengthOfLength(int length)
     {
         int bytes = 1;
@@ -87,7 +90,7 @@ internal static class PackedItems
         return bytes;
     }
 
-    private static int WriteLength(Span<byte> destination, int length)
+    internal static int WriteLength(Span<byte> destination, int length)
     {
         uint rest = (uint)length;
         int i = 0;
@@ -101,7 +104,7 @@ internal static class PackedItems
         return i;
     }
 
-    private static int ReadLength(ReadOnlySpan<byte> payload, ref int position)
+    internal static int ReadLength(ReadOnlySpan<byte> payload, ref int position)
     {
         uint length = 0;
         for (int shift = 0; shift < 35; shift += 7)

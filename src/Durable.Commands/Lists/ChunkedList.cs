@@ -43,6 +43,9 @@ internal sealed class ChunkedList
 
     private readonly CommandContext _context;
     private readonly Dictionary<uint, List<byte[]>> _chunks = [];
+
+    /// <summary>Chunks edited as bytes (pushes and pops at the ends); a chunk is here or in <see cref="_chunks"/>, never both.</summary>
+    private readonly Dictionary<uint, PackedItemsBuffer> _encoded = [];
     private readonly HashSet<uint> _dirty = [];
     private readonly HashSet<uint> _removed = [];
     private readonly ArrayBufferWriter<byte> _buffer = new();
@@ -149,8 +152,7 @@ internal sealed class ChunkedList
         {
             if (ChunkCount > 0 && HeadCount < Capacity)
             {
-                Load(0).Insert(0, value);
-                _dirty.Add(First);
+                PushInto(0, atHead: true, value);
                 HeadCount++;
             }
             else
@@ -163,8 +165,7 @@ internal sealed class ChunkedList
         }
         else if (ChunkCount > 0 && SizeOf(ChunkCount - 1) < Capacity)
         {
-            Load(ChunkCount - 1).Add(value);
-            _dirty.Add(IdOf(ChunkCount - 1));
+            PushInto(ChunkCount - 1, atHead: false, value);
             if (ChunkCount == 1)
             {
                 HeadCount++;
@@ -188,22 +189,11 @@ internal sealed class ChunkedList
         while (popped.Count < count && Count > 0)
         {
             long chunk = left ? 0 : ChunkCount - 1;
-            List<byte[]> elements = Load(chunk);
-            int take = (int)Math.Min(count - popped.Count, elements.Count);
-            if (left)
-            {
-                popped.AddRange(elements.GetRange(0, take));
-            }
-            else
-            {
-                for (int i = 1; i <= take; i++)
-                {
-                    popped.Add(elements[^i]);
-                }
-            }
-
+            int size = SizeOf(chunk);
+            int take = (int)Math.Min(count - popped.Count, size);
+            TakeFrom(chunk, left, take, popped);
             Count -= take;
-            bool emptied = take == elements.Count;
+            bool emptied = take == size;
             if (emptied)
             {
                 Remove(IdOf(chunk));
@@ -215,7 +205,6 @@ internal sealed class ChunkedList
             }
             else
             {
-                elements.RemoveRange(left ? 0 : elements.Count - take, take);
                 _dirty.Add(IdOf(chunk));
             }
 
@@ -330,12 +319,12 @@ internal sealed class ChunkedList
             return true;
         }
 
-        if (!CollectionParts.FitParts(_context, key, _dirty, _chunks))
+        if (!CollectionParts.FitParts(_context, key, _dirty, _chunks, _encoded))
         {
             return false;
         }
 
-        CollectionParts.WriteParts(_context, Generation, _dirty, _chunks, _buffer, static id => id);
+        CollectionParts.WriteParts(_context, Generation, _dirty, _chunks, _encoded, _buffer, static id => id);
 
         foreach (uint id in _removed)
         {
@@ -463,6 +452,7 @@ internal sealed class ChunkedList
     private void Store(uint id, List<byte[]> elements)
     {
         _removed.Remove(id);
+        _encoded.Remove(id);
         if (_chunks.TryGetValue(id, out List<byte[]>? current) && current.Count == elements.Count)
         {
             bool same = true;
@@ -484,6 +474,7 @@ internal sealed class ChunkedList
     private void Remove(uint id)
     {
         _chunks.Remove(id);
+        _encoded.Remove(id);
         _dirty.Remove(id);
         _removed.Add(id);
     }
@@ -496,17 +487,16 @@ internal sealed class ChunkedList
             return elements;
         }
 
-        _buffer.ResetWrittenCount();
-        if (!_context.Session.TryReadPart(Generation, id, _buffer))
+        if (_encoded.Remove(id, out PackedItemsBuffer? encoded))
         {
-            throw new InvalidDataException($"chunked list chunk {id:x} of generation {Generation:x} is missing");
+            // Edited as bytes so far (its dirty mark stays): from now on as elements.
+            elements = PackedItems.Decode(encoded.Payload, out _);
+            _chunks[id] = elements;
+            return elements;
         }
 
-        elements = PackedItems.Decode(_buffer.WrittenSpan, out _);
-        if (elements.Count != SizeOf(chunk))
-        {
-            throw new InvalidDataException($"chunked list chunk {id:x} holds {elements.Count} elements, its root says {SizeOf(chunk)}");
-        }
+        elements = PackedItems.Decode(ReadChunk(id), out _);
+        CheckSize(chunk, elements.Count);
 
         // Every caller that changes a chunk marks it dirty before it loads another, so only unchanged ones are dropped.
         if (_chunks.Count - _dirty.Count >= MaxCleanChunks)
@@ -519,5 +509,80 @@ internal sealed class ChunkedList
 
         _chunks[id] = elements;
         return elements;
+    }
+
+    /// <summary>Chunk <paramref name="chunk"/> as bytes, for a push or pop at an end (read unless already held).</summary>
+    private PackedItemsBuffer Encoded(long chunk)
+    {
+        uint id = IdOf(chunk);
+        if (!_encoded.TryGetValue(id, out PackedItemsBuffer? encoded))
+        {
+            encoded = new PackedItemsBuffer(ReadChunk(id));
+            CheckSize(chunk, encoded.Count);
+            _encoded[id] = encoded;
+        }
+
+        return encoded;
+    }
+
+    /// <summary>Adds <paramref name="value"/> at the head or the tail of chunk <paramref name="chunk"/> (which has room), in whichever form it is held.</summary>
+    private void PushInto(long chunk, bool atHead, byte[] value)
+    {
+        uint id = IdOf(chunk);
+        if (_chunks.TryGetValue(id, out List<byte[]>? elements))
+        {
+            elements.Insert(atHead ? 0 : elements.Count, value);
+        }
+        else if (atHead)
+        {
+            Encoded(chunk).Prepend(value);
+        }
+        else
+        {
+            Encoded(chunk).Append(value);
+        }
+
+        _dirty.Add(id);
+    }
+
+    /// <summary>Removes <paramref name="take"/> elements from the head or the tail of chunk <paramref name="chunk"/> into <paramref name="popped"/>, in pop order.</summary>
+    private void TakeFrom(long chunk, bool left, int take, List<byte[]> popped)
+    {
+        if (_chunks.TryGetValue(IdOf(chunk), out List<byte[]>? elements))
+        {
+            for (int i = 0; i < take; i++)
+            {
+                popped.Add(elements[left ? i : elements.Count - 1 - i]);
+            }
+
+            elements.RemoveRange(left ? 0 : elements.Count - take, take);
+            return;
+        }
+
+        PackedItemsBuffer encoded = Encoded(chunk);
+        for (int i = 0; i < take; i++)
+        {
+            popped.Add(left ? encoded.RemoveFirst() : encoded.RemoveLast());
+        }
+    }
+
+    /// <summary>The stored payload of chunk <paramref name="id"/>, in <see cref="_buffer"/> (valid until its next use).</summary>
+    private ReadOnlySpan<byte> ReadChunk(uint id)
+    {
+        _buffer.ResetWrittenCount();
+        if (!_context.Session.TryReadPart(Generation, id, _buffer))
+        {
+            throw new InvalidDataException($"chunked list chunk {id:x} of generation {Generation:x} is missing");
+        }
+
+        return _buffer.WrittenSpan;
+    }
+
+    private void CheckSize(long chunk, int elements)
+    {
+        if (elements != SizeOf(chunk))
+        {
+            throw new InvalidDataException($"chunked list chunk {IdOf(chunk):x} holds {elements} elements, its root says {SizeOf(chunk)}");
+        }
     }
 }

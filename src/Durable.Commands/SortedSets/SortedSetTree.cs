@@ -312,23 +312,27 @@ internal sealed class SortedSetTree
             return false;
         }
 
-        List<(uint Id, byte[] Payload)> encoded = new(_dirty.Count);
+        // Every node is checked before anything is written, by its exact encoded length, so that none is kept encoded.
         foreach (uint id in _dirty)
         {
-            _buffer.ResetWrittenCount();
-            Encode(_nodes[id], _buffer);
-            if (!TypedRecords.FitsRecord(_context, key, _buffer.WrittenCount))
+            if (!TypedRecords.FitsRecord(_context, key, EncodedLength(_nodes[id])))
             {
                 return false;
             }
-
-            encoded.Add((id, _buffer.WrittenSpan.ToArray()));
         }
 
         _map.WriteBuckets();
-        foreach ((uint id, byte[] payload) in encoded)
+        foreach (uint id in _dirty)
         {
-            _context.Session.WritePart(Generation, PartOf(id), payload);
+            Node node = _nodes[id];
+            _buffer.ResetWrittenCount();
+            Encode(node, _buffer);
+            if (_buffer.WrittenCount != EncodedLength(node))
+            {
+                throw new InvalidOperationException($"a sorted set's tree node encoded to {_buffer.WrittenCount} bytes, {EncodedLength(node)} were checked");
+            }
+
+            _context.Session.WritePart(Generation, PartOf(id), _buffer.WrittenSpan);
         }
 
         foreach (uint id in _freed)
@@ -394,6 +398,29 @@ internal sealed class SortedSetTree
     private static long ChildSize(Child child) => ChildReferenceSize + 1 + EntrySize(child.Low);
 
     private static InvalidDataException Inconsistent() => new("a sorted set's tree does not hold a member its map holds");
+
+    /// <summary>The exact length of a node's payload (<see cref="WriteNode"/>).</summary>
+    private static long EncodedLength(Node node)
+    {
+        int score = PackedItems.EncodedItemLength(sizeof(double));
+        long length = PackedItems.HeaderSize;
+        if (node.Entries is { } entries)
+        {
+            foreach (ScoredMember entry in entries)
+            {
+                length += PackedItems.EncodedItemLength(entry.Member.Length) + score;
+            }
+        }
+        else
+        {
+            foreach (Child child in node.Children!)
+            {
+                length += PackedItems.EncodedItemLength(ChildReferenceSize) + PackedItems.EncodedItemLength(child.Low.Member.Length) + score;
+            }
+        }
+
+        return length;
+    }
 
     /// <summary>Encoded size of a node, as <see cref="PackedItems.EncodedLength"/> would count it (an upper bound).</summary>
     private static long SizeOf(Node node)

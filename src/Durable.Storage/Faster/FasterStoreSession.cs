@@ -14,6 +14,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 {
     private const int KeepValueBufferBytes = 64 * 1024;
 
+    /// <summary>The least room to grow a part record gets (<see cref="RoomFor"/>).</summary>
+    private const int MinPartRoom = 64;
+
     /// <summary>
     /// Candidates per scan in whole-log passes (FLUSHDB, the key recount): each scan of FASTER's iterator over disk pages
     /// allocates page-sized read buffers, so a pass takes few, large batches.
@@ -733,10 +736,13 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>
     /// A stored value (header, then payload) in the session's value buffer, or in <paramref name="rented"/> (rented here
     /// when larger than the buffer keeps; give it back with <see cref="ReturnRented"/>). Valid until the next call.
+    /// A part gets room to grow (<see cref="RoomFor"/>), so that its next writes can update it in place.
     /// </summary>
     private Span<byte> ComposeValue(RecordHeader header, ReadOnlySpan<byte> payload, ref byte[]? rented)
     {
-        int length = RecordHeader.Size + payload.Length;
+        int room = header.Type == RecordType.Part ? RoomFor(payload.Length) : -1;
+        int headerSize = room < 0 ? RecordHeader.Size : RecordHeader.RoomySize;
+        int length = headerSize + payload.Length + Math.Max(room, 0);
         if (length > _value.Length && length <= KeepValueBufferBytes)
         {
             _value = new byte[Math.Max(length, _value.Length * 2)];
@@ -744,9 +750,29 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         rented = length > _value.Length ? ArrayPool<byte>.Shared.Rent(length) : null;
         Span<byte> value = (rented ?? _value).AsSpan(0, length);
-        header.WriteTo(value);
-        payload.CopyTo(value[RecordHeader.Size..]);
+        if (room < 0)
+        {
+            header.WriteTo(value);
+        }
+        else
+        {
+            header.WriteRoomyTo(value, payload.Length);
+            value[(headerSize + payload.Length)..].Clear();
+        }
+
+        payload.CopyTo(value[headerSize..]);
         return value;
+    }
+
+    /// <summary>
+    /// Spare bytes for a part of <paramref name="payloadLength"/> bytes: an eighth of it, at least <see cref="MinPartRoom"/>
+    /// (a list chunk of small elements takes 16 pushes per record, not one), within the largest record; -1 (no room,
+    /// a version 1 header) when not even the longer header fits.
+    /// </summary>
+    private int RoomFor(int payloadLength)
+    {
+        long fits = _store.MaxRecordBytes - PartsDescriptor.PartKeySize - RecordHeader.RoomySize - payloadLength;
+        return fits < 0 ? -1 : (int)Math.Min(Math.Max(MinPartRoom, payloadLength / 8), fits);
     }
 
     private static void ReturnRented(byte[]? rented)

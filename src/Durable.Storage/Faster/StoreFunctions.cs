@@ -36,10 +36,11 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
 
         output.Found = true;
         output.Record?.Write(stored);
-        output.PayloadLength = stored.Length - RecordHeader.Size;
+        ReadOnlySpan<byte> payload = RecordHeader.PayloadOf(stored);
+        output.PayloadLength = payload.Length;
         if (output.PayloadLength <= output.PayloadLimit)
         {
-            output.Value?.Write(stored[RecordHeader.Size..]);
+            output.Value?.Write(payload);
         }
         else
         {
@@ -124,16 +125,61 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
             return true;
         }
 
-        if (value.Length < input.Length)
+        RecordHeader old = RecordHeader.Read(value.AsReadOnlySpan());
+        PartsDescriptor? oldParts = PartsOf(old, value.AsReadOnlySpan());
+        if (IsRoomy(ref input))
+        {
+            if (!TryWriteRoomy(ref input, ref value))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            if (value.Length < input.Length)
+            {
+                return false;
+            }
+
+            value.ShrinkSerializedLength(input.Length);
+            input.CopyTo(ref value);
+        }
+
+        output.OldHeader = old;
+        output.OldParts = oldParts;
+        AdjustExpiring(ref key, old, ref value, rmwInfo.Version);
+        return true;
+    }
+
+    // A blind write (a part the command has read, a copy to the tail) of a value with room updates in place while it fits.
+    public override bool ConcurrentWriter(ref SpanByte key, ref SpanByte input, ref SpanByte src, ref SpanByte dst, ref StoreOutput output, ref UpsertInfo upsertInfo) =>
+        IsRoomy(ref src) ? TryWriteRoomy(ref src, ref dst) : base.ConcurrentWriter(ref key, ref input, ref src, ref dst, ref output, ref upsertInfo);
+
+    private static bool IsRoomy(ref SpanByte value) => value.Length >= RecordHeader.RoomySize && value.AsReadOnlySpan()[0] == RecordHeader.RoomyVersion;
+
+    /// <summary>
+    /// Writes the header and payload of <paramref name="source"/> (a value with room, <see cref="RecordHeader.RoomyVersion"/>)
+    /// over <paramref name="stored"/> when they fit its length, which stays: what the payload does not use is the room
+    /// for the next update (cleared where the old payload was longer). False, changing nothing, when they do not fit:
+    /// FASTER then writes <paramref name="source"/>, room and all, as a new record.
+    /// </summary>
+    private static bool TryWriteRoomy(ref SpanByte source, ref SpanByte stored)
+    {
+        ReadOnlySpan<byte> from = source.AsReadOnlySpan();
+        int used = RecordHeader.RoomySize + RecordHeader.PayloadOf(from).Length;
+        Span<byte> to = stored.AsSpan();
+        if (to.Length < used)
         {
             return false;
         }
 
-        output.OldHeader = RecordHeader.Read(value.AsReadOnlySpan());
-        output.OldParts = PartsOf(output.OldHeader, value.AsReadOnlySpan());
-        value.ShrinkSerializedLength(input.Length);
-        input.CopyTo(ref value);
-        AdjustExpiring(ref key, output.OldHeader, ref value, rmwInfo.Version);
+        int oldUsed = to[0] == RecordHeader.RoomyVersion ? RecordHeader.RoomySize + RecordHeader.PayloadOf(to).Length : to.Length;
+        from[..used].CopyTo(to);
+        if (oldUsed > used)
+        {
+            to[used..oldUsed].Clear();
+        }
+
         return true;
     }
 
@@ -153,7 +199,7 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
     private void CountDelete(ref SpanByte key, long version) => counts.Adjust(key.AsReadOnlySpan()[0], -1, DeletingExpiring ? -1 : 0, version);
 
     private static PartsDescriptor? PartsOf(RecordHeader header, ReadOnlySpan<byte> stored) =>
-        PartsDescriptor.TryRead(header.Type, stored[RecordHeader.Size..], out PartsDescriptor parts) ? parts : null;
+        PartsDescriptor.TryRead(header.Type, RecordHeader.PayloadOf(stored), out PartsDescriptor parts) ? parts : null;
 
     private static bool HasExpiry(ref SpanByte value) => RecordHeader.Read(value.AsReadOnlySpan()).HasExpiry;
 

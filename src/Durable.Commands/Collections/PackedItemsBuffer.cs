@@ -1,0 +1,185 @@
+using System.Buffers.Binary;
+
+namespace Durable.Commands.Collections;
+
+/// <summary>
+/// A <see cref="PackedItems"/> payload edited as bytes: items are added at either end, removed, replaced or looked up
+/// without decoding the others into arrays, and the result is written out as it stands (<see cref="Payload"/>). For
+/// the point operations on a part (a push or pop on a list chunk, a field or member of a bucket), which would
+/// otherwise decode and re-encode every item of the part. The buffer keeps room at both ends, so that a push at the
+/// head moves only the 6-byte header. Offsets are into <see cref="Payload"/>; an edit invalidates the offsets after
+/// it. Not thread-safe.
+/// </summary>
+internal sealed class PackedItemsBuffer
+{
+    private const int Room = 64;
+
+    private byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    /// <summary>Copies <paramref name="payload"/>; throws <see cref="InvalidDataException"/> for an unknown version or a damaged header.</summary>
+    public PackedItemsBuffer(ReadOnlySpan<byte> payload)
+    {
+        // Checks the version and that the count can fit the bytes; items are checked as they are walked.
+        _ = new PackedItems.Reader(payload);
+        _buffer = new byte[Room + payload.Length + Room];
+        _start = Room;
+        _end = Room + payload.Length;
+        payload.CopyTo(_buffer.AsSpan(_start));
+    }
+
+    /// <summary>The payload as it stands; valid until the next edit.</summary>
+    public ReadOnlySpan<byte> Payload => _buffer.AsSpan(_start, _end - _start);
+
+    /// <summary>Number of items.</summary>
+    public int Count
+    {
+        get => (int)BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_start + 2));
+        private set => BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_start + 2), (uint)value);
+    }
+
+    /// <summary>Offset of the first item.</summary>
+    public static int FirstOffset => PackedItems.HeaderSize;
+
+    /// <summary>The item at <paramref name="offset"/> (a span into the buffer, valid until the next edit) and the offset of the one after it.</summary>
+    public ReadOnlySpan<byte> ItemAt(int offset, out int next)
+    {
+        ReadOnlySpan<byte> payload = Payload;
+        int position = offset;
+        int length = PackedItems.ReadLength(payload, ref position);
+        if (length > payload.Length - position)
+        {
+            throw new InvalidDataException("collection payload item runs past its end");
+        }
+
+        next = position + length;
+        return payload.Slice(position, length);
+    }
+
+    /// <summary>
+    /// The offset of the first entry (<paramref name="width"/> items) whose first item is <paramref name="key"/>, or -1.
+    /// </summary>
+    public int Find(ReadOnlySpan<byte> key, int width)
+    {
+        int offset = FirstOffset;
+        for (int i = 0; i < Count; i += width)
+        {
+            int entry = offset;
+            bool match = ItemAt(offset, out offset).SequenceEqual(key);
+            for (int j = 1; j < width; j++)
+            {
+                ItemAt(offset, out offset);
+            }
+
+            if (match)
+            {
+                return entry;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Adds <paramref name="item"/> before the first item.</summary>
+    public void Prepend(ReadOnlySpan<byte> item)
+    {
+        int size = PackedItems.EncodedItemLength(item.Length);
+        Reserve(size, 0);
+        // The header moves left by the item's size; the old items stay where they are.
+        _buffer.AsSpan(_start, PackedItems.HeaderSize).CopyTo(_buffer.AsSpan(_start - size));
+        _start -= size;
+        WriteItem(_start + PackedItems.HeaderSize, item);
+        Count++;
+    }
+
+    /// <summary>Adds <paramref name="item"/> after the last item.</summary>
+    public void Append(ReadOnlySpan<byte> item)
+    {
+        int size = PackedItems.EncodedItemLength(item.Length);
+        Reserve(0, size);
+        WriteItem(_end, item);
+        _end += size;
+        Count++;
+    }
+
+    /// <summary>Removes the first item (there must be one) and returns a copy of it.</summary>
+    public byte[] RemoveFirst()
+    {
+        byte[] item = ItemAt(FirstOffset, out int next).ToArray();
+        int size = next - FirstOffset;
+        int count = Count;
+        _buffer.AsSpan(_start, PackedItems.HeaderSize).CopyTo(_buffer.AsSpan(_start + size));
+        _start += size;
+        Count = count - 1;
+        return item;
+    }
+
+    /// <summary>Removes the last item (there must be one) and returns a copy of it.</summary>
+    public byte[] RemoveLast()
+    {
+        int offset = FirstOffset;
+        for (int i = 0; i < Count - 1; i++)
+        {
+            ItemAt(offset, out offset);
+        }
+
+        byte[] item = ItemAt(offset, out _).ToArray();
+        _end = _start + offset;
+        Count--;
+        return item;
+    }
+
+    /// <summary>Replaces the item at <paramref name="offset"/> with <paramref name="item"/>, keeping its place.</summary>
+    public void Replace(int offset, ReadOnlySpan<byte> item)
+    {
+        ItemAt(offset, out int next);
+        int size = PackedItems.EncodedItemLength(item.Length);
+        Splice(offset, next - offset, size);
+        WriteItem(_start + offset, item);
+    }
+
+    /// <summary>Removes <paramref name="items"/> items from <paramref name="offset"/> on.</summary>
+    public void RemoveAt(int offset, int items)
+    {
+        int next = offset;
+        for (int i = 0; i < items; i++)
+        {
+            ItemAt(next, out next);
+        }
+
+        Splice(offset, next - offset, 0);
+        Count -= items;
+    }
+
+    /// <summary>Makes the <paramref name="removed"/> bytes at <paramref name="offset"/> <paramref name="inserted"/> bytes long, moving what follows.</summary>
+    private void Splice(int offset, int removed, int inserted)
+    {
+        Reserve(0, Math.Max(0, inserted - removed));
+        int from = _start + offset + removed;
+        _buffer.AsSpan(from, _end - from).CopyTo(_buffer.AsSpan(_start + offset + inserted));
+        _end += inserted - removed;
+    }
+
+    private void WriteItem(int at, ReadOnlySpan<byte> item)
+    {
+        int written = PackedItems.WriteLength(_buffer.AsSpan(at), item.Length);
+        item.CopyTo(_buffer.AsSpan(at + written));
+    }
+
+    /// <summary>Makes room for <paramref name="front"/> more bytes before the payload and <paramref name="back"/> after it.</summary>
+    private void Reserve(int front, int back)
+    {
+        if (_start >= front && _buffer.Length - _end >= back)
+        {
+            return;
+        }
+
+        int length = _end - _start;
+        byte[] grown = new byte[Room + front + length + back + Math.Max(Room, length)];
+        _buffer.AsSpan(_start, length).CopyTo(grown.AsSpan(Room + front));
+        _buffer = grown;
+        _start = Room + front;
+        _end = _start + length;
+    }
+}
