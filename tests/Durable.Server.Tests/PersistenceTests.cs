@@ -35,6 +35,50 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckpointOverUncommittedWal_ThenSigkill_WritesAfterTheRestartSurviveTheNextSigkill()
+    {
+        // appendfsync no: the WAL holds 200 KB not yet committed when SAVE checkpoints; a kill drops that tail.
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--appendfsync", "no", "--checkpoint-interval", "3600"))
+        {
+            using RespTestClient client = server.Connect();
+            string value = new('v', 1000);
+            for (int i = 0; i < 200; i++)
+            {
+                client.Send("SET", $"before{i}", value);
+            }
+
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.Equal("+OK\r\n", client.ReadReply());
+            }
+
+            Assert.Equal("+OK\r\n", client.Call("SAVE"));
+            await server.KillAsync();
+        }
+
+        // Acknowledged with always: these must survive a kill, wherever the WAL goes on after the first one.
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--appendfsync", "always", "--checkpoint-interval", "3600"))
+        {
+            using RespTestClient client = server.Connect();
+            Assert.Equal(":200\r\n", client.Call("DBSIZE"));
+            for (int i = 0; i < 20; i++)
+            {
+                Assert.Equal("+OK\r\n", client.Call("SET", $"after{i}", "x"));
+            }
+
+            await server.KillAsync();
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--checkpoint-interval", "3600");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal(":220\r\n", reader.Call("DBSIZE"));
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal("$1\r\nx\r\n", reader.Call("GET", $"after{i}"));
+        }
+    }
+
+    [Fact]
     public async Task SigkillBeforeTheFirstCommit_StartsEmptyWithAWarning()
     {
         // appendfsync no commits every 5 s: killed sooner, the log has pages on disk and the WAL none committed.

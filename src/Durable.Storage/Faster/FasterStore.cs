@@ -792,6 +792,16 @@ public sealed partial class FasterStore : IStore
                 SaveKeyCounts(token, counts);
             }
 
+            if (_wal.Failure is null)
+            {
+                // The checkpoint holds writes whose records lie past replayFrom. Under everysec or no, a crash before they
+                // are committed made recovery replay the committed part of them over the checkpoint's newer values: a
+                // key written twice went back to its first value while later keys kept theirs (a hole in a client's
+                // writes). Committed now, so that a recovery from this checkpoint replays up to what it holds; only a
+                // crash within this commit, or a command between applying and logging its write, can still see that.
+                await _wal.WaitForCommitAsync(_wal.TailPosition, cancellationToken);
+            }
+
             _wal.TruncateUntil(replayFrom);
             _walAtLastCheckpoint = replayFrom;
             _lastCheckpointFailed = false;

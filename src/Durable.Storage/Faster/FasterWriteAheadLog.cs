@@ -85,6 +85,16 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// <summary>End of everything appended so far.</summary>
     public long TailAddress => _current.Log.TailAddress;
 
+    /// <summary>End of everything appended so far, as a position to wait for (<see cref="WaitForCommitAsync"/>).</summary>
+    public WalPosition TailPosition
+    {
+        get
+        {
+            Generation current = _current;
+            return new WalPosition(current.Number, current.Log.TailAddress);
+        }
+    }
+
     public long CommittedAddress => _current.Log.CommittedUntilAddress;
 
     public long BeginAddress => _current.Log.BeginAddress;
