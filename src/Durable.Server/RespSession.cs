@@ -58,8 +58,8 @@ internal sealed class RespSession
     /// </summary>
     public bool WarmingReads => _dispatcher.IsWarming;
 
+    /// <summary>Takes the stripes the waiting command needs; it runs with them at the next <see cref="ExecuteBatch"/>.</summary>
     public Task AcquireLocksAsync() => _dispatcher.AcquireLocksAsync(_context.Store.Locks);
-
 
     /// <summary>Lets go of stripes taken for a command that will not run (the connection ends).</summary>
     public void ReleaseLocks() => _dispatcher.ReleaseHeldLocks(_context.Store.Locks);

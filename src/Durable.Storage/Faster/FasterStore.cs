@@ -799,7 +799,15 @@ public sealed partial class FasterStore : IStore
                 // key written twice went back to its first value while later keys kept theirs (a hole in a client's
                 // writes). Committed now, so that a recovery from this checkpoint replays up to what it holds; only a
                 // crash within this commit, or a command between applying and logging its write, can still see that.
-                await _wal.WaitForCommitAsync(_wal.TailPosition, cancellationToken);
+                try
+                {
+                    await _wal.WaitForCommitAsync(_wal.TailPosition, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // The WAL failed meanwhile: its committer recorded the fault (writes are refused until it resumes,
+                    // which takes a checkpoint of its own); this checkpoint is complete all the same.
+                }
             }
 
             _wal.TruncateUntil(replayFrom);
