@@ -202,6 +202,25 @@ public sealed class PrefetchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Warming_KeyWrittenWhileItsReadIsOnItsWay_NeitherItNorTheNextKeyGetsAStaleRecord()
+    {
+        using IStoreSession warmer = _store.OpenSession();
+        using IStoreSession writer = _store.OpenSession();
+        warmer.Warming = true;
+        Assert.Null(Read(warmer, Key(10)));
+        LockedWrite(writer, Key(10), "changed");
+        // Read again in the same pass (a tree's root on two paths), then another cold key: no second read may share the
+        // first one's entry while it is on its way.
+        Assert.Null(Read(warmer, Key(10)));
+        Assert.Null(Read(warmer, Key(11)));
+        warmer.Warming = false;
+        await warmer.CompletePrefetchesAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("changed", LockedRead(warmer, Key(10)));
+        Assert.Equal(Value(11), LockedRead(warmer, Key(11)));
+    }
+
+    [Fact]
     public async Task MoreColdKeysThanKept_TheRestAreReadAsUsual()
     {
         using IStoreSession session = _store.OpenSession();

@@ -620,18 +620,26 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private void WarmStored(ReadOnlySpan<byte> storedKey, StoreOutput output)
     {
         PrefetchedRecords.Entry? entry = _prefetched.Find(storedKey);
-        if (entry is not null && entry.Output.PayloadSkipped)
+        if (entry is not null)
         {
-            return;
-        }
+            if (!entry.Output.PayloadSkipped && _store.KeyWrites.Of(storedKey) == entry.KeyVersion)
+            {
+                // (A read of this pass still on its way answers "absent", as the first time.)
+                AnswerFrom(entry, storedKey, output, copyHot: false);
+                return;
+            }
 
-        if (entry is not null && _store.KeyWrites.Of(storedKey) == entry.KeyVersion)
-        {
-            AnswerFrom(entry, storedKey, output, copyHot: false);
-            return;
-        }
+            if (entry.Output.PayloadSkipped || _pendingPrefetches > 0)
+            {
+                // Too large to keep; or written since, while this pass's reads, maybe its own, are on their way: a second
+                // read into the same entry could complete first and leave the older record under the newer count.
+                return;
+            }
 
-        if (entry is null)
+            // Written since that read: read it again.
+            entry.Set(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), output.NowMs);
+        }
+        else
         {
             if (_prefetched.Count >= PrefetchedRecords.MaxEntries)
             {
@@ -639,11 +647,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             }
 
             entry = _prefetched.Add(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), output.NowMs);
-        }
-        else
-        {
-            // Written since that read: read it again.
-            entry.Set(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), output.NowMs);
         }
 
         _holdsWarmed = true;
