@@ -12,24 +12,23 @@ namespace Durable.Commands;
 public sealed class CommandDispatcher
 {
     private const int AllStripes = -1;
-
-    private readonly CommandTable _table;
-    private readonly List<int> _keyIndexes = new(8);
-    private int[] _stripes = new int[8];
-
-    public CommandDispatcher(CommandTable table) => _table = table;
-
     private const int Deferred = -2;
 
     // Warming passes per deferred command at most: each reads one level further (a bucket, then the leaf it names).
     private const int MaxWarmingPasses = 3;
 
-    // Stripes taken by AcquireLocksAsync for the command that was deferred; that command uses them when it runs again.
-    private int _held;
-    private bool _heldExclusive;
+    private readonly CommandTable _table;
+    private readonly List<int> _keyIndexes = new(8);
+    private int[] _stripes = new int[8];
+
+    // The deferred command: how many of _stripes it waits for, how many AcquireLocksAsync took for it (it uses them when
+    // it runs again), and whether it takes them exclusively.
     private int _deferred;
+    private int _held;
     private bool _deferredExclusive;
     private int _warmingPasses;
+
+    public CommandDispatcher(CommandTable table) => _table = table;
 
     /// <summary>Runs one command; the reply (or error) is written to <see cref="CommandContext.Reply"/>. Waits for its keys' stripes by spinning.</summary>
     public void Execute(CommandContext context, RespArgs args) => Run(context, args, mayDefer: false);
@@ -54,11 +53,9 @@ public sealed class CommandDispatcher
     public async Task AcquireLocksAsync(KeyLocks locks)
     {
         int count = _deferred;
-        bool exclusive = _deferredExclusive;
         _deferred = 0;
-        await locks.AcquireAsync(_stripes, count, exclusive);
+        await locks.AcquireAsync(_stripes, count, _deferredExclusive);
         _held = count;
-        _heldExclusive = exclusive;
     }
 
     /// <summary>Lets go of stripes taken for a deferred command that will not run now (the connection closes or pauses).</summary>
@@ -66,7 +63,7 @@ public sealed class CommandDispatcher
     {
         if (_held > 0)
         {
-            locks.Exit(_stripes.AsSpan(0, _held), _heldExclusive);
+            locks.Exit(_stripes.AsSpan(0, _held), _deferredExclusive);
             _held = 0;
         }
     }
@@ -363,7 +360,7 @@ public sealed class CommandDispatcher
         if (_held > 0)
         {
             // The deferred command again: AcquireLocksAsync took these very stripes for it.
-            Debug.Assert(_held == count && _heldExclusive == exclusive, "a deferred command runs with the stripes it waited for");
+            Debug.Assert(_held == count && _deferredExclusive == exclusive, "a deferred command runs with the stripes it waited for");
             _held = 0;
             return count;
         }

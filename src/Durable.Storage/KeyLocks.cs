@@ -32,21 +32,7 @@ public sealed class KeyLocks
     /// <summary>The stripe of a key: independent of the database, so that MOVE and COPY across databases lock one stripe.</summary>
     public static int StripeOf(ReadOnlySpan<byte> key) => (int)(XxHash3.HashToUInt64(key) & (StripeCount - 1));
 
-    public void EnterShared(int stripe)
-    {
-        ref int state = ref Slot(stripe);
-        SpinWait spin = default;
-        while (true)
-        {
-            int current = Volatile.Read(ref state);
-            if (current >= 0 && Interlocked.CompareExchange(ref state, current + 1, current) == current)
-            {
-                return;
-            }
-
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
-    }
+    public void EnterShared(int stripe) => Enter(stripe, exclusive: false);
 
     public void ExitShared(int stripe)
     {
@@ -74,15 +60,7 @@ public sealed class KeyLocks
         }
     }
 
-    public void EnterExclusive(int stripe)
-    {
-        ref int state = ref Slot(stripe);
-        SpinWait spin = default;
-        while (Interlocked.CompareExchange(ref state, -1, 0) != 0)
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
-    }
+    public void EnterExclusive(int stripe) => Enter(stripe, exclusive: true);
 
     public void ExitExclusive(int stripe)
     {
@@ -163,16 +141,33 @@ public sealed class KeyLocks
     /// <summary>How many connections wait for <paramref name="stripe"/> without a thread (tests).</summary>
     internal int WaitingCount(int stripe) => Volatile.Read(ref Waiting(stripe));
 
+    // Spins until it holds the stripe, however long: for callers that cannot wait without a thread.
+    private void Enter(int stripe, bool exclusive)
+    {
+        ref int state = ref Slot(stripe);
+        SpinWait spin = default;
+        while (!TryTake(ref state, exclusive))
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    // One attempt: a writer takes a free stripe, a reader one that no writer holds.
+    private static bool TryTake(ref int state, bool exclusive)
+    {
+        int current = Volatile.Read(ref state);
+        return exclusive
+            ? current == 0 && Interlocked.CompareExchange(ref state, -1, 0) == 0
+            : current >= 0 && Interlocked.CompareExchange(ref state, current + 1, current) == current;
+    }
+
     private bool TryEnter(int stripe, bool exclusive)
     {
         ref int state = ref Slot(stripe);
         SpinWait spin = default;
         for (int i = 0; i < MostSpins; i++)
         {
-            int current = Volatile.Read(ref state);
-            if (exclusive
-                ? current == 0 && Interlocked.CompareExchange(ref state, -1, 0) == 0
-                : current >= 0 && Interlocked.CompareExchange(ref state, current + 1, current) == current)
+            if (TryTake(ref state, exclusive))
             {
                 return true;
             }

@@ -239,6 +239,28 @@ public sealed class PrefetchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Warming_MoreColdKeysThanKept_TheRestAreLeftToTheCommand()
+    {
+        using IStoreSession session = _store.OpenSession();
+        session.Warming = true;
+        for (int i = 0; i < PrefetchedRecords.MaxEntries + 10; i++)
+        {
+            Assert.Null(Read(session, Key(i)));
+        }
+
+        session.Warming = false;
+        Assert.Equal(PrefetchedRecords.MaxEntries, _store.GetStatistics().WarmReads);
+        await session.CompletePrefetchesAsync(TestContext.Current.CancellationToken);
+        long pendingBefore = _store.GetStatistics().PendingReads;
+        for (int i = 0; i < PrefetchedRecords.MaxEntries + 10; i++)
+        {
+            Assert.Equal(Value(i), LockedRead(session, Key(i)));
+        }
+
+        Assert.Equal(pendingBefore + 10, _store.GetStatistics().PendingReads);
+    }
+
+    [Fact]
     public async Task LargeValue_IsReadAgainRatherThanKept()
     {
         using IStoreSession session = _store.OpenSession();

@@ -212,8 +212,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private bool TryReadPrefetched(ReadOnlySpan<byte> storedKey, StoreOutput output, bool copyHot)
     {
         PrefetchedRecords.Entry? entry = _prefetched.Find(storedKey);
-        if (entry is null || (output.Value is not null && entry.Output.PayloadSkipped)
-            || ((entry.Stripe < 0 || _store.Locks.WriteVersion(entry.Stripe) != entry.WriteVersion) && _store.KeyWrites.Of(storedKey) != entry.KeyVersion))
+        if (entry is null || (output.Value is not null && entry.Output.PayloadSkipped) || !IsNewest(entry, storedKey))
         {
             return false;
         }
@@ -221,6 +220,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         AnswerFrom(entry, storedKey, output, copyHot);
         return true;
     }
+
+    // Whether nothing wrote entry's key since its read began: no write to its stripe, or none to the key itself.
+    private bool IsNewest(PrefetchedRecords.Entry entry, ReadOnlySpan<byte> storedKey) =>
+        (entry.Stripe >= 0 && _store.Locks.WriteVersion(entry.Stripe) == entry.WriteVersion) || _store.KeyWrites.Of(storedKey) == entry.KeyVersion;
 
     // The read of entry's key, answered from what the entry's read found.
     private void AnswerFrom(PrefetchedRecords.Entry entry, ReadOnlySpan<byte> storedKey, StoreOutput output, bool copyHot)
@@ -622,7 +625,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         PrefetchedRecords.Entry? entry = _prefetched.Find(storedKey);
         if (entry is not null)
         {
-            if (!entry.Output.PayloadSkipped && _store.KeyWrites.Of(storedKey) == entry.KeyVersion)
+            if (!entry.Output.PayloadSkipped && IsNewest(entry, storedKey))
             {
                 // (A read of this pass still on its way answers "absent", as the first time.)
                 AnswerFrom(entry, storedKey, output, copyHot: false);
