@@ -39,6 +39,9 @@ internal sealed class PackedItemsBuffer
         private set => BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_start + 2), (uint)value);
     }
 
+    /// <summary>The payload's flags byte (what its owner says the items are).</summary>
+    public byte Flags => _buffer[_start + 1];
+
     /// <summary>Offset of the first item.</summary>
     public static int FirstOffset => PackedItems.HeaderSize;
 
@@ -91,6 +94,25 @@ internal sealed class PackedItemsBuffer
         _start -= size;
         WriteItem(_start + PackedItems.HeaderSize, item);
         Count++;
+    }
+
+    /// <summary>
+    /// The bytes of the item at <paramref name="offset"/>, to overwrite in place (its length stays; valid until the next edit).
+    /// </summary>
+    public Span<byte> WritableItemAt(int offset)
+    {
+        ReadOnlySpan<byte> item = ItemAt(offset, out int next);
+        return _buffer.AsSpan(_start + next - item.Length, item.Length);
+    }
+
+    /// <summary>Inserts the items <paramref name="first"/> and <paramref name="second"/> at <paramref name="offset"/> (an item's offset, or the payload's end).</summary>
+    public void InsertPair(int offset, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        int firstSize = PackedItems.EncodedItemLength(first.Length);
+        Splice(offset, 0, firstSize + PackedItems.EncodedItemLength(second.Length));
+        WriteItem(_start + offset, first);
+        WriteItem(_start + offset + firstSize, second);
+        Count += 2;
     }
 
     /// <summary>Adds <paramref name="item"/> after the last item.</summary>

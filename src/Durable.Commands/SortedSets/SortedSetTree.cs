@@ -22,6 +22,10 @@ namespace Durable.Commands.SortedSets;
 /// <see cref="NodeBytes"/>; a leaf under a quarter of it merges with a sibling when both fit three quarters; a node
 /// left empty is freed (its number is not reused: the descriptor's range has holes).
 /// Pinned by SortedSetTreeTests. Lives for one command; not thread-safe.
+/// Nodes are edited as bytes (<see cref="PackedItemsBuffer"/>): a point change finds its child or entry by walking the
+/// encoded items, changes a child's count in place and splices an entry in or out; only a split, a merge or a removed
+/// child decodes a node. A node whose counts changed back to what was read (a member moved within its subtree) is not
+/// written again.
 /// </summary>
 internal sealed class SortedSetTree
 {
@@ -93,15 +97,15 @@ internal sealed class SortedSetTree
 
         BucketedItems map = BucketedItems.CreateEmbedded(context, 2, pairs, PartsDescriptor.NewGeneration(), 2, 0);
         SortedSetTree tree = new(context, map, flags, members.Count, 0, 0);
-        List<Child> level = tree.Pack(members, EntrySize, 1, Node.Leaf);
+        List<Child> level = tree.Pack(members, EntrySize, 1, tree.NewLeaf);
         for (int i = 1; i < level.Count; i++)
         {
-            level[i].Low = Separator(tree._nodes[level[i - 1].Id].Entries![^1], tree._nodes[level[i].Id].Entries![0]);
+            level[i].Low = Separator(EntriesOf(tree._nodes[level[i - 1].Id])[^1], EntriesOf(tree._nodes[level[i].Id])[0]);
         }
 
         while (level.Count > 1)
         {
-            level = tree.Pack(level, ChildSize, 2, Node.Inner);
+            level = tree.Pack(level, ChildSize, 2, tree.NewInner);
         }
 
         tree._rootNode = level[0].Id;
@@ -147,32 +151,12 @@ internal sealed class SortedSetTree
     /// <summary>The 0-based rank of a member known to hold <paramref name="score"/>.</summary>
     public long RankOf(ReadOnlySpan<byte> member, double score)
     {
-        Node leaf = LeafFor(score, member, out long rank);
-        int index = ScoredMember.Search(leaf.Entries!, score, member);
-        return index < 0 ? throw Inconsistent() : rank + index;
+        Node leaf = LeafFor(score, member, out long rank, out _);
+        return FindEntry(leaf, score, member, out int index) < 0 ? throw Inconsistent() : rank + index;
     }
 
     /// <summary>Reads the path from the root to the leaf where (<paramref name="score"/>, <paramref name="member"/>) is or would be.</summary>
-    public void LoadPath(double score, ReadOnlySpan<byte> member) => LeafFor(score, member, out _);
-
-    // The leaf where (score, member) is or would be, and the number of members in the leaves before it.
-    private Node LeafFor(double score, ReadOnlySpan<byte> member, out long rank)
-    {
-        rank = 0;
-        Node node = Load(_rootNode);
-        while (node.Children is { } children)
-        {
-            int i = ChildFor(children, score, member);
-            for (int j = 0; j < i; j++)
-            {
-                rank += children[j].Count;
-            }
-
-            node = Load(children[i].Id);
-        }
-
-        return node;
-    }
+    public void LoadPath(double score, ReadOnlySpan<byte> member) => LeafFor(score, member, out _, out _);
 
     /// <summary>
     /// The rank of the first member for which <paramref name="reached"/> holds, which must be false then true along the
@@ -182,9 +166,10 @@ internal sealed class SortedSetTree
     {
         long rank = 0;
         Node node = Load(_rootNode);
-        while (node.Children is { } children)
+        while (!node.IsLeaf)
         {
             // Members under children before the last child whose bound is not reached are below that bound: not reached.
+            List<Child> children = ChildrenOf(node);
             int low = 1;
             int high = children.Count - 1;
             int i = 0;
@@ -210,7 +195,7 @@ internal sealed class SortedSetTree
             node = Load(children[i].Id);
         }
 
-        List<ScoredMember> entries = node.Entries!;
+        List<ScoredMember> entries = EntriesOf(node);
         int index = 0;
         while (index < entries.Count && !reached(entries[index]))
         {
@@ -231,10 +216,11 @@ internal sealed class SortedSetTree
             yield break;
         }
 
-        List<(Node Node, int Index)> path = [];
+        List<(List<Child> Children, int Index)> path = [];
         Node node = Load(_rootNode);
-        while (node.Children is { } children)
+        while (!node.IsLeaf)
         {
+            List<Child> children = ChildrenOf(node);
             int i = 0;
             while (rank >= children[i].Count)
             {
@@ -242,7 +228,7 @@ internal sealed class SortedSetTree
                 i++;
             }
 
-            path.Add((node, i));
+            path.Add((children, i));
             node = Load(children[i].Id);
         }
 
@@ -250,14 +236,14 @@ internal sealed class SortedSetTree
         int step = reverse ? -1 : 1;
         while (true)
         {
-            List<ScoredMember> entries = node.Entries!;
+            List<ScoredMember> entries = EntriesOf(node);
             for (; position >= 0 && position < entries.Count; position += step)
             {
                 yield return entries[position];
             }
 
             int level = path.Count - 1;
-            while (level >= 0 && (uint)(path[level].Index + step) >= (uint)path[level].Node.Children!.Count)
+            while (level >= 0 && (uint)(path[level].Index + step) >= (uint)path[level].Children.Count)
             {
                 level--;
             }
@@ -268,16 +254,17 @@ internal sealed class SortedSetTree
             }
 
             path.RemoveRange(level + 1, path.Count - level - 1);
-            path[level] = (path[level].Node, path[level].Index + step);
-            node = Load(path[level].Node.Children![path[level].Index].Id);
-            while (node.Children is { } children)
+            path[level] = (path[level].Children, path[level].Index + step);
+            node = Load(path[level].Children[path[level].Index].Id);
+            while (!node.IsLeaf)
             {
+                List<Child> children = ChildrenOf(node);
                 int edge = reverse ? children.Count - 1 : 0;
-                path.Add((node, edge));
+                path.Add((children, edge));
                 node = Load(children[edge].Id);
             }
 
-            position = reverse ? node.Entries!.Count - 1 : 0;
+            position = reverse ? node.Items - 1 : 0;
         }
     }
 
@@ -312,10 +299,10 @@ internal sealed class SortedSetTree
             return false;
         }
 
-        // Every node is checked before anything is written, by its exact encoded length, so that none is kept encoded.
+        // Every node is checked before anything is written, so that nothing is written when one does not fit.
         foreach (uint id in _dirty)
         {
-            if (!TypedRecords.FitsRecord(_context, key, EncodedLength(_nodes[id])))
+            if (!TypedRecords.FitsRecord(_context, key, _nodes[id].Size))
             {
                 return false;
             }
@@ -325,14 +312,12 @@ internal sealed class SortedSetTree
         foreach (uint id in _dirty)
         {
             Node node = _nodes[id];
-            _buffer.ResetWrittenCount();
-            Encode(node, _buffer);
-            if (_buffer.WrittenCount != EncodedLength(node))
+            if (node.Changed)
             {
-                throw new InvalidOperationException($"a sorted set's tree node encoded to {_buffer.WrittenCount} bytes, {EncodedLength(node)} were checked");
+                _context.Session.WritePart(Generation, PartOf(id), node.Packed.Payload);
             }
 
-            _context.Session.WritePart(Generation, PartOf(id), _buffer.WrittenSpan);
+            node.Written();
         }
 
         foreach (uint id in _freed)
@@ -393,131 +378,237 @@ internal sealed class SortedSetTree
     /// <summary>The part id of node number <paramref name="node"/> (buckets take the even ids).</summary>
     internal static uint PartOf(uint node) => (2 * node) + 1;
 
-    private static long EntrySize(ScoredMember member) => member.Member.Length + sizeof(double) + 7;
+    /// <summary>Encoded size of a leaf entry: the member and its 8-byte score, each with its length prefix.</summary>
+    private static long EntrySize(ScoredMember member) => PackedItems.EncodedItemLength(member.Member.Length) + 1 + sizeof(double);
 
-    private static long ChildSize(Child child) => ChildReferenceSize + 1 + EntrySize(child.Low);
+    private static long ChildSize(Child child) => 1 + ChildReferenceSize + EntrySize(child.Low);
 
     private static InvalidDataException Inconsistent() => new("a sorted set's tree does not hold a member its map holds");
 
-    /// <summary>The exact length of a node's payload (<see cref="WriteNode"/>).</summary>
-    private static long EncodedLength(Node node)
+    private static long SizeOf(List<ScoredMember> entries) => PackedItems.HeaderSize + entries.Sum(EntrySize);
+
+    private static long SizeOf(List<Child> children) => PackedItems.HeaderSize + children.Sum(ChildSize);
+
+    private static long CountOf(Node node)
     {
-        int score = PackedItems.EncodedItemLength(sizeof(double));
-        long length = PackedItems.HeaderSize;
-        if (node.Entries is { } entries)
+        if (node.IsLeaf)
         {
-            foreach (ScoredMember entry in entries)
-            {
-                length += PackedItems.EncodedItemLength(entry.Member.Length) + score;
-            }
-        }
-        else
-        {
-            foreach (Child child in node.Children!)
-            {
-                length += PackedItems.EncodedItemLength(ChildReferenceSize) + PackedItems.EncodedItemLength(child.Low.Member.Length) + score;
-            }
+            return node.Items;
         }
 
-        return length;
+        long count = 0;
+        int offset = PackedItemsBuffer.FirstOffset;
+        for (int i = 0; i < node.Items; i++)
+        {
+            count += ReadChild(node.Packed, ref offset).Count;
+        }
+
+        return count;
     }
 
-    /// <summary>Encoded size of a node, as <see cref="PackedItems.EncodedLength"/> would count it (an upper bound).</summary>
-    private static long SizeOf(Node node)
+    private static ScoredMember LowOf(Node node)
     {
-        long size = 6;
-        if (node.Entries is { } entries)
+        int offset = PackedItemsBuffer.FirstOffset;
+        if (!node.IsLeaf)
         {
-            foreach (ScoredMember entry in entries)
-            {
-                size += EntrySize(entry);
-            }
-        }
-        else
-        {
-            foreach (Child child in node.Children!)
-            {
-                size += ChildSize(child);
-            }
+            node.Packed.ItemAt(offset, out offset);
         }
 
-        return size;
+        byte[] member = node.Packed.ItemAt(offset, out offset).ToArray();
+        return new ScoredMember(member, BinaryPrimitives.ReadDoubleLittleEndian(node.Packed.ItemAt(offset, out _)));
     }
 
-    private static long CountOf(Node node) => node.Entries?.Count ?? node.Children!.Sum(static c => c.Count);
+    /// <summary>A child of an inner node as found in its bytes: its index, the offset of its reference, and the members under the children before it.</summary>
+    private readonly record struct ChildSlot(int Index, int Offset, uint Id, long Count, long Before);
 
-    private static ScoredMember LowOf(Node node) => node.Entries is { } entries ? entries[0] : node.Children![0].Low;
-
-    /// <summary>The last child from 1 on whose bound is at most (score, member), else 0.</summary>
-    private static int ChildFor(List<Child> children, double score, ReadOnlySpan<byte> member)
+    /// <summary>The child's reference at <paramref name="offset"/> (advanced past the child's bound) and the bound's score; the bound's member is <paramref name="low"/>.</summary>
+    private static (uint Id, long Count, double LowScore) ReadChild(PackedItemsBuffer items, ref int offset, out ReadOnlySpan<byte> low)
     {
-        int low = 1;
-        int high = children.Count - 1;
-        int found = 0;
-        while (low <= high)
+        ReadOnlySpan<byte> reference = items.ItemAt(offset, out offset);
+        low = items.ItemAt(offset, out offset);
+        double score = BinaryPrimitives.ReadDoubleLittleEndian(items.ItemAt(offset, out offset));
+        return (BinaryPrimitives.ReadUInt32LittleEndian(reference), BinaryPrimitives.ReadInt64LittleEndian(reference[4..]), score);
+    }
+
+    private static (uint Id, long Count, double LowScore) ReadChild(PackedItemsBuffer items, ref int offset) => ReadChild(items, ref offset, out _);
+
+    /// <summary>The last child from 1 on whose bound is at most (score, member), else child 0.</summary>
+    private static ChildSlot FindChild(Node node, double score, ReadOnlySpan<byte> member)
+    {
+        int offset = PackedItemsBuffer.FirstOffset;
+        ChildSlot found = default;
+        long before = 0;
+        for (int i = 0; i < node.Items; i++)
         {
-            int middle = low + ((high - low) / 2);
-            ScoredMember bound = children[middle].Low;
-            if (ScoredMember.Compare(bound.Score, bound.Member, score, member) <= 0)
+            int at = offset;
+            (uint id, long count, double lowScore) = ReadChild(node.Packed, ref offset, out ReadOnlySpan<byte> low);
+            if (i > 0)
             {
-                found = middle;
-                low = middle + 1;
+                if (ScoredMember.Compare(lowScore, low, score, member) > 0)
+                {
+                    break;
+                }
+
+                before += found.Count;
             }
-            else
-            {
-                high = middle - 1;
-            }
+
+            found = new ChildSlot(i, at, id, count, before);
         }
 
         return found;
     }
 
-    private static void Encode(Node node, IBufferWriter<byte> output) =>
-        WriteNode(output, node.Entries, node.Children?.ConvertAll(static c => (c.Id, c.Count, c.Low)));
-
-    private void InsertInTree(ScoredMember member)
+    /// <summary>
+    /// The offset of (score, member) in a leaf, or the complement of the offset where it would go; <paramref name="index"/>
+    /// is its entry's index (or the index it would take).
+    /// </summary>
+    private static int FindEntry(Node leaf, double score, ReadOnlySpan<byte> member, out int index)
     {
-        List<(uint Id, Node Node, int Index)> path = [];
-        uint id = _rootNode;
-        Node node = Load(id);
-        while (node.Children is { } children)
+        int offset = PackedItemsBuffer.FirstOffset;
+        for (index = 0; index < leaf.Items; index++)
         {
-            int i = ChildFor(children, member.Score, member.Member);
-            children[i].Count++;
-            _dirty.Add(id);
-            path.Add((id, node, i));
-            id = children[i].Id;
+            int at = offset;
+            ReadOnlySpan<byte> entry = leaf.Packed.ItemAt(offset, out offset);
+            int order = ScoredMember.Compare(BinaryPrimitives.ReadDoubleLittleEndian(leaf.Packed.ItemAt(offset, out offset)), entry, score, member);
+            if (order >= 0)
+            {
+                return order == 0 ? at : ~at;
+            }
+        }
+
+        return ~offset;
+    }
+
+    private static List<ScoredMember> EntriesOf(Node leaf)
+    {
+        List<ScoredMember> entries = new(leaf.Items);
+        int offset = PackedItemsBuffer.FirstOffset;
+        for (int i = 0; i < leaf.Items; i++)
+        {
+            byte[] member = leaf.Packed.ItemAt(offset, out offset).ToArray();
+            entries.Add(new ScoredMember(member, BinaryPrimitives.ReadDoubleLittleEndian(leaf.Packed.ItemAt(offset, out offset))));
+        }
+
+        return entries;
+    }
+
+    private static List<Child> ChildrenOf(Node inner)
+    {
+        List<Child> children = new(inner.Items);
+        int offset = PackedItemsBuffer.FirstOffset;
+        for (int i = 0; i < inner.Items; i++)
+        {
+            (uint id, long count, double lowScore) = ReadChild(inner.Packed, ref offset, out ReadOnlySpan<byte> low);
+            children.Add(new Child(id, count, new ScoredMember(low.ToArray(), lowScore)));
+        }
+
+        return children;
+    }
+
+    private Node NewLeaf(List<ScoredMember> entries)
+    {
+        _buffer.ResetWrittenCount();
+        WriteNode(_buffer, entries, null);
+        return new Node(new PackedItemsBuffer(_buffer.WrittenSpan));
+    }
+
+    private Node NewInner(List<Child> children)
+    {
+        _buffer.ResetWrittenCount();
+        WriteNode(_buffer, null, children.ConvertAll(static c => (c.Id, c.Count, c.Low)));
+        return new Node(new PackedItemsBuffer(_buffer.WrittenSpan));
+    }
+
+    /// <summary>Replaces node <paramref name="id"/>'s items with <paramref name="entries"/> (a leaf) and marks it for writing.</summary>
+    private void Reshape(uint id, Node node, List<ScoredMember> entries)
+    {
+        node.Packed = NewLeaf(entries).Packed;
+        MarkReshaped(id, node);
+    }
+
+    private void Reshape(uint id, Node node, List<Child> children)
+    {
+        node.Packed = NewInner(children).Packed;
+        MarkReshaped(id, node);
+    }
+
+    private void MarkReshaped(uint id, Node node)
+    {
+        node.Reshaped();
+        _dirty.Add(id);
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the member count of a child of node <paramref name="id"/>, in place.</summary>
+    private void AddCount(uint id, Node node, ChildSlot slot, long delta)
+    {
+        Span<byte> reference = node.Packed.WritableItemAt(slot.Offset);
+        long count = BinaryPrimitives.ReadInt64LittleEndian(reference[4..]);
+        node.Patched(slot.Offset, count);
+        BinaryPrimitives.WriteInt64LittleEndian(reference[4..], count + delta);
+        _dirty.Add(id);
+    }
+
+    // The leaf where (score, member) is or would be, the number of members in the leaves before it, and its number.
+    private Node LeafFor(double score, ReadOnlySpan<byte> member, out long rank, out uint id)
+    {
+        rank = 0;
+        id = _rootNode;
+        Node node = Load(id);
+        while (!node.IsLeaf)
+        {
+            ChildSlot slot = FindChild(node, score, member);
+            rank += slot.Before;
+            id = slot.Id;
             node = Load(id);
         }
 
-        int index = ScoredMember.Search(node.Entries!, member.Score, member.Member);
-        node.Entries!.Insert(index < 0 ? ~index : index, member);
-        _dirty.Add(id);
+        return node;
+    }
+
+    private void InsertInTree(ScoredMember member)
+    {
+        List<(uint Id, Node Node, ChildSlot Slot)> path = [];
+        uint id = _rootNode;
+        Node node = Load(id);
+        while (!node.IsLeaf)
+        {
+            ChildSlot slot = FindChild(node, member.Score, member.Member);
+            AddCount(id, node, slot, 1);
+            path.Add((id, node, slot));
+            id = slot.Id;
+            node = Load(id);
+        }
+
+        int offset = FindEntry(node, member.Score, member.Member, out _);
+        Span<byte> score = stackalloc byte[sizeof(double)];
+        BinaryPrimitives.WriteDoubleLittleEndian(score, member.Score);
+        node.Packed.InsertPair(offset < 0 ? ~offset : offset, member.Member, score);
+        MarkReshaped(id, node);
         Count++;
 
         // Split up the path while a node is too large (a leaf needs two members, an inner node four children to split).
-        for (int level = path.Count; SizeOf(node) > NodeBytes && (node.Entries?.Count ?? (node.Children!.Count / 2)) >= 2; level--)
+        for (int level = path.Count; node.Size > NodeBytes && (node.IsLeaf ? node.Items : node.Items / 2) >= 2; level--)
         {
-            Node right = Split(node);
+            (Node right, ScoredMember? separator) = Split(id, node);
             long rightCount = CountOf(right);
             Child added = AddFull(right);
-            if (node.Entries is { } left)
+            if (separator is { } low)
             {
-                added.Low = Separator(left[^1], right.Entries![0]);
+                added.Low = low;
             }
 
             if (level == 0)
             {
-                Node root = Node.NewInner();
-                root.Children!.Add(new Child(id, CountOf(node), LowOf(node)));
-                root.Children.Add(added);
+                Node root = NewInner([new Child(id, CountOf(node), LowOf(node)), added]);
                 _rootNode = AddFull(root).Id;
                 return;
             }
 
-            (uint parentId, Node parent, int at) = path[level - 1];
-            parent.Children![at].Count -= rightCount;
-            parent.Children.Insert(at + 1, added);
+            (uint parentId, Node parent, ChildSlot at) = path[level - 1];
+            List<Child> children = ChildrenOf(parent);
+            children[at.Index].Count -= rightCount;
+            children.Insert(at.Index + 1, added);
+            Reshape(parentId, parent, children);
             id = parentId;
             node = parent;
         }
@@ -525,46 +616,47 @@ internal sealed class SortedSetTree
 
     private void RemoveFromTree(double score, ReadOnlySpan<byte> member)
     {
-        List<(uint Id, Node Node, int Index)> path = [];
+        List<(uint Id, Node Node, ChildSlot Slot)> path = [];
         uint id = _rootNode;
         Node node = Load(id);
-        while (node.Children is { } children)
+        while (!node.IsLeaf)
         {
-            int i = ChildFor(children, score, member);
-            children[i].Count--;
-            _dirty.Add(id);
-            path.Add((id, node, i));
-            id = children[i].Id;
+            ChildSlot slot = FindChild(node, score, member);
+            AddCount(id, node, slot, -1);
+            path.Add((id, node, slot));
+            id = slot.Id;
             node = Load(id);
         }
 
-        int index = ScoredMember.Search(node.Entries!, score, member);
-        if (index < 0)
+        int offset = FindEntry(node, score, member, out _);
+        if (offset < 0)
         {
             throw Inconsistent();
         }
 
-        node.Entries!.RemoveAt(index);
-        _dirty.Add(id);
+        node.Packed.RemoveAt(offset, 2);
+        MarkReshaped(id, node);
         Count--;
-        if (node.Entries.Count > 0 && path.Count > 0 && SizeOf(node) < NodeBytes / 4)
+        if (node.Items > 0 && path.Count > 0 && node.Size < NodeBytes / 4)
         {
-            MergeWithSibling(path[^1]);
+            MergeWithSibling(path[^1].Id, path[^1].Node, path[^1].Slot.Index);
         }
 
         // An emptied node leaves its parent; a root with one child gives way to it.
-        for (int level = path.Count - 1; level >= 0 && (node.Entries?.Count ?? node.Children!.Count) == 0; level--)
+        for (int level = path.Count - 1; level >= 0 && node.Items == 0; level--)
         {
             Free(id);
-            (id, node, int at) = path[level];
-            node.Children!.RemoveAt(at);
+            (id, node, ChildSlot at) = path[level];
+            node.Packed.RemoveAt(at.Offset, 3);
+            MarkReshaped(id, node);
         }
 
         Node top = Load(_rootNode);
-        while (top.Children is { Count: 1 } only)
+        while (!top.IsLeaf && top.Items == 1)
         {
             Free(_rootNode);
-            _rootNode = only[0].Id;
+            int first = PackedItemsBuffer.FirstOffset;
+            _rootNode = ReadChild(top.Packed, ref first).Id;
             top = Load(_rootNode);
         }
     }
@@ -586,14 +678,14 @@ internal sealed class SortedSetTree
     }
 
     /// <summary>
-    /// Merges an under-full leaf (child <paramref name="parent"/>.Index of parent) with its next sibling (or previous, for
-    /// the last child) when both fit in three quarters of a node, so that ranges over a set thinned by removals do not
-    /// read many nearly empty leaves. Costs one more leaf read.
+    /// Merges an under-full leaf (child <paramref name="index"/> of node <paramref name="parentId"/>) with its next sibling
+    /// (or previous, for the last child) when both fit in three quarters of a node, so that ranges over a set thinned by
+    /// removals do not read many nearly empty leaves. Costs one more leaf read.
     /// </summary>
-    private void MergeWithSibling((uint Id, Node Node, int Index) parent)
+    private void MergeWithSibling(uint parentId, Node parent, int index)
     {
-        List<Child> children = parent.Node.Children!;
-        int left = parent.Index + 1 < children.Count ? parent.Index : parent.Index - 1;
+        List<Child> children = ChildrenOf(parent);
+        int left = index + 1 < children.Count ? index : index - 1;
         if (left < 0)
         {
             return;
@@ -601,48 +693,54 @@ internal sealed class SortedSetTree
 
         Node lower = Load(children[left].Id);
         Node upper = Load(children[left + 1].Id);
-        if (SizeOf(lower) + SizeOf(upper) > NodeBytes * 3 / 4)
+        if (lower.Size + upper.Size > NodeBytes * 3 / 4)
         {
             return;
         }
 
-        lower.Entries!.AddRange(upper.Entries!);
+        List<ScoredMember> entries = EntriesOf(lower);
+        entries.AddRange(EntriesOf(upper));
+        Reshape(children[left].Id, lower, entries);
         children[left].Count += children[left + 1].Count;
         Free(children[left + 1].Id);
         children.RemoveAt(left + 1);
-        _dirty.Add(children[left].Id);
-        _dirty.Add(parent.Id);
+        Reshape(parentId, parent, children);
     }
 
-    /// <summary>Moves the upper half (by bytes) of a node into a new node, which it returns.</summary>
-    private static Node Split(Node node)
+    /// <summary>
+    /// Moves the upper half (by bytes) of node <paramref name="id"/> into a new node, which it returns, with the bound
+    /// between the halves when they are leaves.
+    /// </summary>
+    private (Node Right, ScoredMember? Separator) Split(uint id, Node node)
     {
-        long half = SizeOf(node) / 2;
-        if (node.Entries is { } entries)
+        long half = node.Size / 2;
+        if (node.IsLeaf)
         {
+            List<ScoredMember> entries = EntriesOf(node);
             int at = 1;
             for (long bytes = EntrySize(entries[0]); at < entries.Count - 1 && bytes + EntrySize(entries[at]) <= half; at++)
             {
                 bytes += EntrySize(entries[at]);
             }
 
-            Node right = Node.NewLeaf();
-            right.Entries!.AddRange(entries.GetRange(at, entries.Count - at));
+            Node right = NewLeaf(entries.GetRange(at, entries.Count - at));
+            ScoredMember separator = Separator(entries[at - 1], entries[at]);
             entries.RemoveRange(at, entries.Count - at);
-            return right;
+            Reshape(id, node, entries);
+            return (right, separator);
         }
 
-        List<Child> children = node.Children!;
+        List<Child> children = ChildrenOf(node);
         int split = 2;
         for (long bytes = ChildSize(children[0]) + ChildSize(children[1]); split < children.Count - 2 && bytes + ChildSize(children[split]) <= half; split++)
         {
             bytes += ChildSize(children[split]);
         }
 
-        Node upper = Node.NewInner();
-        upper.Children!.AddRange(children.GetRange(split, children.Count - split));
+        Node upper = NewInner(children.GetRange(split, children.Count - split));
         children.RemoveRange(split, children.Count - split);
-        return upper;
+        Reshape(id, node, children);
+        return (upper, null);
     }
 
     /// <summary>
@@ -676,7 +774,7 @@ internal sealed class SortedSetTree
     {
         uint id = _nextNode++;
         _nodes[id] = node;
-        _dirty.Add(id);
+        MarkReshaped(id, node);
         return new Child(id, CountOf(node), LowOf(node));
     }
 
@@ -700,50 +798,86 @@ internal sealed class SortedSetTree
             throw new InvalidDataException($"a sorted set's tree node {id} is missing");
         }
 
-        // Straight from the payload's spans: nodes are read on every change of the set, and the score and reference
-        // items need no arrays of their own.
-        PackedItems.Reader items = new(_buffer.WrittenSpan);
-        if (items.Flags == LeafKind)
+        node = new Node(new PackedItemsBuffer(_buffer.WrittenSpan));
+        if (node.Packed.Flags is not (LeafKind or InnerKind) || node.Packed.Count % (node.IsLeaf ? 2 : 3) != 0)
         {
-            node = Node.NewLeaf();
-            for (int i = 0; i + 1 < items.Count; i += 2)
-            {
-                byte[] member = items.Next().ToArray();
-                node.Entries!.Add(new ScoredMember(member, BinaryPrimitives.ReadDoubleLittleEndian(items.Next())));
-            }
-        }
-        else
-        {
-            node = Node.NewInner();
-            for (int i = 0; i + 2 < items.Count; i += 3)
-            {
-                ReadOnlySpan<byte> reference = items.Next();
-                byte[] member = items.Next().ToArray();
-                node.Children!.Add(new Child(
-                    BinaryPrimitives.ReadUInt32LittleEndian(reference),
-                    BinaryPrimitives.ReadInt64LittleEndian(reference[4..]),
-                    new ScoredMember(member, BinaryPrimitives.ReadDoubleLittleEndian(items.Next()))));
-            }
+            throw new InvalidDataException($"a sorted set's tree node {id} is damaged (kind {node.Packed.Flags}, {node.Packed.Count} items)");
         }
 
         _nodes[id] = node;
         return node;
     }
 
-    /// <summary>A node in memory: a leaf (<see cref="Entries"/>) or an inner node (<see cref="Children"/>).</summary>
-    private sealed class Node
+    /// <summary>A node in memory, as its encoded payload, and what changed in it since it was read.</summary>
+    private sealed class Node(PackedItemsBuffer packed)
     {
-        public List<ScoredMember>? Entries { get; private init; }
+        private bool _reshaped;
+        private List<(int Offset, long Count)>? _countsRead;
 
-        public List<Child>? Children { get; private init; }
+        public PackedItemsBuffer Packed { get; set; } = packed;
 
-        public static Node NewLeaf() => new() { Entries = [] };
+        public bool IsLeaf => Packed.Flags == LeafKind;
 
-        public static Node NewInner() => new() { Children = [] };
+        /// <summary>Entries of a leaf, children of an inner node.</summary>
+        public int Items => Packed.Count / (IsLeaf ? 2 : 3);
 
-        public static Node Leaf(List<ScoredMember> entries) => new() { Entries = entries };
+        public int Size => Packed.Payload.Length;
 
-        public static Node Inner(List<Child> children) => new() { Children = children };
+        /// <summary>Whether the node must be written: new, reshaped, or a child's count not what was read.</summary>
+        public bool Changed
+        {
+            get
+            {
+                if (_reshaped)
+                {
+                    return true;
+                }
+
+                foreach ((int offset, long count) in _countsRead ?? [])
+                {
+                    if (BinaryPrimitives.ReadInt64LittleEndian(Packed.WritableItemAt(offset)[4..]) != count)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+
+        /// <summary>Items added, removed or replaced: offsets moved, so the count changes are no longer tracked.</summary>
+        public void Reshaped()
+        {
+            _reshaped = true;
+            _countsRead = null;
+        }
+
+        /// <summary>Notes the count a child's reference at <paramref name="offset"/> held as read, before its first change.</summary>
+        public void Patched(int offset, long count)
+        {
+            if (_reshaped)
+            {
+                return;
+            }
+
+            _countsRead ??= [];
+            foreach ((int known, _) in _countsRead)
+            {
+                if (known == offset)
+                {
+                    return;
+                }
+            }
+
+            _countsRead.Add((offset, count));
+        }
+
+        /// <summary>The node as written is the node as read.</summary>
+        public void Written()
+        {
+            _reshaped = false;
+            _countsRead = null;
+        }
     }
 
     /// <summary>An inner node's reference to a child: its node number, members under it, lower bound.</summary>
