@@ -21,6 +21,12 @@ public readonly record struct StoreStatistics(
 
     public long WalCommits { get; init; }
 
+    /// <summary>Whether WAL writes bypass the OS page cache (O_DIRECT), which saves a copy per byte logged.</summary>
+    public bool WalDirectIO { get; init; }
+
+    /// <summary>WAL writes done with O_DIRECT.</summary>
+    public long WalDirectWrites { get; init; }
+
     /// <summary>Replies to writes that waited for a late everysec commit.</summary>
     public long WalDelayedReplies { get; init; }
 

@@ -736,6 +736,8 @@ public sealed partial class FasterStore : IStore
         WalBytes = _wal.SizeBytes,
         WalLastCommitUnixMs = _wal.LastCommitUnixMs,
         WalCommits = _wal.Commits,
+        WalDirectIO = _wal.WritesBypassPageCache,
+        WalDirectWrites = _wal.DirectWrites,
         WalDelayedReplies = _wal.DelayedReplies,
         WalFailure = _wal.Failure?.Message,
         WalFaults = _wal.Faults,

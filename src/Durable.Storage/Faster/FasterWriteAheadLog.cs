@@ -35,6 +35,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private long _delayedReplies;
     private long _commits;
     private long _faults;
+    private long _retiredDirectWrites;
     private long _resumes;
     private volatile Exception? _failure;
 
@@ -56,12 +57,15 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// One FasterLog on the WAL's files: the first opened, or one that replaced a log poisoned by a failed write. Appenders
     /// count themselves in <see cref="Appenders"/> so that <see cref="Reopen"/> can wait until none still uses a retired log.
     /// </summary>
-    private sealed class Generation(IDevice device, FasterLog log, int number)
+    private sealed class Generation(IDevice device, FasterLog log, DirectWriteDevice direct, int number)
     {
         public int Appenders;
         public int Retired;
 
         public IDevice Device => device;
+
+        /// <summary>The device under <see cref="Device"/> (which a test may wrap) that writes with O_DIRECT.</summary>
+        public DirectWriteDevice Direct => direct;
 
         public FasterLog Log => log;
 
@@ -127,6 +131,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     public long Commits => Volatile.Read(ref _commits);
 
+    /// <summary>Whether the log's writes bypass the OS page cache (<see cref="DirectWriteDevice"/>).</summary>
+    public bool WritesBypassPageCache => _current.Direct.Direct;
+
+    /// <summary>Writes done with O_DIRECT, by every log opened so far.</summary>
+    public long DirectWrites => _retiredDirectWrites + _current.Direct.DirectWrites;
+
     /// <summary>Commits that failed (each one a disk fault that made the store refuse writes).</summary>
     public long Faults => Interlocked.Read(ref _faults);
 
@@ -147,21 +157,18 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     {
         FasterWriteAheadLog? wal = null;
         // No commit completes while the log is opened and recovered: the first comes from the committer, once wal is set.
-        (IDevice device, FasterLog log) = OpenLog(directory, pageBits, policy, logger, wrapDevice, () => wal!.OnCommitFinished());
-        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        (IDevice device, FasterLog log, DirectWriteDevice direct) = OpenLog(directory, pageBits, policy, logger, wrapDevice, () => wal!.OnCommitFinished());
+        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, direct, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
         return wal;
     }
 
     /// <summary>Opens the device and the FasterLog on the files in <paramref name="directory"/>, recovered to their last commit.</summary>
-    private static (IDevice Device, FasterLog Log) OpenLog(
+    private static (IDevice Device, FasterLog Log, DirectWriteDevice Direct) OpenLog(
         string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, Action commitFinished)
     {
         Directory.CreateDirectory(directory);
-        IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
-        if (wrapDevice is not null)
-        {
-            device = wrapDevice(device);
-        }
+        DirectWriteDevice direct = new(Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), logger);
+        IDevice device = wrapDevice is null ? direct : wrapDevice(direct);
 
         string commits = Path.Combine(directory, "log-commits");
         int segmentBits = SegmentBits(pageBits);
@@ -200,7 +207,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             throw;
         }
 
-        return (device, log);
+        return (device, log, direct);
     }
 
     /// <summary>
@@ -485,8 +492,9 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             old.Device.Dispose();
         }
 
-        (IDevice device, FasterLog log) = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, OnCommitFinished);
-        _current = new Generation(device, log, old.Number + 1);
+        (IDevice device, FasterLog log, DirectWriteDevice direct) = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, OnCommitFinished);
+        _retiredDirectWrites += old.Direct.DirectWrites;
+        _current = new Generation(device, log, direct, old.Number + 1);
     }
 
     /// <summary>
