@@ -15,7 +15,7 @@ namespace Durable.Storage.Faster;
 /// device; a file system that refuses O_DIRECT (tmpfs) turns it off for the device, logged once. Reads, segment
 /// removal and everything else are FASTER's; a removed segment's handle is closed first.
 /// </summary>
-internal sealed partial class DirectWriteDevice : IDevice
+internal sealed partial class DirectWriteDevice : ForwardingDevice
 {
     /// <summary>What Linux reports for an I/O error (EIO); FASTER only checks that the code is non-zero.</summary>
     private const uint IOErrorCode = 5;
@@ -23,7 +23,6 @@ internal sealed partial class DirectWriteDevice : IDevice
     private const int GetStatusFlags = 3;
     private const int SetStatusFlags = 4;
 
-    private readonly IDevice _inner;
     private readonly ILogger _logger;
     private readonly int _directFlag;
     private readonly ConcurrentDictionary<int, SafeFileHandle> _segments = new();
@@ -31,8 +30,8 @@ internal sealed partial class DirectWriteDevice : IDevice
     private long _directWrites;
 
     public DirectWriteDevice(IDevice inner, ILogger logger)
+        : base(inner)
     {
-        _inner = inner;
         _logger = logger;
         _directFlag = !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
         {
@@ -49,114 +48,84 @@ internal sealed partial class DirectWriteDevice : IDevice
     /// <summary>Writes done with O_DIRECT so far (the others went through FASTER's device).</summary>
     public long DirectWrites => Interlocked.Read(ref _directWrites);
 
-    public uint SectorSize => _inner.SectorSize;
-
-    public string FileName => _inner.FileName;
-
-    public long Capacity => _inner.Capacity;
-
-    public long SegmentSize => _inner.SegmentSize;
-
-    public int StartSegment => _inner.StartSegment;
-
-    public int EndSegment => _inner.EndSegment;
-
-    public int ThrottleLimit
+    public override void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false)
     {
-        get => _inner.ThrottleLimit;
-        set => _inner.ThrottleLimit = value;
-    }
-
-    public void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false)
-    {
-        _inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
+        base.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
         if (omitSegmentIdFromFilename)
         {
             _direct = false;
         }
     }
 
-    public bool Throttle() => _inner.Throttle();
-
-    public bool TryComplete() => _inner.TryComplete();
-
-    public long GetFileSize(int segment) => _inner.GetFileSize(segment);
-
-    public void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         if (!_direct || !Aligned((ulong)sourceAddress | destinationAddress | numBytesToWrite))
         {
-            _inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
+            Inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
             return;
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(new DirectWrite(this, sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context), preferLocal: false);
     }
 
-    public void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    public override void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         long segmentSize = SegmentSize;
         if (segmentSize <= 0)
         {
-            _inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, callback, context);
+            Inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, callback, context);
             return;
         }
 
         WriteAsync(alignedSourceAddress, (int)((long)alignedDestinationAddress / segmentSize), (ulong)((long)alignedDestinationAddress % segmentSize), numBytesToWrite, callback, context);
     }
 
-    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
-        _inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
-
-    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
-        _inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
-
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result)
+    public override void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result)
     {
         CloseBelow(SegmentOf(toAddress));
-        _inner.TruncateUntilAddressAsync(toAddress, callback, result);
+        Inner.TruncateUntilAddressAsync(toAddress, callback, result);
     }
 
-    public void TruncateUntilAddress(long toAddress)
+    public override void TruncateUntilAddress(long toAddress)
     {
         CloseBelow(SegmentOf(toAddress));
-        _inner.TruncateUntilAddress(toAddress);
+        Inner.TruncateUntilAddress(toAddress);
     }
 
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result)
+    public override void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result)
     {
         CloseBelow(toSegment);
-        _inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+        Inner.TruncateUntilSegmentAsync(toSegment, callback, result);
     }
 
-    public void TruncateUntilSegment(int toSegment)
+    public override void TruncateUntilSegment(int toSegment)
     {
         CloseBelow(toSegment);
-        _inner.TruncateUntilSegment(toSegment);
+        Inner.TruncateUntilSegment(toSegment);
     }
 
-    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
+    public override void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
     {
         Close(segment);
-        _inner.RemoveSegmentAsync(segment, callback, result);
+        Inner.RemoveSegmentAsync(segment, callback, result);
     }
 
-    public void RemoveSegment(int segment)
+    public override void RemoveSegment(int segment)
     {
         Close(segment);
-        _inner.RemoveSegment(segment);
+        Inner.RemoveSegment(segment);
     }
 
-    public void Reset()
+    public override void Reset()
     {
         CloseBelow(int.MaxValue);
-        _inner.Reset();
+        base.Reset();
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         CloseBelow(int.MaxValue);
-        _inner.Dispose();
+        base.Dispose();
     }
 
     private bool Aligned(ulong bits) => (bits & (SectorSize - 1)) == 0;
@@ -233,7 +202,7 @@ internal sealed partial class DirectWriteDevice : IDevice
                 SafeFileHandle? handle = device.HandleOf(segment);
                 if (handle is null)
                 {
-                    device._inner.WriteAsync(source, segment, offset, length, callback, context);
+                    device.Inner.WriteAsync(source, segment, offset, length, callback, context);
                     return;
                 }
 
@@ -244,7 +213,7 @@ internal sealed partial class DirectWriteDevice : IDevice
             {
                 // The file system takes O_DIRECT opens but not this write: FASTER's device writes it, and every later one.
                 device.TurnOff(exception.HResult);
-                device._inner.WriteAsync(source, segment, offset, length, callback, context);
+                device.Inner.WriteAsync(source, segment, offset, length, callback, context);
                 return;
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ObjectDisposedException)

@@ -12,7 +12,7 @@ namespace Durable.Storage.Faster;
 /// replaces a failed log; a device made with <c>controlledBy</c> follows that one's <see cref="FailWrites"/>, so a test
 /// keeps one switch for every device the store opens.
 /// </summary>
-internal sealed class FaultInjectingDevice(IDevice inner, FaultInjectingDevice? controlledBy = null) : IDevice
+internal sealed class FaultInjectingDevice(IDevice inner, FaultInjectingDevice? controlledBy = null) : ForwardingDevice(inner)
 {
     /// <summary>What Linux reports for an I/O error (EIO); FASTER only checks that the code is non-zero.</summary>
     private const uint IOErrorCode = 5;
@@ -53,70 +53,27 @@ internal sealed class FaultInjectingDevice(IDevice inner, FaultInjectingDevice? 
     /// <summary>Writes failed so far.</summary>
     public long FailedWrites => Interlocked.Read(ref _failedWrites);
 
-    public uint SectorSize => inner.SectorSize;
-
-    public string FileName => inner.FileName;
-
-    public long Capacity => inner.Capacity;
-
-    public long SegmentSize => inner.SegmentSize;
-
-    public int StartSegment => inner.StartSegment;
-
-    public int EndSegment => inner.EndSegment;
-
-    public int ThrottleLimit
-    {
-        get => inner.ThrottleLimit;
-        set => inner.ThrottleLimit = value;
-    }
-
-    public void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false) =>
-        inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
-
-    public bool Throttle() => inner.Throttle();
-
-    public bool TryComplete() => inner.TryComplete();
-
-    public long GetFileSize(int segment) => inner.GetFileSize(segment);
-
-    public void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         if (!Fail(callback, context))
         {
-            inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
+            Inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
         }
     }
 
-    public void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
+    public override void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         if (!Fail(callback, context))
         {
-            inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, callback, context);
+            Inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, callback, context);
         }
     }
 
-    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
-        Read(callback, done => inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, done, context));
+    public override void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
+        Read(callback, done => Inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, done, context));
 
-    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
-        Read(callback, done => inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, done, context));
-
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilAddressAsync(toAddress, callback, result);
-
-    public void TruncateUntilAddress(long toAddress) => inner.TruncateUntilAddress(toAddress);
-
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilSegmentAsync(toSegment, callback, result);
-
-    public void TruncateUntilSegment(int toSegment) => inner.TruncateUntilSegment(toSegment);
-
-    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => inner.RemoveSegmentAsync(segment, callback, result);
-
-    public void RemoveSegment(int segment) => inner.RemoveSegment(segment);
-
-    public void Reset() => inner.Reset();
-
-    public void Dispose() => inner.Dispose();
+    public override void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
+        Read(callback, done => Inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, done, context));
 
     /// <summary>Issues a read through <paramref name="issue"/>, at once or after <see cref="ReadDelay"/>; FASTER keeps its buffer pinned until the callback.</summary>
     private void Read(DeviceIOCompletionCallback callback, Action<DeviceIOCompletionCallback> issue)
