@@ -94,6 +94,36 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Single(logger.Lines, l => l.EventId == 123);
     }
 
+    [Fact]
+    public async Task Reopen_CheckpointWithOverflowBucketsThenWalToReplay_LogWithinItsShare()
+    {
+        StoreOptions options = new() { DataDirectory = _directory, MemoryBytes = 4L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22, CompactionIntervalSeconds = 0 };
+        await using (FasterStore store = await FasterStore.OpenAsync(options, NullLogger.Instance))
+        {
+            using IStoreSession session = store.OpenSession();
+            // 300,000 keys take about 1.6 MiB of overflow buckets, which the checkpoint holds: the log's share is then at
+            // its minimum. The next 200,000 keys (about 6 MiB of log) are only in the WAL, for the replay.
+            Write(session, 0, 300_000);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            Write(session, 300_000, 500_000);
+        }
+
+        await using FasterStore reopened = await FasterStore.OpenAsync(options, NullLogger.Instance);
+        StoreStatistics statistics = reopened.GetStatistics();
+        Assert.Equal(500_000, reopened.KeyCount(0));
+        Assert.InRange(statistics.LogMemoryBytes, 1, statistics.LogMemoryLimitBytes);
+    }
+
+    private static void Write(IStoreSession session, int from, int to)
+    {
+        byte[] value = new byte[8];
+        for (int i = from; i < to; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"k{i}"), RecordType.String, value, 0);
+            session.CompleteCommand();
+        }
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))
