@@ -39,6 +39,22 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Equal(43 - MemoryBudget.SlackPages, budget.LogPages(4L << 20));
     }
 
+    [Theory]
+    [InlineData(4L << 20, 17)]
+    [InlineData(64L << 20, 21)]
+    [InlineData(128L << 20, 21)]
+    [InlineData(256L << 20, 21)]
+    [InlineData(1L << 30, 23)]
+    [InlineData(8L << 30, 24)]
+    public void Propose_Budget_PageA32ndUpTo2MiBThenA128th(long memory, int pageBits)
+    {
+        StoreOptions options = new() { DataDirectory = _directory, MemoryBytes = memory };
+        Assert.Equal(pageBits, MemoryBudget.Propose(options).LogPageBits);
+        MemoryBudget budget = new(options);
+        // The WAL buffer is four pages: an eighth of the budget up to 64 MiB, a 32nd at 256 MiB.
+        Assert.Equal(4L << pageBits, budget.WalBufferBytes);
+    }
+
     [Fact]
     public async Task Store_DataTenTimesTheBudget_LogStaysWithinItsShare()
     {
