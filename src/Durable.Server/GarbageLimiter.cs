@@ -15,7 +15,7 @@ namespace Durable.Server;
 /// What is alive at a young collection (writes and reads in flight) moves to generation 2, which the GC collects only
 /// when its own budget, sized from the whole heap (the log's pages and the index: hundreds of MB), runs out: at the end
 /// of a 20M-key load under 256 MB, 112 MB of the heap was such garbage, and once collected its space stayed committed
-/// (103 MB fragmented). So once the old generations (2, large and pinned objects) have grown by half the limit since the
+/// (103 MB fragmented). So once the old generations (2, large and pinned objects) have grown by the limit since the
 /// last full collection, this forces a compacting one (28 during that load, which took 150-220 s).
 /// </para>
 /// </summary>
@@ -23,8 +23,8 @@ internal sealed class GarbageLimiter(ServerConfig config, TimeProvider time) : B
 {
     private const int IntervalMilliseconds = 20;
 
-    /// <summary>Bytes allocated between forced collections: a 16th of the memory budget, between 4 and 64 MiB.</summary>
-    internal static long LimitFor(long memoryBytes) => Math.Clamp(memoryBytes / 16, 4L << 20, 64L << 20);
+    /// <summary>Bytes allocated, or grown in the old generations, between forced collections: a 32nd of the memory budget, between 4 and 64 MiB.</summary>
+    internal static long LimitFor(long memoryBytes) => Math.Clamp(memoryBytes / 32, 4L << 20, 64L << 20);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -55,7 +55,7 @@ internal sealed class GarbageLimiter(ServerConfig config, TimeProvider time) : B
                 collections = now;
                 allocatedAtCollection = allocated;
                 long old = OldGenerationsBytes();
-                if (GC.CollectionCount(2) == fullCollections && old - oldAtFullCollection >= limit / 2)
+                if (GC.CollectionCount(2) == fullCollections && old - oldAtFullCollection >= limit)
                 {
                     GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                     collections = GC.CollectionCount(0);

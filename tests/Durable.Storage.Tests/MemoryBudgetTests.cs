@@ -55,6 +55,13 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Equal(4L << pageBits, budget.WalBufferBytes);
     }
 
+    [Theory]
+    [InlineData(4L << 20, 17)]
+    [InlineData(256L << 20, 23)]
+    [InlineData(1L << 30, 24)]
+    public void ProposeUnrecorded_Budget_PageA32ndAsBeforeLayoutsWereRecorded(long memory, int pageBits) =>
+        Assert.Equal(pageBits, MemoryBudget.ProposeUnrecorded(new StoreOptions { DataDirectory = _directory, MemoryBytes = memory }).LogPageBits);
+
     [Fact]
     public async Task Store_DataTenTimesTheBudget_LogStaysWithinItsShare()
     {

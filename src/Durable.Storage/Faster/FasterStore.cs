@@ -226,7 +226,8 @@ public sealed partial class FasterStore : IStore
         string wal = Path.Combine(options.DataDirectory, "wal");
         bool existing = (Directory.Exists(log) && Directory.EnumerateFileSystemEntries(log).Any())
             || (Directory.Exists(wal) && Directory.EnumerateFileSystemEntries(wal).Any());
-        DataLayout layout = DataLayoutFile.LoadOrCreate(options.DataDirectory, proposed, out bool saved);
+        // A directory with data but no layout file was written before directories recorded theirs, with that time's pages.
+        DataLayout layout = DataLayoutFile.LoadOrCreate(options.DataDirectory, existing ? MemoryBudget.ProposeUnrecorded(options) : proposed, out bool saved);
         if (!saved && existing)
         {
             Log.LayoutAssumed(logger, options.DataDirectory, 1L << layout.LogPageBits, 1L << layout.LogSegmentBits);
@@ -1042,7 +1043,7 @@ public sealed partial class FasterStore : IStore
         public static partial void IndexFillsBudget(ILogger logger, long keys, long indexBytes, long overflowBytes, long budgetBytes, long logBytes);
 
         [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "The data directory {Directory} holds a log but no layout file (written by an older Durable): " +
-            "assuming it was written with this start's sizes (log pages of {PageBytes} bytes, segments of {SegmentBytes}) and saving them. " +
+            "assuming it was written with the sizes that Durable gave this start's options (log pages of {PageBytes} bytes, a 32nd of --memory; segments of {SegmentBytes}) and saving them. " +
             "If it was written with another --memory or --segment-size, stop now and restart with those")]
         public static partial void LayoutAssumed(ILogger logger, string directory, long pageBytes, long segmentBytes);
 

@@ -115,7 +115,19 @@ internal sealed class MemoryBudget
     {
         int budgetBits = FloorLog2(Math.Max(options.MemoryBytes, 1L << 16));
         int small = budgetBits - PagesPerBudgetBits;
-        int pageBits = Math.Clamp(small <= LargeBudgetPageBits ? small : Math.Max(LargeBudgetPageBits, budgetBits - LargePagesPerBudgetBits), 15, 24);
+        return Layout(options, small <= LargeBudgetPageBits ? small : Math.Max(LargeBudgetPageBits, budgetBits - LargePagesPerBudgetBits));
+    }
+
+    /// <summary>
+    /// The layout of a data directory written before directories recorded theirs (<see cref="DataLayout"/>): pages were
+    /// a 32nd of the budget then, whatever its size.
+    /// </summary>
+    public static DataLayout ProposeUnrecorded(StoreOptions options) =>
+        Layout(options, FloorLog2(Math.Max(options.MemoryBytes, 1L << 16)) - PagesPerBudgetBits);
+
+    private static DataLayout Layout(StoreOptions options, int pageBits)
+    {
+        pageBits = Math.Clamp(pageBits, 15, 24);
         return new DataLayout(pageBits, Math.Max(pageBits, FloorLog2(options.SegmentBytes)), pageBits);
     }
 
