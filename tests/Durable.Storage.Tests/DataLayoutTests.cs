@@ -116,7 +116,31 @@ public sealed class DataLayoutTests : IDisposable
 
         Assert.True(logger.Has(130), logger.Text);
         Assert.True(DataLayoutFile.TryDecode(File.ReadAllBytes(Path.Combine(_directory, DataLayoutFile.FileName)), out DataLayout saved, out _));
-        Assert.Equal(MemoryBudget.Propose(Options(2L << 20)), saved);
+        Assert.Equal(MemoryBudget.ProposeUnrecorded(Options(2L << 20)), saved);
+    }
+
+    [Fact]
+    public async Task Open_OlderDirectoryWithoutLayoutAt128MiB_AssumesPagesA32ndAsItWasWritten()
+    {
+        // Written before layouts were recorded, when pages were a 32nd of memory: 4 MiB at 128 MiB (a new one gets 2 MiB).
+        DataLayout written = MemoryBudget.ProposeUnrecorded(Options(128L << 20));
+        Assert.NotEqual(MemoryBudget.Propose(Options(128L << 20)).LogPageBits, written.LogPageBits);
+        Directory.CreateDirectory(_directory);
+        File.WriteAllBytes(Path.Combine(_directory, DataLayoutFile.FileName), DataLayoutFile.Encode(written));
+        await using (FasterStore store = await OpenAsync(128L << 20, new RecordingLogger()))
+        {
+            using IStoreSession session = store.OpenSession();
+            session.Write(0, "a"u8, RecordType.String, "1"u8, 0);
+            session.CompleteCommand();
+        }
+
+        File.Delete(Path.Combine(_directory, DataLayoutFile.FileName));
+        await using (FasterStore reopened = await OpenAsync(128L << 20, new RecordingLogger()))
+        {
+            Assert.Equal(written.LogPageBits, reopened.Budget.PageBits);
+            using IStoreSession session = reopened.OpenSession();
+            Assert.True(session.TryRead(0, "a"u8, null, out _));
+        }
     }
 
     private StoreOptions Options(long memory) =>

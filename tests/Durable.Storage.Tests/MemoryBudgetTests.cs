@@ -39,6 +39,29 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Equal(43 - MemoryBudget.SlackPages, budget.LogPages(4L << 20));
     }
 
+    [Theory]
+    [InlineData(4L << 20, 17)]
+    [InlineData(64L << 20, 21)]
+    [InlineData(128L << 20, 21)]
+    [InlineData(256L << 20, 21)]
+    [InlineData(1L << 30, 23)]
+    [InlineData(8L << 30, 24)]
+    public void Propose_Budget_PageA32ndUpTo2MiBThenA128th(long memory, int pageBits)
+    {
+        StoreOptions options = new() { DataDirectory = _directory, MemoryBytes = memory };
+        Assert.Equal(pageBits, MemoryBudget.Propose(options).LogPageBits);
+        MemoryBudget budget = new(options);
+        // The WAL buffer is four pages: an eighth of the budget up to 64 MiB, a 32nd at 256 MiB.
+        Assert.Equal(4L << pageBits, budget.WalBufferBytes);
+    }
+
+    [Theory]
+    [InlineData(4L << 20, 17)]
+    [InlineData(256L << 20, 23)]
+    [InlineData(1L << 30, 24)]
+    public void ProposeUnrecorded_Budget_PageA32ndAsBeforeLayoutsWereRecorded(long memory, int pageBits) =>
+        Assert.Equal(pageBits, MemoryBudget.ProposeUnrecorded(new StoreOptions { DataDirectory = _directory, MemoryBytes = memory }).LogPageBits);
+
     [Fact]
     public async Task Store_DataTenTimesTheBudget_LogStaysWithinItsShare()
     {
@@ -92,6 +115,36 @@ public sealed class MemoryBudgetTests : IDisposable
             $"over the budget: index {statistics.IndexBytes}, overflow {statistics.IndexOverflowBytes}, WAL {statistics.WalBufferBytes}, log limit {statistics.LogMemoryLimitBytes}");
         Assert.Equal((MemoryBudget.MinimumLogPages + MemoryBudget.SlackPages) * store.PageBytes, statistics.LogMemoryLimitBytes);
         Assert.Single(logger.Lines, l => l.EventId == 123);
+    }
+
+    [Fact]
+    public async Task Reopen_CheckpointWithOverflowBucketsThenWalToReplay_LogWithinItsShare()
+    {
+        StoreOptions options = new() { DataDirectory = _directory, MemoryBytes = 4L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22, CompactionIntervalSeconds = 0 };
+        await using (FasterStore store = await FasterStore.OpenAsync(options, NullLogger.Instance))
+        {
+            using IStoreSession session = store.OpenSession();
+            // 300,000 keys take about 1.6 MiB of overflow buckets, which the checkpoint holds: the log's share is then at
+            // its minimum. The next 200,000 keys (about 6 MiB of log) are only in the WAL, for the replay.
+            Write(session, 0, 300_000);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            Write(session, 300_000, 500_000);
+        }
+
+        await using FasterStore reopened = await FasterStore.OpenAsync(options, NullLogger.Instance);
+        StoreStatistics statistics = reopened.GetStatistics();
+        Assert.Equal(500_000, reopened.KeyCount(0));
+        Assert.InRange(statistics.LogMemoryBytes, 1, statistics.LogMemoryLimitBytes);
+    }
+
+    private static void Write(IStoreSession session, int from, int to)
+    {
+        byte[] value = new byte[8];
+        for (int i = from; i < to; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"k{i}"), RecordType.String, value, 0);
+            session.CompleteCommand();
+        }
     }
 
     public void Dispose()

@@ -159,7 +159,8 @@ internal static class InfoCommand
         long peak = InterlockedMax(ref server.Stats.UsedMemoryPeak, used);
         using Process process = Process.GetCurrentProcess();
         long rss = process.WorkingSet64;
-        long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        GCMemoryInfo gc = GC.GetGCMemoryInfo();
+        long total = gc.TotalAvailableMemoryBytes;
         long dataset = store.LogMemoryBytes;
         text.Append("# Memory\r\n");
         Field(text, "used_memory", used);
@@ -188,6 +189,8 @@ internal static class InfoCommand
         Field(text, "durable_index_overflow_bytes", store.IndexOverflowBytes);
         Field(text, "durable_wal_buffer_bytes", store.WalBufferBytes);
         Field(text, "durable_heap_other_bytes", Math.Max(0, used - parts));
+        Field(text, "durable_gc_committed_bytes", gc.TotalCommittedBytes);
+        Field(text, "durable_gc_fragmented_bytes", gc.FragmentedBytes);
         Field(text, "durable_gc_collections", GC.CollectionCount(0));
         Field(text, "durable_log_begin_address", store.LogBeginAddress);
         Field(text, "durable_log_head_address", store.LogHeadAddress);

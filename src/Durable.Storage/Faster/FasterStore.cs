@@ -115,6 +115,14 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>
+    /// After recovery, brings the log down to its share. FASTER moves the head only as the tail enters a new page, and
+    /// never past what is flushed: the pages the checkpoint loaded and those the replay appended (the replay adds overflow
+    /// buckets as it adds keys, so its share shrank meanwhile) stayed in memory until writes moved the tail again
+    /// (measured: 214 MB of log against a 61 MB share after a restart at 20M keys under 256 MB). This flushes them and evicts them, waiting for both.
+    /// </summary>
+    private void EvictToBudget() => Kv.Log.SetEmptyPageCount(Budget.EmptyPages(IndexMemoryBytes), wait: true);
+
+    /// <summary>
     /// Warns once when the index (overflow buckets included, which FASTER never frees) leaves the log less than its
     /// minimum of pages: from then on the store takes more than the budget, by as much as the index grows.
     /// </summary>
@@ -175,8 +183,7 @@ public sealed partial class FasterStore : IStore
         {
             store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.Budget.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
             bool checkpointFirst = store.Recover();
-            // The checkpoint holds the index at the size it had grown to, which the log's share must leave room for.
-            store.ApplyMemoryBudget();
+            store.EvictToBudget();
             if (checkpointFirst)
             {
                 // Either the checkpoint says "replay from A" but the WAL ends before A (its tail past the last commit was
@@ -219,7 +226,8 @@ public sealed partial class FasterStore : IStore
         string wal = Path.Combine(options.DataDirectory, "wal");
         bool existing = (Directory.Exists(log) && Directory.EnumerateFileSystemEntries(log).Any())
             || (Directory.Exists(wal) && Directory.EnumerateFileSystemEntries(wal).Any());
-        DataLayout layout = DataLayoutFile.LoadOrCreate(options.DataDirectory, proposed, out bool saved);
+        // A directory with data but no layout file was written before directories recorded theirs, with that time's pages.
+        DataLayout layout = DataLayoutFile.LoadOrCreate(options.DataDirectory, existing ? MemoryBudget.ProposeUnrecorded(options) : proposed, out bool saved);
         if (!saved && existing)
         {
             Log.LayoutAssumed(logger, options.DataDirectory, 1L << layout.LogPageBits, 1L << layout.LogSegmentBits);
@@ -274,6 +282,9 @@ public sealed partial class FasterStore : IStore
                     "Restore the data directory from a backup.", exception);
             }
 
+            // The checkpoint holds the index at the size it had grown to, overflow buckets included, which the log's
+            // share must leave room for before the replay appends to it.
+            ApplyMemoryBudget();
             replayFrom = CheckpointCookie.Decode(Kv.RecoveredCommitCookie);
             if (replayFrom < _wal.BeginAddress)
             {
@@ -1034,7 +1045,7 @@ public sealed partial class FasterStore : IStore
         public static partial void IndexFillsBudget(ILogger logger, long keys, long indexBytes, long overflowBytes, long budgetBytes, long logBytes);
 
         [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "The data directory {Directory} holds a log but no layout file (written by an older Durable): " +
-            "assuming it was written with this start's sizes (log pages of {PageBytes} bytes, segments of {SegmentBytes}) and saving them. " +
+            "assuming it was written with the sizes that Durable gave this start's options (log pages of {PageBytes} bytes, a 32nd of --memory; segments of {SegmentBytes}) and saving them. " +
             "If it was written with another --memory or --segment-size, stop now and restart with those")]
         public static partial void LayoutAssumed(ILogger logger, string directory, long pageBytes, long segmentBytes);
 

@@ -4,7 +4,7 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// How the memory budget (<see cref="StoreOptions.MemoryBytes"/>, <c>--memory</c>) is split between the store's parts:
-/// the write-ahead log's buffer (four WAL pages of a log page each: an eighth of the budget), the read cache's table
+/// the write-ahead log's buffer (four WAL pages of a log page each: an eighth of the budget up to 64 MiB, less above), the read cache's table
 /// of recent cold reads when on (a 256th), the hash index (its current size: it grows) and, for the rest, the log's in-memory pages. FASTER fixes the
 /// log's circular buffer when the store opens (a power of two of pages), so the buffer is sized for the whole budget
 /// and the pages the other parts take are kept empty (FASTER's empty page count), which can change at any time: the
@@ -15,8 +15,20 @@ internal sealed class MemoryBudget
     /// <summary>The log keeps at least this many pages in memory, whatever the other parts take (so a tiny budget is exceeded).</summary>
     internal const int MinimumLogPages = 8;
 
-    /// <summary>Pages of the budget: a log page is a 32nd of it (between 32 KiB and 16 MiB), so a record is at most that.</summary>
+    /// <summary>Pages of a small budget: a log page is a 32nd of it, up to <see cref="LargeBudgetPageBits"/>.</summary>
     private const int PagesPerBudgetBits = 5;
+
+    /// <summary>
+    /// Pages of a larger budget: a 128th of it, but not less than <see cref="LargeBudgetPageBits"/>. The log's floor (its
+    /// minimum and FASTER's slack, 15 pages) and the WAL buffer (4 pages) are 19 pages, 0.59 of the budget at a 32nd: at
+    /// 20M keys under 256 MB, the index's overflow buckets (190 MB) on top of that took the process to 1.8x the budget.
+    /// At a 128th they are 0.15 of it; the price is the largest record (a page): 2 MiB from 64 MiB to 256 MiB of budget,
+    /// 4 MiB at 512 MiB, 8 MiB at 1 GiB, 16 MiB from 2 GiB, where a 32nd gave up to 16 MiB from 512 MiB.
+    /// </summary>
+    private const int LargePagesPerBudgetBits = 7;
+
+    /// <summary>2 MiB: the page above which the budget is split in 128ths rather than 32nds.</summary>
+    private const int LargeBudgetPageBits = 21;
 
     /// <summary>
     /// Splits the budget of <paramref name="options"/> for a data directory laid out as <paramref name="layout"/> (its
@@ -95,12 +107,27 @@ internal sealed class MemoryBudget
     public bool Affords(long indexBytes) => ((BudgetBytes - WalBufferBytes - ColdReadTableBytes - indexBytes) >> PageBits) - SlackPages >= MinimumLogPages;
 
     /// <summary>
-    /// The layout a data directory created with <paramref name="options"/> gets: a log page is a 32nd of the budget
-    /// (between 32 KiB and 16 MiB), a WAL page as large, segments of <c>segment-size</c> (at least a page).
+    /// The layout a data directory created with <paramref name="options"/> gets: a log page is a 32nd of the budget up to
+    /// 2 MiB, then a 128th of it, at least 2 MiB (between 32 KiB and 16 MiB), a WAL page as large, segments of
+    /// <c>segment-size</c> (at least a page). A data directory keeps the sizes it was created with (<see cref="DataLayout"/>).
     /// </summary>
     public static DataLayout Propose(StoreOptions options)
     {
-        int pageBits = Math.Clamp(FloorLog2(Math.Max(options.MemoryBytes, 1L << 16)) - PagesPerBudgetBits, 15, 24);
+        int budgetBits = FloorLog2(Math.Max(options.MemoryBytes, 1L << 16));
+        int small = budgetBits - PagesPerBudgetBits;
+        return Layout(options, small <= LargeBudgetPageBits ? small : Math.Max(LargeBudgetPageBits, budgetBits - LargePagesPerBudgetBits));
+    }
+
+    /// <summary>
+    /// The layout of a data directory written before directories recorded theirs (<see cref="DataLayout"/>): pages were
+    /// a 32nd of the budget then, whatever its size.
+    /// </summary>
+    public static DataLayout ProposeUnrecorded(StoreOptions options) =>
+        Layout(options, FloorLog2(Math.Max(options.MemoryBytes, 1L << 16)) - PagesPerBudgetBits);
+
+    private static DataLayout Layout(StoreOptions options, int pageBits)
+    {
+        pageBits = Math.Clamp(pageBits, 15, 24);
         return new DataLayout(pageBits, Math.Max(pageBits, FloorLog2(options.SegmentBytes)), pageBits);
     }
 
