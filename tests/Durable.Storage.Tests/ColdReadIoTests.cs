@@ -11,7 +11,7 @@ namespace Durable.Storage.Tests;
 /// <summary>
 /// Cold reads through io_uring with O_DIRECT (<see cref="DirectReadDevice"/>): every record of a log mostly on disk reads
 /// back exactly, reads racing segment removal and compaction stay right and leave no deleted segment open, a read O_DIRECT
-/// cannot do goes to FASTER's device, and a store whose ring cannot be created reads through FASTER's device and says so.
+/// cannot do is read as its whole block or by FASTER's device, a read again from the completion callback is served from the block, and a store whose ring cannot be created reads through FASTER's device and says so.
 /// </summary>
 public sealed class ColdReadIoTests : IDisposable
 {
@@ -164,7 +164,7 @@ public sealed class ColdReadIoTests : IDisposable
     }
 
     [Fact]
-    public async Task Device_MisalignedRead_ServedByFasterDeviceWithTheSameBytes()
+    public async Task Device_ReadsO_DirectCannotDo_ServedThroughABlockOrFasterDeviceWithTheSameBytes()
     {
         using DirectReadDevice device = await WrittenDeviceAsync();
         nint buffer = Aligned(8192);
@@ -174,10 +174,38 @@ public sealed class ColdReadIoTests : IDisposable
             Assert.Equal(1, device.DirectReads);
             AssertPattern(buffer, 512, 1024);
 
-            // Offset, length and buffer all off the 512-byte alignment O_DIRECT needs here.
+            // Offset, length and buffer all off the 512-byte alignment O_DIRECT needs here, within one 4 KiB block:
+            // the ring reads the block, and the bytes asked for are copied.
             Assert.Equal(0u, await ReadAsync(device, 100, buffer + 1, 50));
-            Assert.Equal(1, device.InnerReads);
+            Assert.Equal(2, device.DirectReads);
             AssertPattern(buffer + 1, 100, 50);
+
+            // Across two blocks and misaligned: FASTER's device reads it.
+            Assert.Equal(0u, await ReadAsync(device, 4050, buffer + 1, 100));
+            Assert.Equal(1, device.InnerReads);
+            AssertPattern(buffer + 1, 4050, 100);
+        }
+        finally
+        {
+            Free(buffer);
+        }
+    }
+
+    [Fact]
+    public async Task Device_ReadAgainFromTheCompletionCallback_ServedFromTheBlockJustRead()
+    {
+        using DirectReadDevice device = await WrittenDeviceAsync();
+        nint buffer = Aligned(8192);
+        try
+        {
+            // As FASTER does when a record is longer than the sector it read first: a longer read, from the callback.
+            TaskCompletionSource<uint> second = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            device.ReadAsync(0, 4096 + 512, buffer, 512, (_, _, _) => device.ReadAsync(0, 4096 + 512, buffer + 4096, 1536, (error, bytes, _) => second.SetResult(error == 0 && bytes == 1536 ? 0 : uint.MaxValue), null!), null!);
+            Assert.Equal(0u, await second.Task);
+            Assert.Equal(1, device.DirectReads);
+            Assert.Equal(0, device.InnerReads);
+            AssertPattern(buffer, 4096 + 512, 512);
+            AssertPattern(buffer + 4096, 4096 + 512, 1536);
         }
         finally
         {
@@ -227,22 +255,22 @@ public sealed class ColdReadIoTests : IDisposable
         Assert.DoesNotContain(logger.Lines, l => l.EventId == 124);
     }
 
-    /// <summary>A device over <c>hlog.0</c> in the test directory holding 4 KiB of <see cref="PatternByte"/>.</summary>
+    /// <summary>A device over <c>hlog.0</c> in the test directory holding 8 KiB of <see cref="PatternByte"/>.</summary>
     private async Task<DirectReadDevice> WrittenDeviceAsync()
     {
         IDevice inner = Devices.CreateLogDevice(Path.Combine(_directory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: false);
         DirectReadDevice device = DirectReadDevice.TryCreate(inner, entries => new IoUring(entries), NullLogger.Instance)!;
         device.Initialize(1L << 20);
-        nint source = Aligned(4096);
+        nint source = Aligned(8192);
         try
         {
-            for (int i = 0; i < 4096; i++)
+            for (int i = 0; i < 8192; i++)
             {
                 Marshal.WriteByte(source, i, PatternByte(i));
             }
 
             TaskCompletionSource<uint> written = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            device.WriteAsync(source, 0, 0, 4096, (error, _, _) => written.SetResult(error), null!);
+            device.WriteAsync(source, 0, 0, 8192, (error, _, _) => written.SetResult(error), null!);
             Assert.Equal(0u, await written.Task);
         }
         finally

@@ -15,6 +15,12 @@ namespace Durable.Storage.Faster;
 internal sealed partial class DirectReadDevice : IDevice
 {
     private const int RingEntries = 1024;
+
+    /// <summary>
+    /// Reads smaller than this, within one aligned block, read the whole block: FASTER reads a record's first sector
+    /// (its size unknown) and reads again when the record is longer, which the block then serves without the disk.
+    /// </summary>
+    private const uint BlockBytes = 4096;
     private const int OpenReadOnly = 0;
     private const int OpenCloseOnExec = 0x80000;
     private const int EInval = 22;
@@ -28,6 +34,10 @@ internal sealed partial class DirectReadDevice : IDevice
     private readonly Lock _gate = new();
     private readonly Dictionary<int, SegmentFile> _files = [];
     private readonly HashSet<int> _removed = [];
+    private readonly Stack<nint> _freeBlocks = new();
+
+    [ThreadStatic]
+    private static BlockInCallback s_blockInCallback;
     private int _removedBelow;
     private bool _omitSegmentId;
     private long _directReads;
@@ -131,11 +141,32 @@ internal sealed partial class DirectReadDevice : IDevice
 
     public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
     {
+        ulong block = sourceAddress & ~(BlockBytes - 1);
+        bool inOneBlock = sourceAddress + readLength <= block + BlockBytes;
+        if (inOneBlock && s_blockInCallback.Serves(this, segmentId, block, sourceAddress, destinationAddress, readLength, out uint copied))
+        {
+            // FASTER read the record's first sector, found the record longer and reads it again from its completion
+            // callback: the block read a moment ago holds all of it (flushed before the first read was issued).
+            callback(0, copied, context);
+            return;
+        }
+
         SegmentFile? file = Acquire(segmentId);
         if (file is not null)
         {
-            if (file.Allows(sourceAddress, destinationAddress, readLength)
-                && _ring.TrySubmitRead(file.Fd, sourceAddress, destinationAddress, readLength, new DirectRead(this, file, segmentId, sourceAddress, destinationAddress, readLength, callback, context)))
+            if (inOneBlock && file.Allows(block, 0, BlockBytes))
+            {
+                nint buffer = RentBlock();
+                if (_ring.TrySubmitRead(file.Fd, block, buffer, BlockBytes, new DirectRead(this, file, segmentId, sourceAddress, destinationAddress, readLength, callback, context, buffer, block)))
+                {
+                    Interlocked.Increment(ref _directReads);
+                    return;
+                }
+
+                ReturnBlock(buffer);
+            }
+            else if (file.Allows(sourceAddress, destinationAddress, readLength)
+                && _ring.TrySubmitRead(file.Fd, sourceAddress, destinationAddress, readLength, new DirectRead(this, file, segmentId, sourceAddress, destinationAddress, readLength, callback, context, 0, 0)))
             {
                 Interlocked.Increment(ref _directReads);
                 return;
@@ -194,8 +225,40 @@ internal sealed partial class DirectReadDevice : IDevice
         // Waits for the reads in flight (each holds its segment file open until it completes).
         _ring.Dispose();
         ReleaseFiles();
+        lock (_gate)
+        {
+            while (_freeBlocks.TryPop(out nint block))
+            {
+                FreeBlock(block);
+            }
+        }
+
         _inner.Dispose();
     }
+
+    /// <summary>A 4 KiB-aligned native buffer of <see cref="BlockBytes"/> for a block read (at most one per read in flight).</summary>
+    private unsafe nint RentBlock()
+    {
+        lock (_gate)
+        {
+            if (_freeBlocks.TryPop(out nint block))
+            {
+                return block;
+            }
+        }
+
+        return (nint)NativeMemory.AlignedAlloc(BlockBytes, BlockBytes);
+    }
+
+    private void ReturnBlock(nint block)
+    {
+        lock (_gate)
+        {
+            _freeBlocks.Push(block);
+        }
+    }
+
+    private static unsafe void FreeBlock(nint block) => NativeMemory.AlignedFree((void*)block);
 
     /// <summary>Drops the table's reference to every open segment file (a file closes once its reads in flight are done).</summary>
     private void ReleaseFiles()
@@ -344,8 +407,11 @@ internal sealed partial class DirectReadDevice : IDevice
         }
     }
 
-    /// <summary>One read in flight on the ring.</summary>
-    private sealed class DirectRead(DirectReadDevice device, SegmentFile file, int segmentId, ulong offset, nint destination, uint length, DeviceIOCompletionCallback callback, object context) : IReadCompletion
+    /// <summary>
+    /// One read in flight on the ring: straight into FASTER's buffer, or (<paramref name="block"/> not 0) of the whole
+    /// 4 KiB block around a smaller read into a buffer of this device, of which the requested bytes are copied.
+    /// </summary>
+    private sealed class DirectRead(DirectReadDevice device, SegmentFile file, int segmentId, ulong offset, nint destination, uint length, DeviceIOCompletionCallback callback, object context, nint block, ulong blockOffset) : IReadCompletion
     {
         public void Complete(int result)
         {
@@ -356,16 +422,59 @@ internal sealed partial class DirectReadDevice : IDevice
                 {
                     // The file system refused this read's alignment after all: the inner device reads it through the page cache.
                     device.ReadThroughInner(segmentId, offset, destination, length, callback, context);
-                    return;
                 }
-
-                // As FASTER's device reports them: an error code (errno) and no bytes, or the bytes read (fewer at the end of the file).
-                callback(result < 0 ? (uint)-result : 0, result < 0 ? 0 : (uint)result, context);
+                else if (result < 0)
+                {
+                    // As FASTER's device reports a failed read: an error code (errno) and no bytes.
+                    callback((uint)-result, 0, context);
+                }
+                else if (block == 0)
+                {
+                    callback(0, (uint)result, context);
+                }
+                else
+                {
+                    s_blockInCallback = new BlockInCallback(device, segmentId, blockOffset, block, (uint)result);
+                    s_blockInCallback.Serves(device, segmentId, blockOffset, offset, destination, length, out uint copied);
+                    callback(0, copied, context);
+                }
             }
             catch (Exception exception)
             {
                 Log.ReadCallbackFailed(device._logger, exception);
             }
+            finally
+            {
+                if (block != 0)
+                {
+                    s_blockInCallback = default;
+                    device.ReturnBlock(block);
+                }
+            }
+        }
+    }
+
+    /// <summary>The block whose read's completion callback this thread is running (a read from inside it may be served from it).</summary>
+    private readonly record struct BlockInCallback(DirectReadDevice? Device, int Segment, ulong Offset, nint Buffer, uint Valid)
+    {
+        /// <summary>
+        /// Copies <paramref name="length"/> bytes at <paramref name="offset"/> of the segment into <paramref name="destination"/>
+        /// when this is the block (of <paramref name="device"/>, <paramref name="segment"/>, at <paramref name="block"/>);
+        /// <paramref name="copied"/> is fewer when the block ends early (the end of the file).
+        /// </summary>
+        public unsafe bool Serves(DirectReadDevice device, int segment, ulong block, ulong offset, nint destination, uint length, out uint copied)
+        {
+            copied = 0;
+            if (Device != device || Segment != segment || Offset != block)
+            {
+                return false;
+            }
+
+            uint skip = (uint)(offset - block);
+            copied = Valid > skip ? Math.Min(length, Valid - skip) : 0;
+            // Both are native buffers: the block is this device's, the destination FASTER's, pinned until its callback.
+            System.Buffer.MemoryCopy((void*)(Buffer + (nint)skip), (void*)destination, length, copied);
+            return true;
         }
     }
 
