@@ -7,9 +7,9 @@ namespace Durable.Storage.Faster;
 /// <summary>
 /// The store log's device: everything goes to FASTER's own device except reads, which this one serves itself through an
 /// <see cref="IoUring"/> from segment files opened read-only with O_DIRECT (no page cache: the disk writes straight into
-/// FASTER's buffer, and no thread blocks per read; docs/storage.md, "Cold reads: io_uring"). A read O_DIRECT cannot do
-/// (misaligned for the file system, a segment that cannot be opened so, a full ring, or the kernel saying EINVAL) goes to
-/// the inner device. Segment files are reference counted: a segment removed by truncation (compaction) is closed once the
+/// FASTER's buffer, and no thread blocks per read; docs/storage.md, "Cold reads: io_uring"). A read within one 4 KiB
+/// block reads the whole block (aligned whatever FASTER asked). A read O_DIRECT cannot do (misaligned across blocks, a
+/// segment that cannot be opened so, a full ring, or the kernel saying EINVAL) goes to the inner device. Segment files are reference counted: a segment removed by truncation (compaction) is closed once the
 /// reads in flight on it have completed, and reads below the truncation point go to the inner device from then on.
 /// </summary>
 internal sealed partial class DirectReadDevice : IDevice

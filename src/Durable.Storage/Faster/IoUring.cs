@@ -8,8 +8,9 @@ namespace Durable.Storage.Faster;
 /// submits through <see cref="TrySubmitRead"/> (under a lock: one ring, one submission queue); one dedicated thread
 /// reaps completions and runs each read's <see cref="IReadCompletion.Complete"/>, which may itself submit. At most
 /// <see cref="Capacity"/> reads are in flight (the completion queue is twice as large, so it never overflows).
-/// Pointers into the rings are raw memory shared with the kernel: the only <c>unsafe</c> code besides the pinning of
-/// SpanByte, read and written with the acquire/release order the io_uring ABI asks for.
+/// Pointers into the rings are raw memory shared with the kernel (<c>unsafe</c> code, as is the block copy of
+/// <see cref="DirectReadDevice"/>: beyond the SpanByte pinning it was allowed for, since there is no managed way to
+/// share a ring with the kernel), read and written with the acquire/release order the io_uring ABI asks for.
 /// </summary>
 internal sealed unsafe partial class IoUring : IDisposable
 {
@@ -164,16 +165,23 @@ internal sealed unsafe partial class IoUring : IDisposable
         sqe->UserData = userData;
         _sqArray[index] = index;
         Volatile.Write(ref *_sqTail, tail + 1);
+        // Until the kernel has taken every entry (it may take fewer than asked, or none for a moment).
         while (true)
         {
             uint unsubmitted = tail + 1 - Volatile.Read(ref *_sqHead);
-            if (unsubmitted == 0 || Enter(unsubmitted, 0, 0) >= 0)
+            if (unsubmitted == 0)
             {
                 return;
             }
 
+            long submitted = Enter(unsubmitted, 0, 0);
+            if (submitted > 0)
+            {
+                continue;
+            }
+
             int error = Marshal.GetLastPInvokeError();
-            if (error is not (EIntr or EAgain or EBusy))
+            if (submitted < 0 && error is not (EIntr or EAgain or EBusy))
             {
                 throw new Win32Exception(error, "io_uring_enter failed to submit");
             }
