@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Cold random GETs against the disk's own random-read rate at the same queue depth (issue 5). Needs root (it empties
-# the OS page cache before every measurement) and a data directory filled by `keyspace.sh --keep`. For each queue
-# depth: drop caches, raw 4 KiB O_DIRECT random reads of the log's segment files for 3 s (randread.c), drop caches,
-# redis-benchmark GETs over the whole key space with clients x pipeline = that depth. Prints both rates and the ratio.
+# Cold random GETs against the disk's own random-read rate at the same queue depth (issue 5), for each cold-read path.
+# Needs root (it empties the OS page cache before every measurement: it disturbs anything else measuring on the
+# machine) and a data directory filled by `keyspace.sh --keep`. For each queue depth: drop caches, raw 4 KiB O_DIRECT
+# random reads of the log's segment files for 3 s (randread.c); then for each --io path: start durable-server with
+# --cold-read-io PATH, drop caches, redis-benchmark GETs over the whole key space with clients x pipeline = that depth,
+# stop it (each run starts with 20,000 GETs that are not measured, for the JIT). Prints both rates, the ratio, the server's CPU per GET (/proc/PID/stat) and the disk reads per GET
+# (/proc/diskstats). --warm: then read every segment file into the page cache and run the same GETs again (no drop).
 # Usage: benchmarks/compare/coldreads.sh --dir DIR [--keys 20000000] [--memory 256mb] [--dll PATH]
+#                                        [--io "uring faster"] [--warm]
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -12,13 +16,17 @@ dir=""
 keys=20000000
 memory=256mb
 dll="$repo/src/Durable.Server/bin/Release/net10.0/durable-server.dll"
+ios="uring faster"
+warm=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir="$2"; shift ;;
     --keys) keys="$2"; shift ;;
     --memory) memory="$2"; shift ;;
     --dll) dll="$2"; shift ;;
-    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --io) ios="$2"; shift ;;
+    --warm) warm=1 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "coldreads.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -28,28 +36,65 @@ done
 randread="$repo/artifacts/randread"
 mkdir -p "$repo/artifacts"
 gcc -O2 -pthread -o "$randread" "$here/randread.c"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-dotnet "$dll" --bind 127.0.0.1 --port "$port" --dir "$dir" --memory "$memory" --appendfsync no --loglevel warning >"$dir.coldreads.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-until timeout 2 redis-cli -p "$port" DBSIZE 2>/dev/null | grep -Eq '^[0-9]+$'; do
-  kill -0 $pid 2>/dev/null || { echo "durable-server exited; see $dir.coldreads.log" >&2; exit 1; }
-  sleep 0.2
-done
+disk=$(lsblk -no pkname "$(df --output=source "$dir" | tail -1)" 2>/dev/null || true)
+disk=${disk:-$(basename "$(df --output=source "$dir" | tail -1)")}
+pid=""
+port=""
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null || true' EXIT
 
+start() { # $1 = cold-read-io
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  dotnet "$dll" --bind 127.0.0.1 --port "$port" --dir "$dir" --memory "$memory" --appendfsync no --loglevel warning \
+    --cold-read-io "$1" >>"$dir.coldreads.log" 2>&1 &
+  pid=$!
+  until timeout 2 redis-cli -p "$port" DBSIZE 2>/dev/null | grep -Eq '^[0-9]+$'; do
+    kill -0 $pid 2>/dev/null || { echo "durable-server exited; see $dir.coldreads.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  # Compiles the GET path (tiered JIT) before anything is measured.
+  redis-benchmark -p "$port" -t get -n 20000 -c 4 -P 16 -r "$keys" -q >/dev/null
+}
+stop() { kill $pid; wait $pid 2>/dev/null || true; pid=""; }
 say() { echo "[$(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)] $*"; }
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
-pending() { redis-cli -p "$port" info memory | tr -d '\r' | awk -F: '/^durable_pending_reads:/ {print $2}'; }
-for shape in "1 1 20000" "16 1 100000" "1 16 100000" "64 1 100000" "4 16 100000"; do
-  read -r clients pipeline requests <<<"$shape"
-  depth=$((clients * pipeline))
-  drop
-  raw=$("$randread" "$depth" 3 "$dir"/log/hlog.*)
-  drop
-  before=$(pending)
-  begin=$(date +%s.%N)
-  gets=$(timeout 300 redis-benchmark -p "$port" -t get -n "$requests" -c "$clients" -P "$pipeline" -r "$keys" -q | tr '\r' '\n' | grep -o 'GET: [0-9.]*' | tail -1 | cut -d' ' -f2)
+info() { redis-cli -p "$port" info memory | tr -d '\r' | awk -F: -v f="$1" '$1 == f {print $2}'; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+disk_reads() { awk -v d="$disk" '$3 == d {print $4}' /proc/diskstats; }
+gets() { # $1 = label, $2 clients, $3 pipeline, $4 requests, $5 raw reads/s (or "-")
+  local before ticks reads begin result seconds from_disk cpu
+  before=$(info durable_pending_reads); ticks=$(cpu_ticks); reads=$(disk_reads); begin=$(date +%s.%N)
+  result=$(timeout 300 redis-benchmark -p "$port" -t get -n "$4" -c "$2" -P "$3" -r "$keys" -q | tr '\r' '\n' | grep -o 'GET: [0-9.]*' | tail -1 | cut -d' ' -f2)
   seconds=$(echo "$(date +%s.%N) - $begin" | bc)
-  from_disk=$(( $(pending) - before ))
-  say "depth $depth (-c $clients -P $pipeline): GET $gets req/s ($from_disk of $requests went to disk, $seconds s); raw: $raw; ratio $(echo "scale=2; $gets / $(echo "$raw" | grep -o '[0-9]* reads/s' | cut -d' ' -f1)" | bc)"
+  from_disk=$(( $(info durable_pending_reads) - before ))
+  cpu=$(echo "scale=1; ($(cpu_ticks) - $ticks) * 1000000 / $(getconf CLK_TCK) / $4" | bc)
+  local ratio=""
+  [ "$5" != "-" ] && ratio="; ratio $(echo "scale=2; $result / $5" | bc)"
+  say "$1 depth $(($2 * $3)) (-c $2 -P $3) $(info durable_cold_read_io): GET $result req/s ($from_disk of $4 pending, $seconds s), server CPU $cpu us/GET, disk reads/GET $(echo "scale=2; ($(disk_reads) - $reads) / $4" | bc)$ratio"
+}
+
+shapes=("1 1 20000" "16 1 100000" "1 16 100000" "64 1 100000" "4 16 100000")
+for shape in "${shapes[@]}"; do
+  read -r clients pipeline requests <<<"$shape"
+  drop
+  raw=$("$randread" "$((clients * pipeline))" 3 "$dir"/log/hlog.*)
+  say "raw depth $((clients * pipeline)): $raw"
+  rate=$(echo "$raw" | grep -o '[0-9]* reads/s' | cut -d' ' -f1)
+  for io in $ios; do
+    start "$io"
+    drop
+    gets cold "$clients" "$pipeline" "$requests" "$rate"
+    stop
+  done
 done
+
+if [ "$warm" = 1 ]; then
+  cat "$dir"/log/hlog.* >/dev/null
+  for shape in "${shapes[@]}"; do
+    read -r clients pipeline requests <<<"$shape"
+    for io in $ios; do
+      start "$io"
+      gets warm "$clients" "$pipeline" "$requests" -
+      stop
+    done
+  done
+fi

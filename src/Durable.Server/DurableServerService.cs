@@ -103,6 +103,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                     CheckpointIntervalSeconds = _config.CheckpointIntervalSeconds,
                     CheckpointWalBytes = _config.CheckpointWalBytes,
                     ReadCache = _config.ReadCache == "yes",
+                    ColdReadIo = _config.ColdReadIo == "faster" ? Storage.ColdReadIo.Faster : Storage.ColdReadIo.Uring,
                     CompactionIntervalSeconds = _config.CompactionIntervalSeconds,
                     CompactionDeadPercent = _config.CompactionDeadPercent,
                     Time = _time,

@@ -36,6 +36,12 @@ public sealed class StoreOptions
     /// </summary>
     public bool ReadCache { get; init; } = true;
 
+    /// <summary>How records on disk are read: io_uring with O_DIRECT, or FASTER's own device (docs/storage.md, "Cold reads: io_uring").</summary>
+    public ColdReadIo ColdReadIo { get; init; } = ColdReadIo.Uring;
+
+    /// <summary>Tests only: creates the io_uring of <see cref="ColdReadIo.Uring"/> (given its entries), to make it fail.</summary>
+    internal Func<uint, Faster.IoUring>? CreateRing { get; init; }
+
     /// <summary>Seconds between checks whether the log is worth compacting (0 = never compact).</summary>
     public int CompactionIntervalSeconds { get; init; } = 60;
 

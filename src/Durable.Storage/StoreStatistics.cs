@@ -74,4 +74,13 @@ public readonly record struct StoreStatistics(
 
     /// <summary>The log's share of the budget: what the index, the cold-read table and the WAL buffer leave.</summary>
     public long LogMemoryLimitBytes { get; init; }
+
+    /// <summary>How records on disk are read: "io_uring" (O_DIRECT) or "faster" (FASTER's device, OS page cache).</summary>
+    public string ColdReadIo { get; init; } = "faster";
+
+    /// <summary>Log reads served through io_uring since the store opened.</summary>
+    public long DirectReads { get; init; }
+
+    /// <summary>Log reads the io_uring path handed to FASTER's device (alignment, full ring, a segment it could not open).</summary>
+    public long DirectReadFallbacks { get; init; }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text;
 using Durable.Storage.Faster;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -51,7 +50,7 @@ public sealed class CompactionTests : IDisposable
             Assert.Equal(1, statistics.Compactions);
             Assert.True(statistics.CompactedBytes > liveBytes, $"reclaimed {statistics.CompactedBytes} bytes");
             // FASTER deletes the segment files below the begin address in the background after the checkpoint.
-            await WaitUntilAsync(() => store.GetStatistics().LogDiskBytes < 2 * liveBytes, $"log on disk under {2 * liveBytes} bytes");
+            Assert.True(await Waiting.UntilAsync(() => store.GetStatistics().LogDiskBytes < 2 * liveBytes), $"timed out waiting for the log on disk to be under {2 * liveBytes} bytes");
             Assert.Equal(Keys, store.KeyCount(0));
             AssertLatestValues(session, "after compaction");
         }
@@ -184,16 +183,6 @@ public sealed class CompactionTests : IDisposable
     }
 
     private long SegmentFileBytes() => new DirectoryInfo(Path.Combine(_directory, "log")).EnumerateFiles().Sum(f => f.Length);
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        Stopwatch watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"timed out waiting for: {what}");
-            await Task.Delay(20, TestContext.Current.CancellationToken);
-        }
-    }
 
     public void Dispose()
     {

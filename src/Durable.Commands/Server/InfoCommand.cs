@@ -196,6 +196,9 @@ internal static class InfoCommand
         Field(text, "durable_log_head_address", store.LogHeadAddress);
         Field(text, "durable_log_tail_address", store.LogTailAddress);
         Field(text, "durable_pending_reads", store.PendingReads);
+        Field(text, "durable_cold_read_io", store.ColdReadIo);
+        Field(text, "durable_direct_reads", store.DirectReads);
+        Field(text, "durable_direct_read_fallbacks", store.DirectReadFallbacks);
         Field(text, "durable_read_copies", store.ReadCopies);
         Field(text, "durable_warm_reads", store.WarmReads);
         Field(text, "durable_log_disk_bytes", store.LogDiskBytes);

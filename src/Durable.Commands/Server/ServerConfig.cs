@@ -36,6 +36,7 @@ public sealed class ServerConfig
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddSize("checkpoint-wal-size", () => CheckpointWalBytes, v => CheckpointWalBytes = v, 1L << 20, mutable: false);
         AddEnum("read-cache", () => ReadCache, v => ReadCache = v, ["yes", "no"], mutable: false);
+        AddEnum("cold-read-io", () => ColdReadIo, v => ColdReadIo = v, ["uring", "faster"], mutable: false);
         AddInt("compaction-interval", () => CompactionIntervalSeconds, v => CompactionIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddInt("compaction-dead-percent", () => CompactionDeadPercent, v => CompactionDeadPercent = v, 1, 99, mutable: false);
 
@@ -112,6 +113,9 @@ public sealed class ServerConfig
 
     /// <summary>yes: a record read from disk for the second time within a short window is copied back to the log's tail (docs/storage.md).</summary>
     public string ReadCache { get; set; } = "yes";
+
+    /// <summary>uring: records on disk are read through io_uring with O_DIRECT; faster: through FASTER's device and the OS page cache.</summary>
+    public string ColdReadIo { get; set; } = "uring";
 
     /// <summary>Seconds between checks whether to compact the log (0 = never).</summary>
     public int CompactionIntervalSeconds { get; set; } = 60;

@@ -27,6 +27,8 @@ public sealed partial class FasterStore : IStore
     private readonly StoreOptions _options;
     private readonly ILogger _logger;
     private readonly IDevice _device;
+    // The log's reads through io_uring, when they are (ColdReadIo.Uring and a ring could be created).
+    private readonly DirectReadDevice? _directReads;
     private readonly string _logDirectory;
     private readonly KeyCounts _counts = new();
     private readonly byte[] _physical;
@@ -62,6 +64,16 @@ public sealed partial class FasterStore : IStore
         _logDirectory = Path.Combine(options.DataDirectory, "log");
         Directory.CreateDirectory(_logDirectory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(_logDirectory, "hlog"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        if (options.ColdReadIo == ColdReadIo.Uring)
+        {
+            _directReads = DirectReadDevice.TryCreate(device, options.CreateRing ?? (entries => new IoUring(entries)), logger);
+            device = _directReads ?? device;
+        }
+        else
+        {
+            Log.FasterDeviceReads(logger);
+        }
+
         _device = wrapLogDevice is null ? device : wrapLogDevice(device);
 
         Budget = new MemoryBudget(options, layout);
@@ -766,6 +778,9 @@ public sealed partial class FasterStore : IStore
         WalBufferBytes = _wal.BufferBytes,
         MemoryBudgetBytes = Budget.BudgetBytes,
         LogMemoryLimitBytes = Budget.LogMemoryLimitBytes(IndexMemoryBytes),
+        ColdReadIo = _directReads is null ? "faster" : "io_uring",
+        DirectReads = _directReads?.DirectReads ?? 0,
+        DirectReadFallbacks = _directReads?.InnerReads ?? 0,
     };
 
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)
@@ -1061,6 +1076,9 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 120, Level = LogLevel.Debug, Message = "Writes still refused: the write-ahead log cannot be resumed yet ({Problem}); retrying in a second")]
         public static partial void ResumeFailed(ILogger logger, string problem);
+
+        [LoggerMessage(EventId = 128, Level = LogLevel.Information, Message = "Cold reads: FASTER's device, through the OS page cache (cold-read-io faster)")]
+        public static partial void FasterDeviceReads(ILogger logger);
 
         [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "Log compaction failed; retrying at the next interval")]
         public static partial void CompactionFailed(ILogger logger, Exception exception);
