@@ -12,7 +12,7 @@ namespace Durable.Storage.Faster;
 /// segment that cannot be opened so, a full ring, or the kernel saying EINVAL) goes to the inner device. Segment files are reference counted: a segment removed by truncation (compaction) is closed once the
 /// reads in flight on it have completed, and reads below the truncation point go to the inner device from then on.
 /// </summary>
-internal sealed partial class DirectReadDevice : IDevice
+internal sealed partial class DirectReadDevice : ForwardingDevice
 {
     private const int RingEntries = 1024;
 
@@ -27,7 +27,6 @@ internal sealed partial class DirectReadDevice : IDevice
     private const int AtEmptyPath = 0x1000;
     private const uint StatxDioAlign = 0x2000;
 
-    private readonly IDevice _inner;
     private readonly IoUring _ring;
     private readonly ILogger _logger;
     private readonly int _openDirect;
@@ -44,8 +43,8 @@ internal sealed partial class DirectReadDevice : IDevice
     private long _innerReads;
 
     private DirectReadDevice(IDevice inner, IoUring ring, int openDirect, ILogger logger)
+        : base(inner)
     {
-        _inner = inner;
         _ring = ring;
         _openDirect = openDirect;
         _logger = logger;
@@ -64,12 +63,7 @@ internal sealed partial class DirectReadDevice : IDevice
     /// </summary>
     public static DirectReadDevice? TryCreate(IDevice inner, Func<uint, IoUring> createRing, ILogger logger)
     {
-        int openDirect = RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => 0x4000,
-            Architecture.Arm64 => 0x10000,
-            _ => 0,
-        };
+        int openDirect = OpenDirectFlag;
         if (!OperatingSystem.IsLinux() || openDirect == 0)
         {
             Log.RingUnavailable(logger, $"not Linux on x64 or arm64 ({RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture})");
@@ -89,57 +83,19 @@ internal sealed partial class DirectReadDevice : IDevice
         }
     }
 
-    public uint SectorSize => _inner.SectorSize;
-
-    public string FileName => _inner.FileName;
-
-    public long Capacity => _inner.Capacity;
-
-    public long SegmentSize => _inner.SegmentSize;
-
-    public int StartSegment => _inner.StartSegment;
-
-    public int EndSegment => _inner.EndSegment;
-
-    public int ThrottleLimit
-    {
-        get => _inner.ThrottleLimit;
-        set => _inner.ThrottleLimit = value;
-    }
-
-    public void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false)
+    public override void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false)
     {
         _omitSegmentId = omitSegmentIdFromFilename;
-        _inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
+        Inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
     }
 
-    public bool Throttle() => _inner.Throttle();
-
-    public bool TryComplete() => _inner.TryComplete();
-
-    public long GetFileSize(int segment) => _inner.GetFileSize(segment);
-
-    public void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
-        _inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
-
-    public void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
-        _inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, callback, context);
-
-    public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context)
+    public override void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context)
     {
-        // As FASTER's StorageDeviceBase splits a log address into segment and offset.
-        long segmentSize = _inner.SegmentSize;
-        if (segmentSize <= 0)
-        {
-            ReadAsync(0, alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
-            return;
-        }
-
-        int bits = System.Numerics.BitOperations.Log2((ulong)segmentSize);
-        ReadAsync((int)(alignedSourceAddress >> bits), alignedSourceAddress & ((ulong)segmentSize - 1), alignedDestinationAddress, aligned_read_length, callback, context);
+        (int segment, ulong offset) = SplitAddress(alignedSourceAddress);
+        ReadAsync(segment, offset, alignedDestinationAddress, aligned_read_length, callback, context);
     }
 
-    public void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
+    public override void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
     {
         ulong block = sourceAddress & ~(BlockBytes - 1);
         bool inOneBlock = sourceAddress + readLength <= block + BlockBytes;
@@ -178,49 +134,13 @@ internal sealed partial class DirectReadDevice : IDevice
         ReadThroughInner(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
     }
 
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result)
-    {
-        CloseBelow(SegmentOf(toAddress));
-        _inner.TruncateUntilAddressAsync(toAddress, callback, result);
-    }
-
-    public void TruncateUntilAddress(long toAddress)
-    {
-        CloseBelow(SegmentOf(toAddress));
-        _inner.TruncateUntilAddress(toAddress);
-    }
-
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result)
-    {
-        CloseBelow(toSegment);
-        _inner.TruncateUntilSegmentAsync(toSegment, callback, result);
-    }
-
-    public void TruncateUntilSegment(int toSegment)
-    {
-        CloseBelow(toSegment);
-        _inner.TruncateUntilSegment(toSegment);
-    }
-
-    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
-    {
-        Close(segment);
-        _inner.RemoveSegmentAsync(segment, callback, result);
-    }
-
-    public void RemoveSegment(int segment)
-    {
-        Close(segment);
-        _inner.RemoveSegment(segment);
-    }
-
-    public void Reset()
+    public override void Reset()
     {
         ReleaseFiles();
-        _inner.Reset();
+        base.Reset();
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         // Waits for the reads in flight (each holds its segment file open until it completes).
         _ring.Dispose();
@@ -233,7 +153,7 @@ internal sealed partial class DirectReadDevice : IDevice
             }
         }
 
-        _inner.Dispose();
+        base.Dispose();
     }
 
     /// <summary>A 4 KiB-aligned native buffer of <see cref="BlockBytes"/> for a block read (at most one per read in flight).</summary>
@@ -274,16 +194,10 @@ internal sealed partial class DirectReadDevice : IDevice
         }
     }
 
-    private int SegmentOf(long address)
-    {
-        long segmentSize = _inner.SegmentSize;
-        return segmentSize <= 0 ? 0 : (int)(address / segmentSize);
-    }
-
     private void ReadThroughInner(int segmentId, ulong sourceAddress, nint destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
     {
         Interlocked.Increment(ref _innerReads);
-        _inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
+        Inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, callback, context);
     }
 
     /// <summary>The segment's O_DIRECT file with a reference taken for one read, or null when there is none to read through.</summary>
@@ -323,7 +237,7 @@ internal sealed partial class DirectReadDevice : IDevice
     /// </summary>
     private SegmentFile? Open(int segmentId)
     {
-        string path = _omitSegmentId ? _inner.FileName : $"{_inner.FileName}.{segmentId}";
+        string path = _omitSegmentId ? Inner.FileName : $"{Inner.FileName}.{segmentId}";
         int fd = OpenFile(path, OpenReadOnly | _openDirect | OpenCloseOnExec);
         if (fd < 0)
         {
@@ -339,8 +253,8 @@ internal sealed partial class DirectReadDevice : IDevice
 
         // Linux 6.1+ reports what O_DIRECT needs of this file; without it, FASTER's sector size (a misjudged read fails
         // with EINVAL and is read again through the inner device).
-        uint memoryAlign = _inner.SectorSize;
-        uint offsetAlign = _inner.SectorSize;
+        uint memoryAlign = Inner.SectorSize;
+        uint offsetAlign = Inner.SectorSize;
         Span<byte> statx = stackalloc byte[256];
         if (Statx(fd, "", AtEmptyPath, StatxDioAlign, ref MemoryMarshal.GetReference(statx)) == 0
             && (BitConverter.ToUInt32(statx) & StatxDioAlign) != 0
@@ -353,7 +267,7 @@ internal sealed partial class DirectReadDevice : IDevice
         return new SegmentFile(fd, memoryAlign, offsetAlign);
     }
 
-    private void CloseBelow(int toSegment)
+    protected override void ReleaseSegmentsBelow(int toSegment)
     {
         lock (_gate)
         {
@@ -366,7 +280,7 @@ internal sealed partial class DirectReadDevice : IDevice
         }
     }
 
-    private void Close(int segment)
+    protected override void ReleaseSegment(int segment)
     {
         lock (_gate)
         {

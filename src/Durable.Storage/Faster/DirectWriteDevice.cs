@@ -33,12 +33,7 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
         : base(inner)
     {
         _logger = logger;
-        _directFlag = !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => 0x4000,
-            Architecture.Arm64 => 0x10000,
-            _ => 0,
-        };
+        _directFlag = OpenDirectFlag;
         _direct = _directFlag != 0;
     }
 
@@ -70,69 +65,25 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
 
     public override void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
-        long segmentSize = SegmentSize;
-        if (segmentSize <= 0)
-        {
-            Inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, callback, context);
-            return;
-        }
-
-        WriteAsync(alignedSourceAddress, (int)((long)alignedDestinationAddress / segmentSize), (ulong)((long)alignedDestinationAddress % segmentSize), numBytesToWrite, callback, context);
-    }
-
-    public override void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result)
-    {
-        CloseBelow(SegmentOf(toAddress));
-        Inner.TruncateUntilAddressAsync(toAddress, callback, result);
-    }
-
-    public override void TruncateUntilAddress(long toAddress)
-    {
-        CloseBelow(SegmentOf(toAddress));
-        Inner.TruncateUntilAddress(toAddress);
-    }
-
-    public override void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result)
-    {
-        CloseBelow(toSegment);
-        Inner.TruncateUntilSegmentAsync(toSegment, callback, result);
-    }
-
-    public override void TruncateUntilSegment(int toSegment)
-    {
-        CloseBelow(toSegment);
-        Inner.TruncateUntilSegment(toSegment);
-    }
-
-    public override void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
-    {
-        Close(segment);
-        Inner.RemoveSegmentAsync(segment, callback, result);
-    }
-
-    public override void RemoveSegment(int segment)
-    {
-        Close(segment);
-        Inner.RemoveSegment(segment);
+        (int segment, ulong offset) = SplitAddress(alignedDestinationAddress);
+        WriteAsync(alignedSourceAddress, segment, offset, numBytesToWrite, callback, context);
     }
 
     public override void Reset()
     {
-        CloseBelow(int.MaxValue);
+        ReleaseSegmentsBelow(int.MaxValue);
         base.Reset();
     }
 
     public override void Dispose()
     {
-        CloseBelow(int.MaxValue);
+        ReleaseSegmentsBelow(int.MaxValue);
         base.Dispose();
     }
 
     private bool Aligned(ulong bits) => (bits & (SectorSize - 1)) == 0;
 
-    private int SegmentOf(long address) => SegmentSize <= 0 ? 0 : (int)Math.Min(int.MaxValue, address / SegmentSize);
-
-    private void Close(int segment)
+    protected override void ReleaseSegment(int segment)
     {
         if (_segments.TryRemove(segment, out SafeFileHandle? handle))
         {
@@ -140,13 +91,13 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
         }
     }
 
-    private void CloseBelow(int segment)
+    protected override void ReleaseSegmentsBelow(int segment)
     {
         foreach (int open in _segments.Keys)
         {
             if (open < segment)
             {
-                Close(open);
+                ReleaseSegment(open);
             }
         }
     }

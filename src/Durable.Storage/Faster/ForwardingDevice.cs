@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FASTER.core;
 
 namespace Durable.Storage.Faster;
@@ -9,6 +10,14 @@ namespace Durable.Storage.Faster;
 internal abstract class ForwardingDevice(IDevice inner) : IDevice
 {
     protected IDevice Inner => inner;
+
+    /// <summary>Linux's O_DIRECT open flag on this architecture (it differs between them); 0 where it is not known.</summary>
+    protected static int OpenDirectFlag => !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 0x4000,
+        Architecture.Arm64 => 0x10000,
+        _ => 0,
+    };
 
     public uint SectorSize => inner.SectorSize;
 
@@ -49,19 +58,69 @@ internal abstract class ForwardingDevice(IDevice inner) : IDevice
     public virtual void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
         inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, callback, context);
 
-    public virtual void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilAddressAsync(toAddress, callback, result);
+    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result)
+    {
+        ReleaseSegmentsBelow(SplitAddress((ulong)toAddress).Segment);
+        inner.TruncateUntilAddressAsync(toAddress, callback, result);
+    }
 
-    public virtual void TruncateUntilAddress(long toAddress) => inner.TruncateUntilAddress(toAddress);
+    public void TruncateUntilAddress(long toAddress)
+    {
+        ReleaseSegmentsBelow(SplitAddress((ulong)toAddress).Segment);
+        inner.TruncateUntilAddress(toAddress);
+    }
 
-    public virtual void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result)
+    {
+        ReleaseSegmentsBelow(toSegment);
+        inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+    }
 
-    public virtual void TruncateUntilSegment(int toSegment) => inner.TruncateUntilSegment(toSegment);
+    public void TruncateUntilSegment(int toSegment)
+    {
+        ReleaseSegmentsBelow(toSegment);
+        inner.TruncateUntilSegment(toSegment);
+    }
 
-    public virtual void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => inner.RemoveSegmentAsync(segment, callback, result);
+    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
+    {
+        ReleaseSegment(segment);
+        inner.RemoveSegmentAsync(segment, callback, result);
+    }
 
-    public virtual void RemoveSegment(int segment) => inner.RemoveSegment(segment);
+    public void RemoveSegment(int segment)
+    {
+        ReleaseSegment(segment);
+        inner.RemoveSegment(segment);
+    }
 
     public virtual void Reset() => inner.Reset();
 
     public virtual void Dispose() => inner.Dispose();
+
+    /// <summary>
+    /// Called before FASTER's device deletes the segments below <paramref name="segment"/> (truncation): a device with
+    /// handles of its own on them closes them first, so that the files' space is freed.
+    /// </summary>
+    protected virtual void ReleaseSegmentsBelow(int segment)
+    {
+    }
+
+    /// <summary>Called before FASTER's device deletes <paramref name="segment"/>.</summary>
+    protected virtual void ReleaseSegment(int segment)
+    {
+    }
+
+    /// <summary>A log address as segment and offset in it, as FASTER's StorageDeviceBase splits it (segments are a power of two).</summary>
+    protected (int Segment, ulong Offset) SplitAddress(ulong address)
+    {
+        long segmentSize = inner.SegmentSize;
+        if (segmentSize <= 0)
+        {
+            return (0, address);
+        }
+
+        int bits = System.Numerics.BitOperations.Log2((ulong)segmentSize);
+        return ((int)(address >> bits), address & ((ulong)segmentSize - 1));
+    }
 }
