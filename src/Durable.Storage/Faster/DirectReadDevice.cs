@@ -309,8 +309,12 @@ internal sealed partial class DirectReadDevice : ForwardingDevice
         public bool Allows(ulong offset, nint destination, uint length) =>
             (offset % offsetAlign) == 0 && (length % offsetAlign) == 0 && ((ulong)destination % memoryAlign) == 0;
 
-        /// <summary>Called under the device's lock, while the table still holds its reference.</summary>
-        public void AddReference() => _references++;
+        /// <summary>
+        /// Called under the device's lock, while the table still holds its reference. Atomic: a read's completion releases
+        /// its reference on the reaper thread without the lock (a plain increment racing it lost the release, and the
+        /// file of a deleted segment stayed open).
+        /// </summary>
+        public void AddReference() => Interlocked.Increment(ref _references);
 
         public void Release()
         {
