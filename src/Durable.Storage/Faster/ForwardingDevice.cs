@@ -5,7 +5,9 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// A FASTER device that forwards every call to <see cref="Inner"/>; the devices that change some of FASTER's I/O
-/// (<see cref="DirectWriteDevice"/>, the tests' <see cref="FaultInjectingDevice"/>) override only what they change.
+/// (<see cref="DirectWriteDevice"/> for the WAL, <see cref="DirectReadDevice"/> for the store log, the tests'
+/// <see cref="FaultInjectingDevice"/>) override only what they change, and close handles of their own on a segment
+/// before FASTER deletes it (<see cref="ReleaseSegmentsBelow"/>, <see cref="ReleaseSegment"/>).
 /// </summary>
 internal abstract class ForwardingDevice(IDevice inner) : IDevice
 {
