@@ -833,7 +833,12 @@ internal sealed class SortedSetTree
                     return true;
                 }
 
-                foreach ((int offset, long count) in _countsRead ?? [])
+                if (_countsRead is null)
+                {
+                    return false;
+                }
+
+                foreach ((int offset, long count) in _countsRead)
                 {
                     if (BinaryPrimitives.ReadInt64LittleEndian(Packed.WritableItemAt(offset)[4..]) != count)
                     {

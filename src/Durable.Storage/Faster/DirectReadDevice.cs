@@ -38,7 +38,6 @@ internal sealed partial class DirectReadDevice : ForwardingDevice
     [ThreadStatic]
     private static BlockInCallback s_blockInCallback;
     private int _removedBelow;
-    private bool _omitSegmentId;
     private long _directReads;
     private long _innerReads;
 
@@ -81,12 +80,6 @@ internal sealed partial class DirectReadDevice : ForwardingDevice
             Log.RingUnavailable(logger, exception.Message);
             return null;
         }
-    }
-
-    public override void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false)
-    {
-        _omitSegmentId = omitSegmentIdFromFilename;
-        Inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
     }
 
     public override void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context)
@@ -237,7 +230,7 @@ internal sealed partial class DirectReadDevice : ForwardingDevice
     /// </summary>
     private SegmentFile? Open(int segmentId)
     {
-        string path = _omitSegmentId ? Inner.FileName : $"{Inner.FileName}.{segmentId}";
+        string path = SegmentPath(segmentId);
         int fd = OpenFile(path, OpenReadOnly | _openDirect | OpenCloseOnExec);
         if (fd < 0)
         {

@@ -43,15 +43,6 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
     /// <summary>Writes done with O_DIRECT so far (the others went through FASTER's device).</summary>
     public long DirectWrites => Interlocked.Read(ref _directWrites);
 
-    public override void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false)
-    {
-        base.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
-        if (omitSegmentIdFromFilename)
-        {
-            _direct = false;
-        }
-    }
-
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         if (!_direct || !Aligned((ulong)sourceAddress | destinationAddress | numBytesToWrite))
@@ -110,7 +101,7 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
             return handle;
         }
 
-        handle = File.OpenHandle($"{FileName}.{segment}", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.WriteThrough);
+        handle = File.OpenHandle(SegmentPath(segment), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.WriteThrough);
         int fd = (int)handle.DangerousGetHandle();
         int flags = Fcntl(fd, GetStatusFlags, 0);
         if (flags < 0 || Fcntl(fd, SetStatusFlags, flags | _directFlag) < 0)

@@ -11,6 +11,8 @@ namespace Durable.Storage.Faster;
 /// </summary>
 internal abstract class ForwardingDevice(IDevice inner) : IDevice
 {
+    private bool _omitSegmentId;
+
     protected IDevice Inner => inner;
 
     /// <summary>Linux's O_DIRECT open flag on this architecture (it differs between them); 0 where it is not known.</summary>
@@ -39,8 +41,11 @@ internal abstract class ForwardingDevice(IDevice inner) : IDevice
         set => inner.ThrottleLimit = value;
     }
 
-    public virtual void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false) =>
+    public void Initialize(long segmentSize, LightEpoch? epoch = null, bool omitSegmentIdFromFilename = false)
+    {
+        _omitSegmentId = omitSegmentIdFromFilename;
         inner.Initialize(segmentSize, epoch, omitSegmentIdFromFilename);
+    }
 
     public bool Throttle() => inner.Throttle();
 
@@ -112,6 +117,9 @@ internal abstract class ForwardingDevice(IDevice inner) : IDevice
     protected virtual void ReleaseSegment(int segment)
     {
     }
+
+    /// <summary>The file FASTER's device keeps <paramref name="segment"/> in (<c>name.segment</c>, or the name alone when the device was told to omit it).</summary>
+    protected string SegmentPath(int segment) => _omitSegmentId ? inner.FileName : $"{inner.FileName}.{segment}";
 
     /// <summary>A log address as segment and offset in it, as FASTER's StorageDeviceBase splits it (segments are a power of two).</summary>
     protected (int Segment, ulong Offset) SplitAddress(ulong address)
