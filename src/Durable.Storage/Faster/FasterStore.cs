@@ -496,6 +496,7 @@ public sealed partial class FasterStore : IStore
             }
         }
 
+        session.FinishReplayWrites();
         torn = CutTornTail(read, end, damaged, problem);
         int incomplete = session.DropIncompleteCommands();
         if (incomplete > 0)

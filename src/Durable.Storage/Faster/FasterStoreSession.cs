@@ -23,6 +23,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </summary>
     private const int PassBatch = 64 * 1024;
 
+    // Replayed writes on their way to the disk at once, at most (see ReplayWrite).
+    private const int ReplayWindow = 256;
+
     private readonly FasterStore _store;
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> _session;
     private readonly StoreFunctions _functions;
@@ -42,6 +45,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     // Replay only: the parts of multi-part commands whose last part has not been replayed yet, by command id.
     private Dictionary<long, List<byte[]>>? _pendingParts;
+
+    // Replay only: the keys (hashes) of the replayed writes whose RMWs went to the disk without waiting, and how many
+    // are on their way (see ReplayWrite).
+    private readonly HashSet<ulong> _replayWindow = [];
+    private int _replayPending;
     private WalPosition _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
@@ -477,12 +485,17 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         ReadOnlySpan<byte> key = body.Slice(decoded.KeyOffset, decoded.KeyLength);
-        switch (decoded.Kind)
+        if (decoded.Kind == WalRecordKind.Write)
         {
             // The live command logged the parts it deleted along with the record: replay applies those records.
-            case WalRecordKind.Write:
-                WriteStored(key, decoded.Type, body[decoded.PayloadOffset..], decoded.ExpiresAtMs, log: false, cascade: false);
-                break;
+            ReplayWrite(key, decoded.Type, body[decoded.PayloadOffset..], decoded.ExpiresAtMs);
+            return;
+        }
+
+        // Everything else reads what it changes: the writes before it land first.
+        FinishReplayWrites();
+        switch (decoded.Kind)
+        {
             case WalRecordKind.Delete:
                 DeleteStored(key, onlyIfExpired: false, log: false, cascade: false);
                 break;
@@ -497,6 +510,45 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false, cascade: false);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Replays a write without waiting for the disk: the RMW that replaces the record (it reads the old one, on disk
+    /// after a large load, to keep the key counts) completes with the others of its window at
+    /// <see cref="FinishReplayWrites"/>, so that replay reads many records at once instead of one after another. A window
+    /// never holds two writes to one key (their completions could land in either order): a key seen again, or
+    /// <see cref="ReplayWindow"/> writes, finish it first. Unlike a client's write, an expired record it replaces is not
+    /// counted in expired_keys (Redis does not expire keys while it loads either).
+    /// </summary>
+    private void ReplayWrite(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs)
+    {
+        ulong hash = System.IO.Hashing.XxHash3.HashToUInt64(storedKey);
+        if (_replayWindow.Count >= ReplayWindow || !_replayWindow.Add(hash))
+        {
+            FinishReplayWrites();
+            _replayWindow.Add(hash);
+        }
+
+        byte[]? rented = null;
+        if (StartRmw(storedKey, ComposeValue(new RecordHeader(type, expiresAtMs), payload, ref rented)))
+        {
+            _replayPending++;
+        }
+
+        ReturnRented(rented);
+    }
+
+    /// <summary>Waits for the replayed writes still reading the disk (<see cref="ReplayWrite"/>); the next window starts empty.</summary>
+    internal void FinishReplayWrites()
+    {
+        if (_replayPending > 0)
+        {
+            _store.CountPendingReads(_replayPending);
+            _replayPending = 0;
+            _session.CompletePending(wait: true);
+        }
+
+        _replayWindow.Clear();
     }
 
     /// <summary>Applies a batch body: count, then length-prefixed records (TryDecode already checked that they decode).</summary>
@@ -792,25 +844,33 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>One RMW with <paramref name="input"/> (a whole new value, or an <see cref="ExpiryUpdate"/>), completed even if the old record is on disk.</summary>
     private StoreOutput Rmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input)
     {
+        if (StartRmw(storedKey, input))
+        {
+            _store.CountPendingReads(1);
+            MarkWaitingForDisk();
+            _session.CompletePending(wait: true);
+        }
+
+        _store.KeyWrites.Written(storedKey);
+        return _output;
+    }
+
+    /// <summary>
+    /// Issues one RMW into <see cref="_output"/>; returns true when the old record is on disk: the RMW then completes at
+    /// the session's next CompletePending. FASTER copies the key and input of an operation that goes pending, so the
+    /// caller's buffers are free again on return.
+    /// </summary>
+    private bool StartRmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input)
+    {
         StoreOutput output = _output;
         output.Reset(null, NowMs);
-        // Pinned: key and input, for this RMW and its completion if the old record is on disk.
         fixed (byte* k = storedKey)
         fixed (byte* i = input)
         {
             SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
             SpanByte inputBytes = SpanByte.FromPointer(i, input.Length);
-            Status status = _session.RMW(ref keyBytes, ref inputBytes, ref output, Empty.Default, 0);
-            if (status.IsPending)
-            {
-                _store.CountPendingReads(1);
-                MarkWaitingForDisk();
-                _session.CompletePending(wait: true);
-            }
+            return _session.RMW(ref keyBytes, ref inputBytes, ref output, Empty.Default, 0).IsPending;
         }
-
-        _store.KeyWrites.Written(storedKey);
-        return output;
     }
 
     /// <summary>Deletes a record; with <paramref name="cascade"/>, its parts too (after it, so that no record ever names a missing part).</summary>
