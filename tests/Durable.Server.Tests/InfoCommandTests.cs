@@ -84,6 +84,19 @@ public sealed partial class InfoCommandTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void Info_Memory_GarbageCollectionPauses()
+    {
+        using RespTestClient client = servers.Durable.Connect();
+        long full = client.InfoNumber("memory", "durable_gc_full_collections");
+        long paused = client.InfoNumber("memory", "durable_gc_pause_total_us");
+        // The server runs in this process: a blocking full collection here is one of the server's.
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        Assert.True(client.InfoNumber("memory", "durable_gc_full_collections") > full, "the full collection is counted");
+        Assert.True(client.InfoNumber("memory", "durable_gc_pause_total_us") > paused, "its pause is added to the total");
+        Assert.InRange(client.InfoNumber("memory", "durable_gc_last_full_pause_us"), 1, client.InfoNumber("memory", "durable_gc_pause_total_us"));
+    }
+
+    [Fact]
     public void Info_Resp3_IsVerbatimText()
     {
         using RespTestClient client = servers.Durable.Connect();

@@ -192,6 +192,9 @@ internal static class InfoCommand
         Field(text, "durable_gc_committed_bytes", gc.TotalCommittedBytes);
         Field(text, "durable_gc_fragmented_bytes", gc.FragmentedBytes);
         Field(text, "durable_gc_collections", GC.CollectionCount(0));
+        Field(text, "durable_gc_full_collections", GC.CollectionCount(2));
+        Field(text, "durable_gc_pause_total_us", (long)GC.GetTotalPauseDuration().TotalMicroseconds);
+        Field(text, "durable_gc_last_full_pause_us", LastFullBlockingPauseMicroseconds());
         Field(text, "durable_log_begin_address", store.LogBeginAddress);
         Field(text, "durable_log_head_address", store.LogHeadAddress);
         Field(text, "durable_log_tail_address", store.LogTailAddress);
@@ -220,6 +223,14 @@ internal static class InfoCommand
         }
 
         return current;
+    }
+
+    // How long the last blocking full collection stopped every thread (the GarbageLimiter forces such collections when
+    // the old generations grow); 0 before the first.
+    private static long LastFullBlockingPauseMicroseconds()
+    {
+        GCMemoryInfo full = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        return full.Index == 0 ? 0 : (long)full.PauseDurations[0].TotalMicroseconds;
     }
 
     private static string Percent(long part, long whole) =>
