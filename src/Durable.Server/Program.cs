@@ -1,5 +1,6 @@
 using Durable.Commands.Server;
 using Durable.Server;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,12 @@ catch (ConfigException exception)
     return 1;
 }
 
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+// The host's defaults watch the content root (the working directory, which holds the default ./data) recursively for
+// appsettings.json changes: every write to the WAL or the store's log woke two watcher threads. The server reads no
+// appsettings.json (its configuration is durable.conf and the command line), so nothing is watched.
+ConfigurationManager hostConfiguration = new();
+hostConfiguration.AddInMemoryCollection([new("hostBuilder:reloadConfigOnChange", "false")]);
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], Configuration = hostConfiguration });
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(options =>
 {

@@ -4,17 +4,29 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// FasterLog's commit admission for the WAL: one commit in flight at a time, and the next one issued from the completion
-/// of the last (on FASTER's commit thread) instead of by a committer that waits for the thread pool to run it. A commit
-/// asked for while another is in flight is remembered and issued when that one finishes; with <c>chainWrites</c> (appendfsync
-/// always), so is one for records appended meanwhile, whoever asked. FASTER's own MaxParallel policy can lose a request
-/// (a commit asked for just as the one in flight finishes), which the re-check in <see cref="AdmitCommit"/> prevents.
-/// <paramref name="finished"/> runs on FASTER's commit thread after every completed commit, whoever issued it.
+/// of the last instead of by a committer that waits for the thread pool to run it. A commit asked for while another is in
+/// flight is remembered and issued when that one finishes; with <c>chainWrites</c> (appendfsync always), so is one for
+/// records appended meanwhile, whoever asked. FASTER's own MaxParallel policy can lose a request (a commit asked for just
+/// as the one in flight finishes), which the re-check in <see cref="AdmitCommit"/> prevents.
+/// A commit is finished as soon as the log's flushed address passes its commit record: <see cref="OnWriteCompleted"/> sees
+/// that on the thread that completed the page write (<see cref="FlushWatchingDevice"/>), one thread-pool hop before
+/// FASTER's own commit callback, which still finishes commits FASTER completes without a write.
+/// <paramref name="durable"/> runs once per finished commit with the address everything before which is durable, after the
+/// next commit (if any) is issued: its write is with the disk before the waiters of this one wake.
 /// </summary>
-internal sealed class ChainedCommitPolicy(bool chainWrites, Action finished) : LogCommitPolicy
+internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long> durable) : LogCommitPolicy
 {
+    private readonly Lock _gate = new();
     private FasterLog? _log;
-    private int _inFlight;
-    private int _pending;
+    private bool _inFlight;
+    private volatile bool _chaining;
+
+    // The end of the commit record of the commit in flight, once FASTER created it (until then, MaxValue).
+    private long _inFlightUntil = long.MaxValue;
+    private bool _pending;
+
+    /// <summary>True while a commit is in flight whose completion will issue another for every record appended meanwhile.</summary>
+    public bool Chaining => _chaining;
 
     public override void OnAttached(FasterLog log) => _log = log;
 
@@ -25,36 +37,71 @@ internal sealed class ChainedCommitPolicy(bool chainWrites, Action finished) : L
             return false;
         }
 
-        while (true)
+        lock (_gate)
         {
-            if (Interlocked.CompareExchange(ref _inFlight, 1, 0) == 0)
+            if (_inFlight)
             {
-                Volatile.Write(ref _pending, 0);
-                return true;
-            }
-
-            Volatile.Write(ref _pending, 1);
-            // OnCommitFinished clears _inFlight before it reads _pending: if the commit in flight is still in flight now,
-            // its completion will see the request; if it has just finished, admit this one.
-            if (Volatile.Read(ref _inFlight) != 0)
-            {
+                _pending = true;
                 return false;
             }
+
+            _inFlight = true;
+            _chaining = chainWrites;
+            _inFlightUntil = long.MaxValue;
+            _pending = false;
+            return true;
         }
     }
 
     public override void OnCommitCreated(FasterLogRecoveryInfo info)
     {
+        lock (_gate)
+        {
+            _inFlightUntil = info.UntilAddress;
+        }
     }
 
-    public override void OnCommitFinished(FasterLogRecoveryInfo info)
+    /// <summary>FASTER's completion of a commit (on its commit thread): finishes it unless a write completion already did.</summary>
+    public override void OnCommitFinished(FasterLogRecoveryInfo info) => Finish(info.UntilAddress);
+
+    /// <summary>
+    /// After a write of the log's pages completed (FASTER's callback has run): the log's flushed address counts only writes
+    /// that succeeded, in order, so a commit record below it is on disk with everything before it.
+    /// </summary>
+    public void OnWriteCompleted() => Finish(_log!.FlushedUntilAddress);
+
+    private void Finish(long durableUntil)
     {
-        finished();
-        Volatile.Write(ref _inFlight, 0);
+        long done;
+        bool next;
         FasterLog log = _log!;
-        if (Interlocked.Exchange(ref _pending, 0) == 1 || (chainWrites && log.TailAddress > info.UntilAddress))
+        lock (_gate)
         {
-            log.Commit();
+            if (!_inFlight || durableUntil < _inFlightUntil)
+            {
+                return;
+            }
+
+            done = _inFlightUntil;
+            _inFlight = false;
+            _chaining = false;
+            // A full fence between clearing the flag and reading the tail: an appender that still saw the commit chaining
+            // (and so asked for no commit) appended before this read.
+            Interlocked.MemoryBarrier();
+            next = _pending || (chainWrites && log.TailAddress > done);
+            _pending = false;
+        }
+
+        try
+        {
+            if (next)
+            {
+                log.Commit();
+            }
+        }
+        finally
+        {
+            durable(done);
         }
     }
 }

@@ -9,7 +9,9 @@ namespace Durable.Storage.Faster;
 /// them to the store; commits make them durable in groups, one at a time: one commit covers every record appended
 /// meanwhile, by any connection. A committer loop issues commits on request (or on the everysec/no timer); with
 /// appendfsync always, <see cref="ChainedCommitPolicy"/> issues the next one as soon as the last completes. The log's
-/// files are opened with O_SYNC, so a completed commit is on disk.
+/// files are opened with O_SYNC, so a completed commit is on disk. A commit is seen complete on the thread that completed
+/// its page write, right after the write (<see cref="FlushWatchingDevice"/>), not one hop later in FASTER's commit
+/// callback; the replies waiting for it are released in one thread-pool work item (<see cref="Generation.Advance"/>).
 /// A failed write poisons FasterLog 2.6.5 (every later commit rethrows the same failure, and its flushed address never
 /// moves again; pinned by DiskFaultTests), so after a failure writes are refused until the store replaces the log:
 /// <see cref="Reopen"/> opens the files again at their last commit, the store checkpoints (covering every write applied so
@@ -57,10 +59,16 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// One FasterLog on the WAL's files: the first opened, or one that replaced a log poisoned by a failed write. Appenders
     /// count themselves in <see cref="Appenders"/> so that <see cref="Reopen"/> can wait until none still uses a retired log.
     /// </summary>
-    private sealed class Generation(IDevice device, FasterLog log, DirectWriteDevice direct, int number)
+    private sealed class Generation(IDevice device, FasterLog log, DirectWriteDevice direct, ChainedCommitPolicy policy, int number)
     {
         public int Appenders;
         public int Retired;
+
+        // Everything below this address is durable: the end of the last commit record known to be on disk.
+        private long _durable = log.CommittedUntilAddress;
+
+        // Completed (in one work item, continuations inline) each time _durable moves, or when the log fails or closes.
+        private TaskCompletionSource _advanced = new();
 
         public IDevice Device => device;
 
@@ -69,7 +77,47 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
         public FasterLog Log => log;
 
+        public ChainedCommitPolicy Policy => policy;
+
         public int Number => number;
+
+        /// <summary>The address below which every record is durable (a finished commit's end; FasterLog learns it later).</summary>
+        public long Durable => Math.Max(Volatile.Read(ref _durable), log.CommittedUntilAddress);
+
+        /// <summary>Completes at the next <see cref="Advance"/> or <see cref="Wake"/>; read it before checking <see cref="Durable"/>.</summary>
+        public Task Advanced => Volatile.Read(ref _advanced).Task;
+
+        /// <summary>A commit up to <paramref name="until"/> finished: moves <see cref="Durable"/> and releases the waiters.</summary>
+        public void Advance(long until)
+        {
+            long durable = Volatile.Read(ref _durable);
+            while (until > durable)
+            {
+                long seen = Interlocked.CompareExchange(ref _durable, until, durable);
+                if (seen == durable)
+                {
+                    break;
+                }
+
+                durable = seen;
+            }
+
+            Wake();
+        }
+
+        /// <summary>
+        /// Releases every waiter to look again (a commit finished, the log failed or closes). Their continuations run one
+        /// after the other in a single thread-pool work item: each sends its connection's replies and goes back to reading,
+        /// so a commit wakes one pool thread rather than one per waiting connection.
+        /// </summary>
+        public void Wake()
+        {
+            TaskCompletionSource released = Interlocked.Exchange(ref _advanced, new TaskCompletionSource());
+            if (!released.Task.IsCompleted)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static waiters => waiters.TrySetResult(), released, preferLocal: false);
+            }
+        }
 
         public bool Disposed { get; set; }
     }
@@ -157,18 +205,24 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     {
         FasterWriteAheadLog? wal = null;
         // No commit completes while the log is opened and recovered: the first comes from the committer, once wal is set.
-        (IDevice device, FasterLog log, DirectWriteDevice direct) = OpenLog(directory, pageBits, policy, logger, wrapDevice, () => wal!.OnCommitFinished());
-        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, new Generation(device, log, direct, 1), policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        Generation first = OpenLog(directory, pageBits, policy, logger, wrapDevice, 1, () => wal!);
+        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, first, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
         return wal;
     }
 
     /// <summary>Opens the device and the FasterLog on the files in <paramref name="directory"/>, recovered to their last commit.</summary>
-    private static (IDevice Device, FasterLog Log, DirectWriteDevice Direct) OpenLog(
-        string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, Action commitFinished)
+    private static Generation OpenLog(
+        string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, int number, Func<FasterWriteAheadLog> wal)
     {
         Directory.CreateDirectory(directory);
         DirectWriteDevice direct = new(Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), logger);
-        IDevice device = wrapDevice is null ? direct : wrapDevice(direct);
+        Generation? generation = null;
+        ChainedCommitPolicy admission = new(chainWrites: policy == FsyncPolicy.Always, until =>
+        {
+            wal().OnCommitFinished();
+            generation!.Advance(until);
+        });
+        FlushWatchingDevice device = new(wrapDevice is null ? direct : wrapDevice(direct), error => wal().OnWriteCompleted(admission, error));
 
         string commits = Path.Combine(directory, "log-commits");
         int segmentBits = SegmentBits(pageBits);
@@ -186,7 +240,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             // TryRecoverLatest swallows recovery errors and starts empty; recover explicitly instead.
             TryRecoverLatest = false,
             AutoRefreshSafeTailAddress = false,
-            LogCommitPolicy = new ChainedCommitPolicy(chainWrites: policy == FsyncPolicy.Always, commitFinished),
+            LogCommitPolicy = admission,
         });
         try
         {
@@ -207,7 +261,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             throw;
         }
 
-        return (device, log, direct);
+        generation = new Generation(device, log, direct, admission, number);
+        return generation;
     }
 
     /// <summary>
@@ -288,7 +343,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             return position.Address == 0 || _failure is null;
         }
 
-        return position.Address <= current.Log.CommittedUntilAddress;
+        return position.Address <= current.Durable;
     }
 
     /// <summary>Completes once everything up to <paramref name="position"/> is durable; fails while the log cannot be written.</summary>
@@ -307,8 +362,33 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             return ValueTask.FromException(new IOException("the write-ahead log cannot be written: " + reason, failure));
         }
 
-        RequestCommit();
-        return current.Log.WaitForCommitAsync(position.Address, token: cancellationToken);
+        // A commit in flight that chains issues the next one for this record when it completes; otherwise ask for one.
+        if (!current.Policy.Chaining)
+        {
+            RequestCommit();
+        }
+
+        return WaitForDurableAsync(current, position, cancellationToken);
+    }
+
+    private async ValueTask WaitForDurableAsync(Generation current, WalPosition position, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task advanced = current.Advanced;
+            if (IsDurable(position))
+            {
+                return;
+            }
+
+            Exception? failure = _failure;
+            if (failure is not null || _current != current || current.Disposed)
+            {
+                throw new IOException("the write-ahead log cannot be written: " + (failure?.Message ?? "it was closed or replaced"), failure);
+            }
+
+            await advanced.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public void RequestCommit()
@@ -394,7 +474,30 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// <summary>Bits of a WAL segment file: 1 GiB, or a page when pages are larger.</summary>
     private static int SegmentBits(int pageBits) => Math.Max(pageBits, 30);
 
-    /// <summary>Counts a completed commit (any: the committer's, or one chained by <see cref="ChainedCommitPolicy"/>); on FASTER's commit thread.</summary>
+    /// <summary>
+    /// After each write of the log (on the pool thread that wrote it): finishes the commit in flight if the write completed
+    /// it; a failed write wakes the committer, whose commit then reports the failure (and wakes the waiters).
+    /// </summary>
+    private void OnWriteCompleted(ChainedCommitPolicy commits, uint error)
+    {
+        if (error != 0)
+        {
+            RequestCommit();
+            return;
+        }
+
+        try
+        {
+            commits.OnWriteCompleted();
+        }
+        catch (Exception exception) when (exception is FasterException or ObjectDisposedException)
+        {
+            // The next commit chained from here failed to start (the log failed or closes): the committer reports it.
+            RequestCommit();
+        }
+    }
+
+    /// <summary>Counts a completed commit (any: the committer's, or one chained by <see cref="ChainedCommitPolicy"/>).</summary>
     private void OnCommitFinished()
     {
         Volatile.Write(ref _lastCommitUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -460,6 +563,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             _failure = exception;
             Interlocked.Increment(ref _faults);
             Log.CommitFailed(_logger, log.CommittedUntilAddress, exception);
+            _current.Wake();
         }
     }
 
@@ -492,9 +596,10 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             old.Device.Dispose();
         }
 
-        (IDevice device, FasterLog log, DirectWriteDevice direct) = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, OnCommitFinished);
+        Generation next = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, old.Number + 1, () => this);
         _retiredDirectWrites += old.Direct.DirectWrites;
-        _current = new Generation(device, log, direct, old.Number + 1);
+        _current = next;
+        old.Wake();
     }
 
     /// <summary>
@@ -557,6 +662,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             current.Disposed = true;
             current.Log.Dispose();
             current.Device.Dispose();
+            current.Wake();
         }
 
         _commitRequested.Dispose();
