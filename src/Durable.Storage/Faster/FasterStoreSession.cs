@@ -46,7 +46,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     // Replay only: the parts of multi-part commands whose last part has not been replayed yet, by command id.
     private Dictionary<long, List<byte[]>>? _pendingParts;
     private WalPosition _walEnd;
-    private int _pendingPrefetches;    private bool _prefetchesCompleted;
+    private int _pendingPrefetches;
+    private bool _prefetchesCompleted;
     private bool _holdsWarmed;
     private int[] _heldStripes = [];
     private int _heldStripeCount;
@@ -240,7 +241,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         return _session.CompletePendingAsync(waitForCommit: false, cancellationToken);
     }
-
 
     /// <summary>
     /// Answers a read from a prefetched record when no write to its stripe, or none to its key, ended since the prefetch
