@@ -12,7 +12,7 @@ namespace Durable.Storage.Tests;
 /// </summary>
 public sealed class SessionReadsTests : IDisposable
 {
-    private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan s_delay = TimeSpan.FromMilliseconds(300);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
     private readonly FaultInjectingDevice _slow;
     private readonly SessionReadDevice _device;
@@ -34,7 +34,7 @@ public sealed class SessionReadsTests : IDisposable
     public async Task Wait_EndsAfterReadsIssuedFromCompletions()
     {
         await WriteBlockAsync();
-        _slow.ReadDelay = Delay;
+        _slow.ReadDelay = s_delay;
         SessionReads reads = new();
         int completed = 0;
         TaskCompletionSource second = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,7 +63,7 @@ public sealed class SessionReadsTests : IDisposable
     public async Task ReadsOutsideTheSessionsScope_AreNotWaitedFor()
     {
         await WriteBlockAsync();
-        _slow.ReadDelay = Delay;
+        _slow.ReadDelay = s_delay;
         SessionReads reads = new();
         TaskCompletionSource other = new(TaskCreationOptions.RunContinuationsAsynchronously);
         using (SessionReadDevice.Issuing(reads))
@@ -102,7 +102,7 @@ public sealed class SessionReadsTests : IDisposable
         await done.Task;
 
         // The session reads on (as a connection does not, but a test of the wait's reuse can).
-        _slow.ReadDelay = Delay;
+        _slow.ReadDelay = s_delay;
         TaskCompletionSource again = new(TaskCreationOptions.RunContinuationsAsynchronously);
         using (SessionReadDevice.Issuing(reads))
         {
