@@ -6,7 +6,8 @@
 # --cold-read-io PATH, drop caches, redis-benchmark GETs over the whole key space with clients x pipeline = that depth,
 # stop it (each run starts with 20,000 GETs that are not measured, for the JIT). Prints both rates, the ratio, the server's CPU per GET (/proc/PID/stat) and the disk reads per GET
 # (/proc/diskstats). --warm: then read every segment file into the page cache and run the same GETs again (no drop).
-# Usage: benchmarks/compare/coldreads.sh --dir DIR [--keys 20000000] [--memory 256mb] [--dll PATH]
+# --dll more than once: each build in turn at every depth (a change against the build it started from, interleaved).
+# Usage: benchmarks/compare/coldreads.sh --dir DIR [--keys 20000000] [--memory 256mb] [--dll PATH]...
 #                                        [--io "uring faster"] [--warm]
 set -euo pipefail
 
@@ -15,7 +16,7 @@ repo="$(cd "$here/../.." && pwd)"
 dir=""
 keys=20000000
 memory=256mb
-dll="$repo/src/Durable.Server/bin/Release/net10.0/durable-server.dll"
+dlls=()
 ios="uring faster"
 warm=0
 while [ $# -gt 0 ]; do
@@ -23,14 +24,15 @@ while [ $# -gt 0 ]; do
     --dir) dir="$2"; shift ;;
     --keys) keys="$2"; shift ;;
     --memory) memory="$2"; shift ;;
-    --dll) dll="$2"; shift ;;
+    --dll) dlls+=("$2"); shift ;;
     --io) ios="$2"; shift ;;
     --warm) warm=1 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "coldreads.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
+[ ${#dlls[@]} -gt 0 ] || dlls=("$repo/src/Durable.Server/bin/Release/net10.0/durable-server.dll")
 [ -d "$dir/log" ] || { echo "coldreads.sh: --dir must be a Durable data directory (see keyspace.sh --keep)" >&2; exit 2; }
 
 randread="$repo/artifacts/randread"
@@ -42,9 +44,9 @@ pid=""
 port=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null || true' EXIT
 
-start() { # $1 = cold-read-io
+start() { # $1 = cold-read-io, $2 = the build's dll
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-  dotnet "$dll" --bind 127.0.0.1 --port "$port" --dir "$dir" --memory "$memory" --appendfsync no --loglevel warning \
+  dotnet "$2" --bind 127.0.0.1 --port "$port" --dir "$dir" --memory "$memory" --appendfsync no --loglevel warning \
     --cold-read-io "$1" >>"$dir.coldreads.log" 2>&1 &
   pid=$!
   until timeout 2 redis-cli -p "$port" DBSIZE 2>/dev/null | grep -Eq '^[0-9]+$'; do
@@ -60,7 +62,7 @@ drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 info() { redis-cli -p "$port" info memory | tr -d '\r' | awk -F: -v f="$1" '$1 == f {print $2}'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 disk_reads() { awk -v d="$disk" '$3 == d {print $4}' /proc/diskstats; }
-gets() { # $1 = label, $2 clients, $3 pipeline, $4 requests, $5 raw reads/s (or "-")
+gets() { # $1 = label, $2 clients, $3 pipeline, $4 requests, $5 raw reads/s (or "-"), $6 the build's dll
   local before ticks reads begin result seconds from_disk cpu
   before=$(info durable_pending_reads); ticks=$(cpu_ticks); reads=$(disk_reads); begin=$(date +%s.%N)
   result=$(timeout 300 redis-benchmark -p "$port" -t get -n "$4" -c "$2" -P "$3" -r "$keys" -q | tr '\r' '\n' | grep -o 'GET: [0-9.]*' | tail -1 | cut -d' ' -f2)
@@ -69,7 +71,7 @@ gets() { # $1 = label, $2 clients, $3 pipeline, $4 requests, $5 raw reads/s (or 
   cpu=$(echo "scale=1; ($(cpu_ticks) - $ticks) * 1000000 / $(getconf CLK_TCK) / $4" | bc)
   local ratio=""
   [ "$5" != "-" ] && ratio="; ratio $(echo "scale=2; $result / $5" | bc)"
-  say "$1 depth $(($2 * $3)) (-c $2 -P $3) $(info durable_cold_read_io): GET $result req/s ($from_disk of $4 pending, $seconds s), server CPU $cpu us/GET, disk reads/GET $(echo "scale=2; ($(disk_reads) - $reads) / $4" | bc)$ratio"
+  say "$1 $(basename "$(dirname "$6")") depth $(($2 * $3)) (-c $2 -P $3) $(info durable_cold_read_io): GET $result req/s ($from_disk of $4 pending, $seconds s), server CPU $cpu us/GET, disk reads/GET $(echo "scale=2; ($(disk_reads) - $reads) / $4" | bc)$ratio"
 }
 
 shapes=("1 1 20000" "16 1 100000" "1 16 100000" "64 1 100000" "4 16 100000")
@@ -79,11 +81,13 @@ for shape in "${shapes[@]}"; do
   raw=$("$randread" "$((clients * pipeline))" 3 "$dir"/log/hlog.*)
   say "raw depth $((clients * pipeline)): $raw"
   rate=$(echo "$raw" | grep -o '[0-9]* reads/s' | cut -d' ' -f1)
-  for io in $ios; do
-    start "$io"
-    drop
-    gets cold "$clients" "$pipeline" "$requests" "$rate"
-    stop
+  for dll in "${dlls[@]}"; do
+    for io in $ios; do
+      start "$io" "$dll"
+      drop
+      gets cold "$clients" "$pipeline" "$requests" "$rate" "$dll"
+      stop
+    done
   done
 done
 
@@ -91,10 +95,12 @@ if [ "$warm" = 1 ]; then
   cat "$dir"/log/hlog.* >/dev/null
   for shape in "${shapes[@]}"; do
     read -r clients pipeline requests <<<"$shape"
-    for io in $ios; do
-      start "$io"
-      gets warm "$clients" "$pipeline" "$requests" -
-      stop
+    for dll in "${dlls[@]}"; do
+      for io in $ios; do
+        start "$io" "$dll"
+        gets warm "$clients" "$pipeline" "$requests" - "$dll"
+        stop
+      done
     done
   done
 fi

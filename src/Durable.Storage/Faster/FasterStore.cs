@@ -26,7 +26,7 @@ public sealed partial class FasterStore : IStore
 
     private readonly StoreOptions _options;
     private readonly ILogger _logger;
-    private readonly IDevice _device;
+    private readonly SessionReadDevice _device;
     // The log's reads through io_uring, when they are (ColdReadIo.Uring and a ring could be created).
     private readonly DirectReadDevice? _directReads;
     private readonly string _logDirectory;
@@ -74,7 +74,8 @@ public sealed partial class FasterStore : IStore
             Log.FasterDeviceReads(logger);
         }
 
-        _device = wrapLogDevice is null ? device : wrapLogDevice(device);
+        // Outermost, so that it sees every read FASTER issues, whatever the tests wrap in between.
+        _device = new SessionReadDevice(wrapLogDevice is null ? device : wrapLogDevice(device));
 
         Budget = new MemoryBudget(options, layout);
         int pageBits = Budget.PageBits;
