@@ -183,7 +183,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
         int stripe = KeyLocks.StripeOf(key);
         // The version first: a write that ends after this is seen when the record is used, and the record is not.
-        PrefetchedRecords.Entry entry = _prefetched.Add(storedKey, stripe, _store.Locks.WriteVersion(stripe), _store.KeyWrites.Of(storedKey), NowMs);
+        PrefetchedRecords.Entry entry = _prefetched.Add(storedKey, stripe, _store.Locks.WriteVersion(stripe), _store.KeyWrites.Of(storedKey), BeginAddress, NowMs);
         StoreOutput output = entry.Output;
         SpanByte input = default;
         // Pinned for the call only: a read that goes pending keeps its own copy of the key.
@@ -267,9 +267,20 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return true;
     }
 
-    // Whether nothing wrote entry's key since its read began: no write to its stripe, or none to the key itself.
+    // Whether nothing wrote entry's key since its read began: no write to its stripe, or none to the key itself; and
+    // its "not found" is not one a compaction caused (MissedByCompaction).
     private bool IsNewest(PrefetchedRecords.Entry entry, ReadOnlySpan<byte> storedKey) =>
-        (entry.Stripe >= 0 && _store.Locks.WriteVersion(entry.Stripe) == entry.WriteVersion) || _store.KeyWrites.Of(storedKey) == entry.KeyVersion;
+        ((entry.Stripe >= 0 && _store.Locks.WriteVersion(entry.Stripe) == entry.WriteVersion) || _store.KeyWrites.Of(storedKey) == entry.KeyVersion)
+        && !MissedByCompaction(entry.Output, entry.BeginAddress);
+
+    private long BeginAddress => _store.Kv.Log.BeginAddress;
+
+    /// <summary>
+    /// Whether a read that went to the disk found nothing only because a compaction moved the log's begin address past the
+    /// record meanwhile: FASTER 2.6.5 answers such a read "not found" (its record is below the begin address) although the
+    /// compaction copied the live record to the tail first. The read must be done again; it then finds the copy.
+    /// </summary>
+    private bool MissedByCompaction(StoreOutput output, long beginBefore) => !output.Found && !output.Expired && BeginAddress != beginBefore;
 
     // The read of entry's key, answered from what the entry's read found.
     private void AnswerFrom(PrefetchedRecords.Entry entry, ReadOnlySpan<byte> storedKey, StoreOutput output, bool copyHot)
@@ -677,13 +688,19 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         SpanByte input = default;
-        // Pinned: the key, for this read and its completion if it goes to disk.
-        fixed (byte* k = storedKey)
+        while (true)
         {
-            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
-            Status status = _session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0);
-            if (status.IsPending)
+            long begin = BeginAddress;
+            // Pinned: the key, for this read and its completion if it goes to disk.
+            fixed (byte* k = storedKey)
             {
+                SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+                Status status = _session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0);
+                if (!status.IsPending)
+                {
+                    return;
+                }
+
                 _store.CountPendingReads(1);
                 // Decided before the read completes, so that only a record worth copying is captured whole.
                 bool copy = copyHot && _store.ColdReads?.IsRepeat(storedKey) == true;
@@ -700,6 +717,13 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                     CopyToTail(storedKey, _copy.WrittenSpan);
                 }
             }
+
+            if (!MissedByCompaction(output, begin))
+            {
+                return;
+            }
+
+            output.Reset(value, NowMs);
         }
     }
 
@@ -730,7 +754,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             }
 
             // Written since that read: read it again.
-            entry.Set(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), output.NowMs);
+            entry.Set(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), BeginAddress, output.NowMs);
         }
         else
         {
@@ -739,7 +763,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 return;
             }
 
-            entry = _prefetched.Add(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), output.NowMs);
+            entry = _prefetched.Add(storedKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(storedKey), BeginAddress, output.NowMs);
         }
 
         _holdsWarmed = true;

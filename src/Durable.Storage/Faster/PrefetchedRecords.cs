@@ -30,7 +30,7 @@ internal sealed class PrefetchedRecords
     }
 
     /// <summary>Takes the next free entry for a read of <paramref name="storedKey"/>; <see cref="RemoveLast"/> gives it back.</summary>
-    public Entry Add(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, int keyVersion, long nowMs)
+    public Entry Add(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, int keyVersion, long beginAddress, long nowMs)
     {
         if (_count == _entries.Count)
         {
@@ -38,7 +38,7 @@ internal sealed class PrefetchedRecords
         }
 
         Entry entry = _entries[_count++];
-        entry.Set(storedKey, stripe, writeVersion, keyVersion, nowMs);
+        entry.Set(storedKey, stripe, writeVersion, keyVersion, beginAddress, nowMs);
         return entry;
     }
 
@@ -108,9 +108,12 @@ internal sealed class PrefetchedRecords
         /// <summary>The key's write count before the read (<see cref="KeyWriteVersions"/>).</summary>
         public int KeyVersion { get; private set; }
 
+        /// <summary>The log's begin address before the read: a compaction that moves it can make FASTER answer "not found".</summary>
+        public long BeginAddress { get; private set; }
+
         public ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
 
-        public void Set(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, int keyVersion, long nowMs)
+        public void Set(ReadOnlySpan<byte> storedKey, int stripe, int writeVersion, int keyVersion, long beginAddress, long nowMs)
         {
             if (storedKey.Length > _key.Length)
             {
@@ -122,6 +125,7 @@ internal sealed class PrefetchedRecords
             Stripe = stripe;
             WriteVersion = writeVersion;
             KeyVersion = keyVersion;
+            BeginAddress = beginAddress;
             Payload.ResetWrittenCount();
             Output.Reset(Payload, nowMs);
             Output.PayloadLimit = MaxPayloadBytes;
