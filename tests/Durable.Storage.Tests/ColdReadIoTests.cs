@@ -10,7 +10,8 @@ namespace Durable.Storage.Tests;
 
 /// <summary>
 /// Cold reads through io_uring with O_DIRECT (<see cref="DirectReadDevice"/>): every record of a log mostly on disk reads
-/// back exactly, reads racing segment removal and compaction stay right and leave no deleted segment open, a read O_DIRECT
+/// back exactly, reads racing segment removal and compaction stay right and leave no deleted segment open, writes racing
+/// compaction never take their key for a new one, a read O_DIRECT
 /// cannot do is read as its whole block or by FASTER's device, a read again from the completion callback is served from the block, and a store whose ring cannot be created reads through FASTER's device and says so.
 /// </summary>
 public sealed class ColdReadIoTests : IDisposable
@@ -32,6 +33,16 @@ public sealed class ColdReadIoTests : IDisposable
             CreateRing = createRing,
         },
         logger ?? NullLogger.Instance);
+
+    /// <summary>A store whose keys were written in rounds 1 and 2: most of the log on disk, half of it dead.</summary>
+    private async Task<FasterStore> OpenWrittenTwiceAsync()
+    {
+        FasterStore store = await OpenAsync();
+        using IStoreSession writer = store.OpenSession();
+        WriteAll(writer, 1);
+        WriteAll(writer, 2);
+        return store;
+    }
 
     private static byte[] Key(int i) => Encoding.ASCII.GetBytes($"key:{i:D5}");
 
@@ -112,12 +123,7 @@ public sealed class ColdReadIoTests : IDisposable
     public async Task ColdReads_RacingCompaction_AlwaysSomeRoundOfTheirKeyAndNoRemovedSegmentKeptOpen()
     {
         RequireRing();
-        await using FasterStore store = await OpenAsync();
-        using (IStoreSession writer = store.OpenSession())
-        {
-            WriteAll(writer, 1);
-            WriteAll(writer, 2);
-        }
+        await using FasterStore store = await OpenWrittenTwiceAsync();
 
         using CancellationTokenSource stop = new();
         long reads = 0;
@@ -164,6 +170,80 @@ public sealed class ColdReadIoTests : IDisposable
         await Waiting.UntilAsync(() => DeletedFilesOpen().Count == 0);
         List<string> open = DeletedFilesOpen();
         Assert.True(open.Count == 0, $"deleted files still open: {string.Join(", ", open)}");
+    }
+
+    /// <summary>
+    /// A write or expiry change whose old record is on disk goes pending (an RMW that reads it). One that completes after
+    /// a compaction copied that record to the tail and moved the begin address past it must still see the key as
+    /// existing: FASTER 2.6.5's ContinuePendingRMW redoes the RMW when the key's hash chain moved meanwhile. Were it to
+    /// complete as for a new key, the key would be counted twice and the expiry change would find nothing.
+    /// </summary>
+    [Fact]
+    public async Task ColdWrites_RacingCompaction_NeverCreateTheKeyAgain()
+    {
+        RequireRing();
+        await using FasterStore store = await OpenWrittenTwiceAsync();
+
+        const long Far = 4_000_000_000_000;
+        using CancellationTokenSource stop = new();
+        // Per writer, the keys i with i % Writers == w; per key: the round last written, and whether an expiry was set after it.
+        int[] lastRound = Enumerable.Repeat(2, Keys).ToArray();
+        bool[] expiring = new bool[Keys];
+        long writes = 0;
+        const int Writers = 4;
+        Task[] writers = [.. Enumerable.Range(0, Writers).Select(w => Task.Run(() =>
+        {
+            using IStoreSession session = store.OpenSession();
+            Random random = new(w);
+            for (int n = 0; !stop.IsCancellationRequested; n++)
+            {
+                int i = (random.Next(Keys / Writers) * Writers) + w;
+                if (n % 3 == 2)
+                {
+                    Assert.True(session.TrySetExpiry(0, Key(i), Far), $"expiry of key {i}: it exists");
+                    expiring[i] = true;
+                }
+                else
+                {
+                    lastRound[i] = 10 + (n % 10);
+                    Assert.False(session.Write(0, Key(i), RecordType.String, Value(i, lastRound[i]), 0), $"write of key {i}: it existed");
+                    expiring[i] = false;
+                }
+
+                session.CompleteCommand();
+                Interlocked.Increment(ref writes);
+            }
+        }))];
+
+        for (int round = 0; round < 3; round++)
+        {
+            using (IStoreSession filler = store.OpenSession())
+            {
+                // Keys the writers do not touch move the log on, so that the compaction has a range to compact.
+                for (int i = 0; i < Keys; i += 2)
+                {
+                    filler.Write(1, Key(i), RecordType.String, Value(i, round), 0);
+                    filler.CompleteCommand();
+                }
+            }
+
+            Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+        Assert.True(Interlocked.Read(ref writes) > 100, $"{writes} writes raced the compactions");
+        Assert.Equal(Keys, store.KeyCount(0));
+        Assert.Equal(expiring.Count(e => e), store.ExpiringKeyCount(0));
+        using IStoreSession reader = store.OpenSession();
+        ArrayBufferWriter<byte> read = new();
+        for (int i = 0; i < Keys; i++)
+        {
+            read.ResetWrittenCount();
+            Assert.True(reader.TryRead(0, Key(i), read, out StoredRecord record), $"key {i} exists");
+            Assert.True(read.WrittenSpan.SequenceEqual(Value(i, lastRound[i])), $"key {i} reads its last write");
+            Assert.Equal(expiring[i] ? Far : 0, record.ExpiresAtMs);
+        }
     }
 
     [Fact]
