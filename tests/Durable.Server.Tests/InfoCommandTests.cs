@@ -84,11 +84,15 @@ public sealed partial class InfoCommandTests(ReferenceServers servers)
     }
 
     [Fact]
-    public void Info_Memory_GarbageCollectionPauses()
+    public void Info_Memory_GarbageCollectionPausesAndAllocations()
     {
         using RespTestClient client = servers.Durable.Connect();
         long full = client.InfoNumber("memory", "durable_gc_full_collections");
         long paused = client.InfoNumber("memory", "durable_gc_pause_total_us");
+        long allocated = client.InfoNumber("memory", "durable_gc_allocated_bytes");
+        byte[] garbage = new byte[1 << 20];
+        GC.KeepAlive(garbage);
+        Assert.True(client.InfoNumber("memory", "durable_gc_allocated_bytes") >= allocated + garbage.Length, "allocations are counted");
         // The server runs in this process: a blocking full collection here is one of the server's.
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         Assert.True(client.InfoNumber("memory", "durable_gc_full_collections") > full, "the full collection is counted");

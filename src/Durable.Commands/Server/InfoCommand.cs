@@ -195,6 +195,7 @@ internal static class InfoCommand
         Field(text, "durable_gc_full_collections", GC.CollectionCount(2));
         Field(text, "durable_gc_pause_total_us", (long)GC.GetTotalPauseDuration().TotalMicroseconds);
         Field(text, "durable_gc_last_full_pause_us", LastFullBlockingPauseMicroseconds());
+        Field(text, "durable_gc_allocated_bytes", GC.GetTotalAllocatedBytes());
         Field(text, "durable_log_begin_address", store.LogBeginAddress);
         Field(text, "durable_log_head_address", store.LogHeadAddress);
         Field(text, "durable_log_tail_address", store.LogTailAddress);
