@@ -135,6 +135,7 @@ internal sealed partial class ClientConnection : IDisposable
                 await context.Session.CompletePrefetchesAsync(closing);
             }
 
+            await LeaveSocketThreadIfRecordsOnDiskAsync();
             bool locked = _pumpedFeed is not null;
             if (locked)
             {
@@ -216,6 +217,29 @@ internal sealed partial class ClientConnection : IDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Socket completions run on the runtime's socket threads (Program sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS),
+    /// so a batch that arrived there runs there, as Redis runs commands on its event loop: no thread hop per request. A
+    /// command that reads a record from disk waits for it on its thread, which would hold every other connection of that
+    /// socket thread; so while the store has records on disk, the batch moves to the thread pool first.
+    /// </summary>
+    private async ValueTask LeaveSocketThreadIfRecordsOnDiskAsync()
+    {
+        if (Thread.CurrentThread.IsThreadPoolThread)
+        {
+            return;
+        }
+
+        if (!_server.Store.HasColdRecords)
+        {
+            Interlocked.Increment(ref _server.Stats.BatchesOnSocketThreads);
+            return;
+        }
+
+        Interlocked.Increment(ref _server.Stats.BatchesMovedToPool);
+        await Task.Yield();
     }
 
     /// <summary>

@@ -4,6 +4,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
+// Socket completions run on the runtime's socket threads (one per core) instead of each being queued to the thread pool:
+// a request whose records are in memory is served without a thread hop (ClientConnection moves a batch to the pool while
+// records are on disk). The runtime reads this once, at the first socket operation; an operator's own setting (0) wins.
+const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+if (Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
+{
+    Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
+}
+
 ServerConfig config;
 try
 {

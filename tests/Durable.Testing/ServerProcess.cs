@@ -41,16 +41,20 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts durable-server with <paramref name="arguments"/> plus --port and --bind; waits until it has loaded its data.</summary>
-    public static async Task<ServerProcess> StartAsync(string directory, params string[] arguments)
+    public static Task<ServerProcess> StartAsync(string directory, params string[] arguments) =>
+        StartWithEnvironmentAsync(directory, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Like <see cref="StartAsync"/>, with <paramref name="environment"/> variables set for the server process.</summary>
+    public static async Task<ServerProcess> StartWithEnvironmentAsync(string directory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         int port = FreePort();
-        ServerProcess server = Launch([.. arguments, "--dir", directory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], port);
+        ServerProcess server = Launch([.. arguments, "--dir", directory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], port, environment);
         await server.WaitForPingAsync();
         return server;
     }
 
     /// <summary>Starts durable-server with exactly <paramref name="arguments"/> and does not wait (for startup-failure tests).</summary>
-    public static ServerProcess Launch(string[] arguments, int port = 0)
+    public static ServerProcess Launch(string[] arguments, int port = 0, IReadOnlyDictionary<string, string>? environment = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "durable-server.dll");
         ProcessStartInfo start = new("dotnet")
@@ -59,6 +63,11 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(dll);
         foreach (string argument in arguments)
         {

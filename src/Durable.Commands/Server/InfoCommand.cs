@@ -381,6 +381,8 @@ internal static class InfoCommand
         Field(text, "durable_compactions", store.Compactions);
         Field(text, "durable_compacted_bytes", store.CompactedBytes);
         Field(text, "durable_lock_waits", Volatile.Read(ref stats.LockWaits));
+        Field(text, "durable_batches_on_socket_threads", Volatile.Read(ref stats.BatchesOnSocketThreads));
+        Field(text, "durable_batches_moved_to_pool", Volatile.Read(ref stats.BatchesMovedToPool));
     }
 
     private static void AppendReplication(StringBuilder text, ServerState server)

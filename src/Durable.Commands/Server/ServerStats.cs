@@ -18,6 +18,12 @@ public sealed class ServerStats
     /// <summary>Commands that found a key's lock stripe taken past a short spin and waited for it without a thread.</summary>
     public long LockWaits;
 
+    /// <summary>Command batches run on the runtime's socket threads, where their input arrived (no record on disk then).</summary>
+    public long BatchesOnSocketThreads;
+
+    /// <summary>Command batches whose input arrived on a socket thread and that were moved to the thread pool, because records were on disk.</summary>
+    public long BatchesMovedToPool;
+
     /// <summary>The largest used_memory INFO has reported (Redis updates its peak on every sample; we sample at INFO).</summary>
     public long UsedMemoryPeak;
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
