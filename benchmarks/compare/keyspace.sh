@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 5's must-show: N keys (default 20M) of 100-byte values under a memory budget, Durable and Garnet side by side.
-# Loads both servers (keyed_sets.py | redis-cli --pipe), then runs random GETs over the whole key space and over a
-# hot 1% (redis-benchmark -r), Durable and Garnet interleaved, checks sampled values (check_keyed.py), kills Durable
-# with SIGKILL, restarts it on the same directory and checks again. Prints peak RSS (VmHWM) and INFO memory's parts.
+# Loads both servers (keyed_sets.py | redis-cli --pipe), warms them with 120,000 unmeasured GETs, then runs random GETs
+# over the whole key space and over a hot 1% (redis-benchmark -r), Durable and Garnet interleaved, checks sampled
+# values (check_keyed.py), kills Durable with SIGKILL, restarts it on the same directory and checks again. Prints peak
+# RSS (VmHWM) and INFO memory's parts.
 # Usage: benchmarks/compare/keyspace.sh [--keys N] [--memory 256mb] [--requests N] [--servers "durable garnet"]
 #                                       [--dll PATH] [--out DIR] [--keep]     (--keep: leave the data directories)
 set -euo pipefail
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --dll) dll="$2"; shift ;;
     --out) out="$2"; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "keyspace.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -85,6 +86,12 @@ for s in $servers; do
 done
 [ -n "${pid[durable]:-}" ] && say "durable memory: $(parts)"
 
+# Compiles each server's GET paths (tiered JIT) before anything is measured, as coldreads.sh and coldprofile.sh do:
+# right after the load, a cold GET cost Durable twice the CPU (docs/benchmarks.md, "Cold reads, session 13").
+for s in $servers; do
+  timeout 300 redis-benchmark -p "${port[$s]}" -t get -n 100000 -c 4 -P 16 -r "$keys" -q >/dev/null
+  timeout 300 redis-benchmark -p "${port[$s]}" -t get -n 20000 -c 16 -P 1 -r "$keys" -q >/dev/null
+done
 for range in "$keys" $((keys / 100)); do
   for pipeline in 1 16; do
     for s in $servers; do say "$s: GET -r $range -P $pipeline: $(get "$s" "$range" "$pipeline")"; done
