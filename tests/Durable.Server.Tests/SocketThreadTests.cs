@@ -54,6 +54,19 @@ public sealed class SocketThreadTests : IDisposable
     }
 
     [Fact]
+    public async Task InProcessServer_RunsBatchesOnSocketThreads()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RespTestClient client = server.Connect();
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal("+OK\r\n", client.Call("SET", Key(i), Value(i)));
+        }
+
+        Assert.True(client.InfoNumber("stats", "durable_batches_on_socket_threads") > 0, "the other tests' servers run commands as durable-server does");
+    }
+
+    [Fact]
     public async Task InlineCompletionsOff_EveryBatchOnThePool()
     {
         await using ServerProcess server = await ServerProcess.StartWithEnvironmentAsync(
