@@ -44,6 +44,13 @@ public sealed class CommandContext
     public ArrayBufferWriter<byte> Scratch { get; } = new(1024);
 
     /// <summary>
+    /// Where a collection part (a bucket, a tree node) is read or encoded on its way into the
+    /// <see cref="Collections.PackedItemsBuffer"/> that copies it at once; never held past that copy. One per connection,
+    /// so that a command does not grow a new buffer for every part it reads.
+    /// </summary>
+    public ArrayBufferWriter<byte> PartStaging { get; } = new(4096);
+
+    /// <summary>
     /// Set by a handler whose reply must wait for something asynchronous (SAVE, WAITAOF): the session stops the batch
     /// after this command, awaits the delegate (which writes the reply to the writer it is given), then goes on.
     /// Handlers themselves never block.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Durable.Testing;
 
 namespace Durable.Server.Tests;
@@ -70,6 +71,49 @@ public sealed class SortedSetRecoveryTests : IDisposable
         string ttl = reader.Call("TTL", "ttl");
         Assert.Matches(@"^:(99\d|1000)\r\n$", ttl);
     }
+
+    /// <summary>
+    /// A ZADD that only changes scores in a set in part records (the member count, the buckets and the tree's node numbers
+    /// stay) writes its bucket and nodes but not the root record. The key is 8 KiB long, so a root record in the WAL would
+    /// take more than the key: such a ZADD grows the WAL by less, one that adds a member by more. The changes survive a
+    /// SIGKILL (replay applies the parts alone), and so does the TTL.
+    /// </summary>
+    [Fact]
+    public async Task ScoreChangesInALargeSet_LogNoRoot_AndSurviveSigkill()
+    {
+        string key = new('k', 8192);
+        string before;
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--appendfsync", "always", "--checkpoint-interval", "0"))
+        {
+            using RespTestClient client = server.Connect();
+            string[] members = [.. Enumerable.Range(0, 300).SelectMany(i => new[] { i.ToString(CultureInfo.InvariantCulture), $"m{i:D3}" })];
+            Assert.Equal(":300\r\n", client.Call(["ZADD", key, .. members]));
+            Assert.Equal(":1\r\n", client.Call("EXPIRE", key, "1000"));
+            foreach (string[] change in new[] { new[] { "10.5", "m010" }, new[] { "250.5", "m005" }, new[] { "-1", "m299" } })
+            {
+                long wal = WalBytes(client);
+                Assert.Equal(":0\r\n", client.Call("ZADD", key, change[0], change[1]));
+                long grown = WalBytes(client) - wal;
+                Assert.True(grown > 0 && grown < key.Length, $"ZADD {change[0]} {change[1]} grew the WAL by {grown} bytes (a root record: more than {key.Length})");
+            }
+
+            long beforeAdd = WalBytes(client);
+            Assert.Equal(":1\r\n", client.Call("ZADD", key, "7.5", "new"));
+            Assert.True(WalBytes(client) - beforeAdd > key.Length, $"adding a member grew the WAL by {WalBytes(client) - beforeAdd} bytes, without its root record");
+            before = Snapshot(client, key);
+            await server.KillAsync();
+        }
+
+        Assert.Contains("$4\r\nm005\r\n$5\r\n250.5\r\n", before, StringComparison.Ordinal);
+        Assert.Contains("|ttl|", before, StringComparison.Ordinal);
+        Assert.EndsWith("skiplist\r\n", before, StringComparison.Ordinal);
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--appendfsync", "always");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal(before, Snapshot(reader, key));
+        Assert.Equal(":301\r\n", reader.Call("ZCARD", key));
+    }
+
+    private static long WalBytes(RespTestClient client) => client.InfoNumber("persistence", "durable_wal_bytes");
 
     /// <summary>The members with scores, whether the key has a TTL (its exact value moves), and the encoding.</summary>
     private static string Snapshot(RespTestClient client, string key)

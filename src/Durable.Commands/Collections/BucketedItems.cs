@@ -33,7 +33,6 @@ internal sealed class BucketedItems
     /// </summary>
     private readonly Dictionary<uint, PackedItemsBuffer> _encoded = [];
     private readonly HashSet<uint> _dirty = [];
-    private readonly ArrayBufferWriter<byte> _buffer = new();
     private readonly uint _stride;
     private readonly uint _offset;
     private bool _rootDirty;
@@ -341,7 +340,7 @@ internal sealed class BucketedItems
     /// <summary>Writes every changed bucket (after <see cref="CheckBuckets"/>).</summary>
     public void WriteBuckets()
     {
-        CollectionParts.WriteParts(_context, Generation, _dirty, _buckets, _encoded, _buffer, PartOf);
+        CollectionParts.WriteParts(_context, Generation, _dirty, _buckets, _encoded, _context.PartStaging, PartOf);
         _dirty.Clear();
     }
 
@@ -404,8 +403,9 @@ internal sealed class BucketedItems
         }
         else
         {
-            _buffer.ResetWrittenCount();
-            bucket = _context.Session.TryReadPart(Generation, PartOf(b), _buffer) ? PackedItems.Decode(_buffer.WrittenSpan, out _) : [];
+            ArrayBufferWriter<byte> staging = _context.PartStaging;
+            staging.ResetWrittenCount();
+            bucket = _context.Session.TryReadPart(Generation, PartOf(b), staging) ? PackedItems.Decode(staging.WrittenSpan, out _) : [];
         }
 
         _buckets[b] = bucket;
@@ -420,18 +420,19 @@ internal sealed class BucketedItems
             return encoded;
         }
 
-        _buffer.ResetWrittenCount();
+        ArrayBufferWriter<byte> staging = _context.PartStaging;
+        staging.ResetWrittenCount();
         if (_buckets.Remove(b, out List<byte[]>? items))
         {
             // Held as items so far (its dirty mark stays): from now on as bytes.
-            PackedItems.Encode(_buffer, 0, items);
+            PackedItems.Encode(staging, 0, items);
         }
-        else if (!_context.Session.TryReadPart(Generation, PartOf(b), _buffer))
+        else if (!_context.Session.TryReadPart(Generation, PartOf(b), staging))
         {
-            PackedItems.Encode(_buffer, 0, []);
+            PackedItems.Encode(staging, 0, []);
         }
 
-        encoded = new PackedItemsBuffer(_buffer.WrittenSpan);
+        encoded = new PackedItemsBuffer(staging.WrittenSpan);
         _encoded[b] = encoded;
         return encoded;
     }

@@ -86,7 +86,8 @@ internal static class CollectionRecords
     private static List<byte[]> SortedSetItems(CommandContext context, ReadOnlySpan<byte> payload)
     {
         List<byte[]> items = [];
-        foreach (SortedSets.ScoredMember member in SortedSets.SortedSetTree.Open(context, payload).Walk(0, reverse: false))
+        // Only walked, never saved: the expiry it was stored with does not matter.
+        foreach (SortedSets.ScoredMember member in SortedSets.SortedSetTree.Open(context, payload, expiresAtMs: 0).Walk(0, reverse: false))
         {
             items.Add(member.Member);
             items.Add(SortedSets.ScoredMember.ScoreBytes(member.Score));

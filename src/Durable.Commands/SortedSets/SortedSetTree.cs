@@ -44,9 +44,13 @@ internal sealed class SortedSetTree
     private readonly Dictionary<uint, Node> _nodes = [];
     private readonly HashSet<uint> _dirty = [];
     private readonly HashSet<uint> _freed = [];
-    private readonly ArrayBufferWriter<byte> _buffer = new();
     private uint _rootNode;
     private uint _nextNode;
+
+    // The root record as stored (payload and expiry), so that Save leaves it alone when nothing in it changed (a member
+    // moved, a score changed); null for a new tree.
+    private byte[]? _storedRoot;
+    private long _storedExpiresAtMs;
 
     private SortedSetTree(CommandContext context, BucketedItems map, byte flags, long count, uint rootNode, uint nextNode)
     {
@@ -64,8 +68,8 @@ internal sealed class SortedSetTree
 
     public long Count { get; private set; }
 
-    /// <summary>Opens the sorted set whose root payload is <paramref name="root"/>.</summary>
-    public static SortedSetTree Open(CommandContext context, ReadOnlySpan<byte> root)
+    /// <summary>Opens the sorted set whose root payload is <paramref name="root"/>, stored with expiry <paramref name="expiresAtMs"/>.</summary>
+    public static SortedSetTree Open(CommandContext context, ReadOnlySpan<byte> root, long expiresAtMs)
     {
         if (!PartsDescriptor.TryRead(RecordType.SortedSet, root, out PartsDescriptor parts) || root.Length < RootSize || root[PartsDescriptor.Size] != RootVersion)
         {
@@ -79,7 +83,11 @@ internal sealed class SortedSetTree
         return new SortedSetTree(
             context, map, root[PartsDescriptor.Size + 1], count,
             BinaryPrimitives.ReadUInt32LittleEndian(root[(PartsDescriptor.Size + 14)..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(root[(PartsDescriptor.Size + 18)..]));
+            BinaryPrimitives.ReadUInt32LittleEndian(root[(PartsDescriptor.Size + 18)..]))
+        {
+            _storedRoot = root.ToArray(),
+            _storedExpiresAtMs = expiresAtMs,
+        };
     }
 
     /// <summary>
@@ -282,9 +290,10 @@ internal sealed class SortedSetTree
     }
 
     /// <summary>
-    /// Writes what changed: the map's buckets, every changed node, the deletion of freed nodes, and the root; an empty set
-    /// deletes the key (and with it every part). Returns false, with the error written and nothing stored, when a part
-    /// would not fit in one record.
+    /// Writes what changed: the map's buckets, every changed node, the deletion of freed nodes, and the root unless it
+    /// and its expiry are as stored (a member moved or changed its score: the count, bucket count and node numbers are
+    /// unchanged); an empty set deletes the key (and with it every part). Returns false, with the error written and
+    /// nothing stored, when a part would not fit in one record.
     /// </summary>
     public bool Save(ReadOnlySpan<byte> key, long expiresAtMs)
     {
@@ -329,7 +338,14 @@ internal sealed class SortedSetTree
         _freed.Clear();
         Span<byte> root = stackalloc byte[RootSize];
         WriteRoot(root, Generation, Flags, Count, _map.BucketCount, _rootNode, _nextNode);
+        if (_storedRoot is not null && expiresAtMs == _storedExpiresAtMs && root.SequenceEqual(_storedRoot))
+        {
+            return true;
+        }
+
         _context.Session.Write(_context.Db, key, RecordType.SortedSet, root, expiresAtMs);
+        _storedRoot = root.ToArray();
+        _storedExpiresAtMs = expiresAtMs;
         return true;
     }
 
@@ -507,16 +523,18 @@ internal sealed class SortedSetTree
 
     private Node NewLeaf(List<ScoredMember> entries)
     {
-        _buffer.ResetWrittenCount();
-        WriteNode(_buffer, entries, null);
-        return new Node(new PackedItemsBuffer(_buffer.WrittenSpan));
+        ArrayBufferWriter<byte> staging = _context.PartStaging;
+        staging.ResetWrittenCount();
+        WriteNode(staging, entries, null);
+        return new Node(new PackedItemsBuffer(staging.WrittenSpan));
     }
 
     private Node NewInner(List<Child> children)
     {
-        _buffer.ResetWrittenCount();
-        WriteNode(_buffer, null, children.ConvertAll(static c => (c.Id, c.Count, c.Low)));
-        return new Node(new PackedItemsBuffer(_buffer.WrittenSpan));
+        ArrayBufferWriter<byte> staging = _context.PartStaging;
+        staging.ResetWrittenCount();
+        WriteNode(staging, null, children.ConvertAll(static c => (c.Id, c.Count, c.Low)));
+        return new Node(new PackedItemsBuffer(staging.WrittenSpan));
     }
 
     /// <summary>Replaces node <paramref name="id"/>'s items with <paramref name="entries"/> (a leaf) and marks it for writing.</summary>
@@ -792,13 +810,14 @@ internal sealed class SortedSetTree
             return node;
         }
 
-        _buffer.ResetWrittenCount();
-        if (!_context.Session.TryReadPart(Generation, PartOf(id), _buffer))
+        ArrayBufferWriter<byte> staging = _context.PartStaging;
+        staging.ResetWrittenCount();
+        if (!_context.Session.TryReadPart(Generation, PartOf(id), staging))
         {
             throw new InvalidDataException($"a sorted set's tree node {id} is missing");
         }
 
-        node = new Node(new PackedItemsBuffer(_buffer.WrittenSpan));
+        node = new Node(new PackedItemsBuffer(staging.WrittenSpan));
         if (node.Packed.Flags is not (LeafKind or InnerKind) || node.Packed.Count % (node.IsLeaf ? 2 : 3) != 0)
         {
             throw new InvalidDataException($"a sorted set's tree node {id} is damaged (kind {node.Packed.Flags}, {node.Packed.Count} items)");

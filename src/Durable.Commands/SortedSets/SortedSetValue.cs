@@ -58,7 +58,7 @@ internal sealed class SortedSetValue
         }
         else if (PartsDescriptor.TryRead(RecordType.SortedSet, payload, out _))
         {
-            value = new SortedSetValue(SortedSetTree.Open(context, payload));
+            value = new SortedSetValue(SortedSetTree.Open(context, payload, record.ExpiresAtMs));
         }
         else
         {
