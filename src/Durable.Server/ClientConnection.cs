@@ -223,7 +223,8 @@ internal sealed partial class ClientConnection : IDisposable
     /// Socket completions run on the runtime's socket threads (Program sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS),
     /// so a batch that arrived there runs there, as Redis runs commands on its event loop: no thread hop per request. A
     /// command that reads a record from disk waits for it on its thread, which would hold every other connection of that
-    /// socket thread; so while the store has records on disk, the batch moves to the thread pool first.
+    /// socket thread; so while the store has records on disk, the batch moves to the thread pool first. Checked once per
+    /// batch: a batch that starts with every record in memory and makes the log spill may read one on this thread.
     /// </summary>
     private async ValueTask LeaveSocketThreadIfRecordsOnDiskAsync()
     {
