@@ -100,6 +100,7 @@ public interface IStoreSession : IDisposable
     /// <summary>
     /// The key stripes the caller holds for the command it runs now (until <see cref="CompleteCommand"/>): a read of that
     /// command that waits for the disk marks them (<see cref="KeyLocks.MarkWaitingForDisk"/>), so that waiters stop spinning.
+    /// Until then, expiry checks use one time, taken at the command's first look at the clock (Redis: one time per command).
     /// </summary>
     void HoldingStripes(int[] stripes, int count);
 

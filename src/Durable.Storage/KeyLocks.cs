@@ -7,10 +7,13 @@ namespace Durable.Storage;
 /// shared to read and exclusive to write, before it touches the store, and releases them when it has replied.
 /// No lock is ever held across an await. Stripe state: 0 free, n &gt; 0 readers, -1 writer. Each stripe also counts its
 /// exclusive sections (<see cref="WriteVersion"/>), so that a value read without the lock can be checked for a write since.
-/// A waiter spins (a short section is over before a thread could be woken) unless the holder waits for the disk
-/// (<see cref="MarkWaitingForDisk"/>); a connection that still finds the stripe taken then waits without a thread
-/// (<see cref="AcquireAsync"/>): a section that reads the disk holds its stripe for hundreds of microseconds, and fifty
-/// spinning waiters would take the cores from the holder and from the disk reads' completions.
+/// A waiter spins (a short section is over before a thread could be woken), only one per stripe past the first spins
+/// (the others give up where the spinning would start yielding the core), and none while the holder waits for the
+/// disk (<see cref="MarkWaitingForDisk"/>); a connection that gives up waits without a thread (<see cref="AcquireAsync"/>): a section that reads the disk holds its stripe for hundreds of
+/// microseconds, and fifty spinning waiters would take the cores from the holder and from the disk reads' completions.
+/// A release wakes the first waiting connection only when nobody spins for the stripe (the spinner takes it) and no
+/// connection woken before has yet tried: a holder that takes the stripe again at once (the next command of its
+/// pipeline) does not wake, each time, a waiter that will only find it taken.
 /// </summary>
 public sealed class KeyLocks
 {
@@ -18,12 +21,14 @@ public sealed class KeyLocks
 
     /// <summary>
     /// Spins (<see cref="SpinWait.SpinOnce()"/>, yielding the core after the tenth) per stripe before
-    /// <see cref="TryEnterAll"/> gives up on a holder that is busy in memory; one that waits for the disk is not spun on.
+    /// <see cref="TryEnterAll"/> gives up on a holder that is busy in memory; one that waits for the disk is not spun on,
+    /// and only one caller at a time spins for a stripe past the spins that do not yield.
     /// </summary>
     public const int MostSpins = 64;
 
     // Per stripe, one cache line: [0] state, [1] exclusive sections ended, [2] connections waiting in AcquireAsync,
-    // [3] 1 while a holder waits for the disk.
+    // [3] 1 while a holder waits for the disk, [4] 1 while a caller of TryEnterAll spins for it, [5] 1 from the wake of
+    // a waiting connection until that connection tries again.
     private readonly int[] _state = new int[StripeCount * 16];
 
     // Per stripe, created on first contention: the waiting connections, first come first woken.
@@ -42,10 +47,7 @@ public sealed class KeyLocks
         }
 
         Volatile.Write(ref DiskWait(stripe), 0);
-        if (Volatile.Read(ref Waiting(stripe)) != 0)
-        {
-            WakeOne(stripe);
-        }
+        WakeUnlessTaken(stripe);
     }
 
     /// <summary>
@@ -69,10 +71,7 @@ public sealed class KeyLocks
         Volatile.Write(ref DiskWait(stripe), 0);
         // A full fence, as in WhenReleased: either this sees the waiter's registration or the waiter sees the stripe free.
         Interlocked.Exchange(ref Slot(stripe), 0);
-        if (Volatile.Read(ref Waiting(stripe)) != 0)
-        {
-            WakeOne(stripe);
-        }
+        WakeUnlessTaken(stripe);
     }
 
     /// <summary>
@@ -116,6 +115,9 @@ public sealed class KeyLocks
 
             wokenFor = stripes[busy];
             await WhenReleased(wokenFor, exclusive);
+            // A full fence, as the release's: a release after this sees no woken waiter and wakes the next, or this
+            // attempt sees the stripe free.
+            Interlocked.Exchange(ref Woken(wokenFor), 0);
         }
     }
 
@@ -164,23 +166,43 @@ public sealed class KeyLocks
     private bool TryEnter(int stripe, bool exclusive)
     {
         ref int state = ref Slot(stripe);
-        SpinWait spin = default;
-        for (int i = 0; i < MostSpins; i++)
+        if (TryTake(ref state, exclusive))
         {
-            if (TryTake(ref state, exclusive))
-            {
-                return true;
-            }
-
-            if (HolderWaitsForDisk(stripe))
-            {
-                return false;
-            }
-
-            spin.SpinOnce(sleep1Threshold: -1);
+            return true;
         }
 
-        return false;
+        // One spinner per stripe goes on past the short spins into the yielding ones: a second would only take a core
+        // from the holder (two cores here) and find the stripe taken by the first.
+        ref int spinning = ref Spinning(stripe);
+        bool spinner = Interlocked.CompareExchange(ref spinning, 1, 0) == 0;
+        try
+        {
+            SpinWait spin = default;
+            for (int i = 1; i < MostSpins; i++)
+            {
+                if (HolderWaitsForDisk(stripe) || (!spinner && spin.NextSpinWillYield))
+                {
+                    return false;
+                }
+
+                spin.SpinOnce(sleep1Threshold: -1);
+                if (TryTake(ref state, exclusive))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        finally
+        {
+            if (spinner)
+            {
+                // A full fence, as the release's: the release after this wakes a waiter, or the waiter this caller is
+                // about to become sees the stripe free (WhenReleased).
+                Interlocked.Exchange(ref spinning, 0);
+            }
+        }
     }
 
     private bool IsFree(int stripe, bool exclusive)
@@ -209,6 +231,15 @@ public sealed class KeyLocks
         return waiter.Task;
     }
 
+    // After a release: wakes the first waiter unless a spinner will take the stripe or a waiter woken before has yet to try.
+    private void WakeUnlessTaken(int stripe)
+    {
+        if (Volatile.Read(ref Waiting(stripe)) != 0 && Volatile.Read(ref Spinning(stripe)) == 0 && Volatile.Read(ref Woken(stripe)) == 0)
+        {
+            WakeOne(stripe);
+        }
+    }
+
     private void WakeOne(int stripe)
     {
         Queue<TaskCompletionSource> queue = WaitQueue(stripe);
@@ -221,6 +252,7 @@ public sealed class KeyLocks
             }
 
             Interlocked.Decrement(ref Waiting(stripe));
+            Volatile.Write(ref Woken(stripe), 1);
         }
 
         next.TrySetResult();
@@ -267,4 +299,8 @@ public sealed class KeyLocks
     private ref int Waiting(int stripe) => ref _state[(stripe * 16) + 2];
 
     private ref int DiskWait(int stripe) => ref _state[(stripe * 16) + 3];
+
+    private ref int Spinning(int stripe) => ref _state[(stripe * 16) + 4];
+
+    private ref int Woken(int stripe) => ref _state[(stripe * 16) + 5];
 }

@@ -119,10 +119,52 @@ public sealed class WalRecordTests
     {
         byte[] buffer = new byte[16];
         int length = WalRecord.EncodeDelete(buffer, [0, 1]);
-        buffer[0] = 2;
+        buffer[0] = 3;
         Assert.False(WalRecord.TryDecode(buffer.AsSpan(0, length), out _, out string? problem));
         Assert.Contains("newer", problem, StringComparison.Ordinal);
     }
+
+    // Golden bytes: this layout is on disk. If this test fails, you changed a persisted format: add a version instead.
+    [Fact]
+    public void EncodePartEdit_IsPinned_Version2()
+    {
+        PartEdit edit = new(0x0102030405060708, 6, 2, new PartEdit.Splice(1, 1, 1, 1), new PartEdit.Splice(4, 0, 4, 2));
+        byte[] updated = "aBcdXYef"u8.ToArray();
+        byte[] buffer = new byte[WalRecord.PartEditSize(2, edit)];
+        Assert.Equal(buffer.Length, WalRecord.EncodePartEdit(buffer, [9, 8], edit, updated));
+        string content = "02-08-02-00-00-00-09-08-08-07-06-05-04-03-02-01-06-00-00-00-02-00-00-00-"
+            + "01-00-00-00-01-00-00-00-01-00-00-00-42-04-00-00-00-00-00-00-00-02-00-00-00-58-59";
+        Assert.Equal(content + "-" + Crc(content), BitConverter.ToString(buffer));
+        Assert.Equal(8, (byte)WalRecordKind.PartEdit);
+
+        Assert.True(WalRecord.TryDecode(buffer, out DecodedWalRecord decoded, out _));
+        Assert.Equal(WalRecordKind.PartEdit, decoded.Kind);
+        ReadOnlySpan<byte> body = DecodedWalRecord.Body(buffer);
+        Assert.Equal(new byte[] { 9, 8 }, body.Slice(decoded.KeyOffset, decoded.KeyLength).ToArray());
+        System.Buffers.ArrayBufferWriter<byte> applied = new();
+        Assert.False(PartEdit.TryApply(body[decoded.PayloadOffset..], "abcdef"u8, applied), "the hash is not that of abcdef");
+
+        // Only a part edit has version 2, and a part edit only version 2.
+        byte[] asVersion1 = (byte[])buffer.Clone();
+        asVersion1[0] = WalRecord.CurrentVersion;
+        WriteCrc(asVersion1);
+        Assert.False(WalRecord.TryDecode(asVersion1, out _, out _));
+        byte[] deleteAsVersion2 = new byte[16];
+        int length = WalRecord.EncodeDelete(deleteAsVersion2, [0, 1]);
+        deleteAsVersion2[0] = WalRecord.PartEditVersion;
+        WriteCrc(deleteAsVersion2.AsSpan(0, length));
+        Assert.False(WalRecord.TryDecode(deleteAsVersion2.AsSpan(0, length), out _, out _));
+
+        // A splice past the old payload's end is malformed, checksum or not.
+        byte[] outside = (byte[])buffer.Clone();
+        outside[2 + 4 + 2 + 16 + 12 + 1] = 9;
+        WriteCrc(outside);
+        Assert.False(WalRecord.TryDecode(outside, out _, out string? problem));
+        Assert.Contains("part edit", problem, StringComparison.Ordinal);
+    }
+
+    private static void WriteCrc(Span<byte> record) =>
+        BitConverter.TryWriteBytes(record[^4..], System.IO.Hashing.Crc32.HashToUInt32(record[..^4]));
 
     [Fact]
     public void CheckpointCookie_IsPinnedAndVersioned()

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Durable.Storage.Persistence;
 using FASTER.core;
 
 namespace Durable.Storage.Faster;
@@ -129,7 +130,7 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
         PartsDescriptor? oldParts = PartsOf(old, value.AsReadOnlySpan());
         if (IsRoomy(ref input))
         {
-            if (!TryWriteRoomy(ref input, ref value))
+            if (!TryWriteRoomy(ref input, ref value, null))
             {
                 return false;
             }
@@ -153,7 +154,7 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
 
     // A blind write (a part the command has read, a copy to the tail) of a value with room updates in place while it fits.
     public override bool ConcurrentWriter(ref SpanByte key, ref SpanByte input, ref SpanByte src, ref SpanByte dst, ref StoreOutput output, ref UpsertInfo upsertInfo) =>
-        IsRoomy(ref src) ? TryWriteRoomy(ref src, ref dst) : base.ConcurrentWriter(ref key, ref input, ref src, ref dst, ref output, ref upsertInfo);
+        IsRoomy(ref src) ? TryWriteRoomy(ref src, ref dst, output) : base.ConcurrentWriter(ref key, ref input, ref src, ref dst, ref output, ref upsertInfo);
 
     private static bool IsRoomy(ref SpanByte value) => value.Length >= RecordHeader.RoomySize && value.AsReadOnlySpan()[0] == RecordHeader.RoomyVersion;
 
@@ -161,9 +162,10 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
     /// Writes the header and payload of <paramref name="source"/> (a value with room, <see cref="RecordHeader.RoomyVersion"/>)
     /// over <paramref name="stored"/> when they fit its length, which stays: what the payload does not use is the room
     /// for the next update (cleared where the old payload was longer). False, changing nothing, when they do not fit:
-    /// FASTER then writes <paramref name="source"/>, room and all, as a new record.
+    /// FASTER then writes <paramref name="source"/>, room and all, as a new record. With <see cref="StoreOutput.EditWanted"/>,
+    /// tells in <paramref name="output"/> how the payload changed (<see cref="PartEdit"/>), for the WAL.
     /// </summary>
-    private static bool TryWriteRoomy(ref SpanByte source, ref SpanByte stored)
+    private static bool TryWriteRoomy(ref SpanByte source, ref SpanByte stored, StoreOutput? output)
     {
         ReadOnlySpan<byte> from = source.AsReadOnlySpan();
         int used = RecordHeader.RoomySize + RecordHeader.PayloadOf(from).Length;
@@ -174,6 +176,12 @@ internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanB
         }
 
         int oldUsed = to[0] == RecordHeader.RoomyVersion ? RecordHeader.RoomySize + RecordHeader.PayloadOf(to).Length : to.Length;
+        if (output is { EditWanted: true } && to[0] == RecordHeader.RoomyVersion)
+        {
+            output.Edit = PartEdit.Find(RecordHeader.PayloadOf(to), RecordHeader.PayloadOf(from));
+            output.EditFound = true;
+        }
+
         from[..used].CopyTo(to);
         if (oldUsed > used)
         {

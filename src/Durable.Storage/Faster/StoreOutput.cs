@@ -1,4 +1,5 @@
 using System.Buffers;
+using Durable.Storage.Persistence;
 
 namespace Durable.Storage.Faster;
 
@@ -41,8 +42,19 @@ internal sealed class StoreOutput
     /// <summary>RMW write: the parts descriptor of the record replaced, when it had one.</summary>
     public PartsDescriptor? OldParts;
 
+    /// <summary>Upsert of a part: set before it to have an update in place compare the old payload with the new one.</summary>
+    public bool EditWanted;
+
+    /// <summary>Upsert with <see cref="EditWanted"/>: the record was updated in place, and <see cref="Edit"/> is how its payload changed.</summary>
+    public bool EditFound;
+
+    public PartEdit Edit;
+
     public void Reset(IBufferWriter<byte>? value, long nowMs)
     {
+        EditWanted = false;
+        EditFound = false;
+        Edit = default;
         Value = value;
         NowMs = nowMs;
         Found = false;

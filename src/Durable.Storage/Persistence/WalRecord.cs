@@ -21,12 +21,39 @@ namespace Durable.Storage.Persistence;
 ///   BatchPart:      int64 LE command id, byte flags (bit 0: last part), then a Batch body
 /// last 4 bytes CRC-32 (IEEE) LE of every byte before it
 /// </code>
+/// Version 2 is the format of one more kind, whose record changes a value instead of setting it:
+/// <code>
+///   PartEdit:       int32 LE key length, key (a part's stored key), uint64 LE XxHash3 of the part's payload before,
+///                   int32 LE that payload's length, int32 LE splice count (0..2), then per splice, in order:
+///                   int32 LE offset in the old payload, int32 LE bytes removed there, int32 LE length, bytes inserted
+/// </code>
+/// Replay applies it only to a part whose payload has that length and hash (<see cref="PartEdit.TryApply"/>), so that
+/// replaying a suffix that starts before a checkpoint still gives the exact state (docs/persistence.md, "Part edits").
+/// Version 1 records are still written for every other kind and read as before.
 /// Pinned by WalRecordTests; change only by adding a version.
 /// </summary>
 public static class WalRecord
 {
     public const byte CurrentVersion = 1;
+
+    /// <summary>The version of <see cref="WalRecordKind.PartEdit"/> records, the only kind of version 2.</summary>
+    public const byte PartEditVersion = 2;
+
     private const int ChecksumSize = 4;
+
+    public static int PartEditSize(int keyLength, PartEdit edit) => 2 + 4 + keyLength + edit.FixedSize + edit.InsertedBytes + ChecksumSize;
+
+    /// <summary>A <see cref="WalRecordKind.PartEdit"/> record: <paramref name="edit"/> of the part <paramref name="storedKey"/>, whose payload is now <paramref name="updated"/>.</summary>
+    public static int EncodePartEdit(Span<byte> destination, ReadOnlySpan<byte> storedKey, PartEdit edit, ReadOnlySpan<byte> updated)
+    {
+        destination[0] = PartEditVersion;
+        destination[1] = (byte)WalRecordKind.PartEdit;
+        BinaryPrimitives.WriteInt32LittleEndian(destination[2..], storedKey.Length);
+        storedKey.CopyTo(destination[6..]);
+        int position = 6 + storedKey.Length;
+        position += edit.WriteTo(destination[position..], updated);
+        return Seal(destination, position);
+    }
 
     public static int WriteSize(int keyLength, int payloadLength) => 2 + 4 + keyLength + 1 + 8 + payloadLength + ChecksumSize;
 
@@ -129,11 +156,11 @@ public static class WalRecord
             return false;
         }
 
-        if (record[0] != CurrentVersion)
+        if (record[0] is not (CurrentVersion or PartEditVersion) || (record[0] == PartEditVersion) != (record[1] == (byte)WalRecordKind.PartEdit))
         {
-            problem = record[0] > CurrentVersion
-                ? $"record format version {record[0]} is newer than this build understands ({CurrentVersion}); upgrade Durable"
-                : $"unknown record format version {record[0]}";
+            problem = record[0] > PartEditVersion
+                ? $"record format version {record[0]} is newer than this build understands ({PartEditVersion}); upgrade Durable"
+                : $"unknown record format version {record[0]} for record kind {record[1]}";
             return false;
         }
 
@@ -157,6 +184,16 @@ public static class WalRecord
                 }
 
                 decoded = new DecodedWalRecord(kind, 4, keyLength, (RecordType)body[4 + keyLength], BinaryPrimitives.ReadInt64LittleEndian(body[(5 + keyLength)..]), 4 + keyLength + 9);
+                return true;
+            case WalRecordKind.PartEdit:
+                int partKeyLength = body.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(body) : -1;
+                if (partKeyLength < 1 || body.Length < 4 + partKeyLength || !PartEdit.IsWellFormed(body[(4 + partKeyLength)..]))
+                {
+                    problem = "part edit record body is malformed";
+                    return false;
+                }
+
+                decoded = new DecodedWalRecord(kind, 4, partKeyLength, RecordType.Part, 0, 4 + partKeyLength);
                 return true;
             case WalRecordKind.Delete or WalRecordKind.DatabaseMap:
                 decoded = new DecodedWalRecord(kind, 0, body.Length, default, 0, body.Length);

@@ -27,4 +27,10 @@ public enum WalRecordKind : byte
     /// drops the parts of a command whose last part never reached the log.
     /// </summary>
     BatchPart = 7,
+
+    /// <summary>
+    /// A part record's payload changed by at most two splices (<see cref="PartEdit"/>; record format version 2): applied
+    /// only to the payload it was made from.
+    /// </summary>
+    PartEdit = 8,
 }
