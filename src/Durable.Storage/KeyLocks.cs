@@ -175,34 +175,42 @@ public sealed class KeyLocks
         // from the holder (two cores here) and find the stripe taken by the first.
         ref int spinning = ref Spinning(stripe);
         bool spinner = Interlocked.CompareExchange(ref spinning, 1, 0) == 0;
-        try
+        bool taken = Spin(ref state, stripe, exclusive, spinner);
+        if (spinner)
         {
-            SpinWait spin = default;
-            for (int i = 1; i < MostSpins; i++)
+            // A full fence, as the release's: the release after this wakes a waiter, or the waiter this caller is
+            // about to become sees the stripe free (WhenReleased).
+            Interlocked.Exchange(ref spinning, 0);
+            if (!taken && Volatile.Read(ref state) == 0)
             {
-                if (HolderWaitsForDisk(stripe) || (!spinner && spin.NextSpinWillYield))
-                {
-                    return false;
-                }
-
-                spin.SpinOnce(sleep1Threshold: -1);
-                if (TryTake(ref state, exclusive))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-        finally
-        {
-            if (spinner)
-            {
-                // A full fence, as the release's: the release after this wakes a waiter, or the waiter this caller is
-                // about to become sees the stripe free (WhenReleased).
-                Interlocked.Exchange(ref spinning, 0);
+                // Released after this caller's last try, while it still spun, the release left the waiters to it: it
+                // gives up, so it wakes one, as the release would have (else they could sleep until the next release).
+                WakeUnlessTaken(stripe);
             }
         }
+
+        return taken;
+    }
+
+    // The spins after the first try; a caller that is not the stripe's spinner stops where they would start yielding.
+    private bool Spin(ref int state, int stripe, bool exclusive, bool spinner)
+    {
+        SpinWait spin = default;
+        for (int i = 1; i < MostSpins; i++)
+        {
+            if (HolderWaitsForDisk(stripe) || (!spinner && spin.NextSpinWillYield))
+            {
+                return false;
+            }
+
+            spin.SpinOnce(sleep1Threshold: -1);
+            if (TryTake(ref state, exclusive))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool IsFree(int stripe, bool exclusive)
