@@ -244,10 +244,14 @@ public sealed class CommandDispatcher
     /// Starts disk reads for the keys a read-only command is about to read (<see cref="IStoreSession.BeginPrefetch"/>), so
     /// that a batch waits for the disk once, together and without holding a thread; returns how many reads started.
     /// Writes prefetch nothing: their read-modify-write reads the record itself, so a prefetch would read it twice.
+    /// <paramref name="mayWaitForDisk"/>: whether the command may still wait for the disk while it runs (anything but a
+    /// <see cref="CommandFlags.KeyReadsOnly"/> command, or an unknown or misused one, which only gets an error; see
+    /// <see cref="IStoreSession.PrefetchesMissed"/> for keys the prefetch could not keep).
     /// </summary>
-    public int Prefetch(CommandContext context, RespArgs args)
+    public int Prefetch(CommandContext context, RespArgs args, out bool mayWaitForDisk)
     {
         CommandDefinition? definition = _table.Find(args[0]);
+        mayWaitForDisk = definition is not null && definition.AcceptsArgumentCount(args.Count) && (definition.Flags & CommandFlags.KeyReadsOnly) == 0;
         if (definition is null || definition.SubCommands is not null || (definition.Flags & CommandFlags.ReadOnly) == 0 ||
             !definition.AcceptsArgumentCount(args.Count))
         {

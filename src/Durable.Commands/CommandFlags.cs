@@ -25,4 +25,11 @@ public enum CommandFlags
 
     /// <summary>Not a Redis flag: the command takes every key stripe exclusively (FLUSHALL, SWAPDB).</summary>
     LocksAll = 1 << 20,
+
+    /// <summary>
+    /// Not a Redis flag: the command reads nothing from the store but its keys' own records (no collection parts, no
+    /// scans) and writes nothing, so once the batch's prefetch has read those from disk (or found them in memory) it does
+    /// not wait for the disk: a batch of such commands runs on its socket thread (GET, MGET, EXISTS, TTL, PING...).
+    /// </summary>
+    KeyReadsOnly = 1 << 21,
 }

@@ -129,13 +129,20 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             _client.LastInteractionMs = _server.Time.GetUtcNow().ToUnixTimeMilliseconds();
-            if (!resuming && session.Prefetch(buffer))
+            // A batch that resumes a command (after its stripes or its warming reads) may wait for the disk.
+            bool mayWaitForDisk = true;
+            if (!resuming)
             {
-                // Records on disk only: read them together, without a thread waiting, before the batch runs.
-                await context.Session.CompletePrefetchesAsync(closing);
+                if (session.Prefetch(buffer))
+                {
+                    // Records on disk only: read them together, without a thread waiting, before the batch runs.
+                    await context.Session.CompletePrefetchesAsync(closing);
+                }
+
+                mayWaitForDisk = session.MayWaitForDisk;
             }
 
-            await LeaveSocketThreadIfRecordsOnDiskAsync();
+            await LeaveSocketThreadIfBatchMayWaitAsync(mayWaitForDisk);
             bool locked = _pumpedFeed is not null;
             if (locked)
             {
@@ -145,7 +152,14 @@ internal sealed partial class ClientConnection : IDisposable
             OperationStatus status;
             try
             {
+                bool onSocketThread = !Thread.CurrentThread.IsThreadPoolThread;
+                long diskWaits = context.OpenedSession?.DiskWaits ?? 0;
                 status = session.ExecuteBatch(ref buffer, output);
+                if (onSocketThread && context.OpenedSession is { } readSession && readSession.DiskWaits != diskWaits)
+                {
+                    Interlocked.Add(ref _server.Stats.DiskWaitsOnSocketThreads, readSession.DiskWaits - diskWaits);
+                }
+
                 Interlocked.Add(ref _server.Stats.NetInputBytes, before - buffer.Length);
                 input.AdvanceTo(buffer.Start, status == OperationStatus.NeedMoreData ? buffer.End : buffer.Start);
                 Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
@@ -222,18 +236,21 @@ internal sealed partial class ClientConnection : IDisposable
     /// <summary>
     /// Socket completions run on the runtime's socket threads (Program sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS),
     /// so a batch that arrived there runs there, as Redis runs commands on its event loop: no thread hop per request. A
-    /// command that reads a record from disk waits for it on its thread, which would hold every other connection of that
-    /// socket thread; so while the store has records on disk, the batch moves to the thread pool first. Checked once per
-    /// batch: a batch that starts with every record in memory and makes the log spill may read one on this thread.
+    /// command that reads a record from disk without a prefetch waits for it on its thread, which would hold every other
+    /// connection of that socket thread; so while the store has records on disk, a batch that may do that
+    /// (<paramref name="mayWaitForDisk"/>, <see cref="RespSession.MayWaitForDisk"/>) moves to the thread pool first. A
+    /// batch of GETs stays: its prefetch read its records on disk (it resumes on the pool when the last arrives) or found
+    /// them in memory. Decided once per batch: a record that the log moves to disk between the prefetch and its command is
+    /// read on this thread (INFO durable_disk_waits_on_socket_threads).
     /// </summary>
-    private async ValueTask LeaveSocketThreadIfRecordsOnDiskAsync()
+    private async ValueTask LeaveSocketThreadIfBatchMayWaitAsync(bool mayWaitForDisk)
     {
         if (Thread.CurrentThread.IsThreadPoolThread)
         {
             return;
         }
 
-        if (!_server.Store.HasColdRecords)
+        if (!mayWaitForDisk || !_server.Store.HasColdRecords)
         {
             Interlocked.Increment(ref _server.Stats.BatchesOnSocketThreads);
             return;

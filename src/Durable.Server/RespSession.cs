@@ -28,6 +28,8 @@ internal sealed class RespSession
     private byte[] _copy = [];
     private bool _skipReply;
     private long _minimumLength;
+    private bool _mayWaitForDisk;
+    private bool _prefetchedKeys;
 
     public RespSession(CommandContext context, CommandDispatcher dispatcher, RespLimits limits)
     {
@@ -73,31 +75,49 @@ internal sealed class RespSession
     /// </summary>
     public bool Prefetch(in ReadOnlySequence<byte> buffer)
     {
-        // While loading, the store is a stand-in without cold records.
+        _prefetchedKeys = false;
+        // While loading, the store is a stand-in without cold records. (A monitor only gets errors for commands that
+        // touch the keyspace; its batches move to the pool as they always did.)
         if (!_context.Server.Store.HasColdRecords || _context.Client.IsMonitor)
         {
+            _mayWaitForDisk = _context.Client.IsMonitor;
             return false;
         }
 
         ReadOnlySpan<byte> span = buffer.FirstSpan;
         int started = 0;
+        bool mayWait = false;
+        OperationStatus parsed = OperationStatus.Done;
         for (int commands = 0; commands < PrefetchCommands && !span.IsEmpty; commands++)
         {
-            if (RespParser.TryParse(span, _prefetchRequest, _limits, out int frame) != OperationStatus.Done)
+            parsed = RespParser.TryParse(span, _prefetchRequest, _limits, out int frame);
+            if (parsed != OperationStatus.Done)
             {
                 break;
             }
 
             if (_prefetchRequest.Count > 0)
             {
-                started += _dispatcher.Prefetch(_context, _prefetchRequest.GetArgs(span));
+                started += _dispatcher.Prefetch(_context, _prefetchRequest.GetArgs(span), out bool commandMayWait);
+                mayWait |= commandMayWait;
             }
 
             span = span[frame..];
         }
 
+        // Commands not looked at (past the limit, or in the buffer's next segments) may wait for the disk.
+        _mayWaitForDisk = mayWait || !buffer.IsSingleSegment || (parsed == OperationStatus.Done && !span.IsEmpty);
+        _prefetchedKeys = true;
         return started > 0;
     }
+
+    /// <summary>
+    /// After <see cref="Prefetch"/> and the prefetches' completion: whether a command of the batch may wait for the disk
+    /// on the thread that runs it, so that the batch must not run on a socket thread. False when the store has no record
+    /// on disk, or when every command of the batch was looked at and only reads its keys' records
+    /// (<see cref="CommandFlags.KeyReadsOnly"/>), which the prefetch read or found in memory.
+    /// </summary>
+    public bool MayWaitForDisk => _mayWaitForDisk || (_prefetchedKeys && _context.Session.PrefetchesMissed);
 
     /// <summary>
     /// Runs the complete commands at the start of <paramref name="buffer"/> and slices them off it.

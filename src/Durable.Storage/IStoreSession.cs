@@ -110,6 +110,17 @@ public interface IStoreSession : IDisposable
     /// <summary>Completes when every read started by <see cref="BeginPrefetch"/> has finished, without blocking a thread meanwhile.</summary>
     ValueTask CompletePrefetchesAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Once <see cref="CompletePrefetchesAsync"/> has completed: whether a read of a key given to <see cref="BeginPrefetch"/>
+    /// for this batch may still wait for the disk, because the key found no room among the prefetched records or its
+    /// record was too large to keep. Otherwise each such read is answered from memory (the prefetched record, the record
+    /// in memory, or the newer one a write left there), unless the log moved a record that was in memory to disk meanwhile.
+    /// </summary>
+    bool PrefetchesMissed { get; }
+
+    /// <summary>How many times this session has waited for the disk on its caller's thread (a read or read-modify-write of a record on disk that no prefetch had read).</summary>
+    long DiskWaits { get; }
+
     /// <summary>Completes when every write of this session so far is committed to the write-ahead log, whatever the policy (WAITAOF).</summary>
     ValueTask WaitForCommitAsync(CancellationToken cancellationToken);
 }

@@ -4,9 +4,12 @@ using Durable.Testing;
 namespace Durable.Server.Tests;
 
 /// <summary>
-/// The real server runs a batch on the socket thread its input arrived on while every record is in memory, and moves
-/// batches to the thread pool once records are on disk (a cold read must not hold the other connections of a socket
-/// thread); an operator who sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 keeps every batch on the pool.
+/// The real server runs a batch on the socket thread its input arrived on while every record is in memory; once records
+/// are on disk, a batch that only reads its keys' records (GET, MGET, EXISTS...) still stays there, its records on disk
+/// read by the prefetch without a thread waiting, and a batch with a command that may wait for the disk on its thread
+/// (a write that reads the old record, a collection's parts, INFO...) moves to the thread pool (a cold read must not
+/// hold the other connections of a socket thread); an operator who sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0
+/// keeps every batch on the pool.
 /// </summary>
 public sealed class SocketThreadTests : IDisposable
 {
@@ -20,7 +23,7 @@ public sealed class SocketThreadTests : IDisposable
     private static string Bulk(string value) => $"${value.Length}\r\n{value}\r\n";
 
     [Fact]
-    public async Task BatchesInMemory_RunOnSocketThreads_MovedToThePoolOnceRecordsAreOnDisk()
+    public async Task BatchesInMemory_RunOnSocketThreads_ReadsStayOnceRecordsAreOnDisk()
     {
         await using ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb", "--appendfsync", "no");
         using RespTestClient client = server.Connect();
@@ -41,16 +44,66 @@ public sealed class SocketThreadTests : IDisposable
         }
 
         Assert.True(client.InfoNumber("memory", "durable_log_head_address") > client.InfoNumber("memory", "durable_log_begin_address"), "records are on disk");
-        long onSocketThreads = client.InfoNumber("stats", "durable_batches_on_socket_threads");
-        long moved = client.InfoNumber("stats", "durable_batches_moved_to_pool");
+        long pending = client.InfoNumber("memory", "durable_pending_reads");
         for (int i = 0; i < Keys; i += 100)
         {
             Assert.Equal(Bulk(Value(i)), client.Call("GET", Key(i)));
         }
 
-        Assert.True(client.InfoNumber("stats", "durable_batches_moved_to_pool") > moved, "batches moved to the pool");
-        // Not one batch ran on a socket thread while records were on disk (the INFO calls included).
-        Assert.Equal(onSocketThreads, client.InfoNumber("stats", "durable_batches_on_socket_threads"));
+        Assert.True(client.InfoNumber("memory", "durable_pending_reads") > pending, "GETs read the disk");
+        Assert.Equal(0, client.InfoNumber("stats", "durable_disk_waits_on_socket_threads"));
+    }
+
+    [Fact]
+    public async Task RecordsOnDisk_ReadBatchesStayOnSocketThreads_BatchesThatMayWaitMove()
+    {
+        await using ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "1mb", "--appendfsync", "no");
+        using RespTestClient client = server.Connect();
+        for (int i = 0; i < Keys; i++)
+        {
+            Assert.Equal("+OK\r\n", client.Call("SET", Key(i), Value(i)));
+        }
+
+        Assert.True(client.InfoNumber("memory", "durable_log_head_address") > client.InfoNumber("memory", "durable_log_begin_address"), "records are on disk");
+
+        // GETs of the key just written (in memory) run where they arrived. Each INFO moves (it is no key read).
+        long onSocketThreads = client.InfoNumber("stats", "durable_batches_on_socket_threads");
+        long moved = client.InfoNumber("stats", "durable_batches_moved_to_pool");
+        for (int n = 0; n < 20; n++)
+        {
+            Assert.Equal(Bulk(Value(Keys - 1)), client.Call("GET", Key(Keys - 1)));
+        }
+
+        Assert.True(client.InfoNumber("stats", "durable_batches_on_socket_threads") - onSocketThreads >= 10, "GETs in memory ran on a socket thread");
+        Assert.True(client.InfoNumber("stats", "durable_batches_moved_to_pool") - moved <= 2, "GETs in memory were not moved (only INFO was)");
+
+        // GETs, MGETs and EXISTS of records on disk: read by the prefetch, resumed on the pool when the reads arrive, never moved.
+        long pending = client.InfoNumber("memory", "durable_pending_reads");
+        moved = client.InfoNumber("stats", "durable_batches_moved_to_pool");
+        for (int i = 0; i < 1000; i += 50)
+        {
+            Assert.Equal(Bulk(Value(i)), client.Call("GET", Key(i)));
+            Assert.Equal($"*2\r\n{Bulk(Value(i + 1))}{Bulk(Value(i + 2))}", client.Call("MGET", Key(i + 1), Key(i + 2)));
+            Assert.Equal(":2\r\n", client.Call("EXISTS", Key(i + 3), Key(i + 4)));
+        }
+
+        Assert.True(client.InfoNumber("memory", "durable_pending_reads") - pending >= 100, "the reads went to disk");
+        Assert.True(client.InfoNumber("stats", "durable_batches_moved_to_pool") - moved <= 2, "cold reads were not moved (only INFO was)");
+
+        // Writes over records on disk read the old record (key counts): they may wait, so they move; and so does a
+        // pipeline of GETs with one such write in it.
+        moved = client.InfoNumber("stats", "durable_batches_moved_to_pool");
+        for (int i = 1000; i < 1400; i += 20)
+        {
+            Assert.Equal("+OK\r\n", client.Call("SET", Key(i), "new"));
+            client.Send("GET", Key(i + 1));
+            client.Send("SET", Key(i + 2), "new");
+            Assert.Equal(Bulk(Value(i + 1)), client.ReadReply());
+            Assert.Equal("+OK\r\n", client.ReadReply());
+        }
+
+        Assert.True(client.InfoNumber("stats", "durable_batches_moved_to_pool") - moved >= 5, "writes over records on disk moved to the pool");
+        Assert.Equal(0, client.InfoNumber("stats", "durable_disk_waits_on_socket_threads"));
     }
 
     [Fact]

@@ -19,10 +19,10 @@ internal static class ExpireCommands
         table.Add("EXPIREAT", -3, CommandFlags.Write | CommandFlags.Fast, ExpireAt, 1, 1, 1, write);
         table.Add("PEXPIREAT", -3, CommandFlags.Write | CommandFlags.Fast, PExpireAt, 1, 1, 1, write);
         table.Add("PERSIST", 2, CommandFlags.Write | CommandFlags.Fast, Persist, 1, 1, 1, write);
-        table.Add("TTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, Ttl, 1, 1, 1, read);
-        table.Add("PTTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast, PTtl, 1, 1, 1, read);
-        table.Add("EXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast, ExpireTime, 1, 1, 1, read);
-        table.Add("PEXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast, PExpireTime, 1, 1, 1, read);
+        table.Add("TTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Ttl, 1, 1, 1, read);
+        table.Add("PTTL", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, PTtl, 1, 1, 1, read);
+        table.Add("EXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, ExpireTime, 1, 1, 1, read);
+        table.Add("PEXPIRETIME", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, PExpireTime, 1, 1, 1, read);
     }
 
     private static void Expire(CommandContext context, RespArgs args) => ExpireGeneric(context, args, "expire", relative: true, inSeconds: true);

@@ -14,9 +14,9 @@ internal static class KeyCommands
     {
         table.Add("DEL", -2, CommandFlags.Write, Del, 1, -1, 1, ["keyspace", "write", "slow"]);
         table.Add("UNLINK", -2, CommandFlags.Write | CommandFlags.Fast, Del, 1, -1, 1, ["keyspace", "write", "fast"]);
-        table.Add("EXISTS", -2, CommandFlags.ReadOnly | CommandFlags.Fast, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
-        table.Add("TOUCH", -2, CommandFlags.ReadOnly | CommandFlags.Fast, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
-        table.Add("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast, Type, 1, 1, 1, ["keyspace", "read", "fast"]);
+        table.Add("EXISTS", -2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
+        table.Add("TOUCH", -2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
+        table.Add("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Type, 1, 1, 1, ["keyspace", "read", "fast"]);
         table.Add("RENAME", 3, CommandFlags.Write, Rename, 1, 2, 1, ["keyspace", "write", "slow"]);
         table.Add("RENAMENX", 3, CommandFlags.Write | CommandFlags.Fast, RenameNx, 1, 2, 1, ["keyspace", "write", "fast"]);
         table.Add("COPY", -3, CommandFlags.Write | CommandFlags.DenyOom, Copy, 1, 2, 1, ["keyspace", "write", "slow"]);

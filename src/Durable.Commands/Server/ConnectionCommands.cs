@@ -11,8 +11,8 @@ internal static class ConnectionCommands
 
     public static void Register(CommandTable table)
     {
-        table.Add("PING", -1, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Ping, categories: ["fast", "connection"]);
-        table.Add("ECHO", 2, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Echo, categories: ["fast", "connection"]);
+        table.Add("PING", -1, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading | CommandFlags.KeyReadsOnly, Ping, categories: ["fast", "connection"]);
+        table.Add("ECHO", 2, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading | CommandFlags.KeyReadsOnly, Echo, categories: ["fast", "connection"]);
         table.Add("QUIT", -1, HandshakeFlags, Quit, categories: ["fast", "connection"]);
         table.Add("SELECT", 2, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Select, categories: ["fast", "connection"]);
         table.Add("HELLO", -1, HandshakeFlags, Hello, categories: ["fast", "connection"]);

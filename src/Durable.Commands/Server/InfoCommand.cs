@@ -383,6 +383,7 @@ internal static class InfoCommand
         Field(text, "durable_lock_waits", Volatile.Read(ref stats.LockWaits));
         Field(text, "durable_batches_on_socket_threads", Volatile.Read(ref stats.BatchesOnSocketThreads));
         Field(text, "durable_batches_moved_to_pool", Volatile.Read(ref stats.BatchesMovedToPool));
+        Field(text, "durable_disk_waits_on_socket_threads", Volatile.Read(ref stats.DiskWaitsOnSocketThreads));
     }
 
     private static void AppendReplication(StringBuilder text, ServerState server)

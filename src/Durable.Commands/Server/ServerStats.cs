@@ -18,11 +18,14 @@ public sealed class ServerStats
     /// <summary>Commands that found a key's lock stripe taken past a short spin and waited for it without a thread.</summary>
     public long LockWaits;
 
-    /// <summary>Command batches run on the runtime's socket threads, where their input arrived (no record on disk then).</summary>
+    /// <summary>Command batches run on the runtime's socket threads, where their input arrived (no command of theirs could wait for the disk).</summary>
     public long BatchesOnSocketThreads;
 
-    /// <summary>Command batches whose input arrived on a socket thread and that were moved to the thread pool, because records were on disk.</summary>
+    /// <summary>Command batches whose input arrived on a socket thread and that were moved to the thread pool, because records were on disk and a command of theirs might wait for one.</summary>
     public long BatchesMovedToPool;
+
+    /// <summary>Disk reads that a command waited for on a socket thread: a record the log moved to disk after the batch's prefetch found it in memory.</summary>
+    public long DiskWaitsOnSocketThreads;
 
     /// <summary>The largest used_memory INFO has reported (Redis updates its peak on every sample; we sample at INFO).</summary>
     public long UsedMemoryPeak;

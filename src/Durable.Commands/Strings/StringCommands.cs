@@ -12,16 +12,16 @@ internal static class StringCommands
 {
     public static void Register(CommandTable table)
     {
-        table.Add("GET", 2, CommandFlags.ReadOnly | CommandFlags.Fast, Get, 1, 1, 1, ["read", "string", "fast"]);
+        table.Add("GET", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Get, 1, 1, 1, ["read", "string", "fast"]);
         table.Add("GETDEL", 2, CommandFlags.Write | CommandFlags.Fast, GetDel, 1, 1, 1, ["write", "string", "fast"]);
         table.Add("GETSET", 3, CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, GetSet, 1, 1, 1, ["write", "string", "fast"]);
-        table.Add("MGET", -2, CommandFlags.ReadOnly | CommandFlags.Fast, MGet, 1, -1, 1, ["read", "string", "fast"]);
+        table.Add("MGET", -2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, MGet, 1, -1, 1, ["read", "string", "fast"]);
         table.Add("MSET", -3, CommandFlags.Write | CommandFlags.DenyOom, MSet, 1, -1, 2, ["write", "string", "slow"]);
         table.Add("MSETNX", -3, CommandFlags.Write | CommandFlags.DenyOom, MSetNx, 1, -1, 2, ["write", "string", "slow"]);
         table.Add("APPEND", 3, CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, Append, 1, 1, 1, ["write", "string", "fast"]);
-        table.Add("STRLEN", 2, CommandFlags.ReadOnly | CommandFlags.Fast, StrLen, 1, 1, 1, ["read", "string", "fast"]);
-        table.Add("GETRANGE", 4, CommandFlags.ReadOnly, GetRange, 1, 1, 1, ["read", "string", "slow"]);
-        table.Add("SUBSTR", 4, CommandFlags.ReadOnly, GetRange, 1, 1, 1, ["read", "string", "slow"]);
+        table.Add("STRLEN", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, StrLen, 1, 1, 1, ["read", "string", "fast"]);
+        table.Add("GETRANGE", 4, CommandFlags.ReadOnly | CommandFlags.KeyReadsOnly, GetRange, 1, 1, 1, ["read", "string", "slow"]);
+        table.Add("SUBSTR", 4, CommandFlags.ReadOnly | CommandFlags.KeyReadsOnly, GetRange, 1, 1, 1, ["read", "string", "slow"]);
         table.Add("SETRANGE", 4, CommandFlags.Write | CommandFlags.DenyOom, SetRange, 1, 1, 1, ["write", "string", "slow"]);
     }
 

@@ -60,6 +60,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private WalPosition _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
+    private bool _prefetchRoomRanOut;
+    private long _diskWaits;
     private bool _holdsWarmed;
     private int[] _heldStripes = [];
     private int _heldStripeCount;
@@ -107,6 +109,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     public bool PrefetchesPending => _pendingPrefetches > 0;
 
+    public bool PrefetchesMissed => _prefetchRoomRanOut || _prefetched.AnyPayloadSkipped();
+
+    public long DiskWaits => _diskWaits;
+
     public void HoldingStripes(int[] stripes, int count)
     {
         _heldStripes = stripes;
@@ -114,9 +120,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         _commandNowMs = 0;
     }
 
-    // Before a wait for the disk under the command's stripes.
+    // Before a wait for the disk on the caller's thread, under the command's stripes.
     private void MarkWaitingForDisk()
     {
+        _diskWaits++;
         if (_heldStripeCount > 0)
         {
             _store.Locks.MarkWaitingForDisk(_heldStripes.AsSpan(0, _heldStripeCount));
@@ -218,10 +225,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         {
             _prefetched.Clear();
             _prefetchesCompleted = false;
+            _prefetchRoomRanOut = false;
         }
 
         if (_prefetched.Count >= PrefetchedRecords.MaxEntries)
         {
+            _prefetchRoomRanOut = true;
             return false;
         }
 

@@ -44,6 +44,20 @@ internal sealed class PrefetchedRecords
 
     public void RemoveLast() => _count--;
 
+    /// <summary>Whether an entry's payload was too large to keep (<see cref="MaxPayloadBytes"/>): a read of its value reads the disk again.</summary>
+    public bool AnyPayloadSkipped()
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            if (_entries[i].Output.PayloadSkipped)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Forgets one entry (the last takes its place).</summary>
     public void Remove(Entry entry)
     {
