@@ -657,7 +657,6 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         _replayWindow.Clear();
     }
 
-    /// <summary>Applies a batch body: count, then length-prefixed records (TryDecode already checked that they decode).</summary>
     /// <summary>
     /// Applies a part edit to the part as stored, if it holds the payload the edit was made from. Any other state is left
     /// alone: the part is already past the edit (a checkpoint taken after the WAL position the replay started from holds
@@ -680,6 +679,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
+    /// <summary>Applies a batch body: count, then length-prefixed records (TryDecode already checked that they decode).</summary>
     private void ReplayBatch(ReadOnlySpan<byte> batch, byte[] physicalMap)
     {
         ReadOnlySpan<byte> entries = batch[4..];
