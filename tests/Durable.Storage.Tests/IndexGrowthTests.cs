@@ -82,7 +82,9 @@ public sealed class IndexGrowthTests : IDisposable
         Assert.False(await store.GrowIndexIfCrowdedAsync(TestContext.Current.CancellationToken));
         Assert.False(await store.GrowIndexIfCrowdedAsync(TestContext.Current.CancellationToken));
         Assert.Equal(before, store.GetStatistics().IndexBytes);
-        Assert.Single(_logger.Lines, l => l.EventId == 118);
+        // One warning in all: 118 (part of the log on disk), or 122 (over the budget) when the store's own once-a-second
+        // check ran while the keys were still being written, before the log spilled (a slow machine).
+        Assert.Single(_logger.Lines, l => l.EventId is 118 or 122);
         AssertAllKeys(session);
     }
 
