@@ -226,7 +226,8 @@ public sealed class ListBlockingTests(ReferenceServers servers)
 
     // Durable wakes a waiter after the write and the waiter then retries, so a command right behind the push (LPOP in the
     // same pipeline) may take the element first; the waiter then waits again ahead of later waiters (Redis would have
-    // served it before the LPOP ran: either way, waiters are served in arrival order).
+    // served it before the LPOP ran: either way, waiters are served in arrival order). The LPOP's own wake-up must not
+    // wake the second waiter while the first is still awake: the second could then take the next push's first element.
     [Fact]
     public void WaiterBeatenToElement_KeepsItsPlace()
     {

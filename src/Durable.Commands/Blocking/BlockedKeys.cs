@@ -2,10 +2,11 @@ namespace Durable.Commands.Blocking;
 
 /// <summary>
 /// The connections blocked on keys (BLPOP, BLMOVE, BLMPOP...), per key in arrival order, as Redis serves the clients
-/// blocked on a key first come, first served. A write to a key wakes the first waiter of each database that is not
-/// already awake; a woken waiter retries its command under the key locks and, finding nothing (another client was
-/// first), waits again in its place. A waiter that leaves awake without being served (timeout, disconnect) passes its
-/// wake-up on, so no write is ever left unserved. Thread-safe; every method takes one short lock.
+/// blocked on a key first come, first served. A write to a key wakes the first waiter of each database where none is
+/// awake yet (one at a time keeps arrival order, as Redis serves a waiter before the next command runs); the woken
+/// waiter retries its command under the key locks and, finding nothing (another client was first), waits again in its
+/// place. A waiter that leaves awake without being served (timeout, disconnect) passes its wake-up on, so no write is
+/// ever left unserved. Thread-safe; every method takes one short lock.
 /// </summary>
 internal sealed class BlockedKeys
 {
@@ -110,13 +111,23 @@ internal sealed class BlockedKeys
         }
     }
 
-    // The first waiter not yet awake, per database (waiters of one key in different databases wait on different lists).
+    // The first waiter of each database, unless one of that database is already awake: one awake waiter per key at a time
+    // keeps arrival order. The awake one re-arms before it retries, so a write meanwhile wakes it again; once served it
+    // signals its keys, which wakes the next (a waiter's key list mixes databases: MOVE and COPY write to another one).
     private static void WakeFirst(List<KeyWaiter> waiters)
     {
         List<int>? done = null;
         foreach (KeyWaiter waiter in waiters)
         {
-            if (waiter.IsSignalled || (done is not null && done.Contains(waiter.Db)))
+            if (waiter.IsSignalled)
+            {
+                (done ??= []).Add(waiter.Db);
+            }
+        }
+
+        foreach (KeyWaiter waiter in waiters)
+        {
+            if (done is not null && done.Contains(waiter.Db))
             {
                 continue;
             }
