@@ -11,13 +11,13 @@ public sealed class CompactionTests : IDisposable
     private const int ValueBytes = 1024;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
-    private Task<FasterStore> OpenAsync(TimeProvider? time = null) => FasterStore.OpenAsync(
+    private Task<FasterStore> OpenAsync(TimeProvider? time = null, long segmentBytes = 1L << 20) => FasterStore.OpenAsync(
         new StoreOptions
         {
             DataDirectory = _directory,
             MemoryBytes = 1L << 20,
             IndexBytes = 1L << 16,
-            SegmentBytes = 1L << 20,
+            SegmentBytes = segmentBytes,
             CompactionIntervalSeconds = 0,
             CheckpointIntervalSeconds = 0,
             Time = time ?? TimeProvider.System,
@@ -31,17 +31,7 @@ public sealed class CompactionTests : IDisposable
         await using (FasterStore store = await OpenAsync())
         {
             using IStoreSession session = store.OpenSession();
-            byte[] value = new byte[ValueBytes];
-            for (int round = 1; round <= 3; round++)
-            {
-                for (int i = 0; i < Keys; i++)
-                {
-                    FillValue(value, i, round);
-                    session.Write(0, Key(i), RecordType.String, value, 0);
-                    session.CompleteCommand();
-                }
-            }
-
+            WriteRounds(session, 3);
             Assert.True(store.GetStatistics().LogDiskBytes > 2 * liveBytes, "three rounds of overwrites leave mostly dead records on disk");
 
             Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: false, TestContext.Current.CancellationToken));
@@ -60,6 +50,48 @@ public sealed class CompactionTests : IDisposable
         using IStoreSession again = reopened.OpenSession();
         Assert.Equal(Keys, reopened.KeyCount(0));
         AssertLatestValues(again, "after compaction and reopen");
+    }
+
+    [Fact]
+    public async Task Compact_LogWithinOneSegment_FreesTheSegmentBelowTheBeginAddress()
+    {
+        // Segments of 64 MiB, a log of about 15 MB: FASTER deletes no segment file, so only the freed blocks below the
+        // begin address bring the disk under twice the live data.
+        long liveBytes = (long)Keys * ValueBytes;
+        await using (FasterStore store = await OpenAsync(segmentBytes: 64L << 20))
+        {
+            using IStoreSession session = store.OpenSession();
+            WriteRounds(session, 3);
+            Assert.True(AllocatedLogBytes() > 2 * liveBytes, "three rounds of overwrites leave mostly dead records on disk");
+
+            Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: false, TestContext.Current.CancellationToken));
+
+            Assert.Single(new DirectoryInfo(Path.Combine(_directory, "log")).EnumerateFiles());
+            // (Some of the last round is still in memory only.)
+            Assert.InRange(store.GetStatistics().LogDiskBytes, liveBytes / 2, 2 * liveBytes);
+            Assert.InRange(AllocatedLogBytes(), liveBytes / 2, 2 * liveBytes);
+            AssertLatestValues(session, "after compaction");
+        }
+
+        await using FasterStore reopened = await OpenAsync(segmentBytes: 64L << 20);
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(Keys, reopened.KeyCount(0));
+        AssertLatestValues(again, "after compaction and reopen");
+    }
+
+    /// <summary>Writes every key <paramref name="rounds"/> times, round r's values ending in the byte r.</summary>
+    private static void WriteRounds(IStoreSession session, int rounds)
+    {
+        byte[] value = new byte[ValueBytes];
+        for (int round = 1; round <= rounds; round++)
+        {
+            for (int i = 0; i < Keys; i++)
+            {
+                FillValue(value, i, round);
+                session.Write(0, Key(i), RecordType.String, value, 0);
+                session.CompleteCommand();
+            }
+        }
     }
 
     /// <summary>Every key holds its round-3 value (the last byte of a value is its round).</summary>
@@ -183,6 +215,16 @@ public sealed class CompactionTests : IDisposable
     }
 
     private long SegmentFileBytes() => new DirectoryInfo(Path.Combine(_directory, "log")).EnumerateFiles().Sum(f => f.Length);
+
+    /// <summary>The disk blocks the log's segment files take (du), which a freed range no longer counts in.</summary>
+    private long AllocatedLogBytes()
+    {
+        using System.Diagnostics.Process du = System.Diagnostics.Process.Start(
+            new System.Diagnostics.ProcessStartInfo("du", ["-s", "-B1", Path.Combine(_directory, "log")]) { RedirectStandardOutput = true })!;
+        string output = du.StandardOutput.ReadToEnd();
+        du.WaitForExit();
+        return long.Parse(output.Split('\t')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public void Dispose()
     {

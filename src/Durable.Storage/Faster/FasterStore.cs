@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Durable.Storage.Persistence;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,7 @@ public sealed partial class FasterStore : IStore
     // The log's reads through io_uring, when they are (ColdReadIo.Uring and a ring could be created).
     private readonly DirectReadDevice? _directReads;
     private readonly string _logDirectory;
+    private readonly LogSpaceFreer _spaceFreer;
     private readonly KeyCounts _counts = new();
     private readonly byte[] _physical;
     private readonly CancellationTokenSource _stopping = new();
@@ -82,6 +84,7 @@ public sealed partial class FasterStore : IStore
         int segmentBits = layout.LogSegmentBits;
         PageBytes = 1L << pageBits;
         SegmentBytes = 1L << segmentBits;
+        _spaceFreer = new LogSpaceFreer(Path.Combine(_logDirectory, "hlog"), segmentBits, logger);
         Compactor = new LogCompactor(this);
         ColdReads = options.ReadCache ? new RecentColdReads(Budget.ColdReadTableBytes) : null;
         Kv = new FasterKV<SpanByte, SpanByte>(
@@ -643,6 +646,8 @@ public sealed partial class FasterStore : IStore
             Interlocked.Increment(ref _compactions);
             Log.Compacted(_logger, reclaimed, deadPercent, watch.ElapsedMilliseconds);
             await CheckpointAsync(cancellationToken);
+            // Recovery starts from the new begin address now: the begin segment's space below it can go.
+            _spaceFreer.FreeBelow(Kv.Log.BeginAddress);
             return true;
         }
         finally
@@ -727,15 +732,20 @@ public sealed partial class FasterStore : IStore
 
     internal void ReportCompactionFailure(Exception exception) => Log.CompactionFailed(_logger, exception);
 
-    /// <summary>Bytes of the log's segment files; a file FASTER deletes meanwhile counts as gone.</summary>
+    /// <summary>
+    /// Bytes of the log's segment files, less the start of the begin segment that was freed (<see cref="LogSpaceFreer"/>);
+    /// a file FASTER deletes meanwhile counts as gone.
+    /// </summary>
     private long LogDiskBytes()
     {
         long bytes = 0;
+        (long freedSegment, long freedBytes) = _spaceFreer.Freed;
+        string freedName = "hlog." + freedSegment.ToString(CultureInfo.InvariantCulture);
         foreach (FileInfo file in new DirectoryInfo(_logDirectory).EnumerateFiles())
         {
             try
             {
-                bytes += file.Length;
+                bytes += file.Length - (file.Name == freedName ? Math.Min(freedBytes, file.Length) : 0);
             }
             catch (FileNotFoundException)
             {

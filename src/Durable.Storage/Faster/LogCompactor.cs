@@ -6,7 +6,8 @@ namespace Durable.Storage.Faster;
 /// Background space reclamation. Every compaction interval it estimates how much of the log is dead (overwritten,
 /// deleted or expired records); past the threshold it compacts the on-disk part of the log: expired keys there are
 /// first deleted as the expiry cycle would (logged, counted), then FASTER copies the records that are still live to the
-/// tail and moves the begin address, and a checkpoint follows so that FASTER deletes the segment files below it.
+/// tail and moves the begin address, and a checkpoint follows so that FASTER deletes the segment files below it and the
+/// begin segment's space below it is freed (<see cref="LogSpaceFreer"/>).
 /// See docs/storage.md (Compaction) for why this keeps recovery, SCAN and the key counts correct.
 /// </summary>
 internal sealed class LogCompactor(FasterStore store)
@@ -40,19 +41,20 @@ internal sealed class LogCompactor(FasterStore store)
 
     /// <summary>
     /// Compacts the on-disk part of the log when at least the configured share of the log is estimated dead (or always,
-    /// with <paramref name="force"/>) and at least one segment's worth is on disk; returns whether it compacted.
+    /// with <paramref name="force"/>) and a quarter of the log, or a segment, is on disk (what compaction can free);
+    /// returns whether it compacted.
     /// </summary>
     public async Task<bool> CompactIfWorthwhileAsync(bool force, CancellationToken cancellationToken)
     {
         LogAccessor<SpanByte, SpanByte> log = store.Kv.Log;
         long begin = log.BeginAddress;
         long until = log.HeadAddress;
-        if (until - begin < store.SegmentBytes && !(force && until > begin))
+        long logBytes = log.TailAddress - begin;
+        if (until <= begin || (until - begin < Math.Min(store.SegmentBytes, logBytes / 4) && !force))
         {
             return false;
         }
 
-        long logBytes = log.TailAddress - begin;
         long liveBytes = EstimateLiveBytes();
         int deadPercent = logBytes == 0 ? 0 : (int)Math.Clamp(100 - (liveBytes * 100 / logBytes), 0, 100);
         if (!force && deadPercent < store.CompactionDeadPercent)
