@@ -10,7 +10,7 @@ public class PackedItemsBufferTests
     {
         Random random = new(11);
         List<byte[]> model = [];
-        PackedItemsBuffer buffer = new(Encode(model));
+        PackedItemsBuffer buffer = new(Encode(model), new PartBuffers());
         for (int step = 0; step < 4000; step++)
         {
             // Items from empty to past one LEB128 byte (and, now and then, past the buffer's spare room).
@@ -61,7 +61,7 @@ public class PackedItemsBufferTests
     public void Find_MatchesOnlyTheFirstItemOfAnEntry()
     {
         // Hash entries (field, value): a value equal to the key looked up is not a match.
-        PackedItemsBuffer buffer = new(Encode([[1], [2], [2], [3]]));
+        PackedItemsBuffer buffer = new(Encode([[1], [2], [2], [3]]), new PartBuffers());
         Assert.Equal(2, IndexOf(buffer, buffer.Find([2], 2)));
         Assert.Equal(-1, buffer.Find([3], 2));
         Assert.Equal(-1, buffer.Find([9], 2));
@@ -72,12 +72,12 @@ public class PackedItemsBufferTests
     [InlineData(new byte[] { 1, 0, 1, 0, 0, 0 })]
     [InlineData(new byte[] { 1, 0 })]
     public void New_RefusesUnknownVersionsAndDamage(byte[] payload) =>
-        Assert.Throws<InvalidDataException>(() => new PackedItemsBuffer(payload));
+        Assert.Throws<InvalidDataException>(() => new PackedItemsBuffer(payload, new PartBuffers()));
 
     [Fact]
     public void Find_RefusesAnItemRunningPastTheEnd()
     {
-        PackedItemsBuffer buffer = new([1, 0, 1, 0, 0, 0, 5, 0x61]);
+        PackedItemsBuffer buffer = new([1, 0, 1, 0, 0, 0, 5, 0x61], new PartBuffers());
         Assert.Throws<InvalidDataException>(() => buffer.Find([0x61], 1));
     }
 

@@ -8,22 +8,27 @@ namespace Durable.Commands.Collections;
 /// the point operations on a part (a push or pop on a list chunk, a field or member of a bucket), which would
 /// otherwise decode and re-encode every item of the part. The buffer keeps room at both ends, so that a push at the
 /// head moves only the 6-byte header. Offsets are into <see cref="Payload"/>; an edit invalidates the offsets after
-/// it. Not thread-safe.
+/// it. Its bytes live in a command's <see cref="PartBuffers"/>: valid for that command only. Not thread-safe.
 /// </summary>
 internal sealed class PackedItemsBuffer
 {
     private const int Room = 64;
 
+    private readonly PartBuffers _buffers;
     private byte[] _buffer;
     private int _start;
     private int _end;
 
-    /// <summary>Copies <paramref name="payload"/>; throws <see cref="InvalidDataException"/> for an unknown version or a damaged header.</summary>
-    public PackedItemsBuffer(ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Copies <paramref name="payload"/> into an array of <paramref name="buffers"/>; throws <see cref="InvalidDataException"/>
+    /// for an unknown version or a damaged header.
+    /// </summary>
+    public PackedItemsBuffer(ReadOnlySpan<byte> payload, PartBuffers buffers)
     {
         // Checks the version and that the count can fit the bytes; items are checked as they are walked.
         _ = new PackedItems.Reader(payload);
-        _buffer = new byte[Room + payload.Length + Room];
+        _buffers = buffers;
+        _buffer = buffers.Rent(Room + payload.Length + Room);
         _start = Room;
         _end = Room + payload.Length;
         payload.CopyTo(_buffer.AsSpan(_start));
@@ -198,7 +203,7 @@ internal sealed class PackedItemsBuffer
         }
 
         int length = _end - _start;
-        byte[] grown = new byte[Room + front + length + back + Math.Max(Room, length)];
+        byte[] grown = _buffers.Rent(Room + front + length + back + Math.Max(Room, length));
         _buffer.AsSpan(_start, length).CopyTo(grown.AsSpan(Room + front));
         _buffer = grown;
         _start = Room + front;
