@@ -112,6 +112,7 @@ public sealed class PartEditTests : IDisposable
                     replaying.Replay(record, decoded, new byte[16]);
                 }
 
+                replaying.FinishReplayWrites();
                 read.ResetWrittenCount();
                 Assert.True(session.TryReadPart(generation, Part, read));
                 Assert.True(states[^1].AsSpan().SequenceEqual(read.WrittenSpan), $"replay from state {start}, pass {pass}");
@@ -126,7 +127,63 @@ public sealed class PartEditTests : IDisposable
             replaying.Replay(record, decoded, new byte[16]);
         }
 
+        replaying.FinishReplayWrites();
         Assert.False(session.TryReadPart(generation, Part, read), "an edit of a part that is gone creates nothing");
+    }
+
+    [Fact]
+    public async Task Replay_EditsOfManyPartsOnDisk_EachEndsWithItsLastState()
+    {
+        // 2,000 parts of about 900 bytes under a 1 MiB budget: most are on disk. Replay reads the parts of a window of
+        // edits together and applies the edits afterwards, in WAL order; a part edited again within a few records (its
+        // earlier edit not applied yet) must still end as its last edit left it.
+        const int PartCount = 2000;
+        ulong generation = PartsDescriptor.NewGeneration();
+        Random random = new(11);
+        byte[][] state = [.. Enumerable.Range(0, PartCount).Select(p => Enumerable.Range(0, 900).Select(i => (byte)(i + p)).ToArray())];
+        await using FasterStore store = await FasterStore.OpenAsync(
+            new StoreOptions { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 },
+            NullLogger.Instance);
+        using IStoreSession session = store.OpenSession();
+        for (uint p = 0; p < PartCount; p++)
+        {
+            session.WritePart(generation, p, state[p]);
+            session.CompleteCommand();
+        }
+
+        List<byte[]> records = [];
+        byte[] partKey = new byte[PartsDescriptor.PartKeySize];
+        uint previous = 0;
+        for (int i = 0; i < 1500; i++)
+        {
+            uint p = i % 5 == 0 ? previous : (uint)random.Next(PartCount);
+            byte[] next = Spliced(Patched(state[p], 1), random.Next(state[p].Length), random.Next(10), [(byte)i, (byte)(i >> 8)]);
+            PartEdit edit = PartEdit.Find(state[p], next);
+            PartsDescriptor.WritePartKey(partKey, generation, p);
+            byte[] record = new byte[WalRecord.PartEditSize(partKey.Length, edit)];
+            WalRecord.EncodePartEdit(record, partKey, edit, next);
+            records.Add(record);
+            state[p] = next;
+            previous = p;
+        }
+
+        FasterStoreSession replaying = (FasterStoreSession)session;
+        long readsBefore = store.GetStatistics().PendingReads;
+        foreach (byte[] record in records)
+        {
+            Assert.True(WalRecord.TryDecode(record, out DecodedWalRecord decoded, out _));
+            replaying.Replay(record, decoded, new byte[16]);
+        }
+
+        replaying.FinishReplayWrites();
+        Assert.True(store.GetStatistics().PendingReads - readsBefore > 500, "the PartCount were meant to be read from the disk");
+        ArrayBufferWriter<byte> read = new();
+        for (uint p = 0; p < PartCount; p++)
+        {
+            read.ResetWrittenCount();
+            Assert.True(session.TryReadPart(generation, p, read));
+            Assert.True(state[p].AsSpan().SequenceEqual(read.WrittenSpan), $"part {p}");
+        }
     }
 
     [Fact]

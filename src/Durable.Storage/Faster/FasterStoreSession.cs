@@ -23,7 +23,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </summary>
     private const int PassBatch = 64 * 1024;
 
-    // Replayed writes on their way to the disk at once, at most (see ReplayWrite).
+    // Replayed writes and part edits on their way to the disk at once, at most (see ReplayWrite, DeferPartEdit).
     private const int ReplayWindow = 256;
 
     private readonly FasterStore _store;
@@ -53,10 +53,14 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     // Replay only: the parts of multi-part commands whose last part has not been replayed yet, by command id.
     private Dictionary<long, List<byte[]>>? _pendingParts;
 
-    // Replay only: the keys (hashes) of the replayed writes whose RMWs went to the disk without waiting, and how many
-    // are on their way (see ReplayWrite).
+    // Replay only: the keys (hashes) of the replayed writes whose RMWs went to the disk without waiting and of the part
+    // edits not applied yet, and how many reads are on their way (see ReplayWrite, DeferPartEdit).
     private readonly HashSet<ulong> _replayWindow = [];
     private int _replayPending;
+
+    // Replay only: the window's part edits, in WAL order: key and edit bytes one after the other in one buffer.
+    private readonly ArrayBufferWriter<byte> _deferredEditBytes = new();
+    private readonly List<(int KeyLength, int EditLength)> _deferredEdits = [];
     private WalPosition _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
@@ -595,13 +599,16 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             return;
         }
 
+        if (decoded.Kind == WalRecordKind.PartEdit)
+        {
+            DeferPartEdit(key, body[decoded.PayloadOffset..]);
+            return;
+        }
+
         // Everything else reads what it changes: the writes before it land first.
         FinishReplayWrites();
         switch (decoded.Kind)
         {
-            case WalRecordKind.PartEdit:
-                ReplayPartEdit(key, body[decoded.PayloadOffset..]);
-                break;
             case WalRecordKind.Delete:
                 DeleteStored(key, onlyIfExpired: false, log: false, cascade: false);
                 break;
@@ -621,30 +628,78 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>
     /// Replays a write without waiting for the disk: the RMW that replaces the record (it reads the old one, on disk
     /// after a large load, to keep the key counts) completes with the others of its window at
-    /// <see cref="FinishReplayWrites"/>, so that replay reads many records at once instead of one after another. A window
-    /// never holds two writes to one key (their completions could land in either order): a key seen again, or
-    /// <see cref="ReplayWindow"/> writes, finish it first. Unlike a client's write, an expired record it replaces is not
-    /// counted in expired_keys (Redis does not expire keys while it loads either).
+    /// <see cref="FinishReplayWrites"/>, so that replay reads many records at once instead of one after another. A key
+    /// with an RMW still on its way, or a part edit not yet applied, finishes the window first, so that the operations
+    /// on one key land in WAL order; so do <see cref="ReplayWindow"/> of them. Unlike a client's write, an expired record
+    /// it replaces is not counted in expired_keys (Redis does not expire keys while it loads either).
     /// </summary>
     private void ReplayWrite(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs)
     {
-        ulong hash = System.IO.Hashing.XxHash3.HashToUInt64(storedKey);
-        if (_replayWindow.Count >= ReplayWindow || !_replayWindow.Add(hash))
-        {
-            FinishReplayWrites();
-            _replayWindow.Add(hash);
-        }
-
+        ulong hash = JoinReplayWindow(storedKey, needsPrefetchRoom: false);
         byte[]? rented = null;
         if (StartRmw(storedKey, ComposeValue(new RecordHeader(type, expiresAtMs), payload, ref rented)))
         {
             _replayPending++;
+            _replayWindow.Add(hash);
         }
 
         ReturnRented(rented);
     }
 
-    /// <summary>Waits for the replayed writes still reading the disk (<see cref="ReplayWrite"/>); the next window starts empty.</summary>
+    /// <summary>
+    /// Replays a part edit: at once when its part is in memory; otherwise later in the window
+    /// (<see cref="FinishReplayWrites"/>), once the read of its part, started here, has come back with the others of the
+    /// window. A WAL of edits to parts on disk (a huge collection's random members) then reads those parts together
+    /// instead of one after another, while the edits of its hot parts (a tree's upper nodes, edited by every command)
+    /// neither wait nor end the window.
+    /// </summary>
+    private void DeferPartEdit(ReadOnlySpan<byte> partKey, ReadOnlySpan<byte> edit)
+    {
+        ulong hash = JoinReplayWindow(partKey, needsPrefetchRoom: true);
+        PrefetchedRecords.Entry entry = _prefetched.Add(partKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(partKey), BeginAddress, NowMs);
+        StoreOutput output = entry.Output;
+        SpanByte input = default;
+        bool pending;
+        // Pinned for the call only: a read that goes pending keeps its own copy of the key.
+        fixed (byte* k = partKey)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, partKey.Length);
+            pending = _session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0).IsPending;
+        }
+
+        if (!pending)
+        {
+            _prefetched.RemoveLast();
+            ReplayPartEdit(partKey, edit);
+            return;
+        }
+
+        _replayPending++;
+        _replayWindow.Add(hash);
+        partKey.CopyTo(_deferredEditBytes.GetSpan(partKey.Length));
+        _deferredEditBytes.Advance(partKey.Length);
+        edit.CopyTo(_deferredEditBytes.GetSpan(edit.Length));
+        _deferredEditBytes.Advance(edit.Length);
+        _deferredEdits.Add((partKey.Length, edit.Length));
+    }
+
+    // Finishes the window first when it holds storedKey, is full, or (for a part edit's read) has no prefetch room left.
+    private ulong JoinReplayWindow(ReadOnlySpan<byte> storedKey, bool needsPrefetchRoom)
+    {
+        ulong hash = System.IO.Hashing.XxHash3.HashToUInt64(storedKey);
+        if (_replayWindow.Count >= ReplayWindow || _replayWindow.Contains(hash)
+            || (needsPrefetchRoom && _prefetched.Count >= PrefetchedRecords.MaxEntries))
+        {
+            FinishReplayWrites();
+        }
+
+        return hash;
+    }
+
+    /// <summary>
+    /// Waits for the window's reads (<see cref="ReplayWrite"/>, <see cref="DeferPartEdit"/>), then applies its part edits
+    /// in WAL order, each from the record its read brought; the next window starts empty.
+    /// </summary>
     internal void FinishReplayWrites()
     {
         if (_replayPending > 0)
@@ -654,6 +709,16 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             _session.CompletePending(wait: true);
         }
 
+        ReadOnlySpan<byte> bytes = _deferredEditBytes.WrittenSpan;
+        foreach ((int keyLength, int editLength) in _deferredEdits)
+        {
+            ReplayPartEdit(bytes[..keyLength], bytes.Slice(keyLength, editLength));
+            bytes = bytes[(keyLength + editLength)..];
+        }
+
+        _deferredEdits.Clear();
+        _deferredEditBytes.ResetWrittenCount();
+        _prefetched.Clear();
         _replayWindow.Clear();
     }
 
