@@ -21,7 +21,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i))];
         Directory.CreateDirectory(options.DataDirectory);
         int port = FreePort();
-        Process? server = await StartServerAsync(port, cancellationToken);
+        RunningServer? server = await StartServerAsync(port, cancellationToken);
         try
         {
             for (int round = 1; round <= options.Kills; round++)
@@ -30,18 +30,30 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 using CancellationTokenSource stop = new();
                 Task[] running = [.. writers.Select(w => Task.Run(() => w.Run(port, stop.Token), CancellationToken.None))];
                 await Task.Delay(load, cancellationToken);
-                server.Kill();
-                await server.WaitForExitAsync(cancellationToken);
+                server.Process.Kill();
+                await server.Process.WaitForExitAsync(cancellationToken);
                 await stop.CancelAsync();
                 await Task.WhenAll(running);
-                server.Dispose();
+                server.Process.Dispose();
                 server = null;
 
                 server = await StartServerAsync(port, cancellationToken);
-                using RespConnection checker = new(port);
-                foreach (Writer writer in writers)
+                try
                 {
-                    writer.Verify(checker, report, options.AllowedLossPerClient > 0);
+                    using RespConnection checker = new(port);
+                    foreach (Writer writer in writers)
+                    {
+                        writer.Verify(checker, report, options.AllowedLossPerClient > 0);
+                    }
+                }
+                catch (Exception exception) when (exception is IOException or SocketException)
+                {
+                    // The restarted server closed the connection: say whether it died, and what it printed last.
+                    await Task.WhenAny(server.Process.WaitForExitAsync(cancellationToken), Task.Delay(1000, cancellationToken));
+                    string state = server.Process.HasExited ? $"exited with code {server.Process.ExitCode}" : "still running";
+                    throw new InvalidOperationException(
+                        $"round {round}: the connection broke while checking the restarted server ({exception.Message}); the server {state}; its last output:\n{server.Tail()}",
+                        exception);
                 }
 
                 report.Rounds = round;
@@ -53,19 +65,19 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
         finally
         {
-            if (server is { HasExited: false })
+            if (server is { Process.HasExited: false })
             {
-                server.Kill();
-                await server.WaitForExitAsync(CancellationToken.None);
+                server.Process.Kill();
+                await server.Process.WaitForExitAsync(CancellationToken.None);
             }
 
-            server?.Dispose();
+            server?.Process.Dispose();
         }
 
         return report;
     }
 
-    private async Task<Process> StartServerAsync(int port, CancellationToken cancellationToken)
+    private async Task<RunningServer> StartServerAsync(int port, CancellationToken cancellationToken)
     {
         string command = options.ServerCommand
             .Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
@@ -75,34 +87,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("exec " + command);
         Process process = Process.Start(start) ?? throw new InvalidOperationException("cannot start: " + command);
-        Queue<string> lastLines = new();
-        void Keep(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (lastLines)
-            {
-                lastLines.Enqueue(line);
-                if (lastLines.Count > 40)
-                {
-                    lastLines.Dequeue();
-                }
-            }
-        }
-
-        string Tail()
-        {
-            lock (lastLines)
-            {
-                return string.Join('\n', lastLines);
-            }
-        }
-
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        RunningServer server = new(process);
+        process.OutputDataReceived += (_, e) => server.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         Stopwatch watch = Stopwatch.StartNew();
@@ -111,7 +98,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             if (process.HasExited)
             {
                 await process.WaitForExitAsync(cancellationToken);
-                throw new InvalidOperationException($"server exited with code {process.ExitCode}: {command}\n{Tail()}");
+                throw new InvalidOperationException($"server exited with code {process.ExitCode}: {command}\n{server.Tail()}");
             }
 
             try
@@ -120,7 +107,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 using RespConnection probe = new(port);
                 if (probe.Call("DBSIZE").StartsWith(':'))
                 {
-                    return process;
+                    return server;
                 }
 
                 await Task.Delay(50, cancellationToken);
@@ -132,7 +119,40 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         process.Kill();
-        throw new TimeoutException($"server did not finish loading within 120 s: {command}\n{Tail()}");
+        throw new TimeoutException($"server did not finish loading within 120 s: {command}\n{server.Tail()}");
+    }
+
+    /// <summary>A started server and the last 40 lines it printed (for the reports of a server that failed).</summary>
+    private sealed class RunningServer(Process process)
+    {
+        private readonly Queue<string> _lastLines = new();
+
+        public Process Process { get; } = process;
+
+        public void Keep(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_lastLines)
+            {
+                _lastLines.Enqueue(line);
+                if (_lastLines.Count > 40)
+                {
+                    _lastLines.Dequeue();
+                }
+            }
+        }
+
+        public string Tail()
+        {
+            lock (_lastLines)
+            {
+                return string.Join('\n', _lastLines);
+            }
+        }
     }
 
     private static int FreePort()
