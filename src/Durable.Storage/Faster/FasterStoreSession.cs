@@ -242,14 +242,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         int stripe = KeyLocks.StripeOf(key);
         // The version first: a write that ends after this is seen when the record is used, and the record is not.
         PrefetchedRecords.Entry entry = _prefetched.Add(storedKey, stripe, _store.Locks.WriteVersion(stripe), _store.KeyWrites.Of(storedKey), BeginAddress, NowMs);
-        StoreOutput output = entry.Output;
-        SpanByte input = default;
-        // Pinned for the call only: a read that goes pending keeps its own copy of the key.
-        fixed (byte* k = storedKey)
+        using (SessionReadDevice.Issuing(_reads))
         {
-            using SessionReadDevice.IssuingScope issuing = SessionReadDevice.Issuing(_reads);
-            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
-            if (!_session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0).IsPending)
+            if (!StartRead(storedKey, entry.Output))
             {
                 // In memory: the command's own read is as fast as using this one.
                 _prefetched.RemoveLast();
@@ -259,6 +254,21 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         _pendingPrefetches++;
         return true;
+    }
+
+    /// <summary>
+    /// Starts a read of <paramref name="storedKey"/> into <paramref name="output"/>; true when it went to the disk (it
+    /// completes with the session's next CompletePending). The key is pinned for the call only: a read that goes pending
+    /// keeps its own copy.
+    /// </summary>
+    private bool StartRead(ReadOnlySpan<byte> storedKey, StoreOutput output)
+    {
+        SpanByte input = default;
+        fixed (byte* k = storedKey)
+        {
+            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
+            return _session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0).IsPending;
+        }
     }
 
     public ValueTask CompletePrefetchesAsync(CancellationToken cancellationToken)
@@ -657,17 +667,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         ulong hash = JoinReplayWindow(partKey, needsPrefetchRoom: true);
         PrefetchedRecords.Entry entry = _prefetched.Add(partKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(partKey), BeginAddress, NowMs);
-        StoreOutput output = entry.Output;
-        SpanByte input = default;
-        bool pending;
-        // Pinned for the call only: a read that goes pending keeps its own copy of the key.
-        fixed (byte* k = partKey)
-        {
-            SpanByte keyBytes = SpanByte.FromPointer(k, partKey.Length);
-            pending = _session.Read(ref keyBytes, ref input, ref output, Empty.Default, 0).IsPending;
-        }
-
-        if (!pending)
+        if (!StartRead(partKey, entry.Output))
         {
             _prefetched.RemoveLast();
             ReplayPartEdit(partKey, edit);
@@ -911,13 +911,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         _holdsWarmed = true;
-        StoreOutput read = entry.Output;
-        SpanByte input = default;
-        fixed (byte* k = storedKey)
+        using (SessionReadDevice.Issuing(_reads))
         {
-            using SessionReadDevice.IssuingScope issuing = SessionReadDevice.Issuing(_reads);
-            SpanByte keyBytes = SpanByte.FromPointer(k, storedKey.Length);
-            if (_session.Read(ref keyBytes, ref input, ref read, Empty.Default, 0).IsPending)
+            if (StartRead(storedKey, entry.Output))
             {
                 _pendingPrefetches++;
                 _store.CountWarmRead();
