@@ -81,6 +81,23 @@ public class PackedItemsBufferTests
         Assert.Throws<InvalidDataException>(() => buffer.Find([0x61], 1));
     }
 
+    [Fact]
+    public void UseAfterItsCommand_Throws()
+    {
+        // A part kept past its command would share an array the pool has lent again: it must fail, not read or write it.
+        PartBuffers buffers = new();
+        PackedItemsBuffer kept = new(Encode([[1], [2]]), buffers);
+        kept.Append([3]);
+        buffers.ReturnAll();
+        PackedItemsBuffer next = new(Encode([[4]]), buffers);
+        Assert.Equal(1, next.Count);
+        Assert.Throws<InvalidOperationException>(() => kept.Count);
+        Assert.Throws<InvalidOperationException>(() => kept.Payload.Length);
+        Assert.Throws<InvalidOperationException>(() => kept.Find([1], 1));
+        Assert.Throws<InvalidOperationException>(() => kept.Append([5]));
+        Assert.Throws<InvalidOperationException>(kept.RemoveFirst);
+    }
+
     private static byte[] Encode(List<byte[]> items)
     {
         ArrayBufferWriter<byte> output = new();

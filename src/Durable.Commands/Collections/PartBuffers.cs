@@ -19,6 +19,13 @@ internal sealed class PartBuffers
 
     private readonly List<byte[]> _lent = [];
 
+    /// <summary>
+    /// How many commands have ended (<see cref="ReturnAll"/> calls): a <see cref="PackedItemsBuffer"/> notes it when made
+    /// and refuses to be used once it has changed, so that a part kept past its command fails loudly instead of sharing
+    /// an array that the pool has lent again.
+    /// </summary>
+    public int Command { get; private set; }
+
     /// <summary>An array of at least <paramref name="length"/> bytes (contents unspecified), valid until <see cref="ReturnAll"/>.</summary>
     public byte[] Rent(int length)
     {
@@ -41,5 +48,6 @@ internal sealed class PartBuffers
         }
 
         _lent.Clear();
+        Command++;
     }
 }
