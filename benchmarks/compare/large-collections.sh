@@ -96,6 +96,7 @@ hash|HSET (update)|HSET @hash f__rand_int__ w
 set|SISMEMBER|SISMEMBER @set m__rand_int__
 zset|ZSCORE|ZSCORE @zset m__rand_int__
 zset|ZADD (update)|ZADD @zset 7 m__rand_int__
+zset|ZADD (random score)|ZADD @zset __rand_int__ m__rand_int__
 list|LPUSH|LPUSH @list x
 list|LPOP|LPOP @list
 EOF

@@ -27,6 +27,9 @@ public readonly record struct StoreStatistics(
     /// <summary>WAL writes done with O_DIRECT.</summary>
     public long WalDirectWrites { get; init; }
 
+    /// <summary>Bytes of zeros written ahead of the WAL's writes, so that commits overwrite instead of extending its files.</summary>
+    public long WalZeroFilledBytes { get; init; }
+
     /// <summary>Replies to writes that waited for a late everysec commit.</summary>
     public long WalDelayedReplies { get; init; }
 

@@ -317,6 +317,7 @@ internal static class InfoCommand
         Field(text, "durable_wal_commits", store.WalCommits);
         Field(text, "durable_wal_direct_io", store.WalDirectIO ? 1 : 0);
         Field(text, "durable_wal_direct_writes", store.WalDirectWrites);
+        Field(text, "durable_wal_zero_filled_bytes", store.WalZeroFilledBytes);
         Field(text, "durable_wal_last_commit_time_ms", store.WalLastCommitUnixMs);
         Field(text, "durable_wal_error", (store.WalFailure ?? "").Replace('\r', ' ').Replace('\n', ' '));
         Field(text, "durable_wal_faults", store.WalFaults);

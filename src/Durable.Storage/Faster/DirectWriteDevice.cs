@@ -26,13 +26,16 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
     private readonly ILogger _logger;
     private readonly int _directFlag;
     private readonly ConcurrentDictionary<int, SafeFileHandle> _segments = new();
+    private readonly WalZeroFill _zeroFill;
     private volatile bool _direct;
     private long _directWrites;
 
-    public DirectWriteDevice(IDevice inner, ILogger logger)
+    /// <summary>Wraps <paramref name="inner"/>; <paramref name="zeroFill"/> is for tests (small fills), production takes the default.</summary>
+    public DirectWriteDevice(IDevice inner, ILogger logger, WalZeroFill? zeroFill = null)
         : base(inner)
     {
         _logger = logger;
+        _zeroFill = zeroFill ?? new WalZeroFill();
         _directFlag = OpenDirectFlag;
         _direct = _directFlag != 0;
     }
@@ -43,11 +46,14 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
     /// <summary>Writes done with O_DIRECT so far (the others went through FASTER's device).</summary>
     public long DirectWrites => Interlocked.Read(ref _directWrites);
 
+    /// <summary>Bytes of zeros written ahead of the log's writes so far (<see cref="WalZeroFill"/>).</summary>
+    public long ZeroFilledBytes => _zeroFill.FilledBytes;
+
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         if (!_direct || !Aligned((ulong)sourceAddress | destinationAddress | numBytesToWrite))
         {
-            Inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
+            WriteThroughFaster(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
             return;
         }
 
@@ -70,6 +76,13 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
     {
         ReleaseSegmentsBelow(int.MaxValue);
         base.Dispose();
+    }
+
+    /// <summary>A write through FASTER's device (through the page cache), after any zero fill in flight over its range.</summary>
+    private void WriteThroughFaster(IntPtr source, int segment, ulong offset, uint length, DeviceIOCompletionCallback callback, object context)
+    {
+        _zeroFill.BeforeWrite(segment, null, (long)offset, (long)(offset + length), SegmentSize);
+        Inner.WriteAsync(source, segment, offset, length, callback, context);
     }
 
     private bool Aligned(ulong bits) => (bits & (SectorSize - 1)) == 0;
@@ -144,10 +157,11 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
                 SafeFileHandle? handle = device.HandleOf(segment);
                 if (handle is null)
                 {
-                    device.Inner.WriteAsync(source, segment, offset, length, callback, context);
+                    device.WriteThroughFaster(source, segment, offset, length, callback, context);
                     return;
                 }
 
+                device._zeroFill.BeforeWrite(segment, handle, (long)offset, (long)(offset + length), device.SegmentSize);
                 RandomAccess.Write(handle, new ReadOnlySpan<byte>((void*)source, (int)length), (long)offset);
                 Interlocked.Increment(ref device._directWrites);
             }
@@ -155,7 +169,7 @@ internal sealed partial class DirectWriteDevice : ForwardingDevice
             {
                 // The file system takes O_DIRECT opens but not this write: FASTER's device writes it, and every later one.
                 device.TurnOff(exception.HResult);
-                device.Inner.WriteAsync(source, segment, offset, length, callback, context);
+                device.WriteThroughFaster(source, segment, offset, length, callback, context);
                 return;
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ObjectDisposedException)

@@ -763,6 +763,7 @@ public sealed partial class FasterStore : IStore
         WalCommits = _wal.Commits,
         WalDirectIO = _wal.WritesBypassPageCache,
         WalDirectWrites = _wal.DirectWrites,
+        WalZeroFilledBytes = _wal.ZeroFilledBytes,
         WalDelayedReplies = _wal.DelayedReplies,
         WalFailure = _wal.Failure?.Message,
         WalFaults = _wal.Faults,

@@ -38,6 +38,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private long _commits;
     private long _faults;
     private long _retiredDirectWrites;
+    private long _retiredZeroFilledBytes;
     private long _resumes;
     private volatile Exception? _failure;
 
@@ -184,6 +185,9 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     /// <summary>Writes done with O_DIRECT, by every log opened so far.</summary>
     public long DirectWrites => _retiredDirectWrites + _current.Direct.DirectWrites;
+
+    /// <summary>Bytes of zeros written ahead of the log's writes (<see cref="WalZeroFill"/>), by every log opened so far.</summary>
+    public long ZeroFilledBytes => _retiredZeroFilledBytes + _current.Direct.ZeroFilledBytes;
 
     /// <summary>Commits that failed (each one a disk fault that made the store refuse writes).</summary>
     public long Faults => Interlocked.Read(ref _faults);
@@ -598,6 +602,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
         Generation next = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, old.Number + 1, () => this);
         _retiredDirectWrites += old.Direct.DirectWrites;
+        _retiredZeroFilledBytes += old.Direct.ZeroFilledBytes;
         _current = next;
         old.Wake();
     }
