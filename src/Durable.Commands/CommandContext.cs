@@ -44,11 +44,14 @@ public sealed class CommandContext
     public ArrayBufferWriter<byte> Scratch { get; } = new(1024);
 
     /// <summary>
-    /// Where a collection part (a bucket, a tree node) is read or encoded on its way into the
-    /// <see cref="Collections.PackedItemsBuffer"/> that copies it at once; never held past that copy. One per connection,
-    /// so that a command does not grow a new buffer for every part it reads.
+    /// Where a collection part (a bucket, a list chunk, a tree node) is read on its way into the
+    /// <see cref="Collections.PackedItemsBuffer"/> or decoded items that copy it at once, or encoded on its way to the
+    /// store; never held past that. One per connection, so that a command does not grow a new buffer for every part.
     /// </summary>
     public ArrayBufferWriter<byte> PartStaging { get; } = new(4096);
+
+    /// <summary>The arrays of the command's edited parts, given back by the dispatcher when the command ends.</summary>
+    internal Collections.PartBuffers PartBuffers { get; } = new();
 
     /// <summary>
     /// Set by a handler whose reply must wait for something asynchronous (SAVE, WAITAOF): the session stops the batch

@@ -182,6 +182,7 @@ public sealed class CommandDispatcher
         finally
         {
             context.OpenedSession?.CompleteCommand();
+            context.PartBuffers.ReturnAll();
             Unlock(context.Store.Locks, definition, locked);
         }
 
@@ -235,6 +236,7 @@ public sealed class CommandDispatcher
         {
             session.Warming = false;
             context.Scratch.ResetWrittenCount();
+            context.PartBuffers.ReturnAll();
         }
 
         return session.PrefetchesPending;
@@ -300,6 +302,7 @@ public sealed class CommandDispatcher
         finally
         {
             context.OpenedSession?.CompleteCommand();
+            context.PartBuffers.ReturnAll();
             locks.Exit(stripes[..count], exclusive: true);
         }
     }

@@ -10,7 +10,7 @@ public class PackedItemsBufferTests
     {
         Random random = new(11);
         List<byte[]> model = [];
-        PackedItemsBuffer buffer = new(Encode(model));
+        PackedItemsBuffer buffer = new(Encode(model), new PartBuffers());
         for (int step = 0; step < 4000; step++)
         {
             // Items from empty to past one LEB128 byte (and, now and then, past the buffer's spare room).
@@ -61,7 +61,7 @@ public class PackedItemsBufferTests
     public void Find_MatchesOnlyTheFirstItemOfAnEntry()
     {
         // Hash entries (field, value): a value equal to the key looked up is not a match.
-        PackedItemsBuffer buffer = new(Encode([[1], [2], [2], [3]]));
+        PackedItemsBuffer buffer = new(Encode([[1], [2], [2], [3]]), new PartBuffers());
         Assert.Equal(2, IndexOf(buffer, buffer.Find([2], 2)));
         Assert.Equal(-1, buffer.Find([3], 2));
         Assert.Equal(-1, buffer.Find([9], 2));
@@ -72,13 +72,30 @@ public class PackedItemsBufferTests
     [InlineData(new byte[] { 1, 0, 1, 0, 0, 0 })]
     [InlineData(new byte[] { 1, 0 })]
     public void New_RefusesUnknownVersionsAndDamage(byte[] payload) =>
-        Assert.Throws<InvalidDataException>(() => new PackedItemsBuffer(payload));
+        Assert.Throws<InvalidDataException>(() => new PackedItemsBuffer(payload, new PartBuffers()));
 
     [Fact]
     public void Find_RefusesAnItemRunningPastTheEnd()
     {
-        PackedItemsBuffer buffer = new([1, 0, 1, 0, 0, 0, 5, 0x61]);
+        PackedItemsBuffer buffer = new([1, 0, 1, 0, 0, 0, 5, 0x61], new PartBuffers());
         Assert.Throws<InvalidDataException>(() => buffer.Find([0x61], 1));
+    }
+
+    [Fact]
+    public void UseAfterItsCommand_Throws()
+    {
+        // A part kept past its command would share an array the pool has lent again: it must fail, not read or write it.
+        PartBuffers buffers = new();
+        PackedItemsBuffer kept = new(Encode([[1], [2]]), buffers);
+        kept.Append([3]);
+        buffers.ReturnAll();
+        PackedItemsBuffer next = new(Encode([[4]]), buffers);
+        Assert.Equal(1, next.Count);
+        Assert.Throws<InvalidOperationException>(() => kept.Count);
+        Assert.Throws<InvalidOperationException>(() => kept.Payload.Length);
+        Assert.Throws<InvalidOperationException>(() => kept.Find([1], 1));
+        Assert.Throws<InvalidOperationException>(() => kept.Append([5]));
+        Assert.Throws<InvalidOperationException>(kept.RemoveFirst);
     }
 
     private static byte[] Encode(List<byte[]> items)

@@ -432,7 +432,7 @@ internal sealed class BucketedItems
             PackedItems.Encode(staging, 0, []);
         }
 
-        encoded = new PackedItemsBuffer(staging.WrittenSpan);
+        encoded = new PackedItemsBuffer(staging.WrittenSpan, _context.PartBuffers);
         _encoded[b] = encoded;
         return encoded;
     }

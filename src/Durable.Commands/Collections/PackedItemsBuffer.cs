@@ -8,39 +8,52 @@ namespace Durable.Commands.Collections;
 /// the point operations on a part (a push or pop on a list chunk, a field or member of a bucket), which would
 /// otherwise decode and re-encode every item of the part. The buffer keeps room at both ends, so that a push at the
 /// head moves only the 6-byte header. Offsets are into <see cref="Payload"/>; an edit invalidates the offsets after
-/// it. Not thread-safe.
+/// it. Its bytes live in a command's <see cref="PartBuffers"/>: valid for that command only (a use after the command
+/// throws, rather than reading or writing an array the pool may have lent to another command since). Not thread-safe.
 /// </summary>
 internal sealed class PackedItemsBuffer
 {
     private const int Room = 64;
 
+    private readonly PartBuffers _buffers;
+    private readonly int _command;
     private byte[] _buffer;
     private int _start;
     private int _end;
 
-    /// <summary>Copies <paramref name="payload"/>; throws <see cref="InvalidDataException"/> for an unknown version or a damaged header.</summary>
-    public PackedItemsBuffer(ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// Copies <paramref name="payload"/> into an array of <paramref name="buffers"/>; throws <see cref="InvalidDataException"/>
+    /// for an unknown version or a damaged header.
+    /// </summary>
+    public PackedItemsBuffer(ReadOnlySpan<byte> payload, PartBuffers buffers)
     {
         // Checks the version and that the count can fit the bytes; items are checked as they are walked.
         _ = new PackedItems.Reader(payload);
-        _buffer = new byte[Room + payload.Length + Room];
+        _buffers = buffers;
+        _command = buffers.Command;
+        _buffer = buffers.Rent(Room + payload.Length + Room);
         _start = Room;
         _end = Room + payload.Length;
         payload.CopyTo(_buffer.AsSpan(_start));
     }
 
+    /// <summary>The array; only for the command that rented it (see <see cref="PartBuffers.Command"/>).</summary>
+    private byte[] Bytes => _buffers.Command == _command
+        ? _buffer
+        : throw new InvalidOperationException("a collection part's buffer was used after its command ended");
+
     /// <summary>The payload as it stands; valid until the next edit.</summary>
-    public ReadOnlySpan<byte> Payload => _buffer.AsSpan(_start, _end - _start);
+    public ReadOnlySpan<byte> Payload => Bytes.AsSpan(_start, _end - _start);
 
     /// <summary>Number of items.</summary>
     public int Count
     {
-        get => (int)BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_start + 2));
-        private set => BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_start + 2), (uint)value);
+        get => (int)BinaryPrimitives.ReadUInt32LittleEndian(Bytes.AsSpan(_start + 2));
+        private set => BinaryPrimitives.WriteUInt32LittleEndian(Bytes.AsSpan(_start + 2), (uint)value);
     }
 
     /// <summary>The payload's flags byte (what its owner says the items are).</summary>
-    public byte Flags => _buffer[_start + 1];
+    public byte Flags => Bytes[_start + 1];
 
     /// <summary>Offset of the first item.</summary>
     public static int FirstOffset => PackedItems.HeaderSize;
@@ -90,7 +103,8 @@ internal sealed class PackedItemsBuffer
         int size = PackedItems.EncodedItemLength(item.Length);
         Reserve(size, 0);
         // The header moves left by the item's size; the old items stay where they are.
-        _buffer.AsSpan(_start, PackedItems.HeaderSize).CopyTo(_buffer.AsSpan(_start - size));
+        byte[] bytes = Bytes;
+        bytes.AsSpan(_start, PackedItems.HeaderSize).CopyTo(bytes.AsSpan(_start - size));
         _start -= size;
         WriteItem(_start + PackedItems.HeaderSize, item);
         Count++;
@@ -102,7 +116,7 @@ internal sealed class PackedItemsBuffer
     public Span<byte> WritableItemAt(int offset)
     {
         ReadOnlySpan<byte> item = ItemAt(offset, out int next);
-        return _buffer.AsSpan(_start + next - item.Length, item.Length);
+        return Bytes.AsSpan(_start + next - item.Length, item.Length);
     }
 
     /// <summary>Inserts the items <paramref name="first"/> and <paramref name="second"/> at <paramref name="offset"/> (an item's offset, or the payload's end).</summary>
@@ -131,7 +145,8 @@ internal sealed class PackedItemsBuffer
         byte[] item = ItemAt(FirstOffset, out int next).ToArray();
         int size = next - FirstOffset;
         int count = Count;
-        _buffer.AsSpan(_start, PackedItems.HeaderSize).CopyTo(_buffer.AsSpan(_start + size));
+        byte[] bytes = Bytes;
+        bytes.AsSpan(_start, PackedItems.HeaderSize).CopyTo(bytes.AsSpan(_start + size));
         _start += size;
         Count = count - 1;
         return item;
@@ -179,27 +194,29 @@ internal sealed class PackedItemsBuffer
     {
         Reserve(0, Math.Max(0, inserted - removed));
         int from = _start + offset + removed;
-        _buffer.AsSpan(from, _end - from).CopyTo(_buffer.AsSpan(_start + offset + inserted));
+        byte[] bytes = Bytes;
+        bytes.AsSpan(from, _end - from).CopyTo(bytes.AsSpan(_start + offset + inserted));
         _end += inserted - removed;
     }
 
     private void WriteItem(int at, ReadOnlySpan<byte> item)
     {
-        int written = PackedItems.WriteLength(_buffer.AsSpan(at), item.Length);
-        item.CopyTo(_buffer.AsSpan(at + written));
+        Span<byte> target = Bytes.AsSpan(at);
+        int written = PackedItems.WriteLength(target, item.Length);
+        item.CopyTo(target[written..]);
     }
 
     /// <summary>Makes room for <paramref name="front"/> more bytes before the payload and <paramref name="back"/> after it.</summary>
     private void Reserve(int front, int back)
     {
-        if (_start >= front && _buffer.Length - _end >= back)
+        if (_start >= front && Bytes.Length - _end >= back)
         {
             return;
         }
 
         int length = _end - _start;
-        byte[] grown = new byte[Room + front + length + back + Math.Max(Room, length)];
-        _buffer.AsSpan(_start, length).CopyTo(grown.AsSpan(Room + front));
+        byte[] grown = _buffers.Rent(Room + front + length + back + Math.Max(Room, length));
+        Bytes.AsSpan(_start, length).CopyTo(grown.AsSpan(Room + front));
         _buffer = grown;
         _start = Room + front;
         _end = _start + length;

@@ -48,7 +48,6 @@ internal sealed class ChunkedList
     private readonly Dictionary<uint, PackedItemsBuffer> _encoded = [];
     private readonly HashSet<uint> _dirty = [];
     private readonly HashSet<uint> _removed = [];
-    private readonly ArrayBufferWriter<byte> _buffer = new();
     private bool _rootDirty;
 
     private ChunkedList(CommandContext context, ulong generation, uint first, uint chunkCount, int capacity, int headCount, long count)
@@ -324,7 +323,7 @@ internal sealed class ChunkedList
             return false;
         }
 
-        CollectionParts.WriteParts(_context, Generation, _dirty, _chunks, _encoded, _buffer, static id => id);
+        CollectionParts.WriteParts(_context, Generation, _dirty, _chunks, _encoded, _context.PartStaging, static id => id);
 
         foreach (uint id in _removed)
         {
@@ -517,7 +516,7 @@ internal sealed class ChunkedList
         uint id = IdOf(chunk);
         if (!_encoded.TryGetValue(id, out PackedItemsBuffer? encoded))
         {
-            encoded = new PackedItemsBuffer(ReadChunk(id));
+            encoded = new PackedItemsBuffer(ReadChunk(id), _context.PartBuffers);
             CheckSize(chunk, encoded.Count);
             _encoded[id] = encoded;
         }
@@ -566,16 +565,17 @@ internal sealed class ChunkedList
         }
     }
 
-    /// <summary>The stored payload of chunk <paramref name="id"/>, in <see cref="_buffer"/> (valid until its next use).</summary>
+    /// <summary>The stored payload of chunk <paramref name="id"/>, in the connection's <see cref="CommandContext.PartStaging"/> (valid until its next use).</summary>
     private ReadOnlySpan<byte> ReadChunk(uint id)
     {
-        _buffer.ResetWrittenCount();
-        if (!_context.Session.TryReadPart(Generation, id, _buffer))
+        ArrayBufferWriter<byte> staging = _context.PartStaging;
+        staging.ResetWrittenCount();
+        if (!_context.Session.TryReadPart(Generation, id, staging))
         {
             throw new InvalidDataException($"chunked list chunk {id:x} of generation {Generation:x} is missing");
         }
 
-        return _buffer.WrittenSpan;
+        return staging.WrittenSpan;
     }
 
     private void CheckSize(long chunk, int elements)

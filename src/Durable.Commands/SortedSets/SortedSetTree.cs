@@ -44,6 +44,9 @@ internal sealed class SortedSetTree
     private readonly Dictionary<uint, Node> _nodes = [];
     private readonly HashSet<uint> _dirty = [];
     private readonly HashSet<uint> _freed = [];
+
+    // The path of the insert or removal under way (one at a time), kept so that each does not grow a list of its own.
+    private readonly List<(uint Id, Node Node, ChildSlot Slot)> _path = new(4);
     private uint _rootNode;
     private uint _nextNode;
 
@@ -526,7 +529,7 @@ internal sealed class SortedSetTree
         ArrayBufferWriter<byte> staging = _context.PartStaging;
         staging.ResetWrittenCount();
         WriteNode(staging, entries, null);
-        return new Node(new PackedItemsBuffer(staging.WrittenSpan));
+        return new Node(new PackedItemsBuffer(staging.WrittenSpan, _context.PartBuffers));
     }
 
     private Node NewInner(List<Child> children)
@@ -534,7 +537,7 @@ internal sealed class SortedSetTree
         ArrayBufferWriter<byte> staging = _context.PartStaging;
         staging.ResetWrittenCount();
         WriteNode(staging, null, children.ConvertAll(static c => (c.Id, c.Count, c.Low)));
-        return new Node(new PackedItemsBuffer(staging.WrittenSpan));
+        return new Node(new PackedItemsBuffer(staging.WrittenSpan, _context.PartBuffers));
     }
 
     /// <summary>Replaces node <paramref name="id"/>'s items with <paramref name="entries"/> (a leaf) and marks it for writing.</summary>
@@ -585,7 +588,8 @@ internal sealed class SortedSetTree
 
     private void InsertInTree(ScoredMember member)
     {
-        List<(uint Id, Node Node, ChildSlot Slot)> path = [];
+        List<(uint Id, Node Node, ChildSlot Slot)> path = _path;
+        path.Clear();
         uint id = _rootNode;
         Node node = Load(id);
         while (!node.IsLeaf)
@@ -634,7 +638,8 @@ internal sealed class SortedSetTree
 
     private void RemoveFromTree(double score, ReadOnlySpan<byte> member)
     {
-        List<(uint Id, Node Node, ChildSlot Slot)> path = [];
+        List<(uint Id, Node Node, ChildSlot Slot)> path = _path;
+        path.Clear();
         uint id = _rootNode;
         Node node = Load(id);
         while (!node.IsLeaf)
@@ -817,7 +822,7 @@ internal sealed class SortedSetTree
             throw new InvalidDataException($"a sorted set's tree node {id} is missing");
         }
 
-        node = new Node(new PackedItemsBuffer(staging.WrittenSpan));
+        node = new Node(new PackedItemsBuffer(staging.WrittenSpan, _context.PartBuffers));
         if (node.Packed.Flags is not (LeafKind or InnerKind) || node.Packed.Count % (node.IsLeaf ? 2 : 3) != 0)
         {
             throw new InvalidDataException($"a sorted set's tree node {id} is damaged (kind {node.Packed.Flags}, {node.Packed.Count} items)");
