@@ -43,8 +43,9 @@ public sealed class KeyLocks
 
     /// <summary>
     /// Starts loading <paramref name="stripe"/>'s state into the CPU cache, for a command about to take it: 256 KiB of
-    /// stripes do not stay cached next to the store, and a command waited for its stripe's line (a seventh of a SET's CPU
-    /// at <c>-P 16</c> over 100,000 keys) unless the line was asked for while the command before it ran. Changes nothing.
+    /// stripes do not stay cached next to the store's index and log, and a command waited for its stripe's line (about a
+    /// twentieth of a SET's or GET's server CPU at <c>-P 16</c> over 100,000 keys) unless the line was asked for while the
+    /// command before it ran. Changes nothing.
     /// </summary>
     public unsafe void Prefetch(int stripe)
     {
