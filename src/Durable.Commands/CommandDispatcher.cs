@@ -283,10 +283,16 @@ public sealed class CommandDispatcher
     /// Starts loading into the CPU cache what running the command will touch first: its keys' lock stripes and index
     /// entries (<see cref="KeyLocks.Prefetch"/>, <see cref="IStoreSession.PrefetchIndexEntry"/>). For the next command of a
     /// pipeline, called before the current one runs, so that its memory reads overlap that command instead of each command
-    /// waiting for its own. Changes nothing; an unknown or misused command is skipped.
+    /// waiting for its own. Changes nothing; an unknown or misused command is skipped, and so is everything while the server
+    /// loads (its stand-in store opens no session).
     /// </summary>
     public void PrefetchKeys(CommandContext context, RespArgs args)
     {
+        if (context.Server.IsLoading)
+        {
+            return;
+        }
+
         CommandDefinition? definition = Find(args[0]);
         if (definition is null || definition.SubCommands is not null || !definition.AcceptsArgumentCount(args.Count))
         {
