@@ -19,8 +19,12 @@ internal sealed class RespSession
     /// <summary>At most this many commands of a batch are looked at for keys to prefetch.</summary>
     private const int PrefetchCommands = 256;
 
-    private readonly RespRequest _request = new();
     private readonly RespRequest _prefetchRequest = new();
+
+    // The frame being run, and the one after it, parsed before the first runs (see ExecuteSpan); they swap as the batch
+    // moves on, so that each frame is parsed once.
+    private RespRequest _request = new();
+    private RespRequest _next = new();
     private readonly RespLimits _limits;
     private readonly CommandDispatcher _dispatcher;
     private readonly CommandContext _context;
@@ -211,6 +215,7 @@ internal sealed class RespSession
     private OperationStatus ExecuteSpan(ReadOnlySpan<byte> span, PipeWriter output, out int consumed)
     {
         consumed = 0;
+        int nextFrame = -1;
         while (consumed < span.Length)
         {
             if (output.UnflushedBytes > OutputLimit)
@@ -219,18 +224,28 @@ internal sealed class RespSession
             }
 
             ReadOnlySpan<byte> rest = span[consumed..];
-            OperationStatus status = RespParser.TryParse(rest, _request, _limits, out int frame);
-            if (status == OperationStatus.NeedMoreData)
+            int frame;
+            if (nextFrame >= 0)
             {
-                return status;
+                (_request, _next) = (_next, _request);
+                frame = nextFrame;
+            }
+            else
+            {
+                OperationStatus status = RespParser.TryParse(rest, _request, _limits, out frame);
+                if (status == OperationStatus.NeedMoreData)
+                {
+                    return status;
+                }
+
+                if (status == OperationStatus.InvalidData)
+                {
+                    WriteProtocolError(output);
+                    return status;
+                }
             }
 
-            if (status == OperationStatus.InvalidData)
-            {
-                WriteProtocolError(output);
-                return status;
-            }
-
+            nextFrame = ParseNext(rest[frame..]);
             if (_request.Count > 0)
             {
                 RespArgs args = _request.GetArgs(rest);
@@ -267,6 +282,26 @@ internal sealed class RespSession
         }
 
         return OperationStatus.NeedMoreData;
+    }
+
+    /// <summary>
+    /// Parses the frame after the one about to run and prefetches what it will touch (<see cref="CommandDispatcher.PrefetchKeys"/>),
+    /// so that its memory reads overlap the current command; returns its length, or -1 when it is not complete (or not
+    /// valid: it is parsed again in its turn, which reports the error).
+    /// </summary>
+    private int ParseNext(ReadOnlySpan<byte> rest)
+    {
+        if (rest.IsEmpty || RespParser.TryParse(rest, _next, _limits, out int frame) != OperationStatus.Done)
+        {
+            return -1;
+        }
+
+        if (_next.Count > 0)
+        {
+            _dispatcher.PrefetchKeys(_context, _next.GetArgs(rest));
+        }
+
+        return frame;
     }
 
     // CLIENT REPLY: OFF sends every reply to the discard writer; SKIP discards only the next command's reply.

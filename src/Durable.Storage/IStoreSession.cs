@@ -80,6 +80,12 @@ public interface IStoreSession : IDisposable
     ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Starts loading into the CPU cache the index entry that the next operation on <paramref name="key"/> looks up first;
+    /// changes nothing and never waits. For the command after the one about to run, so that its memory reads overlap.
+    /// </summary>
+    void PrefetchIndexEntry(int db, ReadOnlySpan<byte> key);
+
+    /// <summary>
     /// Starts reading the record of <paramref name="key"/> when it is on disk only, and keeps what it finds for the next
     /// read of that key, which then needs no disk read of its own unless a key of the same lock stripe was written in
     /// between; returns true when a disk read was started. Needs no lock. Call <see cref="CompletePrefetchesAsync"/>

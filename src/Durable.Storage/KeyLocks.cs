@@ -1,4 +1,6 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Durable.Storage;
 
@@ -28,8 +30,8 @@ public sealed class KeyLocks
 
     // Per stripe, one cache line: [0] state, [1] exclusive sections ended, [2] connections waiting in AcquireAsync,
     // [3] 1 while a holder waits for the disk, [4] 1 while a caller of TryEnterAll spins for it, [5] 1 from the wake of
-    // a waiting connection until that connection tries again.
-    private readonly int[] _state = new int[StripeCount * 16];
+    // a waiting connection until that connection tries again. Pinned, so that Prefetch can take a stripe's address.
+    private readonly int[] _state = GC.AllocateArray<int>(StripeCount * 16, pinned: true);
 
     // Per stripe, created on first contention: the waiting connections, first come first woken.
     private readonly Queue<TaskCompletionSource>?[] _waiters = new Queue<TaskCompletionSource>?[StripeCount];
@@ -38,6 +40,20 @@ public sealed class KeyLocks
     public static int StripeOf(ReadOnlySpan<byte> key) => (int)(XxHash3.HashToUInt64(key) & (StripeCount - 1));
 
     public void EnterShared(int stripe) => Enter(stripe, exclusive: false);
+
+    /// <summary>
+    /// Starts loading <paramref name="stripe"/>'s state into the CPU cache, for a command about to take it: 256 KiB of
+    /// stripes do not stay cached next to the store's index and log, and a command waited for its stripe's line (about a
+    /// twentieth of a SET's or GET's server CPU at <c>-P 16</c> over 100,000 keys) unless the line was asked for while the
+    /// command before it ran. Changes nothing.
+    /// </summary>
+    public unsafe void Prefetch(int stripe)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref Slot(stripe)));
+        }
+    }
 
     public void ExitShared(int stripe)
     {

@@ -31,6 +31,28 @@ public sealed class LoadingTests : TempStore
         context.OpenedSession?.Dispose();
     }
 
+    [Fact]
+    public void PrefetchKeys_WhileLoading_OpensNoSession()
+    {
+        // The session loop prefetches the next command's keys before the dispatcher answers -LOADING: the stand-in store
+        // a loading server has throws when asked for a session, which would end the connection.
+        CommandTable table = CommandTable.CreateDefault();
+        ServerState server = new(Store, new ServerConfig(), table, TimeProvider.System);
+        server.BeginLoading();
+        CommandContext context = new(server, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
+        CommandDispatcher dispatcher = new(table);
+        ArrayBufferWriter<byte> frame = new();
+        RespWriter.WriteArrayHeader(frame, 2);
+        RespWriter.WriteBulkString(frame, "GET"u8);
+        RespWriter.WriteBulkString(frame, "k"u8);
+        RespRequest request = new();
+        RespParser.TryParse(frame.WrittenSpan, request, new RespLimits(), out _);
+
+        dispatcher.PrefetchKeys(context, request.GetArgs(frame.WrittenSpan));
+
+        Assert.Null(context.OpenedSession);
+    }
+
     private static string Run(CommandDispatcher dispatcher, CommandContext context, ArrayBufferWriter<byte> reply, params string[] args)
     {
         reply.ResetWrittenCount();

@@ -36,6 +36,28 @@ public sealed class RespSessionTests(ReferenceServers servers)
         }
     }
 
+    [Fact]
+    public async Task ExecuteBatch_InvalidFrameAfterCommands_RunsThemThenReportsTheError()
+    {
+        // Each frame is parsed before the one ahead of it runs (to prefetch its keys): the error still comes in its turn.
+        byte[] bytes = Encoding.ASCII.GetBytes("*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*x\r\n*1\r\n$4\r\nPING\r\n");
+        (string replies, OperationStatus status, _) = await RunWithRestAsync(new ReadOnlySequence<byte>(bytes));
+        Assert.Equal("+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n", replies);
+        Assert.Equal(OperationStatus.InvalidData, status);
+    }
+
+    [Fact]
+    public async Task ExecuteBatch_NamesThatDifferFromTheOneBefore_EachFindsItsOwnCommand()
+    {
+        // The dispatcher remembers the last name it looked up: a name of the same length, or the same name in another
+        // case, must not be taken for it.
+        string key = servers.NewPrefix() + "names";
+        string frames = $"*3\r\n$3\r\nSET\r\n${key.Length}\r\n{key}\r\n$2\r\nv1\r\n*2\r\n$3\r\nGET\r\n${key.Length}\r\n{key}\r\n" +
+            $"*2\r\n$3\r\nGEX\r\n${key.Length}\r\n{key}\r\n*2\r\n$3\r\nget\r\n${key.Length}\r\n{key}\r\n*2\r\n$6\r\nSTRLEN\r\n${key.Length}\r\n{key}\r\n";
+        (string replies, _) = await RunAsync(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(frames)));
+        Assert.Equal($"+OK\r\n$2\r\nv1\r\n-ERR unknown command 'GEX', with args beginning with: '{key}' \r\n$2\r\nv1\r\n:2\r\n", replies);
+    }
+
     private async Task<(string Replies, OperationStatus Status)> RunAsync(ReadOnlySequence<byte> buffer)
     {
         (string replies, OperationStatus status, long left) = await RunWithRestAsync(buffer);

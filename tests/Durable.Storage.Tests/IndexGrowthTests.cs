@@ -55,12 +55,15 @@ public sealed class IndexGrowthTests : IDisposable
             Assert.Equal(8 * before, grownBytes);
             Assert.Equal(8192 * 64, grownBytes);
             Assert.False(await store.GrowIndexIfCrowdedAsync(TestContext.Current.CancellationToken));
+            // The bucket prefetch follows the index to its new table.
+            Assert.Equal(store.Kv.IndexSize, store.IndexPrefetch.BucketCount);
             AssertAllKeys(session);
         }
 
         await using FasterStore reopened = await OpenAsync();
         using IStoreSession again = reopened.OpenSession();
         Assert.Equal(grownBytes, reopened.GetStatistics().IndexBytes);
+        Assert.Equal(reopened.Kv.IndexSize, reopened.IndexPrefetch.BucketCount);
         Assert.Equal(Keys, reopened.KeyCount(0));
         AssertAllKeys(again);
     }

@@ -99,6 +99,7 @@ public sealed partial class FasterStore : IStore
             },
             new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = true },
             logger: null);
+        IndexPrefetch = new IndexPrefetcher(Kv);
         ApplyMemoryBudget();
         _physical = new byte[options.Databases];
         for (int i = 0; i < _physical.Length; i++)
@@ -108,6 +109,9 @@ public sealed partial class FasterStore : IStore
     }
 
     internal FasterKV<SpanByte, SpanByte> Kv { get; }
+
+    /// <summary>Prefetches index buckets for the sessions' <see cref="IStoreSession.PrefetchIndexEntry"/>.</summary>
+    internal IndexPrefetcher IndexPrefetch { get; }
 
     internal TimeProvider Time => _options.Time;
 
@@ -290,6 +294,7 @@ public sealed partial class FasterStore : IStore
             try
             {
                 Kv.Recover();
+                IndexPrefetch.Refresh();
             }
             catch (Exception exception) when (exception is FasterException or IOException)
             {

@@ -223,6 +223,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
+    public void PrefetchIndexEntry(int db, ReadOnlySpan<byte> key) => _store.IndexPrefetch.Prefetch(StoredKey(_store.Physical(db), key));
+
     public bool BeginPrefetch(int db, ReadOnlySpan<byte> key)
     {
         if (_prefetchesCompleted)
