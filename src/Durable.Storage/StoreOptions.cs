@@ -42,8 +42,12 @@ public sealed class StoreOptions
     /// <summary>Tests only: creates the io_uring of <see cref="ColdReadIo.Uring"/> (given its entries), to make it fail.</summary>
     internal Func<uint, Faster.IoUring>? CreateRing { get; init; }
 
-    /// <summary>Seconds between checks whether the log is worth compacting (0 = never compact).</summary>
-    public int CompactionIntervalSeconds { get; init; } = 60;
+    /// <summary>
+    /// Seconds between checks whether the log is worth compacting (0, the default here = never compact). The server sets it
+    /// from `compaction-interval` (60 by default); a store opened for a test compacts only when the test says so, so that a
+    /// slow run does not compact (and checkpoint) in the middle of what the test counts.
+    /// </summary>
+    public int CompactionIntervalSeconds { get; init; }
 
     /// <summary>
     /// Compact once at least this percentage of the log is estimated dead (overwritten, deleted or expired records);
