@@ -203,6 +203,9 @@ public sealed partial class FasterStore : IStore
         {
             store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.Budget.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
             bool checkpointFirst = store.Recover();
+            // The checkpoint recovered from holds the begin address: the space below it is free (again, or for the first
+            // time after a crash between a compaction's checkpoint and its freeing), and the log's size on disk says so.
+            store._spaceFreer.FreeBelow(store.Kv.Log.BeginAddress);
             store.EvictToBudget();
             if (checkpointFirst)
             {
