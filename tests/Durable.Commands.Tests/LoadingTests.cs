@@ -11,13 +11,9 @@ public sealed class LoadingTests : TempStore
     [Fact]
     public void Dispatch_WhileLoading_OnlyLoadingCommandsRun()
     {
-        CommandTable table = CommandTable.CreateDefault();
-        ServerState server = new(Store, new ServerConfig(), table, TimeProvider.System);
-        server.BeginLoading();
-        CommandContext context = new(server, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
+        (ServerState server, CommandContext context, CommandDispatcher dispatcher) = Loading();
         ArrayBufferWriter<byte> reply = new();
         context.Reply = reply;
-        CommandDispatcher dispatcher = new(table);
 
         Assert.Equal("-LOADING Durable is loading the dataset in memory\r\n", Run(dispatcher, context, reply, "GET", "k"));
         Assert.Equal("-LOADING Durable is loading the dataset in memory\r\n", Run(dispatcher, context, reply, "SET", "k", "v"));
@@ -36,26 +32,27 @@ public sealed class LoadingTests : TempStore
     {
         // The session loop prefetches the next command's keys before the dispatcher answers -LOADING: the stand-in store
         // a loading server has throws when asked for a session, which would end the connection.
-        CommandTable table = CommandTable.CreateDefault();
-        ServerState server = new(Store, new ServerConfig(), table, TimeProvider.System);
-        server.BeginLoading();
-        CommandContext context = new(server, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
-        CommandDispatcher dispatcher = new(table);
-        ArrayBufferWriter<byte> frame = new();
-        RespWriter.WriteArrayHeader(frame, 2);
-        RespWriter.WriteBulkString(frame, "GET"u8);
-        RespWriter.WriteBulkString(frame, "k"u8);
-        RespRequest request = new();
-        RespParser.TryParse(frame.WrittenSpan, request, new RespLimits(), out _);
+        (_, CommandContext context, CommandDispatcher dispatcher) = Loading();
+        (RespRequest request, byte[] frame) = Parse("GET", "k");
 
-        dispatcher.PrefetchKeys(context, request.GetArgs(frame.WrittenSpan));
+        dispatcher.PrefetchKeys(context, request.GetArgs(frame));
 
         Assert.Null(context.OpenedSession);
     }
 
-    private static string Run(CommandDispatcher dispatcher, CommandContext context, ArrayBufferWriter<byte> reply, params string[] args)
+    /// <summary>A server loading its data set, a client of it and a dispatcher.</summary>
+    private (ServerState Server, CommandContext Context, CommandDispatcher Dispatcher) Loading()
     {
-        reply.ResetWrittenCount();
+        CommandTable table = CommandTable.CreateDefault();
+        ServerState server = new(Store, new ServerConfig(), table, TimeProvider.System);
+        server.BeginLoading();
+        CommandContext context = new(server, new ClientState { Id = 1, Address = "test", LocalAddress = "test", CreatedAtMs = 0 });
+        return (server, context, new CommandDispatcher(table));
+    }
+
+    /// <summary>The command as a RESP frame, parsed.</summary>
+    private static (RespRequest Request, byte[] Frame) Parse(params string[] args)
+    {
         ArrayBufferWriter<byte> frame = new();
         RespWriter.WriteArrayHeader(frame, args.Length);
         foreach (string arg in args)
@@ -65,7 +62,14 @@ public sealed class LoadingTests : TempStore
 
         RespRequest request = new();
         RespParser.TryParse(frame.WrittenSpan, request, new RespLimits(), out _);
-        dispatcher.Execute(context, request.GetArgs(frame.WrittenSpan));
+        return (request, frame.WrittenSpan.ToArray());
+    }
+
+    private static string Run(CommandDispatcher dispatcher, CommandContext context, ArrayBufferWriter<byte> reply, params string[] args)
+    {
+        reply.ResetWrittenCount();
+        (RespRequest request, byte[] frame) = Parse(args);
+        dispatcher.Execute(context, request.GetArgs(frame));
         string text = Encoding.ASCII.GetString(reply.WrittenSpan);
         return text.StartsWith('$') ? text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..] : text;
     }
