@@ -116,9 +116,19 @@ internal sealed partial class ClientConnection : IDisposable
     {
         CancellationToken closing = _closing.Token;
         bool resuming = false;
+        bool releasedByCommit = false;
         while (true)
         {
-            ReadResult read = await input.ReadAsync(closing);
+            ValueTask<ReadResult> reading = input.ReadAsync(closing);
+            if (releasedByCommit && reading.IsCompleted)
+            {
+                // Resumed on the thread that finished a commit, which goes on to resume the commit's other waiters: input
+                // already here runs on another thread rather than ahead of their replies.
+                await Task.Yield();
+            }
+
+            releasedByCommit = false;
+            ReadResult read = await reading;
             ReadOnlySequence<byte> buffer = read.Buffer;
             long before = buffer.Length;
             if (before > _server.Config.ClientQueryBufferLimit)
@@ -166,7 +176,9 @@ internal sealed partial class ClientConnection : IDisposable
                 // Group commit: with appendfsync always, no reply of this batch leaves before its writes are durable.
                 if (context.OpenedSession is { } storeSession)
                 {
-                    await storeSession.WaitForDurabilityAsync(closing);
+                    ValueTask durable = storeSession.WaitForDurabilityAsync(closing);
+                    releasedByCommit = !durable.IsCompleted;
+                    await durable;
                 }
                 if (context.DeferredReply is { } deferred)
                 {
@@ -245,19 +257,23 @@ internal sealed partial class ClientConnection : IDisposable
     /// </summary>
     private async ValueTask LeaveSocketThreadIfBatchMayWaitAsync(bool mayWaitForDisk)
     {
-        if (Thread.CurrentThread.IsThreadPoolThread)
-        {
-            return;
-        }
-
+        bool onPool = Thread.CurrentThread.IsThreadPoolThread;
         if (!mayWaitForDisk || !_server.Store.HasColdRecords)
         {
-            Interlocked.Increment(ref _server.Stats.BatchesOnSocketThreads);
+            if (!onPool)
+            {
+                Interlocked.Increment(ref _server.Stats.BatchesOnSocketThreads);
+            }
+
             return;
         }
 
-        Interlocked.Increment(ref _server.Stats.BatchesMovedToPool);
-        await Task.Yield();
+        _server.Store.PrepareForDiskWaits();
+        if (!onPool)
+        {
+            Interlocked.Increment(ref _server.Stats.BatchesMovedToPool);
+            await Task.Yield();
+        }
     }
 
     /// <summary>

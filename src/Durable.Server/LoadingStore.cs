@@ -16,6 +16,10 @@ internal sealed class LoadingStore(int databases) : IStore
 
     public bool HasColdRecords => false;
 
+    public void PrepareForDiskWaits()
+    {
+    }
+
     public long MaxValueBytes => 0;
 
     public IStoreSession OpenSession() => throw new InvalidOperationException("the store is still loading");

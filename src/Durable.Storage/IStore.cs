@@ -30,6 +30,12 @@ public interface IStore : IAsyncDisposable
     /// </summary>
     bool HasColdRecords { get; }
 
+    /// <summary>
+    /// Called before commands that may wait for the disk run on thread-pool threads (their reads of records on disk
+    /// that were not prefetched block the thread), so that the store can make room for such waits. Cheap after the first call.
+    /// </summary>
+    void PrepareForDiskWaits();
+
     /// <summary>Why writes must be refused right now (the write-ahead log cannot be written); null when healthy. Cheap.</summary>
     string? WriteFailure { get; }
 

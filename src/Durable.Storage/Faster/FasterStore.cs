@@ -17,6 +17,7 @@ public sealed partial class FasterStore : IStore
 {
     internal const byte MetadataPrefix = 0xFF;
     private const int MinimumPoolThreads = 64;
+    private static int s_poolRaised;
 
     /// <summary>
     /// The index doubles once there are more keys than this per bucket (a bucket holds 7 entries; at an average of 4,
@@ -194,11 +195,13 @@ public sealed partial class FasterStore : IStore
             throw new ArgumentOutOfRangeException(nameof(options), "databases must be between 1 and 255");
         }
 
-        // A cold read blocks its connection's thread until FASTER's I/O callback, which itself runs on the pool:
-        // with the default minimum the pool grows by one thread per half second and cold reads crawl.
-        ThreadPool.GetMinThreads(out int workers, out int io);
-        ThreadPool.SetMinThreads(Math.Max(workers, MinimumPoolThreads), Math.Max(io, MinimumPoolThreads));
         FasterStore store = new(options, OpenLayout(options, logger), logger, wrapLogDevice);
+        if (store._directReads is null)
+        {
+            // FASTER's device reads on pool threads (a blocking pread each), so any cold read needs the pool's threads.
+            store.PrepareForDiskWaits();
+        }
+
         try
         {
             store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.Budget.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
@@ -610,6 +613,24 @@ public sealed partial class FasterStore : IStore
     public string? WriteFailure => _wal.Failure?.Message;
 
     public bool HasColdRecords => Kv.Log.HeadAddress > Kv.Log.BeginAddress;
+
+    /// <summary>
+    /// Raises the thread pool's minimum to 64 workers, once: a command that reads a record on disk without a prefetch
+    /// blocks its thread until the read completes, and with the default minimum (one per core) the pool adds a thread
+    /// only every half second, so concurrent cold reads crawl (FASTER-NOTES: 26-37K cold reads/s against 52-84K). Not
+    /// done while nothing waits for the disk: a higher minimum makes the pool wake and park several workers per commit
+    /// with appendfsync always (1.7 context switches per SET at 50 clients against 0.6; docs/benchmarks.md).
+    /// </summary>
+    public void PrepareForDiskWaits()
+    {
+        if (Volatile.Read(ref s_poolRaised) != 0 || Interlocked.Exchange(ref s_poolRaised, 1) != 0)
+        {
+            return;
+        }
+
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinimumPoolThreads), Math.Max(io, MinimumPoolThreads));
+    }
 
     public long KeyCount(int db) => _counts.Keys(Physical(db));
 

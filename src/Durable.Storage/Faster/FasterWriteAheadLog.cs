@@ -67,7 +67,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         // Everything below this address is durable: the end of the last commit record known to be on disk.
         private long _durable = log.CommittedUntilAddress;
 
-        // Completed (in one work item, continuations inline) each time _durable moves, or when the log fails or closes.
+        // Completed each time _durable moves (continuations inline, on the thread that moved it), or when the log fails or
+        // closes (in one pool work item).
         private TaskCompletionSource _advanced = new();
 
         public IDevice Device => device;
@@ -102,18 +103,33 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
                 durable = seen;
             }
 
-            Wake();
+            Release(inline: true);
         }
 
         /// <summary>
-        /// Releases every waiter to look again (a commit finished, the log failed or closes). Their continuations run one
-        /// after the other in a single thread-pool work item: each sends its connection's replies and goes back to reading,
-        /// so a commit wakes one pool thread rather than one per waiting connection.
+        /// Releases every waiter to look again (the log failed or closes). Their continuations run one after the other in
+        /// a single thread-pool work item, each sending its connection's replies and going back to reading.
         /// </summary>
-        public void Wake()
+        public void Wake() => Release(inline: false);
+
+        /// <summary>
+        /// Releases every waiter; <paramref name="inline"/>: on this thread (a finished commit's: the pool thread that
+        /// completed its write, with the next commit already issued), so that a commit wakes no thread for its waiters.
+        /// A waiter resumed there sends its replies and leaves the thread before running more (ClientConnection).
+        /// </summary>
+        private void Release(bool inline)
         {
             TaskCompletionSource released = Interlocked.Exchange(ref _advanced, new TaskCompletionSource());
-            if (!released.Task.IsCompleted)
+            if (released.Task.IsCompleted)
+            {
+                return;
+            }
+
+            if (inline)
+            {
+                released.TrySetResult();
+            }
+            else
             {
                 ThreadPool.UnsafeQueueUserWorkItem(static waiters => waiters.TrySetResult(), released, preferLocal: false);
             }
