@@ -53,7 +53,7 @@ public sealed class StoreOptions
     /// Compact once at least this percentage of the log is estimated dead (overwritten, deleted or expired records);
     /// 50 means "the log is more than twice the live data".
     /// </summary>
-    public int CompactionDeadPercent { get; init; } = 50;
+    public int CompactionDeadPercent { get; init; } = 40;
 
     /// <summary>Clock for expiry; tests substitute a fake.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

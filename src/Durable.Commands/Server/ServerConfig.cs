@@ -121,7 +121,7 @@ public sealed class ServerConfig
     public int CompactionIntervalSeconds { get; set; } = 60;
 
     /// <summary>Compact once this percentage of the log is estimated dead (50: the log is over twice the live data).</summary>
-    public int CompactionDeadPercent { get; set; } = 50;
+    public int CompactionDeadPercent { get; set; } = 40;
 
     /// <summary>The config file the server was started with, if any (CONFIG REWRITE writes it).</summary>
     public string? ConfigFile { get; set; }

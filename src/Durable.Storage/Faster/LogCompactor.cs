@@ -4,7 +4,7 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// Background space reclamation. Every compaction interval it estimates how much of the log is dead (overwritten,
-/// deleted or expired records); past the threshold it compacts the on-disk part of the log: expired keys there are
+/// deleted or expired records); past the threshold it compacts the older half of the on-disk part of the log: expired keys there are
 /// first deleted as the expiry cycle would (logged, counted), then FASTER copies the records that are still live to the
 /// tail and moves the begin address, and a checkpoint follows so that FASTER deletes the segment files below it and the
 /// begin segment's space below it is freed (<see cref="LogSpaceFreer"/>).
@@ -40,19 +40,29 @@ internal sealed class LogCompactor(FasterStore store)
     }
 
     /// <summary>
-    /// Compacts the on-disk part of the log when at least the configured share of the log is estimated dead (or always,
-    /// with <paramref name="force"/>) and a quarter of the log, or a segment, is on disk (what compaction can free);
-    /// returns whether it compacted.
+    /// Compacts the older half of the on-disk part of the log (all of it with <paramref name="force"/>) when at least the
+    /// configured share of the log is estimated dead (or always, with <paramref name="force"/>) and a quarter of the log,
+    /// or a segment, is on disk (what compaction can free); returns whether it compacted.
     /// </summary>
     public async Task<bool> CompactIfWorthwhileAsync(bool force, CancellationToken cancellationToken)
     {
         LogAccessor<SpanByte, SpanByte> log = store.Kv.Log;
         long begin = log.BeginAddress;
-        long until = log.HeadAddress;
+        long head = log.HeadAddress;
         long logBytes = log.TailAddress - begin;
-        if (until <= begin || (until - begin < Math.Min(store.SegmentBytes, logBytes / 4) && !force))
+        long smallest = Math.Min(store.SegmentBytes, logBytes / 4);
+        if (head <= begin || (head - begin < smallest && !force))
         {
             return false;
+        }
+
+        // The older half of what is on disk (at least the smallest range worth a compaction), at a page start (records
+        // never span pages): its records are the likeliest to be dead, and the copies of its live ones, appended before any
+        // space is freed, stay a fraction of the log.
+        long until = force ? head : Math.Min(head, (begin + Math.Max((head - begin) / 2, smallest)) / store.PageBytes * store.PageBytes);
+        if (until <= begin)
+        {
+            until = head;
         }
 
         long liveBytes = EstimateLiveBytes();
