@@ -17,6 +17,10 @@ public sealed partial class FasterStore : IStore
 {
     internal const byte MetadataPrefix = 0xFF;
     private const int MinimumPoolThreads = 64;
+
+    // How long a checkpoint holds every stripe waiting for FASTER's version to move (it moves within microseconds: no
+    // command runs meanwhile, and idle sessions do not hold it back); past it, commands go on regardless.
+    private const int VersionShiftTimeoutMs = 1000;
     private static int s_poolRaised;
 
     /// <summary>
@@ -847,10 +851,28 @@ public sealed partial class FasterStore : IStore
             // Every WAL record below this address was appended after its write reached the store, so before the
             // checkpoint begins: the checkpoint holds it. Records from here on may or may not be in it; replaying
             // them again is harmless because records set state rather than change it.
-            long replayFrom = _wal.TailAddress;
-            Kv.CommitCookie = CheckpointCookie.Encode(replayFrom);
-            long version = Kv.CurrentVersion;
-            (bool success, Guid token) = await Kv.TakeFullCheckpointAsync(CheckpointType.Snapshot, cancellationToken);
+            long replayFrom;
+            long version;
+            Task<(bool, Guid)> checkpointing;
+            // Every stripe held while FASTER moves to the checkpoint's next version: no command is between two of its
+            // record writes then, so a command's writes are all in the checkpoint or all after it. A set's new member
+            // written in the checkpoint's version and its count in the next left the checkpoint with half the command;
+            // when a crash then lost the command's WAL record (before its commit), SCARD and SMEMBERS disagreed for good.
+            Locks.EnterAll();
+            try
+            {
+                replayFrom = _wal.TailAddress;
+                Kv.CommitCookie = CheckpointCookie.Encode(replayFrom);
+                version = Kv.CurrentVersion;
+                checkpointing = Kv.TakeFullCheckpointAsync(CheckpointType.Snapshot, cancellationToken).AsTask();
+                SpinWait.SpinUntil(() => Kv.CurrentVersion != version || checkpointing.IsCompleted, VersionShiftTimeoutMs);
+            }
+            finally
+            {
+                Locks.ExitAll();
+            }
+
+            (bool success, Guid token) = await checkpointing;
             if (!success)
             {
                 throw new InvalidOperationException("checkpoint did not complete (another checkpoint was in progress)");
