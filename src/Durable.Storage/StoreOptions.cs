@@ -51,7 +51,7 @@ public sealed class StoreOptions
 
     /// <summary>
     /// Compact once at least this percentage of the log is estimated dead (overwritten, deleted or expired records);
-    /// 50 means "the log is more than twice the live data".
+    /// 40 means "the log is 1.67 times the live data" (at 50 it is already twice the live data when a compaction may start).
     /// </summary>
     public int CompactionDeadPercent { get; init; } = 40;
 

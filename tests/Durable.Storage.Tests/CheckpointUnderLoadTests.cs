@@ -64,6 +64,32 @@ public sealed class CheckpointUnderLoadTests(ITestOutputHelper output) : IDispos
         return long.Parse(value.WrittenSpan, CultureInfo.InvariantCulture);
     }
 
+    [Fact]
+    public async Task Checkpoint_WhileACommandIsBetweenItsWrites_MovesTheVersionOnlyAfterIt()
+    {
+        CancellationToken cancellationToken = TestContext.Current.CancellationToken;
+        await using FasterStore store = await OpenAsync(FsyncPolicy.Always);
+        using IStoreSession session = store.OpenSession();
+        // A command as the dispatcher runs it: two records written under its key's stripe (a member, then the count).
+        byte[] member = "set:member"u8.ToArray();
+        int stripe = KeyLocks.StripeOf(member);
+        store.Locks.EnterExclusive(stripe);
+        session.Write(0, member, RecordType.String, "a"u8.ToArray(), 0);
+        long version = store.Kv.CurrentVersion;
+        Task checkpoint = Task.Run(async () => await store.CheckpointAsync(cancellationToken), cancellationToken);
+        await Task.Delay(300, cancellationToken);
+
+        // Its second write must fall in the version of its first: the checkpoint has not moved on meanwhile.
+        Assert.Equal(version, store.Kv.CurrentVersion);
+        Assert.False(checkpoint.IsCompleted, "the checkpoint waits for the command");
+        session.Write(0, "set:count"u8.ToArray(), RecordType.String, "1"u8.ToArray(), 0);
+        session.CompleteCommand();
+        store.Locks.ExitExclusive(stripe);
+
+        await checkpoint;
+        Assert.True(store.Kv.CurrentVersion > version, "the checkpoint moved the version once the command ended");
+    }
+
     [Theory]
     [InlineData(FsyncPolicy.Always)]
     [InlineData(FsyncPolicy.EverySecond)]

@@ -120,7 +120,7 @@ public sealed class ServerConfig
     /// <summary>Seconds between checks whether to compact the log (0 = never).</summary>
     public int CompactionIntervalSeconds { get; set; } = 60;
 
-    /// <summary>Compact once this percentage of the log is estimated dead (50: the log is over twice the live data).</summary>
+    /// <summary>Compact once this percentage of the log is estimated dead (40: the log is 1.67 times the live data).</summary>
     public int CompactionDeadPercent { get; set; } = 40;
 
     /// <summary>The config file the server was started with, if any (CONFIG REWRITE writes it).</summary>
