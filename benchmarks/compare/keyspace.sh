@@ -5,7 +5,9 @@
 # values (check_keyed.py), kills Durable with SIGKILL, restarts it on the same directory and checks again. Prints peak
 # RSS (VmHWM) and INFO memory's parts.
 # Usage: benchmarks/compare/keyspace.sh [--keys N] [--memory 256mb] [--requests N] [--servers "durable garnet"]
-#                                       [--dll PATH] [--out DIR] [--keep]     (--keep: leave the data directories)
+#                                       [--dll PATH] [--out DIR] [--keep] [--rounds N]
+#        --keep: leave the data directories; --rounds N: measure the four GET runs N times over (default 1),
+#        the servers' order swapped each round
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,6 +20,7 @@ dll="$repo/src/Durable.Server/bin/Release/net10.0/durable-server.dll"
 garnet="$repo/.tools/garnet/garnet-server"
 out=""
 keep=0
+rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --keys) keys="$2"; shift ;;
@@ -27,7 +30,8 @@ while [ $# -gt 0 ]; do
     --dll) dll="$2"; shift ;;
     --out) out="$2"; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rounds) rounds="$2"; shift ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "keyspace.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -92,9 +96,14 @@ for s in $servers; do
   timeout 300 redis-benchmark -p "${port[$s]}" -t get -n 100000 -c 4 -P 16 -r "$keys" -q >/dev/null
   timeout 300 redis-benchmark -p "${port[$s]}" -t get -n 20000 -c 16 -P 1 -r "$keys" -q >/dev/null
 done
-for range in "$keys" $((keys / 100)); do
-  for pipeline in 1 16; do
-    for s in $servers; do say "$s: GET -r $range -P $pipeline: $(get "$s" "$range" "$pipeline")"; done
+for round in $(seq "$rounds"); do
+  # Each round the other server goes first, so that neither always runs right after the other's cache-warming run.
+  order=$servers
+  [ $((round % 2)) = 0 ] && order=$(echo "$servers" | tr ' ' '\n' | tac | tr '\n' ' ')
+  for range in "$keys" $((keys / 100)); do
+    for pipeline in 1 16; do
+      for s in $order; do say "$s: GET -r $range -P $pipeline (round $round): $(get "$s" "$range" "$pipeline")"; done
+    done
   done
 done
 for s in $servers; do
