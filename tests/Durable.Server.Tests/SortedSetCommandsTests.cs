@@ -481,4 +481,32 @@ public sealed class SortedSetCommandsTests(ReferenceServers servers)
         "ZRANGE {k} - (c BYLEX LIMIT 1 2",
         "ZRANGESTORE {d} {k} [b + BYLEX",
         "ZRANGE {d} 0 -1 WITHSCORES");
+
+    /// <summary>
+    /// Lex ranges over different scores are unspecified in Redis's documentation, but a listpack answers them by one
+    /// walk: nothing when the last member is below min or the first above max; from the end when reversed; the offset
+    /// skipped without a check.
+    /// </summary>
+    [Fact]
+    public void Lex_DifferentScores_WalkedAsRedisListpack() => SortedSetScript.Run(
+        servers,
+        false,
+        "ZADD {k} 5 a 1 b 3 c 2 m11 4 '' 6 d 7 m3 8 n",
+        "ZRANGEBYLEX {k} [m +",
+        "ZRANGEBYLEX {k} [c +",
+        "ZRANGEBYLEX {k} [b (m2",
+        "ZRANGEBYLEX {k} - [c LIMIT 2 3",
+        "ZRANGEBYLEX {k} - [m LIMIT 3 10",
+        "ZREVRANGEBYLEX {k} + [b",
+        "ZREVRANGEBYLEX {k} (m4 [m",
+        "ZREVRANGEBYLEX {k} + - LIMIT 2 2",
+        "ZRANGE {k} [z [a BYLEX REV",
+        "ZRANGE {k} [n [a BYLEX REV LIMIT 1 5",
+        "ZLEXCOUNT {k} [m +",
+        "ZLEXCOUNT {k} [b [m3",
+        "ZRANGESTORE {d} {k} [n [a BYLEX REV",
+        "ZRANGE {d} 0 -1 WITHSCORES",
+        "ZREMRANGEBYLEX {k} [m +",
+        "ZREMRANGEBYLEX {k} - (c",
+        "ZRANGE {k} 0 -1 WITHSCORES");
 }

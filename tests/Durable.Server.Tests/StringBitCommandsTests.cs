@@ -169,6 +169,11 @@ public sealed class StringBitCommandsTests(ReferenceServers servers)
         both.Same("BITCOUNT", k, "-9223372036854775808", "9223372036854775807");
         both.Same("BITCOUNT", k, "-9223372036854775808", "9223372036854775807", "BIT");
 
+        // Both ends negative and reversed answer 0 before the unit is looked at; other ranges reject a bad unit.
+        both.Same("BITCOUNT", k, "-1", "-10", "bits");
+        both.Same("BITCOUNT", k, "-10", "-1", "bits");
+        both.Same("BITCOUNT", k, "5", "1", "bits");
+
         // Redis 7.0 answers 0 for a missing key before it looks at the range.
         both.Same("BITCOUNT", missing, "1");
         both.Same("BITCOUNT", missing, "a", "b");

@@ -240,6 +240,11 @@ internal static class SortedSetRangeCommands
                 return set.Slice(reverse ? set.Count - 1 - first : first, end - first, reverse);
             }
 
+            if (set.Tree is null)
+            {
+                return set.WalkCompact(Kind == RangeKind.Score ? Scores : Lex!, reverse, offset, limit);
+            }
+
             (int low, int high) = Ranks(set);
             if (offset < 0)
             {

@@ -175,6 +175,11 @@ internal sealed class SortedSetValue
         }
 
         List<ScoredMember> items = _items!;
+        if (!InRange(range))
+        {
+            return (0, 0);
+        }
+
         int first = 0;
         while (first < items.Count && !range.AboveMin(items[first]))
         {
@@ -189,6 +194,53 @@ internal sealed class SortedSetValue
 
         return (first, end);
     }
+
+    /// <summary>
+    /// The members of a compact set that a ranged read selects, as Redis walks a listpack (zzlFirstInRange,
+    /// zzlLastInRange and their lex twins, then genericZrangebyscoreCommand): from the first member not below min (from
+    /// the last not above max when <paramref name="reverse"/>), which must also be within the other bound; then
+    /// <paramref name="offset"/> members skipped unchecked, then up to <paramref name="limit"/> (negative: all) while
+    /// within that other bound. For score ranges, and lex ranges over equal scores, that is a contiguous run; a lex range
+    /// over different scores (unspecified in Redis's documentation) is walked the same way, so the reply is Redis's.
+    /// </summary>
+    public List<ScoredMember> WalkCompact(IMemberRange range, bool reverse, long offset, long limit)
+    {
+        List<ScoredMember> items = _items!;
+        List<ScoredMember> selected = [];
+        if (offset < 0 || !InRange(range))
+        {
+            return selected;
+        }
+
+        int step = reverse ? -1 : 1;
+        int i = reverse ? items.Count - 1 : 0;
+        while (i >= 0 && i < items.Count && !(reverse ? range.BelowMax(items[i]) : range.AboveMin(items[i])))
+        {
+            i += step;
+        }
+
+        if (i < 0 || i >= items.Count || !(reverse ? range.AboveMin(items[i]) : range.BelowMax(items[i])))
+        {
+            return selected;
+        }
+
+        i += (int)Math.Clamp(offset * step, -items.Count, items.Count);
+        while (i >= 0 && i < items.Count && limit-- != 0 && (reverse ? range.AboveMin(items[i]) : range.BelowMax(items[i])))
+        {
+            selected.Add(items[i]);
+            i += step;
+        }
+
+        return selected;
+    }
+
+    /// <summary>
+    /// Redis zzlIsInRange / zzlIsInLexRange on a compact set: false when the last member is below min or the first above
+    /// max. Implied by the order for score ranges and equal scores; for a lex range over different scores it empties
+    /// ranges a walk from the first member not below min would otherwise find something in.
+    /// </summary>
+    private bool InRange(IMemberRange range) =>
+        _items!.Count > 0 && range.AboveMin(_items[^1]) && range.BelowMax(_items[0]);
 
     /// <summary>A random member of a set that is not empty.</summary>
     public ScoredMember RandomMember() => _tree is not null ? _tree.RandomMember() : _items![Random.Shared.Next(_items.Count)];

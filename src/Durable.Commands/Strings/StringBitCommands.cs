@@ -182,17 +182,17 @@ internal static class StringBitCommands
                 return;
             }
 
+            // Redis: both ends negative and reversed is empty before any clamping, and before the unit is parsed.
+            if (start < 0 && end < 0 && start > end)
+            {
+                context.WriteInteger(0);
+                return;
+            }
+
             bool isBit = false;
             if (args.Count == 5 && !TryParseUnit(args[4], out isBit))
             {
                 context.WriteSyntaxError();
-                return;
-            }
-
-            // Redis: both ends negative and reversed is empty before any clamping.
-            if (start < 0 && end < 0 && start > end)
-            {
-                context.WriteInteger(0);
                 return;
             }
 
