@@ -303,7 +303,7 @@ public sealed partial class FasterStore : IStore
             // previous one; HasLoadableCheckpoint has refused one whose snapshot file is gone.
             try
             {
-                // By token: FASTER's own choice is the most recently modified folder (see FindLoadableCheckpoint).
+                // By token: FASTER 2.6.5's own choice is the most recently written folder (see FindLoadableCheckpoint).
                 if (loadable is { } newest)
                 {
                     Kv.Recover(newest.Token);
@@ -452,8 +452,8 @@ public sealed partial class FasterStore : IStore
         // The newest is the one of the highest version, not FASTER's first choice: it lists checkpoint folders by their
         // last write time, and a SIGKILL while FASTER deleted the previous checkpoint's folder (file by file, once the next
         // one was complete) left what remained of it as the most recently written folder: startup refused it as damaged
-        // (crash tool, checkpoints and compactions every second), and with its snapshot still whole, FASTER would have
-        // loaded it instead of the newest.
+        // (crash tool, checkpoints and compactions every second), and with its snapshot still whole, FASTER loaded it
+        // instead of the newest and startup refused it for the WAL truncated past it.
         ICheckpointManager manager = Kv.CheckpointManager;
         (Guid Token, HybridLogRecoveryInfo Info)? newest = null;
         foreach (Guid token in manager.GetLogCheckpointTokens())
