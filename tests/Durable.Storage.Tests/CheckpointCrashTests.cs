@@ -133,6 +133,37 @@ public sealed class CheckpointCrashTests : IDisposable
         Assert.Contains("refusing to start", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    [InlineData("snapshot.dat.0")]
+    [InlineData("durable-key-counts.dat")]
+    public async Task Reopen_CrashWhileTheOlderCheckpointWasBeingDeleted_LoadsTheNewest(string deletedFirst)
+    {
+        string saved = Path.Combine(_directory, "saved");
+        string older;
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            await WriteAsync(session, 0, 100);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            older = Path.GetFileName(Newest(CprDirectory));
+            CopyDirectory(Path.Combine(IndexDirectory, older), Path.Combine(saved, "index"));
+            CopyDirectory(Path.Combine(CprDirectory, older), Path.Combine(saved, "cpr"));
+            await WriteAsync(session, 100, 200);
+            // The second checkpoint deletes the first one's folders and truncates the WAL below its replay position.
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            await WriteAsync(session, 200, 300);
+        }
+
+        // A SIGKILL while FASTER deleted the older checkpoint's folder, file by file: what is left of it is now the most
+        // recently written checkpoint folder, which FASTER lists first.
+        CopyDirectory(Path.Combine(saved, "index"), Path.Combine(IndexDirectory, older));
+        CopyDirectory(Path.Combine(saved, "cpr"), Path.Combine(CprDirectory, older));
+        File.Delete(Path.Combine(CprDirectory, older, deletedFirst));
+        Assert.Equal(older, Path.GetFileName(Newest(CprDirectory)));
+
+        await AssertAllThereAsync(300);
+    }
+
     [Fact]
     public async Task Reopen_NewestCheckpointDamagedOlderOneKept_WalAlreadyTruncated_RefusesWithClearMessage()
     {

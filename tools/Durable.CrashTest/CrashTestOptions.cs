@@ -11,6 +11,9 @@ internal sealed class CrashTestOptions
 
     public required string DataDirectory { get; init; }
 
+    /// <summary>Port the server listens on; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
     public int Kills { get; init; } = 20;
 
     public int Clients { get; init; } = 50;

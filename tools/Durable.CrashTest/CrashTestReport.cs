@@ -26,17 +26,24 @@ internal sealed class CrashTestReport
     /// <summary>Keys or members holding a value no client ever sent, or present although no client wrote them (or after a missing one).</summary>
     public long ForeignValues { get; set; }
 
+    /// <summary>Keys that lost their TTL, or gained one.</summary>
+    public long WrongTimesToLive { get; set; }
+
+    /// <summary>Rounds where DBSIZE or a full SCAN counted other keys than the writers found.</summary>
+    public long WrongKeyCounts { get; set; }
+
     /// <summary>Largest number of acknowledged writes lost by one client in one round.</summary>
     public long WorstLossPerClient { get; set; }
 
     public List<string> Problems { get; } = [];
 
     public bool Passed(long allowedLossPerClient) =>
-        DoubleAppliedIncrements == 0 && ForeignValues == 0 && InconsistentCollections == 0 &&
+        DoubleAppliedIncrements == 0 && ForeignValues == 0 && InconsistentCollections == 0 && WrongTimesToLive == 0 && WrongKeyCounts == 0 &&
         (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 && LostMembers == 0 : WorstLossPerClient <= allowedLossPerClient);
 
     public override string ToString() =>
         $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs and {AcknowledgedMembers} collection members: " +
         $"{LostWrites} lost writes, {LostIncrements} lost increments, {LostMembers} lost members, {DoubleAppliedIncrements} double-applied increments, " +
-        $"{ForeignValues} values never written, {InconsistentCollections} inconsistent collections, worst loss per client and round {WorstLossPerClient}";
+        $"{ForeignValues} values never written, {InconsistentCollections} inconsistent collections, " +
+        $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, worst loss per client and round {WorstLossPerClient}";
 }

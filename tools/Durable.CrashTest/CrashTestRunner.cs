@@ -20,10 +20,11 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         CrashTestReport report = new();
         Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i))];
         Directory.CreateDirectory(options.DataDirectory);
-        int port = FreePort();
+        int port = options.Port > 0 ? options.Port : FreePort();
         RunningServer? server = await StartServerAsync(port, cancellationToken);
         try
         {
+            int problemsShown = 0;
             for (int round = 1; round <= options.Kills; round++)
             {
                 TimeSpan load = options.MinimumLoad + ((options.MaximumLoad - options.MinimumLoad) * _random.NextDouble());
@@ -45,6 +46,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     {
                         writer.Verify(checker, report, options.AllowedLossPerClient > 0);
                     }
+
+                    VerifyKeyCount(checker, report, round, writers.Sum(w => w.PresentKeys));
                 }
                 catch (Exception exception) when (exception is IOException or SocketException)
                 {
@@ -61,6 +64,12 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 report.AcknowledgedIncrements = writers.Sum(w => w.TotalAcknowledgedIncrements);
                 report.AcknowledgedMembers = writers.Sum(w => w.TotalAcknowledgedMembers);
                 await options.Progress.WriteLineAsync($"kill {round}/{options.Kills} after {load.TotalMilliseconds:F0} ms: {report}");
+                foreach (string problem in report.Problems.Skip(problemsShown).Take(10))
+                {
+                    await options.Progress.WriteLineAsync("  " + problem);
+                }
+
+                problemsShown = report.Problems.Count;
             }
         }
         finally
@@ -75,6 +84,26 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         return report;
+    }
+
+    /// <summary>DBSIZE and a full SCAN must both count exactly the keys the writers found.</summary>
+    private static void VerifyKeyCount(RespConnection connection, CrashTestReport report, int round, long present)
+    {
+        HashSet<string> scanned = [];
+        string cursor = "0";
+        do
+        {
+            connection.Send("SCAN", cursor, "COUNT", "1000");
+            cursor = connection.ReadScanPage(scanned);
+        }
+        while (cursor != "0");
+
+        string dbsize = connection.Call("DBSIZE");
+        if (dbsize != ":" + present.ToString(CultureInfo.InvariantCulture) || scanned.Count != present)
+        {
+            report.WrongKeyCounts++;
+            report.Problems.Add($"round {round}: DBSIZE {dbsize[1..]}, SCAN {scanned.Count} distinct keys, the writers found {present}");
+        }
     }
 
     private async Task<RunningServer> StartServerAsync(int port, CancellationToken cancellationToken)
@@ -165,7 +194,14 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
     /// <summary>One client's writes and what the server acknowledged of them.</summary>
     private sealed class Writer(int id)
     {
+        /// <summary>Odd SET keys and every collection carry this TTL (10 days): it must survive every restart.</summary>
+        private const string TimeToLiveSeconds = "864000";
+
         private readonly long[] _members = new long[CollectionKind.All.Count];
+
+        /// <summary>Per collection type, the collections whose EXPIRE was sent but not acknowledged: their TTL may be missing.</summary>
+        private readonly HashSet<long>[] _timeToLiveInFlight = [.. CollectionKind.All.Select(_ => new HashSet<long>())];
+
         private long _nextSet;
         private long _counter;
         private bool _incrementInFlight;
@@ -189,7 +225,10 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 using RespConnection connection = new(port);
                 while (!stop.IsCancellationRequested)
                 {
-                    if (connection.Call("SET", SetKey(_nextSet), Value(id, _nextSet)) != "+OK")
+                    string[] set = _nextSet % 2 == 1
+                        ? ["SET", SetKey(_nextSet), Value(id, _nextSet), "EX", TimeToLiveSeconds]
+                        : ["SET", SetKey(_nextSet), Value(id, _nextSet)];
+                    if (connection.Call(set) != "+OK")
                     {
                         return;
                     }
@@ -209,13 +248,32 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     for (int k = 0; k < CollectionKind.All.Count; k++)
                     {
                         CollectionKind kind = CollectionKind.All[k];
-                        if (!connection.Call(kind.Write(kind.Key(id, _members[k]), _members[k])).StartsWith(':'))
+                        long member = _members[k];
+                        long collection = member / CollectionKind.MembersPerKey;
+                        bool creates = member % CollectionKind.MembersPerKey == 0;
+                        if (creates)
+                        {
+                            // Until its EXPIRE below is acknowledged, the collection may or may not have a TTL.
+                            _timeToLiveInFlight[k].Add(collection);
+                        }
+
+                        if (!connection.Call(kind.Write(kind.Key(id, member), member)).StartsWith(':'))
                         {
                             return;
                         }
 
                         _members[k]++;
                         TotalAcknowledgedMembers++;
+                        if (creates)
+                        {
+                            // The collection was just created: give it a TTL, which must survive from its acknowledgement on.
+                            if (connection.Call("EXPIRE", kind.Key(id, member), TimeToLiveSeconds) != ":1")
+                            {
+                                return;
+                            }
+
+                            _timeToLiveInFlight[k].Remove(collection);
+                        }
                     }
                 }
             }
@@ -225,8 +283,12 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             }
         }
 
+        /// <summary>Keys of this client the last <see cref="Verify"/> found, to compare with DBSIZE and SCAN.</summary>
+        public long PresentKeys { get; private set; }
+
         public void Verify(RespConnection connection, CrashTestReport report, bool lossy)
         {
+            PresentKeys = 0;
             // Every acknowledged key, plus the one that may have been in flight, plus one that was never written.
             const int Batch = 512;
             long lost = 0;
@@ -237,11 +299,13 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 for (long i = start; i < end; i++)
                 {
                     connection.Send("GET", SetKey(i));
+                    connection.Send("PTTL", SetKey(i));
                 }
 
                 for (long i = start; i < end; i++)
                 {
                     string reply = connection.Read();
+                    string timeToLive = connection.Read();
                     if (reply == "$nil")
                     {
                         if (i < _nextSet)
@@ -254,15 +318,21 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                             }
                         }
                     }
-                    else if (reply != "$" + Value(id, i) || i == _nextSet + 1)
+                    else
                     {
-                        report.ForeignValues++;
-                        report.Problems.Add($"client {id}: {SetKey(i)} holds a value never written: {reply}");
+                        PresentKeys++;
+                        CheckTimeToLive(report, SetKey(i), timeToLive, i % 2 == 1);
+                        if (reply != "$" + Value(id, i) || i == _nextSet + 1)
+                        {
+                            report.ForeignValues++;
+                            report.Problems.Add($"client {id}: {SetKey(i)} holds a value never written: {reply}");
+                        }
                     }
                 }
             }
 
             string counterReply = connection.Call("GET", CounterKey);
+            PresentKeys += counterReply == "$nil" ? 0 : 1;
             long counter = counterReply == "$nil" ? 0 : long.Parse(counterReply.AsSpan(1), CultureInfo.InvariantCulture);
             long lostIncrements = Math.Max(0, _counter - counter);
             if (counter > _counter + (_incrementInFlight ? 1 : 0))
@@ -289,7 +359,18 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             _incrementInFlight = false;
             for (int k = 0; k < CollectionKind.All.Count; k++)
             {
-                _members[k] = VerifyMembers(connection, report, lossy, CollectionKind.All[k], _members[k]);
+                _members[k] = VerifyMembers(connection, report, lossy, k, _members[k]);
+            }
+        }
+
+        /// <summary>A key written with a TTL must still have one (PTTL above 0), a key written without one must have none.</summary>
+        private static void CheckTimeToLive(CrashTestReport report, string key, string reply, bool expected)
+        {
+            long milliseconds = long.Parse(reply.AsSpan(1), CultureInfo.InvariantCulture);
+            if (expected ? milliseconds <= 0 : milliseconds != -1)
+            {
+                report.WrongTimesToLive++;
+                report.Problems.Add($"{key}: PTTL {milliseconds}, {(expected ? "written with a TTL" : "written without one")}");
             }
         }
 
@@ -297,8 +378,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         /// Checks members 0 .. acknowledged + 1 of one collection type (the last two: maybe in flight, never written),
         /// then that each collection's length equals what listing it returns; returns where the client carries on.
         /// </summary>
-        private long VerifyMembers(RespConnection connection, CrashTestReport report, bool lossy, CollectionKind kind, long acknowledged)
+        private long VerifyMembers(RespConnection connection, CrashTestReport report, bool lossy, int kindIndex, long acknowledged)
         {
+            CollectionKind kind = CollectionKind.All[kindIndex];
             const int Batch = 512;
             long firstMissing = -1;
             long lost = 0;
@@ -340,6 +422,16 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 string key = kind.Key(id, collection * CollectionKind.MembersPerKey);
                 string length = connection.Call(kind.CountCommand, key);
                 string listing = connection.Call(kind.ListAll(key));
+                string timeToLive = connection.Call("PTTL", key);
+                if (length != ":0")
+                {
+                    PresentKeys++;
+                    if (!_timeToLiveInFlight[kindIndex].Contains(collection) && !(lossy && timeToLive == ":-1"))
+                    {
+                        CheckTimeToLive(report, key, timeToLive, expected: true);
+                    }
+                }
+
                 if (length != ":" + (int.Parse(listing.AsSpan(1), CultureInfo.InvariantCulture) / kind.RepliesPerMember).ToString(CultureInfo.InvariantCulture))
                 {
                     report.InconsistentCollections++;

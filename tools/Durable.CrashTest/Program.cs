@@ -2,8 +2,8 @@ using System.Globalization;
 using Durable.CrashTest;
 
 // durable-crash-test [--server-command CMD] [--dir D] [--kills N] [--clients N] [--min-ms N] [--max-ms N]
-//                    [--allowed-loss N] [--seed N]
-string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed"];
+//                    [--allowed-loss N] [--seed N] [--port N]
+string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port"];
 Dictionary<string, string> options = [];
 for (int i = 0; i < args.Length; i += 2)
 {
@@ -26,6 +26,7 @@ CrashTestOptions run = new()
 {
     ServerCommand = options.GetValueOrDefault("server-command") ?? $"dotnet {serverDll} --port {{port}} --dir {{dir}} --appendfsync always",
     DataDirectory = directory,
+    Port = int.Parse(options.GetValueOrDefault("port", "0"), CultureInfo.InvariantCulture),
     Kills = int.Parse(options.GetValueOrDefault("kills", "20"), CultureInfo.InvariantCulture),
     Clients = int.Parse(options.GetValueOrDefault("clients", "50"), CultureInfo.InvariantCulture),
     MinimumLoad = TimeSpan.FromMilliseconds(int.Parse(options.GetValueOrDefault("min-ms", "500"), CultureInfo.InvariantCulture)),

@@ -70,6 +70,25 @@ internal sealed class RespConnection : IDisposable
         return "$" + Encoding.UTF8.GetString(data, 0, length);
     }
 
+    /// <summary>Reads a SCAN reply, adding its keys to <paramref name="keys"/>; returns the next cursor.</summary>
+    public string ReadScanPage(ISet<string> keys)
+    {
+        string header = ReadLine();
+        if (header != "*2")
+        {
+            throw new IOException("not a SCAN reply: " + header);
+        }
+
+        string cursor = Read()[1..];
+        int count = int.Parse(ReadLine().AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+        for (int i = 0; i < count; i++)
+        {
+            keys.Add(Read()[1..]);
+        }
+
+        return cursor;
+    }
+
     public string Call(params string[] args)
     {
         Send(args);

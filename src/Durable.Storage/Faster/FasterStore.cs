@@ -303,7 +303,16 @@ public sealed partial class FasterStore : IStore
             // previous one; HasLoadableCheckpoint has refused one whose snapshot file is gone.
             try
             {
-                Kv.Recover();
+                // By token: FASTER 2.6.5's own choice is the most recently written folder (see FindLoadableCheckpoint).
+                if (loadable is { } newest)
+                {
+                    Kv.Recover(newest.Token);
+                }
+                else
+                {
+                    Kv.Recover();
+                }
+
                 IndexPrefetch.Refresh();
             }
             catch (Exception exception) when (exception is FasterException or IOException)
@@ -421,11 +430,6 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>
-    /// Finds the checkpoint FASTER will load (the newest one with readable metadata) and the FASTER version it holds;
-    /// null when there is none. Throws when that checkpoint lacks part of its snapshot: FASTER would read the missing
-    /// bytes as an empty log and the store would start without the checkpoint's data.
-    /// </summary>
-    /// <summary>
     /// True when the WAL was written but never committed and never truncated (truncation follows a checkpoint, which
     /// commits): no commit file, its begin where a fresh log begins. <paramref name="bytes"/>: the size of its files.
     /// </summary>
@@ -438,9 +442,20 @@ public sealed partial class FasterStore : IStore
             && (!Directory.Exists(commits) || !Directory.EnumerateFiles(commits).Any());
     }
 
+    /// <summary>
+    /// Finds the checkpoint to load (the newest one with readable metadata, which recovery then loads by its token) and
+    /// the FASTER version it holds; null when there is none. Throws when that checkpoint lacks part of its snapshot: FASTER
+    /// would read the missing bytes as an empty log and the store would start without the checkpoint's data.
+    /// </summary>
     private (Guid Token, long Version)? FindLoadableCheckpoint(string checkpoints)
     {
+        // The newest is the one of the highest version, not FASTER's first choice: it lists checkpoint folders by their
+        // last write time, and a SIGKILL while FASTER deleted the previous checkpoint's folder (file by file, once the next
+        // one was complete) left what remained of it as the most recently written folder: startup refused it as damaged
+        // (crash tool, checkpoints and compactions every second), and with its snapshot still whole, FASTER loaded it
+        // instead of the newest and startup refused it for the WAL truncated past it.
         ICheckpointManager manager = Kv.CheckpointManager;
+        (Guid Token, HybridLogRecoveryInfo Info)? newest = null;
         foreach (Guid token in manager.GetLogCheckpointTokens())
         {
             HybridLogRecoveryInfo info = default;
@@ -457,20 +472,28 @@ public sealed partial class FasterStore : IStore
                 continue;
             }
 
-            long needed = info.useSnapshotFile == 0 ? 0 : info.snapshotFinalLogicalAddress - info.snapshotStartFlushedLogicalAddress;
-            string folder = Path.Combine(checkpoints, token.ToString());
-            long present = Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "snapshot.dat*").Sum(f => new FileInfo(f).Length) : 0;
-            if (present < needed)
+            if (newest is null || info.version > newest.Value.Info.version)
             {
-                throw new InvalidDataException(
-                    $"checkpoint {token} in '{checkpoints}' is damaged: its snapshot holds {present} of {needed} bytes. " +
-                    "Refusing to start without the data it holds; restore the data directory from a backup.");
+                newest = (token, info);
             }
-
-            return (token, info.version);
         }
 
-        return null;
+        if (newest is not { } found)
+        {
+            return null;
+        }
+
+        long needed = found.Info.useSnapshotFile == 0 ? 0 : found.Info.snapshotFinalLogicalAddress - found.Info.snapshotStartFlushedLogicalAddress;
+        string folder = Path.Combine(checkpoints, found.Token.ToString());
+        long present = Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "snapshot.dat*").Sum(f => new FileInfo(f).Length) : 0;
+        if (present < needed)
+        {
+            throw new InvalidDataException(
+                $"checkpoint {found.Token} in '{checkpoints}' is damaged: its snapshot holds {present} of {needed} bytes. " +
+                "Refusing to start without the data it holds; restore the data directory from a backup.");
+        }
+
+        return (found.Token, found.Info.version);
     }
 
     /// <summary>
