@@ -165,6 +165,28 @@ public sealed class CheckpointCrashTests : IDisposable
     }
 
     [Fact]
+    public async Task Checkpoint_RemovesEveryOtherCheckpoint_ANewerIndexWithoutLogCannotTakeTheNewestOnesIndex()
+    {
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            await WriteAsync(session, 0, 100);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            // An index part whose checkpoint never wrote its log part (it failed, or the process died between the two):
+            // FASTER's own removal counted it among the two index parts it keeps.
+            CopyDirectory(Newest(IndexDirectory), Path.Combine(IndexDirectory, Guid.NewGuid().ToString()));
+            await WriteAsync(session, 100, 200);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            string newest = Path.GetFileName(Newest(CprDirectory));
+            Assert.Equal([newest], Directory.GetDirectories(CprDirectory).Select(Path.GetFileName));
+            Assert.Equal([newest], Directory.GetDirectories(IndexDirectory).Select(Path.GetFileName));
+            await WriteAsync(session, 200, 300);
+        }
+
+        await AssertAllThereAsync(300);
+    }
+
+    [Fact]
     public async Task Reopen_NewestCheckpointDamagedOlderOneKept_WalAlreadyTruncated_RefusesWithClearMessage()
     {
         string saved = Path.Combine(_directory, "saved");

@@ -102,7 +102,8 @@ public sealed partial class FasterStore : IStore
                 SegmentSizeBits = segmentBits,
                 MutableFraction = 0.9,
             },
-            new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = true },
+            // Older checkpoints are removed by RemoveCheckpointsBut, not by FASTER.
+            new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = false },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
         ApplyMemoryBudget();
@@ -414,6 +415,49 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>Saves the key counts of a completed checkpoint in its folder; a failure only costs a recount at the next recovery.</summary>
+    /// <summary>
+    /// Deletes every checkpoint but <paramref name="keep"/>, the one just completed: log parts first, each starting with its
+    /// metadata (so that a deletion cut short leaves nothing recovery takes for loadable), then index parts. FASTER's own
+    /// removal (RemoveOutdated) counts commits instead: it keeps the last two index parts and the last log part, so an
+    /// index part committed for a checkpoint whose log part never was (one that failed, or a process killed between the
+    /// two) can take the place of the index the newest complete checkpoint needs, and a crash then leaves that checkpoint
+    /// without its index (docs/persistence.md). A folder that cannot be deleted now is deleted by the next checkpoint.
+    /// </summary>
+    private void RemoveCheckpointsBut(Guid keep)
+    {
+        string root = Path.Combine(_options.DataDirectory, "checkpoints");
+        foreach (string part in new[] { "cpr-checkpoints", "index-checkpoints" })
+        {
+            string folder = Path.Combine(root, part);
+            if (!Directory.Exists(folder))
+            {
+                continue;
+            }
+
+            foreach (string checkpoint in Directory.GetDirectories(folder))
+            {
+                if (Guid.TryParse(Path.GetFileName(checkpoint), out Guid token) && token == keep)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    foreach (string metadata in Directory.GetFiles(checkpoint, "info.dat*"))
+                    {
+                        File.Delete(metadata);
+                    }
+
+                    Directory.Delete(checkpoint, recursive: true);
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    Log.CheckpointNotRemoved(_logger, checkpoint, exception.Message);
+                }
+            }
+        }
+    }
+
     private void SaveKeyCounts(Guid token, KeyCountsSnapshot counts)
     {
         string path = Path.Combine(_options.DataDirectory, "checkpoints", "cpr-checkpoints", token.ToString(), KeyCountsFile.FileName);
@@ -924,6 +968,7 @@ public sealed partial class FasterStore : IStore
                 }
             }
 
+            RemoveCheckpointsBut(token);
             _wal.TruncateUntil(replayFrom);
             _walAtLastCheckpoint = replayFrom;
             _lastCheckpointFailed = false;
@@ -1156,6 +1201,9 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 132, Level = LogLevel.Information, Message = "Keeping the data directory's log segments of {SegmentBytes} bytes (set when it was created; --segment-size is {RequestedBytes})")]
         public static partial void SegmentSizeKept(ILogger logger, long segmentBytes, long requestedBytes);
+
+        [LoggerMessage(EventId = 135, Level = LogLevel.Warning, Message = "Could not delete the older checkpoint {Folder} ({Reason}); the next checkpoint tries again")]
+        public static partial void CheckpointNotRemoved(ILogger logger, string folder, string reason);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
