@@ -414,7 +414,6 @@ public sealed partial class FasterStore : IStore
         _counts.Load(keys, expiring);
     }
 
-    /// <summary>Saves the key counts of a completed checkpoint in its folder; a failure only costs a recount at the next recovery.</summary>
     /// <summary>
     /// Deletes every checkpoint but <paramref name="keep"/>, the one just completed: log parts first, each starting with its
     /// metadata (so that a deletion cut short leaves nothing recovery takes for loadable), then index parts. FASTER's own
@@ -458,6 +457,7 @@ public sealed partial class FasterStore : IStore
         }
     }
 
+    /// <summary>Saves the key counts of a completed checkpoint in its folder; a failure only costs a recount at the next recovery.</summary>
     private void SaveKeyCounts(Guid token, KeyCountsSnapshot counts)
     {
         string path = Path.Combine(_options.DataDirectory, "checkpoints", "cpr-checkpoints", token.ToString(), KeyCountsFile.FileName);
