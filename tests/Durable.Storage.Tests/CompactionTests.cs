@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Durable.Storage.Tests;
@@ -11,7 +12,7 @@ public sealed class CompactionTests : IDisposable
     private const int ValueBytes = 1024;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
-    private Task<FasterStore> OpenAsync(TimeProvider? time = null, long segmentBytes = 1L << 20) => FasterStore.OpenAsync(
+    private Task<FasterStore> OpenAsync(TimeProvider? time = null, long segmentBytes = 1L << 20, ILogger? logger = null) => FasterStore.OpenAsync(
         new StoreOptions
         {
             DataDirectory = _directory,
@@ -22,7 +23,7 @@ public sealed class CompactionTests : IDisposable
             CheckpointIntervalSeconds = 0,
             Time = time ?? TimeProvider.System,
         },
-        NullLogger.Instance);
+        logger ?? NullLogger.Instance);
 
     [Fact]
     public async Task Compact_OverwriteLoop_DiskUnderTwiceLiveDataAndReopenReadsLatestValues()
@@ -61,7 +62,8 @@ public sealed class CompactionTests : IDisposable
         // Segments of 64 MiB, a log of about 15 MB: FASTER deletes no segment file, so only the freed blocks below the
         // begin address bring the disk under twice the live data.
         long liveBytes = (long)Keys * ValueBytes;
-        await using (FasterStore store = await OpenAsync(segmentBytes: 64L << 20))
+        RecordingLogger compacting = new();
+        await using (FasterStore store = await OpenAsync(segmentBytes: 64L << 20, logger: compacting))
         {
             using IStoreSession session = store.OpenSession();
             WriteRounds(session, 3);
@@ -76,13 +78,19 @@ public sealed class CompactionTests : IDisposable
             AssertLatestValues(session, "after compaction");
         }
 
-        await using FasterStore reopened = await OpenAsync(segmentBytes: 64L << 20);
+        Assert.True(compacting.Has(FreedBelowBeginEvent), compacting.Text);
+        RecordingLogger reopening = new();
+        await using FasterStore reopened = await OpenAsync(segmentBytes: 64L << 20, logger: reopening);
         using IStoreSession again = reopened.OpenSession();
         Assert.Equal(Keys, reopened.KeyCount(0));
         AssertLatestValues(again, "after compaction and reopen");
-        // A restart knows the space below the begin address is free too.
+        // A restart knows the space below the begin address is free too, and does not report freeing it again.
         Assert.InRange(reopened.GetStatistics().LogDiskBytes, liveBytes / 2, 2 * liveBytes);
+        Assert.False(reopening.Has(FreedBelowBeginEvent), reopening.Text);
     }
+
+    /// <summary>LogSpaceFreer's "Freed N bytes of log segment S below the log's begin address".</summary>
+    private const int FreedBelowBeginEvent = 133;
 
     /// <summary>Writes every key <paramref name="rounds"/> times, round r's values ending in the byte r.</summary>
     private static void WriteRounds(IStoreSession session, int rounds)

@@ -14,6 +14,7 @@ public sealed class KeyCountRecoveryTests : IDisposable
     private const int Writers = 4;
     private const int KeysPerWriter = 300;
     private const int Operations = 3000;
+    private const int PartRecords = 7;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
     private RecordingLogger _logger = new();
 
@@ -95,6 +96,12 @@ public sealed class KeyCountRecoveryTests : IDisposable
 
             expected = await Task.WhenAll(writers);
             AssertCounts(store, expected);
+            using IStoreSession parts = store.OpenSession();
+            for (uint part = 0; part < PartRecords; part++)
+            {
+                parts.WritePart(generation: 1, part, "part"u8);
+                parts.CompleteCommand();
+            }
         }
 
         // Crash (no checkpoint at dispose): the last checkpoint's saved counts plus the WAL replayed after it.
@@ -103,6 +110,9 @@ public sealed class KeyCountRecoveryTests : IDisposable
             Assert.True(_logger.Has(114), "key counts loaded from the checkpoint\n" + _logger.Text);
             Assert.False(_logger.Has(117), "no recount\n" + _logger.Text);
             AssertCounts(reopened, expected);
+            // The log line counts keys as DBSIZE does, and the parts of large collections apart.
+            string recovered = _logger.Lines.Single(l => l.EventId == 101).Message;
+            Assert.StartsWith($"Recovered {expected.Sum(e => e.Keys)} keys and {PartRecords} internal records", recovered, StringComparison.Ordinal);
         }
 
         string saved = Directory.GetFiles(Path.Combine(_directory, "checkpoints", "cpr-checkpoints"), KeyCountsFile.FileName, SearchOption.AllDirectories).Single();

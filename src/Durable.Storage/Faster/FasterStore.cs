@@ -367,8 +367,9 @@ public sealed partial class FasterStore : IStore
 
         long replayed = ReplayWal(session, replayFrom, out bool torn);
         _walAtLastCheckpoint = replayFrom;
-        long keys = _counts.TotalKeys();
-        Log.Recovered(_logger, keys, replayed, watch.ElapsedMilliseconds);
+        long records = _counts.TotalKeys();
+        long keys = UserKeyCount();
+        Log.Recovered(_logger, keys, records - keys, replayed, watch.ElapsedMilliseconds);
         if (replayFrom > _wal.CommittedAddress)
         {
             Log.CheckpointAheadOfWal(_logger, replayFrom, _wal.CommittedAddress);
@@ -707,8 +708,20 @@ public sealed partial class FasterStore : IStore
 
     public long ExpiringKeyCount(int db) => _counts.Expiring(Physical(db));
 
-    /// <summary>Keys in every database together.</summary>
+    /// <summary>Keys in every database together, with the records of collections' parts (one index entry each).</summary>
     internal long TotalKeyCount() => _counts.TotalKeys();
+
+    /// <summary>Keys in every database together, as the sum of DBSIZE over them (no part records).</summary>
+    internal long UserKeyCount()
+    {
+        long keys = 0;
+        for (int db = 0; db < _physical.Length; db++)
+        {
+            keys += KeyCount(db);
+        }
+
+        return keys;
+    }
 
     /// <summary>Whether any key has a TTL (so that expiry has something to look for).</summary>
     internal bool HasExpiringKeys => _counts.AnyExpiring();
@@ -1122,8 +1135,8 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "No checkpoint in {Directory}: starting with an empty data set")]
         public static partial void StartingEmpty(ILogger logger, string directory);
 
-        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Recovered {Keys} keys, {Records} write-ahead log records replayed, in {Milliseconds} ms")]
-        public static partial void Recovered(ILogger logger, long keys, long records, long milliseconds);
+        [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Recovered {Keys} keys and {InternalRecords} internal records (large collections' parts, the database map), {Records} write-ahead log records replayed, in {Milliseconds} ms")]
+        public static partial void Recovered(ILogger logger, long keys, long internalRecords, long records, long milliseconds);
 
         [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Checkpoint loaded ({LogBytes} bytes of log) in {Milliseconds} ms; replaying the write-ahead log")]
         public static partial void CheckpointLoaded(ILogger logger, long logBytes, long milliseconds);

@@ -18,6 +18,8 @@ internal sealed partial class LogSpaceFreer(string segmentPathPrefix, int segmen
     private const int KeepSize = 1;
     private const int PunchHole = 2;
     private const long Block = 4096;
+    private const int SeekData = 3;
+    private const int NoDataAfterOffset = 6; // ENXIO
 
     private long _segment = -1;
     private long _freedBytes;
@@ -40,6 +42,14 @@ internal sealed partial class LogSpaceFreer(string segmentPathPrefix, int segmen
         try
         {
             using Microsoft.Win32.SafeHandles.SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            if (FreedAlready((int)handle.DangerousGetHandle(), length))
+            {
+                // Freed before a restart: nothing to punch again, nor to report again at every start.
+                Volatile.Write(ref _freedBytes, length);
+                Volatile.Write(ref _segment, segment);
+                return;
+            }
+
             if (Fallocate((int)handle.DangerousGetHandle(), PunchHole | KeepSize, 0, length) != 0)
             {
                 // EOPNOTSUPP and the like: this file system frees log space only with whole segments, as before.
@@ -58,6 +68,16 @@ internal sealed partial class LogSpaceFreer(string segmentPathPrefix, int segmen
         Volatile.Write(ref _segment, segment);
         Log.Freed(logger, length, segment);
     }
+
+    /// <summary>Whether the file holds no data below <paramref name="length"/> (its first data, SEEK_DATA, is at or past it; -1 with ENXIO: none at all).</summary>
+    private static bool FreedAlready(int fd, long length)
+    {
+        long firstData = Lseek(fd, 0, SeekData);
+        return firstData >= length || (firstData < 0 && Marshal.GetLastPInvokeError() == NoDataAfterOffset);
+    }
+
+    [DllImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static extern long Lseek(int fd, long offset, int whence);
 
     [DllImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static extern int Fallocate(int fd, int mode, long offset, long length);
