@@ -47,7 +47,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                         writer.Verify(checker, report, options.AllowedLossPerClient > 0);
                     }
 
-                    VerifyKeyCount(checker, report, round, writers.Sum(w => w.PresentKeys));
+                    VerifyKeyCount(checker, report, round, [.. writers.SelectMany(w => w.PresentKeys)]);
                 }
                 catch (Exception exception) when (exception is IOException or SocketException)
                 {
@@ -86,8 +86,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         return report;
     }
 
-    /// <summary>DBSIZE and a full SCAN must both count exactly the keys the writers found.</summary>
-    private static void VerifyKeyCount(RespConnection connection, CrashTestReport report, int round, long present)
+    /// <summary>DBSIZE and a full SCAN must both count exactly the keys the writers found; the first few keys that differ are named.</summary>
+    private static void VerifyKeyCount(RespConnection connection, CrashTestReport report, int round, HashSet<string> present)
     {
         HashSet<string> scanned = [];
         string cursor = "0";
@@ -99,10 +99,14 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         while (cursor != "0");
 
         string dbsize = connection.Call("DBSIZE");
-        if (dbsize != ":" + present.ToString(CultureInfo.InvariantCulture) || scanned.Count != present)
+        if (dbsize != ":" + present.Count.ToString(CultureInfo.InvariantCulture) || !scanned.SetEquals(present))
         {
             report.WrongKeyCounts++;
-            report.Problems.Add($"round {round}: DBSIZE {dbsize[1..]}, SCAN {scanned.Count} distinct keys, the writers found {present}");
+            string notScanned = string.Join(' ', present.Except(scanned).Take(5));
+            string notFound = string.Join(' ', scanned.Except(present).Take(5));
+            report.Problems.Add($"round {round}: DBSIZE {dbsize[1..]}, SCAN {scanned.Count} distinct keys, the writers found {present.Count}" +
+                (notScanned.Length > 0 ? $"; found but not scanned: {notScanned}" : string.Empty) +
+                (notFound.Length > 0 ? $"; scanned but not found: {notFound}" : string.Empty));
         }
     }
 
@@ -283,12 +287,14 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             }
         }
 
+        private readonly HashSet<string> _present = [];
+
         /// <summary>Keys of this client the last <see cref="Verify"/> found, to compare with DBSIZE and SCAN.</summary>
-        public long PresentKeys { get; private set; }
+        public IReadOnlyCollection<string> PresentKeys => _present;
 
         public void Verify(RespConnection connection, CrashTestReport report, bool lossy)
         {
-            PresentKeys = 0;
+            _present.Clear();
             // Every acknowledged key, plus the one that may have been in flight, plus one that was never written.
             const int Batch = 512;
             long lost = 0;
@@ -320,7 +326,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     }
                     else
                     {
-                        PresentKeys++;
+                        _present.Add(SetKey(i));
                         CheckTimeToLive(report, SetKey(i), timeToLive, i % 2 == 1);
                         if (reply != "$" + Value(id, i) || i == _nextSet + 1)
                         {
@@ -332,7 +338,11 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             }
 
             string counterReply = connection.Call("GET", CounterKey);
-            PresentKeys += counterReply == "$nil" ? 0 : 1;
+            if (counterReply != "$nil")
+            {
+                _present.Add(CounterKey);
+            }
+
             long counter = counterReply == "$nil" ? 0 : long.Parse(counterReply.AsSpan(1), CultureInfo.InvariantCulture);
             long lostIncrements = Math.Max(0, _counter - counter);
             if (counter > _counter + (_incrementInFlight ? 1 : 0))
@@ -425,7 +435,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 string timeToLive = connection.Call("PTTL", key);
                 if (length != ":0")
                 {
-                    PresentKeys++;
+                    _present.Add(key);
                     if (!_timeToLiveInFlight[kindIndex].Contains(collection) && !(lossy && timeToLive == ":-1"))
                     {
                         CheckTimeToLive(report, key, timeToLive, expected: true);
