@@ -42,6 +42,9 @@ public sealed class StoreOptions
     /// <summary>Tests only: creates the io_uring of <see cref="ColdReadIo.Uring"/> (given its entries), to make it fail.</summary>
     internal Func<uint, Faster.IoUring>? CreateRing { get; init; }
 
+    /// <summary>Tests only: runs right after a checkpoint's log metadata is written (it is loadable from then on), to copy the files as a crash there would leave them.</summary>
+    internal Action? CheckpointMetadataWritten { get; init; }
+
     /// <summary>
     /// Seconds between checks whether the log is worth compacting (0, the default here = never compact). The server sets it
     /// from `compaction-interval` (60 by default); a store opened for a test compacts only when the test says so, so that a

@@ -103,7 +103,7 @@ public sealed partial class FasterStore : IStore
                 MutableFraction = 0.9,
             },
             // Older checkpoints are removed by RemoveCheckpointsBut, not by FASTER.
-            new CheckpointSettings { CheckpointDir = Path.Combine(options.DataDirectory, "checkpoints"), RemoveOutdated = false },
+            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, options.CheckpointMetadataWritten) },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
         ApplyMemoryBudget();
@@ -708,6 +708,9 @@ public sealed partial class FasterStore : IStore
 
     public long ExpiringKeyCount(int db) => _counts.Expiring(Physical(db));
 
+    /// <summary>The address below which the WAL is durable (tests).</summary>
+    internal long WalDurableAddress => _wal!.DurableAddress;
+
     /// <summary>Keys in every database together, with the records of collections' parts (one index entry each).</summary>
     internal long TotalKeyCount() => _counts.TotalKeys();
 
@@ -921,6 +924,34 @@ public sealed partial class FasterStore : IStore
         }
     }
 
+    /// <summary>
+    /// Run by <see cref="WalFirstCheckpointManager"/> before a checkpoint's log metadata is written: commits the WAL up
+    /// to its tail, so that a loadable checkpoint is always followed by the WAL records of every operation that ran while
+    /// it was taken. The checkpoint holds writes whose records lie past its replay position (the operations of its next
+    /// version, some sealing records it holds); replaying only part of them over it made a key written twice go back to
+    /// its first value while later keys kept theirs, and leaving them out left sealed records live. A WAL that failed
+    /// (writes refused until it resumes) does not hold the checkpoint back.
+    /// </summary>
+    private void CommitWalForCheckpoint()
+    {
+        if (_wal is not { Failure: null } wal)
+        {
+            return;
+        }
+
+        try
+        {
+            // FASTER calls the checkpoint manager synchronously; the commit completes on pool threads, never on this one.
+#pragma warning disable VSTHRD002
+            wal.WaitForCommitAsync(wal.TailPosition, _stopping.Token).AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException)
+        {
+            // The WAL failed meanwhile: its committer recorded the fault; the checkpoint completes all the same.
+        }
+    }
+
     /// <summary>A checkpoint, the caller holding <see cref="_checkpointGate"/>; <paramref name="quiet"/>: a failure is not logged (the caller reports it).</summary>
     private async Task CheckpointHoldingGateAsync(bool quiet, CancellationToken cancellationToken)
     {
@@ -961,24 +992,6 @@ public sealed partial class FasterStore : IStore
             if (_counts.CompleteVersion(version) is { } counts)
             {
                 SaveKeyCounts(token, counts);
-            }
-
-            if (_wal.Failure is null)
-            {
-                // The checkpoint holds writes whose records lie past replayFrom. Under everysec or no, a crash before they
-                // are committed made recovery replay the committed part of them over the checkpoint's newer values: a
-                // key written twice went back to its first value while later keys kept theirs (a hole in a client's
-                // writes). Committed now, so that a recovery from this checkpoint replays up to what it holds; only a
-                // crash within this commit, or a command between applying and logging its write, can still see that.
-                try
-                {
-                    await _wal.WaitForCommitAsync(_wal.TailPosition, cancellationToken);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    // The WAL failed meanwhile: its committer recorded the fault (writes are refused until it resumes,
-                    // which takes a checkpoint of its own); this checkpoint is complete all the same.
-                }
             }
 
             RemoveCheckpointsBut(token);

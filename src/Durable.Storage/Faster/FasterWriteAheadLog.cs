@@ -165,6 +165,9 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     public long CommittedAddress => _current.Log.CommittedUntilAddress;
 
+    /// <summary>The address below which every record is durable: a finished commit's end, which FasterLog's <see cref="CommittedAddress"/> learns a moment later.</summary>
+    public long DurableAddress => _current.Durable;
+
     public long BeginAddress => _current.Log.BeginAddress;
 
     public long SizeBytes => _current.Log.TailAddress - _current.Log.BeginAddress;
