@@ -354,6 +354,38 @@ public sealed class CheckpointCrashTests : IDisposable
         Assert.Equal(reopened.KeyCount(0), scanned.Names.Count);
     }
 
+    [Fact]
+    public async Task Reopen_CheckpointWhoseMetadataSaysFlushedPastItsEnd_Loads()
+    {
+        // FASTER 2.6.5 records the log's flushed address at the end of a snapshot checkpoint; under a small budget the log
+        // can be flushed past the checkpoint's final address by then, and FASTER's recovery of such a checkpoint fails
+        // ("initialCount ('-20') must be a non-negative value"). Made here by flushing everything before the checkpoint
+        // and moving the recorded flushed address three pages on, with its checksum.
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            await WriteAsync(session, 0, 200);
+            store.Kv.Log.FlushAndEvict(wait: true);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+        }
+
+        string info = Path.Combine(Newest(CprDirectory), "info.dat.0");
+        byte[] file = await File.ReadAllBytesAsync(info, TestContext.Current.CancellationToken);
+        int length = BitConverter.ToInt32(file, 0);
+        string[] lines = Encoding.UTF8.GetString(file, 4, length).Split('\n');
+        long flushed = long.Parse(lines[6], System.Globalization.CultureInfo.InvariantCulture);
+        long pastEnd = long.Parse(lines[9], System.Globalization.CultureInfo.InvariantCulture) + (3L << 16);
+        lines[1] = (long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) ^ flushed ^ pastEnd).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        lines[6] = pastEnd.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        byte[] body = Encoding.UTF8.GetBytes(string.Join('\n', lines));
+        byte[] patched = new byte[Math.Max(file.Length, 4 + body.Length)];
+        BitConverter.GetBytes(body.Length).CopyTo(patched, 0);
+        body.CopyTo(patched, 4);
+        await File.WriteAllBytesAsync(info, patched, TestContext.Current.CancellationToken);
+
+        await AssertAllThereAsync(200);
+    }
+
     /// <summary>Rewrites <paramref name="counters"/> keys with values of 8 and 200 bytes in turn, round after round, with filler between rounds, until stopped.</summary>
     private static void Rewrite(FasterStore store, int counters, CancellationToken stop)
     {

@@ -11,11 +11,16 @@ namespace Durable.Storage.Faster;
 /// its key's live one after recovery: read from disk it is found, but SCAN skips it and an in-memory read retries for
 /// ever (seen with the crash tool, everysec, a kill between a checkpoint and its WAL commit). With the WAL committed
 /// first, recovery replays every such operation, which writes the key anew. A failed commit (the WAL's fault, refused
-/// writes) does not hold the checkpoint back. <paramref name="metadataWritten"/> is for tests.
+/// writes) does not hold the checkpoint back. Reading a checkpoint's metadata back, it works around another FASTER 2.6.5
+/// recovery failure (<see cref="LogCheckpointMetadata"/>). <paramref name="metadataWritten"/> is for tests.
 /// </summary>
 internal sealed class WalFirstCheckpointManager(string directory, Action commitWal, Action? metadataWritten)
     : DeviceLogCommitCheckpointManager(new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(directory), removeOutdated: false)
 {
+    /// <summary>A checkpoint's log metadata as recovery reads it, its flushed address capped at its final one (<see cref="LogCheckpointMetadata.CapFlushedAtFinal"/>).</summary>
+    public override byte[] GetLogCheckpointMetadata(Guid logToken, DeltaLog deltaLog, bool scanDelta, long recoverTo) =>
+        LogCheckpointMetadata.CapFlushedAtFinal(base.GetLogCheckpointMetadata(logToken, deltaLog, scanDelta, recoverTo));
+
     public override void CommitLogCheckpoint(Guid logToken, byte[] commitMetadata)
     {
         commitWal();
