@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Durable.Storage.Faster;
+using FASTER.core;
 using Durable.Storage.Persistence;
 
 namespace Durable.Storage.Tests;
@@ -384,6 +385,38 @@ public sealed class CheckpointCrashTests : IDisposable
         await File.WriteAllBytesAsync(info, patched, TestContext.Current.CancellationToken);
 
         await AssertAllThereAsync(200);
+    }
+
+    [Fact]
+    public async Task Reopen_FasterFailsWithAnotherException_RefusesWithClearMessage()
+    {
+        // FASTER 2.6.5 does not only fail with FasterException or IOException (it threw an ArgumentOutOfRangeException on a
+        // checkpoint it could not follow); whatever it throws, the operator gets the same clear refusal.
+        await using (FasterStore store = await OpenAsync())
+        {
+            // Three times the memory budget: recovery reads the pages between the log's head and the snapshot from its files.
+            using IStoreSession session = store.OpenSession();
+            await WriteValuesAsync(session, "big", 0, 3000, new string('b', 1000));
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+        }
+
+        StoreOptions options = new() { DataDirectory = _directory, MemoryBytes = 1L << 20, IndexBytes = 1L << 16, SegmentBytes = 1L << 22 };
+        InvalidDataException refused = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            await using FasterStore store = await FasterStore.OpenAsync(options, _logger, wrapWalDevice: null, wrapLogDevice: inner => new ReadsRefusedDevice(inner));
+        });
+        Assert.Contains("can be loaded (the disk refused the read)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Restore the data directory from a backup", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A log device whose reads throw something other than an I/O error.</summary>
+    private sealed class ReadsRefusedDevice(IDevice inner) : ForwardingDevice(inner)
+    {
+        public override void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
+            throw new InvalidOperationException("the disk refused the read");
+
+        public override void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
+            throw new InvalidOperationException("the disk refused the read");
     }
 
     /// <summary>Rewrites <paramref name="counters"/> keys with values of 8 and 200 bytes in turn, round after round, with filler between rounds, until stopped.</summary>

@@ -316,8 +316,10 @@ public sealed partial class FasterStore : IStore
 
                 IndexPrefetch.Refresh();
             }
-            catch (Exception exception) when (exception is FasterException or IOException)
+            catch (Exception exception) when (exception is not OutOfMemoryException)
             {
+                // FasterException or IOException for a damaged checkpoint, but FASTER 2.6.5 also fails with others (an
+                // ArgumentOutOfRangeException for a checkpoint whose metadata it cannot follow): the operator's answer is the same.
                 throw new InvalidDataException(
                     $"no checkpoint in '{checkpoints}' can be loaded ({exception.Message}); refusing to start without the data it holds. " +
                     "Restore the data directory from a backup.", exception);
