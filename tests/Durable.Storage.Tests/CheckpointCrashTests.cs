@@ -385,6 +385,7 @@ public sealed class CheckpointCrashTests : IDisposable
         await File.WriteAllBytesAsync(info, patched, TestContext.Current.CancellationToken);
 
         await AssertAllThereAsync(200);
+        Assert.True(_logger.Has(136), "the adjustment is reported\n" + _logger.Text);
     }
 
     [Fact]

@@ -103,7 +103,7 @@ public sealed partial class FasterStore : IStore
                 MutableFraction = 0.9,
             },
             // Older checkpoints are removed by RemoveCheckpointsBut, not by FASTER.
-            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, options.CheckpointMetadataWritten) },
+            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, final) => Log.FlushedAddressCapped(_logger, flushed, final), options.CheckpointMetadataWritten) },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
         ApplyMemoryBudget();
@@ -1232,6 +1232,10 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 135, Level = LogLevel.Warning, Message = "Could not delete the older checkpoint {Folder} ({Reason}); the next checkpoint tries again")]
         public static partial void CheckpointNotRemoved(ILogger logger, string folder, string reason);
+
+        [LoggerMessage(EventId = 136, Level = LogLevel.Warning, Message = "The checkpoint's metadata records the log flushed to {Flushed}, past the checkpoint's end at {Final} " +
+            "(the log was flushed further while it was taken): recovering with the flushed address at its end, which FASTER 2.6.5 cannot load otherwise")]
+        public static partial void FlushedAddressCapped(ILogger logger, long flushed, long final);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);

@@ -22,10 +22,10 @@ internal static class LogCheckpointMetadata
     /// small memory budget) records a flushed address beyond its final one, and FASTER 2.6.5's recovery then reads the
     /// snapshot file from that address to the final one: a negative page count, and the checkpoint cannot be loaded
     /// ("initialCount ('-20') must be a non-negative value", seen with the crash tool). Everything below the final address
-    /// is in the log's files then, so the flushed address is capped at the final one (the checksum adjusted); any other
-    /// metadata is returned as it is.
+    /// is in the log's files then, so the flushed address is capped at the final one (the checksum adjusted) and
+    /// <paramref name="capped"/> told both addresses; any other metadata is returned as it is.
     /// </summary>
-    public static byte[] CapFlushedAtFinal(byte[] metadata)
+    public static byte[] CapFlushedAtFinal(byte[] metadata, Action<long, long>? capped = null)
     {
         if (metadata is null)
         {
@@ -45,6 +45,7 @@ internal static class LogCheckpointMetadata
             return metadata;
         }
 
+        capped?.Invoke(flushed, final);
         lines[FlushedLine] = final.ToString(CultureInfo.InvariantCulture);
         lines[ChecksumLine] = (checksum ^ flushed ^ final).ToString(CultureInfo.InvariantCulture);
         return Encoding.UTF8.GetBytes(string.Join('\n', lines));

@@ -12,14 +12,15 @@ namespace Durable.Storage.Faster;
 /// ever (seen with the crash tool, everysec, a kill between a checkpoint and its WAL commit). With the WAL committed
 /// first, recovery replays every such operation, which writes the key anew. A failed commit (the WAL's fault, refused
 /// writes) does not hold the checkpoint back. Reading a checkpoint's metadata back, it works around another FASTER 2.6.5
-/// recovery failure (<see cref="LogCheckpointMetadata"/>). <paramref name="metadataWritten"/> is for tests.
+/// recovery failure (<see cref="LogCheckpointMetadata"/>), telling <paramref name="flushedCapped"/>.
+/// <paramref name="metadataWritten"/> is for tests.
 /// </summary>
-internal sealed class WalFirstCheckpointManager(string directory, Action commitWal, Action? metadataWritten)
+internal sealed class WalFirstCheckpointManager(string directory, Action commitWal, Action<long, long> flushedCapped, Action? metadataWritten)
     : DeviceLogCommitCheckpointManager(new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(directory), removeOutdated: false)
 {
     /// <summary>A checkpoint's log metadata as recovery reads it, its flushed address capped at its final one (<see cref="LogCheckpointMetadata.CapFlushedAtFinal"/>).</summary>
     public override byte[] GetLogCheckpointMetadata(Guid logToken, DeltaLog deltaLog, bool scanDelta, long recoverTo) =>
-        LogCheckpointMetadata.CapFlushedAtFinal(base.GetLogCheckpointMetadata(logToken, deltaLog, scanDelta, recoverTo));
+        LogCheckpointMetadata.CapFlushedAtFinal(base.GetLogCheckpointMetadata(logToken, deltaLog, scanDelta, recoverTo), flushedCapped);
 
     public override void CommitLogCheckpoint(Guid logToken, byte[] commitMetadata)
     {
