@@ -41,7 +41,7 @@ public sealed class CheckpointCrashTests : IDisposable
         for (int i = 0; i < count; i++)
         {
             read.ResetWrittenCount();
-            Assert.True(session.TryRead(0, Encoding.ASCII.GetBytes($"key-{i:D5}"), read, out _), $"key-{i:D4} was acknowledged\n{_logger.Text}");
+            Assert.True(session.TryRead(0, Encoding.ASCII.GetBytes($"key-{i:D5}"), read, out _), $"key-{i:D5} was acknowledged\n{_logger.Text}");
             Assert.Equal($"value-{i:D4}", Encoding.ASCII.GetString(read.WrittenSpan));
         }
 

@@ -338,6 +338,14 @@ public sealed partial class FasterStore : IStore
             }
 
             Log.CheckpointLoaded(_logger, Kv.Log.TailAddress - Kv.Log.BeginAddress, watch.ElapsedMilliseconds);
+            if (replayFrom < _wal.CommittedAddress)
+            {
+                // The checkpoint may hold records that an operation of its next version sealed as it copied from them
+                // (FASTER 2.6.5 leaves the seal when recovery undoes the copy); that operation is in the WAL and replays now.
+                // An operation on a sealed record in memory retries for ever, one on disk copies it to the tail: so the
+                // recovered log goes to disk first, and the replay writes every such key anew.
+                Kv.Log.FlushAndEvict(wait: true);
+            }
         }
         else if (hasLog && !hasWal && WalNeverCommitted(out long uncommittedBytes))
         {
