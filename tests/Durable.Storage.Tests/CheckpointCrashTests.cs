@@ -17,6 +17,12 @@ public sealed class CheckpointCrashTests : IDisposable
 
     private string CprDirectory => Path.Combine(_directory, "checkpoints", "cpr-checkpoints");
 
+    /// <summary>Where a test keeps the WAL as it was at some moment, to put it back as a crash would have left it.</summary>
+    private string SavedWalDirectory => _directory + "-wal";
+
+    /// <summary>Where a test keeps a copy of the whole data directory taken at some moment (a crash image).</summary>
+    private string ImageDirectory => _directory + "-image";
+
     private string IndexDirectory => Path.Combine(_directory, "checkpoints", "index-checkpoints");
 
     private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(
@@ -238,7 +244,7 @@ public sealed class CheckpointCrashTests : IDisposable
         // holds in the log's mutable region, pushed to the log's files by filler; then a crash. Recovery must give back
         // the checkpoint's state, in memory and once evicted to disk again, to reads and to SCAN alike.
         const int Keys = 3000;
-        string savedWal = Path.Combine(_directory + "-wal");
+        string savedWal = SavedWalDirectory;
         await using (FasterStore store = await OpenAsync())
         {
             using IStoreSession session = store.OpenSession();
@@ -293,7 +299,7 @@ public sealed class CheckpointCrashTests : IDisposable
         // by then (and replayed, which writes the key anew), the sealed record is its key's live one: a read from disk
         // finds it, SCAN skips it.
         const int Counters = 64;
-        string image = _directory + "-image";
+        string image = ImageDirectory;
         int copies = 0;
         FasterStore? opened = null;
         long committedAtMetadata = -1;
@@ -488,13 +494,16 @@ public sealed class CheckpointCrashTests : IDisposable
 
     public void Dispose()
     {
-        try
+        foreach (string directory in new[] { _directory, SavedWalDirectory, ImageDirectory }.Where(Directory.Exists))
         {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Leftover temp files are harmless.
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Leftover temp files are harmless.
+            }
         }
     }
 }
