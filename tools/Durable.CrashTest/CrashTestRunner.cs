@@ -206,6 +206,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         /// <summary>Per collection type, the collections whose EXPIRE was sent but not acknowledged: their TTL may be missing.</summary>
         private readonly HashSet<long>[] _timeToLiveInFlight = [.. CollectionKind.All.Select(_ => new HashSet<long>())];
 
+        // Keys the last Verify found (PresentKeys).
+        private readonly HashSet<string> _present = [];
+
         private long _nextSet;
         private long _counter;
         private bool _incrementInFlight;
@@ -286,8 +289,6 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 // The server was killed: whatever was in flight is unknown, everything acknowledged must survive.
             }
         }
-
-        private readonly HashSet<string> _present = [];
 
         /// <summary>Keys of this client the last <see cref="Verify"/> found, to compare with DBSIZE and SCAN.</summary>
         public IReadOnlyCollection<string> PresentKeys => _present;
