@@ -77,12 +77,31 @@ public sealed class CheckpointCrashTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies a directory's files. Of a live store, a file listed can be gone before its copy (the WAL removes its older
+    /// commit files as it writes newer ones; seen once): the copy then starts over from a new listing.
+    /// </summary>
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
-        foreach (string file in Directory.GetFiles(from))
+        for (int attempt = 1; ; attempt++)
         {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+            try
+            {
+                foreach (string file in Directory.GetFiles(from))
+                {
+                    File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+                }
+
+                return;
+            }
+            catch (FileNotFoundException) when (attempt < 10)
+            {
+                foreach (string copied in Directory.GetFiles(to))
+                {
+                    File.Delete(copied);
+                }
+            }
         }
     }
 
@@ -392,6 +411,100 @@ public sealed class CheckpointCrashTests : IDisposable
 
         await AssertAllThereAsync(200);
         Assert.True(_logger.Has(136), "the adjustment is reported\n" + _logger.Text);
+    }
+
+    /// <summary>
+    /// FASTER 2.6.5 recovers a snapshot checkpoint's log from its flushed address up and keeps it in memory, but clears the
+    /// seals that operations of the checkpoint's next version left (as they copied from a record) only on the pages at or
+    /// above the head address the checkpoint recorded. Every operation on a record sealed in memory retries for ever: the
+    /// crash tool left a directory whose recovery never finished. Made here by hand on a real checkpoint: a record of the
+    /// snapshot sealed, and the recorded head moved past its page (as writes during a checkpoint under a small budget leave
+    /// it). Recovery puts such pages on disk, whose reads clear the seal.
+    /// </summary>
+    [Fact]
+    public async Task Reopen_SnapshotRecordSealedBelowTheRecordedHead_IsReadNotRetriedForEver()
+    {
+        const long SealedBit = 1L << 57;
+        const long ValidBit = 1L << 56;
+        string sealedKey;
+        long address;
+        int pageBits;
+        string folder;
+        await using (FasterStore store = await OpenAsync())
+        {
+            pageBits = store.Budget.PageBits;
+            using IStoreSession session = store.OpenSession();
+            // Several pages, all in memory.
+            await WriteAsync(session, 0, 2500);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            folder = Newest(CprDirectory);
+            HybridLogRecoveryInfo info = ReadLogMetadata(folder);
+            Assert.Equal(1, info.useSnapshotFile);
+            // A record of the snapshot whose whole page lies below the checkpoint's final address.
+            using IFasterScanIterator<SpanByte, SpanByte> records = store.Kv.Log.Scan(info.flushedLogicalAddress, info.finalLogicalAddress);
+            do
+            {
+                Assert.True(records.GetNext(out _), $"no record of the snapshot has a page of its own below {info.finalLogicalAddress}");
+                address = records.CurrentAddress;
+                sealedKey = Encoding.ASCII.GetString(records.GetKey().AsReadOnlySpan()[1..]);
+            }
+            while (((address >> pageBits) + 1 << pageBits) > info.finalLogicalAddress);
+        }
+
+        HybridLogRecoveryInfo written = ReadLogMetadata(folder);
+        long recordedHead = (address >> pageBits) + 1 << pageBits;
+        Assert.True(written.headAddress < recordedHead && written.flushedLogicalAddress <= address, $"head {written.headAddress}, flushed {written.flushedLogicalAddress}, record at {address}");
+        string snapshot = Path.Combine(folder, "snapshot.dat.0");
+        using (FileStream file = new(snapshot, FileMode.Open, FileAccess.ReadWrite))
+        {
+            byte[] header = new byte[8];
+            file.Position = address - (written.snapshotStartFlushedLogicalAddress >> pageBits << pageBits);
+            file.ReadExactly(header);
+            long info = BitConverter.ToInt64(header);
+            Assert.True((info & (ValidBit | SealedBit)) == ValidBit, $"a valid record, not sealed: {info:x}");
+            file.Position -= 8;
+            file.Write(BitConverter.GetBytes(info | SealedBit));
+        }
+
+        WriteLogMetadata(folder, written.headAddress, recordedHead);
+        FasterStore reopened = await OpenAsync();
+        Assert.True(_logger.Has(137), _logger.Text);
+        using IStoreSession again = reopened.OpenSession();
+        ArrayBufferWriter<byte> read = new();
+        Task<bool> reading = Task.Run(() => again.TryRead(0, Encoding.ASCII.GetBytes(sealedKey), read, out _), TestContext.Current.CancellationToken);
+        // Left undisposed if the read never returns: its thread spins in FASTER, and disposing would wait for it.
+        Assert.True(await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)) == reading, $"the read of {sealedKey} did not return in 30 s (an operation on a sealed record in memory retries for ever)");
+        Assert.True(await reading, sealedKey);
+        Assert.Equal("value-" + sealedKey[^4..], Encoding.ASCII.GetString(read.WrittenSpan));
+        await reopened.DisposeAsync();
+    }
+
+    /// <summary>A checkpoint folder's log metadata (info.dat.0: its length, then FASTER's text), parsed and checked by FASTER.</summary>
+    private static HybridLogRecoveryInfo ReadLogMetadata(string folder)
+    {
+        HybridLogRecoveryInfo info = default;
+        using StreamReader reader = new(new MemoryStream(LogMetadataText(folder)));
+        info.Initialize(reader);
+        return info;
+    }
+
+    private static byte[] LogMetadataText(string folder)
+    {
+        byte[] file = File.ReadAllBytes(Path.Combine(folder, "info.dat.0"));
+        return file[4..(4 + BitConverter.ToInt32(file))];
+    }
+
+    /// <summary>Rewrites the head address a checkpoint recorded (line 11 of FASTER's metadata), its checksum adjusted.</summary>
+    private static void WriteLogMetadata(string folder, long oldHead, long newHead)
+    {
+        string[] lines = Encoding.UTF8.GetString(LogMetadataText(folder)).Split('\n');
+        Assert.Equal(oldHead, long.Parse(lines[11], System.Globalization.CultureInfo.InvariantCulture));
+        lines[11] = newHead.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        lines[1] = (long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) ^ oldHead ^ newHead).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        byte[] text = Encoding.UTF8.GetBytes(string.Join('\n', lines));
+        using FileStream file = new(Path.Combine(folder, "info.dat.0"), FileMode.Open, FileAccess.Write);
+        file.Write(BitConverter.GetBytes(text.Length));
+        file.Write(text);
     }
 
     [Fact]

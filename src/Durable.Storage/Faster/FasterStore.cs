@@ -42,6 +42,7 @@ public sealed partial class FasterStore : IStore
     private readonly CancellationTokenSource _stopping = new();
     private readonly RmwValueLength _valueLength = new();
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private readonly WalFirstCheckpointManager _checkpointManager;
     private FasterWriteAheadLog _wal = null!;
     private Task _expiryLoop = Task.CompletedTask;
     private Task _checkpointLoop = Task.CompletedTask;
@@ -92,6 +93,7 @@ public sealed partial class FasterStore : IStore
         _spaceFreer = new LogSpaceFreer(Path.Combine(_logDirectory, "hlog"), segmentBits, logger);
         Compactor = new LogCompactor(this);
         ColdReads = options.ReadCache ? new RecentColdReads(Budget.ColdReadTableBytes) : null;
+        _checkpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, final) => Log.FlushedAddressCapped(_logger, flushed, final), options.CheckpointMetadataWritten);
         Kv = new FasterKV<SpanByte, SpanByte>(
             Budget.InitialIndexBuckets,
             new LogSettings
@@ -103,7 +105,7 @@ public sealed partial class FasterStore : IStore
                 MutableFraction = 0.9,
             },
             // Older checkpoints are removed by RemoveCheckpointsBut, not by FASTER.
-            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, final) => Log.FlushedAddressCapped(_logger, flushed, final), options.CheckpointMetadataWritten) },
+            new CheckpointSettings { CheckpointManager = _checkpointManager },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
         ApplyMemoryBudget();
@@ -308,6 +310,7 @@ public sealed partial class FasterStore : IStore
                 if (loadable is { } newest)
                 {
                     Kv.Recover(newest.Token);
+                    EvictPagesLeftSealed(newest.Token);
                 }
                 else
                 {
@@ -338,14 +341,6 @@ public sealed partial class FasterStore : IStore
             }
 
             Log.CheckpointLoaded(_logger, Kv.Log.TailAddress - Kv.Log.BeginAddress, watch.ElapsedMilliseconds);
-            if (replayFrom < _wal.CommittedAddress)
-            {
-                // The checkpoint may hold records that an operation of its next version sealed as it copied from them
-                // (FASTER 2.6.5 leaves the seal when recovery undoes the copy); that operation is in the WAL and replays now.
-                // An operation on a sealed record in memory retries for ever, one on disk copies it to the tail: so the
-                // recovered log goes to disk first, and the replay writes every such key anew.
-                Kv.Log.FlushAndEvict(wait: true);
-            }
         }
         else if (hasLog && !hasWal && WalNeverCommitted(out long uncommittedBytes))
         {
@@ -387,6 +382,27 @@ public sealed partial class FasterStore : IStore
         }
 
         return torn;
+    }
+
+    /// <summary>
+    /// A snapshot checkpoint can hold records that an operation of its next version sealed as it copied from them: FASTER
+    /// 2.6.5 keeps the seal when recovery undoes the copy, and an operation on a sealed record in memory retries for ever
+    /// (a read on disk clears it: <c>ClearBitsForDiskImages</c>). Recovery clears those bits on the pages it loads, except
+    /// on the snapshot's pages below the head address the checkpoint recorded, which it still leaves in memory when the
+    /// snapshot begins below that head (a small budget, writes during the checkpoint): the crash tool's recovery that never
+    /// finished. Those pages go to disk here, before anything reads them; the operation that sealed a record is in the WAL
+    /// (committed before the checkpoint's metadata, WalFirstCheckpointManager) and its replay writes the key anew.
+    /// </summary>
+    private void EvictPagesLeftSealed(Guid token)
+    {
+        (long recordedHead, bool snapshot) = _checkpointManager.RecordedHead(token);
+        long head = Kv.Log.HeadAddress;
+        long until = Math.Min(recordedHead, Kv.Log.TailAddress);
+        if (snapshot && head < until)
+        {
+            Kv.Log.ShiftHeadAddress(until, wait: true);
+            Log.RecoveredPagesEvicted(_logger, until - head, head, until);
+        }
     }
 
     /// <summary>
@@ -1244,6 +1260,10 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 136, Level = LogLevel.Warning, Message = "The checkpoint's metadata records the log flushed to {Flushed}, past the checkpoint's end at {Final} " +
             "(the log was flushed further while it was taken): recovering with the flushed address at its end, which FASTER 2.6.5 cannot load otherwise")]
         public static partial void FlushedAddressCapped(ILogger logger, long flushed, long final);
+
+        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Evicted {Bytes} bytes of the recovered log ({From} to {Until}): " +
+            "pages below the head address the checkpoint recorded, which FASTER 2.6.5 loads without clearing its records' seals")]
+        public static partial void RecoveredPagesEvicted(ILogger logger, long bytes, long from, long until);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);

@@ -22,6 +22,20 @@ internal sealed class WalFirstCheckpointManager(string directory, Action commitW
     public override byte[] GetLogCheckpointMetadata(Guid logToken, DeltaLog deltaLog, bool scanDelta, long recoverTo) =>
         LogCheckpointMetadata.CapFlushedAtFinal(base.GetLogCheckpointMetadata(logToken, deltaLog, scanDelta, recoverTo), flushedCapped);
 
+    /// <summary>
+    /// The head address that the log checkpoint <paramref name="logToken"/> recorded, and whether its log was written to a
+    /// snapshot file. FASTER 2.6.5 recovers a snapshot checkpoint's log from its flushed address up, keeping what lies
+    /// between that and the recorded head in memory too, but clears the stale lock and seal bits only of the pages at or
+    /// above the recorded head (<c>ClearLocksOnPage</c> with the head before it was lowered).
+    /// </summary>
+    public (long HeadAddress, bool Snapshot) RecordedHead(Guid logToken)
+    {
+        HybridLogRecoveryInfo info = default;
+        using StreamReader reader = new(new MemoryStream(GetLogCheckpointMetadata(logToken, deltaLog: null!, scanDelta: false, recoverTo: -1)));
+        info.Initialize(reader);
+        return (info.headAddress, info.useSnapshotFile == 1);
+    }
+
     public override void CommitLogCheckpoint(Guid logToken, byte[] commitMetadata)
     {
         commitWal();
