@@ -55,12 +55,20 @@ public sealed class ColdReadIoTests : IDisposable
         return value;
     }
 
-    private static void WriteAll(IStoreSession session, int round)
+    /// <summary>
+    /// Writes every key's value of <paramref name="round"/>; with <paramref name="locks"/>, each under its key's stripe held
+    /// exclusively, as the server writes while others read (a read copies a hot record read from disk to the tail under
+    /// the shared stripe: without it, the copy could land after a newer write of the key).
+    /// </summary>
+    private static void WriteAll(IStoreSession session, int round, KeyLocks? locks = null)
     {
         for (int i = 0; i < Keys; i++)
         {
+            int stripe = KeyLocks.StripeOf(Key(i));
+            locks?.EnterExclusive(stripe);
             session.Write(0, Key(i), RecordType.String, Value(i, round), 0);
             session.CompleteCommand();
+            locks?.ExitExclusive(stripe);
         }
     }
 
@@ -136,7 +144,12 @@ public sealed class ColdReadIoTests : IDisposable
             {
                 int i = random.Next(Keys);
                 read.ResetWrittenCount();
-                Assert.True(session.TryRead(0, Key(i), read, out _), $"key {i} exists");
+                // Under the key's stripe, as the server reads (see WriteAll).
+                int stripe = KeyLocks.StripeOf(Key(i));
+                store.Locks.EnterShared(stripe);
+                bool found = session.TryRead(0, Key(i), read, out _);
+                store.Locks.ExitShared(stripe);
+                Assert.True(found, $"key {i} exists");
                 string prefix = Encoding.ASCII.GetString(read.WrittenSpan[..12]);
                 int round = int.Parse(prefix.Split(':')[1]);
                 Assert.True(read.WrittenSpan.SequenceEqual(Value(i, round)), $"key {i} reads a whole record of its own: {prefix}");
@@ -149,7 +162,7 @@ public sealed class ColdReadIoTests : IDisposable
         {
             using (IStoreSession writer = store.OpenSession())
             {
-                WriteAll(writer, round);
+                WriteAll(writer, round, store.Locks);
             }
 
             Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
