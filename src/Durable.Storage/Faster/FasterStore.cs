@@ -310,7 +310,7 @@ public sealed partial class FasterStore : IStore
                 if (loadable is { } newest)
                 {
                     Kv.Recover(newest.Token);
-                    EvictPagesLeftSealed(newest.Token);
+                    ClearSealsLeftInMemory(newest.Token);
                 }
                 else
                 {
@@ -386,22 +386,23 @@ public sealed partial class FasterStore : IStore
 
     /// <summary>
     /// A snapshot checkpoint can hold records that an operation of its next version sealed as it copied from them: FASTER
-    /// 2.6.5 keeps the seal when recovery undoes the copy, and an operation on a sealed record in memory retries for ever
-    /// (a read on disk clears it: <c>ClearBitsForDiskImages</c>). Recovery clears those bits on the pages it loads, except
-    /// on the snapshot's pages below the head address the checkpoint recorded, which it still leaves in memory when the
-    /// snapshot begins below that head (a small budget, writes during the checkpoint): the crash tool's recovery that never
-    /// finished. Those pages go to disk here, before anything reads them; the operation that sealed a record is in the WAL
-    /// (committed before the checkpoint's metadata, WalFirstCheckpointManager) and its replay writes the key anew.
+    /// 2.6.5 keeps the seal when recovery undoes the copy. An operation on a sealed record in memory retries for ever (the
+    /// crash tool's recovery that never finished) and scans skip it (the key count of the whole log came out short, and a
+    /// compaction would not copy it). Recovery clears those bits on the pages it loads, except on the snapshot's pages
+    /// below the head address the checkpoint recorded, which it keeps in memory when the snapshot begins below that head
+    /// (a small budget, writes during the checkpoint): those are cleared here, before anything reads them
+    /// (<see cref="RecoveredSeals"/>). Records on disk carry no seal of this checkpoint's operations: the pages below the
+    /// snapshot were flushed before its next version began.
     /// </summary>
-    private void EvictPagesLeftSealed(Guid token)
+    private void ClearSealsLeftInMemory(Guid token)
     {
         (long recordedHead, bool snapshot) = _checkpointManager.RecordedHead(token);
         long head = Kv.Log.HeadAddress;
         long until = Math.Min(recordedHead, Kv.Log.TailAddress);
         if (snapshot && head < until)
         {
-            Kv.Log.ShiftHeadAddress(until, wait: true);
-            Log.RecoveredPagesEvicted(_logger, until - head, head, until);
+            RecoveredSeals.Clear(Kv, Budget.PageBits, head, until);
+            Log.RecoveredSealsCleared(_logger, until - head, head, until);
         }
     }
 
@@ -1261,9 +1262,9 @@ public sealed partial class FasterStore : IStore
             "(the log was flushed further while it was taken): recovering with the flushed address at its end, which FASTER 2.6.5 cannot load otherwise")]
         public static partial void FlushedAddressCapped(ILogger logger, long flushed, long final);
 
-        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Evicted {Bytes} bytes of the recovered log ({From} to {Until}): " +
-            "pages below the head address the checkpoint recorded, which FASTER 2.6.5 loads without clearing its records' seals")]
-        public static partial void RecoveredPagesEvicted(ILogger logger, long bytes, long from, long until);
+        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Cleared stale seals on {Bytes} bytes of the recovered log ({From} to {Until}): " +
+            "snapshot pages below the head address the checkpoint recorded, which FASTER 2.6.5 loads without clearing them")]
+        public static partial void RecoveredSealsCleared(ILogger logger, long bytes, long from, long until);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
