@@ -26,12 +26,13 @@ internal sealed class WalFirstCheckpointManager(string directory, Action commitW
     /// The head address that the log checkpoint <paramref name="logToken"/> recorded, and whether its log was written to a
     /// snapshot file. FASTER 2.6.5 recovers a snapshot checkpoint's log from its flushed address up, keeping what lies
     /// between that and the recorded head in memory too, but clears the stale lock and seal bits only of the pages at or
-    /// above the recorded head (<c>ClearLocksOnPage</c> with the head before it was lowered).
+    /// above the recorded head (<c>ClearLocksOnPage</c> with the head before it was lowered). Read as written (the head is
+    /// not what <see cref="LogCheckpointMetadata.CapFlushedAtFinal"/> changes, nor logged again).
     /// </summary>
     public (long HeadAddress, bool Snapshot) RecordedHead(Guid logToken)
     {
         HybridLogRecoveryInfo info = default;
-        using StreamReader reader = new(new MemoryStream(GetLogCheckpointMetadata(logToken, deltaLog: null!, scanDelta: false, recoverTo: -1)));
+        using StreamReader reader = new(new MemoryStream(base.GetLogCheckpointMetadata(logToken, deltaLog: null!, scanDelta: false, recoverTo: -1)));
         info.Initialize(reader);
         return (info.headAddress, info.useSnapshotFile == 1);
     }
