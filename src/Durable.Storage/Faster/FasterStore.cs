@@ -391,8 +391,8 @@ public sealed partial class FasterStore : IStore
     /// compaction would not copy it). Recovery clears those bits on the pages it loads, except on the snapshot's pages
     /// below the head address the checkpoint recorded, which it keeps in memory when the snapshot begins below that head
     /// (a small budget, writes during the checkpoint): those are cleared here, before anything reads them
-    /// (<see cref="RecoveredSeals"/>). Records on disk carry no seal of this checkpoint's operations: the pages below the
-    /// snapshot were flushed before its next version began.
+    /// (<see cref="RecoveredSeals"/>). A record on disk carries such a seal only if its page was flushed and evicted in the
+    /// milliseconds between the start of the checkpoint's next version and of its snapshot (docs/persistence.md).
     /// </summary>
     private void ClearSealsLeftInMemory(Guid token)
     {
