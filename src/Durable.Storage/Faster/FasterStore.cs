@@ -365,12 +365,15 @@ public sealed partial class FasterStore : IStore
 
         using FasterStoreSession session = OpenRecoverySession();
         session.LoadDatabaseMap(_physical);
-        if (loadable is { } checkpoint)
+        bool recount = loadable is { } checkpoint && !TryLoadKeyCounts(Path.Combine(checkpoints, checkpoint.Token.ToString()), checkpoint.Version);
+        long replayed = ReplayWal(session, replayFrom, out bool torn);
+        if (recount)
         {
-            LoadKeyCounts(session, Path.Combine(checkpoints, checkpoint.Token.ToString()), checkpoint.Version);
+            // After the replay, whose own counting this replaces: the replay writes anew every key whose record a
+            // checkpoint's operation sealed (RecoveredSeals: a scan skips such a record, which the count before it missed).
+            CountKeysOfTheWholeLog(session);
         }
 
-        long replayed = ReplayWal(session, replayFrom, out bool torn);
         _walAtLastCheckpoint = replayFrom;
         long records = _counts.TotalKeys();
         long keys = UserKeyCount();
@@ -392,7 +395,8 @@ public sealed partial class FasterStore : IStore
     /// below the head address the checkpoint recorded, which it keeps in memory when the snapshot begins below that head
     /// (a small budget, writes during the checkpoint): those are cleared here, before anything reads them
     /// (<see cref="RecoveredSeals"/>). A record on disk carries such a seal only if its page was flushed and evicted in the
-    /// milliseconds between the start of the checkpoint's next version and of its snapshot (docs/persistence.md).
+    /// milliseconds between the start of the checkpoint's next version and of its snapshot; the replay writes its key anew,
+    /// and a count of the whole log runs after the replay (docs/persistence.md).
     /// </summary>
     private void ClearSealsLeftInMemory(Guid token)
     {
@@ -407,10 +411,10 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>
-    /// The key counts of the recovered checkpoint's state: those saved beside it, or, when they are missing or unreadable
-    /// (a crash between the checkpoint and saving them, or damage), a count of the whole log.
+    /// Loads the key counts saved beside the recovered checkpoint; false, logged, when they are missing or unreadable (a
+    /// crash between the checkpoint and saving them, or damage): the whole log is then counted once the WAL is replayed.
     /// </summary>
-    private void LoadKeyCounts(FasterStoreSession session, string folder, long version)
+    private bool TryLoadKeyCounts(string folder, long version)
     {
         string path = Path.Combine(folder, KeyCountsFile.FileName);
         string problem = "none were saved with it";
@@ -429,11 +433,16 @@ public sealed partial class FasterStore : IStore
                 _counts.Load(saved.Keys, saved.Expiring);
                 long loaded = _counts.TotalKeys();
                 Log.KeyCountsLoaded(_logger, loaded);
-                return;
+                return true;
             }
         }
 
         Log.RecountingKeys(_logger, path, problem);
+        return false;
+    }
+
+    private void CountKeysOfTheWholeLog(FasterStoreSession session)
+    {
         long[] keys = new long[KeyCounts.PhysicalDatabases];
         long[] expiring = new long[KeyCounts.PhysicalDatabases];
         Stopwatch counting = Stopwatch.StartNew();
@@ -1184,7 +1193,7 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 114, Level = LogLevel.Information, Message = "Key counts loaded from the checkpoint: {Keys} keys")]
         public static partial void KeyCountsLoaded(ILogger logger, long keys);
 
-        [LoggerMessage(EventId = 115, Level = LogLevel.Warning, Message = "No usable key counts in {Path} ({Problem}): counting the keys of the whole log, which takes a while for a large data set")]
+        [LoggerMessage(EventId = 115, Level = LogLevel.Warning, Message = "No usable key counts in {Path} ({Problem}): the keys of the whole log are counted once the write-ahead log is replayed, which takes a while for a large data set")]
         public static partial void RecountingKeys(ILogger logger, string path, string problem);
 
         [LoggerMessage(EventId = 116, Level = LogLevel.Warning, Message = "Could not save key counts to {Path}; the next recovery will count the keys instead")]
