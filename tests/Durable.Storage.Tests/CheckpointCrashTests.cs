@@ -425,8 +425,6 @@ public sealed class CheckpointCrashTests : IDisposable
     [Fact]
     public async Task Reopen_SnapshotRecordSealedBelowTheRecordedHead_IsReadScannedAndCounted()
     {
-        const long SealedBit = 1L << 57;
-        const long ValidBit = 1L << 56;
         string sealedKey;
         long address;
         int pageBits;
@@ -455,41 +453,11 @@ public sealed class CheckpointCrashTests : IDisposable
         HybridLogRecoveryInfo written = ReadLogMetadata(folder);
         long recordedHead = (address >> pageBits) + 1 << pageBits;
         Assert.True(written.headAddress < recordedHead && written.flushedLogicalAddress <= address, $"head {written.headAddress}, flushed {written.flushedLogicalAddress}, record at {address}");
-        string snapshot = Path.Combine(folder, "snapshot.dat.0");
-        using (FileStream file = new(snapshot, FileMode.Open, FileAccess.ReadWrite))
-        {
-            byte[] header = new byte[8];
-            file.Position = address - (written.snapshotStartFlushedLogicalAddress >> pageBits << pageBits);
-            file.ReadExactly(header);
-            long info = BitConverter.ToInt64(header);
-            Assert.True((info & (ValidBit | SealedBit)) == ValidBit, $"a valid record, not sealed: {info:x}");
-            file.Position -= 8;
-            file.Write(BitConverter.GetBytes(info | SealedBit));
-        }
-
-        WriteLogMetadata(folder, written.headAddress, recordedHead);
+        Seal(Path.Combine(folder, "snapshot.dat.0"), address - (written.snapshotStartFlushedLogicalAddress >> pageBits << pageBits));
+        WriteLogMetadataLine(folder, 11, written.headAddress, recordedHead);
         File.Delete(Path.Combine(folder, KeyCountsFile.FileName));
-        FasterStore reopened = await OpenAsync();
-        Assert.True(_logger.Has(137), _logger.Text);
-        Assert.True(_logger.Has(115), "the keys were counted over the whole log");
-        Assert.Equal(2500, reopened.KeyCount(0));
-        using IStoreSession again = reopened.OpenSession();
-        KeyNames scanned = new();
-        ulong cursor = 0;
-        do
-        {
-            cursor = again.Scan(0, cursor, 1000, scanned);
-        }
-        while (cursor != 0);
-
-        Assert.Contains(sealedKey, scanned.Names);
-        ArrayBufferWriter<byte> read = new();
-        Task<bool> reading = Task.Run(() => again.TryRead(0, Encoding.ASCII.GetBytes(sealedKey), read, out _), TestContext.Current.CancellationToken);
-        // Left undisposed if the read never returns: its thread spins in FASTER, and disposing would wait for it.
-        Assert.True(await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)) == reading, $"the read of {sealedKey} did not return in 30 s (an operation on a sealed record in memory retries for ever)");
-        Assert.True(await reading, sealedKey);
-        Assert.Equal("value-" + sealedKey[^4..], Encoding.ASCII.GetString(read.WrittenSpan));
-        await reopened.DisposeAsync();
+        await AssertReadScannedAndCountedAsync(sealedKey, "value-" + sealedKey[^4..], 2500);
+        Assert.True(_logger.Has(137), "the seal cleared is reported\n" + _logger.Text);
     }
 
     /// <summary>
@@ -502,8 +470,6 @@ public sealed class CheckpointCrashTests : IDisposable
     [Fact]
     public async Task Reopen_RecordSealedOnDiskAndRewrittenByTheReplay_IsCountedOnce()
     {
-        const long SealedBit = 1L << 57;
-        const long ValidBit = 1L << 56;
         const int Keys = 30000;
         string sealedKey;
         long address;
@@ -530,25 +496,53 @@ public sealed class CheckpointCrashTests : IDisposable
             await session.WaitForDurabilityAsync(TestContext.Current.CancellationToken);
         }
 
-        using (FileStream file = new(Path.Combine(_directory, "log", $"hlog.{address / segmentBytes}"), FileMode.Open, FileAccess.ReadWrite))
+        Seal(Path.Combine(_directory, "log", $"hlog.{address / segmentBytes}"), address % segmentBytes);
+        File.Delete(Path.Combine(folder, KeyCountsFile.FileName));
+        await AssertReadScannedAndCountedAsync(sealedKey, "rewritten", Keys);
+    }
+
+    /// <summary>
+    /// The crash tool's recovery that never finished (seed 1807): a checkpoint whose metadata recorded the log flushed past
+    /// its final address, a record of the snapshot's last page sealed. Reading the log's files up to the final address
+    /// and the snapshot from there (session 19's adjustment) left the record sealed in memory, and the WAL's replay retried
+    /// on it for ever; recovery reads the whole snapshot instead (LogCheckpointMetadata.ReadWholeSnapshot). Made by hand on
+    /// a real checkpoint: the log flushed, the seal set in the snapshot's and the log's file, the flushed address moved past
+    /// the end, the counts removed.
+    /// </summary>
+    [Fact]
+    public async Task Reopen_FlushedPastTheEndAndARecordOfTheLastPageSealed_IsReadScannedAndCounted()
+    {
+        const int Keys = 2500;
+        string sealedKey;
+        long address;
+        long segmentBytes;
+        int pageBits;
+        string folder;
+        await using (FasterStore store = await OpenAsync())
         {
-            byte[] header = new byte[8];
-            file.Position = address % segmentBytes;
-            file.ReadExactly(header);
-            long info = BitConverter.ToInt64(header);
-            Assert.True((info & (ValidBit | SealedBit)) == ValidBit, $"a valid record, not sealed: {info:x}");
-            file.Position -= 8;
-            file.Write(BitConverter.GetBytes(info | SealedBit));
+            pageBits = store.Budget.PageBits;
+            using IStoreSession session = store.OpenSession();
+            await WriteAsync(session, 0, Keys);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            folder = Newest(CprDirectory);
+            HybridLogRecoveryInfo info = ReadLogMetadata(folder);
+            long lastPage = info.finalLogicalAddress >> pageBits << pageBits;
+            Assert.True(lastPage > info.snapshotStartFlushedLogicalAddress, "the snapshot has pages before its last");
+            using IFasterScanIterator<SpanByte, SpanByte> records = store.Kv.Log.Scan(lastPage, info.finalLogicalAddress);
+            Assert.True(records.GetNext(out _), "the snapshot's last page holds a record");
+            address = records.CurrentAddress;
+            sealedKey = Encoding.ASCII.GetString(records.GetKey().AsReadOnlySpan()[1..]);
+            // The log flushed past the checkpoint's end, as the metadata will say.
+            segmentBytes = store.SegmentBytes;
+            store.Kv.Log.Flush(wait: true);
         }
 
+        HybridLogRecoveryInfo written = ReadLogMetadata(folder);
+        Seal(Path.Combine(folder, "snapshot.dat.0"), address - (written.snapshotStartFlushedLogicalAddress >> pageBits << pageBits));
+        Seal(Path.Combine(_directory, "log", $"hlog.{address / segmentBytes}"), address % segmentBytes);
+        WriteLogMetadataLine(folder, 6, written.flushedLogicalAddress, written.finalLogicalAddress + (3L << pageBits));
         File.Delete(Path.Combine(folder, KeyCountsFile.FileName));
-        await using FasterStore reopened = await OpenAsync();
-        Assert.True(_logger.Has(115), "the keys were counted over the whole log");
-        Assert.Equal(Keys, reopened.KeyCount(0));
-        using IStoreSession again = reopened.OpenSession();
-        ArrayBufferWriter<byte> read = new();
-        Assert.True(again.TryRead(0, Encoding.ASCII.GetBytes(sealedKey), read, out _), sealedKey);
-        Assert.Equal("rewritten", Encoding.ASCII.GetString(read.WrittenSpan));
+        await AssertReadScannedAndCountedAsync(sealedKey, "value-" + sealedKey[^4..], Keys);
     }
 
     /// <summary>A checkpoint folder's log metadata (info.dat.0: its length, then FASTER's text), parsed and checked by FASTER.</summary>
@@ -566,17 +560,61 @@ public sealed class CheckpointCrashTests : IDisposable
         return file[4..(4 + BitConverter.ToInt32(file))];
     }
 
-    /// <summary>Rewrites the head address a checkpoint recorded (line 11 of FASTER's metadata), its checksum adjusted.</summary>
-    private static void WriteLogMetadata(string folder, long oldHead, long newHead)
+    /// <summary>Rewrites line <paramref name="line"/> of a checkpoint's log metadata (6: its flushed address, 11: its head address) from <paramref name="old"/> to <paramref name="value"/>, the checksum adjusted.</summary>
+    private static void WriteLogMetadataLine(string folder, int line, long old, long value)
     {
         string[] lines = Encoding.UTF8.GetString(LogMetadataText(folder)).Split('\n');
-        Assert.Equal(oldHead, long.Parse(lines[11], System.Globalization.CultureInfo.InvariantCulture));
-        lines[11] = newHead.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        lines[1] = (long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) ^ oldHead ^ newHead).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(old, long.Parse(lines[line], System.Globalization.CultureInfo.InvariantCulture));
+        lines[line] = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        lines[1] = (long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) ^ old ^ value).ToString(System.Globalization.CultureInfo.InvariantCulture);
         byte[] text = Encoding.UTF8.GetBytes(string.Join('\n', lines));
         using FileStream file = new(Path.Combine(folder, "info.dat.0"), FileMode.Open, FileAccess.Write);
         file.Write(BitConverter.GetBytes(text.Length));
         file.Write(text);
+    }
+
+    /// <summary>Sets FASTER 2.6.5's sealed bit in the header of the record at <paramref name="offset"/> of a log or snapshot file: a valid record, not sealed yet.</summary>
+    private static void Seal(string path, long offset)
+    {
+        const long ValidBit = 1L << 56;
+        const long SealedBit = 1L << 57;
+        using FileStream file = new(path, FileMode.Open, FileAccess.ReadWrite);
+        byte[] header = new byte[8];
+        file.Position = offset;
+        file.ReadExactly(header);
+        long info = BitConverter.ToInt64(header);
+        Assert.True((info & (ValidBit | SealedBit)) == ValidBit, $"a valid record, not sealed: {info:x}");
+        file.Position = offset;
+        file.Write(BitConverter.GetBytes(info | SealedBit));
+    }
+
+    /// <summary>
+    /// Reopens the store (its checkpoint's saved key counts removed, so the whole log is counted): every key counted,
+    /// <paramref name="key"/> scanned and read back as <paramref name="value"/>. A read that never returns (an operation on
+    /// a record sealed in memory retries for ever) fails after 30 s and leaves the store undisposed, since disposing
+    /// would wait for its thread.
+    /// </summary>
+    private async Task AssertReadScannedAndCountedAsync(string key, string value, int keys)
+    {
+        FasterStore reopened = await OpenAsync();
+        Assert.True(_logger.Has(115), "the keys were counted over the whole log");
+        Assert.Equal(keys, reopened.KeyCount(0));
+        using IStoreSession session = reopened.OpenSession();
+        KeyNames scanned = new();
+        ulong cursor = 0;
+        do
+        {
+            cursor = session.Scan(0, cursor, 1000, scanned);
+        }
+        while (cursor != 0);
+
+        Assert.Contains(key, scanned.Names);
+        ArrayBufferWriter<byte> read = new();
+        Task<bool> reading = Task.Run(() => session.TryRead(0, Encoding.ASCII.GetBytes(key), read, out _), TestContext.Current.CancellationToken);
+        Assert.True(await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)) == reading, $"the read of {key} did not return in 30 s");
+        Assert.True(await reading, key);
+        Assert.Equal(value, Encoding.ASCII.GetString(read.WrittenSpan));
+        await reopened.DisposeAsync();
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public sealed partial class FasterStore : IStore
         _spaceFreer = new LogSpaceFreer(Path.Combine(_logDirectory, "hlog"), segmentBits, logger);
         Compactor = new LogCompactor(this);
         ColdReads = options.ReadCache ? new RecentColdReads(Budget.ColdReadTableBytes) : null;
-        _checkpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, final) => Log.FlushedAddressCapped(_logger, flushed, final), options.CheckpointMetadataWritten);
+        _checkpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten);
         Kv = new FasterKV<SpanByte, SpanByte>(
             Budget.InitialIndexBuckets,
             new LogSettings
@@ -310,7 +310,7 @@ public sealed partial class FasterStore : IStore
                 if (loadable is { } newest)
                 {
                     Kv.Recover(newest.Token);
-                    ClearSealsLeftInMemory(newest.Token);
+                    ClearSealsLeftInMemory();
                 }
                 else
                 {
@@ -391,22 +391,21 @@ public sealed partial class FasterStore : IStore
     /// A snapshot checkpoint can hold records that an operation of its next version sealed as it copied from them: FASTER
     /// 2.6.5 keeps the seal when recovery undoes the copy. An operation on a sealed record in memory retries for ever (the
     /// crash tool's recovery that never finished) and scans skip it (the key count of the whole log came out short, and a
-    /// compaction would not copy it). Recovery clears those bits on the pages it loads, except on the snapshot's pages
-    /// below the head address the checkpoint recorded, which it keeps in memory when the snapshot begins below that head
-    /// (a small budget, writes during the checkpoint): those are cleared here, before anything reads them
-    /// (<see cref="RecoveredSeals"/>). A record on disk carries such a seal only if its page was flushed and evicted in the
-    /// milliseconds between the start of the checkpoint's next version and of its snapshot; the replay writes its key anew,
-    /// and a count of the whole log runs after the replay (docs/persistence.md).
+    /// compaction would not copy it). Recovery clears those bits on the pages it loads, but not on every page it leaves in
+    /// memory (the snapshot's pages below the head address the checkpoint recorded, when the snapshot begins below that
+    /// head): every recovered page in memory is cleaned here as FASTER cleans one (<see cref="RecoveredSeals"/>), before
+    /// anything reads it. A record on disk carries such a seal only if its page was flushed and evicted in the milliseconds
+    /// between the start of the checkpoint's next version and of its snapshot; the replay writes its key anew, and a count
+    /// of the whole log runs after the replay (docs/persistence.md).
     /// </summary>
-    private void ClearSealsLeftInMemory(Guid token)
+    private void ClearSealsLeftInMemory()
     {
-        (long recordedHead, bool snapshot) = _checkpointManager.RecordedHead(token);
         long head = Kv.Log.HeadAddress;
-        long until = Math.Min(recordedHead, Kv.Log.TailAddress);
-        if (snapshot && head < until)
+        long tail = Kv.Log.TailAddress;
+        long cleared = RecoveredSeals.Clear(Kv, Budget.PageBits, head, tail);
+        if (cleared > 0)
         {
-            RecoveredSeals.Clear(Kv, Budget.PageBits, head, until);
-            Log.RecoveredSealsCleared(_logger, until - head, head, until);
+            Log.RecoveredSealsCleared(_logger, cleared, head, tail);
         }
     }
 
@@ -1267,13 +1266,13 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 135, Level = LogLevel.Warning, Message = "Could not delete the older checkpoint {Folder} ({Reason}); the next checkpoint tries again")]
         public static partial void CheckpointNotRemoved(ILogger logger, string folder, string reason);
 
-        [LoggerMessage(EventId = 136, Level = LogLevel.Warning, Message = "The checkpoint's metadata records the log flushed to {Flushed}, past the checkpoint's end at {Final} " +
-            "(the log was flushed further while it was taken): recovering with the flushed address at its end, which FASTER 2.6.5 cannot load otherwise")]
-        public static partial void FlushedAddressCapped(ILogger logger, long flushed, long final);
+        [LoggerMessage(EventId = 136, Level = LogLevel.Information, Message = "The checkpoint's metadata records the log flushed to {Flushed} while it was taken: " +
+            "recovering its log from {SnapshotStart} on from its snapshot file, which FASTER 2.6.5 reads wrongly otherwise")]
+        public static partial void SnapshotReadWhole(ILogger logger, long flushed, long snapshotStart);
 
-        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Cleared stale seals on {Bytes} bytes of the recovered log ({From} to {Until}): " +
-            "snapshot pages below the head address the checkpoint recorded, which FASTER 2.6.5 loads without clearing them")]
-        public static partial void RecoveredSealsCleared(ILogger logger, long bytes, long from, long until);
+        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Cleared stale seals or locks on {Records} recovered records in memory ({From} to {Until}), " +
+            "which FASTER 2.6.5's recovery leaves on some pages")]
+        public static partial void RecoveredSealsCleared(ILogger logger, long records, long from, long until);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
