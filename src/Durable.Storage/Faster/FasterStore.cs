@@ -310,7 +310,6 @@ public sealed partial class FasterStore : IStore
                 if (loadable is { } newest)
                 {
                     Kv.Recover(newest.Token);
-                    ClearSealsLeftInMemory();
                 }
                 else
                 {
@@ -369,8 +368,8 @@ public sealed partial class FasterStore : IStore
         long replayed = ReplayWal(session, replayFrom, out bool torn);
         if (recount)
         {
-            // After the replay, whose own counting this replaces: the replay writes anew every key whose record a
-            // checkpoint's operation sealed (RecoveredSeals: a scan skips such a record, which the count before it missed).
+            // After the replay, whose own counting this replaces: the replay writes anew every key whose record on disk an
+            // operation of the checkpoint's next version sealed, and FASTER's scans skip a sealed record (docs/persistence.md).
             CountKeysOfTheWholeLog(session);
         }
 
@@ -385,28 +384,6 @@ public sealed partial class FasterStore : IStore
         }
 
         return torn;
-    }
-
-    /// <summary>
-    /// A snapshot checkpoint can hold records that an operation of its next version sealed as it copied from them: FASTER
-    /// 2.6.5 keeps the seal when recovery undoes the copy. An operation on a sealed record in memory retries for ever (the
-    /// crash tool's recovery that never finished) and scans skip it (the key count of the whole log came out short, and a
-    /// compaction would not copy it). Recovery clears those bits on the pages it loads, but not on every page it leaves in
-    /// memory (the snapshot's pages below the head address the checkpoint recorded, when the snapshot begins below that
-    /// head): every recovered page in memory is cleaned here as FASTER cleans one (<see cref="RecoveredSeals"/>), before
-    /// anything reads it. A record on disk carries such a seal only if its page was flushed and evicted in the milliseconds
-    /// between the start of the checkpoint's next version and of its snapshot; the replay writes its key anew, and a count
-    /// of the whole log runs after the replay (docs/persistence.md).
-    /// </summary>
-    private void ClearSealsLeftInMemory()
-    {
-        long head = Kv.Log.HeadAddress;
-        long tail = Kv.Log.TailAddress;
-        long cleared = RecoveredSeals.Clear(Kv, Budget.PageBits, head, tail);
-        if (cleared > 0)
-        {
-            Log.RecoveredSealsCleared(_logger, cleared, head, tail);
-        }
     }
 
     /// <summary>
@@ -1269,10 +1246,6 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 136, Level = LogLevel.Information, Message = "The checkpoint's metadata records the log flushed to {Flushed} while it was taken: " +
             "recovering its log from {SnapshotStart} on from its snapshot file, which FASTER 2.6.5 reads wrongly otherwise")]
         public static partial void SnapshotReadWhole(ILogger logger, long flushed, long snapshotStart);
-
-        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Cleared stale seals or locks on {Records} recovered records in memory ({From} to {Until}), " +
-            "which FASTER 2.6.5's recovery leaves on some pages")]
-        public static partial void RecoveredSealsCleared(ILogger logger, long records, long from, long until);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
