@@ -577,9 +577,11 @@ public sealed class CheckpointCrashTests : IDisposable
         // checkpoint it could not follow); whatever it throws, the operator gets the same clear refusal.
         await using (FasterStore store = await OpenAsync())
         {
-            // Three times the memory budget: recovery reads the pages between the log's head and the snapshot from its files.
+            // Three times the memory budget, and the log flushed while its last pages stay in memory: the snapshot starts
+            // at the flushed address, and recovery reads the pages between the log's head and it from the log's files.
             using IStoreSession session = store.OpenSession();
             await WriteValuesAsync(session, "big", 0, 3000, new string('b', 1000));
+            store.Kv.Log.ShiftReadOnlyAddress(store.Kv.Log.TailAddress, wait: true);
             await store.CheckpointAsync(TestContext.Current.CancellationToken);
         }
 
