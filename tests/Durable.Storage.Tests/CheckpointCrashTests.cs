@@ -395,19 +395,9 @@ public sealed class CheckpointCrashTests : IDisposable
             await store.CheckpointAsync(TestContext.Current.CancellationToken);
         }
 
-        string info = Path.Combine(Newest(CprDirectory), "info.dat.0");
-        byte[] file = await File.ReadAllBytesAsync(info, TestContext.Current.CancellationToken);
-        int length = BitConverter.ToInt32(file, 0);
-        string[] lines = Encoding.UTF8.GetString(file, 4, length).Split('\n');
-        long flushed = long.Parse(lines[6], System.Globalization.CultureInfo.InvariantCulture);
-        long pastEnd = long.Parse(lines[9], System.Globalization.CultureInfo.InvariantCulture) + (3L << 16);
-        lines[1] = (long.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) ^ flushed ^ pastEnd).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        lines[6] = pastEnd.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        byte[] body = Encoding.UTF8.GetBytes(string.Join('\n', lines));
-        byte[] patched = new byte[Math.Max(file.Length, 4 + body.Length)];
-        BitConverter.GetBytes(body.Length).CopyTo(patched, 0);
-        body.CopyTo(patched, 4);
-        await File.WriteAllBytesAsync(info, patched, TestContext.Current.CancellationToken);
+        string folder = Newest(CprDirectory);
+        HybridLogRecoveryInfo written = ReadLogMetadata(folder);
+        WriteLogMetadataLine(folder, 6, written.flushedLogicalAddress, written.finalLogicalAddress + (3L << 16));
 
         await AssertAllThereAsync(200);
         Assert.True(_logger.Has(136), "the adjustment is reported\n" + _logger.Text);

@@ -42,7 +42,6 @@ public sealed partial class FasterStore : IStore
     private readonly CancellationTokenSource _stopping = new();
     private readonly RmwValueLength _valueLength = new();
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
-    private readonly WalFirstCheckpointManager _checkpointManager;
     private FasterWriteAheadLog _wal = null!;
     private Task _expiryLoop = Task.CompletedTask;
     private Task _checkpointLoop = Task.CompletedTask;
@@ -93,7 +92,6 @@ public sealed partial class FasterStore : IStore
         _spaceFreer = new LogSpaceFreer(Path.Combine(_logDirectory, "hlog"), segmentBits, logger);
         Compactor = new LogCompactor(this);
         ColdReads = options.ReadCache ? new RecentColdReads(Budget.ColdReadTableBytes) : null;
-        _checkpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten);
         Kv = new FasterKV<SpanByte, SpanByte>(
             Budget.InitialIndexBuckets,
             new LogSettings
@@ -105,7 +103,7 @@ public sealed partial class FasterStore : IStore
                 MutableFraction = 0.9,
             },
             // Older checkpoints are removed by RemoveCheckpointsBut, not by FASTER.
-            new CheckpointSettings { CheckpointManager = _checkpointManager },
+            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten) },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
         ApplyMemoryBudget();
