@@ -189,7 +189,10 @@ internal sealed partial class ClientConnection : IDisposable
                     }
                     else
                     {
-                        await deferred(output, closing);
+                        // A deferred reply (WAITAOF) may resume on the thread that finished a commit, as above.
+                        ValueTask replied = deferred(output, closing);
+                        releasedByCommit |= !replied.IsCompleted;
+                        await replied;
                     }
                 }
 

@@ -75,7 +75,9 @@ public interface IStoreSession : IDisposable
 
     /// <summary>
     /// Completes when this session's writes are as durable as the fsync policy promises before a reply
-    /// (with appendfsync always: committed; otherwise at once). Call before releasing replies to writes.
+    /// (with appendfsync always: committed; otherwise at once). Call before releasing replies to writes. The continuation
+    /// may run on the thread that finished the commit, which then resumes the commit's other waiters: send the replies and
+    /// leave that thread before running more commands.
     /// </summary>
     ValueTask WaitForDurabilityAsync(CancellationToken cancellationToken);
 
@@ -127,6 +129,9 @@ public interface IStoreSession : IDisposable
     /// <summary>How many times this session has waited for the disk on its caller's thread (a read or read-modify-write of a record on disk that no prefetch had read).</summary>
     long DiskWaits { get; }
 
-    /// <summary>Completes when every write of this session so far is committed to the write-ahead log, whatever the policy (WAITAOF).</summary>
+    /// <summary>
+    /// Completes when every write of this session so far is committed to the write-ahead log, whatever the policy (WAITAOF);
+    /// like <see cref="WaitForDurabilityAsync"/>, possibly on the thread that finished the commit.
+    /// </summary>
     ValueTask WaitForCommitAsync(CancellationToken cancellationToken);
 }

@@ -12,9 +12,12 @@ namespace Durable.Storage.Faster;
 /// that on the thread that completed the page write (<see cref="FlushWatchingDevice"/>), one thread-pool hop before
 /// FASTER's own commit callback, which still finishes commits FASTER completes without a write.
 /// <paramref name="durable"/> runs once per finished commit with the address everything before which is durable, after the
-/// next commit (if any) is issued: its write is with the disk before the waiters of this one wake.
+/// next commit (if any) is issued: its write is with the disk before the waiters of this one wake. Its second argument
+/// says whether it runs on a write's completion thread, where the waiters may resume inline; on FASTER's commit callback
+/// thread they must not: FASTER runs its commit callbacks one at a time, and a waiter that went on there to wait for a
+/// commit (a checkpoint's, inside the waiter's next command) would hold back the callback that completes it.
 /// </summary>
-internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long> durable) : LogCommitPolicy
+internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long, bool> durable) : LogCommitPolicy
 {
     private readonly Lock _gate = new();
     private FasterLog? _log;
@@ -62,15 +65,15 @@ internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long> durable
     }
 
     /// <summary>FASTER's completion of a commit (on its commit thread): finishes it unless a write completion already did.</summary>
-    public override void OnCommitFinished(FasterLogRecoveryInfo info) => Finish(info.UntilAddress);
+    public override void OnCommitFinished(FasterLogRecoveryInfo info) => Finish(info.UntilAddress, onWriteCompletion: false);
 
     /// <summary>
     /// After a write of the log's pages completed (FASTER's callback has run): the log's flushed address counts only writes
     /// that succeeded, in order, so a commit record below it is on disk with everything before it.
     /// </summary>
-    public void OnWriteCompleted() => Finish(_log!.FlushedUntilAddress);
+    public void OnWriteCompleted() => Finish(_log!.FlushedUntilAddress, onWriteCompletion: true);
 
-    private void Finish(long durableUntil)
+    private void Finish(long durableUntil, bool onWriteCompletion)
     {
         long done;
         bool next;
@@ -101,7 +104,7 @@ internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long> durable
         }
         finally
         {
-            durable(done);
+            durable(done, onWriteCompletion);
         }
     }
 }

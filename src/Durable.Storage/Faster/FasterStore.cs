@@ -961,9 +961,7 @@ public sealed partial class FasterStore : IStore
         try
         {
             // FASTER calls the checkpoint manager synchronously; the commit completes on pool threads, never on this one.
-#pragma warning disable VSTHRD002
-            wal.WaitForCommitAsync(wal.TailPosition, _stopping.Token).AsTask().GetAwaiter().GetResult();
-#pragma warning restore VSTHRD002
+            wal.WaitForCommit(wal.TailPosition, _stopping.Token);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException)
         {

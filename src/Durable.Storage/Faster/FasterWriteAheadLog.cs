@@ -67,8 +67,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         // Everything below this address is durable: the end of the last commit record known to be on disk.
         private long _durable = log.CommittedUntilAddress;
 
-        // Completed each time _durable moves (continuations inline, on the thread that moved it), or when the log fails or
-        // closes (in one pool work item).
+        // Completed each time _durable moves (continuations inline on a write's completion thread, otherwise in one pool
+        // work item), or when the log fails or closes (in one pool work item).
         private TaskCompletionSource _advanced = new();
 
         public IDevice Device => device;
@@ -88,8 +88,11 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         /// <summary>Completes at the next <see cref="Advance"/> or <see cref="Wake"/>; read it before checking <see cref="Durable"/>.</summary>
         public Task Advanced => Volatile.Read(ref _advanced).Task;
 
-        /// <summary>A commit up to <paramref name="until"/> finished: moves <see cref="Durable"/> and releases the waiters.</summary>
-        public void Advance(long until)
+        /// <summary>
+        /// A commit up to <paramref name="until"/> finished: moves <see cref="Durable"/> and releases the waiters, on this
+        /// thread when <paramref name="inline"/> (see <see cref="Release"/>).
+        /// </summary>
+        public void Advance(long until, bool inline)
         {
             long durable = Volatile.Read(ref _durable);
             while (until > durable)
@@ -103,19 +106,17 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
                 durable = seen;
             }
 
-            Release(inline: true);
+            Release(inline);
         }
 
-        /// <summary>
-        /// Releases every waiter to look again (the log failed or closes). Their continuations run one after the other in
-        /// a single thread-pool work item, each sending its connection's replies and going back to reading.
-        /// </summary>
+        /// <summary>Releases every waiter to look again (the log failed or closes).</summary>
         public void Wake() => Release(inline: false);
 
         /// <summary>
-        /// Releases every waiter; <paramref name="inline"/>: on this thread (a finished commit's: the pool thread that
-        /// completed its write, with the next commit already issued), so that a commit wakes no thread for its waiters.
-        /// A waiter resumed there sends its replies and leaves the thread before running more (ClientConnection).
+        /// Releases every waiter; <paramref name="inline"/>: on this thread (the pool thread that completed a commit's
+        /// write, with the next commit already issued), so that a commit wakes no thread for its waiters. A waiter resumed
+        /// there sends its replies and leaves the thread before running more (ClientConnection). Otherwise their
+        /// continuations run one after the other in a single thread-pool work item.
         /// </summary>
         private void Release(bool inline)
         {
@@ -236,10 +237,10 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         Directory.CreateDirectory(directory);
         DirectWriteDevice direct = new(Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), logger);
         Generation? generation = null;
-        ChainedCommitPolicy admission = new(chainWrites: policy == FsyncPolicy.Always, until =>
+        ChainedCommitPolicy admission = new(chainWrites: policy == FsyncPolicy.Always, (until, onWriteCompletion) =>
         {
             wal().OnCommitFinished();
-            generation!.Advance(until);
+            generation!.Advance(until, inline: onWriteCompletion);
         });
         FlushWatchingDevice device = new(wrapDevice is null ? direct : wrapDevice(direct), error => wal().OnWriteCompleted(admission, error));
 
@@ -373,12 +374,51 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             return ValueTask.CompletedTask;
         }
 
-        Generation current = _current;
+        return BeginWait(position, out Generation current) is { } failure
+            ? ValueTask.FromException(failure)
+            : WaitForDurableAsync(current, position, cancellationToken);
+    }
+
+    /// <summary>
+    /// Blocks until everything up to <paramref name="position"/> is durable (for FASTER's synchronous checkpoint callback);
+    /// throws <see cref="IOException"/> while the log cannot be written. It polls <see cref="IsDurable"/> rather than wait
+    /// for <see cref="Generation.Advanced"/>: that one's continuations run one after another on the thread that finished
+    /// the commit, and a waiter resumed there before this one may wait for a key stripe this thread holds (the callback
+    /// runs inside a command's store operation), which would leave both waiting for ever.
+    /// </summary>
+    public void WaitForCommit(WalPosition position, CancellationToken cancellationToken)
+    {
+        if (IsDurable(position))
+        {
+            return;
+        }
+
+        if (BeginWait(position, out Generation current) is { } failure)
+        {
+            throw failure;
+        }
+
+        while (!IsDurable(position))
+        {
+            if (Failed(current) is { } failed)
+            {
+                throw failed;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>Before waiting for <paramref name="position"/>: the failure to report, or null once a commit is sure to cover it.</summary>
+    private IOException? BeginWait(WalPosition position, out Generation current)
+    {
+        current = _current;
         Exception? failure = _failure;
         if (failure is not null || position.Generation != current.Number)
         {
             string reason = failure?.Message ?? "it was replaced after a failed write";
-            return ValueTask.FromException(new IOException("the write-ahead log cannot be written: " + reason, failure));
+            return new IOException("the write-ahead log cannot be written: " + reason, failure);
         }
 
         // A commit in flight that chains issues the next one for this record when it completes; otherwise ask for one.
@@ -387,7 +427,16 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             RequestCommit();
         }
 
-        return WaitForDurableAsync(current, position, cancellationToken);
+        return null;
+    }
+
+    /// <summary>While waiting on <paramref name="current"/>: the error to report if the log failed, closed or was replaced.</summary>
+    private IOException? Failed(Generation current)
+    {
+        Exception? failure = _failure;
+        return failure is not null || _current != current || current.Disposed
+            ? new IOException("the write-ahead log cannot be written: " + (failure?.Message ?? "it was closed or replaced"), failure)
+            : null;
     }
 
     private async ValueTask WaitForDurableAsync(Generation current, WalPosition position, CancellationToken cancellationToken)
@@ -400,10 +449,9 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
                 return;
             }
 
-            Exception? failure = _failure;
-            if (failure is not null || _current != current || current.Disposed)
+            if (Failed(current) is { } failed)
             {
-                throw new IOException("the write-ahead log cannot be written: " + (failure?.Message ?? "it was closed or replaced"), failure);
+                throw failed;
             }
 
             await advanced.WaitAsync(cancellationToken).ConfigureAwait(false);
