@@ -14,18 +14,24 @@ public sealed class RespTestClient : IDisposable
     private readonly NetworkStream _stream;
     private readonly List<byte> _pending = [];
     private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly Func<string>? _describeServer;
 
-    private RespTestClient(Socket socket)
+    private RespTestClient(Socket socket, Func<string>? describeServer)
     {
         _socket = socket;
+        _describeServer = describeServer;
         _stream = new NetworkStream(socket, ownsSocket: true) { ReadTimeout = 30_000 };
     }
 
-    public static RespTestClient Connect(int port)
+    /// <summary>
+    /// Connects to a server on loopback <paramref name="port"/>; <paramref name="describeServer"/>, when given, says
+    /// what the server did (its exit code, its last log lines) in the error of a connection it closed.
+    /// </summary>
+    public static RespTestClient Connect(int port, Func<string>? describeServer = null)
     {
         Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
-        return new RespTestClient(socket);
+        return new RespTestClient(socket, describeServer);
     }
 
     /// <summary>Encodes a command as a RESP array of bulk strings (Latin-1, so any byte can be expressed).</summary>
@@ -85,7 +91,8 @@ public sealed class RespTestClient : IDisposable
             int read = _stream.Read(_buffer);
             if (read == 0)
             {
-                throw new IOException("connection closed by server; unread bytes: " + Encoding.Latin1.GetString([.. _pending]));
+                throw new IOException("connection closed by server; unread bytes: " + Encoding.Latin1.GetString([.. _pending])
+                    + (_describeServer is null ? string.Empty : "\n" + _describeServer()));
             }
 
             _pending.AddRange(_buffer.AsSpan(0, read));

@@ -77,7 +77,15 @@ public sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(Process.Start(start) ?? throw new InvalidOperationException("cannot start durable-server"), port);
     }
 
-    public RespTestClient Connect() => RespTestClient.Connect(Port);
+    public RespTestClient Connect() => RespTestClient.Connect(Port, Describe);
+
+    /// <summary>Whether the process still runs (or its exit code), and the last 8,000 characters of its output.</summary>
+    public string Describe()
+    {
+        string output = Output;
+        string state = _process.HasExited ? $"durable-server exited with {_process.ExitCode}" : "durable-server is running";
+        return $"{state}; its output:\n{(output.Length > 8000 ? output[^8000..] : output)}";
+    }
 
     /// <summary>SIGKILL: the process dies at once, with no chance to flush or checkpoint.</summary>
     public async Task KillAsync()
