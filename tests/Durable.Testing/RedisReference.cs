@@ -69,7 +69,8 @@ public sealed class RedisReference : IAsyncDisposable
                 using RespTestClient client = RespTestClient.Connect(Port);
                 if (client.Call("PING") == "+PONG\r\n")
                 {
-                    return true;
+                    // Another process (a Durable server of another test) may hold the port: ours failed to bind it.
+                    return ServerProcess.IsProcessOnPort(client, _process.Id);
                 }
             }
             catch (SocketException)

@@ -47,10 +47,22 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Like <see cref="StartAsync"/>, with <paramref name="environment"/> variables set for the server process.</summary>
     public static async Task<ServerProcess> StartWithEnvironmentAsync(string directory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        int port = FreePort();
-        ServerProcess server = Launch([.. arguments, "--dir", directory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], port, environment);
-        await server.WaitForPingAsync();
-        return server;
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = FreePort();
+            ServerProcess server = Launch([.. arguments, "--dir", directory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], port, environment);
+            if (await server.WaitForPingAsync())
+            {
+                return server;
+            }
+
+            // Another process took the port between FreePort and the bind: try another one.
+            await server.DisposeAsync();
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException($"durable-server found its port taken {attempt} times:\n{server.Output}");
+            }
+        }
     }
 
     /// <summary>Starts durable-server with exactly <paramref name="arguments"/> and does not wait (for startup-failure tests).</summary>
@@ -110,23 +122,29 @@ public sealed class ServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    private async Task WaitForPingAsync()
+    /// <summary>
+    /// Waits until this process answers DBSIZE on its port (PING answers while the data set is loading; DBSIZE only once
+    /// it is loaded). False when the port turned out to be another process's: it answered in our place (a test that later
+    /// stops it would close our connections), or this one exited because the address was in use.
+    /// </summary>
+    private async Task<bool> WaitForPingAsync()
     {
         Stopwatch watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(60))
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"durable-server exited with {_process.ExitCode}:\n{Output}");
+                return Output.Contains("in use", StringComparison.OrdinalIgnoreCase)
+                    ? false
+                    : throw new InvalidOperationException($"durable-server exited with {_process.ExitCode}:\n{Output}");
             }
 
             try
             {
-                // PING answers while the data set is loading; DBSIZE only once it is loaded.
                 using RespTestClient client = Connect();
                 if (client.Call("DBSIZE").StartsWith(':'))
                 {
-                    return;
+                    return IsProcessOnPort(client, _process.Id);
                 }
 
                 await Task.Delay(50);
@@ -139,6 +157,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
         throw new TimeoutException($"durable-server did not finish loading within 60 s:\n{Output}");
     }
+
+    /// <summary>Whether the server behind <paramref name="client"/> is process <paramref name="processId"/> (INFO server's process_id).</summary>
+    public static bool IsProcessOnPort(RespTestClient client, int processId) =>
+        client.InfoNumber("server", "process_id") == processId;
 
     private void Append(string? line)
     {
