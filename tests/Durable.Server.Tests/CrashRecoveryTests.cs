@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Durable.CrashTest;
 
 namespace Durable.Server.Tests;
@@ -32,6 +33,27 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         Assert.True(report.Passed(allowedLoss), report + "\n" + string.Join('\n', report.Problems.Take(20)));
         Assert.Equal(0, report.DoubleAppliedIncrements);
         Assert.Equal(0, report.ForeignValues);
+    }
+
+    [Fact]
+    public async Task Tool_ServerThatDoesNotStart_SaysFailedAndExitsWithOne()
+    {
+        ProcessStartInfo start = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "durable-crash-test.dll"), "--kills", "1", "--clients", "1", "--dir", _directory,
+            "--server-command", "sh -c 'exit 3'",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process tool = Process.Start(start)!;
+        Task<string> errors = tool.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string printed = await tool.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await tool.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(tool.ExitCode == 1, $"exit code {tool.ExitCode}: {printed}{await errors}");
+        Assert.Contains("FAILED: server exited with code 3", printed, StringComparison.Ordinal);
     }
 
     public void Dispose()

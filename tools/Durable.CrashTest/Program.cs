@@ -37,7 +37,18 @@ CrashTestOptions run = new()
 
 await Console.Out.WriteLineAsync($"crash test: {run.Kills} kills, {run.Clients} clients, data in {directory}, seed {run.Seed}");
 await Console.Out.WriteLineAsync($"server: {run.ServerCommand}");
-CrashTestReport report = await new CrashTestRunner(run).RunAsync(CancellationToken.None);
+CrashTestReport report;
+try
+{
+    report = await new CrashTestRunner(run).RunAsync(CancellationToken.None);
+}
+catch (InvalidOperationException exception)
+{
+    // A server that did not start, or broke the connection while being checked: a failed run, said plainly.
+    await Console.Out.WriteLineAsync("FAILED: " + exception.Message);
+    return 1;
+}
+
 foreach (string problem in report.Problems.Take(20))
 {
     await Console.Out.WriteLineAsync("  " + problem);
