@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 
 namespace Durable.Testing;
@@ -28,7 +27,7 @@ public sealed class RedisReference : IAsyncDisposable
         Directory.CreateDirectory(directory);
         for (int attempt = 0; ; attempt++)
         {
-            int port = FreePort();
+            int port = ServerProcess.FreePort();
             ProcessStartInfo start = new("redis-server")
             {
                 RedirectStandardOutput = true,
@@ -83,13 +82,6 @@ public sealed class RedisReference : IAsyncDisposable
     }
 
     public RespTestClient Connect() => RespTestClient.Connect(Port);
-
-    private static int FreePort()
-    {
-        using Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

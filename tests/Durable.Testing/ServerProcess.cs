@@ -134,9 +134,12 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                return Output.Contains("in use", StringComparison.OrdinalIgnoreCase)
-                    ? false
-                    : throw new InvalidOperationException($"durable-server exited with {_process.ExitCode}:\n{Output}");
+                if (!Output.Contains("in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"durable-server exited with {_process.ExitCode}:\n{Output}");
+                }
+
+                return false;
             }
 
             try
@@ -175,7 +178,8 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free at the moment of the call (another process may take it before it is bound).</summary>
+    internal static int FreePort()
     {
         using Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -417,8 +417,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         Exception? failure = _failure;
         if (failure is not null || position.Generation != current.Number)
         {
-            string reason = failure?.Message ?? "it was replaced after a failed write";
-            return new IOException("the write-ahead log cannot be written: " + reason, failure);
+            return CannotWrite(failure, "it was replaced after a failed write");
         }
 
         // A commit in flight that chains issues the next one for this record when it completes; otherwise ask for one.
@@ -434,10 +433,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private IOException? Failed(Generation current)
     {
         Exception? failure = _failure;
-        return failure is not null || _current != current || current.Disposed
-            ? new IOException("the write-ahead log cannot be written: " + (failure?.Message ?? "it was closed or replaced"), failure)
-            : null;
+        return failure is not null || _current != current || current.Disposed ? CannotWrite(failure, "it was closed or replaced") : null;
     }
+
+    /// <summary>The error of a wait the log cannot complete: <paramref name="failure"/>'s message, or <paramref name="otherwise"/>.</summary>
+    private static IOException CannotWrite(Exception? failure, string otherwise) =>
+        new("the write-ahead log cannot be written: " + (failure?.Message ?? otherwise), failure);
 
     private async ValueTask WaitForDurableAsync(Generation current, WalPosition position, CancellationToken cancellationToken)
     {
