@@ -26,6 +26,9 @@ internal sealed class CrashTestReport
     /// <summary>Keys or members holding a value no client ever sent, or present although no client wrote them (or after a missing one).</summary>
     public long ForeignValues { get; set; }
 
+    /// <summary>Clients and rounds where an acknowledged SET was lost although a later SET of the same client survived.</summary>
+    public long Holes { get; set; }
+
     /// <summary>Keys that lost their TTL, or gained one.</summary>
     public long WrongTimesToLive { get; set; }
 
@@ -33,17 +36,30 @@ internal sealed class CrashTestReport
     public long WrongKeyCounts { get; set; }
 
     /// <summary>Largest number of acknowledged writes lost by one client in one round.</summary>
-    public long WorstLossPerClient { get; set; }
+    public long WorstLossPerClient { get; private set; }
+
+    /// <summary>Where <see cref="WorstLossPerClient"/> was: the round, and the first and last writes lost.</summary>
+    public string WorstLoss { get; private set; } = "";
+
+    /// <summary>Notes <paramref name="lost"/> acknowledged writes lost in one round by one client, <paramref name="first"/> to <paramref name="last"/>.</summary>
+    public void NoteLoss(long lost, string first, string last)
+    {
+        if (lost > WorstLossPerClient)
+        {
+            WorstLossPerClient = lost;
+            WorstLoss = $" (after kill {Rounds}: {first} .. {last})";
+        }
+    }
 
     public List<string> Problems { get; } = [];
 
     public bool Passed(long allowedLossPerClient) =>
-        DoubleAppliedIncrements == 0 && ForeignValues == 0 && InconsistentCollections == 0 && WrongTimesToLive == 0 && WrongKeyCounts == 0 &&
+        DoubleAppliedIncrements == 0 && ForeignValues == 0 && Holes == 0 && InconsistentCollections == 0 && WrongTimesToLive == 0 && WrongKeyCounts == 0 &&
         (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 && LostMembers == 0 : WorstLossPerClient <= allowedLossPerClient);
 
     public override string ToString() =>
         $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs and {AcknowledgedMembers} collection members: " +
         $"{LostWrites} lost writes, {LostIncrements} lost increments, {LostMembers} lost members, {DoubleAppliedIncrements} double-applied increments, " +
-        $"{ForeignValues} values never written, {InconsistentCollections} inconsistent collections, " +
-        $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, worst loss per client and round {WorstLossPerClient}";
+        $"{ForeignValues} values never written, {Holes} lost writes followed by surviving ones, {InconsistentCollections} inconsistent collections, " +
+        $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, worst loss per client and round {WorstLossPerClient}{WorstLoss}";
 }

@@ -39,6 +39,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 server = null;
 
                 server = await StartServerAsync(port, cancellationToken);
+                report.Rounds = round;
                 try
                 {
                     using RespConnection checker = new(port);
@@ -59,7 +60,6 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                         exception);
                 }
 
-                report.Rounds = round;
                 report.AcknowledgedSets = writers.Sum(w => w.TotalAcknowledgedSets);
                 report.AcknowledgedIncrements = writers.Sum(w => w.TotalAcknowledgedIncrements);
                 report.AcknowledgedMembers = writers.Sum(w => w.TotalAcknowledgedMembers);
@@ -298,8 +298,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             _present.Clear();
             // Every acknowledged key, plus the one that may have been in flight, plus one that was never written.
             const int Batch = 512;
-            long lost = 0;
-            long firstMissing = -1;
+            LossTracker sets = new();
             for (long start = 0; start <= _nextSet + 1; start += Batch)
             {
                 long end = Math.Min(_nextSet + 2, start + Batch);
@@ -317,8 +316,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     {
                         if (i < _nextSet)
                         {
-                            lost++;
-                            firstMissing = firstMissing < 0 ? i : firstMissing;
+                            sets.Missing(i);
                             if (!lossy)
                             {
                                 report.Problems.Add($"client {id}: acknowledged {SetKey(i)} is missing");
@@ -328,6 +326,12 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     else
                     {
                         _present.Add(SetKey(i));
+                        if (sets.Found(i))
+                        {
+                            report.Holes++;
+                            report.Problems.Add($"client {id}: acknowledged {SetKey(sets.FirstLost)} is missing but the later {SetKey(i)} survived");
+                        }
+
                         CheckTimeToLive(report, SetKey(i), timeToLive, i % 2 == 1);
                         if (reply != "$" + Value(id, i) || i == _nextSet + 1)
                         {
@@ -356,14 +360,15 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 report.Problems.Add($"client {id}: counter is {counter}, acknowledged {_counter}");
             }
 
-            report.LostWrites += lost;
+            report.LostWrites += sets.Lost;
             report.LostIncrements += lostIncrements;
-            report.WorstLossPerClient = Math.Max(report.WorstLossPerClient, Math.Max(lost, lostIncrements));
+            report.NoteLoss(sets.Lost, SetKey(sets.FirstLost), SetKey(sets.LastLost));
+            report.NoteLoss(lostIncrements, $"{CounterKey} {_counter}", counter.ToString(CultureInfo.InvariantCulture));
 
             // Carry on from what the server now holds, so that later rounds check later writes.
-            if (firstMissing >= 0)
+            if (sets.FirstLost >= 0)
             {
-                _nextSet = firstMissing;
+                _nextSet = sets.FirstLost;
             }
 
             _counter = counter;
@@ -394,7 +399,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             CollectionKind kind = CollectionKind.All[kindIndex];
             const int Batch = 512;
             long firstMissing = -1;
-            long lost = 0;
+            LossTracker members = new();
             for (long start = 0; start <= acknowledged + 1; start += Batch)
             {
                 long end = Math.Min(acknowledged + 2, start + Batch);
@@ -411,7 +416,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                         firstMissing = firstMissing < 0 ? i : firstMissing;
                         if (i < acknowledged)
                         {
-                            lost++;
+                            members.Missing(i);
                             report.LostMembers++;
                             if (!lossy)
                             {
@@ -427,7 +432,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 }
             }
 
-            report.WorstLossPerClient = Math.Max(report.WorstLossPerClient, lost);
+            report.NoteLoss(members.Lost, $"{kind.Name} member {members.FirstLost} of {kind.Key(id, members.FirstLost)}", $"member {members.LastLost} of {kind.Key(id, members.LastLost)}");
             for (long collection = 0; collection <= (acknowledged + 1) / CollectionKind.MembersPerKey; collection++)
             {
                 string key = kind.Key(id, collection * CollectionKind.MembersPerKey);
