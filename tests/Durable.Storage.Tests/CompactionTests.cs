@@ -12,7 +12,7 @@ public sealed class CompactionTests : IDisposable
     private const int ValueBytes = 1024;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
-    private Task<FasterStore> OpenAsync(TimeProvider? time = null, long segmentBytes = 1L << 20, ILogger? logger = null) => FasterStore.OpenAsync(
+    private Task<FasterStore> OpenAsync(TimeProvider? time = null, long segmentBytes = 1L << 20, ILogger? logger = null, int deadPercent = 40) => FasterStore.OpenAsync(
         new StoreOptions
         {
             DataDirectory = _directory,
@@ -20,6 +20,7 @@ public sealed class CompactionTests : IDisposable
             IndexBytes = 1L << 16,
             SegmentBytes = segmentBytes,
             CompactionIntervalSeconds = 0,
+            CompactionDeadPercent = deadPercent,
             CheckpointIntervalSeconds = 0,
             Time = time ?? TimeProvider.System,
         },
@@ -199,6 +200,47 @@ public sealed class CompactionTests : IDisposable
         for (int i = 0; i < 3000; i++)
         {
             Assert.Contains(Encoding.ASCII.GetString(Key(i)), seen.Keys);
+        }
+    }
+
+    [Fact]
+    public async Task Compact_LiveLogTheEstimateCallsDead_NotCompactedAgainUntilWritesAreLogged()
+    {
+        // At 5% (the crash tool's setting) the estimate's error alone, on a log where every record is live, calls for a compaction.
+        RecordingLogger logger = new();
+        await using FasterStore store = await OpenAsync(logger: logger, deadPercent: 5);
+        using IStoreSession session = store.OpenSession();
+        byte[] payload = new byte[2048];
+        session.Write(0, Key(0), RecordType.String, payload, 0);
+        session.CompleteCommand();
+        for (uint part = 0; part < 3000; part++)
+        {
+            session.WritePart(7, part, payload);
+            session.CompleteCommand();
+        }
+
+        // Every record is live: the first compaction copies what it compacts back to the tail and frees nothing.
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: false, TestContext.Current.CancellationToken));
+        long compactions = store.GetStatistics().Compactions;
+        for (int tick = 0; tick < 3; tick++)
+        {
+            Assert.False(await store.Compactor.CompactIfWorthwhileAsync(force: false, TestContext.Current.CancellationToken), $"tick {tick}: " + string.Join("; ", logger.Lines.Where(l => l.EventId == 110).Select(l => l.Message)));
+        }
+
+        Assert.Equal(compactions, store.GetStatistics().Compactions);
+
+        // Writes logged since (overwritten parts): worth another try.
+        for (uint part = 0; part < 1500; part++)
+        {
+            session.WritePart(7, part, payload);
+            session.CompleteCommand();
+        }
+
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: false, TestContext.Current.CancellationToken));
+        for (uint part = 0; part < 3000; part++)
+        {
+            ArrayBufferWriter<byte> read = new();
+            Assert.True(session.TryReadPart(7, part, read), $"part {part}");
         }
     }
 

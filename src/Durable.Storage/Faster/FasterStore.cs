@@ -730,6 +730,9 @@ public sealed partial class FasterStore : IStore
     /// <summary>The address below which the WAL is durable (tests).</summary>
     internal long WalDurableAddress => _wal!.DurableAddress;
 
+    /// <summary>The WAL's tail: how far logged writes have come.</summary>
+    internal long WalTailAddress => _wal.TailAddress;
+
     /// <summary>Keys in every database together, with the records of collections' parts (one index entry each).</summary>
     internal long TotalKeyCount() => _counts.TotalKeys();
 
@@ -750,19 +753,23 @@ public sealed partial class FasterStore : IStore
 
     /// <summary>
     /// Compacts the log below <paramref name="untilAddress"/> (at most the head address), then checkpoints so that FASTER
-    /// deletes the segment files below the new begin address. Returns false when another compaction or an index growth is running.
+    /// deletes the segment files below the new begin address. Returns the bytes compacted (how far the begin address
+    /// moved) and how much shorter the log became (less the live records copied back to the tail, and whatever writers
+    /// appended meanwhile); null when another compaction or an index growth is running.
     /// </summary>
-    internal async Task<bool> CompactAsync(long untilAddress, int deadPercent, CancellationToken cancellationToken)
+    internal async Task<(long Compacted, long Shortened)?> CompactAsync(long untilAddress, int deadPercent, CancellationToken cancellationToken)
     {
         if (Interlocked.CompareExchange(ref _reorganizing, 1, 0) != 0)
         {
-            return false;
+            return null;
         }
 
         try
         {
             Stopwatch watch = Stopwatch.StartNew();
             long before = Kv.Log.BeginAddress;
+            long lengthBefore = Kv.Log.TailAddress - before;
+            long shortened;
             // Every live record below untilAddress that has expired by now is deleted first (logged, counted) so that
             // compaction, which drops records expired by this time, only ever drops dead ones.
             long expiredBeforeMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -774,16 +781,17 @@ public sealed partial class FasterStore : IStore
                 }
 
                 session.Compact(untilAddress, expiredBeforeMs);
+                shortened = lengthBefore - (Kv.Log.TailAddress - Kv.Log.BeginAddress);
             }
 
-            long reclaimed = Kv.Log.BeginAddress - before;
-            Interlocked.Add(ref _compactedBytes, reclaimed);
+            long compacted = Kv.Log.BeginAddress - before;
+            Interlocked.Add(ref _compactedBytes, compacted);
             Interlocked.Increment(ref _compactions);
-            Log.Compacted(_logger, reclaimed, deadPercent, watch.ElapsedMilliseconds);
+            Log.Compacted(_logger, compacted, shortened, deadPercent, watch.ElapsedMilliseconds);
             await CheckpointAsync(cancellationToken);
             // Recovery starts from the new begin address now: the begin segment's space below it can go.
             _spaceFreer.FreeBelow(Kv.Log.BeginAddress);
-            return true;
+            return (compacted, shortened);
         }
         finally
         {
@@ -1210,8 +1218,8 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Background expiry failed; retrying")]
         public static partial void ExpiryFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Compacted the log: {Bytes} bytes reclaimed (about {DeadPercent}% of the log was dead) in {Milliseconds} ms; checkpointing")]
-        public static partial void Compacted(ILogger logger, long bytes, int deadPercent, long milliseconds);
+        [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Compacted the log: {Bytes} bytes compacted, the log {Shortened} bytes shorter (about {DeadPercent}% of it was estimated dead) in {Milliseconds} ms; checkpointing")]
+        public static partial void Compacted(ILogger logger, long bytes, long shortened, int deadPercent, long milliseconds);
 
         [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "Hash index grown from {OldBytes} to {NewBytes} bytes for {Keys} keys in {Milliseconds} ms; checkpointing")]
         public static partial void IndexGrown(ILogger logger, long oldBytes, long newBytes, long keys, long milliseconds);

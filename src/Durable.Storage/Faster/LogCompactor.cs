@@ -15,6 +15,13 @@ internal sealed class LogCompactor(FasterStore store)
     /// <summary>Bytes at the log tail sampled for the average record size.</summary>
     private const long SampleBytes = 4L << 20;
 
+    // After a compaction that shortened the log by less than the configured dead share of what it compacted (the estimate
+    // was wrong: it counts the padding at page ends, which copies to the tail bring back, as dead, among other errors), no
+    // other one until writes have logged that share again: without writes nothing new dies. Without this an idle server
+    // under the crash tool's settings (5%) copied its whole data set to the tail every second, and a SCAN chasing the
+    // tail never ended. Under writes the share is logged soon, and the log it measures also grew by what they appended.
+    private long _quietUntilWal;
+
     public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
         using PeriodicTimer timer = new(interval, store.Time);
@@ -42,10 +49,16 @@ internal sealed class LogCompactor(FasterStore store)
     /// <summary>
     /// Compacts the older half of the on-disk part of the log (all of it with <paramref name="force"/>) when at least the
     /// configured share of the log is estimated dead (or always, with <paramref name="force"/>) and a quarter of the log,
-    /// or a segment, is on disk (what compaction can free); returns whether it compacted.
+    /// or a segment, is on disk (what compaction can free), and the last compaction shortened the log by that share of what
+    /// it compacted or writes have logged that share since; returns whether it compacted.
     /// </summary>
     public async Task<bool> CompactIfWorthwhileAsync(bool force, CancellationToken cancellationToken)
     {
+        if (!force && store.WalTailAddress < Volatile.Read(ref _quietUntilWal))
+        {
+            return false;
+        }
+
         LogAccessor<SpanByte, SpanByte> log = store.Kv.Log;
         long begin = log.BeginAddress;
         long head = log.HeadAddress;
@@ -72,7 +85,12 @@ internal sealed class LogCompactor(FasterStore store)
             return false;
         }
 
-        await store.CompactAsync(until, deadPercent, cancellationToken);
+        if (await store.CompactAsync(until, deadPercent, cancellationToken) is (long compacted, long shortened))
+        {
+            long share = compacted * store.CompactionDeadPercent / 100;
+            Volatile.Write(ref _quietUntilWal, shortened < share ? store.WalTailAddress + share : 0);
+        }
+
         return true;
     }
 
