@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using Durable.Storage.Faster;
 using Microsoft.Extensions.Logging;
@@ -242,6 +243,82 @@ public sealed class CompactionTests : IDisposable
             ArrayBufferWriter<byte> read = new();
             Assert.True(session.TryReadPart(7, part, read), $"part {part}");
         }
+    }
+
+    [Fact]
+    public async Task Compact_RangeWithARecordFasterAbandoned_KeepsTheRecordsAfterIt()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        for (int i = 0; i < 3000; i++)
+        {
+            session.Write(0, Key(i), RecordType.String, Encoding.ASCII.GetBytes($"value {i}"), 0);
+            session.CompleteCommand();
+        }
+
+        // Key 100 written again once on disk: its first record, in the middle of the log's first page, is dead.
+        store.Kv.Log.FlushAndEvict(wait: true);
+        session.Write(0, Key(100), RecordType.String, "value 100"u8, 0);
+        session.CompleteCommand();
+        store.Kv.Log.FlushAndEvict(wait: true);
+        // That record made what FASTER 2.6.5 leaves of an allocation it abandoned: invalid, its size in the key's length.
+        AbandonOnDisk(Key(100));
+
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        ArrayBufferWriter<byte> read = new();
+        for (int i = 0; i < 3000; i++)
+        {
+            read.ResetWrittenCount();
+            Assert.True(session.TryRead(0, Key(i), read, out _), $"key {i}");
+            Assert.Equal($"value {i}", Encoding.ASCII.GetString(read.WrittenSpan));
+        }
+    }
+
+    [Fact]
+    public void RepairPage_InvalidRecordWithAKeyOfItsOwn_IsLeftAsItIs()
+    {
+        // An invalid record whose key (24 bytes) and value are its own (one a recovery undid), then a valid record.
+        byte[] page = new byte[256];
+        int first = WriteRecord(page, 0, valid: false, new byte[24], new byte[40]);
+        int second = WriteRecord(page, first, valid: true, "\0crash:18:k343"u8.ToArray(), "value"u8.ToArray());
+        Assert.Empty(AbandonedRecords.RepairPage(page, 0, first + second));
+
+        // The same record abandoned: its size in the key's length. Repaired, and the walk goes on to the next record.
+        BinaryPrimitives.WriteInt32LittleEndian(page.AsSpan(8), first);
+        Assert.Equal([0], AbandonedRecords.RepairPage(page, 0, first + second));
+        Assert.Empty(AbandonedRecords.RepairPage(page, 0, first + second));
+    }
+
+    // Writes a record as FASTER lays it out (header, key length and bytes padded to 8, value length and bytes padded to 8); returns its size.
+    private static int WriteRecord(byte[] page, int at, bool valid, byte[] key, byte[] value)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(page.AsSpan(at), (valid ? 1L << 56 : 0) | 0x1234);
+        BinaryPrimitives.WriteInt32LittleEndian(page.AsSpan(at + 8), key.Length);
+        key.CopyTo(page.AsSpan(at + 12));
+        int valueAt = at + 8 + ((4 + key.Length + 7) & ~7);
+        BinaryPrimitives.WriteInt32LittleEndian(page.AsSpan(valueAt), value.Length);
+        value.CopyTo(page.AsSpan(valueAt + 4));
+        return (valueAt - at + 4 + value.Length + 7) & ~7;
+    }
+
+    // Turns the first record of key (database 0) in the first segment file into an abandoned allocation.
+    private void AbandonOnDisk(byte[] key)
+    {
+        string path = Path.Combine(_directory, "log", "hlog.0");
+        byte[] data = File.ReadAllBytes(path);
+        byte[] stored = [0, .. key];
+        int keyAt = data.AsSpan().IndexOf(stored);
+        Assert.True(keyAt > 12 && BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(keyAt - 4)) == stored.Length, "the record is found");
+        int record = keyAt - 12;
+        int valueAt = record + 8 + ((4 + stored.Length + 7) & ~7);
+        int size = (valueAt - record + 4 + BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(valueAt)) + 7) & ~7;
+        long info = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(record)) & ~(1L << 56);
+        using FileStream file = new(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        file.Position = record;
+        byte[] patch = new byte[12];
+        BinaryPrimitives.WriteInt64LittleEndian(patch, info);
+        BinaryPrimitives.WriteInt32LittleEndian(patch.AsSpan(8), size);
+        file.Write(patch);
     }
 
     private static void AssertOnlyLatest(IStoreSession session)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Diagnostics;
 using System.Globalization;
 using Durable.Storage.Persistence;
@@ -424,8 +425,23 @@ public sealed partial class FasterStore : IStore
         return false;
     }
 
+    /// <summary>
+    /// Repairs the records FASTER abandoned in [<paramref name="from"/>, <paramref name="until"/>) (below the head address)
+    /// so that its scans walk the whole range (<see cref="AbandonedRecords"/>).
+    /// </summary>
+    private void RepairAbandonedRecords(long from, long until)
+    {
+        int repaired = AbandonedRecords.Repair(
+            Path.Combine(_logDirectory, "hlog"), BitOperations.Log2((ulong)SegmentBytes), BitOperations.Log2((ulong)PageBytes), from, until);
+        if (repaired > 0)
+        {
+            Log.AbandonedRecordsRepaired(_logger, repaired, from, until);
+        }
+    }
+
     private void CountKeysOfTheWholeLog(FasterStoreSession session)
     {
+        RepairAbandonedRecords(Kv.Log.BeginAddress, Kv.Log.HeadAddress);
         long[] keys = new long[KeyCounts.PhysicalDatabases];
         long[] expiring = new long[KeyCounts.PhysicalDatabases];
         Stopwatch counting = Stopwatch.StartNew();
@@ -773,6 +789,8 @@ public sealed partial class FasterStore : IStore
             // Every live record below untilAddress that has expired by now is deleted first (logged, counted) so that
             // compaction, which drops records expired by this time, only ever drops dead ones.
             long expiredBeforeMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
+            // First, so that the expired keys' deletes and the compaction's walk see every record of the range.
+            RepairAbandonedRecords(before, untilAddress);
             using (FasterStoreSession session = OpenSession(logged: true))
             {
                 if (HasExpiringKeys)
@@ -1255,6 +1273,9 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 135, Level = LogLevel.Warning, Message = "Could not delete the older checkpoint {Folder} ({Reason}); the next checkpoint tries again")]
         public static partial void CheckpointNotRemoved(ILogger logger, string folder, string reason);
+
+        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Repaired {Records} records FASTER abandoned between log addresses {From} and {Until}, which its scans could not step over")]
+        public static partial void AbandonedRecordsRepaired(ILogger logger, int records, long from, long until);
 
         [LoggerMessage(EventId = 136, Level = LogLevel.Information, Message = "The checkpoint's metadata records the log flushed to {Flushed} while it was taken: " +
             "recovering its log from {SnapshotStart} on from its snapshot file, which FASTER 2.6.5 reads wrongly otherwise")]
