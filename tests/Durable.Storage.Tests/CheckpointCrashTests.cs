@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Buffers;
 using System.Text;
 using Durable.Storage.Faster;
@@ -410,6 +411,61 @@ public sealed class CheckpointCrashTests : IDisposable
     /// replay, it missed the key, and the replay, finding the key, did not count it either. The count runs after the
     /// replay. Made by hand: the seal set on a key's record in the log's file, below the head, the key rewritten since.
     /// </summary>
+    /// <summary>
+    /// A record FASTER 2.6.5 abandoned (invalid, its allocation's size in the key's length) in the part of the log a
+    /// recovery walks to rebuild the index, here the snapshot: repaired in the file before FASTER reads it, so that its
+    /// walk does not skip the rest of the page. Made by hand on a real checkpoint's first snapshot record.
+    /// </summary>
+    [Fact]
+    public async Task Reopen_SnapshotHoldingARecordFasterAbandoned_RepairsItBeforeFasterReadsIt()
+    {
+        const int Keys = 3000;
+        string folder;
+        await using (FasterStore store = await OpenAsync())
+        {
+            using IStoreSession session = store.OpenSession();
+            await WriteAsync(session, 0, Keys);
+            await store.CheckpointAsync(TestContext.Current.CancellationToken);
+            folder = Newest(CprDirectory);
+        }
+
+        string snapshot = Path.Combine(folder, "snapshot.dat.0");
+        byte[] data = File.ReadAllBytes(snapshot);
+        int record = data.AsSpan().IndexOf("\0key-"u8) - 12;
+        Assert.True(record >= 0 && BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(record + 8)) == 10, "a record in the snapshot");
+        string abandoned = Encoding.ASCII.GetString(data, record + 13, 9);
+        int valueAt = record + 8 + 16;
+        int size = (8 + 16 + 4 + BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(valueAt)) + 7) & ~7;
+        using (FileStream file = new(snapshot, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            byte[] patch = new byte[12];
+            BinaryPrimitives.WriteInt64LittleEndian(patch, BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(record)) & ~(1L << 56));
+            BinaryPrimitives.WriteInt32LittleEndian(patch.AsSpan(8), size);
+            file.Position = record;
+            file.Write(patch);
+        }
+
+        await using (FasterStore reopened = await OpenAsync())
+        {
+            Assert.Equal(0, BinaryPrimitives.ReadInt32LittleEndian(File.ReadAllBytes(snapshot).AsSpan(record + 8)));
+            using IStoreSession session = reopened.OpenSession();
+            ArrayBufferWriter<byte> read = new();
+            for (int i = 0; i < Keys; i++)
+            {
+                string key = $"key-{i:D5}";
+                if (key == abandoned)
+                {
+                    // Its only record is the one made abandoned by hand.
+                    continue;
+                }
+
+                read.ResetWrittenCount();
+                Assert.True(session.TryRead(0, Encoding.ASCII.GetBytes(key), read, out _), key);
+                Assert.Equal($"value-{i:D4}", Encoding.ASCII.GetString(read.WrittenSpan));
+            }
+        }
+    }
+
     [Fact]
     public async Task Reopen_RecordSealedOnDiskAndRewrittenByTheReplay_IsCountedOnce()
     {

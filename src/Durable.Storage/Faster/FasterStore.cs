@@ -289,7 +289,7 @@ public sealed partial class FasterStore : IStore
         bool hasWal = _wal.CommittedAddress > _wal.BeginAddress;
         Stopwatch watch = Stopwatch.StartNew();
         long replayFrom = 0;
-        (Guid Token, long Version)? loadable = hasCheckpoint ? FindLoadableCheckpoint(checkpoints) : null;
+        (Guid Token, long Version, HybridLogRecoveryInfo Info)? loadable = hasCheckpoint ? FindLoadableCheckpoint(checkpoints) : null;
         if (hasCheckpoint && loadable is null && _wal.BeginAddress == FasterWriteAheadLog.FreshBeginAddress)
         {
             // Only checkpoints that crashed before writing their metadata, and a WAL never truncated (truncation
@@ -308,6 +308,7 @@ public sealed partial class FasterStore : IStore
                 // By token: FASTER 2.6.5's own choice is the most recently written folder (see FindLoadableCheckpoint).
                 if (loadable is { } newest)
                 {
+                    RepairAbandonedRecordsBeforeRecovery(Path.Combine(checkpoints, newest.Token.ToString()), newest.Info);
                     Kv.Recover(newest.Token);
                 }
                 else
@@ -527,7 +528,7 @@ public sealed partial class FasterStore : IStore
     /// the FASTER version it holds; null when there is none. Throws when that checkpoint lacks part of its snapshot: FASTER
     /// would read the missing bytes as an empty log and the store would start without the checkpoint's data.
     /// </summary>
-    private (Guid Token, long Version)? FindLoadableCheckpoint(string checkpoints)
+    private (Guid Token, long Version, HybridLogRecoveryInfo Info)? FindLoadableCheckpoint(string checkpoints)
     {
         // The newest is the one of the highest version, not FASTER's first choice: it lists checkpoint folders by their
         // last write time, and a SIGKILL while FASTER deleted the previous checkpoint's folder (file by file, once the next
@@ -573,7 +574,35 @@ public sealed partial class FasterStore : IStore
                 "Refusing to start without the data it holds; restore the data directory from a backup.");
         }
 
-        return (found.Token, found.Info.version);
+        return (found.Token, found.Info.version, found.Info);
+    }
+
+    /// <summary>
+    /// Repairs the records FASTER abandoned (<see cref="AbandonedRecords"/>) in what its recovery of
+    /// <paramref name="info"/> walks to rebuild the index: the log's files from the lower of the checkpoint's head and
+    /// start addresses, and its snapshot file. Walked as they are, a page's records after such a record would keep the
+    /// index entries of older versions (a collection's part older than its root).
+    /// </summary>
+    private void RepairAbandonedRecordsBeforeRecovery(string folder, HybridLogRecoveryInfo info)
+    {
+        int segmentBits = BitOperations.Log2((ulong)SegmentBytes);
+        int pageBits = BitOperations.Log2((ulong)PageBytes);
+        long from = Math.Max(info.beginAddress, Math.Min(info.headAddress, info.startLogicalAddress) & ~(PageBytes - 1));
+        long logUntil = info.useSnapshotFile == 0 ? info.finalLogicalAddress : info.snapshotStartFlushedLogicalAddress;
+        int repaired = from < logUntil ? AbandonedRecords.Repair(Path.Combine(_logDirectory, "hlog"), segmentBits, pageBits, from, logUntil) : 0;
+        long snapshotStart = info.snapshotStartFlushedLogicalAddress;
+        if (info.useSnapshotFile != 0 && info.finalLogicalAddress > snapshotStart)
+        {
+            // The snapshot file holds the log's pages from the one of its start on, in segments of the log's size.
+            long firstPage = snapshotStart & ~(PageBytes - 1);
+            repaired += AbandonedRecords.Repair(
+                Path.Combine(folder, "snapshot.dat"), segmentBits, pageBits, snapshotStart - firstPage, info.finalLogicalAddress - firstPage);
+        }
+
+        if (repaired > 0)
+        {
+            Log.AbandonedRecordsRepaired(_logger, repaired, from, info.finalLogicalAddress);
+        }
     }
 
     /// <summary>
