@@ -19,7 +19,8 @@ namespace Durable.Storage.Faster;
 /// scans step over exactly the allocation. Only a record FASTER's scan would not step over is touched (one whose sizes
 /// run past its page): an abandoned record whose stray value length happens to fit is left, as FASTER walks it. Only
 /// pages below the head address are repaired (on disk, never written by FASTER again): before a compaction reads its
-/// range, and before a recovery counts the keys of the whole log.
+/// range, before a recovery counts the keys of the whole log, and before FASTER's recovery walks the log's files and
+/// the snapshot to rebuild the index (a page's later records would keep their keys' older index entries).
 /// </summary>
 internal static class AbandonedRecords
 {

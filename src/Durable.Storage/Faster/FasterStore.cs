@@ -1,6 +1,6 @@
-using System.Numerics;
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using Durable.Storage.Persistence;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
@@ -432,13 +432,17 @@ public sealed partial class FasterStore : IStore
     /// </summary>
     private void RepairAbandonedRecords(long from, long until)
     {
-        int repaired = AbandonedRecords.Repair(
-            Path.Combine(_logDirectory, "hlog"), BitOperations.Log2((ulong)SegmentBytes), BitOperations.Log2((ulong)PageBytes), from, until);
+        int repaired = RepairAbandonedRecords(Path.Combine(_logDirectory, "hlog"), from, until);
         if (repaired > 0)
         {
             Log.AbandonedRecordsRepaired(_logger, repaired, from, until);
         }
     }
+
+    // The repair of [from, until) of the segment files segmentPathPrefix.N (the log's, or a snapshot's: same page and
+    // segment sizes); returns how many records it repaired.
+    private int RepairAbandonedRecords(string segmentPathPrefix, long from, long until) =>
+        AbandonedRecords.Repair(segmentPathPrefix, BitOperations.Log2((ulong)SegmentBytes), BitOperations.Log2((ulong)PageBytes), from, until);
 
     private void CountKeysOfTheWholeLog(FasterStoreSession session)
     {
@@ -585,18 +589,15 @@ public sealed partial class FasterStore : IStore
     /// </summary>
     private void RepairAbandonedRecordsBeforeRecovery(string folder, HybridLogRecoveryInfo info)
     {
-        int segmentBits = BitOperations.Log2((ulong)SegmentBytes);
-        int pageBits = BitOperations.Log2((ulong)PageBytes);
         long from = Math.Max(info.beginAddress, Math.Min(info.headAddress, info.startLogicalAddress) & ~(PageBytes - 1));
         long logUntil = info.useSnapshotFile == 0 ? info.finalLogicalAddress : info.snapshotStartFlushedLogicalAddress;
-        int repaired = from < logUntil ? AbandonedRecords.Repair(Path.Combine(_logDirectory, "hlog"), segmentBits, pageBits, from, logUntil) : 0;
+        int repaired = from < logUntil ? RepairAbandonedRecords(Path.Combine(_logDirectory, "hlog"), from, logUntil) : 0;
         long snapshotStart = info.snapshotStartFlushedLogicalAddress;
         if (info.useSnapshotFile != 0 && info.finalLogicalAddress > snapshotStart)
         {
             // The snapshot file holds the log's pages from the one of its start on, in segments of the log's size.
             long firstPage = snapshotStart & ~(PageBytes - 1);
-            repaired += AbandonedRecords.Repair(
-                Path.Combine(folder, "snapshot.dat"), segmentBits, pageBits, snapshotStart - firstPage, info.finalLogicalAddress - firstPage);
+            repaired += RepairAbandonedRecords(Path.Combine(folder, "snapshot.dat"), snapshotStart - firstPage, info.finalLogicalAddress - firstPage);
         }
 
         if (repaired > 0)
@@ -1303,12 +1304,12 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 135, Level = LogLevel.Warning, Message = "Could not delete the older checkpoint {Folder} ({Reason}); the next checkpoint tries again")]
         public static partial void CheckpointNotRemoved(ILogger logger, string folder, string reason);
 
-        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Repaired {Records} records FASTER abandoned between log addresses {From} and {Until}, which its scans could not step over")]
-        public static partial void AbandonedRecordsRepaired(ILogger logger, int records, long from, long until);
-
         [LoggerMessage(EventId = 136, Level = LogLevel.Information, Message = "The checkpoint's metadata records the log flushed to {Flushed} while it was taken: " +
             "recovering its log from {SnapshotStart} on from its snapshot file, which FASTER 2.6.5 reads wrongly otherwise")]
         public static partial void SnapshotReadWhole(ILogger logger, long flushed, long snapshotStart);
+
+        [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "Repaired {Records} records FASTER abandoned between log addresses {From} and {Until}, which its scans could not step over")]
+        public static partial void AbandonedRecordsRepaired(ILogger logger, int records, long from, long until);
 
         [LoggerMessage(EventId = 113, Level = LogLevel.Error, Message = "Growing the hash index failed; retrying")]
         public static partial void IndexGrowthFailed(ILogger logger, Exception exception);
