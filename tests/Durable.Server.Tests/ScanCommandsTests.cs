@@ -165,6 +165,79 @@ public sealed class ScanCommandsTests(ReferenceServers servers)
         Assert.Equal(500, listed.Distinct().Count());
     }
 
+    [Fact]
+    public async Task ScanAndKeys_WhileAWriterAppendsFasterThanTheyRead_EndWithEveryKeyThatExistedThroughout()
+    {
+        await using TestServer server = await TestServer.StartAsync(c => c.AppendFsync = "no");
+        using RespTestClient scanner = server.Connect();
+        using RespTestClient writer = server.Connect();
+        string value = new('v', 1024);
+        for (int i = 0; i < 1000; i++)
+        {
+            scanner.Call("SET", "stable:" + i.ToString(CultureInfo.InvariantCulture), value);
+        }
+
+        using CancellationTokenSource stop = new();
+        Task append = Task.Run(
+            () =>
+            {
+                // Pipelines of 10 MSETs of 200 new keys, against the record a SCAN COUNT 1 reads per call; 200,000 keys at
+                // most (about 10 MB, within the test server's memory), four times what the scan may read.
+                for (int round = 0; round < 100 && !stop.IsCancellationRequested; round++)
+                {
+                    for (int command = 0; command < 10; command++)
+                    {
+                        List<string> mset = ["MSET"];
+                        for (int i = 0; i < 200; i++)
+                        {
+                            mset.Add($"new:{round}:{command}:{i}");
+                            mset.Add("v");
+                        }
+
+                        writer.Send([.. mset]);
+                    }
+
+                    for (int command = 0; command < 10; command++)
+                    {
+                        Assert.Equal("+OK\r\n", writer.ReadReply());
+                    }
+                }
+            },
+            TestContext.Current.CancellationToken);
+
+        // The pass begins once the writer is under way.
+        for (int wait = 0; long.Parse(scanner.Call("DBSIZE")[1..^2], CultureInfo.InvariantCulture) < 6000 && wait < 500; wait++)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        HashSet<string> scanned = [];
+        string cursor = "0";
+        int calls = 0;
+        do
+        {
+            string reply = scanner.Call("SCAN", cursor, "COUNT", "1");
+            int position = 0;
+            Assert.Equal("2", ReadLine(reply, ref position, '*'));
+            cursor = ReadBulk(reply, ref position);
+            scanned.UnionWith(ReadArray(reply, ref position));
+            calls++;
+        }
+        while (cursor != "0" && calls < 50_000);
+
+        List<string> listed = ReadArray(scanner.Call("KEYS", "stable:*"));
+        await stop.CancelAsync();
+        await append;
+
+        Assert.True(cursor == "0", $"the pass had not ended after {calls} calls");
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Contains("stable:" + i.ToString(CultureInfo.InvariantCulture), scanned);
+        }
+
+        Assert.Equal(1000, listed.Distinct().Count());
+    }
+
     /// <summary>Runs a SCAN to completion with the given options and returns every key it produced, repeats included.</summary>
     internal static List<string> ScanAll(RespTestClient client, params string[] options)
     {

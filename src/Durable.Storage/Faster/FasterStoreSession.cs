@@ -412,13 +412,28 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return true;
     }
 
+    /// <remarks>
+    /// A pass walks the log from its begin address up to its bound, the tail when it began (carried in the cursor), so
+    /// that writers appending faster than a client scans cannot keep it from ending. A key rewritten during the pass
+    /// (by a write, a copy to the tail or a compaction) may land past the bound: when the pass meets an older record of
+    /// a key whose live record lies past the bound, it returns the key there. A compaction that moved the begin address
+    /// past the cursor copied records the pass had not reached to below today's tail, so the bound grows to it.
+    /// </remarks>
     public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
     {
         byte physical = _store.Physical(db);
-        long start = Math.Max(ScanCursor.Decode(cursor), _store.Kv.Log.BeginAddress);
-        long next = Collect(start, _store.Kv.Log.TailAddress, Math.Max(1, count), physical, expiredOnly: false);
-        VisitLive(visitor);
-        return next >= _store.Kv.Log.TailAddress ? 0 : ScanCursor.Encode(next);
+        long begin = _store.Kv.Log.BeginAddress;
+        long tail = _store.Kv.Log.TailAddress;
+        (long position, long bound) = ScanCursor.Decode(cursor);
+        if (position == 0 || position < begin)
+        {
+            bound = Math.Max(bound, ScanCursor.RoundUpBound(tail));
+        }
+
+        long end = Math.Min(bound, tail);
+        long next = Collect(Math.Max(position, begin), end, Math.Max(1, count), physical, expiredOnly: false);
+        VisitLive(visitor, bound);
+        return next >= end ? 0 : ScanCursor.Encode(next, bound);
     }
 
     public bool TryGetRandomKey(int db, IBufferWriter<byte> key)
@@ -1265,7 +1280,15 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 continue;
             }
 
-            ReadOnlySpan<byte> storedKey = iterator.GetKey().AsReadOnlySpan();
+            ref SpanByte key = ref iterator.GetKey();
+            // Durable's keys carry no metadata: one that does is bytes from the middle of a record, where a made-up SCAN
+            // cursor that passed its check started the walk (the walk finds record starts again at the next page).
+            if (key.MetadataSize != 0)
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> storedKey = key.AsReadOnlySpan();
             if (storedKey.IsEmpty || storedKey[0] == FasterStore.MetadataPrefix || (physical is byte p && storedKey[0] != p))
             {
                 continue;
@@ -1286,13 +1309,17 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return end;
     }
 
-    /// <summary>Passes each collected candidate that is still the live, unexpired version of its key to <paramref name="visitor"/>.</summary>
-    private void VisitLive(IKeyVisitor visitor)
+    /// <summary>
+    /// Passes each collected candidate that is still the live, unexpired version of its key to <paramref name="visitor"/>,
+    /// and each whose key's live, unexpired record lies at or past <paramref name="movedPast"/> (a scan's bound: the pass
+    /// will not reach it there).
+    /// </summary>
+    private void VisitLive(IKeyVisitor visitor, long movedPast = long.MaxValue)
     {
         for (int i = 0; i < _candidates.Count; i++)
         {
             ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
-            if (IsLiveCandidate(i) && _output.Found)
+            if ((IsLiveCandidate(i) || _output.Address >= movedPast) && _output.Found)
             {
                 visitor.Visit(storedKey[1..], new StoredRecord(_output.Header.Type, _output.Header.ExpiresAtMs, _output.PayloadLength));
             }

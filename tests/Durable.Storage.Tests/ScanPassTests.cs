@@ -1,0 +1,128 @@
+using System.Text;
+using Durable.Storage.Faster;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Durable.Storage.Tests;
+
+/// <summary>
+/// A SCAN pass ends at the log's tail as it was when the pass began, and still returns every key that exists for the
+/// whole pass: keys rewritten past that bound, or copied there by a compaction, are returned all the same.
+/// </summary>
+public sealed class ScanPassTests : IDisposable
+{
+    private const int Keys = 5000;
+    private const int ValueBytes = 1024;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(
+        new StoreOptions
+        {
+            DataDirectory = _directory,
+            MemoryBytes = 1L << 20,
+            IndexBytes = 1L << 16,
+            SegmentBytes = 1L << 20,
+            CompactionIntervalSeconds = 0,
+            CheckpointIntervalSeconds = 0,
+        },
+        NullLogger.Instance);
+
+    [Fact]
+    public async Task Scan_WritersAppendFasterThanTheScanReads_PassEndsWithEveryKeyThatExistedThroughout()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        WriteKeys(session, 0, Keys, ValueBytes);
+
+        KeySet seen = new();
+        ulong cursor = 0;
+        int calls = 0;
+        int written = Keys;
+        do
+        {
+            cursor = session.Scan(0, cursor, 10, seen);
+            // Fifty new records of the same size for every ten the scan reads: a pass chasing the tail would never end.
+            WriteKeys(session, written, 50, ValueBytes);
+            written += 50;
+            calls++;
+        }
+        while (cursor != 0 && calls < 3 * Keys / 10);
+
+        Assert.Equal(0UL, cursor);
+        Assert.InRange(calls, Keys / 10, (Keys / 10) + 100);
+        AssertEveryKey(seen, Keys);
+    }
+
+    [Fact]
+    public Task Scan_KeysRewrittenPastTheBoundDuringThePass_EveryKeyReturned() => AssertEveryKeyReturnedAsync((store, session) =>
+    {
+        // Every key's record moves to the tail, past the pass's bound (about 5 MB of log before, 5 MB more after).
+        WriteKeys(session, 0, Keys, ValueBytes);
+        return Task.CompletedTask;
+    });
+
+    [Fact]
+    public Task Scan_CompactionCopiesKeysAheadOfTheCursorToTheTail_EveryKeyReturned() => AssertEveryKeyReturnedAsync(async (store, session) =>
+    {
+        long beginBefore = store.Kv.Log.BeginAddress;
+        // Every record is live: the compaction copies everything on disk to the tail and moves the begin address past the cursor.
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
+    });
+
+    /// <summary>Writes the keys, scans ten, runs <paramref name="duringThePass"/>, ends the pass: every key must have been returned.</summary>
+    private async Task AssertEveryKeyReturnedAsync(Func<FasterStore, IStoreSession, Task> duringThePass)
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        WriteKeys(session, 0, Keys, ValueBytes);
+
+        KeySet seen = new();
+        ulong cursor = session.Scan(0, 0, 10, seen);
+        Assert.NotEqual(0UL, cursor);
+        await duringThePass(store, session);
+        while (cursor != 0)
+        {
+            cursor = session.Scan(0, cursor, 100, seen);
+        }
+
+        AssertEveryKey(seen, Keys);
+    }
+
+    private static void WriteKeys(IStoreSession session, int first, int count, int valueBytes)
+    {
+        byte[] value = new byte[valueBytes];
+        for (int i = first; i < first + count; i++)
+        {
+            BitConverter.TryWriteBytes(value, i);
+            session.Write(0, Key(i), RecordType.String, value, 0);
+            session.CompleteCommand();
+        }
+    }
+
+    private static void AssertEveryKey(KeySet seen, int keys)
+    {
+        List<int> missing = [.. Enumerable.Range(0, keys).Where(i => !seen.Keys.Contains($"key:{i}"))];
+        Assert.True(missing.Count == 0, $"{missing.Count} keys not returned, the first {string.Join(", ", missing.Take(10))}");
+    }
+
+    private static byte[] Key(int i) => Encoding.ASCII.GetBytes($"key:{i}");
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp directory left behind is harmless.
+        }
+    }
+
+    private sealed class KeySet : IKeyVisitor
+    {
+        public HashSet<string> Keys { get; } = [];
+
+        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record) => Keys.Add(Encoding.ASCII.GetString(key));
+    }
+}
