@@ -57,6 +57,9 @@ public readonly record struct StoreStatistics(
     /// <summary>Records read from disk that the read cache copied back to the log's tail since the store opened.</summary>
     public long ReadCopies { get; init; }
 
+    /// <summary>Records FASTER gave up after a lost race that were repaired in memory, so that scans step over them, since the store opened.</summary>
+    public long AbandonedAllocationsRepaired { get; init; }
+
     /// <summary>Disk reads made by commands while they waited for their keys' lock stripes (<see cref="IStoreSession.Warming"/>).</summary>
     public long WarmReads { get; init; }
 

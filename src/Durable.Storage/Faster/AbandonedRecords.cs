@@ -17,10 +17,13 @@ namespace Durable.Storage.Faster;
 /// its key length a multiple of 8 that equals the size of a record whose key and value lengths sit where the original
 /// ones were. It is rewritten as an empty key followed by a value that fills the allocation, still invalid, so that
 /// scans step over exactly the allocation. Only a record FASTER's scan would not step over is touched (one whose sizes
-/// run past its page): an abandoned record whose stray value length happens to fit is left, as FASTER walks it. Only
-/// pages below the head address are repaired (on disk, never written by FASTER again): before a compaction reads its
-/// range, before a recovery counts the keys of the whole log, and before FASTER's recovery walks the log's files and
-/// the snapshot to rebuild the index (a page's later records would keep their keys' older index entries).
+/// run past its page): an abandoned record whose stray value length happens to fit is left, as FASTER walks it. Pages
+/// below the head address are repaired on disk (never written by FASTER again): before a compaction reads its range,
+/// before a recovery counts the keys of the whole log, and before FASTER's recovery walks the log's files and the
+/// snapshot to rebuild the index (a page's later records would keep their keys' older index entries). In memory, each
+/// allocation FASTER reports giving up is repaired once the operation that could still reuse it has ended
+/// (<see cref="RepairAllocation"/>, <see cref="FasterStore.RepairAbandonedAllocations"/>; session 23), so that SCAN
+/// does not skip the rest of its page while the page is in memory.
 /// </summary>
 internal static class AbandonedRecords
 {
@@ -93,10 +96,7 @@ internal static class AbandonedRecords
             // Only where FASTER's scan would give up the rest of the page: a record of its own always fits.
             if (!fits && (info & ValidBit) == 0 && IsAbandoned(page, offset, keyLength))
             {
-                // An empty key (its length 0 takes 8 bytes with padding) and a value filling the rest: the record's size is
-                // the allocation's (8 + 8 + 4 + (allocation - 20), rounded to 8), and it stays invalid.
-                BinaryPrimitives.WriteInt32LittleEndian(page[(offset + RecordInfoBytes)..], 0);
-                BinaryPrimitives.WriteInt32LittleEndian(page[(offset + (2 * RecordInfoBytes))..], keyLength - (2 * RecordInfoBytes) - LengthBytes);
+                Rewrite(page, offset, keyLength);
                 repaired.Add(offset);
                 offset += keyLength;
                 continue;
@@ -112,6 +112,49 @@ internal static class AbandonedRecords
         }
 
         return repaired;
+    }
+
+    /// <summary>
+    /// Repairs, in the log's memory, an allocation FASTER reported abandoning (its Dispose callback, right before it saves
+    /// the allocation for a retry: <see cref="StoreFunctions"/>), once the operation that could reuse it has ended.
+    /// <paramref name="record"/> runs from the record to its page's end; <paramref name="keyLength"/> is the key length the
+    /// record had when FASTER gave it up. Rewritten only while it is still what saving it made: invalid, and its key length
+    /// replaced by a size that the original key and value lengths fill exactly (whether or not that size happens to fit
+    /// the page: the bytes after it, which decide, may still be zeros at the tail). Returns whether it rewrote it.
+    /// </summary>
+    internal static bool RepairAllocation(Span<byte> record, int keyLength)
+    {
+        if (record.Length < 3 * RecordInfoBytes)
+        {
+            return false;
+        }
+
+        long info = BinaryPrimitives.ReadInt64LittleEndian(record);
+        int allocation = BinaryPrimitives.ReadInt32LittleEndian(record[RecordInfoBytes..]) & LengthMask;
+        long keyBytes = Align(LengthBytes + (long)keyLength);
+        if ((info & ValidBit) != 0 || allocation == keyLength || allocation % 8 != 0 || allocation > record.Length ||
+            RecordInfoBytes + keyBytes + LengthBytes > allocation)
+        {
+            return false;
+        }
+
+        int valueLength = BinaryPrimitives.ReadInt32LittleEndian(record[(int)(RecordInfoBytes + keyBytes)..]) & LengthMask;
+        if (Align(RecordInfoBytes + keyBytes + LengthBytes + (long)valueLength) != allocation)
+        {
+            return false;
+        }
+
+        Rewrite(record, 0, allocation);
+        return true;
+    }
+
+    // An empty key (its length 0 takes 8 bytes with padding) and a value filling the rest: the record's size is the
+    // allocation's (8 + 8 + 4 + (allocation - 20), rounded to 8), and it stays invalid. The value's length goes first, so
+    // that a scan reading meanwhile sees the old key length (and gives up the page, as before) or both.
+    private static void Rewrite(Span<byte> page, int offset, int allocation)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(page[(offset + (2 * RecordInfoBytes))..], allocation - (2 * RecordInfoBytes) - LengthBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(page[(offset + RecordInfoBytes)..], 0);
     }
 
     /// <summary>

@@ -43,6 +43,7 @@ public sealed partial class FasterStore : IStore
     private readonly CancellationTokenSource _stopping = new();
     private readonly RmwValueLength _valueLength = new();
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private readonly LogFrames _frames;
     private FasterWriteAheadLog _wal = null!;
     private Task _expiryLoop = Task.CompletedTask;
     private Task _checkpointLoop = Task.CompletedTask;
@@ -61,6 +62,7 @@ public sealed partial class FasterStore : IStore
     private long _expiredKeys;
     private long _pendingReads;
     private long _readCopies;
+    private long _abandonedAllocationsRepaired;
     private long _warmReads;
     private long _lastCheckpointUnixSeconds;
     private int _checkpointsTaken;
@@ -107,6 +109,7 @@ public sealed partial class FasterStore : IStore
             new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten) },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
+        _frames = new LogFrames(Kv, pageBits);
         ApplyMemoryBudget();
         _physical = new byte[options.Databases];
         for (int i = 0; i < _physical.Length; i++)
@@ -116,6 +119,7 @@ public sealed partial class FasterStore : IStore
     }
 
     internal FasterKV<SpanByte, SpanByte> Kv { get; }
+
 
     /// <summary>Prefetches index buckets for the sessions' <see cref="IStoreSession.PrefetchIndexEntry"/>.</summary>
     internal IndexPrefetcher IndexPrefetch { get; }
@@ -427,6 +431,46 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>
+    /// Repairs, in the log's memory, the allocations FASTER gave up during a session's operations (reported by its
+    /// Dispose callbacks, <see cref="StoreFunctions.Abandoned"/>), so that SCAN, which walks the in-memory pages with
+    /// FASTER's own iterator, steps over them instead of skipping the rest of their page. Only an operation's own retries
+    /// reuse its allocation, so the caller calls this when none of <paramref name="session"/>'s operations is still under
+    /// way. An allocation already below the head address is on disk, where the repairs before compaction and recovery
+    /// reach it (<see cref="AbandonedRecords"/>).
+    /// </summary>
+    internal void RepairAbandonedAllocations(ClientSession<SpanByte, SpanByte, SpanByte, StoreOutput, Empty, StoreFunctions> session, List<(long Address, int KeyLength)> abandoned)
+    {
+        if (!_frames.Available)
+        {
+            return;
+        }
+
+        int repaired = 0;
+        session.UnsafeContext.BeginUnsafe();
+        try
+        {
+            // Read under the epoch: the pages from here on stay in memory until it is released.
+            long head = Kv.Log.HeadAddress;
+            foreach ((long address, int keyLength) in abandoned)
+            {
+                if (address >= head && AbandonedRecords.RepairAllocation(_frames.FromAddress(address), keyLength))
+                {
+                    repaired++;
+                }
+            }
+        }
+        finally
+        {
+            session.UnsafeContext.EndUnsafe();
+        }
+
+        if (repaired > 0)
+        {
+            Interlocked.Add(ref _abandonedAllocationsRepaired, repaired);
+        }
+    }
+
+    /// <summary>
     /// Repairs the records FASTER abandoned in [<paramref name="from"/>, <paramref name="until"/>) (below the head address)
     /// so that its scans walk the whole range (<see cref="AbandonedRecords"/>).
     /// </summary>
@@ -715,7 +759,7 @@ public sealed partial class FasterStore : IStore
     // the tail crashed in the page-flush callback: docs/storage.md); the session copies hot records itself.
     private FasterStoreSession OpenSession(bool logged)
     {
-        StoreFunctions functions = new(_counts);
+        StoreFunctions functions = new(_counts, Kv.Log, _frames);
         return new FasterStoreSession(
             this,
             functions,
@@ -976,6 +1020,7 @@ public sealed partial class FasterStore : IStore
         LogDiskBytes = LogDiskBytes(),
         ColdReadTableBytes = Budget.ColdReadTableBytes,
         ReadCopies = Volatile.Read(ref _readCopies),
+        AbandonedAllocationsRepaired = Volatile.Read(ref _abandonedAllocationsRepaired),
         WarmReads = Volatile.Read(ref _warmReads),
         IndexOverflowBytes = Kv.OverflowBucketCount * 64,
         WalBufferBytes = _wal.BufferBytes,

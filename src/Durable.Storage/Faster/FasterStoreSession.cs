@@ -524,8 +524,28 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// Lookup (the default) checks each record against the index; Scan builds a temporary in-memory store of the whole
     /// range's keys, so its memory grows with the data compacted. Measured in docs/storage.md.
     /// </remarks>
-    internal long Compact(long untilAddress, long expiredBeforeMs, CompactionType type = CompactionType.Lookup) =>
-        _session.Compact(untilAddress, type, new ExpiredRecordCompaction(expiredBeforeMs));
+    internal long Compact(long untilAddress, long expiredBeforeMs, CompactionType type = CompactionType.Lookup)
+    {
+        long begin = _session.Compact(untilAddress, type, new ExpiredRecordCompaction(expiredBeforeMs));
+        _functions.EndCompaction();
+        RepairAbandonedAllocations();
+        return begin;
+    }
+
+    /// <summary>
+    /// Repairs the allocations this session's operations made FASTER give up (<see cref="FasterStore.RepairAbandonedAllocations"/>),
+    /// unless some of its replayed writes are still pending, whose retries may yet reuse theirs.
+    /// </summary>
+    private void RepairAbandonedAllocations()
+    {
+        if (_functions.Abandoned.Count == 0 || _replayPending > 0)
+        {
+            return;
+        }
+
+        _store.RepairAbandonedAllocations(_session, _functions.Abandoned);
+        _functions.Abandoned.Clear();
+    }
 
     private void DeleteExpiredCandidates(KeyLocks locks)
     {
@@ -724,6 +744,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             _store.CountPendingReads(_replayPending);
             _replayPending = 0;
             _session.CompletePending(wait: true);
+            RepairAbandonedAllocations();
         }
 
         ReadOnlySpan<byte> bytes = _deferredEditBytes.WrittenSpan;
@@ -983,6 +1004,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         _store.KeyWrites.Written(storedKey);
+        RepairAbandonedAllocations();
     }
 
     /// <summary>
@@ -1080,6 +1102,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         _store.KeyWrites.Written(storedKey);
+        RepairAbandonedAllocations();
         return _output;
     }
 
@@ -1124,6 +1147,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         _store.KeyWrites.Written(storedKey);
+        RepairAbandonedAllocations();
 
         if (log)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Durable.Storage.Persistence;
 using FASTER.core;
 
@@ -11,10 +12,73 @@ namespace Durable.Storage.Faster;
 /// record and never creates one. Key and TTL counts change here, when an operation takes effect, tagged with its
 /// FASTER version (see <see cref="KeyCounts"/>). Small and free of I/O, as FASTER requires. One instance per session.
 /// </summary>
-internal sealed class StoreFunctions(KeyCounts counts) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
+internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, SpanByte> log, LogFrames frames) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
 {
+    private const long ValidBit = 1L << 56;
+
+    // The last record a compaction copied to the tail, and its key's length (0: none since the last check).
+    private long _lastCopy;
+    private int _lastCopyKeyLength;
+
     /// <summary>Set by the session before each Delete (it reads the record first): whether the deleted record had a TTL.</summary>
     public bool DeletingExpiring { get; set; }
+
+    /// <summary>
+    /// The allocations FASTER gave up since the session last repaired them (address, and the key length the record had):
+    /// a write that lost the race for its hash entry disposes of its new record, then saves it for a retry in a layout its
+    /// scans cannot step over (<see cref="AbandonedRecords.RepairAllocation"/>).
+    /// </summary>
+    public List<(long Address, int KeyLength)> Abandoned { get; } = [];
+
+    public override bool SingleWriter(ref SpanByte key, ref SpanByte input, ref SpanByte src, ref SpanByte dst, ref StoreOutput output, ref UpsertInfo upsertInfo, WriteReason reason)
+    {
+        if (reason == WriteReason.Compaction)
+        {
+            NoteCompactionCopy(upsertInfo.Address, key.Length);
+        }
+
+        return base.SingleWriter(ref key, ref input, ref src, ref dst, ref output, ref upsertInfo, reason);
+    }
+
+    /// <summary>
+    /// A compaction's copies lose races too (to a client's write of the same key), but FASTER's compaction does not pass
+    /// its Dispose callbacks on. So each copy is remembered, and when the compaction writes the next one (on the same
+    /// thread, after the last one's attempt to enter its hash chain), the last one is reported if it is still invalid
+    /// (it did not enter the chain). Runs in a FASTER callback, under the epoch: a copy at or above the head address is
+    /// in memory.
+    /// </summary>
+    private void NoteCompactionCopy(long address, int keyLength)
+    {
+        if (frames.Available && _lastCopy >= log.HeadAddress && (BinaryPrimitives.ReadInt64LittleEndian(frames.FromAddress(_lastCopy)) & ValidBit) == 0)
+        {
+            Abandoned.Add((_lastCopy, _lastCopyKeyLength));
+        }
+
+        _lastCopy = address;
+        _lastCopyKeyLength = keyLength;
+    }
+
+    /// <summary>After a compaction: its last copy may have lost its race too (the repair checks).</summary>
+    public void EndCompaction()
+    {
+        if (_lastCopy != 0)
+        {
+            Abandoned.Add((_lastCopy, _lastCopyKeyLength));
+            _lastCopy = 0;
+        }
+    }
+
+    public override void DisposeSingleWriter(ref SpanByte key, ref SpanByte input, ref SpanByte src, ref SpanByte dst, ref StoreOutput output, ref UpsertInfo upsertInfo, WriteReason reason) =>
+        Abandoned.Add((upsertInfo.Address, key.Length));
+
+    public override void DisposeCopyUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref SpanByte newValue, ref StoreOutput output, ref RMWInfo rmwInfo) =>
+        Abandoned.Add((rmwInfo.Address, key.Length));
+
+    public override void DisposeInitialUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo) =>
+        Abandoned.Add((rmwInfo.Address, key.Length));
+
+    public override void DisposeSingleDeleter(ref SpanByte key, ref SpanByte value, ref DeleteInfo deleteInfo) =>
+        Abandoned.Add((deleteInfo.Address, key.Length));
 
     public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput dst, ref ReadInfo readInfo) =>
         Read(ref value, dst, ref readInfo);
