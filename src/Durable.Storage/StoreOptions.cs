@@ -46,6 +46,12 @@ public sealed class StoreOptions
     internal Action? CheckpointMetadataWritten { get; init; }
 
     /// <summary>
+    /// Tests only: runs in FASTER's RMW, under its epoch, with the address of the record it is about to copy to a new one,
+    /// before it allocates that one: to move the head address past the source meanwhile, as another thread's page turn may.
+    /// </summary>
+    internal Action<long>? BeforeCopyUpdate { get; init; }
+
+    /// <summary>
     /// Seconds between checks whether the log is worth compacting (0, the default here = never compact). The server sets it
     /// from `compaction-interval` (60 by default); a store opened for a test compacts only when the test says so, so that a
     /// slow run does not compact (and checkpoint) in the middle of what the test counts.

@@ -60,6 +60,12 @@ public readonly record struct StoreStatistics(
     /// <summary>Records FASTER gave up after a lost race that were repaired in memory, so that scans step over them, since the store opened.</summary>
     public long AbandonedAllocationsRepaired { get; init; }
 
+    /// <summary>
+    /// RMW writes issued again because FASTER put their record where the log had already been flushed (a reused
+    /// allocation, <see cref="Faster.StoreFunctions"/>), since the store opened.
+    /// </summary>
+    public long FlushedAllocationRetries { get; init; }
+
     /// <summary>Disk reads made by commands while they waited for their keys' lock stripes (<see cref="IStoreSession.Warming"/>).</summary>
     public long WarmReads { get; init; }
 

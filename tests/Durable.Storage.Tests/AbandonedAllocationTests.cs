@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Durable.Storage.Faster;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -5,9 +6,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Durable.Storage.Tests;
 
 /// <summary>
-/// Writes that lose the race for their hash entry make FASTER 2.6.5 abandon their new record in a layout its scans cannot
-/// step over (the allocation's size in the key's length): SCAN would skip the rest of that page while it is in memory.
-/// The session repairs each such allocation once its operation has ended.
+/// Allocations FASTER 2.6.5 saves for a retry: writes that lose the race for their hash entry leave them in a layout its
+/// scans cannot step over (the session repairs each once its operation has ended), and a retry may reuse one where the log
+/// has been flushed meanwhile (the store cancels that write and issues it again).
 /// </summary>
 public sealed class AbandonedAllocationTests : IDisposable
 {
@@ -65,8 +66,126 @@ public sealed class AbandonedAllocationTests : IDisposable
         }
         while (cursor != 0);
 
-        Assert.Equal(Keys, store.KeyCount(0));
-        Assert.Equal(Keys, seen.Count);
+        List<string> missing = [.. Enumerable.Range(0, Keys).Select(i => $"key:{i}").Where(k => !seen.Contains(k))];
+        Assert.True(missing.Count == 0, $"{missing.Count} keys not scanned, the first {string.Join(", ", missing.Take(5))}");
+        // (Not the key count: it is kept exact for writers that hold the server's key locks, which these do not.)
+        Assert.True(seen.Count == Keys, $"scanned {seen.Count} keys: {string.Join(", ", seen.Where(k => !k.StartsWith("key:", StringComparison.Ordinal)))}");
+    }
+
+    /// <summary>
+    /// FASTER 2.6.5 reuses an allocation saved for a retry wherever the log has moved meanwhile: a write whose old record
+    /// leaves memory while FASTER allocates its new one saves that allocation, reads the old record from disk, and writes
+    /// into the saved allocation when the read returns. If the log was flushed past it meanwhile, the record lives in
+    /// memory only and is lost when its page leaves memory. The store cancels such a write and issues it again.
+    /// </summary>
+    [Fact]
+    public async Task Write_SourceLeavesMemoryWhileItAllocatesAndTheLogIsFlushedPastItsRetry_NotLost()
+    {
+        FaultInjectingDevice? device = null;
+        ManualResetEventSlim copying = new();
+        ManualResetEventSlim headMoved = new();
+        int armed = 0;
+        await using FasterStore store = await FasterStore.OpenAsync(
+            new StoreOptions
+            {
+                // Few keys (values of 2 KiB) for the default index: no overflow bucket changes the log's share of the
+                // memory, and so its head address, in the background.
+                DataDirectory = _directory,
+                MemoryBytes = 8L << 20,
+                SegmentBytes = 1L << 20,
+                CompactionIntervalSeconds = 0,
+                CheckpointIntervalSeconds = 0,
+                BeforeCopyUpdate = _ =>
+                {
+                    if (Interlocked.Exchange(ref armed, 0) == 1)
+                    {
+                        copying.Set();
+                        headMoved.Wait(TestContext.Current.CancellationToken);
+                    }
+                },
+            },
+            NullLogger.Instance,
+            wrapWalDevice: null,
+            wrapLogDevice: inner => device = new FaultInjectingDevice(inner));
+        using IStoreSession session = store.OpenSession();
+        byte[] value = new byte[100];
+        session.Write(0, Key(0), RecordType.String, Value(value, 1), 0);
+        session.CompleteCommand();
+        WriteFiller(session, "before", 100);
+        // All of it read-only and flushed: the next write of key:0 copies its record to a new one.
+        store.Kv.Log.ShiftReadOnlyAddress(store.Kv.Log.TailAddress, wait: true);
+
+        device!.ReadDelay = TimeSpan.FromSeconds(1);
+        Interlocked.Exchange(ref armed, 1);
+        Task write = Task.Factory.StartNew(
+            () =>
+            {
+                using IStoreSession writer = store.OpenSession();
+                writer.Write(0, Key(0), RecordType.String, Value(new byte[100], 2), 0);
+                writer.CompleteCommand();
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        Assert.True(copying.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        // While FASTER holds the old record in hand: it leaves memory, as another thread's page turn would make it.
+        // (The head address stops at what is flushed so far: the flush of the read-only part may still be under way.)
+        long readOnly = store.Kv.Log.SafeReadOnlyAddress;
+        for (long spins = 0; store.Kv.Log.HeadAddress < readOnly; spins++)
+        {
+            Assert.True(spins < 10_000_000, "the head address never reached the read-only address");
+            store.Kv.Log.ShiftHeadAddress(readOnly, wait: false);
+            Thread.Yield();
+        }
+
+        headMoved.Set();
+        // The write allocates its new record, finds the old one gone from memory and reads it from the disk.
+        for (long spins = 0; device.MostReadsInFlight == 0; spins++)
+        {
+            Assert.True(spins < 10_000_000, "the write never read its old record from the disk");
+            Thread.Yield();
+        }
+
+        long allocated = store.Kv.Log.TailAddress;
+        // The write now reads the old record from disk (1 s). Meanwhile the log is flushed past the page of its saved
+        // allocation (pages are flushed whole), which stays in memory: the read-only address trails the tail by 90% of the
+        // memory, the head address by all of it.
+        long pageEnd = ((allocated / store.PageBytes) + 1) * store.PageBytes;
+        byte[] filler = new byte[2048];
+        for (int i = 0; store.Kv.Log.SafeReadOnlyAddress <= pageEnd; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"during:{i}"), RecordType.String, filler, 0);
+            session.CompleteCommand();
+        }
+
+        Assert.False(write.IsCompleted);
+        Assert.True(store.Kv.Log.HeadAddress <= allocated);
+        await write;
+        device.ReadDelay = TimeSpan.Zero;
+
+        // Every page written so far leaves memory: what is read now is what the disk holds.
+        WriteFiller(session, "after", 10_000);
+        ArrayBufferWriter<byte> read = new();
+        // Without the retry the key is gone: its hash entry points at the allocation, which the disk holds as FASTER saved it.
+        Assert.True(session.TryRead(0, Key(0), read, out _), "key:0 is gone: its last write lived in memory only");
+        Assert.Equal(2, BitConverter.ToInt32(read.WrittenSpan));
+        Assert.Equal(1, store.GetStatistics().FlushedAllocationRetries);
+    }
+
+    private static void WriteFiller(IStoreSession session, string prefix, int count)
+    {
+        byte[] value = new byte[2048];
+        for (int i = 0; i < count; i++)
+        {
+            session.Write(0, Encoding.ASCII.GetBytes($"{prefix}:{i}"), RecordType.String, value, 0);
+            session.CompleteCommand();
+        }
+    }
+
+    private static byte[] Value(byte[] buffer, int round)
+    {
+        BitConverter.TryWriteBytes(buffer, round);
+        return buffer;
     }
 
     private static byte[] Key(int i) => Encoding.ASCII.GetBytes($"key:{i}");

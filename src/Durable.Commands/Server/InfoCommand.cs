@@ -205,6 +205,7 @@ internal static class InfoCommand
         Field(text, "durable_direct_read_fallbacks", store.DirectReadFallbacks);
         Field(text, "durable_read_copies", store.ReadCopies);
         Field(text, "durable_abandoned_records_repaired", store.AbandonedAllocationsRepaired);
+        Field(text, "durable_flushed_allocation_retries", store.FlushedAllocationRetries);
         Field(text, "durable_warm_reads", store.WarmReads);
         Field(text, "durable_log_disk_bytes", store.LogDiskBytes);
         Field(text, "durable_cold_read_table_bytes", store.ColdReadTableBytes);

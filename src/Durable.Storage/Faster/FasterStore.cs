@@ -63,6 +63,7 @@ public sealed partial class FasterStore : IStore
     private long _pendingReads;
     private long _readCopies;
     private long _abandonedAllocationsRepaired;
+    private long _flushedAllocationRetries;
     private long _warmReads;
     private long _lastCheckpointUnixSeconds;
     private int _checkpointsTaken;
@@ -759,7 +760,7 @@ public sealed partial class FasterStore : IStore
     // the tail crashed in the page-flush callback: docs/storage.md); the session copies hot records itself.
     private FasterStoreSession OpenSession(bool logged)
     {
-        StoreFunctions functions = new(_counts, Kv.Log, _frames);
+        StoreFunctions functions = new(_counts, Kv.Log, _frames, _options.BeforeCopyUpdate);
         return new FasterStoreSession(
             this,
             functions,
@@ -782,6 +783,8 @@ public sealed partial class FasterStore : IStore
     internal void CountPendingReads(int reads) => Interlocked.Add(ref _pendingReads, reads);
 
     internal void CountReadCopy() => Interlocked.Increment(ref _readCopies);
+
+    internal void CountFlushedAllocationRetry() => Interlocked.Increment(ref _flushedAllocationRetries);
 
     internal void CountWarmRead() => Interlocked.Increment(ref _warmReads);
 
@@ -1021,6 +1024,7 @@ public sealed partial class FasterStore : IStore
         ColdReadTableBytes = Budget.ColdReadTableBytes,
         ReadCopies = Volatile.Read(ref _readCopies),
         AbandonedAllocationsRepaired = Volatile.Read(ref _abandonedAllocationsRepaired),
+        FlushedAllocationRetries = Volatile.Read(ref _flushedAllocationRetries),
         WarmReads = Volatile.Read(ref _warmReads),
         IndexOverflowBytes = Kv.OverflowBucketCount * 64,
         WalBufferBytes = _wal.BufferBytes,

@@ -684,10 +684,15 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         ulong hash = JoinReplayWindow(storedKey, needsPrefetchRoom: false);
         byte[]? rented = null;
-        if (StartRmw(storedKey, ComposeValue(new RecordHeader(type, expiresAtMs), payload, ref rented)))
+        ReadOnlySpan<byte> value = ComposeValue(new RecordHeader(type, expiresAtMs), payload, ref rented);
+        if (StartRmw(storedKey, value))
         {
             _replayPending++;
             _replayWindow.Add(hash);
+        }
+        else if (WasCanceled(_output))
+        {
+            Rmw(storedKey, value);
         }
 
         ReturnRented(rented);
@@ -743,7 +748,27 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         {
             _store.CountPendingReads(_replayPending);
             _replayPending = 0;
-            _session.CompletePending(wait: true);
+            _session.CompletePendingWithOutputs(out CompletedOutputIterator<SpanByte, SpanByte, SpanByte, StoreOutput, Empty> completed, wait: true);
+            // The RMWs cancelled for a record FASTER put where the log was flushed (StoreOutput.Canceled): again, now.
+            List<(byte[] Key, byte[] Input)>? again = null;
+            using (completed)
+            {
+                while (completed.Next())
+                {
+                    ref CompletedOutput<SpanByte, SpanByte, SpanByte, StoreOutput, Empty> operation = ref completed.Current;
+                    if (operation.Status.IsCanceled)
+                    {
+                        (again ??= []).Add((operation.Key.ToByteArray(), operation.Input.ToByteArray()));
+                    }
+                }
+            }
+
+            foreach ((byte[] key, byte[] input) in again ?? [])
+            {
+                _store.CountFlushedAllocationRetry();
+                Rmw(key, input);
+            }
+
             RepairAbandonedAllocations();
         }
 
@@ -1094,16 +1119,32 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>One RMW with <paramref name="input"/> (a whole new value, or an <see cref="ExpiryUpdate"/>), completed even if the old record is on disk.</summary>
     private StoreOutput Rmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input)
     {
-        if (StartRmw(storedKey, input))
+        do
         {
-            _store.CountPendingReads(1);
-            MarkWaitingForDisk();
-            _session.CompletePending(wait: true);
+            if (StartRmw(storedKey, input))
+            {
+                _store.CountPendingReads(1);
+                MarkWaitingForDisk();
+                _session.CompletePending(wait: true);
+            }
         }
+        while (WasCanceled(_output));
 
         _store.KeyWrites.Written(storedKey);
         RepairAbandonedAllocations();
         return _output;
+    }
+
+    /// <summary>Whether an RMW was cancelled for a record FASTER put where the log was flushed (<see cref="StoreOutput.Canceled"/>): it must be issued again.</summary>
+    private bool WasCanceled(StoreOutput output)
+    {
+        if (!output.Canceled)
+        {
+            return false;
+        }
+
+        _store.CountFlushedAllocationRetry();
+        return true;
     }
 
     /// <summary>

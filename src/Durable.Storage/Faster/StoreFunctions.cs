@@ -12,7 +12,7 @@ namespace Durable.Storage.Faster;
 /// record and never creates one. Key and TTL counts change here, when an operation takes effect, tagged with its
 /// FASTER version (see <see cref="KeyCounts"/>). Small and free of I/O, as FASTER requires. One instance per session.
 /// </summary>
-internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, SpanByte> log, LogFrames frames) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
+internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, SpanByte> log, LogFrames frames, Action<long>? beforeCopyUpdate) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
 {
     private const long ValidBit = 1L << 56;
 
@@ -121,6 +121,7 @@ internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, Spa
 
     public override bool NeedCopyUpdate(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
+        beforeCopyUpdate?.Invoke(rmwInfo.Address);
         if (!ExpiryUpdate.Is(ref input))
         {
             return true;
@@ -136,8 +137,35 @@ internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, Spa
         return true;
     }
 
+    /// <summary>
+    /// Whether FASTER is about to write an RMW's new record below the safe read-only address, where the log may already
+    /// have been flushed: there a record lives only until its page leaves memory, and the disk keeps what was there before.
+    /// FASTER 2.6.5 allocates there when it reuses an allocation it saved for a retry (<c>GetAllocationForRetry</c> checks
+    /// only the head address): an RMW whose source record left memory while it allocated saves its new record, reads the
+    /// source from disk, and reuses the record when the read returns, however far the log has moved on meanwhile. The
+    /// write is then cancelled, with the record left invalid, and the session issues it again (<see cref="StoreOutput.Canceled"/>),
+    /// which allocates at the tail. New allocations are never there: they are made at the tail under the epoch, and pages
+    /// are flushed only once every thread has left the epoch it saw them in.
+    /// </summary>
+    private bool InFlushedPart(long address, StoreOutput output, ref RMWInfo rmwInfo)
+    {
+        if (address >= log.SafeReadOnlyAddress)
+        {
+            return false;
+        }
+
+        output.Canceled = true;
+        rmwInfo.Action = RMWAction.CancelOperation;
+        return true;
+    }
+
     public override bool InitialUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
+        if (InFlushedPart(rmwInfo.Address, output, ref rmwInfo))
+        {
+            return false;
+        }
+
         output.Created = true;
         value.UnmarkExtraMetadata();
         value.ShrinkSerializedLength(input.Length);
@@ -150,6 +178,11 @@ internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, Spa
 
     public override bool CopyUpdater(ref SpanByte key, ref SpanByte input, ref SpanByte oldValue, ref SpanByte newValue, ref StoreOutput output, ref RMWInfo rmwInfo)
     {
+        if (InFlushedPart(rmwInfo.Address, output, ref rmwInfo))
+        {
+            return false;
+        }
+
         output.OldHeader = RecordHeader.Read(oldValue.AsReadOnlySpan());
         output.OldParts = PartsOf(output.OldHeader, oldValue.AsReadOnlySpan());
         if (ExpiryUpdate.Is(ref input))

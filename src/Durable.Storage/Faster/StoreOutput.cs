@@ -33,6 +33,12 @@ internal sealed class StoreOutput
     /// <summary>RMW write: no record existed before.</summary>
     public bool Created;
 
+    /// <summary>
+    /// RMW write: FASTER put the new record in a part of the log already flushed (a reused allocation,
+    /// <see cref="StoreFunctions"/>), so the write was cancelled, nothing changed, and must be issued again.
+    /// </summary>
+    public bool Canceled;
+
     /// <summary>RMW write: the header of the record replaced (valid when not <see cref="Created"/>).</summary>
     public RecordHeader OldHeader;
 
@@ -66,6 +72,7 @@ internal sealed class StoreOutput
         PayloadLimit = int.MaxValue;
         PayloadSkipped = false;
         Created = false;
+        Canceled = false;
         OldHeader = default;
         Parts = null;
         OldParts = null;
