@@ -692,7 +692,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
         else if (WasCanceled(_output))
         {
-            Rmw(storedKey, value);
+            // Again, once the window's writes are done (whose own cancellations FinishReplayWrites finds); the value is
+            // copied first, as the window's part edits compose theirs in the same buffers.
+            byte[] again = value.ToArray();
+            FinishReplayWrites();
+            Rmw(storedKey, again);
         }
 
         ReturnRented(rented);
