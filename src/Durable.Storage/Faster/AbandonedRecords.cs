@@ -94,7 +94,7 @@ internal static class AbandonedRecords
             long size = RecordSize(page, offset, keyLength);
             bool fits = size > 0 && offset + size <= page.Length;
             // Only where FASTER's scan would give up the rest of the page: a record of its own always fits.
-            if (!fits && (info & ValidBit) == 0 && IsAbandoned(page, offset, keyLength))
+            if (!fits && IsInvalid(info) && IsAbandoned(page, offset, keyLength))
             {
                 Rewrite(page, offset, keyLength);
                 repaired.Add(offset);
@@ -129,23 +129,34 @@ internal static class AbandonedRecords
             return false;
         }
 
-        long info = BinaryPrimitives.ReadInt64LittleEndian(record);
         int allocation = BinaryPrimitives.ReadInt32LittleEndian(record[RecordInfoBytes..]) & LengthMask;
         long keyBytes = Align(LengthBytes + (long)keyLength);
-        if ((info & ValidBit) != 0 || allocation == keyLength || allocation % 8 != 0 || allocation > record.Length ||
-            RecordInfoBytes + keyBytes + LengthBytes > allocation)
-        {
-            return false;
-        }
-
-        int valueLength = BinaryPrimitives.ReadInt32LittleEndian(record[(int)(RecordInfoBytes + keyBytes)..]) & LengthMask;
-        if (Align(RecordInfoBytes + keyBytes + LengthBytes + (long)valueLength) != allocation)
+        if (!IsInvalid(record) || allocation == keyLength || allocation % 8 != 0 || allocation > record.Length ||
+            !OriginalLayoutFills(record, 0, keyBytes, allocation))
         {
             return false;
         }
 
         Rewrite(record, 0, allocation);
         return true;
+    }
+
+    /// <summary>Whether the record at the start of <paramref name="record"/> is invalid (FASTER's valid bit clear).</summary>
+    internal static bool IsInvalid(ReadOnlySpan<byte> record) => IsInvalid(BinaryPrimitives.ReadInt64LittleEndian(record));
+
+    private static bool IsInvalid(long recordInfo) => (recordInfo & ValidBit) == 0;
+
+    // Whether a key of keyBytes (length and bytes, padded) followed by the value length found after it fill exactly
+    // allocation bytes: the layout the record had before FASTER stored the allocation's size in its key's length.
+    private static bool OriginalLayoutFills(ReadOnlySpan<byte> page, int offset, long keyBytes, int allocation)
+    {
+        if (RecordInfoBytes + keyBytes + LengthBytes > allocation)
+        {
+            return false;
+        }
+
+        int valueLength = BinaryPrimitives.ReadInt32LittleEndian(page[(int)(offset + RecordInfoBytes + keyBytes)..]) & LengthMask;
+        return Align(RecordInfoBytes + keyBytes + LengthBytes + (long)valueLength) == allocation;
     }
 
     // An empty key (its length 0 takes 8 bytes with padding) and a value filling the rest: the record's size is the
@@ -171,8 +182,7 @@ internal static class AbandonedRecords
 
         for (int keyBytes = RecordInfoBytes; keyBytes <= allocation - (2 * RecordInfoBytes); keyBytes += RecordInfoBytes)
         {
-            int valueLength = BinaryPrimitives.ReadInt32LittleEndian(page[(offset + RecordInfoBytes + keyBytes)..]) & LengthMask;
-            if (Align(RecordInfoBytes + keyBytes + LengthBytes + (long)valueLength) == allocation)
+            if (OriginalLayoutFills(page, offset, keyBytes, allocation))
             {
                 return true;
             }

@@ -121,7 +121,6 @@ public sealed partial class FasterStore : IStore
 
     internal FasterKV<SpanByte, SpanByte> Kv { get; }
 
-
     /// <summary>Prefetches index buckets for the sessions' <see cref="IStoreSession.PrefetchIndexEntry"/>.</summary>
     internal IndexPrefetcher IndexPrefetch { get; }
 

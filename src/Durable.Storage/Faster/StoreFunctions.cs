@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Durable.Storage.Persistence;
 using FASTER.core;
 
@@ -14,8 +13,6 @@ namespace Durable.Storage.Faster;
 /// </summary>
 internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, SpanByte> log, LogFrames frames, Action<long>? beforeCopyUpdate) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
 {
-    private const long ValidBit = 1L << 56;
-
     // The last record a compaction copied to the tail, and its key's length (0: none since the last check).
     private long _lastCopy;
     private int _lastCopyKeyLength;
@@ -49,7 +46,7 @@ internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, Spa
     /// </summary>
     private void NoteCompactionCopy(long address, int keyLength)
     {
-        if (frames.Available && _lastCopy >= log.HeadAddress && (BinaryPrimitives.ReadInt64LittleEndian(frames.FromAddress(_lastCopy)) & ValidBit) == 0)
+        if (frames.Available && _lastCopy >= log.HeadAddress && AbandonedRecords.IsInvalid(frames.FromAddress(_lastCopy)))
         {
             Abandoned.Add((_lastCopy, _lastCopyKeyLength));
         }
