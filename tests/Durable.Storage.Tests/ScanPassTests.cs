@@ -69,6 +69,23 @@ public sealed class ScanPassTests : IDisposable
         Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
     });
 
+    [Fact]
+    public async Task Scan_KeysRewrittenDuringThePassLastCallBelowTheBound_EveryKeyReturned()
+    {
+        // A small log: the bound (the tail rounded up to 64 KiB) lies well past the tail, and one call walks to the tail
+        // and ends the pass. While that call checks its records one by one, the keys it has not checked yet move to the
+        // tail (longer values), past where the call walks but below the bound.
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        using IStoreSession writer = store.OpenSession();
+        WriteKeys(session, 0, 100, 10);
+
+        KeySet seen = new(onFirst: () => WriteKeys(writer, 50, 50, 100));
+        Assert.Equal(0UL, session.Scan(0, 0, 1000, seen));
+
+        AssertEveryKey(seen, 100);
+    }
+
     /// <summary>Writes the keys, scans ten, runs <paramref name="duringThePass"/>, ends the pass: every key must have been returned.</summary>
     private async Task AssertEveryKeyReturnedAsync(Func<FasterStore, IStoreSession, Task> duringThePass)
     {
@@ -119,10 +136,19 @@ public sealed class ScanPassTests : IDisposable
         }
     }
 
-    private sealed class KeySet : IKeyVisitor
+    /// <summary>Collects the keys a scan returns; <paramref name="onFirst"/> runs when it is shown the first one.</summary>
+    private sealed class KeySet(Action? onFirst = null) : IKeyVisitor
     {
+        private Action? _onFirst = onFirst;
+
         public HashSet<string> Keys { get; } = [];
 
-        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record) => Keys.Add(Encoding.ASCII.GetString(key));
+        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record)
+        {
+            Keys.Add(Encoding.ASCII.GetString(key));
+            Action? first = _onFirst;
+            _onFirst = null;
+            first?.Invoke();
+        }
     }
 }

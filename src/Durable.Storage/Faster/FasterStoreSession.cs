@@ -415,8 +415,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <remarks>
     /// A pass walks the log from its begin address up to its bound, the tail when it began (carried in the cursor), so
     /// that writers appending faster than a client scans cannot keep it from ending. A key rewritten during the pass
-    /// (by a write, a copy to the tail or a compaction) may land past the bound: when the pass meets an older record of
-    /// a key whose live record lies past the bound, it returns the key there. A compaction that moved the begin address
+    /// (by a write, a copy to the tail or a compaction) may land past where the pass will end: when a call meets an older
+    /// record of a key whose live record lies at or past the end of this call's walk (the bound, or the tail when that
+    /// is lower and the call may be the pass's last), it returns the key there. A compaction that moved the begin address
     /// past the cursor copied records the pass had not reached to below today's tail, so the bound grows to it.
     /// </remarks>
     public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
@@ -432,7 +433,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         long end = Math.Min(bound, tail);
         long next = Collect(Math.Max(position, begin), end, Math.Max(1, count), physical, expiredOnly: false);
-        VisitLive(visitor, bound);
+        VisitLive(visitor, end);
         return next >= end ? 0 : ScanCursor.Encode(next, bound);
     }
 
@@ -692,8 +693,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
         else if (WasCanceled(_output))
         {
-            // Again, once the window's writes are done (whose own cancellations FinishReplayWrites finds); the value is
-            // copied first, as the window's part edits compose theirs in the same buffers.
+            // Not seen: a write FASTER cancels has gone pending first (its old record left memory). Were one to end here,
+            // dropping it would lose it, so it goes again, once the window's writes are done (whose own cancellations
+            // FinishReplayWrites finds); the value is copied first, as the window's part edits compose theirs in the same
+            // buffers.
             byte[] again = value.ToArray();
             FinishReplayWrites();
             Rmw(storedKey, again);
@@ -1380,8 +1383,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     /// <summary>
     /// Passes each collected candidate that is still the live, unexpired version of its key to <paramref name="visitor"/>,
-    /// and each whose key's live, unexpired record lies at or past <paramref name="movedPast"/> (a scan's bound: the pass
-    /// will not reach it there).
+    /// and each whose key's live, unexpired record lies at or past <paramref name="movedPast"/> (where a scan's call stops:
+    /// the pass may not reach it there).
     /// </summary>
     private void VisitLive(IKeyVisitor visitor, long movedPast = long.MaxValue)
     {
