@@ -51,6 +51,9 @@ public sealed class StoreOptions
     /// </summary>
     internal Action<long>? BeforeCopyUpdate { get; init; }
 
+    /// <summary>Tests only: runs in a walk of the log by SCAN or FLUSHDB once each of its batches has met its first record, to move the begin address under the walk.</summary>
+    internal Action? DuringKeyWalk { get; init; }
+
     /// <summary>
     /// Seconds between checks whether the log is worth compacting (0, the default here = never compact). The server sets it
     /// from `compaction-interval` (60 by default); a store opened for a test compacts only when the test says so, so that a

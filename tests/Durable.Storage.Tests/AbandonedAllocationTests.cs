@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Durable.Storage.Faster;
+using Durable.Storage.Persistence;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Durable.Storage.Tests;
@@ -79,7 +80,36 @@ public sealed class AbandonedAllocationTests : IDisposable
     /// memory only and is lost when its page leaves memory. The store cancels such a write and issues it again.
     /// </summary>
     [Fact]
-    public async Task Write_SourceLeavesMemoryWhileItAllocatesAndTheLogIsFlushedPastItsRetry_NotLost()
+    public Task Write_SourceLeavesMemoryWhileItAllocatesAndTheLogIsFlushedPastItsRetry_NotLost() =>
+        RewriteWhileTheSourceLeavesMemoryAndTheLogIsFlushed(session =>
+        {
+            session.Write(0, Key(0), RecordType.String, Value(new byte[100], 2), 0);
+            session.CompleteCommand();
+        });
+
+    /// <summary>
+    /// The same during recovery, where it is likelier: a replayed write that goes to the disk for its old record completes
+    /// only at the end of its replay window, after up to a window of other writes have been appended. FinishReplayWrites
+    /// issues the cancelled write again; without that, the replay drops it and the key keeps its older value.
+    /// </summary>
+    [Fact]
+    public Task Replay_SourceLeavesMemoryWhileItAllocatesAndTheLogIsFlushedPastItsRetry_NotLost() =>
+        RewriteWhileTheSourceLeavesMemoryAndTheLogIsFlushed(session =>
+        {
+            byte[] storedKey = [0, .. Key(0)];
+            byte[] payload = Value(new byte[100], 2);
+            byte[] record = new byte[WalRecord.WriteSize(storedKey.Length, payload.Length)];
+            WalRecord.EncodeWrite(record, storedKey, RecordType.String, 0, payload);
+            Assert.True(WalRecord.TryDecode(record, out DecodedWalRecord decoded, out _));
+            FasterStoreSession replaying = (FasterStoreSession)session;
+            replaying.Replay(record, decoded, new byte[16]);
+            replaying.FinishReplayWrites();
+        });
+
+    // Writes key:0 (round 1), then has `rewrite` write it again (round 2) from another session while its old record leaves
+    // memory and the log is flushed past the allocation FASTER saved for the rewrite's retry; checks that round 2 is what
+    // the disk holds in the end.
+    private async Task RewriteWhileTheSourceLeavesMemoryAndTheLogIsFlushed(Action<IStoreSession> rewrite)
     {
         FaultInjectingDevice? device = null;
         ManualResetEventSlim copying = new();
@@ -121,8 +151,7 @@ public sealed class AbandonedAllocationTests : IDisposable
             () =>
             {
                 using IStoreSession writer = store.OpenSession();
-                writer.Write(0, Key(0), RecordType.String, Value(new byte[100], 2), 0);
-                writer.CompleteCommand();
+                rewrite(writer);
             },
             CancellationToken.None,
             TaskCreationOptions.LongRunning,

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Durable.Storage.Faster;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -6,7 +7,8 @@ namespace Durable.Storage.Tests;
 
 /// <summary>
 /// A SCAN pass ends at the log's tail as it was when the pass began, and still returns every key that exists for the
-/// whole pass: keys rewritten past that bound, or copied there by a compaction, are returned all the same.
+/// whole pass: keys rewritten past that bound, or copied there by a compaction, are returned all the same. FLUSHDB's walk
+/// of the log meets the same compactions.
 /// </summary>
 public sealed class ScanPassTests : IDisposable
 {
@@ -14,17 +16,18 @@ public sealed class ScanPassTests : IDisposable
     private const int ValueBytes = 1024;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
-    private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(
-        new StoreOptions
-        {
-            DataDirectory = _directory,
-            MemoryBytes = 1L << 20,
-            IndexBytes = 1L << 16,
-            SegmentBytes = 1L << 20,
-            CompactionIntervalSeconds = 0,
-            CheckpointIntervalSeconds = 0,
-        },
-        NullLogger.Instance);
+    private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(Options(), NullLogger.Instance);
+
+    private StoreOptions Options(Action? duringKeyWalk = null) => new()
+    {
+        DuringKeyWalk = duringKeyWalk,
+        DataDirectory = _directory,
+        MemoryBytes = 1L << 20,
+        IndexBytes = 1L << 16,
+        SegmentBytes = 1L << 20,
+        CompactionIntervalSeconds = 0,
+        CheckpointIntervalSeconds = 0,
+    };
 
     [Fact]
     public async Task Scan_WritersAppendFasterThanTheScanReads_PassEndsWithEveryKeyThatExistedThroughout()
@@ -68,6 +71,67 @@ public sealed class ScanPassTests : IDisposable
         Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
         Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
     });
+
+    [Fact]
+    public async Task Scan_CompactionMovesTheBeginAddressPastTheWalkDuringACall_EveryKeyReturned()
+    {
+        // The call's walk is under way on disk when a compaction copies every record there to the tail, past the pass's
+        // bound, and moves the begin address past the walk, which skips to it: the copies lie past where the pass would end.
+        (FasterStore opened, Action compactDuringTheNextWalk) = await OpenCompactingDuringAWalkAsync();
+        await using FasterStore store = opened;
+        using IStoreSession session = store.OpenSession();
+        WriteKeys(session, 0, Keys, ValueBytes);
+
+        KeySet seen = new();
+        ulong cursor = session.Scan(0, 0, 10, seen);
+        long beginBefore = store.Kv.Log.BeginAddress;
+        compactDuringTheNextWalk();
+        cursor = session.Scan(0, cursor, 10, seen);
+        Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
+        while (cursor != 0)
+        {
+            cursor = session.Scan(0, cursor, 100, seen);
+        }
+
+        AssertEveryKey(seen, Keys);
+    }
+
+    [Fact]
+    public async Task FlushDatabase_CompactionMovesTheBeginAddressPastTheWalk_EveryKeyDeleted()
+    {
+        (FasterStore opened, Action compactDuringTheNextWalk) = await OpenCompactingDuringAWalkAsync();
+        await using FasterStore store = opened;
+        using IStoreSession session = store.OpenSession();
+        WriteKeys(session, 0, Keys, ValueBytes);
+
+        long beginBefore = store.Kv.Log.BeginAddress;
+        compactDuringTheNextWalk();
+        session.FlushDatabase(0);
+        session.CompleteCommand();
+        Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
+
+        ArrayBufferWriter<byte> value = new();
+        List<int> left = [.. Enumerable.Range(0, Keys).Where(i => session.TryRead(0, Key(i), value, out _))];
+        Assert.True(left.Count == 0, $"{left.Count} keys left, the first {string.Join(", ", left.Take(10))}");
+    }
+
+    // A store whose next walk of the log (a SCAN call's, FLUSHDB's) after the returned action runs compacts the log: the
+    // compaction copies every live record on disk to the tail, then moves the begin address past the walk.
+    private async Task<(FasterStore Store, Action CompactDuringTheNextWalk)> OpenCompactingDuringAWalkAsync()
+    {
+        FasterStore? store = null;
+        int armed = 0;
+        store = await FasterStore.OpenAsync(
+            Options(duringKeyWalk: () =>
+            {
+                if (Interlocked.Exchange(ref armed, 0) == 1)
+                {
+                    Assert.True(store!.Compactor.CompactIfWorthwhileAsync(force: true, CancellationToken.None).GetAwaiter().GetResult());
+                }
+            }),
+            NullLogger.Instance);
+        return (store, () => Interlocked.Exchange(ref armed, 1));
+    }
 
     [Fact]
     public async Task Scan_KeysRewrittenDuringThePassLastCallBelowTheBound_EveryKeyReturned()

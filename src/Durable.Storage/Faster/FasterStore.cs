@@ -174,6 +174,8 @@ public sealed partial class FasterStore : IStore
 
     internal int CompactionDeadPercent => _options.CompactionDeadPercent;
 
+    internal Action? DuringKeyWalk => _options.DuringKeyWalk;
+
     internal LogCompactor Compactor { get; }
 
     /// <summary>

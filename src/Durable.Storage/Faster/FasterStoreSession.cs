@@ -417,8 +417,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// that writers appending faster than a client scans cannot keep it from ending. A key rewritten during the pass
     /// (by a write, a copy to the tail or a compaction) may land past where the pass will end: when a call meets an older
     /// record of a key whose live record lies at or past the end of this call's walk (the bound, or the tail when that
-    /// is lower and the call may be the pass's last), it returns the key there. A compaction that moved the begin address
-    /// past the cursor copied records the pass had not reached to below today's tail, so the bound grows to it.
+    /// is lower and the call may be the pass's last), it returns the key there. A compaction copies the live records of
+    /// what it compacts to the tail before it moves the begin address, so once the begin address has moved, the tail
+    /// lies past every copy: the bound grows to it when the begin address has moved past the cursor between calls, and
+    /// when it moved during a call (the walk then skips to the new begin address, and the keys it checks may have moved
+    /// past the bound meanwhile).
     /// </remarks>
     public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
     {
@@ -432,8 +435,15 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         long end = Math.Min(bound, tail);
-        long next = Collect(Math.Max(position, begin), end, Math.Max(1, count), physical, expiredOnly: false);
+        long next = Collect(Math.Max(position, begin), end, Math.Max(1, count), physical, expiredOnly: false, walking: _store.DuringKeyWalk);
         VisitLive(visitor, end);
+        if (_store.Kv.Log.BeginAddress != begin)
+        {
+            // Read after the begin address: every copy of the compaction that moved it lies below.
+            bound = Math.Max(bound, ScanCursor.RoundUpBound(_store.Kv.Log.TailAddress));
+            return ScanCursor.Encode(next, bound);
+        }
+
         return next >= end ? 0 : ScanCursor.Encode(next, bound);
     }
 
@@ -482,15 +492,23 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>Deletes every key of a physical database without logging each delete (the caller logs one FlushDatabase record).</summary>
     internal void FlushPhysical(byte physical)
     {
-        long tail = _store.Kv.Log.TailAddress;
-        for (long next = _store.Kv.Log.BeginAddress; next < tail;)
+        // A compaction that moves the begin address during the walk has copied the live records the walk then skips to the
+        // tail, past where the walk ends: it walks again from the new begin address.
+        long begin;
+        do
         {
-            next = Collect(next, tail, PassBatch, physical, expiredOnly: false);
-            for (int i = 0; i < _candidates.Count; i++)
+            begin = _store.Kv.Log.BeginAddress;
+            long tail = _store.Kv.Log.TailAddress;
+            for (long next = begin; next < tail;)
             {
-                DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false, cascade: true);
+                next = Collect(next, tail, PassBatch, physical, expiredOnly: false, walking: _store.DuringKeyWalk);
+                for (int i = 0; i < _candidates.Count; i++)
+                {
+                    DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false, cascade: true);
+                }
             }
         }
+        while (_store.Kv.Log.BeginAddress != begin);
     }
 
     public void SwapDatabases(int first, int second) => _store.SwapPhysical(first, second, this);
@@ -1321,15 +1339,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     /// <summary>
-    /// Collects into <see cref="_candidates"/> up to <paramref name="limit"/> records from [start, end): those of one physical
-    /// database, or all client records, or only expired ones. Returns where the next collection should start.
+    /// Collects into <see cref="_candidates"/> up to <paramref name="limit"/> candidates (records of
+    /// <paramref name="physical"/>, or of any database; only expired ones when <paramref name="expiredOnly"/>) from
+    /// [<paramref name="start"/>, <paramref name="end"/>), looking at no more than <paramref name="examineLimit"/> records;
+    /// returns where to go on. <paramref name="walking"/> runs once the walk has met its first record (a test's hook).
     /// </summary>
-    /// <summary>
-    /// Collects up to <paramref name="limit"/> candidates (records of <paramref name="physical"/>, or of any database; only
-    /// expired ones when <paramref name="expiredOnly"/>) from [<paramref name="start"/>, <paramref name="end"/>), looking at
-    /// no more than <paramref name="examineLimit"/> records; returns where to go on.
-    /// </summary>
-    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly, int examineLimit = int.MaxValue)
+    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly, int examineLimit = int.MaxValue, Action? walking = null)
     {
         _candidates.Clear();
         if (start >= end)
@@ -1345,6 +1360,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             if (++examined > examineLimit)
             {
                 return iterator.CurrentAddress;
+            }
+
+            if (examined == 1)
+            {
+                walking?.Invoke();
             }
 
             if (info.Tombstone)
