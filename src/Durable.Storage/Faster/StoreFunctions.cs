@@ -135,18 +135,21 @@ internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, Spa
     }
 
     /// <summary>
-    /// Whether FASTER is about to write an RMW's new record below the safe read-only address, where the log may already
-    /// have been flushed: there a record lives only until its page leaves memory, and the disk keeps what was there before.
+    /// Whether FASTER is about to write an RMW's new record below the read-only address, where the log may already have
+    /// been flushed: there a record lives only until its page leaves memory, and the disk keeps what was there before.
     /// FASTER 2.6.5 allocates there when it reuses an allocation it saved for a retry (<c>GetAllocationForRetry</c> checks
     /// only the head address): an RMW whose source record left memory while it allocated saves its new record, reads the
     /// source from disk, and reuses the record when the read returns, however far the log has moved on meanwhile. The
     /// write is then cancelled, with the record left invalid, and the session issues it again (<see cref="StoreOutput.Canceled"/>),
-    /// which allocates at the tail. New allocations are never there: they are made at the tail under the epoch, and pages
-    /// are flushed only once every thread has left the epoch it saw them in.
+    /// which allocates at the tail. The read-only address, not the safe one: a page below the read-only address may be
+    /// flushed as soon as the threads that were in the epoch when it moved there have left it, and this one may have
+    /// entered since (the safe read-only address moves only then). A record at or above the read-only address, seen under
+    /// the epoch, cannot be flushed before this write ends. A new allocation is below it only when a checkpoint moved it
+    /// to the tail meanwhile, which costs one more try.
     /// </summary>
     private bool InFlushedPart(long address, StoreOutput output, ref RMWInfo rmwInfo)
     {
-        if (address >= log.SafeReadOnlyAddress)
+        if (address >= log.ReadOnlyAddress)
         {
             return false;
         }
