@@ -8,10 +8,13 @@ internal sealed class CrashTestReport
     public long AcknowledgedIncrements { get; set; }
     public long AcknowledgedMembers { get; set; }
 
-    /// <summary>Acknowledged collection members (HSET, SADD, ZADD, RPUSH) missing after a restart.</summary>
+    /// <summary>Acknowledged operations on the churn keys (adds, removals of the oldest member, DELs; <see cref="ChurnSequence"/>).</summary>
+    public long AcknowledgedChurnOperations { get; set; }
+
+    /// <summary>Acknowledged collection members (HSET, SADD, ZADD, RPUSH) missing after a restart, and acknowledged churn operations undone.</summary>
     public long LostMembers { get; set; }
 
-    /// <summary>Collections whose length (HLEN, SCARD, ZCARD, LLEN) differs from what listing them returns.</summary>
+    /// <summary>Collections whose length (HLEN, SCARD, ZCARD, LLEN) differs from what listing them returns, and churn keys in a state no prefix of their operations leaves.</summary>
     public long InconsistentCollections { get; set; }
 
     /// <summary>Acknowledged SETs whose key was missing after a restart.</summary>
@@ -58,7 +61,7 @@ internal sealed class CrashTestReport
         (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 && LostMembers == 0 : WorstLossPerClient <= allowedLossPerClient);
 
     public override string ToString() =>
-        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs and {AcknowledgedMembers} collection members: " +
+        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs, {AcknowledgedMembers} collection members and {AcknowledgedChurnOperations} churn operations: " +
         $"{LostWrites} lost writes, {LostIncrements} lost increments, {LostMembers} lost members, {DoubleAppliedIncrements} double-applied increments, " +
         $"{ForeignValues} values never written, {Holes} lost writes followed by surviving ones, {InconsistentCollections} inconsistent collections, " +
         $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, worst loss per client and round {WorstLossPerClient}{WorstLoss}";

@@ -63,6 +63,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 report.AcknowledgedSets = writers.Sum(w => w.TotalAcknowledgedSets);
                 report.AcknowledgedIncrements = writers.Sum(w => w.TotalAcknowledgedIncrements);
                 report.AcknowledgedMembers = writers.Sum(w => w.TotalAcknowledgedMembers);
+                report.AcknowledgedChurnOperations = writers.Sum(w => w.TotalAcknowledgedChurnOperations);
                 await options.Progress.WriteLineAsync($"kill {round}/{options.Kills} after {load.TotalMilliseconds:F0} ms: {report}");
                 foreach (string problem in report.Problems.Skip(problemsShown).Take(10))
                 {
@@ -209,6 +210,13 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         // Keys the last Verify found (PresentKeys).
         private readonly HashSet<string> _present = [];
 
+        // Per churn kind, the operations acknowledged, and whether the next one was sent without its reply.
+        private readonly long[] _churned = new long[ChurnKind.All.Count];
+        private readonly bool[] _churnInFlight = new bool[ChurnKind.All.Count];
+
+        // A churn operation answered otherwise than its sequence says (reported by the next Verify).
+        private string? _churnAnomaly;
+
         private long _nextSet;
         private long _counter;
         private bool _incrementInFlight;
@@ -218,6 +226,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         public long TotalAcknowledgedIncrements { get; private set; }
 
         public long TotalAcknowledgedMembers { get; private set; }
+
+        public long TotalAcknowledgedChurnOperations { get; private set; }
 
         private string SetKey(long i) => $"crash:{id}:k{i}";
 
@@ -281,6 +291,22 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
                             _timeToLiveInFlight[k].Remove(collection);
                         }
+                    }
+
+                    for (int k = 0; k < ChurnKind.All.Count; k++)
+                    {
+                        (string[] command, string expected) = ChurnKind.All[k].Operation(id, _churned[k]);
+                        _churnInFlight[k] = true;
+                        string answer = connection.Call(command);
+                        if (answer != expected)
+                        {
+                            _churnAnomaly ??= $"{string.Join(' ', command)} (churn operation {_churned[k]}) replied {answer}, expected {expected}";
+                            return;
+                        }
+
+                        _churned[k]++;
+                        _churnInFlight[k] = false;
+                        TotalAcknowledgedChurnOperations++;
                     }
                 }
             }
@@ -377,6 +403,85 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             {
                 _members[k] = VerifyMembers(connection, report, lossy, k, _members[k]);
             }
+
+            for (int k = 0; k < ChurnKind.All.Count; k++)
+            {
+                VerifyChurn(connection, report, lossy, k);
+            }
+
+            if (_churnAnomaly is not null)
+            {
+                report.ForeignValues++;
+                report.Problems.Add($"client {id}: {_churnAnomaly}");
+                _churnAnomaly = null;
+            }
+        }
+
+        /// <summary>
+        /// A churn key must hold what some prefix of its operations leaves: all acknowledged ones, maybe the one in flight
+        /// (with a lossy policy, fewer: the loss); its length must match. The client carries on from that prefix.
+        /// </summary>
+        private void VerifyChurn(RespConnection connection, CrashTestReport report, bool lossy, int kindIndex)
+        {
+            ChurnKind kind = ChurnKind.All[kindIndex];
+            string key = kind.Key(id);
+            long acknowledged = _churned[kindIndex];
+            long atMost = acknowledged + (_churnInFlight[kindIndex] ? 1 : 0);
+            _churnInFlight[kindIndex] = false;
+            List<string> listing;
+            try
+            {
+                listing = connection.CallArray(kind.ListAll(key));
+            }
+            catch (InvalidDataException exception)
+            {
+                report.InconsistentCollections++;
+                report.Problems.Add($"client {id}: {exception.Message}");
+                return;
+            }
+
+            List<long>? members = kind.Members(listing);
+            long? operations = members is null ? null : ChurnSequence.OperationsFor(members, atMost);
+            string length = connection.Call(kind.CountCommand, key);
+            if (listing.Count > 0)
+            {
+                _present.Add(key);
+            }
+
+            if (members is null || operations is null)
+            {
+                report.InconsistentCollections++;
+                report.Problems.Add($"client {id}: {key} holds what no prefix of its operations leaves ({acknowledged} acknowledged): {string.Join(' ', listing.Take(8))}{(listing.Count > 8 ? " ..." : "")}");
+                // Start its next generation on a clean key.
+                connection.Call("DEL", key);
+                _present.Remove(key);
+                _churned[kindIndex] = ((acknowledged / ChurnSequence.OperationsPerGeneration) + 1) * ChurnSequence.OperationsPerGeneration;
+                return;
+            }
+
+            if (length != ":" + members.Count.ToString(CultureInfo.InvariantCulture))
+            {
+                report.InconsistentCollections++;
+                report.Problems.Add($"client {id}: {kind.CountCommand} {key} is {length} but {kind.ListAll(key)[0]} returns {members.Count} members");
+            }
+
+            if (operations > atMost)
+            {
+                report.ForeignValues++;
+                report.Problems.Add($"client {id}: {key} holds the state after {operations} operations, {acknowledged} acknowledged");
+            }
+            else if (operations < acknowledged)
+            {
+                long lost = acknowledged - operations.Value;
+                report.LostMembers += lost;
+                report.NoteLoss(lost, $"{key} operation {operations}", $"operation {acknowledged - 1}");
+                if (!lossy)
+                {
+                    report.Problems.Add($"client {id}: {key} holds the state after {operations} operations, {acknowledged} acknowledged");
+                }
+            }
+
+            _churned[kindIndex] = operations.Value;
         }
 
         /// <summary>A key written with a TTL must still have one (PTTL above 0), a key written without one must have none.</summary>

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Durable.CrashTest;
 
-/// <summary>A minimal blocking RESP client: bulk, integer and status replies, array lengths, pipelined sends.</summary>
+/// <summary>A minimal blocking RESP client: bulk, integer and status replies, arrays of bulk strings, pipelined sends.</summary>
 internal sealed class RespConnection : IDisposable
 {
     private readonly Socket _socket;
@@ -93,6 +93,26 @@ internal sealed class RespConnection : IDisposable
     {
         Send(args);
         return Read();
+    }
+
+    /// <summary>Sends a command whose reply is an array of bulk strings; returns them (an error reply throws).</summary>
+    public List<string> CallArray(params string[] args)
+    {
+        Send(args);
+        string header = ReadLine();
+        if (!header.StartsWith('*'))
+        {
+            throw new InvalidDataException($"{args[0]} replied {header}, not an array");
+        }
+
+        int count = int.Parse(header.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+        List<string> items = new(Math.Max(count, 0));
+        for (int i = 0; i < count; i++)
+        {
+            items.Add(Read()[1..]);
+        }
+
+        return items;
     }
 
     private string ReadLine()
