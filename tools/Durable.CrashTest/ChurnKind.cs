@@ -101,7 +101,7 @@ internal static class ChurnSequence
     public const int Window = 300;
 
     /// <summary>G: adds before the key is deleted (its parts deleted with it) and a new generation starts.</summary>
-    public const int AddsPerGeneration = 1200;
+    public const int AddsPerGeneration = 600;
 
     /// <summary>Operations per generation: G adds, G - W removals, one DEL.</summary>
     public const long OperationsPerGeneration = (2 * AddsPerGeneration) - Window + 1;
