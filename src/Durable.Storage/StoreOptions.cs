@@ -51,7 +51,7 @@ public sealed class StoreOptions
     /// </summary>
     internal Action<long>? BeforeCopyUpdate { get; init; }
 
-    /// <summary>Tests only: runs in a walk of the log by SCAN or FLUSHDB once each of its batches has met its first record, to move the begin address under the walk.</summary>
+    /// <summary>Tests only: runs in a walk of the log by SCAN, FLUSHDB or RANDOMKEY once each of its batches has met its first record, to move the begin address under the walk.</summary>
     internal Action? DuringKeyWalk { get; init; }
 
     /// <summary>

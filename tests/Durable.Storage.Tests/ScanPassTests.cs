@@ -7,8 +7,8 @@ namespace Durable.Storage.Tests;
 
 /// <summary>
 /// A SCAN pass ends at the log's tail as it was when the pass began, and still returns every key that exists for the
-/// whole pass: keys rewritten past that bound, or copied there by a compaction, are returned all the same. FLUSHDB's walk
-/// of the log meets the same compactions.
+/// whole pass: keys rewritten past that bound, or copied there by a compaction, are returned all the same. FLUSHDB's and
+/// RANDOMKEY's walks of the log meet the same compactions.
 /// </summary>
 public sealed class ScanPassTests : IDisposable
 {
@@ -113,6 +113,49 @@ public sealed class ScanPassTests : IDisposable
         ArrayBufferWriter<byte> value = new();
         List<int> left = [.. Enumerable.Range(0, Keys).Where(i => session.TryRead(0, Key(i), value, out _))];
         Assert.True(left.Count == 0, $"{left.Count} keys left, the first {string.Join(", ", left.Take(10))}");
+    }
+
+    [Fact]
+    public async Task RandomKey_CompactionMovesTheBeginAddressPastTheWalk_AKeyIsFound()
+    {
+        (FasterStore opened, Action compactDuringTheNextWalk) = await OpenCompactingDuringAWalkAsync();
+        await using FasterStore store = opened;
+        using IStoreSession session = store.OpenSession();
+        WriteKeys(session, 0, 1000, ValueBytes);
+        // Keys of another database fill the memory: every key of database 0 is on disk, in the compaction's range.
+        byte[] filler = new byte[ValueBytes];
+        for (int i = 0; store.Kv.Log.HeadAddress <= store.Kv.Log.BeginAddress + (1000 * ValueBytes) + (1L << 20); i++)
+        {
+            session.Write(1, Key(i), RecordType.String, filler, 0);
+            session.CompleteCommand();
+        }
+
+        long beginBefore = store.Kv.Log.BeginAddress;
+        compactDuringTheNextWalk();
+        ArrayBufferWriter<byte> key = new();
+        Assert.True(session.TryGetRandomKey(0, key), "no key found in a database of 1000");
+        Assert.True(store.Kv.Log.BeginAddress > beginBefore + (1000 * ValueBytes));
+        Assert.StartsWith("key:", Encoding.ASCII.GetString(key.WrittenSpan), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Compaction_WhileAWalkStartedBeforeTheLogGrewPastItsMemory_StopsAtTheWalksEnd()
+    {
+        // A walk's iterator runs to the tail of its start; a compaction must not move the begin address past that while
+        // the walk goes on, even when the head address has passed it since.
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        WriteKeys(session, 0, 1000, ValueBytes);
+        long walkEnd = store.WalkStarted(0);
+        WriteKeys(session, 1000, 3000, ValueBytes);
+        Assert.True(store.Kv.Log.HeadAddress > walkEnd + ValueBytes);
+
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        Assert.InRange(store.Kv.Log.BeginAddress, 1, walkEnd);
+
+        store.WalkEnded(walkEnd);
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        Assert.True(store.Kv.Log.BeginAddress > walkEnd);
     }
 
     // A store whose next walk of the log (a SCAN call's, FLUSHDB's) after the returned action runs compacts the log: the

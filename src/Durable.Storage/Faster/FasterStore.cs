@@ -51,6 +51,9 @@ public sealed partial class FasterStore : IStore
     // Set while a compaction or an index growth runs: FASTER's Lookup compaction reads and copies records through the
     // hash index, which must not be resized under it (keys went missing after compaction when the two overlapped).
     private int _reorganizing;
+
+    // Where the walks of the log under way may run to (WalkStarted).
+    private readonly List<long> _walkEnds = [];
     private int _crowdedIndexReported;
     private int _indexOverBudgetReported;
     private long _compactions;
@@ -175,6 +178,47 @@ public sealed partial class FasterStore : IStore
     internal int CompactionDeadPercent => _options.CompactionDeadPercent;
 
     internal Action? DuringKeyWalk => _options.DuringKeyWalk;
+
+    /// <summary>
+    /// Registers a walk of the log (SCAN, KEYS, RANDOMKEY, FLUSHDB, expiry, key counting) that must reach
+    /// <paramref name="end"/>; returns where its iterator may run to: the tail, at least <paramref name="end"/>. A compaction
+    /// never moves the begin address past that while the walk is registered (<see cref="CapBelowWalks"/>).
+    /// </summary>
+    internal long WalkStarted(long end)
+    {
+        lock (_walkEnds)
+        {
+            // Read under the lock: a compaction that capped its range before this saw a head address at most this tail.
+            long walkEnd = Math.Max(end, Kv.Log.TailAddress);
+            _walkEnds.Add(walkEnd);
+            return walkEnd;
+        }
+    }
+
+    internal void WalkEnded(long walkEnd)
+    {
+        lock (_walkEnds)
+        {
+            _walkEnds.Remove(walkEnd);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="untilAddress"/>, lowered to the lowest end of the walks under way: a walk started earlier may have
+    /// an end below the head address of now, if the log grew by more than its memory since.
+    /// </summary>
+    private long CapBelowWalks(long untilAddress)
+    {
+        lock (_walkEnds)
+        {
+            foreach (long walkEnd in _walkEnds)
+            {
+                untilAddress = Math.Min(untilAddress, walkEnd);
+            }
+
+            return untilAddress;
+        }
+    }
 
     internal LogCompactor Compactor { get; }
 
@@ -861,6 +905,7 @@ public sealed partial class FasterStore : IStore
         try
         {
             Stopwatch watch = Stopwatch.StartNew();
+            untilAddress = CapBelowWalks(untilAddress);
             long before = Kv.Log.BeginAddress;
             long lengthBefore = Kv.Log.TailAddress - before;
             long shortened;

@@ -455,23 +455,29 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         byte physical = _store.Physical(db);
-        long begin = _store.Kv.Log.BeginAddress;
-        long tail = _store.Kv.Log.TailAddress;
-        long pages = ((tail - 1) / _store.PageBytes) - (begin / _store.PageBytes) + 1;
-        long firstPage = (begin / _store.PageBytes) + Random.Shared.NextInt64(pages);
         RandomKeyPicker picker = new();
-        // Records never span pages, so a page start is always a record boundary.
-        for (long i = 0; i < pages && picker.Seen == 0; i++)
+        long begin;
+        do
         {
-            long page = begin / _store.PageBytes + ((firstPage - (begin / _store.PageBytes) + i) % pages);
-            long from = Math.Max(begin, page * _store.PageBytes);
-            long to = Math.Min(tail, (page + 1) * _store.PageBytes);
-            for (long next = from; next < to && picker.Seen == 0;)
+            begin = _store.Kv.Log.BeginAddress;
+            long tail = _store.Kv.Log.TailAddress;
+            long pages = ((tail - 1) / _store.PageBytes) - (begin / _store.PageBytes) + 1;
+            long firstPage = (begin / _store.PageBytes) + Random.Shared.NextInt64(pages);
+            // Records never span pages, so a page start is always a record boundary.
+            for (long i = 0; i < pages && picker.Seen == 0; i++)
             {
-                next = Collect(next, to, 256, physical, expiredOnly: false);
-                VisitLive(picker);
+                long page = begin / _store.PageBytes + ((firstPage - (begin / _store.PageBytes) + i) % pages);
+                long from = Math.Max(begin, page * _store.PageBytes);
+                long to = Math.Min(tail, (page + 1) * _store.PageBytes);
+                for (long next = from; next < to && picker.Seen == 0;)
+                {
+                    next = Collect(next, to, 256, physical, expiredOnly: false, walking: _store.DuringKeyWalk);
+                    VisitLive(picker);
+                }
             }
         }
+        // A compaction that moved the begin address during the walk copied the live records the walk skipped past its end.
+        while (picker.Seen == 0 && _store.Kv.Log.BeginAddress != begin);
 
         if (picker.Seen == 0)
         {
@@ -1352,11 +1358,33 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             return end;
         }
 
+        // FASTER 2.6.5's iterator skips to the begin address when a compaction moves it under the walk, checking its end
+        // address before, not after: past that end it waits for a page it never loaded (NullReferenceException, with the
+        // epoch still held) or reads a frame holding another page. So it runs to the tail, which no compaction passes
+        // while the walk is registered (FasterStore.WalkStarted), and the walk stops at its own end.
+        long walkEnd = _store.WalkStarted(end);
+        try
+        {
+            using IFasterScanIterator<SpanByte, SpanByte> iterator = _store.Kv.Log.Scan(start, walkEnd);
+            return CollectFrom(iterator, end, limit, physical, expiredOnly, examineLimit, walking);
+        }
+        finally
+        {
+            _store.WalkEnded(walkEnd);
+        }
+    }
+
+    private long CollectFrom(IFasterScanIterator<SpanByte, SpanByte> iterator, long end, int limit, byte? physical, bool expiredOnly, int examineLimit, Action? walking)
+    {
         long now = NowMs;
         int examined = 0;
-        using IFasterScanIterator<SpanByte, SpanByte> iterator = _store.Kv.Log.Scan(start, end);
         while (iterator.GetNext(out FASTER.core.RecordInfo info))
         {
+            if (iterator.CurrentAddress >= end)
+            {
+                return end;
+            }
+
             if (++examined > examineLimit)
             {
                 return iterator.CurrentAddress;
