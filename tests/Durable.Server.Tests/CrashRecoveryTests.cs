@@ -36,6 +36,28 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Tool_ServerThatDropsAcknowledgedKeys_CatchesItInTheReadsDuringTheLoad()
+    {
+        // A redis-server that evicts random keys once past 2 MB: acknowledged keys vanish while the load runs.
+        StringWriter progress = new();
+        CrashTestReport report = await new CrashTestRunner(new CrashTestOptions
+        {
+            ServerCommand = "redis-server --port {port} --dir {dir} --save '' --appendonly yes --appendfsync no --maxmemory 2mb --maxmemory-policy allkeys-random",
+            DataDirectory = _directory,
+            Kills = 1,
+            Clients = 8,
+            MinimumLoad = TimeSpan.FromMilliseconds(1500),
+            MaximumLoad = TimeSpan.FromMilliseconds(1500),
+            Seed = 1,
+            Progress = progress,
+        }).RunAsync(TestContext.Current.CancellationToken);
+        output.WriteLine(progress.ToString());
+        Assert.True(report.WrongReads > 0, report.ToString());
+        Assert.Contains(report.Problems, problem => problem.Contains("during the load returned $nil", StringComparison.Ordinal));
+        Assert.False(report.Passed(0));
+    }
+
+    [Fact]
     public async Task Tool_ServerThatDoesNotStart_SaysFailedAndExitsWithOne()
     {
         ProcessStartInfo start = new("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

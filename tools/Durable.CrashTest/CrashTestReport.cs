@@ -8,6 +8,12 @@ internal sealed class CrashTestReport
     public long AcknowledgedIncrements { get; set; }
     public long AcknowledgedMembers { get; set; }
 
+    /// <summary>GETs of earlier acknowledged keys during the load.</summary>
+    public long Reads { get; set; }
+
+    /// <summary>GETs during the load that found an acknowledged key missing or holding another value.</summary>
+    public long WrongReads { get; set; }
+
     /// <summary>Acknowledged operations on the churn keys (adds, removals of the oldest member, DELs; <see cref="ChurnSequence"/>).</summary>
     public long AcknowledgedChurnOperations { get; set; }
 
@@ -57,12 +63,12 @@ internal sealed class CrashTestReport
     public List<string> Problems { get; } = [];
 
     public bool Passed(long allowedLossPerClient) =>
-        DoubleAppliedIncrements == 0 && ForeignValues == 0 && Holes == 0 && InconsistentCollections == 0 && WrongTimesToLive == 0 && WrongKeyCounts == 0 &&
+        DoubleAppliedIncrements == 0 && ForeignValues == 0 && Holes == 0 && WrongReads == 0 && InconsistentCollections == 0 && WrongTimesToLive == 0 && WrongKeyCounts == 0 &&
         (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 && LostMembers == 0 : WorstLossPerClient <= allowedLossPerClient);
 
     public override string ToString() =>
-        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs, {AcknowledgedMembers} collection members and {AcknowledgedChurnOperations} churn operations: " +
+        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs, {AcknowledgedMembers} collection members and {AcknowledgedChurnOperations} churn operations, {Reads} reads during the load: " +
         $"{LostWrites} lost writes, {LostIncrements} lost increments, {LostMembers} lost members, {DoubleAppliedIncrements} double-applied increments, " +
         $"{ForeignValues} values never written, {Holes} lost writes followed by surviving ones, {InconsistentCollections} inconsistent collections, " +
-        $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, worst loss per client and round {WorstLossPerClient}{WorstLoss}";
+        $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, {WrongReads} wrong reads, worst loss per client and round {WorstLossPerClient}{WorstLoss}";
 }

@@ -6,8 +6,8 @@ using System.Net.Sockets;
 namespace Durable.CrashTest;
 
 /// <summary>
-/// Runs concurrent writers (SET of unique keys, INCR of per-client counters, and a member added to a hash, a set, a
-/// sorted set and a list) against a server, SIGKILLs it at a random moment, restarts it on the same data, and checks
+/// Runs concurrent writers (SET of unique keys, each followed by a GET of an earlier one, INCR of per-client counters, a
+/// member added to a hash, a set, a sorted set and a list, and an operation on each churn key) against a server, SIGKILLs it at a random moment, restarts it on the same data, and checks
 /// every acknowledged write: none lost, no increment applied twice, no value that no client sent, every collection's
 /// length equal to what listing it returns. Repeats for <see cref="CrashTestOptions.Kills"/> rounds.
 /// </summary>
@@ -64,6 +64,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 report.AcknowledgedIncrements = writers.Sum(w => w.TotalAcknowledgedIncrements);
                 report.AcknowledgedMembers = writers.Sum(w => w.TotalAcknowledgedMembers);
                 report.AcknowledgedChurnOperations = writers.Sum(w => w.TotalAcknowledgedChurnOperations);
+                report.Reads = writers.Sum(w => w.TotalReads);
                 await options.Progress.WriteLineAsync($"kill {round}/{options.Kills} after {load.TotalMilliseconds:F0} ms: {report}");
                 foreach (string problem in report.Problems.Skip(problemsShown).Take(10))
                 {
@@ -217,6 +218,11 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         // A churn operation answered otherwise than its sequence says (reported by the next Verify).
         private string? _churnAnomaly;
 
+        // Reads of earlier acknowledged keys during the load that found them missing or altered (reported by the next Verify).
+        private readonly List<string> _wrongReads = [];
+        private long _wrongReadCount;
+        private readonly Random _reads = new(id);
+
         private long _nextSet;
         private long _counter;
         private bool _incrementInFlight;
@@ -228,6 +234,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         public long TotalAcknowledgedMembers { get; private set; }
 
         public long TotalAcknowledgedChurnOperations { get; private set; }
+
+        public long TotalReads { get; private set; }
 
         private string SetKey(long i) => $"crash:{id}:k{i}";
 
@@ -252,6 +260,16 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
                     _nextSet++;
                     TotalAcknowledgedSets++;
+                    // One of this client's acknowledged keys, read back while the server compacts, checkpoints and
+                    // copies cold records to the tail: it must hold its value throughout, not only after a restart.
+                    long earlier = _reads.NextInt64(_nextSet);
+                    string read = connection.Call("GET", SetKey(earlier));
+                    TotalReads++;
+                    if (read != "$" + Value(id, earlier) && ++_wrongReadCount <= 10)
+                    {
+                        _wrongReads.Add($"client {id}: GET {SetKey(earlier)} during the load returned {(read.Length > 40 ? read[..40] + "..." : read)}");
+                    }
+
                     _incrementInFlight = true;
                     string reply = connection.Call("INCR", CounterKey);
                     if (!reply.StartsWith(':'))
@@ -409,6 +427,10 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 VerifyChurn(connection, report, lossy, k);
             }
 
+            report.WrongReads += _wrongReadCount;
+            report.Problems.AddRange(_wrongReads);
+            _wrongReads.Clear();
+            _wrongReadCount = 0;
             if (_churnAnomaly is not null)
             {
                 report.ForeignValues++;
