@@ -9,10 +9,12 @@ public sealed class ChurnSequenceTests
     public void Steps_AppliedToAModel_LeaveTheStateOfEachPrefix()
     {
         List<long> model = [];
+        List<long> renamed = [];
         for (long k = 0; k < 3 * ChurnSequence.OperationsPerGeneration; k++)
         {
-            (long from, long to) = ChurnSequence.State(k);
-            Assert.Equal(Range(from, to), model);
+            (long from, long to, bool inRenamed) = ChurnSequence.State(k);
+            Assert.Equal(Range(from, to), inRenamed ? renamed : model);
+            Assert.Empty(inRenamed ? model : renamed);
             (ChurnStep step, long member) = ChurnSequence.Step(k);
             switch (step)
             {
@@ -23,9 +25,14 @@ public sealed class ChurnSequenceTests
                     Assert.Equal(model[0], member);
                     model.RemoveAt(0);
                     break;
-                default:
+                case ChurnStep.Rename:
                     Assert.Equal(ChurnSequence.Window, model.Count);
-                    model.Clear();
+                    renamed = model;
+                    model = [];
+                    break;
+                default:
+                    Assert.Equal(ChurnSequence.Window, renamed.Count);
+                    renamed = [];
                     break;
             }
 
@@ -38,9 +45,9 @@ public sealed class ChurnSequenceTests
     {
         for (long k = 0; k < 3 * ChurnSequence.OperationsPerGeneration; k++)
         {
-            (long from, long to) = ChurnSequence.State(k);
-            long? found = ChurnSequence.OperationsFor(Range(from, to), atMost: k + 1);
-            // An empty key is the start of a generation: the latest one the operations can have reached.
+            (long from, long to, bool inRenamed) = ChurnSequence.State(k);
+            long? found = inRenamed ? ChurnSequence.OperationsFor([], Range(from, to), atMost: k + 1) : ChurnSequence.OperationsFor(Range(from, to), [], atMost: k + 1);
+            // Both keys empty is the start of a generation: the latest one the operations can have reached.
             long expected = from == to ? (k + 1) / ChurnSequence.OperationsPerGeneration * ChurnSequence.OperationsPerGeneration : k;
             Assert.Equal(expected, found);
         }
@@ -49,14 +56,19 @@ public sealed class ChurnSequenceTests
     [Fact]
     public void OperationsFor_AStateNoPrefixLeaves_IsNull()
     {
-        Assert.Null(ChurnSequence.OperationsFor([0, 1, 3], atMost: 10));
-        Assert.Null(ChurnSequence.OperationsFor([1, 0], atMost: 10));
+        Assert.Null(ChurnSequence.OperationsFor([0, 1, 3], [], atMost: 10));
+        Assert.Null(ChurnSequence.OperationsFor([1, 0], [], atMost: 10));
         // Members 5 .. 10 removed from the front but only 11 added: removals begin once the window is full.
-        Assert.Null(ChurnSequence.OperationsFor(Range(5, 11), atMost: 100));
+        Assert.Null(ChurnSequence.OperationsFor(Range(5, 11), [], atMost: 100));
         // A window wider than W + 1.
-        Assert.Null(ChurnSequence.OperationsFor(Range(10, 10 + ChurnSequence.Window + 2), atMost: 10_000));
+        Assert.Null(ChurnSequence.OperationsFor(Range(10, 10 + ChurnSequence.Window + 2), [], atMost: 10_000));
         // Across two generations.
-        Assert.Null(ChurnSequence.OperationsFor(Range(ChurnSequence.AddsPerGeneration - 5, ChurnSequence.AddsPerGeneration + 5), atMost: 10_000));
+        Assert.Null(ChurnSequence.OperationsFor(Range(ChurnSequence.AddsPerGeneration - 5, ChurnSequence.AddsPerGeneration + 5), [], atMost: 10_000));
+        // The renamed key holds the generation's last window, and only while the churn key is empty.
+        List<long> lastWindow = Range(ChurnSequence.AddsPerGeneration - ChurnSequence.Window, ChurnSequence.AddsPerGeneration);
+        Assert.Equal(ChurnSequence.OperationsPerGeneration - 1, ChurnSequence.OperationsFor([], lastWindow, atMost: 10_000));
+        Assert.Null(ChurnSequence.OperationsFor([ChurnSequence.AddsPerGeneration], lastWindow, atMost: 10_000));
+        Assert.Null(ChurnSequence.OperationsFor([], lastWindow[1..], atMost: 10_000));
     }
 
     [Fact]
@@ -76,9 +88,12 @@ public sealed class ChurnSequenceTests
                 case "LPOP":
                     length--;
                     break;
-                default:
-                    Assert.Equal("DEL", command[0]);
+                case "RENAME":
+                    Assert.Equal("+OK", reply);
                     length = 0;
+                    break;
+                default:
+                    Assert.Equal(["DEL", list.RenamedKey(1)], command);
                     break;
             }
         }

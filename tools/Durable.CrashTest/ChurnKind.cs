@@ -4,8 +4,8 @@ namespace Durable.CrashTest;
 
 /// <summary>
 /// One collection type a client churns: members added in order and removed oldest first, so that its churn key always
-/// holds a window of consecutive members (<see cref="ChurnSequence"/>), and the key deleted every
-/// <see cref="ChurnSequence.AddsPerGeneration"/> adds. A state read back after a restart is a range of member numbers,
+/// holds a window of consecutive members (<see cref="ChurnSequence"/>); every <see cref="ChurnSequence.AddsPerGeneration"/>
+/// adds the key is renamed and the renamed key deleted. A state read back after a restart is a range of member numbers,
 /// which names the one prefix of the operations that leaves it.
 /// </summary>
 internal sealed record ChurnKind(
@@ -18,7 +18,7 @@ internal sealed record ChurnKind(
     Func<string, string[]> ListAll,
     Func<IReadOnlyList<string>, List<long>?> Members)
 {
-    /// <summary>HSET/HDEL, SADD/SREM, ZADD/ZREM, RPUSH/LPOP, each with DEL; listed by HGETALL, SMEMBERS, ZRANGE, LRANGE.</summary>
+    /// <summary>HSET/HDEL, SADD/SREM, ZADD/ZREM, RPUSH/LPOP, each with RENAME and DEL; listed by HGETALL, SMEMBERS, ZRANGE, LRANGE.</summary>
     public static IReadOnlyList<ChurnKind> All { get; } =
     [
         new("hash", (key, n) => ["HSET", key, $"f{n}", $"v{n}"], _ => ":1", (key, n) => ["HDEL", key, $"f{n}"], _ => ":1", "HLEN", key => ["HGETALL", key], HashMembers),
@@ -29,6 +29,9 @@ internal sealed record ChurnKind(
 
     public string Key(int client) => $"crash:{client}:churn-{Name}";
 
+    /// <summary>Where the churn key goes at the end of each generation (RENAME), until the next operation deletes it.</summary>
+    public string RenamedKey(int client) => $"crash:{client}:churn-{Name}-renamed";
+
     /// <summary>The command of operation <paramref name="operation"/> and the reply that acknowledges it.</summary>
     public (string[] Command, string Reply) Operation(int client, long operation)
     {
@@ -37,7 +40,8 @@ internal sealed record ChurnKind(
         {
             ChurnStep.Add => (Add(Key(client), member), AddReply(member)),
             ChurnStep.Remove => (Remove(Key(client), member), RemoveReply(member)),
-            _ => (["DEL", Key(client)], ":1"),
+            ChurnStep.Rename => (["RENAME", Key(client), RenamedKey(client)], "+OK"),
+            _ => (["DEL", RenamedKey(client)], ":1"),
         };
     }
 
@@ -86,14 +90,15 @@ internal enum ChurnStep
 {
     Add,
     Remove,
+    Rename,
     Delete,
 }
 
 /// <summary>
 /// The operations of one churn key, numbered from 0: in each generation, adds of members 0 .. G-1 (numbered
-/// generation * G + n), each add past the first W followed by the removal of the oldest member, then a DEL of the key.
-/// The key then holds members [removed, added) of its generation: contiguous, and each such range belongs to exactly
-/// one prefix of the operations.
+/// generation * G + n), each add past the first W followed by the removal of the oldest member, then a RENAME of the key
+/// and a DEL of the renamed key. The key holds members [removed, added) of its generation: contiguous, and each such
+/// range belongs to exactly one prefix of the operations; between the RENAME and the DEL the renamed key holds the last W.
 /// </summary>
 internal static class ChurnSequence
 {
@@ -103,8 +108,8 @@ internal static class ChurnSequence
     /// <summary>G: adds before the key is deleted (its parts deleted with it) and a new generation starts.</summary>
     public const int AddsPerGeneration = 600;
 
-    /// <summary>Operations per generation: G adds, G - W removals, one DEL.</summary>
-    public const long OperationsPerGeneration = (2 * AddsPerGeneration) - Window + 1;
+    /// <summary>Operations per generation: G adds, G - W removals, one RENAME, one DEL.</summary>
+    public const long OperationsPerGeneration = (2 * AddsPerGeneration) - Window + 2;
 
     /// <summary>What operation <paramref name="operation"/> does, and to which member.</summary>
     public static (ChurnStep Step, long Member) Step(long operation)
@@ -115,6 +120,11 @@ internal static class ChurnSequence
         if (j == OperationsPerGeneration - 1)
         {
             return (ChurnStep.Delete, -1);
+        }
+
+        if (j == OperationsPerGeneration - 2)
+        {
+            return (ChurnStep.Rename, -1);
         }
 
         if (j < Window)
@@ -129,27 +139,44 @@ internal static class ChurnSequence
     /// <summary>Members removed from its generation before member <paramref name="member"/> is added (an RPUSH's reply is the length after it).</summary>
     public static long RemovesBefore(long member) => Math.Max(0, (member % AddsPerGeneration) - Window);
 
-    /// <summary>The members the key holds after the first <paramref name="operations"/> operations: [From, To).</summary>
-    public static (long From, long To) State(long operations)
+    /// <summary>
+    /// The members [From, To) held after the first <paramref name="operations"/> operations: by the churn key, or by the
+    /// renamed key when <c>Renamed</c> (the churn key is then empty).
+    /// </summary>
+    public static (long From, long To, bool Renamed) State(long operations)
     {
         long generation = operations / OperationsPerGeneration;
         long j = operations % OperationsPerGeneration;
         long first = generation * AddsPerGeneration;
+        if (j == OperationsPerGeneration - 1)
+        {
+            return (first + AddsPerGeneration - Window, first + AddsPerGeneration, true);
+        }
+
         if (j <= Window)
         {
-            return (first, first + j);
+            return (first, first + j, false);
         }
 
         long t = j - Window;
-        return (first + (t / 2), first + Window + ((t + 1) / 2));
+        return (first + (t / 2), first + Window + ((t + 1) / 2), false);
     }
 
     /// <summary>
-    /// How many operations leave the key holding <paramref name="members"/> (in the order the collection returns them),
-    /// the largest at most <paramref name="atMost"/> when it is empty; null when no prefix leaves it so.
+    /// How many operations leave the churn key holding <paramref name="members"/> and the renamed key
+    /// <paramref name="renamed"/> (each in the order the collection returns them), the largest at most
+    /// <paramref name="atMost"/> when both are empty; null when no prefix leaves them so.
     /// </summary>
-    public static long? OperationsFor(List<long> members, long atMost)
+    public static long? OperationsFor(List<long> members, List<long> renamed, long atMost)
     {
+        if (renamed.Count > 0)
+        {
+            long renamedGeneration = renamed[0] / AddsPerGeneration;
+            long firstOfLast = (renamedGeneration * AddsPerGeneration) + AddsPerGeneration - Window;
+            bool lastWindow = renamed.Count == Window && renamed.Select((member, i) => member == firstOfLast + i).All(equal => equal);
+            return members.Count == 0 && lastWindow ? (renamedGeneration * OperationsPerGeneration) + OperationsPerGeneration - 1 : null;
+        }
+
         if (members.Count == 0)
         {
             return atMost / OperationsPerGeneration * OperationsPerGeneration;

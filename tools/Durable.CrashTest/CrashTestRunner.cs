@@ -440,51 +440,33 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         /// <summary>
-        /// A churn key must hold what some prefix of its operations leaves: all acknowledged ones, maybe the one in flight
-        /// (with a lossy policy, fewer: the loss); its length must match. The client carries on from that prefix.
+        /// A churn key and its renamed key must hold what some prefix of their operations leaves: all acknowledged ones,
+        /// maybe the one in flight (with a lossy policy, fewer: the loss); their lengths must match their listings. The
+        /// client carries on from that prefix.
         /// </summary>
         private void VerifyChurn(RespConnection connection, CrashTestReport report, bool lossy, int kindIndex)
         {
             ChurnKind kind = ChurnKind.All[kindIndex];
             string key = kind.Key(id);
+            string renamedKey = kind.RenamedKey(id);
             long acknowledged = _churned[kindIndex];
             long atMost = acknowledged + (_churnInFlight[kindIndex] ? 1 : 0);
             _churnInFlight[kindIndex] = false;
-            List<string> listing;
-            try
+            if (ReadChurnKey(connection, report, kind, key) is not { } members || ReadChurnKey(connection, report, kind, renamedKey) is not { } renamed)
             {
-                listing = connection.CallArray(kind.ListAll(key));
-            }
-            catch (InvalidDataException exception)
-            {
-                report.InconsistentCollections++;
-                report.Problems.Add($"client {id}: {exception.Message}");
                 return;
             }
 
-            List<long>? members = kind.Members(listing);
-            long? operations = members is null ? null : ChurnSequence.OperationsFor(members, atMost);
-            string length = connection.Call(kind.CountCommand, key);
-            if (listing.Count > 0)
-            {
-                _present.Add(key);
-            }
-
-            if (members is null || operations is null)
+            if (ChurnSequence.OperationsFor(members.Members, renamed.Members, atMost) is not { } operations)
             {
                 report.InconsistentCollections++;
-                report.Problems.Add($"client {id}: {key} holds what no prefix of its operations leaves ({acknowledged} acknowledged): {string.Join(' ', listing.Take(8))}{(listing.Count > 8 ? " ..." : "")}");
-                // Start its next generation on a clean key.
-                connection.Call("DEL", key);
+                report.Problems.Add($"client {id}: {key} and {renamedKey} hold what no prefix of their operations leaves ({acknowledged} acknowledged): {members.Shown} / {renamed.Shown}");
+                // Start the next generation on clean keys.
+                connection.Call("DEL", key, renamedKey);
                 _present.Remove(key);
+                _present.Remove(renamedKey);
                 _churned[kindIndex] = ((acknowledged / ChurnSequence.OperationsPerGeneration) + 1) * ChurnSequence.OperationsPerGeneration;
                 return;
-            }
-
-            if (length != ":" + members.Count.ToString(CultureInfo.InvariantCulture))
-            {
-                report.InconsistentCollections++;
-                report.Problems.Add($"client {id}: {kind.CountCommand} {key} is {length} but {kind.ListAll(key)[0]} returns {members.Count} members");
             }
 
             if (operations > atMost)
@@ -494,7 +476,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             }
             else if (operations < acknowledged)
             {
-                long lost = acknowledged - operations.Value;
+                long lost = acknowledged - operations;
                 report.LostMembers += lost;
                 report.NoteLoss(lost, $"{key} operation {operations}", $"operation {acknowledged - 1}");
                 if (!lossy)
@@ -503,7 +485,48 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 }
             }
 
-            _churned[kindIndex] = operations.Value;
+            _churned[kindIndex] = operations;
+        }
+
+        /// <summary>
+        /// One churn key's members in the order its type lists them, after checking its length against the listing; null
+        /// (and a problem reported) when the listing fails or holds something no churn operation writes.
+        /// </summary>
+        private (List<long> Members, string Shown)? ReadChurnKey(RespConnection connection, CrashTestReport report, ChurnKind kind, string key)
+        {
+            List<string> listing;
+            try
+            {
+                listing = connection.CallArray(kind.ListAll(key));
+            }
+            catch (InvalidDataException exception)
+            {
+                report.InconsistentCollections++;
+                report.Problems.Add($"client {id}: {exception.Message}");
+                return null;
+            }
+
+            string shown = listing.Count == 0 ? "(empty)" : string.Join(' ', listing.Take(8)) + (listing.Count > 8 ? " ..." : "");
+            if (listing.Count > 0)
+            {
+                _present.Add(key);
+            }
+
+            if (kind.Members(listing) is not { } members)
+            {
+                report.InconsistentCollections++;
+                report.Problems.Add($"client {id}: {key} holds what no churn operation writes: {shown}");
+                return null;
+            }
+
+            string length = connection.Call(kind.CountCommand, key);
+            if (length != ":" + members.Count.ToString(CultureInfo.InvariantCulture))
+            {
+                report.InconsistentCollections++;
+                report.Problems.Add($"client {id}: {kind.CountCommand} {key} is {length} but {kind.ListAll(key)[0]} returns {members.Count} members");
+            }
+
+            return (members, shown);
         }
 
         /// <summary>A key written with a TTL must still have one (PTTL above 0), a key written without one must have none.</summary>
