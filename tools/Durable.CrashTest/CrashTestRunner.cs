@@ -452,15 +452,17 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             long acknowledged = _churned[kindIndex];
             long atMost = acknowledged + (_churnInFlight[kindIndex] ? 1 : 0);
             _churnInFlight[kindIndex] = false;
-            if (ReadChurnKey(connection, report, kind, key) is not { } members || ReadChurnKey(connection, report, kind, renamedKey) is not { } renamed)
+            (List<long> Members, string Shown)? members = ReadChurnKey(connection, report, kind, key);
+            (List<long> Members, string Shown)? renamed = ReadChurnKey(connection, report, kind, renamedKey);
+            long? found = members is { } m && renamed is { } r ? ChurnSequence.OperationsFor(m.Members, r.Members, atMost) : null;
+            if (found is not { } operations)
             {
-                return;
-            }
+                if (members is { } held && renamed is { } heldRenamed)
+                {
+                    report.InconsistentCollections++;
+                    report.Problems.Add($"client {id}: {key} and {renamedKey} hold what no prefix of their operations leaves ({acknowledged} acknowledged): {held.Shown} / {heldRenamed.Shown}");
+                }
 
-            if (ChurnSequence.OperationsFor(members.Members, renamed.Members, atMost) is not { } operations)
-            {
-                report.InconsistentCollections++;
-                report.Problems.Add($"client {id}: {key} and {renamedKey} hold what no prefix of their operations leaves ({acknowledged} acknowledged): {members.Shown} / {renamed.Shown}");
                 // Start the next generation on clean keys.
                 connection.Call("DEL", key, renamedKey);
                 _present.Remove(key);
