@@ -51,6 +51,9 @@ public sealed class StoreOptions
     /// </summary>
     internal Action<long>? BeforeCopyUpdate { get; init; }
 
+    /// <summary>Tests only: called with each compaction copy's address; true makes the compaction stop there, as when FASTER would lose or retry the copy for ever.</summary>
+    internal Func<long, bool>? RefuseCompactionCopy { get; init; }
+
     /// <summary>Tests only: runs in a walk of the log by SCAN, FLUSHDB or RANDOMKEY once each of its batches has met its first record, to move the begin address under the walk.</summary>
     internal Action? DuringKeyWalk { get; init; }
 

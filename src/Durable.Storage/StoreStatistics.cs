@@ -48,6 +48,9 @@ public readonly record struct StoreStatistics(
     /// <summary>Compactions completed since the store opened.</summary>
     public long Compactions { get; init; }
 
+    /// <summary>Compactions stopped before they moved the begin address, to keep FASTER from losing or retrying a copy for ever (<see cref="Faster.CompactionCopyGuard"/>).</summary>
+    public long CompactionsAbandoned { get; init; }
+
     /// <summary>Bytes of log address space reclaimed by compaction (the begin address moved by this much) since the store opened.</summary>
     public long CompactedBytes { get; init; }
 

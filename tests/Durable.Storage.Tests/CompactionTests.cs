@@ -13,9 +13,10 @@ public sealed class CompactionTests : IDisposable
     private const int ValueBytes = 1024;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
-    private Task<FasterStore> OpenAsync(TimeProvider? time = null, long segmentBytes = 1L << 20, ILogger? logger = null, int deadPercent = 40) => FasterStore.OpenAsync(
+    private Task<FasterStore> OpenAsync(TimeProvider? time = null, long segmentBytes = 1L << 20, ILogger? logger = null, int deadPercent = 40, Func<long, bool>? refuseCopy = null) => FasterStore.OpenAsync(
         new StoreOptions
         {
+            RefuseCompactionCopy = refuseCopy,
             DataDirectory = _directory,
             MemoryBytes = 1L << 20,
             IndexBytes = 1L << 16,
@@ -59,6 +60,53 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task Compact_StoppedAtACopy_LeavesTheBeginAddressAndLosesNothingThenRunsAgain()
+    {
+        // A compaction stopped in the middle (as the guard stops one before FASTER can lose or retry a copy for ever):
+        // the copies made so far stay at the tail, the originals below, and nothing moves the begin address.
+        int copies = 0;
+        bool refusing = true;
+        await using FasterStore store = await OpenAsync(refuseCopy: _ => refusing && Interlocked.Increment(ref copies) == 100);
+        using IStoreSession session = store.OpenSession();
+        WriteRounds(session, 3);
+        long begin = store.Kv.Log.BeginAddress;
+
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        StoreStatistics stopped = store.GetStatistics();
+        Assert.Equal(1, stopped.CompactionsAbandoned);
+        Assert.Equal(0, stopped.Compactions);
+        Assert.Equal(begin, store.Kv.Log.BeginAddress);
+        Assert.Equal(Keys, store.KeyCount(0));
+        WriteFiller(session, 2000);
+        AssertLatestValues(session, "after the stopped compaction");
+
+        refusing = false;
+        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        Assert.Equal(1, store.GetStatistics().Compactions);
+        Assert.True(store.Kv.Log.BeginAddress > begin);
+        WriteFiller(session, 2000);
+        AssertLatestValues(session, "after the next compaction");
+    }
+
+    [Fact]
+    public void CompactionCopyGuard_TheSameKeyTwiceInARowOrACopyBelowTheSafeReadOnlyAddress_StopsTheCompactionOnce()
+    {
+        CompactionCopyGuard guard = new(refuseForTest: null);
+        Assert.Null(guard.Check(keyHash: 1, address: 1000, safeReadOnlyAddress: 500));
+        Assert.Null(guard.Check(keyHash: 2, address: 1100, safeReadOnlyAddress: 500));
+        // FASTER calls the callback for the same copy again: its CAS failed and it retries.
+        Assert.Contains("retries it", guard.Check(keyHash: 2, address: 1100, safeReadOnlyAddress: 500), StringComparison.Ordinal);
+        // Once per compaction: the copies FASTER completes while it winds the compaction down go on.
+        Assert.Null(guard.Check(keyHash: 2, address: 1100, safeReadOnlyAddress: 500));
+        Assert.Null(guard.Check(keyHash: 3, address: 100, safeReadOnlyAddress: 500));
+
+        guard.Reset();
+        Assert.Contains("already been flushed", guard.Check(keyHash: 3, address: 100, safeReadOnlyAddress: 500), StringComparison.Ordinal);
+        guard.Reset();
+        Assert.Null(guard.Check(keyHash: 3, address: 600, safeReadOnlyAddress: 500));
+    }
+
+    [Fact]
     public async Task Compact_LogWithinOneSegment_FreesTheSegmentBelowTheBeginAddress()
     {
         // Segments of 64 MiB, a log of about 15 MB: FASTER deletes no segment file, so only the freed blocks below the
@@ -93,6 +141,17 @@ public sealed class CompactionTests : IDisposable
 
     /// <summary>LogSpaceFreer's "Freed N bytes of log segment S below the log's begin address".</summary>
     private const int FreedBelowBeginEvent = 133;
+
+    // Records of another database, so that what the compaction copied to the tail leaves memory before it is read.
+    private static void WriteFiller(IStoreSession session, int count)
+    {
+        byte[] value = new byte[ValueBytes];
+        for (int i = 0; i < count; i++)
+        {
+            session.Write(1, Key(i), RecordType.String, value, 0);
+            session.CompleteCommand();
+        }
+    }
 
     /// <summary>Writes every key <paramref name="rounds"/> times, round r's values ending in the byte r.</summary>
     private static void WriteRounds(IStoreSession session, int rounds)

@@ -381,6 +381,7 @@ internal static class InfoCommand
         Field(text, "reply_buffer_shrinks", 0);
         Field(text, "reply_buffer_expands", 0);
         Field(text, "durable_compactions", store.Compactions);
+        Field(text, "durable_compactions_abandoned", store.CompactionsAbandoned);
         Field(text, "durable_compacted_bytes", store.CompactedBytes);
         Field(text, "durable_lock_waits", Volatile.Read(ref stats.LockWaits));
         Field(text, "durable_batches_on_socket_threads", Volatile.Read(ref stats.BatchesOnSocketThreads));

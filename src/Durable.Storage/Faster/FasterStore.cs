@@ -57,6 +57,7 @@ public sealed partial class FasterStore : IStore
     private int _crowdedIndexReported;
     private int _indexOverBudgetReported;
     private long _compactions;
+    private long _compactionsAbandoned;
     private long _compactedBytes;
     private long _walAtLastCheckpoint;
     private int _checkpointInProgress;
@@ -805,7 +806,7 @@ public sealed partial class FasterStore : IStore
     // the tail crashed in the page-flush callback: docs/storage.md); the session copies hot records itself.
     private FasterStoreSession OpenSession(bool logged)
     {
-        StoreFunctions functions = new(_counts, Kv.Log, _frames, _options.BeforeCopyUpdate);
+        StoreFunctions functions = new(_counts, Kv.Log, _frames, _options.BeforeCopyUpdate, new CompactionCopyGuard(_options.RefuseCompactionCopy));
         return new FasterStoreSession(
             this,
             functions,
@@ -921,7 +922,17 @@ public sealed partial class FasterStore : IStore
                     session.DeleteExpiredRange(before, untilAddress, Locks);
                 }
 
-                session.Compact(untilAddress, expiredBeforeMs);
+                try
+                {
+                    session.Compact(untilAddress, expiredBeforeMs);
+                }
+                catch (CompactionAbandonedException abandoned)
+                {
+                    Interlocked.Increment(ref _compactionsAbandoned);
+                    Log.CompactionAbandoned(_logger, abandoned.Message, Kv.Log.BeginAddress);
+                    return null;
+                }
+
                 shortened = lengthBefore - (Kv.Log.TailAddress - Kv.Log.BeginAddress);
             }
 
@@ -1065,6 +1076,7 @@ public sealed partial class FasterStore : IStore
         LastCheckpointFailed = _lastCheckpointFailed,
         LastCheckpointMilliseconds = Volatile.Read(ref _lastCheckpointMilliseconds),
         Compactions = Volatile.Read(ref _compactions),
+        CompactionsAbandoned = Volatile.Read(ref _compactionsAbandoned),
         CompactedBytes = Volatile.Read(ref _compactedBytes),
         LogDiskBytes = LogDiskBytes(),
         ColdReadTableBytes = Budget.ColdReadTableBytes,
@@ -1414,6 +1426,9 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 128, Level = LogLevel.Information, Message = "Cold reads: FASTER's device, through the OS page cache (cold-read-io faster)")]
         public static partial void FasterDeviceReads(ILogger logger);
+
+        [LoggerMessage(EventId = 138, Level = LogLevel.Warning, Message = "Log compaction abandoned before it moved the begin address ({Reason}); the log is as it was from {BeginAddress}, with extra copies of live records at the tail; it runs again at the next interval")]
+        public static partial void CompactionAbandoned(ILogger logger, string reason, long beginAddress);
 
         [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "Log compaction failed; retrying at the next interval")]
         public static partial void CompactionFailed(ILogger logger, Exception exception);

@@ -551,10 +551,17 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </remarks>
     internal long Compact(long untilAddress, long expiredBeforeMs, CompactionType type = CompactionType.Lookup)
     {
-        long begin = _session.Compact(untilAddress, type, new ExpiredRecordCompaction(expiredBeforeMs));
-        _functions.EndCompaction();
-        RepairAbandonedAllocations();
-        return begin;
+        _functions.BeginCompaction();
+        try
+        {
+            return _session.Compact(untilAddress, type, new ExpiredRecordCompaction(expiredBeforeMs));
+        }
+        finally
+        {
+            // Also after a compaction abandoned (CompactionAbandonedException): its copies may have lost races too.
+            _functions.EndCompaction();
+            RepairAbandonedAllocations();
+        }
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace Durable.Storage.Faster;
 /// record and never creates one. Key and TTL counts change here, when an operation takes effect, tagged with its
 /// FASTER version (see <see cref="KeyCounts"/>). Small and free of I/O, as FASTER requires. One instance per session.
 /// </summary>
-internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, SpanByte> log, LogFrames frames, Action<long>? beforeCopyUpdate) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
+internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, SpanByte> log, LogFrames frames, Action<long>? beforeCopyUpdate, CompactionCopyGuard compactionGuard) : SpanByteFunctions<SpanByte, StoreOutput, Empty>
 {
     // The last record a compaction copied to the tail, and its key's length (0: none since the last check).
     private long _lastCopy;
@@ -32,10 +32,19 @@ internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, Spa
         if (reason == WriteReason.Compaction)
         {
             NoteCompactionCopy(upsertInfo.Address, key.Length);
+            if (compactionGuard.Check(upsertInfo.KeyHash, upsertInfo.Address, log.SafeReadOnlyAddress) is { } why)
+            {
+                // The value first: FASTER marks the record invalid on the way out, and scans step over it by its lengths.
+                base.SingleWriter(ref key, ref input, ref src, ref dst, ref output, ref upsertInfo, reason);
+                throw new CompactionAbandonedException(why);
+            }
         }
 
         return base.SingleWriter(ref key, ref input, ref src, ref dst, ref output, ref upsertInfo, reason);
     }
+
+    /// <summary>Before a compaction.</summary>
+    public void BeginCompaction() => compactionGuard.Reset();
 
     /// <summary>
     /// A compaction's copies lose races too (to a client's write of the same key), but FASTER's compaction does not pass
