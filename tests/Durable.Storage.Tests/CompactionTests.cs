@@ -65,27 +65,33 @@ public sealed class CompactionTests : IDisposable
         // A compaction stopped in the middle (as the guard stops one before FASTER can lose or retry a copy for ever):
         // the copies made so far stay at the tail, the originals below, and nothing moves the begin address.
         int copies = 0;
-        bool refusing = true;
-        await using FasterStore store = await OpenAsync(refuseCopy: _ => refusing && Interlocked.Increment(ref copies) == 100);
-        using IStoreSession session = store.OpenSession();
-        WriteRounds(session, 3);
-        long begin = store.Kv.Log.BeginAddress;
+        long begin;
+        await using (FasterStore store = await OpenAsync(refuseCopy: _ => Interlocked.Increment(ref copies) == 100))
+        {
+            using IStoreSession session = store.OpenSession();
+            WriteRounds(session, 3);
+            begin = store.Kv.Log.BeginAddress;
 
-        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
-        StoreStatistics stopped = store.GetStatistics();
-        Assert.Equal(1, stopped.CompactionsAbandoned);
-        Assert.Equal(0, stopped.Compactions);
-        Assert.Equal(begin, store.Kv.Log.BeginAddress);
-        Assert.Equal(Keys, store.KeyCount(0));
-        WriteFiller(session, 2000);
-        AssertLatestValues(session, "after the stopped compaction");
+            Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+            StoreStatistics stopped = store.GetStatistics();
+            Assert.Equal(1, stopped.CompactionsAbandoned);
+            Assert.Equal(0, stopped.Compactions);
+            Assert.Equal(begin, store.Kv.Log.BeginAddress);
+            Assert.Equal(Keys, store.KeyCount(0));
+            WriteFiller(session, 2000);
+            AssertLatestValues(session, "after the stopped compaction");
+        }
 
-        refusing = false;
-        Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
-        Assert.Equal(1, store.GetStatistics().Compactions);
-        Assert.True(store.Kv.Log.BeginAddress > begin);
-        WriteFiller(session, 2000);
-        AssertLatestValues(session, "after the next compaction");
+        // The log with the stopped compaction's extra copies reopens as it was, and the next compaction runs.
+        await using FasterStore reopened = await OpenAsync();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.Equal(Keys, reopened.KeyCount(0));
+        AssertLatestValues(again, "after reopening");
+        Assert.True(await reopened.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
+        Assert.Equal(1, reopened.GetStatistics().Compactions);
+        Assert.True(reopened.Kv.Log.BeginAddress > begin);
+        WriteFiller(again, 2000);
+        AssertLatestValues(again, "after the next compaction");
     }
 
     [Fact]

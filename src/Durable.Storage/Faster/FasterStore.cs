@@ -894,7 +894,8 @@ public sealed partial class FasterStore : IStore
     /// Compacts the log below <paramref name="untilAddress"/> (at most the head address), then checkpoints so that FASTER
     /// deletes the segment files below the new begin address. Returns the bytes compacted (how far the begin address
     /// moved) and how much shorter the log became (less the live records copied back to the tail, and whatever writers
-    /// appended meanwhile); null when another compaction or an index growth is running.
+    /// appended meanwhile); null when another compaction or an index growth is running, or when the compaction was stopped
+    /// before it moved the begin address (<see cref="CompactionCopyGuard"/>).
     /// </summary>
     internal async Task<(long Compacted, long Shortened)?> CompactAsync(long untilAddress, int deadPercent, CancellationToken cancellationToken)
     {
