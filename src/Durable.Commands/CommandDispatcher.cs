@@ -196,6 +196,8 @@ public sealed class CommandDispatcher
             Unlock(context.Store.Locks, definition, locked);
         }
 
+        context.OpenedSession?.ReclaimExpiredReads();
+
         // A blocking command that just blocked wrote nothing.
         if ((definition.Flags & CommandFlags.Write) != 0 && context.DeferredReply is null)
         {

@@ -74,6 +74,14 @@ public interface IStoreSession : IDisposable
     void CompleteCommand();
 
     /// <summary>
+    /// Deletes the keys that the last command's reads (<see cref="TryRead"/>) found expired, each under its stripe (taken
+    /// here) if it is still expired there: logged and counted, as the expiry cycle deletes them, so that DBSIZE and INFO
+    /// keyspace stop counting a key once a command has found it expired, as in Redis. Called by the dispatcher after the
+    /// command has released its key locks.
+    /// </summary>
+    void ReclaimExpiredReads();
+
+    /// <summary>
     /// Completes when this session's writes are as durable as the fsync policy promises before a reply
     /// (with appendfsync always: committed; otherwise at once). Call before releasing replies to writes. The continuation
     /// may run on the thread that finished the commit, which then resumes the commit's other waiters: send the replies and

@@ -186,6 +186,31 @@ public sealed class ExpireCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public async Task ExpiredKeysReadByACommand_NoLongerCounted_AsRedis()
+    {
+        await using ServerTestPair pair = await ServerTestPair.StartAsync();
+        using ReplyComparison both = pair.Compare();
+        for (int i = 0; i < 100; i++)
+        {
+            both.Same("SET", "k" + i.ToString(CultureInfo.InvariantCulture), "v", "PX", "30");
+        }
+
+        both.Same("HSET", "hash", "f", "v");
+        both.Same("PEXPIRE", "hash", "30");
+        both.Same("SET", "kept", "v");
+        await Task.Delay(60, TestContext.Current.CancellationToken);
+        // Redis deletes an expired key that a command touches: DBSIZE drops at once, whatever its expiry cycle has done.
+        for (int i = 0; i < 100; i++)
+        {
+            both.Same(i % 2 == 0 ? "GET" : "EXISTS", "k" + i.ToString(CultureInfo.InvariantCulture));
+        }
+
+        both.Same("HGET", "hash", "f");
+        both.Same("DBSIZE");
+        both.Same("GET", "kept");
+    }
+
+    [Fact]
     public async Task ExpiryCycle_ShortTtls_DeletesKeysCountsThemAndDbSizeDropsToZero()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -14,8 +14,11 @@ internal sealed class CrashTestReport
     /// <summary>GETs during the load that found an acknowledged key missing or holding another value.</summary>
     public long WrongReads { get; set; }
 
-    /// <summary>Acknowledged operations on the churn keys (adds, removals of the oldest member, DELs; <see cref="ChurnSequence"/>).</summary>
+    /// <summary>Acknowledged operations on the churn keys (adds, removals of the oldest member, closing RENAMEs, COPYs, DELs and PEXPIREs, <see cref="ChurnSequence"/>; and the string churn's SETs and DELs, <see cref="StringChurn"/>).</summary>
     public long AcknowledgedChurnOperations { get; set; }
+
+    /// <summary>Acknowledged operations of the database churn (SETs and HSETs in database 1, SWAPDB 1 2, FLUSHDB; <see cref="DatabaseChurn"/>).</summary>
+    public long AcknowledgedDatabaseOperations { get; set; }
 
     /// <summary>Acknowledged collection members (HSET, SADD, ZADD, RPUSH) missing after a restart, and acknowledged churn operations undone.</summary>
     public long LostMembers { get; set; }
@@ -23,7 +26,7 @@ internal sealed class CrashTestReport
     /// <summary>Collections whose length (HLEN, SCARD, ZCARD, LLEN) differs from what listing them returns, and churn keys in a state no prefix of their operations leaves.</summary>
     public long InconsistentCollections { get; set; }
 
-    /// <summary>Acknowledged SETs whose key was missing after a restart.</summary>
+    /// <summary>Acknowledged SETs whose key was missing after a restart, and acknowledged string and database churn operations undone.</summary>
     public long LostWrites { get; set; }
 
     /// <summary>Counters below their acknowledged value.</summary>
@@ -60,6 +63,26 @@ internal sealed class CrashTestReport
         }
     }
 
+    /// <summary>
+    /// Notes that of <paramref name="acknowledged"/> operations of a sequence (<paramref name="sequence"/>) only the first
+    /// <paramref name="survived"/> did (as lost writes); <paramref name="problem"/> is reported unless the policy is lossy.
+    /// </summary>
+    public void NoteLostOperations(string sequence, long survived, long acknowledged, bool lossy, string problem)
+    {
+        if (survived >= acknowledged)
+        {
+            return;
+        }
+
+        long lost = acknowledged - survived;
+        LostWrites += lost;
+        NoteLoss(lost, $"{sequence} operation {survived}", $"operation {acknowledged - 1}");
+        if (!lossy)
+        {
+            Problems.Add(problem);
+        }
+    }
+
     public List<string> Problems { get; } = [];
 
     public bool Passed(long allowedLossPerClient) =>
@@ -67,7 +90,7 @@ internal sealed class CrashTestReport
         (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 && LostMembers == 0 : WorstLossPerClient <= allowedLossPerClient);
 
     public override string ToString() =>
-        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs, {AcknowledgedMembers} collection members and {AcknowledgedChurnOperations} churn operations, {Reads} reads during the load: " +
+        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs, {AcknowledgedMembers} collection members and {AcknowledgedChurnOperations} churn operations, {AcknowledgedDatabaseOperations} database operations, {Reads} reads during the load: " +
         $"{LostWrites} lost writes, {LostIncrements} lost increments, {LostMembers} lost members, {DoubleAppliedIncrements} double-applied increments, " +
         $"{ForeignValues} values never written, {Holes} lost writes followed by surviving ones, {InconsistentCollections} inconsistent collections, " +
         $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, {WrongReads} wrong reads, worst loss per client and round {WorstLossPerClient}{WorstLoss}";

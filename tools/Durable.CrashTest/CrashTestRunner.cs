@@ -7,7 +7,8 @@ namespace Durable.CrashTest;
 
 /// <summary>
 /// Runs concurrent writers (SET of unique keys, each followed by a GET of an earlier one, INCR of per-client counters, a
-/// member added to a hash, a set, a sorted set and a list, and an operation on each churn key) against a server, SIGKILLs it at a random moment, restarts it on the same data, and checks
+/// member added to a hash, a set, a sorted set and a list, and an operation on each churn key; and one more client
+/// churning databases 1 and 2 with SWAPDB and FLUSHDB) against a server, SIGKILLs it at a random moment, restarts it on the same data, and checks
 /// every acknowledged write: none lost, no increment applied twice, no value that no client sent, every collection's
 /// length equal to what listing it returns. Repeats for <see cref="CrashTestOptions.Kills"/> rounds.
 /// </summary>
@@ -19,6 +20,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
     {
         CrashTestReport report = new();
         Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i))];
+        DatabaseWriter databases = new();
         Directory.CreateDirectory(options.DataDirectory);
         int port = options.Port > 0 ? options.Port : FreePort();
         RunningServer? server = await StartServerAsync(port, cancellationToken);
@@ -29,7 +31,12 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             {
                 TimeSpan load = options.MinimumLoad + ((options.MaximumLoad - options.MinimumLoad) * _random.NextDouble());
                 using CancellationTokenSource stop = new();
-                Task[] running = [.. writers.Select(w => Task.Run(() => w.Run(port, stop.Token), CancellationToken.None))];
+                // A thread each: the clients block on their sockets, and on the pool the last ones would wait for it to grow.
+                Task[] running =
+                [
+                    .. writers.Select(w => OnOwnThread(() => w.Run(port, stop.Token))),
+                    OnOwnThread(() => databases.Run(port, stop.Token)),
+                ];
                 await Task.Delay(load, cancellationToken);
                 server.Process.Kill();
                 await server.Process.WaitForExitAsync(cancellationToken);
@@ -39,6 +46,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 server = null;
 
                 server = await StartServerAsync(port, cancellationToken);
+                // A churn key's closing PEXPIRE acknowledged (or sent) right before the kill expires by then.
+                await Task.Delay(ChurnKind.ExpireMilliseconds, cancellationToken);
                 report.Rounds = round;
                 try
                 {
@@ -48,6 +57,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                         writer.Verify(checker, report, options.AllowedLossPerClient > 0);
                     }
 
+                    databases.Verify(checker, report, options.AllowedLossPerClient > 0);
                     VerifyKeyCount(checker, report, round, [.. writers.SelectMany(w => w.PresentKeys)]);
                 }
                 catch (Exception exception) when (exception is IOException or SocketException)
@@ -65,6 +75,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 report.AcknowledgedMembers = writers.Sum(w => w.TotalAcknowledgedMembers);
                 report.AcknowledgedChurnOperations = writers.Sum(w => w.TotalAcknowledgedChurnOperations);
                 report.Reads = writers.Sum(w => w.TotalReads);
+                report.AcknowledgedDatabaseOperations = databases.TotalAcknowledged;
                 await options.Progress.WriteLineAsync($"kill {round}/{options.Kills} after {load.TotalMilliseconds:F0} ms: {report}");
                 foreach (string problem in report.Problems.Skip(problemsShown).Take(10))
                 {
@@ -87,6 +98,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
         return report;
     }
+
+    private static Task OnOwnThread(Action client) =>
+        Task.Factory.StartNew(client, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>DBSIZE and a full SCAN must both count exactly the keys the writers found; the first few keys that differ are named.</summary>
     private static void VerifyKeyCount(RespConnection connection, CrashTestReport report, int round, HashSet<string> present)
@@ -215,6 +229,15 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         private readonly long[] _churned = new long[ChurnKind.All.Count];
         private readonly bool[] _churnInFlight = new bool[ChurnKind.All.Count];
 
+        // Per churn kind, the Stopwatch timestamp before which its next operation waits (a closing PEXPIRE's key expiring).
+        private readonly long[] _churnNotBefore = new long[ChurnKind.All.Count];
+
+        // The string churn: operations acknowledged, whether the next one was sent without its reply, and per key the
+        // Stopwatch timestamp before which its next write waits (its expiring SET's TTL running).
+        private long _strings;
+        private bool _stringInFlight;
+        private readonly long[] _stringNotBefore = new long[StringChurn.Keys];
+
         // A churn operation answered otherwise than its sequence says (reported by the next Verify).
         private string? _churnAnomaly;
 
@@ -313,7 +336,13 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
                     for (int k = 0; k < ChurnKind.All.Count; k++)
                     {
-                        (string[] command, string expected) = ChurnKind.All[k].Operation(id, _churned[k]);
+                        if (Stopwatch.GetTimestamp() < _churnNotBefore[k])
+                        {
+                            // The key this churn kind writes next has a TTL still running: wait until it has expired.
+                            continue;
+                        }
+
+                        (string[] command, string expected, bool expires) = ChurnKind.All[k].Operation(id, _churned[k]);
                         _churnInFlight[k] = true;
                         string answer = connection.Call(command);
                         if (answer != expected)
@@ -324,6 +353,31 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
                         _churned[k]++;
                         _churnInFlight[k] = false;
+                        if (expires)
+                        {
+                            _churnNotBefore[k] = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * (ChurnKind.ExpireMilliseconds + 5) / 1000);
+                        }
+
+                        TotalAcknowledgedChurnOperations++;
+                    }
+
+                    int slot = StringChurn.Slot(_strings);
+                    if (Stopwatch.GetTimestamp() >= _stringNotBefore[slot])
+                    {
+                        (string[] command, string expected) = StringChurn.Operation(id, _strings);
+                        _stringInFlight = true;
+                        string answer = connection.Call(command);
+                        if (answer != expected)
+                        {
+                            _churnAnomaly ??= $"{string.Join(' ', command)} (string churn operation {_strings}) replied {answer}, expected {expected}";
+                            return;
+                        }
+
+                        _stringNotBefore[slot] = StringChurn.Expires(_strings)
+                            ? Stopwatch.GetTimestamp() + (Stopwatch.Frequency * (StringChurn.ExpireMilliseconds + 5) / 1000)
+                            : 0;
+                        _strings++;
+                        _stringInFlight = false;
                         TotalAcknowledgedChurnOperations++;
                     }
                 }
@@ -427,6 +481,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 VerifyChurn(connection, report, lossy, k);
             }
 
+            VerifyStrings(connection, report, lossy);
+
             report.WrongReads += _wrongReadCount;
             report.Problems.AddRange(_wrongReads);
             _wrongReads.Clear();
@@ -491,6 +547,62 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         /// <summary>
+        /// The string churn's keys must hold what a prefix of its operations leaves (an expired or deleted version never
+        /// back, no TTL left): all acknowledged ones, maybe the one in flight (fewer with a lossy policy). The client
+        /// carries on from that prefix.
+        /// </summary>
+        private void VerifyStrings(RespConnection connection, CrashTestReport report, bool lossy)
+        {
+            long acknowledged = _strings;
+            long atMost = acknowledged + (_stringInFlight ? 1 : 0);
+            _stringInFlight = false;
+            long?[] held = new long?[StringChurn.Keys];
+            for (int slot = 0; slot < StringChurn.Keys; slot++)
+            {
+                connection.Send("GET", StringChurn.Key(id, slot));
+                connection.Send("PTTL", StringChurn.Key(id, slot));
+            }
+
+            List<string> shown = [];
+            for (int slot = 0; slot < StringChurn.Keys; slot++)
+            {
+                string key = StringChurn.Key(id, slot);
+                string value = connection.Read();
+                string timeToLive = connection.Read();
+                shown.Add(value == "$nil" ? "nil" : value[1..]);
+                if (value == "$nil")
+                {
+                    continue;
+                }
+
+                _present.Add(key);
+                CheckTimeToLive(report, key, timeToLive, expected: false);
+                string prefix = $"$s:{id}:";
+                held[slot] = value.StartsWith(prefix, StringComparison.Ordinal) && long.TryParse(value.AsSpan(prefix.Length), CultureInfo.InvariantCulture, out long operation)
+                    ? operation
+                    : -1;
+            }
+
+            if (StringChurn.OperationsFor(held, atMost) is not { } operations)
+            {
+                report.ForeignValues++;
+                report.Problems.Add($"client {id}: its string churn keys hold what no prefix of their {acknowledged} acknowledged operations leaves: {string.Join(' ', shown)}");
+                // Start again where every key is deleted: the end of a cycle through all of them.
+                foreach (string key in Enumerable.Range(0, StringChurn.Keys).Select(slot => StringChurn.Key(id, slot)))
+                {
+                    connection.Call("DEL", key);
+                    _present.Remove(key);
+                }
+
+                _strings = ((acknowledged / StringChurn.Cycle) + 1) * StringChurn.Cycle;
+                return;
+            }
+
+            report.NoteLostOperations("string churn", operations, acknowledged, lossy, $"client {id}: its string churn keys hold what the first {operations} of their operations leave, {acknowledged} acknowledged: {string.Join(' ', shown)}");
+            _strings = operations;
+        }
+
+        /// <summary>
         /// One churn key's members in the order its type lists them, after checking its length against the listing; null
         /// (and a problem reported) when the listing fails or holds something no churn operation writes.
         /// </summary>
@@ -526,6 +638,13 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             {
                 report.InconsistentCollections++;
                 report.Problems.Add($"client {id}: {kind.CountCommand} {key} is {length} but {kind.ListAll(key)[0]} returns {members.Count} members");
+            }
+
+            if (listing.Count > 0)
+            {
+                // A closing PEXPIRE's TTL has run out by now (the runner waits that long after each restart), so a key
+                // still there has none: one with a TTL is a new generation that kept an expired key's.
+                CheckTimeToLive(report, key, connection.Call("PTTL", key), expected: false);
             }
 
             return (members, shown);

@@ -70,6 +70,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private int[] _heldStripes = [];
     private int _heldStripeCount;
 
+    // Stored keys a command's read found expired (at most MaxExpiredReads per command): deleted once the command has
+    // released its stripes (ReclaimExpiredReads), as Redis deletes an expired key a command touches.
+    private const int MaxExpiredReads = 64;
+    private readonly List<byte[]> _expiredReads = [];
+
     /// <param name="store">The store this session belongs to.</param>
     /// <param name="functions">The callbacks <paramref name="session"/> was made with.</param>
     /// <param name="session">The FASTER session, owned (and disposed) by this object.</param>
@@ -136,8 +141,14 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     public bool TryRead(int db, ReadOnlySpan<byte> key, IBufferWriter<byte>? value, out StoredRecord record)
     {
-        ReadStored(StoredKey(_store.Physical(db), key), value, copyHot: true);
+        ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
+        ReadStored(storedKey, value, copyHot: true);
         StoreOutput output = _output;
+        if (output.Expired && !Warming && _expiredReads.Count < MaxExpiredReads)
+        {
+            _expiredReads.Add(storedKey.ToArray());
+        }
+
         record = output.Found ? new StoredRecord(output.Header.Type, output.Header.ExpiresAtMs, output.PayloadLength) : default;
         return output.Found;
     }
@@ -583,18 +594,42 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         for (int i = 0; i < _candidates.Count; i++)
         {
-            ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
-            int stripe = KeyLocks.StripeOf(storedKey[1..]);
-            locks.EnterExclusive(stripe);
-            try
+            DeleteIfExpired(_candidates.KeyAt(i), locks);
+        }
+    }
+
+    public void ReclaimExpiredReads()
+    {
+        if (_expiredReads.Count == 0)
+        {
+            return;
+        }
+
+        // With the WAL refusing writes, the expiry cycle deletes them once it accepts writes again.
+        if (_store.WriteFailure is null)
+        {
+            foreach (byte[] storedKey in _expiredReads)
             {
-                DeleteStored(storedKey, onlyIfExpired: true, log: true, cascade: true);
-                CompleteCommand();
+                DeleteIfExpired(storedKey, _store.Locks);
             }
-            finally
-            {
-                locks.ExitExclusive(stripe);
-            }
+        }
+
+        _expiredReads.Clear();
+    }
+
+    // Deletes the key if its live record has expired (checked again under its stripe, taken here): logged, counted, its parts too.
+    private void DeleteIfExpired(ReadOnlySpan<byte> storedKey, KeyLocks locks)
+    {
+        int stripe = KeyLocks.StripeOf(storedKey[1..]);
+        locks.EnterExclusive(stripe);
+        try
+        {
+            DeleteStored(storedKey, onlyIfExpired: true, log: true, cascade: true);
+            CompleteCommand();
+        }
+        finally
+        {
+            locks.ExitExclusive(stripe);
         }
     }
 
