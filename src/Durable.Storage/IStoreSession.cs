@@ -53,9 +53,10 @@ public interface IStoreSession : IDisposable
     /// <summary>
     /// Visits up to about <paramref name="count"/> live keys of <paramref name="db"/>, starting at <paramref name="cursor"/> (0 = start).
     /// Returns the next cursor, 0 when the scan is complete. A key that exists for the whole scan is visited at least once.
-    /// Callers need no locks.
+    /// Callers need no locks. With <paramref name="reclaimExpired"/> (SCAN, not KEYS, as in Redis), expired keys met on the
+    /// way are deleted after the command (<see cref="ReclaimExpiredReads"/>).
     /// </summary>
-    ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor);
+    ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor, bool reclaimExpired);
 
     /// <summary>A random live key of <paramref name="db"/>, appended to <paramref name="key"/>; false when the database is empty.</summary>
     bool TryGetRandomKey(int db, IBufferWriter<byte> key);
@@ -76,7 +77,8 @@ public interface IStoreSession : IDisposable
     /// <summary>
     /// Deletes the keys that the last command's reads (<see cref="TryRead"/>) found expired, each under its stripe (taken
     /// here) if it is still expired there: logged and counted, as the expiry cycle deletes them, so that DBSIZE and INFO
-    /// keyspace stop counting a key once a command has found it expired, as in Redis. Called by the dispatcher after the
+    /// keyspace stop counting a key once a command has found it expired, as in Redis (also those SCAN and RANDOMKEY
+    /// met, <see cref="Scan"/>; at most 64 per command, the rest left to the expiry cycle). Called by the dispatcher after the
     /// command has released its key locks.
     /// </summary>
     void ReclaimExpiredReads();

@@ -63,7 +63,7 @@ public sealed class AbandonedAllocationTests : IDisposable
         ulong cursor = 0;
         do
         {
-            cursor = scanner.Scan(0, cursor, 1000, visitor);
+            cursor = scanner.Scan(0, cursor, 1000, visitor, reclaimExpired: false);
         }
         while (cursor != 0);
 

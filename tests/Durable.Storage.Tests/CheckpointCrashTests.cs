@@ -302,7 +302,7 @@ public sealed class CheckpointCrashTests : IDisposable
         ulong cursor = 0;
         do
         {
-            cursor = again.Scan(0, cursor, 1000, scanned);
+            cursor = again.Scan(0, cursor, 1000, scanned, reclaimExpired: false);
         }
         while (cursor != 0);
 
@@ -362,7 +362,7 @@ public sealed class CheckpointCrashTests : IDisposable
         ulong cursor = 0;
         do
         {
-            cursor = again.Scan(0, cursor, 1000, scanned);
+            cursor = again.Scan(0, cursor, 1000, scanned, reclaimExpired: false);
         }
         while (cursor != 0);
 
@@ -603,7 +603,7 @@ public sealed class CheckpointCrashTests : IDisposable
         ulong cursor = 0;
         do
         {
-            cursor = session.Scan(0, cursor, 1000, scanned);
+            cursor = session.Scan(0, cursor, 1000, scanned, reclaimExpired: false);
         }
         while (cursor != 0);
 

@@ -255,12 +255,12 @@ public sealed class CompactionTests : IDisposable
         }
 
         KeyCollector seen = new();
-        ulong cursor = session.Scan(0, 0, 500, seen);
+        ulong cursor = session.Scan(0, 0, 500, seen, reclaimExpired: false);
         Assert.NotEqual(0UL, cursor);
         Assert.True(await store.Compactor.CompactIfWorthwhileAsync(force: true, TestContext.Current.CancellationToken));
         while (cursor != 0)
         {
-            cursor = session.Scan(0, cursor, 500, seen);
+            cursor = session.Scan(0, cursor, 500, seen, reclaimExpired: false);
         }
 
         for (int i = 0; i < 3000; i++)

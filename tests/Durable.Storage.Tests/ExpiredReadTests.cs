@@ -76,6 +76,52 @@ public sealed class ExpiredReadTests : IDisposable
         Assert.Equal(1, store.KeyCount(0));
     }
 
+    [Fact]
+    public async Task ReclaimExpiredReads_KeysAScanMet_DeletedOnlyWhenTheScanReclaims()
+    {
+        ManualClock clock = new() { TimersStopped = true };
+        await using FasterStore store = await OpenAsync(clock);
+        using IStoreSession session = store.OpenSession();
+        foreach (string key in new[] { "a", "b", "c" })
+        {
+            session.Write(0, System.Text.Encoding.ASCII.GetBytes(key), RecordType.String, "v"u8, clock.NowMs + 10);
+            session.CompleteCommand();
+        }
+
+        session.Write(0, "kept"u8, RecordType.String, "v"u8, 0);
+        session.CompleteCommand();
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+
+        // KEYS walks without reclaiming (as Redis's KEYS), SCAN reclaims what it meets (as Redis's SCAN).
+        ScanAll(session, reclaimExpired: false);
+        Assert.Equal(4, store.KeyCount(0));
+        ScanAll(session, reclaimExpired: true);
+        Assert.Equal(1, store.KeyCount(0));
+        Assert.Equal(0, store.ExpiringKeyCount(0));
+    }
+
+    private static void ScanAll(IStoreSession session, bool reclaimExpired)
+    {
+        KeyNames seen = new();
+        ulong cursor = 0;
+        do
+        {
+            cursor = session.Scan(0, cursor, 100, seen, reclaimExpired);
+            session.CompleteCommand();
+            session.ReclaimExpiredReads();
+        }
+        while (cursor != 0);
+
+        Assert.Equal(["kept"], seen.Names);
+    }
+
+    private sealed class KeyNames : IKeyVisitor
+    {
+        public List<string> Names { get; } = [];
+
+        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record) => Names.Add(System.Text.Encoding.ASCII.GetString(key));
+    }
+
     public void Dispose()
     {
         try

@@ -435,7 +435,7 @@ public sealed class ReadCacheTests : IAsyncLifetime
         ulong cursor = 0;
         do
         {
-            cursor = session.Scan(0, cursor, 100, seen);
+            cursor = session.Scan(0, cursor, 100, seen, reclaimExpired: false);
         }
         while (cursor != 0);
 

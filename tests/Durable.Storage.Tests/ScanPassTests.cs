@@ -42,7 +42,7 @@ public sealed class ScanPassTests : IDisposable
         int written = Keys;
         do
         {
-            cursor = session.Scan(0, cursor, 10, seen);
+            cursor = session.Scan(0, cursor, 10, seen, reclaimExpired: false);
             // Fifty new records of the same size for every ten the scan reads: a pass chasing the tail would never end.
             WriteKeys(session, written, 50, ValueBytes);
             written += 50;
@@ -83,14 +83,14 @@ public sealed class ScanPassTests : IDisposable
         WriteKeys(session, 0, Keys, ValueBytes);
 
         KeySet seen = new();
-        ulong cursor = session.Scan(0, 0, 10, seen);
+        ulong cursor = session.Scan(0, 0, 10, seen, reclaimExpired: false);
         long beginBefore = store.Kv.Log.BeginAddress;
         compactDuringTheNextWalk();
-        cursor = session.Scan(0, cursor, 10, seen);
+        cursor = session.Scan(0, cursor, 10, seen, reclaimExpired: false);
         Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
         while (cursor != 0)
         {
-            cursor = session.Scan(0, cursor, 100, seen);
+            cursor = session.Scan(0, cursor, 100, seen, reclaimExpired: false);
         }
 
         AssertEveryKey(seen, Keys);
@@ -188,7 +188,7 @@ public sealed class ScanPassTests : IDisposable
         WriteKeys(session, 0, 100, 10);
 
         KeySet seen = new(onFirst: () => WriteKeys(writer, 50, 50, 100));
-        Assert.Equal(0UL, session.Scan(0, 0, 1000, seen));
+        Assert.Equal(0UL, session.Scan(0, 0, 1000, seen, reclaimExpired: false));
 
         AssertEveryKey(seen, 100);
     }
@@ -201,12 +201,12 @@ public sealed class ScanPassTests : IDisposable
         WriteKeys(session, 0, Keys, ValueBytes);
 
         KeySet seen = new();
-        ulong cursor = session.Scan(0, 0, 10, seen);
+        ulong cursor = session.Scan(0, 0, 10, seen, reclaimExpired: false);
         Assert.NotEqual(0UL, cursor);
         await duringThePass(store, session);
         while (cursor != 0)
         {
-            cursor = session.Scan(0, cursor, 100, seen);
+            cursor = session.Scan(0, cursor, 100, seen, reclaimExpired: false);
         }
 
         AssertEveryKey(seen, Keys);

@@ -25,7 +25,7 @@ internal static class ScanCommands
         ulong cursor = 0;
         do
         {
-            cursor = context.Session.Scan(context.Db, cursor, KeysBatch, collector);
+            cursor = context.Session.Scan(context.Db, cursor, KeysBatch, collector, reclaimExpired: false);
         }
         while (cursor != 0);
 
@@ -47,7 +47,7 @@ internal static class ScanCommands
         }
 
         KeyCollector collector = new(pattern, typeName, distinct: false);
-        ulong next = context.Session.Scan(context.Db, cursor, (int)Math.Min(count, int.MaxValue), collector);
+        ulong next = context.Session.Scan(context.Db, cursor, (int)Math.Min(count, int.MaxValue), collector, reclaimExpired: true);
 
         WriteReplyStart(context, next);
         WriteKeys(context, collector);

@@ -144,9 +144,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
         ReadStored(storedKey, value, copyHot: true);
         StoreOutput output = _output;
-        if (output.Expired && !Warming && _expiredReads.Count < MaxExpiredReads)
+        if (output.Expired && !Warming)
         {
-            _expiredReads.Add(storedKey.ToArray());
+            NoteExpiredRead(storedKey);
         }
 
         record = output.Found ? new StoredRecord(output.Header.Type, output.Header.ExpiresAtMs, output.PayloadLength) : default;
@@ -434,7 +434,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// when it moved during a call (the walk then skips to the new begin address, and the keys it checks may have moved
     /// past the bound meanwhile).
     /// </remarks>
-    public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor)
+    public ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor, bool reclaimExpired)
     {
         byte physical = _store.Physical(db);
         long begin = _store.Kv.Log.BeginAddress;
@@ -447,7 +447,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         long end = Math.Min(bound, tail);
         long next = Collect(Math.Max(position, begin), end, Math.Max(1, count), physical, expiredOnly: false, walking: _store.DuringKeyWalk);
-        VisitLive(visitor, end);
+        VisitLive(visitor, end, reclaimExpired);
         if (_store.Kv.Log.BeginAddress != begin)
         {
             // Read after the begin address: every copy of the compaction that moved it lies below.
@@ -483,7 +483,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 for (long next = from; next < to && picker.Seen == 0;)
                 {
                     next = Collect(next, to, 256, physical, expiredOnly: false, walking: _store.DuringKeyWalk);
-                    VisitLive(picker);
+                    VisitLive(picker, reclaimExpired: true);
                 }
             }
         }
@@ -1474,17 +1474,33 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>
     /// Passes each collected candidate that is still the live, unexpired version of its key to <paramref name="visitor"/>,
     /// and each whose key's live, unexpired record lies at or past <paramref name="movedPast"/> (where a scan's call stops:
-    /// the pass may not reach it there).
+    /// the pass may not reach it there). With <paramref name="reclaimExpired"/>, a live version that has expired is
+    /// noted for <see cref="ReclaimExpiredReads"/>, as Redis's SCAN and RANDOMKEY delete an expired key they meet.
     /// </summary>
-    private void VisitLive(IKeyVisitor visitor, long movedPast = long.MaxValue)
+    private void VisitLive(IKeyVisitor visitor, long movedPast = long.MaxValue, bool reclaimExpired = false)
     {
         for (int i = 0; i < _candidates.Count; i++)
         {
             ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
-            if ((IsLiveCandidate(i) || _output.Address >= movedPast) && _output.Found)
+            if (IsLiveCandidate(i) || _output.Address >= movedPast)
             {
-                visitor.Visit(storedKey[1..], new StoredRecord(_output.Header.Type, _output.Header.ExpiresAtMs, _output.PayloadLength));
+                if (_output.Found)
+                {
+                    visitor.Visit(storedKey[1..], new StoredRecord(_output.Header.Type, _output.Header.ExpiresAtMs, _output.PayloadLength));
+                }
+                else if (_output.Expired && reclaimExpired)
+                {
+                    NoteExpiredRead(storedKey);
+                }
             }
+        }
+    }
+
+    private void NoteExpiredRead(ReadOnlySpan<byte> storedKey)
+    {
+        if (_expiredReads.Count < MaxExpiredReads)
+        {
+            _expiredReads.Add(storedKey.ToArray());
         }
     }
 
