@@ -145,7 +145,9 @@ public sealed class AbandonedAllocationTests : IDisposable
         // All of it read-only and flushed: the next write of key:0 copies its record to a new one.
         store.Kv.Log.ShiftReadOnlyAddress(store.Kv.Log.TailAddress, wait: true);
 
-        device!.ReadDelay = TimeSpan.FromSeconds(1);
+        // Long enough for the filler writes below to flush the log past the write's allocation before the read returns,
+        // also while the other test classes run beside this one (with 1 s, one full-suite run of session 25 failed here).
+        device!.ReadDelay = TimeSpan.FromSeconds(5);
         Interlocked.Exchange(ref armed, 1);
         Task write = Task.Factory.StartNew(
             () =>
@@ -176,7 +178,7 @@ public sealed class AbandonedAllocationTests : IDisposable
         }
 
         long allocated = store.Kv.Log.TailAddress;
-        // The write now reads the old record from disk (1 s). Meanwhile the log is flushed past the page of its saved
+        // The write now reads the old record from disk (5 s). Meanwhile the log is flushed past the page of its saved
         // allocation (pages are flushed whole), which stays in memory: the read-only address trails the tail by 90% of the
         // memory, the head address by all of it.
         long pageEnd = ((allocated / store.PageBytes) + 1) * store.PageBytes;

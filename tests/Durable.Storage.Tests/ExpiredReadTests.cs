@@ -1,3 +1,4 @@
+using System.Text;
 using Durable.Storage.Faster;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -20,10 +21,8 @@ public sealed class ExpiredReadTests : IDisposable
         await using (FasterStore store = await OpenAsync(clock))
         {
             using IStoreSession session = store.OpenSession();
-            session.Write(0, "gone"u8, RecordType.String, "v"u8, clock.NowMs + 10);
-            session.CompleteCommand();
-            session.Write(0, "kept"u8, RecordType.String, "v"u8, clock.NowMs + 60_000);
-            session.CompleteCommand();
+            Write(session, "gone", clock.NowMs + 10);
+            Write(session, "kept", clock.NowMs + 60_000);
             long expiredBefore = store.GetStatistics().ExpiredKeys;
             clock.Advance(TimeSpan.FromMilliseconds(20));
 
@@ -62,13 +61,11 @@ public sealed class ExpiredReadTests : IDisposable
         ManualClock clock = new() { TimersStopped = true };
         await using FasterStore store = await OpenAsync(clock);
         using IStoreSession session = store.OpenSession();
-        session.Write(0, "k"u8, RecordType.String, "old"u8, clock.NowMs + 10);
-        session.CompleteCommand();
+        Write(session, "k", clock.NowMs + 10, "old");
         clock.Advance(TimeSpan.FromMilliseconds(20));
         Assert.False(session.TryRead(0, "k"u8, null, out _));
         // A write (this command's, or another connection's before the reclaim takes the stripe) replaces the expired record.
-        session.Write(0, "k"u8, RecordType.String, "new"u8, 0);
-        session.CompleteCommand();
+        Write(session, "k", 0, "new");
         session.ReclaimExpiredReads();
 
         Assert.True(session.TryRead(0, "k"u8, null, out StoredRecord record));
@@ -84,12 +81,10 @@ public sealed class ExpiredReadTests : IDisposable
         using IStoreSession session = store.OpenSession();
         foreach (string key in new[] { "a", "b", "c" })
         {
-            session.Write(0, System.Text.Encoding.ASCII.GetBytes(key), RecordType.String, "v"u8, clock.NowMs + 10);
-            session.CompleteCommand();
+            Write(session, key, clock.NowMs + 10);
         }
 
-        session.Write(0, "kept"u8, RecordType.String, "v"u8, 0);
-        session.CompleteCommand();
+        Write(session, "kept", 0);
         clock.Advance(TimeSpan.FromMilliseconds(20));
 
         // KEYS walks without reclaiming (as Redis's KEYS), SCAN reclaims what it meets (as Redis's SCAN).
@@ -98,6 +93,48 @@ public sealed class ExpiredReadTests : IDisposable
         ScanAll(session, reclaimExpired: true);
         Assert.Equal(1, store.KeyCount(0));
         Assert.Equal(0, store.ExpiringKeyCount(0));
+    }
+
+    [Fact]
+    public async Task ReclaimExpiredReads_MoreExpiredKeysThanTheLimitInOneCommand_TheRestReclaimedWhenReadAgain()
+    {
+        ManualClock clock = new() { TimersStopped = true };
+        await using FasterStore store = await OpenAsync(clock);
+        using IStoreSession session = store.OpenSession();
+        int keys = FasterStoreSession.MaxExpiredReads + 36;
+        for (int i = 0; i < keys; i++)
+        {
+            Write(session, $"k{i}", clock.NowMs + 10);
+        }
+
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        // One command (an MGET, say) reads them all: the first MaxExpiredReads are reclaimed after it, the rest are left
+        // (to the expiry cycle, or to the next command that reads them).
+        for (int i = 0; i < keys; i++)
+        {
+            Assert.False(session.TryRead(0, Encoding.ASCII.GetBytes($"k{i}"), null, out _));
+        }
+
+        session.CompleteCommand();
+        session.ReclaimExpiredReads();
+        Assert.Equal(36, store.KeyCount(0));
+
+        for (int i = 0; i < keys; i++)
+        {
+            Assert.False(session.TryRead(0, Encoding.ASCII.GetBytes($"k{i}"), null, out _));
+        }
+
+        session.CompleteCommand();
+        session.ReclaimExpiredReads();
+        Assert.Equal(0, store.KeyCount(0));
+        Assert.Equal(0, store.ExpiringKeyCount(0));
+    }
+
+    // One command: key = value, expiring at expiresAtMs (0: never).
+    private static void Write(IStoreSession session, string key, long expiresAtMs, string value = "v")
+    {
+        session.Write(0, Encoding.ASCII.GetBytes(key), RecordType.String, Encoding.ASCII.GetBytes(value), expiresAtMs);
+        session.CompleteCommand();
     }
 
     private static void ScanAll(IStoreSession session, bool reclaimExpired)
@@ -119,7 +156,7 @@ public sealed class ExpiredReadTests : IDisposable
     {
         public List<string> Names { get; } = [];
 
-        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record) => Names.Add(System.Text.Encoding.ASCII.GetString(key));
+        public void Visit(ReadOnlySpan<byte> key, in StoredRecord record) => Names.Add(Encoding.ASCII.GetString(key));
     }
 
     public void Dispose()

@@ -18,7 +18,7 @@ internal sealed record ChurnKind(
     Func<string, string[]> ListAll,
     Func<IReadOnlyList<string>, List<long>?> Members)
 {
-    /// <summary>The TTL of a closing PEXPIRE: short, so the key expires between two operations (the client waits it out).</summary>
+    /// <summary>The TTL of a closing PEXPIRE and of the string churn's expiring SET: short, so the key expires between two operations (the client waits it out).</summary>
     public const int ExpireMilliseconds = 20;
 
     /// <summary>HSET/HDEL, SADD/SREM, ZADD/ZREM, RPUSH/LPOP, each closed by RENAME, COPY, DEL and PEXPIRE; listed by HGETALL, SMEMBERS, ZRANGE, LRANGE.</summary>

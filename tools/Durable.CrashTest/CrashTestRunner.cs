@@ -46,7 +46,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 server = null;
 
                 server = await StartServerAsync(port, cancellationToken);
-                // A churn key's closing PEXPIRE acknowledged (or sent) right before the kill expires by then.
+                // A churn key's closing PEXPIRE or a string churn key's SET PX acknowledged (or sent) right before the kill expires by then.
                 await Task.Delay(ChurnKind.ExpireMilliseconds, cancellationToken);
                 report.Rounds = round;
                 try
@@ -355,7 +355,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                         _churnInFlight[k] = false;
                         if (expires)
                         {
-                            _churnNotBefore[k] = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * (ChurnKind.ExpireMilliseconds + 5) / 1000);
+                            _churnNotBefore[k] = ExpiredBy();
                         }
 
                         TotalAcknowledgedChurnOperations++;
@@ -373,9 +373,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                             return;
                         }
 
-                        _stringNotBefore[slot] = StringChurn.Expires(_strings)
-                            ? Stopwatch.GetTimestamp() + (Stopwatch.Frequency * (StringChurn.ExpireMilliseconds + 5) / 1000)
-                            : 0;
+                        _stringNotBefore[slot] = StringChurn.Expires(_strings) ? ExpiredBy() : 0;
                         _strings++;
                         _stringInFlight = false;
                         TotalAcknowledgedChurnOperations++;
@@ -387,6 +385,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 // The server was killed: whatever was in flight is unknown, everything acknowledged must survive.
             }
         }
+
+        // The Stopwatch timestamp by which a TTL of ChurnKind.ExpireMilliseconds set now has run out (with 5 ms to spare).
+        private static long ExpiredBy() => Stopwatch.GetTimestamp() + (Stopwatch.Frequency * (ChurnKind.ExpireMilliseconds + 5) / 1000);
 
         /// <summary>Keys of this client the last <see cref="Verify"/> found, to compare with DBSIZE and SCAN.</summary>
         public IReadOnlyCollection<string> PresentKeys => _present;

@@ -4,7 +4,7 @@ namespace Durable.CrashTest;
 
 /// <summary>
 /// The string churn of one client: operation i writes key i mod <see cref="Keys"/>, and each key goes through SET, SET
-/// with a <see cref="ExpireMilliseconds"/> ms PX (the client waits for it to expire before the key's next write), SET,
+/// with a <see cref="ChurnKind.ExpireMilliseconds"/> ms PX (the client waits for it to expire before the key's next write), SET,
 /// DEL, again and again. So overwritten, expired and deleted versions of a few keys pile up in the log for compaction
 /// to drop, and none may come back. Values carry their operation's number, so the keys read back after a restart name
 /// the prefix of the operations that left them.
@@ -12,9 +12,6 @@ namespace Durable.CrashTest;
 internal static class StringChurn
 {
     public const int Keys = 16;
-
-    /// <summary>The TTL of the expiring SET.</summary>
-    public const int ExpireMilliseconds = 20;
 
     // Each key's cycle: SET, SET PX, SET, DEL.
     private const int Steps = 4;
@@ -38,7 +35,7 @@ internal static class StringChurn
         return Step(operation) switch
         {
             0 or 2 => (["SET", key, Value(client, operation)], "+OK"),
-            1 => (["SET", key, Value(client, operation), "PX", ExpireMilliseconds.ToString(CultureInfo.InvariantCulture)], "+OK"),
+            1 => (["SET", key, Value(client, operation), "PX", ChurnKind.ExpireMilliseconds.ToString(CultureInfo.InvariantCulture)], "+OK"),
             _ => (["DEL", key], ":1"),
         };
     }

@@ -72,7 +72,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     // Stored keys a command's read found expired (at most MaxExpiredReads per command): deleted once the command has
     // released its stripes (ReclaimExpiredReads), as Redis deletes an expired key a command touches.
-    private const int MaxExpiredReads = 64;
+    internal const int MaxExpiredReads = 64;
     private readonly List<byte[]> _expiredReads = [];
 
     /// <param name="store">The store this session belongs to.</param>

@@ -606,7 +606,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         {
             // everysec with nothing appended since the last look: sleep up to a second (as often as Redis's everysec
             // fsyncs) rather than wake every 10 ms for nothing; the next append wakes the committer (Append).
-            bool idle = quiet && Idle();
+            bool idle = quiet && TryGoIdle();
             try
             {
                 await _commitRequested.WaitAsync(idle ? TimeSpan.FromSeconds(1) : interval, stopping);
@@ -624,7 +624,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     // Marks the committer idle, then reads the tail (Append reads in the other order): false, and not idle, when a record
     // arrived meanwhile.
-    private bool Idle()
+    private bool TryGoIdle()
     {
         Interlocked.Exchange(ref _committerIdle, 1);
         FasterLog log = _current.Log;
