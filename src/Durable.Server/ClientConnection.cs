@@ -72,6 +72,7 @@ internal sealed partial class ClientConnection : IDisposable
         PipeReader input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
         PipeWriter output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
         Exception? fault = null;
+        Exception? ended = null;
         IDisposable? scope = _logger.BeginScope("connection {ConnectionId}", _client.Id);
         _server.Clients.Add(_client);
         CommandContext context = new(_server, _client);
@@ -90,6 +91,11 @@ internal sealed partial class ClientConnection : IDisposable
         }
         catch (Exception exception) when (IsDisconnect(exception))
         {
+            // What the output still holds was never confirmed: the replies of a batch whose writes could not be made
+            // durable (the write-ahead log failed, or the connection closed while they waited). Completing the output
+            // with the exception drops them; completing it without one would send them, acknowledging writes that a
+            // crash of the machine loses (found by the crash tool's power cuts).
+            ended = exception;
             Log.Disconnected(_logger, exception);
         }
         catch (Exception exception)
@@ -104,7 +110,7 @@ internal sealed partial class ClientConnection : IDisposable
             Close();
             await _monitorPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await input.CompleteAsync(fault);
-            await output.CompleteAsync(fault);
+            await output.CompleteAsync(fault ?? ended);
             await stream.DisposeAsync();
             context.OpenedSession?.Dispose();
             Dispose();

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Durable.Commands;
 using Durable.Commands.Server;
@@ -163,6 +165,56 @@ public sealed class DiskFaultDispatchTests : IDisposable
             Assert.StartsWith("-MISCONF Errors writing to the write-ahead log: ", waiter.LastReply, StringComparison.Ordinal);
             Assert.Equal(":1\r\n", waiter.Call("LLEN", "queue"));
         }
+    }
+
+    /// <summary>
+    /// Through a real socket: a SET whose commit fails gets no reply; the connection closes, so the client cannot take a
+    /// write a crash of the machine would lose for acknowledged. Until session 26 its "+OK" was sent as the connection
+    /// closed (the output was completed without the exception, which flushes it), and the crash tool's power cuts lost
+    /// writes acknowledged that way.
+    /// </summary>
+    [Fact]
+    public async Task WalDiskFailsWhileASetWaitsForItsCommit_TheConnectionClosesWithoutItsReply()
+    {
+        (FasterStore store, FaultInjectingDevice device) = await FaultInjectingDevice.OpenStoreAsync(Options, NullLogger.Instance);
+        await using (store)
+        {
+            ServerState server = new(store, new ServerConfig(), CommandTable.CreateDefault(), TimeProvider.System);
+            using Socket listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            listener.Listen();
+            using Socket client = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(listener.LocalEndPoint!, TestContext.Current.CancellationToken);
+            using ClientConnection connection = new(await listener.AcceptAsync(TestContext.Current.CancellationToken), server, NullLogger.Instance, CancellationToken.None);
+            Task serving = connection.RunAsync();
+
+            await client.SendAsync("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            Assert.Equal("+OK\r\n", await ReadUntilClosedOrAsync(client, "+OK\r\n".Length));
+
+            device.FailWrites = true;
+            await client.SendAsync("*3\r\n$3\r\nSET\r\n$4\r\nlost\r\n$1\r\nx\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            Assert.Equal(string.Empty, await ReadUntilClosedOrAsync(client, int.MaxValue));
+            await serving;
+        }
+    }
+
+    /// <summary>What <paramref name="client"/> receives until it has <paramref name="bytes"/> or the server closes the connection.</summary>
+    private static async Task<string> ReadUntilClosedOrAsync(Socket client, int bytes)
+    {
+        StringBuilder received = new();
+        byte[] buffer = new byte[256];
+        while (received.Length < bytes)
+        {
+            int read = await client.ReceiveAsync(buffer, TestContext.Current.CancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        return received.ToString();
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
