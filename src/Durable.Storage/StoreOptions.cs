@@ -42,6 +42,9 @@ public sealed class StoreOptions
     /// <summary>Tests only: creates the io_uring of <see cref="ColdReadIo.Uring"/> (given its entries), to make it fail.</summary>
     internal Func<uint, Faster.IoUring>? CreateRing { get; init; }
 
+    /// <summary>Tests only: called instead of stopping the process when a read or write of the store's log fails (<see cref="Faster.FailStopDevice"/>).</summary>
+    internal Action<string>? OnLogFault { get; init; }
+
     /// <summary>Tests only: runs right after a checkpoint's log metadata is written (it is loadable from then on), to copy the files as a crash there would leave them.</summary>
     internal Action? CheckpointMetadataWritten { get; init; }
 

@@ -89,8 +89,9 @@ public sealed partial class FasterStore : IStore
             Log.FasterDeviceReads(logger);
         }
 
-        // Outermost, so that it sees every read FASTER issues, whatever the tests wrap in between.
-        _device = new SessionReadDevice(wrapLogDevice is null ? device : wrapLogDevice(device));
+        // Outermost, so that it sees every read FASTER issues, whatever the tests wrap in between; just inside it, the
+        // device that stops the process on a failed read or write before FASTER takes it for an absent record or a flushed page.
+        _device = new SessionReadDevice(new FailStopDevice(wrapLogDevice is null ? device : wrapLogDevice(device), logger, options.OnLogFault));
 
         Budget = new MemoryBudget(options, layout);
         int pageBits = Budget.PageBits;

@@ -17,6 +17,7 @@ internal sealed class FaultInjectingDevice(IDevice inner, FaultInjectingDevice? 
     /// <summary>What Linux reports for an I/O error (EIO); FASTER only checks that the code is non-zero.</summary>
     private const uint IOErrorCode = 5;
     private volatile bool _failWrites;
+    private volatile bool _failReads;
     private long _failedWrites;
     private long _readDelayTicks;
     private int _readsInFlight;
@@ -27,6 +28,13 @@ internal sealed class FaultInjectingDevice(IDevice inner, FaultInjectingDevice? 
     {
         get => controlledBy?.FailWrites ?? _failWrites;
         set => _failWrites = value;
+    }
+
+    /// <summary>While true, reads complete with an error and read nothing, as from a disk that has failed. Thread-safe.</summary>
+    public bool FailReads
+    {
+        get => _failReads;
+        set => _failReads = value;
     }
 
     /// <summary>
@@ -70,14 +78,21 @@ internal sealed class FaultInjectingDevice(IDevice inner, FaultInjectingDevice? 
     }
 
     public override void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context) =>
-        Read(callback, done => Inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, done, context));
+        Read(callback, context, done => Inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, done, context));
 
     public override void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
-        Read(callback, done => Inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, done, context));
+        Read(callback, context, done => Inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, done, context));
 
     /// <summary>Issues a read through <paramref name="issue"/>, at once or after <see cref="ReadDelay"/>; FASTER keeps its buffer pinned until the callback.</summary>
-    private void Read(DeviceIOCompletionCallback callback, Action<DeviceIOCompletionCallback> issue)
+    private void Read(DeviceIOCompletionCallback callback, object context, Action<DeviceIOCompletionCallback> issue)
     {
+        if (FailReads)
+        {
+            // Nothing read into FASTER's buffer; the completion arrives on the pool, as with the real device.
+            ThreadPool.UnsafeQueueUserWorkItem(_ => callback(IOErrorCode, 0, context), null);
+            return;
+        }
+
         TimeSpan delay = ReadDelay;
         if (delay <= TimeSpan.Zero)
         {
