@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need besides the .NET SDK: redis-server (the reference implementation
-# that byte-exact tests compare against) and redis-tools (redis-cli, redis-benchmark). Idempotent; quiet when present.
+# that byte-exact tests compare against), redis-tools (redis-cli, redis-benchmark) and e2fsprogs (mkfs.ext4, for the
+# power-cut tests' file system; those run where the user is root and loop devices exist). Idempotent; quiet when present.
 set -euo pipefail
-if command -v redis-server >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1; then
+if command -v redis-server >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1 \
+  && { command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /sbin/mkfs.ext4 ]; }; then
   exit 0
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
+$SUDO apt-get install -y -qq redis-server redis-tools e2fsprogs >/dev/null
 # The Debian package starts a redis-server service on 6379; the tests start their own, so stop it if it runs.
 if command -v service >/dev/null 2>&1; then $SUDO service redis-server stop >/dev/null 2>&1 || true; fi

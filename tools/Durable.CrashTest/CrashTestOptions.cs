@@ -11,6 +11,16 @@ internal sealed class CrashTestOptions
 
     public required string DataDirectory { get; init; }
 
+    /// <summary>
+    /// When set, each kill is a power cut (<see cref="PowerLossDisk"/>): the data directory is an ext4 file system of
+    /// its own, made in this image file and mounted at <see cref="DataDirectory"/> ({dir} is its subdirectory data); at
+    /// each kill its power is cut, then the server is killed and the file system mounted again. Needs root.
+    /// </summary>
+    public string? PowerLossImage { get; init; }
+
+    /// <summary>The size of the power-loss image (sparse: only what is written takes disk space).</summary>
+    public long PowerLossImageBytes { get; init; } = 8L << 30;
+
     /// <summary>Port the server listens on; 0 picks a free one.</summary>
     public int Port { get; init; }
 

@@ -19,11 +19,15 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
     public async Task<CrashTestReport> RunAsync(CancellationToken cancellationToken)
     {
         CrashTestReport report = new();
-        Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i))];
-        DatabaseWriter databases = new();
+        // After a power cut the server may refuse writes before it is killed: such a refusal ends a client's load.
+        bool refusalsEndTheLoad = options.PowerLossImage is not null;
+        Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i, refusalsEndTheLoad))];
+        DatabaseWriter databases = new(refusalsEndTheLoad);
         Directory.CreateDirectory(options.DataDirectory);
+        using PowerLossDisk? disk = options.PowerLossImage is { } image ? PowerLossDisk.Create(image, options.DataDirectory, options.PowerLossImageBytes) : null;
+        string directory = disk?.DataDirectory ?? options.DataDirectory;
         int port = options.Port > 0 ? options.Port : FreePort();
-        RunningServer? server = await StartServerAsync(port, cancellationToken);
+        RunningServer? server = await StartServerAsync(port, directory, cancellationToken);
         try
         {
             int problemsShown = 0;
@@ -38,14 +42,18 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     OnOwnThread(() => databases.Run(port, stop.Token)),
                 ];
                 await Task.Delay(load, cancellationToken);
+                // A power cut first: from then on nothing the server writes lasts, though it may answer for a moment
+                // more (with appendfsync always no write is acknowledged after the cut: its commit fails).
+                disk?.CutPower();
                 server.Process.Kill();
                 await server.Process.WaitForExitAsync(cancellationToken);
                 await stop.CancelAsync();
                 await Task.WhenAll(running);
                 server.Process.Dispose();
                 server = null;
+                disk?.Remount();
 
-                server = await StartServerAsync(port, cancellationToken);
+                server = await StartServerAsync(port, directory, cancellationToken);
                 // A churn key's closing PEXPIRE or a string churn key's SET PX acknowledged (or sent) right before the kill expires by then.
                 await Task.Delay(ChurnKind.ExpireMilliseconds, cancellationToken);
                 report.Rounds = round;
@@ -126,11 +134,11 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
     }
 
-    private async Task<RunningServer> StartServerAsync(int port, CancellationToken cancellationToken)
+    private async Task<RunningServer> StartServerAsync(int port, string directory, CancellationToken cancellationToken)
     {
         string command = options.ServerCommand
             .Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{dir}", options.DataDirectory, StringComparison.Ordinal);
+            .Replace("{dir}", directory, StringComparison.Ordinal);
         // exec, so that the SIGKILL hits the server itself rather than a shell.
         ProcessStartInfo start = new("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-c");
@@ -212,7 +220,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
     }
 
     /// <summary>One client's writes and what the server acknowledged of them.</summary>
-    private sealed class Writer(int id)
+    private sealed class Writer(int id, bool refusalsEndTheLoad)
     {
         /// <summary>Odd SET keys and every collection carry this TTL (10 days): it must survive every restart.</summary>
         private const string TimeToLiveSeconds = "864000";
@@ -347,7 +355,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                         string answer = connection.Call(command);
                         if (answer != expected)
                         {
-                            _churnAnomaly ??= $"{string.Join(' ', command)} (churn operation {_churned[k]}) replied {answer}, expected {expected}";
+                            NoteAnomaly(answer, $"{string.Join(' ', command)} (churn operation {_churned[k]}) replied {answer}, expected {expected}");
                             return;
                         }
 
@@ -369,7 +377,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                         string answer = connection.Call(command);
                         if (answer != expected)
                         {
-                            _churnAnomaly ??= $"{string.Join(' ', command)} (string churn operation {_strings}) replied {answer}, expected {expected}";
+                            NoteAnomaly(answer, $"{string.Join(' ', command)} (string churn operation {_strings}) replied {answer}, expected {expected}");
                             return;
                         }
 
@@ -387,6 +395,14 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         // The Stopwatch timestamp by which a TTL of ChurnKind.ExpireMilliseconds set now has run out (with 5 ms to spare).
+        private void NoteAnomaly(string answer, string anomaly)
+        {
+            if (!(refusalsEndTheLoad && answer.StartsWith('-')))
+            {
+                _churnAnomaly ??= anomaly;
+            }
+        }
+
         private static long ExpiredBy() => Stopwatch.GetTimestamp() + (Stopwatch.Frequency * (ChurnKind.ExpireMilliseconds + 5) / 1000);
 
         /// <summary>Keys of this client the last <see cref="Verify"/> found, to compare with DBSIZE and SCAN.</summary>

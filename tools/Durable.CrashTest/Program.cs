@@ -2,8 +2,8 @@ using System.Globalization;
 using Durable.CrashTest;
 
 // durable-crash-test [--server-command CMD] [--dir D] [--kills N] [--clients N] [--min-ms N] [--max-ms N]
-//                    [--allowed-loss N] [--seed N] [--port N]
-string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port"];
+//                    [--allowed-loss N] [--seed N] [--port N] [--power-loss-image FILE]
+string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port", "power-loss-image"];
 Dictionary<string, string> options = [];
 for (int i = 0; i < args.Length; i += 2)
 {
@@ -33,9 +33,11 @@ CrashTestOptions run = new()
     MaximumLoad = TimeSpan.FromMilliseconds(int.Parse(options.GetValueOrDefault("max-ms", "2000"), CultureInfo.InvariantCulture)),
     AllowedLossPerClient = long.Parse(options.GetValueOrDefault("allowed-loss", "0"), CultureInfo.InvariantCulture),
     Seed = int.Parse(options.GetValueOrDefault("seed", Environment.TickCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
+    PowerLossImage = options.GetValueOrDefault("power-loss-image"),
 };
 
-await Console.Out.WriteLineAsync($"crash test: {run.Kills} kills, {run.Clients} clients, data in {directory}, seed {run.Seed}");
+await Console.Out.WriteLineAsync(
+    $"crash test: {run.Kills} {(run.PowerLossImage is null ? "kills" : $"power cuts (file system in {run.PowerLossImage})")}, {run.Clients} clients, data in {directory}, seed {run.Seed}");
 await Console.Out.WriteLineAsync($"server: {run.ServerCommand}");
 CrashTestReport report;
 try
