@@ -5,11 +5,11 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// The store log's device as FASTER sees it: a read or write that fails stops the server. FASTER 2.6.5 logs a failed read
-/// and then treats the record as absent (a GET answers nil, a DEL 0, an INCR starts again from 0 and writes that), and
-/// counts a failed write as flushed (the page leaves memory as if it were on disk); compaction and checkpoints go on from
-/// there. Nothing that follows can be trusted, so the process stops before FASTER sees the error: a restart recovers from
-/// the last checkpoint and the write-ahead log, and refuses to start, saying why, while the disk cannot be read. Found
-/// by the crash tool's power cuts, after which reads of records on disk answered nil.
+/// and then treats the record as absent (a GET answers nil, a DEL 0, an INCR would start again from 0 and write that);
+/// after a failed page write the log cannot make room in memory again (in a probe, the writes that followed stalled).
+/// Neither can be undone in place, so the process stops before FASTER sees the error: every acknowledged write is in the
+/// write-ahead log, and a restart recovers from the last checkpoint and the WAL (and stops again, saying why, while
+/// the disk cannot be read). Found by the crash tool's power cuts, after which reads of records on disk answered nil.
 /// </summary>
 internal sealed partial class FailStopDevice(IDevice inner, ILogger logger, Action<string>? stop = null) : ForwardingDevice(inner)
 {
