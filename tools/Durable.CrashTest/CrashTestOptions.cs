@@ -18,6 +18,9 @@ internal sealed class CrashTestOptions
     /// </summary>
     public string? PowerLossImage { get; init; }
 
+    /// <summary>The power-loss image's file system: ext4 (the default) or xfs.</summary>
+    public string PowerLossFileSystem { get; init; } = "ext4";
+
     /// <summary>The size of the power-loss image (sparse: only what is written takes disk space).</summary>
     public long PowerLossImageBytes { get; init; } = 8L << 30;
 

@@ -24,7 +24,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         Writer[] writers = [.. Enumerable.Range(0, options.Clients).Select(i => new Writer(i, refusalsEndTheLoad))];
         DatabaseWriter databases = new(refusalsEndTheLoad);
         Directory.CreateDirectory(options.DataDirectory);
-        using PowerLossDisk? disk = options.PowerLossImage is { } image ? PowerLossDisk.Create(image, options.DataDirectory, options.PowerLossImageBytes) : null;
+        using PowerLossDisk? disk = options.PowerLossImage is { } image ? PowerLossDisk.Create(image, options.DataDirectory, options.PowerLossImageBytes, options.PowerLossFileSystem) : null;
         string directory = disk?.DataDirectory ?? options.DataDirectory;
         int port = options.Port > 0 ? options.Port : FreePort();
         RunningServer? server = await StartServerAsync(port, directory, cancellationToken);

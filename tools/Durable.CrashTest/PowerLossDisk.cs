@@ -5,15 +5,16 @@ using System.Runtime.InteropServices;
 namespace Durable.CrashTest;
 
 /// <summary>
-/// A file system of its own for the server's data, whose power can be cut: an ext4 image file, loop-mounted. A cut is
-/// ext4's shutdown ioctl with "do not flush the journal" (what xfstests' crash tests use): from that moment every write
+/// A file system of its own for the server's data, whose power can be cut: an ext4 (or XFS) image file, loop-mounted. A
+/// cut is the shutdown ioctl with "do not flush the journal" (ext4 took XFS's: the same number and flag; what xfstests'
+/// crash tests use): from that moment every write
 /// fails, and what the file system had not made durable (dirty pages, metadata not yet committed in the journal) is gone
 /// once it is unmounted and mounted again, as after a power failure; what an fsync, O_SYNC or O_DIRECT write made
 /// durable before the cut stays. Needs root (mount, loop devices) and e2fsprogs.
 /// </summary>
 internal sealed partial class PowerLossDisk : IDisposable
 {
-    // EXT4_IOC_SHUTDOWN = _IOR('X', 125, __u32); EXT4_GOING_FLAGS_NOLOGFLUSH = 2: neither data nor journal is flushed.
+    // EXT4_IOC_SHUTDOWN = XFS_IOC_GOINGDOWN = _IOR('X', 125, __u32); flag 2 (NOLOGFLUSH): neither data nor journal is flushed.
     private const ulong ShutdownRequest = 0x8004587D;
     private const uint NoLogFlush = 2;
     private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY
@@ -36,8 +37,8 @@ internal sealed partial class PowerLossDisk : IDisposable
     /// <summary>How many times the power was cut.</summary>
     public int Cuts { get; private set; }
 
-    /// <summary>Why power cuts cannot be made on this machine (not root, no loop devices, no mkfs.ext4), or null when they can.</summary>
-    public static string? Unavailable()
+    /// <summary>Why power cuts cannot be made on this machine (not root, no loop devices, no mkfs for <paramref name="fileSystem"/>), or null when they can.</summary>
+    public static string? Unavailable(string fileSystem = "ext4")
     {
         if (!Environment.IsPrivilegedProcess)
         {
@@ -50,9 +51,9 @@ internal sealed partial class PowerLossDisk : IDisposable
         }
 
         string[] path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Concat(["/sbin", "/usr/sbin"]).ToArray();
-        if (!path.Any(directory => File.Exists(Path.Combine(directory, "mkfs.ext4"))))
+        if (!path.Any(directory => File.Exists(Path.Combine(directory, "mkfs." + fileSystem))))
         {
-            return "power cuts need mkfs.ext4 (e2fsprogs)";
+            return $"power cuts need mkfs.{fileSystem} (e2fsprogs for ext4, xfsprogs for xfs)";
         }
 
         try
@@ -67,15 +68,15 @@ internal sealed partial class PowerLossDisk : IDisposable
         }
     }
 
-    /// <summary>Makes a sparse image of <paramref name="bytes"/> with a fresh ext4 file system and mounts it at <paramref name="mountPoint"/>.</summary>
-    public static PowerLossDisk Create(string image, string mountPoint, long bytes)
+    /// <summary>Makes a sparse image of <paramref name="bytes"/> with a fresh <paramref name="fileSystem"/> (ext4 or xfs) and mounts it at <paramref name="mountPoint"/>.</summary>
+    public static PowerLossDisk Create(string image, string mountPoint, long bytes, string fileSystem = "ext4")
     {
         using (FileStream file = new(image, FileMode.Create, FileAccess.Write))
         {
             file.SetLength(bytes);
         }
 
-        Run("mkfs.ext4", "-q", "-F", image);
+        Run("mkfs." + fileSystem, fileSystem == "xfs" ? ["-q", "-f", image] : ["-q", "-F", image]);
         Directory.CreateDirectory(mountPoint);
         PowerLossDisk disk = new(image, mountPoint);
         disk.Mount();
@@ -97,7 +98,7 @@ internal sealed partial class PowerLossDisk : IDisposable
             uint flags = NoLogFlush;
             if (Ioctl(fd, ShutdownRequest, ref flags) != 0)
             {
-                throw new Win32Exception(Marshal.GetLastPInvokeError(), $"the shutdown ioctl on {MountPoint} failed (an ext4 file system, and root, are needed)");
+                throw new Win32Exception(Marshal.GetLastPInvokeError(), $"the shutdown ioctl on {MountPoint} failed (an ext4 or XFS file system, and root, are needed)");
             }
         }
         finally

@@ -2,8 +2,8 @@ using System.Globalization;
 using Durable.CrashTest;
 
 // durable-crash-test [--server-command CMD] [--dir D] [--kills N] [--clients N] [--min-ms N] [--max-ms N]
-//                    [--allowed-loss N] [--seed N] [--port N] [--power-loss-image FILE]
-string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port", "power-loss-image"];
+//                    [--allowed-loss N] [--seed N] [--port N] [--power-loss-image FILE] [--power-loss-fs ext4|xfs]
+string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port", "power-loss-image", "power-loss-fs"];
 Dictionary<string, string> options = [];
 for (int i = 0; i < args.Length; i += 2)
 {
@@ -34,10 +34,17 @@ CrashTestOptions run = new()
     AllowedLossPerClient = long.Parse(options.GetValueOrDefault("allowed-loss", "0"), CultureInfo.InvariantCulture),
     Seed = int.Parse(options.GetValueOrDefault("seed", Environment.TickCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
     PowerLossImage = options.GetValueOrDefault("power-loss-image"),
+    PowerLossFileSystem = options.GetValueOrDefault("power-loss-fs", "ext4"),
 };
 
+if (run.PowerLossImage is not null && PowerLossDisk.Unavailable(run.PowerLossFileSystem) is { } reason)
+{
+    await Console.Error.WriteLineAsync("durable-crash-test: " + reason);
+    return 2;
+}
+
 await Console.Out.WriteLineAsync(
-    $"crash test: {run.Kills} {(run.PowerLossImage is null ? "kills" : $"power cuts (file system in {run.PowerLossImage})")}, {run.Clients} clients, data in {directory}, seed {run.Seed}");
+    $"crash test: {run.Kills} {(run.PowerLossImage is null ? "kills" : $"power cuts ({run.PowerLossFileSystem} in {run.PowerLossImage})")}, {run.Clients} clients, data in {directory}, seed {run.Seed}");
 await Console.Out.WriteLineAsync($"server: {run.ServerCommand}");
 CrashTestReport report;
 try
