@@ -12,8 +12,8 @@ internal sealed class CrashTestOptions
     public required string DataDirectory { get; init; }
 
     /// <summary>
-    /// When set, each kill is a power cut (<see cref="PowerLossDisk"/>): the data directory is an ext4 file system of
-    /// its own, made in this image file and mounted at <see cref="DataDirectory"/> ({dir} is its subdirectory data); at
+    /// When set, each kill is a power cut (<see cref="PowerLossDisk"/>): the data directory is a file system of its own
+    /// (<see cref="PowerLossFileSystem"/>), made in this image file and mounted at <see cref="DataDirectory"/> ({dir} is its subdirectory data); at
     /// each kill its power is cut, then the server is killed and the file system mounted again. Needs root.
     /// </summary>
     public string? PowerLossImage { get; init; }

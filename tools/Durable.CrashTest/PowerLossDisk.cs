@@ -10,7 +10,7 @@ namespace Durable.CrashTest;
 /// crash tests use): from that moment every write
 /// fails, and what the file system had not made durable (dirty pages, metadata not yet committed in the journal) is gone
 /// once it is unmounted and mounted again, as after a power failure; what an fsync, O_SYNC or O_DIRECT write made
-/// durable before the cut stays. Needs root (mount, loop devices) and e2fsprogs.
+/// durable before the cut stays. Needs root (mount, loop devices) and e2fsprogs (or xfsprogs).
 /// </summary>
 internal sealed partial class PowerLossDisk : IDisposable
 {
@@ -34,12 +34,17 @@ internal sealed partial class PowerLossDisk : IDisposable
     /// <summary>The server's data directory: a directory on the file system (its root also holds lost+found).</summary>
     public string DataDirectory => Path.Combine(MountPoint, "data");
 
-    /// <summary>How many times the power was cut.</summary>
-    public int Cuts { get; private set; }
+    // The file systems whose power can be cut: both take the same shutdown ioctl.
+    private static readonly string[] s_fileSystems = ["ext4", "xfs"];
 
     /// <summary>Why power cuts cannot be made on this machine (not root, no loop devices, no mkfs for <paramref name="fileSystem"/>), or null when they can.</summary>
     public static string? Unavailable(string fileSystem = "ext4")
     {
+        if (!s_fileSystems.Contains(fileSystem))
+        {
+            return $"power cuts take {string.Join(" or ", s_fileSystems)}, not {fileSystem}";
+        }
+
         if (!Environment.IsPrivilegedProcess)
         {
             return "power cuts need root (to mount a loop device)";
@@ -62,14 +67,14 @@ internal sealed partial class PowerLossDisk : IDisposable
             Run("losetup", "--find");
             return null;
         }
-        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (Exception exception) when (exception is InvalidOperationException or Win32Exception)
         {
             return "power cuts need a free loop device: " + exception.Message;
         }
     }
 
     /// <summary>Makes a sparse image of <paramref name="bytes"/> with a fresh <paramref name="fileSystem"/> (ext4 or xfs) and mounts it at <paramref name="mountPoint"/>.</summary>
-    public static PowerLossDisk Create(string image, string mountPoint, long bytes, string fileSystem = "ext4")
+    public static PowerLossDisk Create(string image, string mountPoint, long bytes, string fileSystem)
     {
         using (FileStream file = new(image, FileMode.Create, FileAccess.Write))
         {
@@ -105,8 +110,6 @@ internal sealed partial class PowerLossDisk : IDisposable
         {
             _ = Close(fd);
         }
-
-        Cuts++;
     }
 
     /// <summary>Unmounts (dropping what the cut left in memory) and mounts again, which replays the journal as a boot would.</summary>

@@ -17,19 +17,21 @@ internal sealed partial class FailStopDevice(IDevice inner, ILogger logger, Acti
         Inner.ReadAsync(segmentId, sourceAddress, destinationAddress, readLength, Watch(callback, "read", segmentId, sourceAddress), context);
 
     public override void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint aligned_read_length, DeviceIOCompletionCallback callback, object context) =>
-        Inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, Watch(callback, "read", -1, alignedSourceAddress), context);
+        Inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, aligned_read_length, Watch(callback, "read", segment: -1, alignedSourceAddress), context);
 
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
         Inner.WriteAsync(sourceAddress, segmentId, destinationAddress, numBytesToWrite, Watch(callback, "write", segmentId, destinationAddress), context);
 
     public override void WriteAsync(IntPtr alignedSourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
-        Inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, Watch(callback, "write", -1, alignedDestinationAddress), context);
+        Inner.WriteAsync(alignedSourceAddress, alignedDestinationAddress, numBytesToWrite, Watch(callback, "write", segment: -1, alignedDestinationAddress), context);
 
+    // segment -1: address is the log's own (the aligned overloads), not an offset in a segment file.
     private DeviceIOCompletionCallback Watch(DeviceIOCompletionCallback callback, string operation, int segment, ulong address) => (error, bytes, context) =>
     {
         if (error != 0)
         {
-            string what = $"a {operation} of the store's log failed (errno {error}, segment {segment}, offset {address}): stopping rather than go on from a record FASTER could not {operation}; check the disk, then restart";
+            string where = segment < 0 ? $"log address {address}" : $"segment {segment}, offset {address}";
+            string what = $"a {operation} of the store's log failed (errno {error}, {where}): stopping rather than go on from a record FASTER could not {operation}; check the disk, then restart";
             Log.Stopping(logger, what);
             (stop ?? (message => Environment.FailFast(message)))(what);
         }

@@ -90,7 +90,7 @@ public sealed partial class FasterStore : IStore
         }
 
         // Outermost, so that it sees every read FASTER issues, whatever the tests wrap in between; just inside it, the
-        // device that stops the process on a failed read or write before FASTER takes it for an absent record or a flushed page.
+        // device that stops the process on a failed read or write before FASTER sees it (it takes a failed read for an absent record).
         _device = new SessionReadDevice(new FailStopDevice(wrapLogDevice is null ? device : wrapLogDevice(device), logger, options.OnLogFault));
 
         Budget = new MemoryBudget(options, layout);
