@@ -45,6 +45,9 @@ public sealed class StoreOptions
     /// <summary>Tests only: called instead of stopping the process when a read or write of the store's log fails (<see cref="Faster.FailStopDevice"/>).</summary>
     internal Action<string>? OnLogFault { get; init; }
 
+    /// <summary>Tests only: syncs a directory instead of <see cref="Persistence.DirectorySync.Sync"/> (to see which are synced, and when, or to fail).</summary>
+    internal Action<string>? SyncDirectory { get; init; }
+
     /// <summary>Tests only: runs right after a checkpoint's log metadata is written (it is loadable from then on), to copy the files as a crash there would leave them.</summary>
     internal Action? CheckpointMetadataWritten { get; init; }
 

@@ -37,6 +37,7 @@ public sealed partial class FasterStore : IStore
     // The log's reads through io_uring, when they are (ColdReadIo.Uring and a ring could be created).
     private readonly DirectReadDevice? _directReads;
     private readonly string _logDirectory;
+    private readonly Action<string> _syncDirectory;
     private readonly LogSpaceFreer _spaceFreer;
     private readonly KeyCounts _counts = new();
     private readonly byte[] _physical;
@@ -89,6 +90,10 @@ public sealed partial class FasterStore : IStore
             Log.FasterDeviceReads(logger);
         }
 
+        // A new segment file's first write counts as done once its name is durable too.
+        _syncDirectory = options.SyncDirectory ?? DirectorySync.Sync;
+        device = new DirectorySyncingDevice(device, options.DataDirectory, _syncDirectory);
+
         // Outermost, so that it sees every read FASTER issues, whatever the tests wrap in between; just inside it, the
         // device that stops the process on a failed read or write before FASTER sees it (it takes a failed read for an absent record).
         _device = new SessionReadDevice(new FailStopDevice(wrapLogDevice is null ? device : wrapLogDevice(device), logger, options.OnLogFault));
@@ -112,7 +117,7 @@ public sealed partial class FasterStore : IStore
                 MutableFraction = 0.9,
             },
             // Older checkpoints are removed by RemoveCheckpointsBut, not by FASTER.
-            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten) },
+            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), options.DataDirectory, _syncDirectory, CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten) },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
         _frames = new LogFrames(Kv, pageBits);
@@ -262,7 +267,7 @@ public sealed partial class FasterStore : IStore
 
         try
         {
-            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.Budget.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice);
+            store._wal = FasterWriteAheadLog.Open(Path.Combine(options.DataDirectory, "wal"), store.Budget.WalPageBits, options.FsyncPolicy, options.Time, logger, wrapWalDevice, options.SyncDirectory);
             bool checkpointFirst = store.Recover();
             // The checkpoint recovered from holds the begin address: the space below it is free (again, or for the first
             // time after a crash between a compaction's checkpoint and its freeing), and the log's size on disk says so.
@@ -311,7 +316,7 @@ public sealed partial class FasterStore : IStore
         bool existing = (Directory.Exists(log) && Directory.EnumerateFileSystemEntries(log).Any())
             || (Directory.Exists(wal) && Directory.EnumerateFileSystemEntries(wal).Any());
         // A directory with data but no layout file was written before directories recorded theirs, with that time's pages.
-        DataLayout layout = DataLayoutFile.LoadOrCreate(options.DataDirectory, existing ? MemoryBudget.ProposeUnrecorded(options) : proposed, out bool saved);
+        DataLayout layout = DataLayoutFile.LoadOrCreate(options.DataDirectory, existing ? MemoryBudget.ProposeUnrecorded(options) : proposed, options.SyncDirectory ?? DirectorySync.Sync, out bool saved);
         if (!saved && existing)
         {
             Log.LayoutAssumed(logger, options.DataDirectory, 1L << layout.LogPageBits, 1L << layout.LogSegmentBits);
@@ -599,6 +604,7 @@ public sealed partial class FasterStore : IStore
             using FileStream file = new(path, FileMode.Create, FileAccess.Write);
             file.Write(KeyCountsFile.Encode(counts));
             file.Flush(flushToDisk: true);
+            _syncDirectory(Path.GetDirectoryName(path)!);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

@@ -22,6 +22,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private readonly string _directory;
     private readonly int _pageBits;
     private readonly Func<IDevice, IDevice>? _wrapDevice;
+    private readonly Action<string> _syncDirectory;
     private readonly FsyncPolicy _policy;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -44,11 +45,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private long _resumes;
     private volatile Exception? _failure;
 
-    private FasterWriteAheadLog(string directory, int pageBits, Func<IDevice, IDevice>? wrapDevice, Generation first, FsyncPolicy policy, TimeProvider time, ILogger logger)
+    private FasterWriteAheadLog(string directory, int pageBits, Func<IDevice, IDevice>? wrapDevice, Action<string> syncDirectory, Generation first, FsyncPolicy policy, TimeProvider time, ILogger logger)
     {
         _directory = directory;
         _pageBits = pageBits;
         _wrapDevice = wrapDevice;
+        _syncDirectory = syncDirectory;
         _current = first;
         _policy = policy;
         _time = time;
@@ -232,30 +234,36 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     /// <summary>
     /// Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).
-    /// <paramref name="wrapDevice"/> is for tests only (fault injection); production passes null.
+    /// A new file's first write counts as done once its directory, and the one above (the data directory), are synced.
+    /// <paramref name="wrapDevice"/> and <paramref name="syncDirectory"/> are for tests only (fault injection, and to
+    /// see the syncs); production passes null.
     /// </summary>
-    public static FasterWriteAheadLog Open(string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger, Func<IDevice, IDevice>? wrapDevice = null)
+    public static FasterWriteAheadLog Open(
+        string directory, int pageBits, FsyncPolicy policy, TimeProvider time, ILogger logger, Func<IDevice, IDevice>? wrapDevice = null, Action<string>? syncDirectory = null)
     {
         FasterWriteAheadLog? wal = null;
+        syncDirectory ??= DirectorySync.Sync;
         // No commit completes while the log is opened and recovered: the first comes from the committer, once wal is set.
-        Generation first = OpenLog(directory, pageBits, policy, logger, wrapDevice, 1, () => wal!);
-        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, first, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
+        Generation first = OpenLog(directory, pageBits, policy, logger, wrapDevice, syncDirectory, 1, () => wal!);
+        wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, syncDirectory, first, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
         return wal;
     }
 
     /// <summary>Opens the device and the FasterLog on the files in <paramref name="directory"/>, recovered to their last commit.</summary>
     private static Generation OpenLog(
-        string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, int number, Func<FasterWriteAheadLog> wal)
+        string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, Action<string> syncDirectory, int number, Func<FasterWriteAheadLog> wal)
     {
         Directory.CreateDirectory(directory);
+        string root = Path.GetDirectoryName(Path.GetFullPath(directory)) ?? directory;
         DirectWriteDevice direct = new(Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), logger);
+        DirectorySyncingDevice named = new(direct, root, syncDirectory);
         Generation? generation = null;
         ChainedCommitPolicy admission = new(chainWrites: policy == FsyncPolicy.Always, (until, onWriteCompletion) =>
         {
             wal().OnCommitFinished();
             generation!.Advance(until, inline: onWriteCompletion);
         });
-        FlushWatchingDevice device = new(wrapDevice is null ? direct : wrapDevice(direct), error => wal().OnWriteCompleted(admission, error));
+        FlushWatchingDevice device = new(wrapDevice is null ? named : wrapDevice(named), error => wal().OnWriteCompleted(admission, error));
 
         string commits = Path.Combine(directory, "log-commits");
         int segmentBits = SegmentBits(pageBits);
@@ -269,7 +277,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             FastCommitMode = true,
             // Without this throttle every commit writes a new commit file; with it, most commits cost one page write.
             LogCommitManager = new DeviceLogCommitCheckpointManager(
-                new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(directory), removeOutdated: true, fastCommitThrottleFreq: 1000),
+                new DirectorySyncingDeviceFactory(root, syncDirectory), new DefaultCheckpointNamingScheme(directory), removeOutdated: true, fastCommitThrottleFreq: 1000),
             // TryRecoverLatest swallows recovery errors and starts empty; recover explicitly instead.
             TryRecoverLatest = false,
             AutoRefreshSafeTailAddress = false,
@@ -708,7 +716,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             old.Device.Dispose();
         }
 
-        Generation next = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, old.Number + 1, () => this);
+        Generation next = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, _syncDirectory, old.Number + 1, () => this);
         _retiredDirectWrites += old.Direct.DirectWrites;
         _current = next;
         old.Wake();

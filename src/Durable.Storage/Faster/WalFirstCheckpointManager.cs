@@ -14,10 +14,12 @@ namespace Durable.Storage.Faster;
 /// writes) does not hold the checkpoint back. Reading a checkpoint's metadata back, it works around FASTER 2.6.5's
 /// recovery of a snapshot taken while the log was flushed (<see cref="LogCheckpointMetadata.ReadWholeSnapshot"/>), telling
 /// <paramref name="flushedMoved"/>.
+/// Every file it writes is durable by name before FASTER counts it written (<see cref="DirectorySyncingDeviceFactory"/>,
+/// directories synced up to <paramref name="root"/> with <paramref name="syncDirectory"/>).
 /// <paramref name="metadataWritten"/> is for tests.
 /// </summary>
-internal sealed class WalFirstCheckpointManager(string directory, Action commitWal, Action<long, long> flushedMoved, Action? metadataWritten)
-    : DeviceLogCommitCheckpointManager(new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(directory), removeOutdated: false)
+internal sealed class WalFirstCheckpointManager(string directory, string root, Action<string> syncDirectory, Action commitWal, Action<long, long> flushedMoved, Action? metadataWritten)
+    : DeviceLogCommitCheckpointManager(new DirectorySyncingDeviceFactory(root, syncDirectory), new DefaultCheckpointNamingScheme(directory), removeOutdated: false)
 {
     private readonly HashSet<Guid> _movedReported = [];
 

@@ -63,9 +63,10 @@ internal static class DataLayoutFile
     /// <summary>
     /// The layout of the data directory <paramref name="directory"/>: the one saved in it, or, for a directory without one,
     /// <paramref name="proposed"/> (what the options give), which is then saved. <paramref name="saved"/> tells which.
-    /// An unreadable layout file throws: the sizes it holds cannot be guessed, and a wrong guess misreads the log.
+    /// An unreadable layout file throws: the sizes it holds cannot be guessed, and a wrong guess misreads the log. A new
+    /// file's name, and the directory's own, are made durable with <paramref name="syncDirectory"/>.
     /// </summary>
-    public static DataLayout LoadOrCreate(string directory, DataLayout proposed, out bool saved)
+    public static DataLayout LoadOrCreate(string directory, DataLayout proposed, Action<string> syncDirectory, out bool saved)
     {
         string path = Path.Combine(directory, FileName);
         if (File.Exists(path))
@@ -90,6 +91,13 @@ internal static class DataLayoutFile
         }
 
         File.Move(temporary, path, overwrite: true);
+        // The file's name, and the data directory's own if it was just made, survive a power cut.
+        syncDirectory(directory);
+        if (Path.GetDirectoryName(Path.GetFullPath(directory)) is { } parent)
+        {
+            syncDirectory(parent);
+        }
+
         saved = false;
         return proposed;
     }
