@@ -3,7 +3,10 @@ using Durable.CrashTest;
 
 namespace Durable.Server.Tests;
 
-/// <summary>Short runs of the crash-test tool: SIGKILL under concurrent writers, restart, check every acknowledged write.</summary>
+/// <summary>
+/// Short runs of the crash-test tool: SIGKILL under concurrent writers, restart (killed once more while it recovers),
+/// restart, check every acknowledged write.
+/// </summary>
 public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
@@ -26,10 +29,13 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
             MaximumLoad = TimeSpan.FromMilliseconds(1500),
             AllowedLossPerClient = allowedLoss,
             Seed = 12345,
+            // Every restart is killed once more while it starts and recovers, before the one that is checked.
+            RecoveryKillPercent = 100,
             Progress = progress,
         }).RunAsync(TestContext.Current.CancellationToken);
         output.WriteLine(progress.ToString());
         Assert.True(report.AcknowledgedSets > 0, "the load ran");
+        Assert.Equal(3, report.InterruptedStarts);
         Assert.True(report.Passed(allowedLoss), report + "\n" + string.Join('\n', report.Problems.Take(20)));
         Assert.Equal(0, report.DoubleAppliedIncrements);
         Assert.Equal(0, report.ForeignValues);

@@ -73,6 +73,8 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
             MaximumLoad = TimeSpan.FromMilliseconds(1500),
             AllowedLossPerClient = allowedLoss,
             Seed = 2605,
+            // Half the restarts are cut once more while they recover.
+            RecoveryKillPercent = 50,
             Progress = progress,
         }).RunAsync(TestContext.Current.CancellationToken);
         output.WriteLine(progress.ToString());

@@ -39,6 +39,14 @@ internal sealed class CrashTestOptions
     public int Seed { get; init; } = Environment.TickCount;
 
     /// <summary>
+    /// Percent of rounds (0-100) in which the restarted server is killed (or its power cut) once more while it starts and
+    /// recovers, at a random moment up to how long the last start took, before the restart that is checked: recovery's
+    /// own writes (the tail it cuts, the records it repairs, the checkpoint it takes and the WAL it then truncates) must
+    /// survive a crash too.
+    /// </summary>
+    public int RecoveryKillPercent { get; init; }
+
+    /// <summary>
     /// Writes a lossy server may drop per client and round (0 for appendfsync always). With everysec, the bound is
     /// about a second of writes.
     /// </summary>

@@ -4,6 +4,9 @@ namespace Durable.CrashTest;
 internal sealed class CrashTestReport
 {
     public int Rounds { get; set; }
+
+    /// <summary>Starts killed while the server recovered (<see cref="CrashTestOptions.RecoveryKillPercent"/>).</summary>
+    public int InterruptedStarts { get; set; }
     public long AcknowledgedSets { get; set; }
     public long AcknowledgedIncrements { get; set; }
     public long AcknowledgedMembers { get; set; }
@@ -90,7 +93,7 @@ internal sealed class CrashTestReport
         (allowedLossPerClient == 0 ? LostWrites == 0 && LostIncrements == 0 && LostMembers == 0 : WorstLossPerClient <= allowedLossPerClient);
 
     public override string ToString() =>
-        $"{Rounds} kills, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs, {AcknowledgedMembers} collection members and {AcknowledgedChurnOperations} churn operations, {AcknowledgedDatabaseOperations} database operations, {Reads} reads during the load: " +
+        $"{Rounds} kills{(InterruptedStarts > 0 ? $" (and {InterruptedStarts} while starting)" : string.Empty)}, {AcknowledgedSets} acknowledged SETs, {AcknowledgedIncrements} INCRs, {AcknowledgedMembers} collection members and {AcknowledgedChurnOperations} churn operations, {AcknowledgedDatabaseOperations} database operations, {Reads} reads during the load: " +
         $"{LostWrites} lost writes, {LostIncrements} lost increments, {LostMembers} lost members, {DoubleAppliedIncrements} double-applied increments, " +
         $"{ForeignValues} values never written, {Holes} lost writes followed by surviving ones, {InconsistentCollections} inconsistent collections, " +
         $"{WrongTimesToLive} wrong TTLs, {WrongKeyCounts} wrong key counts, {WrongReads} wrong reads, worst loss per client and round {WorstLossPerClient}{WorstLoss}";

@@ -16,6 +16,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 {
     private readonly Random _random = new(options.Seed);
 
+    /// <summary>How long the last start took from the server's first line of output until it served keyspace commands.</summary>
+    private TimeSpan _lastStart = TimeSpan.FromSeconds(1);
+
     public async Task<CrashTestReport> RunAsync(CancellationToken cancellationToken)
     {
         CrashTestReport report = new();
@@ -52,6 +55,11 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 server.Process.Dispose();
                 server = null;
                 disk?.Remount();
+
+                if (_random.Next(100) < options.RecoveryKillPercent)
+                {
+                    await InterruptStartAsync(port, directory, disk, report, cancellationToken);
+                }
 
                 server = await StartServerAsync(port, directory, cancellationToken);
                 // A churn key's closing PEXPIRE or a string churn key's SET PX acknowledged (or sent) right before the kill expires by then.
@@ -134,28 +142,47 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
     }
 
+    /// <summary>
+    /// Starts the server and kills it (after a power cut, with one) at a random moment after its first line of output, up to
+    /// how long the last start took from there to become ready, so mostly while it recovers; the next start must recover
+    /// from whatever that left.
+    /// </summary>
+    private async Task InterruptStartAsync(int port, string directory, PowerLossDisk? disk, CrashTestReport report, CancellationToken cancellationToken)
+    {
+        RunningServer starting = Launch(port, directory);
+        // From its first line on (the runtime has started, and recovery is about to), so that most kills land in recovery.
+        await Task.WhenAny(starting.FirstLine, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
+        TimeSpan delay = _lastStart * _random.NextDouble();
+        await Task.Delay(delay, cancellationToken);
+        if (starting.Process.HasExited)
+        {
+            // Before the kill, nothing should have stopped it: a start that fails by itself is a failed run.
+            await starting.Process.WaitForExitAsync(cancellationToken);
+            throw new InvalidOperationException($"server exited with code {starting.Process.ExitCode} while starting: {starting.Command}\n{starting.Tail()}");
+        }
+
+        disk?.CutPower();
+        starting.Process.Kill();
+
+        await starting.Process.WaitForExitAsync(cancellationToken);
+        starting.Process.Dispose();
+        disk?.Remount();
+        report.InterruptedStarts++;
+        // Where the start was: its last line names the step of recovery (checkpoint loaded, WAL replayed...) it had reached.
+        await options.Progress.WriteLineAsync($"  start killed after {delay.TotalMilliseconds:F0} ms; its last line: {starting.LastLine}");
+    }
+
     private async Task<RunningServer> StartServerAsync(int port, string directory, CancellationToken cancellationToken)
     {
-        string command = options.ServerCommand
-            .Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{dir}", directory, StringComparison.Ordinal);
-        // exec, so that the SIGKILL hits the server itself rather than a shell.
-        ProcessStartInfo start = new("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec " + command);
-        Process process = Process.Start(start) ?? throw new InvalidOperationException("cannot start: " + command);
-        RunningServer server = new(process);
-        process.OutputDataReceived += (_, e) => server.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Keep(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        RunningServer server = Launch(port, directory);
+        Process process = server.Process;
         Stopwatch watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromSeconds(120))
         {
             if (process.HasExited)
             {
                 await process.WaitForExitAsync(cancellationToken);
-                throw new InvalidOperationException($"server exited with code {process.ExitCode}: {command}\n{server.Tail()}");
+                throw new InvalidOperationException($"server exited with code {process.ExitCode}: {server.Command}\n{server.Tail()}");
             }
 
             try
@@ -164,6 +191,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 using RespConnection probe = new(port);
                 if (probe.Call("DBSIZE").StartsWith(':'))
                 {
+                    _lastStart = server.SinceFirstLine ?? watch.Elapsed;
                     return server;
                 }
 
@@ -176,15 +204,38 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         }
 
         process.Kill();
-        throw new TimeoutException($"server did not finish loading within 120 s: {command}\n{server.Tail()}");
+        throw new TimeoutException($"server did not finish loading within 120 s: {server.Command}\n{server.Tail()}");
+    }
+
+    /// <summary>Starts the server's process (not waiting for it to be ready), its output kept for reports.</summary>
+    private RunningServer Launch(int port, string directory)
+    {
+        string command = options.ServerCommand
+            .Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{dir}", directory, StringComparison.Ordinal);
+        // exec, so that the SIGKILL hits the server itself rather than a shell.
+        ProcessStartInfo start = new("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec " + command);
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("cannot start: " + command);
+        RunningServer server = new(process, command);
+        process.OutputDataReceived += (_, e) => server.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
     }
 
     /// <summary>A started server and the last 40 lines it printed (for the reports of a server that failed).</summary>
-    private sealed class RunningServer(Process process)
+    private sealed class RunningServer(Process process, string command)
     {
         private readonly Queue<string> _lastLines = new();
+        private readonly TaskCompletionSource _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Stopwatch _sinceFirstLine = new();
 
         public Process Process { get; } = process;
+
+        public string Command => command;
 
         public void Keep(string? line)
         {
@@ -195,10 +246,33 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
             lock (_lastLines)
             {
+                if (!_sinceFirstLine.IsRunning)
+                {
+                    _sinceFirstLine.Start();
+                    _firstLine.TrySetResult();
+                }
+
                 _lastLines.Enqueue(line);
                 if (_lastLines.Count > 40)
                 {
                     _lastLines.Dequeue();
+                }
+            }
+        }
+
+        /// <summary>Completes when the server prints its first line.</summary>
+        public Task FirstLine => _firstLine.Task;
+
+        /// <summary>Time since the server's first line; null before it printed one.</summary>
+        public TimeSpan? SinceFirstLine => _firstLine.Task.IsCompleted ? _sinceFirstLine.Elapsed : null;
+
+        public string LastLine
+        {
+            get
+            {
+                lock (_lastLines)
+                {
+                    return _lastLines.LastOrDefault() ?? "(none)";
                 }
             }
         }

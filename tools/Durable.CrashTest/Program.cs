@@ -3,7 +3,8 @@ using Durable.CrashTest;
 
 // durable-crash-test [--server-command CMD] [--dir D] [--kills N] [--clients N] [--min-ms N] [--max-ms N]
 //                    [--allowed-loss N] [--seed N] [--port N] [--power-loss-image FILE] [--power-loss-fs ext4|xfs]
-string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port", "power-loss-image", "power-loss-fs"];
+//                    [--recovery-kills PERCENT]
+string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port", "power-loss-image", "power-loss-fs", "recovery-kills"];
 Dictionary<string, string> options = [];
 for (int i = 0; i < args.Length; i += 2)
 {
@@ -35,6 +36,7 @@ CrashTestOptions run = new()
     Seed = int.Parse(options.GetValueOrDefault("seed", Environment.TickCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
     PowerLossImage = options.GetValueOrDefault("power-loss-image"),
     PowerLossFileSystem = options.GetValueOrDefault("power-loss-fs", "ext4"),
+    RecoveryKillPercent = Math.Clamp(int.Parse(options.GetValueOrDefault("recovery-kills", "0"), CultureInfo.InvariantCulture), 0, 100),
 };
 
 if (run.PowerLossImage is not null && PowerLossDisk.Unavailable(run.PowerLossFileSystem) is { } reason)
@@ -44,7 +46,8 @@ if (run.PowerLossImage is not null && PowerLossDisk.Unavailable(run.PowerLossFil
 }
 
 await Console.Out.WriteLineAsync(
-    $"crash test: {run.Kills} {(run.PowerLossImage is null ? "kills" : $"power cuts ({run.PowerLossFileSystem} in {run.PowerLossImage})")}, {run.Clients} clients, data in {directory}, seed {run.Seed}");
+    $"crash test: {run.Kills} {(run.PowerLossImage is null ? "kills" : $"power cuts ({run.PowerLossFileSystem} in {run.PowerLossImage})")}, {run.Clients} clients, data in {directory}, seed {run.Seed}" +
+    (run.RecoveryKillPercent > 0 ? $", {run.RecoveryKillPercent}% of restarts interrupted" : string.Empty));
 await Console.Out.WriteLineAsync($"server: {run.ServerCommand}");
 CrashTestReport report;
 try
