@@ -106,6 +106,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                     ColdReadIo = _config.ColdReadIo == "faster" ? Storage.ColdReadIo.Faster : Storage.ColdReadIo.Uring,
                     CompactionIntervalSeconds = _config.CompactionIntervalSeconds,
                     CompactionDeadPercent = _config.CompactionDeadPercent,
+                    DiskReserveBytes = _config.DiskReserveBytes,
                     Time = _time,
                 },
                 _loggerFactory.CreateLogger("Durable.Storage"));

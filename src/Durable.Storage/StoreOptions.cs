@@ -45,6 +45,18 @@ public sealed class StoreOptions
     /// <summary>Tests only: called instead of stopping the process when a read or write of the store's log fails (<see cref="Faster.FailStopDevice"/>).</summary>
     internal Action<string>? OnLogFault { get; init; }
 
+    /// <summary>
+    /// Free bytes kept on the data directory's file system: below them writes are refused (-MISCONF) and reads go on
+    /// (<see cref="Faster.DiskSpaceGuard"/>). Negative (the default): <see cref="MemoryBytes"/> plus 64 MiB; 0: never refused.
+    /// </summary>
+    public long DiskReserveBytes { get; init; } = -1;
+
+    /// <summary>The default <see cref="DiskReserveBytes"/> for a memory budget: room for a checkpoint of it, plus 64 MiB.</summary>
+    public static long DefaultDiskReserveBytes(long memoryBytes) => memoryBytes + (64L << 20);
+
+    /// <summary>Tests only: the free bytes of the file system holding a directory, instead of statvfs.</summary>
+    internal Func<string, long>? FreeDiskBytes { get; init; }
+
     /// <summary>Tests only: syncs a directory instead of <see cref="Persistence.DirectorySync.Sync"/> (to see which are synced, and when, or to fail).</summary>
     internal Action<string>? SyncDirectory { get; init; }
 

@@ -39,6 +39,15 @@ public readonly record struct StoreStatistics(
     /// <summary>Times writes were accepted again after a WAL failure, without a restart.</summary>
     public long WalResumes { get; init; }
 
+    /// <summary>Free bytes on the data directory's file system at the last check; -1 when not checked (disk-reserve 0).</summary>
+    public long DiskFreeBytes { get; init; }
+
+    /// <summary>Free bytes below which writes are refused (0: never).</summary>
+    public long DiskReserveBytes { get; init; }
+
+    /// <summary>Times writes began to be refused because the disk was nearly full.</summary>
+    public long DiskFullRefusals { get; init; }
+
     public bool CheckpointInProgress { get; init; }
 
     public bool LastCheckpointFailed { get; init; }

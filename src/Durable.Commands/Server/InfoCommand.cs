@@ -323,6 +323,9 @@ internal static class InfoCommand
         Field(text, "durable_wal_error", (store.WalFailure ?? "").Replace('\r', ' ').Replace('\n', ' '));
         Field(text, "durable_wal_faults", store.WalFaults);
         Field(text, "durable_wal_resumes", store.WalResumes);
+        Field(text, "durable_disk_free_bytes", store.DiskFreeBytes);
+        Field(text, "durable_disk_reserve_bytes", store.DiskReserveBytes);
+        Field(text, "durable_disk_full_refusals", store.DiskFullRefusals);
     }
 
     private static void AppendStats(StringBuilder text, ServerState server)

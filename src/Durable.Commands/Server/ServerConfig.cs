@@ -11,6 +11,7 @@ namespace Durable.Commands.Server;
 public sealed class ServerConfig
 {
     private readonly Dictionary<string, ConfigParameter> _parameters = new(StringComparer.OrdinalIgnoreCase);
+    private long? _diskReserveBytes;
 
     public ServerConfig()
     {
@@ -40,6 +41,8 @@ public sealed class ServerConfig
         AddEnum("cold-read-io", () => ColdReadIo, v => ColdReadIo = v, ["uring", "faster"], mutable: false);
         AddInt("compaction-interval", () => CompactionIntervalSeconds, v => CompactionIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddInt("compaction-dead-percent", () => CompactionDeadPercent, v => CompactionDeadPercent = v, 1, 99, mutable: false);
+        // Free space kept on the data directory's file system: below it writes are refused (-MISCONF); 0 turns that off.
+        AddSize("disk-reserve", () => DiskReserveBytes, v => DiskReserveBytes = v, 0, mutable: false);
 
         // Redis's encoding thresholds, under their 7.0 names and the older ziplist aliases: they decide what OBJECT
         // ENCODING reports and, past them, when a collection may move to part records (docs/collections.md).
@@ -95,6 +98,14 @@ public sealed class ServerConfig
     public long MemoryBytes { get; set; } = 1L << 30;
     public long IndexBytes { get; set; }
     public long SegmentBytes { get; set; } = 1L << 30;
+
+    /// <summary>Free bytes kept on the data directory's file system (writes are refused below them); by default the memory budget plus 64 MiB.</summary>
+    public long DiskReserveBytes
+    {
+        get => _diskReserveBytes ?? Storage.StoreOptions.DefaultDiskReserveBytes(MemoryBytes);
+        set => _diskReserveBytes = value;
+    }
+
     public int Databases { get; set; } = 16;
     public int MaxClients { get; set; } = 10000;
     public int IdleTimeoutSeconds { get; set; }

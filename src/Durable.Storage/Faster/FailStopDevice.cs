@@ -31,7 +31,9 @@ internal sealed partial class FailStopDevice(IDevice inner, ILogger logger, Acti
         if (error != 0)
         {
             string where = segment < 0 ? $"log address {address}" : $"segment {segment}, offset {address}";
-            string what = $"a {operation} of the store's log failed (errno {error}, {where}): stopping rather than go on from a record FASTER could not {operation}; check the disk, then restart";
+            // FASTER's managed device reports any exception as uint.MaxValue, not an errno.
+            string code = error == uint.MaxValue ? "an I/O error without an errno" : $"errno {error}";
+            string what = $"a {operation} of the store's log failed ({code}, {where}): stopping rather than go on from a record FASTER could not {operation}; check the disk (is it full?), then restart";
             Log.Stopping(logger, what);
             (stop ?? (message => Environment.FailFast(message)))(what);
         }

@@ -38,6 +38,10 @@ public sealed partial class FasterStore : IStore
     private readonly DirectReadDevice? _directReads;
     private readonly string _logDirectory;
     private readonly Action<string> _syncDirectory;
+    private readonly DiskSpaceGuard _diskSpace;
+
+    /// <summary>The first checkpoint file whose write failed since the current checkpoint began; null while none did.</summary>
+    private string? _checkpointWriteFailure;
     private readonly LogSpaceFreer _spaceFreer;
     private readonly KeyCounts _counts = new();
     private readonly byte[] _physical;
@@ -49,6 +53,7 @@ public sealed partial class FasterStore : IStore
     private Task _expiryLoop = Task.CompletedTask;
     private Task _checkpointLoop = Task.CompletedTask;
     private Task _compactionLoop = Task.CompletedTask;
+    private Task _diskSpaceLoop = Task.CompletedTask;
     // Set while a compaction or an index growth runs: FASTER's Lookup compaction reads and copies records through the
     // hash index, which must not be resized under it (keys went missing after compaction when the two overlapped).
     private int _reorganizing;
@@ -92,6 +97,9 @@ public sealed partial class FasterStore : IStore
 
         // A new segment file's first write counts as done once its name is durable too.
         _syncDirectory = options.SyncDirectory ?? DirectorySync.Sync;
+        _diskSpace = new DiskSpaceGuard(
+            options.DataDirectory, DiskSpaceGuard.ReserveFor(options.DiskReserveBytes, options.MemoryBytes), options.FreeDiskBytes ?? DiskSpaceGuard.AvailableBytes, logger);
+        _diskSpace.Check();
         device = new DirectorySyncingDevice(device, options.DataDirectory, _syncDirectory);
 
         // Outermost, so that it sees every read FASTER issues, whatever the tests wrap in between; just inside it, the
@@ -116,8 +124,8 @@ public sealed partial class FasterStore : IStore
                 SegmentSizeBits = segmentBits,
                 MutableFraction = 0.9,
             },
-            // Older checkpoints are removed by RemoveCheckpointsBut, not by FASTER.
-            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), options.DataDirectory, _syncDirectory, CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten) },
+            // Older checkpoints are removed by RemoveCheckpoints, not by FASTER.
+            new CheckpointSettings { CheckpointManager = new WalFirstCheckpointManager(Path.Combine(options.DataDirectory, "checkpoints"), options.DataDirectory, _syncDirectory, path => Interlocked.CompareExchange(ref _checkpointWriteFailure, path, null), CommitWalForCheckpoint, (flushed, snapshotStart) => Log.SnapshotReadWhole(_logger, flushed, snapshotStart), options.CheckpointMetadataWritten) },
             logger: null);
         IndexPrefetch = new IndexPrefetcher(Kv);
         _frames = new LogFrames(Kv, pageBits);
@@ -284,6 +292,7 @@ public sealed partial class FasterStore : IStore
 
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
             store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));
+            store._diskSpaceLoop = Task.Run(() => store.RunDiskSpaceLoopAsync(store._stopping.Token));
             if (options.CompactionIntervalSeconds > 0)
             {
                 store._compactionLoop = Task.Run(() => store.Compactor.RunAsync(TimeSpan.FromSeconds(options.CompactionIntervalSeconds), store._stopping.Token));
@@ -553,14 +562,15 @@ public sealed partial class FasterStore : IStore
     }
 
     /// <summary>
-    /// Deletes every checkpoint but <paramref name="keep"/>, the one just completed: log parts first, each starting with its
+    /// Deletes the checkpoints <paramref name="which"/> selects (every one but the one just completed, or one whose files could
+    /// not all be written): log parts first, each starting with its
     /// metadata (so that a deletion cut short leaves nothing recovery takes for loadable), then index parts. FASTER's own
     /// removal (RemoveOutdated) counts commits instead: it keeps the last two index parts and the last log part, so an
     /// index part committed for a checkpoint whose log part never was (one that failed, or a process killed between the
     /// two) can take the place of the index the newest complete checkpoint needs, and a crash then leaves that checkpoint
     /// without its index (docs/persistence.md). A folder that cannot be deleted now is deleted by the next checkpoint.
     /// </summary>
-    private void RemoveCheckpointsBut(Guid keep)
+    private void RemoveCheckpoints(Func<Guid, bool> which)
     {
         string root = Path.Combine(_options.DataDirectory, "checkpoints");
         foreach (string part in new[] { "cpr-checkpoints", "index-checkpoints" })
@@ -573,7 +583,7 @@ public sealed partial class FasterStore : IStore
 
             foreach (string checkpoint in Directory.GetDirectories(folder))
             {
-                if (Guid.TryParse(Path.GetFileName(checkpoint), out Guid token) && token == keep)
+                if (Guid.TryParse(Path.GetFileName(checkpoint), out Guid token) && !which(token))
                 {
                     continue;
                 }
@@ -847,7 +857,10 @@ public sealed partial class FasterStore : IStore
     /// <summary>The read cache's table of recent cold reads; null when <c>read-cache no</c> (nothing is copied).</summary>
     internal RecentColdReads? ColdReads { get; }
 
-    public string? WriteFailure => _wal.Failure?.Message;
+    public string? WriteFailure => _wal.Failure?.Message ?? _diskSpace.Refusal;
+
+    /// <summary>Refuses writes while the data directory's file system is nearly full (<see cref="DiskSpaceGuard"/>).</summary>
+    internal DiskSpaceGuard DiskSpace => _diskSpace;
 
     public bool HasColdRecords => Kv.Log.HeadAddress > Kv.Log.BeginAddress;
 
@@ -1035,6 +1048,8 @@ public sealed partial class FasterStore : IStore
 
     internal void ReportCompactionFailure(Exception exception) => Log.CompactionFailed(_logger, exception);
 
+    internal void ReportCompactionPostponed(long copyBytes) => Log.CompactionPostponed(_logger, copyBytes, _diskSpace.FreeBytes, _diskSpace.ReserveBytes);
+
     /// <summary>
     /// Bytes of the log's segment files, less the start of the begin segment that was freed (<see cref="LogSpaceFreer"/>);
     /// a file FASTER deletes meanwhile counts as gone.
@@ -1080,6 +1095,9 @@ public sealed partial class FasterStore : IStore
         WalFailure = _wal.Failure?.Message,
         WalFaults = _wal.Faults,
         WalResumes = _wal.Resumes,
+        DiskFreeBytes = _diskSpace.FreeBytes,
+        DiskReserveBytes = _diskSpace.ReserveBytes,
+        DiskFullRefusals = _diskSpace.Refusals,
         CheckpointInProgress = Volatile.Read(ref _checkpointInProgress) != 0,
         LastCheckpointFailed = _lastCheckpointFailed,
         LastCheckpointMilliseconds = Volatile.Read(ref _lastCheckpointMilliseconds),
@@ -1161,6 +1179,7 @@ public sealed partial class FasterStore : IStore
             try
             {
                 replayFrom = _wal.TailAddress;
+                Volatile.Write(ref _checkpointWriteFailure, null);
                 Kv.CommitCookie = CheckpointCookie.Encode(replayFrom);
                 version = Kv.CurrentVersion;
                 checkpointing = Kv.TakeFullCheckpointAsync(CheckpointType.Snapshot, cancellationToken).AsTask();
@@ -1177,12 +1196,20 @@ public sealed partial class FasterStore : IStore
                 throw new InvalidOperationException("checkpoint did not complete (another checkpoint was in progress)");
             }
 
+            if (Interlocked.Exchange(ref _checkpointWriteFailure, null) is string failed)
+            {
+                // FASTER counts it complete, but a file of it is short or missing: recovery must never take it. The older
+                // checkpoint and the WAL after it stay, so nothing is lost.
+                RemoveCheckpoints(other => other == token);
+                throw new IOException($"a write of the checkpoint file '{failed}' failed (disk full or I/O error); the checkpoint was discarded, and the write-ahead log keeps every write");
+            }
+
             if (_counts.CompleteVersion(version) is { } counts)
             {
                 SaveKeyCounts(token, counts);
             }
 
-            RemoveCheckpointsBut(token);
+            RemoveCheckpoints(other => other != token);
             _wal.TruncateUntil(replayFrom);
             _walAtLastCheckpoint = replayFrom;
             _lastCheckpointFailed = false;
@@ -1307,6 +1334,23 @@ public sealed partial class FasterStore : IStore
         }
     }
 
+    /// <summary>Checks the free disk space every 100 ms (<see cref="DiskSpaceGuard"/>).</summary>
+    private async Task RunDiskSpaceLoopAsync(CancellationToken cancellationToken)
+    {
+        using PeriodicTimer timer = new(TimeSpan.FromMilliseconds(100), Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                _diskSpace.Check();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
     internal void ReportExpiryFailure(Exception exception) => Log.ExpiryFailed(_logger, exception);
 
     public async ValueTask DisposeAsync()
@@ -1322,6 +1366,7 @@ public sealed partial class FasterStore : IStore
         }
 
         await _checkpointLoop;
+        await _diskSpaceLoop;
         await _compactionLoop;
         await _checkpointGate.WaitAsync();
         await _wal.DisposeAsync();
@@ -1440,5 +1485,8 @@ public sealed partial class FasterStore : IStore
 
         [LoggerMessage(EventId = 111, Level = LogLevel.Error, Message = "Log compaction failed; retrying at the next interval")]
         public static partial void CompactionFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 139, Level = LogLevel.Warning, Message = "Log compaction postponed: its copies (up to {CopyBytes} bytes) would leave less than half of the {Reserve} bytes kept free (disk-reserve) of the {Free} free. It runs once there is room.")]
+        public static partial void CompactionPostponed(ILogger logger, long copyBytes, long free, long reserve);
     }
 }

@@ -277,7 +277,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             FastCommitMode = true,
             // Without this throttle every commit writes a new commit file; with it, most commits cost one page write.
             LogCommitManager = new DeviceLogCommitCheckpointManager(
-                new DirectorySyncingDeviceFactory(root, syncDirectory), new DefaultCheckpointNamingScheme(directory), removeOutdated: true, fastCommitThrottleFreq: 1000),
+                new DirectorySyncingDeviceFactory(root, syncDirectory, path => wal().OnCommitFileWriteFailed(path)),
+                new DefaultCheckpointNamingScheme(directory), removeOutdated: true, fastCommitThrottleFreq: 1000),
             // TryRecoverLatest swallows recovery errors and starts empty; recover explicitly instead.
             TryRecoverLatest = false,
             AutoRefreshSafeTailAddress = false,
@@ -685,6 +686,33 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A write of a commit file (<c>log-commits/commit.N</c>, written every thousand commits) failed. FASTER 2.6.5 ignores
+    /// that and, next, deletes the commit file before the previous one: left in place, the short or empty file would be the
+    /// newest one recovery reads. So it is deleted (recovery then starts from the previous one and finds the later commits
+    /// in the log itself), and the log fails as after a failed commit: writes are refused until the disk takes writes again.
+    /// </summary>
+    private void OnCommitFileWriteFailed(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Left for recovery, which refuses an unreadable commit file with a clear message rather than guess.
+        }
+
+        if (_failure is null)
+        {
+            IOException failure = new($"a write of the write-ahead log's commit file '{path}' failed (disk full or I/O error)");
+            _failure = failure;
+            Interlocked.Increment(ref _faults);
+            Log.CommitFailed(_logger, _current.Log.CommittedUntilAddress, failure);
+            _current.Wake();
+        }
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ internal sealed class LogCompactor(FasterStore store)
     // under the crash tool's settings (5%) copied its whole data set to the tail every second, and a SCAN chasing the
     // tail never ended. Under writes the share is logged soon, and the log it measures also grew by what they appended.
     private long _quietUntilWal;
+    private bool _postponed;
 
     public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
@@ -84,6 +85,22 @@ internal sealed class LogCompactor(FasterStore store)
         {
             return false;
         }
+
+        // The copies of the range's live records are written before anything is freed: twice the estimate must fit.
+        long copies = Math.Min(until - begin, 2 * (until - begin) * (100 - deadPercent) / 100);
+        if (!store.DiskSpace.Fits(copies))
+        {
+            if (!_postponed)
+            {
+                // Said once, until a compaction fits again.
+                store.ReportCompactionPostponed(copies);
+                _postponed = true;
+            }
+
+            return false;
+        }
+
+        _postponed = false;
 
         if (await store.CompactAsync(until, deadPercent, cancellationToken) is (long compacted, long shortened))
         {

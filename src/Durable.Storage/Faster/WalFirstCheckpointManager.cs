@@ -15,11 +15,13 @@ namespace Durable.Storage.Faster;
 /// recovery of a snapshot taken while the log was flushed (<see cref="LogCheckpointMetadata.ReadWholeSnapshot"/>), telling
 /// <paramref name="flushedMoved"/>.
 /// Every file it writes is durable by name before FASTER counts it written (<see cref="DirectorySyncingDeviceFactory"/>,
-/// directories synced up to <paramref name="root"/> with <paramref name="syncDirectory"/>).
+/// directories synced up to <paramref name="root"/> with <paramref name="syncDirectory"/>), and a write of it that fails
+/// is told to <paramref name="writeFailed"/> (FASTER 2.6.5 completes a checkpoint whose metadata write failed).
 /// <paramref name="metadataWritten"/> is for tests.
 /// </summary>
-internal sealed class WalFirstCheckpointManager(string directory, string root, Action<string> syncDirectory, Action commitWal, Action<long, long> flushedMoved, Action? metadataWritten)
-    : DeviceLogCommitCheckpointManager(new DirectorySyncingDeviceFactory(root, syncDirectory), new DefaultCheckpointNamingScheme(directory), removeOutdated: false)
+internal sealed class WalFirstCheckpointManager(
+    string directory, string root, Action<string> syncDirectory, Action<string> writeFailed, Action commitWal, Action<long, long> flushedMoved, Action? metadataWritten)
+    : DeviceLogCommitCheckpointManager(new DirectorySyncingDeviceFactory(root, syncDirectory, writeFailed), new DefaultCheckpointNamingScheme(directory), removeOutdated: false)
 {
     private readonly HashSet<Guid> _movedReported = [];
 
