@@ -1,7 +1,7 @@
 namespace Durable.Storage;
 
 /// <summary>Settings of the store; validated by the host before the store opens.</summary>
-public sealed class StoreOptions
+public sealed record StoreOptions
 {
     /// <summary>Directory holding the log segments and checkpoints.</summary>
     public required string DataDirectory { get; init; }

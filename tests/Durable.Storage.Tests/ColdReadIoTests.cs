@@ -22,16 +22,7 @@ public sealed class ColdReadIoTests : IDisposable
     private readonly Dictionary<nint, nint> _allocations = [];
 
     private Task<FasterStore> OpenAsync(Microsoft.Extensions.Logging.ILogger? logger = null, Func<uint, IoUring>? createRing = null) => FasterStore.OpenAsync(
-        new StoreOptions
-        {
-            DataDirectory = _directory,
-            MemoryBytes = 1L << 20,
-            IndexBytes = 1L << 16,
-            SegmentBytes = 1L << 20,
-            CompactionIntervalSeconds = 0,
-            CheckpointIntervalSeconds = 0,
-            CreateRing = createRing,
-        },
+        SmallStore.Options(_directory) with { CreateRing = createRing },
         logger ?? NullLogger.Instance);
 
     /// <summary>A store whose keys were written in rounds 1 and 2: most of the log on disk, half of it dead.</summary>

@@ -106,14 +106,8 @@ public sealed class DirectorySyncTests : IDisposable
     public async Task EveryFileAndFolderTheStoreMakes_IsNamedInASyncOfItsDirectory()
     {
         List<string> seen = [];
-        StoreOptions options = new()
+        StoreOptions options = SmallStore.Options(_directory) with
         {
-            DataDirectory = _directory,
-            MemoryBytes = 1L << 20,
-            IndexBytes = 1L << 16,
-            SegmentBytes = 1L << 20,
-            CompactionIntervalSeconds = 0,
-            CheckpointIntervalSeconds = 0,
             SyncDirectory = directory =>
             {
                 lock (seen)

@@ -161,14 +161,8 @@ public sealed class DiskFullTests : IDisposable
         Assert.Equal("value", Read(reader, "after"));
     }
 
-    private StoreOptions Options(Action<string>? syncDirectory = null) => new()
+    private StoreOptions Options(Action<string>? syncDirectory = null) => SmallStore.Options(_directory) with
     {
-        DataDirectory = _directory,
-        MemoryBytes = 1L << 20,
-        IndexBytes = 1L << 16,
-        SegmentBytes = 1L << 20,
-        CompactionIntervalSeconds = 0,
-        CheckpointIntervalSeconds = 0,
         DiskReserveBytes = Reserve,
         FreeDiskBytes = _ => Volatile.Read(ref _free),
         SyncDirectory = syncDirectory,

@@ -24,16 +24,7 @@ public sealed class LogFaultTests : IDisposable
         FaultInjectingDevice? device = null;
         ConcurrentQueue<string> stops = new();
         await using FasterStore store = await FasterStore.OpenAsync(
-            new StoreOptions
-            {
-                DataDirectory = _directory,
-                MemoryBytes = 1L << 20,
-                IndexBytes = 1L << 16,
-                SegmentBytes = 1L << 20,
-                CompactionIntervalSeconds = 0,
-                CheckpointIntervalSeconds = 0,
-                OnLogFault = stops.Enqueue,
-            },
+            SmallStore.Options(_directory) with { OnLogFault = stops.Enqueue },
             NullLogger.Instance,
             wrapWalDevice: null,
             wrapLogDevice: inner => device = new FaultInjectingDevice(inner));

@@ -18,16 +18,7 @@ public sealed class ScanPassTests : IDisposable
 
     private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(Options(), NullLogger.Instance);
 
-    private StoreOptions Options(Action? duringKeyWalk = null) => new()
-    {
-        DuringKeyWalk = duringKeyWalk,
-        DataDirectory = _directory,
-        MemoryBytes = 1L << 20,
-        IndexBytes = 1L << 16,
-        SegmentBytes = 1L << 20,
-        CompactionIntervalSeconds = 0,
-        CheckpointIntervalSeconds = 0,
-    };
+    private StoreOptions Options(Action? duringKeyWalk = null) => SmallStore.Options(_directory) with { DuringKeyWalk = duringKeyWalk };
 
     [Fact]
     public async Task Scan_WritersAppendFasterThanTheScanReads_PassEndsWithEveryKeyThatExistedThroughout()
