@@ -103,13 +103,13 @@ public sealed class WalTornTailTests : IDisposable
 
     /// <param name="records">Records written, each committed (acknowledged) on its own.</param>
     /// <param name="torn">The record torn. FasterLog writes a commit file only every 1000 commits: a tear after the
-    /// last one is found by FasterLog itself (event 202); a tear before it lies inside what the commit file calls
+    /// last one is cut before FasterLog recovers (event 207); a tear before it lies inside what the commit file calls
     /// committed, and replay must tell it from damage in the middle (event 108).</param>
     /// <param name="zero">Zero the bytes instead of cutting the file.</param>
     /// <param name="reported">The log line that reports the cut.</param>
     [Theory]
-    [InlineData(200, 199, false, 202)]
-    [InlineData(200, 199, true, 202)]
+    [InlineData(200, 199, false, 207)]
+    [InlineData(200, 199, true, 207)]
     [InlineData(1100, 500, false, 108)]
     [InlineData(1100, 500, true, 108)]
     public async Task Reopen_TornLastSegment_RecoversEverythingBeforeAndGoesOn(int records, int torn, bool zero, int reported)
@@ -183,22 +183,136 @@ public sealed class WalTornTailTests : IDisposable
     {
         await WriteRecordsAsync(200);
         TearAt(199, zero: false, garbage: true);
-        await AssertRecoveredAndGoesOnAsync(199, 202);
+        await AssertRecoveredAndGoesOnAsync(199, 207);
     }
 
     /// <summary>
-    /// Garbage (not zeros) inside what the commit file calls committed: FasterLog cannot follow the entry lengths, so
-    /// nothing says whether intact records lie behind it. Startup stops with a message saying where.
+    /// Garbage (not zeros) inside what the commit file calls committed, more than the log's in-memory window (four 32 KiB
+    /// pages here) before its end, where every write had completed: FasterLog cannot follow the entry lengths, so nothing
+    /// says whether intact records lie behind it. Startup stops with a message saying where.
     /// </summary>
     [Fact]
     public async Task Reopen_GarbageBeforeLastCommitFile_RefusesWithClearMessage()
     {
-        await WriteRecordsAsync(1100);
+        await WriteRecordsAsync(3000);
         TearAt(500, zero: false, garbage: true);
         InvalidDataException error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync());
         Assert.Contains("is damaged", error.Message, StringComparison.Ordinal);
         Assert.Contains("not all zeros", error.Message, StringComparison.Ordinal);
         Assert.Contains("Refusing to start", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A write torn in flight: a 512-byte sector of zeros (never reached the disk) among the last commits, with intact
+    /// records and commit records after it (as power cuts left it on ext4 with 1 KiB blocks). After the last commit file
+    /// (<paramref name="records"/> 1100: the file is at the 1000th commit), FasterLog 2.6.5's own recovery threw on it,
+    /// dropped the commit file and recovered to the log's beginning, and the whole WAL was then zeroed as uncommitted
+    /// (the store started empty; where the sector falls decides whether it trips); now the tear is cut before FasterLog
+    /// recovers (event 207). Before the commit file
+    /// (1010 records, the tear at 995), FasterLog takes the commit file's word and replay meets the damage: within the
+    /// log's last four pages it is cut as a torn write (event 140). Either way everything before the tear is there.
+    /// </summary>
+    [Theory]
+    [InlineData(1100, 1092, 207)]
+    [InlineData(1100, 1097, 207)]
+    [InlineData(1010, 995, 140)]
+    public async Task Reopen_TornWriteWithinTheLastPages_IsCut(int records, int torn, int reported)
+    {
+        await WriteRecordsAsync(records);
+        string segment = LastSegment();
+        byte[] content = File.ReadAllBytes(segment);
+        int at = content.AsSpan().IndexOf(Encoding.ASCII.GetBytes(Value(torn)));
+        int sector = at - (at % 512);
+        using (FileStream file = new(segment, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = sector;
+            file.Write(new byte[512]);
+        }
+
+        await using (FasterStore store = await OpenAsync())
+        {
+            Assert.True(_logger.Has(reported), "the store says it cut a torn write\n" + _logger.Text);
+            using IStoreSession session = store.OpenSession();
+            for (int i = 0; i < torn - 10; i++)
+            {
+                Assert.True(session.TryRead(0, Key(i), null, out _), $"key-{i:D4} is before the torn write\n{_logger.Text}");
+            }
+
+            Assert.False(session.TryRead(0, Key(records - 1), null, out _), "what followed the torn sector is dropped with it");
+            await WriteAfterAsync(session);
+        }
+
+        await AssertAfterAndKeyAfterCrashAsync(torn - 11);
+    }
+
+    /// <summary>
+    /// The last commit record cut by the file's end, 28 bytes in (as a power cut left it on ext4 with 1 KiB blocks: the
+    /// record's first sector on disk, the file's new size not). FasterLog 2.6.5 takes that record's end for the committed
+    /// end; its commit never completed, so it is cut before FasterLog recovers (event 207), with the record it covered;
+    /// everything before is there. Before the fix startup refused the data directory as damaged.
+    /// </summary>
+    [Fact]
+    public async Task Reopen_LastCommitRecordCutByTheFilesEnd_IsATornTail()
+    {
+        await WriteRecordsAsync(300);
+        string segment = LastSegment();
+        byte[] content = File.ReadAllBytes(segment);
+        int position = (int)FasterWriteAheadLog.FreshBeginAddress;
+        int lastCommit = -1;
+        while (position + 4 <= content.Length)
+        {
+            int length = BitConverter.ToInt32(content, position);
+            if (length == 0)
+            {
+                if (content.AsSpan(position).IndexOfAnyExcept((byte)0) < 0)
+                {
+                    break;
+                }
+
+                position = (position / WalPageBytes + 1) * WalPageBytes;
+                continue;
+            }
+
+            lastCommit = length < 0 ? position : lastCommit;
+            position += 4 + ((Math.Abs(length) + 3) & ~3);
+        }
+
+        Assert.True(lastCommit > 0, "the log ends with a commit record");
+        using (FileStream file = new(segment, FileMode.Open, FileAccess.Write))
+        {
+            file.SetLength(lastCommit + 28);
+        }
+
+        await using (FasterStore store = await OpenAsync())
+        {
+            Assert.True(_logger.Has(207), "the store says it cut a torn write\n" + _logger.Text);
+            using IStoreSession session = store.OpenSession();
+            for (int i = 0; i < 299; i++)
+            {
+                Assert.True(session.TryRead(0, Key(i), null, out _), $"key-{i:D4} was committed before the torn commit\n{_logger.Text}");
+            }
+
+            await WriteAfterAsync(session);
+        }
+
+        await AssertAfterAndKeyAfterCrashAsync(298);
+    }
+
+    /// <summary>A write acknowledged after the cut (with appendfsync always), before the crash of the dispose.</summary>
+    private static async Task WriteAfterAsync(IStoreSession session)
+    {
+        session.Write(0, "after"u8, RecordType.String, "x"u8, 0);
+        session.CompleteCommand();
+        await session.WaitForDurabilityAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Recovers again: the write after the cut and key <paramref name="kept"/> are there.</summary>
+    private async Task AssertAfterAndKeyAfterCrashAsync(int kept)
+    {
+        await using FasterStore reopened = await OpenAsync();
+        using IStoreSession again = reopened.OpenSession();
+        Assert.True(again.TryRead(0, "after"u8, null, out _));
+        Assert.True(again.TryRead(0, Key(kept), null, out _));
     }
 
     private async Task AssertRecoveredAndGoesOnAsync(int torn, int reported)
@@ -227,13 +341,13 @@ public sealed class WalTornTailTests : IDisposable
         }
 
         // Crash (no checkpoint at dispose), then recover again: the new writes are there and nothing is reported twice.
-        int reports = _logger.Lines.Count(l => l.EventId is 108 or 202);
+        int reports = _logger.Lines.Count(l => l.EventId is 108 or 202 or 207);
         await using FasterStore reopened = await OpenAsync();
         using IStoreSession again = reopened.OpenSession();
         Assert.Equal(torn + 100, reopened.KeyCount(0));
         Assert.True(again.TryRead(0, "after-99"u8, null, out _));
         Assert.True(again.TryRead(0, Key(torn - 1), null, out _));
-        Assert.Equal(reports, _logger.Lines.Count(l => l.EventId is 108 or 202));
+        Assert.Equal(reports, _logger.Lines.Count(l => l.EventId is 108 or 202 or 207));
     }
 
     public void Dispose()

@@ -101,6 +101,12 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 problemsShown = report.Problems.Count;
             }
         }
+        catch (Exception exception) when (disk is not null && exception is InvalidOperationException or TimeoutException)
+        {
+            // A server that could not start (or broke while checked): keep what it left for a look, mounted with `mount -o loop`.
+            disk.KeepImage = true;
+            throw new InvalidOperationException($"{exception.Message}\n(the file system image is kept: {options.PowerLossImage})", exception);
+        }
         finally
         {
             if (server is { Process.HasExited: false })

@@ -119,6 +119,9 @@ internal sealed partial class PowerLossDisk : IDisposable
         Mount();
     }
 
+    /// <summary>Set when the run failed: the image is kept (unmounted) for a look at what the server left.</summary>
+    public bool KeepImage { get; set; }
+
     public void Dispose()
     {
         if (_mounted)
@@ -126,7 +129,10 @@ internal sealed partial class PowerLossDisk : IDisposable
             Unmount();
         }
 
-        File.Delete(_image);
+        if (!KeepImage)
+        {
+            File.Delete(_image);
+        }
     }
 
     private void Mount()

@@ -3,8 +3,8 @@ using Durable.CrashTest;
 
 // durable-crash-test [--server-command CMD] [--dir D] [--kills N] [--clients N] [--min-ms N] [--max-ms N]
 //                    [--allowed-loss N] [--seed N] [--port N] [--power-loss-image FILE] [--power-loss-fs ext4|xfs]
-//                    [--recovery-kills PERCENT]
-string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port", "power-loss-image", "power-loss-fs", "recovery-kills"];
+//                    [--power-loss-image-mb N] [--recovery-kills PERCENT]
+string[] known = ["server-command", "dir", "kills", "clients", "min-ms", "max-ms", "allowed-loss", "seed", "port", "power-loss-image", "power-loss-fs", "power-loss-image-mb", "recovery-kills"];
 Dictionary<string, string> options = [];
 for (int i = 0; i < args.Length; i += 2)
 {
@@ -36,6 +36,7 @@ CrashTestOptions run = new()
     Seed = int.Parse(options.GetValueOrDefault("seed", Environment.TickCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture),
     PowerLossImage = options.GetValueOrDefault("power-loss-image"),
     PowerLossFileSystem = options.GetValueOrDefault("power-loss-fs", "ext4"),
+    PowerLossImageBytes = long.Parse(options.GetValueOrDefault("power-loss-image-mb", "8192"), CultureInfo.InvariantCulture) << 20,
     RecoveryKillPercent = Math.Clamp(int.Parse(options.GetValueOrDefault("recovery-kills", "0"), CultureInfo.InvariantCulture), 0, 100),
 };
 

@@ -789,6 +789,20 @@ public sealed partial class FasterStore : IStore
     private bool CutTornTail(long read, long end, long damaged, string? problem)
     {
         (WalRemainder remainder, long at) = _wal.InspectCommittedRemainder(read, end);
+        long first = damaged >= 0 ? damaged : read;
+        if (remainder == WalRemainder.Data && first >= end - _wal.BufferBytes && _wal.HasZeroSector(first, Math.Max(read, at)))
+        {
+            // Damage within the log's last in-memory window before the committed end, with a whole sector of zeros in
+            // it: a write still in flight at the crash, torn (some of its sectors on disk, others not; seen after power
+            // cuts on ext4 with 1 KiB blocks: a record missing a sector, the commit record at the end of the same write
+            // whole). A torn write leaves zeros, never flipped bytes: other damage stops startup below. FasterLog keeps at most
+            // its buffer (four pages) unflushed, so everything below end - buffer had been written when the process
+            // stopped, and damage there is real; above it, no commit at or after the damage completed (the flushed
+            // address only moves past completed writes), so nothing from there on was acknowledged.
+            Log.TornWriteCut(_logger, first, problem ?? "zeros where records should be", end - first, at);
+            return true;
+        }
+
         if (remainder == WalRemainder.Data && damaged >= 0)
         {
             throw new InvalidDataException(
@@ -1418,6 +1432,11 @@ public sealed partial class FasterStore : IStore
         [LoggerMessage(EventId = 108, Level = LogLevel.Error, Message = "Cut a torn write-ahead log tail: the record at address {Address} is damaged ({Problem}) and nothing intact follows " +
             "in the {Bytes} bytes up to the last commit (the file was cut short or zeroed after that commit). Recovered everything before it; writes acknowledged after it are lost")]
         public static partial void TornTailCut(ILogger logger, long address, string problem, long bytes);
+
+        [LoggerMessage(EventId = 140, Level = LogLevel.Error, Message = "Cut a torn write-ahead log tail: the record at address {Address} is damaged ({Problem}), {Bytes} bytes before the last commit, " +
+            "with data again from address {DataAt}: a write still in flight at the crash, only partly on disk. It lies within the log's last unflushed pages, so no commit from there on had completed " +
+            "(with appendfsync always, none of those writes was acknowledged). Recovered everything before it")]
+        public static partial void TornWriteCut(ILogger logger, long address, string problem, long bytes, long dataAt);
 
         [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "{Directory} holds no complete checkpoint (the first checkpoint was interrupted); " +
             "the write-ahead log was never truncated, so replaying all of it")]

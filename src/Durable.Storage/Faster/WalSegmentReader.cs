@@ -19,12 +19,29 @@ internal sealed class WalSegmentReader(string directory, int segmentBits) : IDis
         return BinaryPrimitives.ReadInt32LittleEndian(bytes);
     }
 
+    /// <summary>Whether the segment files hold every byte of [<paramref name="from"/>, <paramref name="to"/>) (none is past a file's end).</summary>
+    public bool Holds(long from, long to)
+    {
+        long last = to - 1;
+        if (from >= to)
+        {
+            return true;
+        }
+
+        if (from >> segmentBits != last >> segmentBits)
+        {
+            return Holds(from, (last >> segmentBits) << segmentBits) && Holds((last >> segmentBits) << segmentBits, to);
+        }
+
+        return File(from >> segmentBits) is { } file && (last & ((1L << segmentBits) - 1)) < file.Length;
+    }
+
     /// <summary>The first address in [<paramref name="from"/>, <paramref name="to"/>) that holds a non-zero byte, or -1.</summary>
     public long FirstNonZero(long from, long to)
     {
         for (long address = from; address < to;)
         {
-            int count = Read(address, _buffer.AsSpan(0, (int)Math.Min(_buffer.Length, to - address)));
+            int count = ReadSome(address, _buffer.AsSpan(0, (int)Math.Min(_buffer.Length, to - address)));
             int at = _buffer.AsSpan(0, count).IndexOfAnyExcept((byte)0);
             if (at >= 0)
             {
@@ -37,8 +54,78 @@ internal sealed class WalSegmentReader(string directory, int segmentBits) : IDis
         return -1;
     }
 
+    /// <summary>Whether a whole 512-byte sector of zeros lies in [<paramref name="from"/> rounded down to a sector, <paramref name="to"/>): a sector a torn write never put on disk.</summary>
+    public bool HasZeroSector(long from, long to)
+    {
+        Span<byte> sector = stackalloc byte[512];
+        for (long address = from & ~511L; address + 512 <= to; address += 512)
+        {
+            Read(address, sector);
+            if (sector.IndexOfAnyExcept((byte)0) < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The address just past the last byte of the last segment file (the highest the log's data can reach); 0 when there is none.</summary>
+    public long DataEnd()
+    {
+        long end = 0;
+        foreach (string path in Directory.EnumerateFiles(directory, "wal.log.*"))
+        {
+            if (long.TryParse(Path.GetExtension(path).AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out long segment))
+            {
+                end = Math.Max(end, (segment << segmentBits) + new FileInfo(path).Length);
+            }
+        }
+
+        return end;
+    }
+
+    /// <summary>Fills <paramref name="into"/> from <paramref name="address"/> on (zeros past a file's end), across segment files.</summary>
+    public void Read(long address, Span<byte> into)
+    {
+        while (!into.IsEmpty)
+        {
+            int count = ReadSome(address, into);
+            address += count;
+            into = into[count..];
+        }
+    }
+
+    /// <summary>Zeroes [<paramref name="from"/>, <paramref name="to"/>) in the segment files that hold it, synced; returns how many non-zero bytes it held.</summary>
+    public long ZeroFrom(long from, long to)
+    {
+        long nonZero = 0;
+        byte[] zeros = new byte[_buffer.Length];
+        for (long address = from; address < to;)
+        {
+            int count = ReadSome(address, _buffer.AsSpan(0, (int)Math.Min(_buffer.Length, to - address)));
+            nonZero += count - _buffer.AsSpan(0, count).Count((byte)0);
+            string path = Path.Combine(directory, "wal.log." + (address >> segmentBits).ToString(CultureInfo.InvariantCulture));
+            if (System.IO.File.Exists(path))
+            {
+                using FileStream file = new(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+                long offset = address & ((1L << segmentBits) - 1);
+                if (offset < file.Length)
+                {
+                    file.Position = offset;
+                    file.Write(zeros, 0, (int)Math.Min(count, file.Length - offset));
+                    file.Flush(flushToDisk: true);
+                }
+            }
+
+            address += count;
+        }
+
+        return nonZero;
+    }
+
     /// <summary>Fills the start of <paramref name="into"/> from one segment file (zeros past its end); returns how many bytes.</summary>
-    private int Read(long address, Span<byte> into)
+    private int ReadSome(long address, Span<byte> into)
     {
         long segment = address >> segmentBits;
         long offset = address & ((1L << segmentBits) - 1);
