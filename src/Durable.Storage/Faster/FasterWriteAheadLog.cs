@@ -230,7 +230,10 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     public Exception? Failure => _failure;
 
     /// <summary>Bytes of the log's in-memory pages (four; FasterLog allocates them as the tail reaches them).</summary>
-    public long BufferBytes => 4L << _pageBits;
+    public long BufferBytes => BufferBytesFor(_pageBits);
+
+    /// <summary>The log's in-memory pages for <paramref name="pageBits"/>: FasterLog's memory is four pages (<c>MemorySizeBits</c>).</summary>
+    private static long BufferBytesFor(int pageBits) => 1L << (pageBits + 2);
 
     /// <summary>
     /// Opens the log in <paramref name="directory"/>, recovering it to its last commit (an uncommitted tail is dropped).
@@ -330,40 +333,8 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// </summary>
     private static long ClearAfterTail(string directory, long tail, int segmentBits)
     {
-        long dropped = 0;
-        byte[] buffer = new byte[64 * 1024];
-        foreach (string file in Directory.EnumerateFiles(directory, "wal.log.*"))
-        {
-            if (!long.TryParse(Path.GetExtension(file).AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long segment))
-            {
-                continue;
-            }
-
-            long from = Math.Max(0, tail - (segment << segmentBits));
-            using FileStream stream = new(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-            long nonZero = 0;
-            for (long position = from; position < stream.Length; position += buffer.Length)
-            {
-                stream.Position = position;
-                int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-                nonZero += read - buffer.AsSpan(0, read).Count((byte)0);
-            }
-
-            if (nonZero > 0)
-            {
-                stream.Position = from;
-                Array.Clear(buffer);
-                for (long left = stream.Length - from; left > 0; left -= buffer.Length)
-                {
-                    stream.Write(buffer, 0, (int)Math.Min(left, buffer.Length));
-                }
-
-                stream.Flush(flushToDisk: true);
-                dropped += nonZero;
-            }
-        }
-
-        return dropped;
+        using WalSegmentReader files = new(directory, segmentBits);
+        return files.ZeroFrom(tail, files.DataEnd());
     }
 
     /// <summary>The address the newest commit file says is committed; -1 when there is none it can read.</summary>
@@ -461,7 +432,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             return;
         }
 
-        if (torn < dataEnd - (4 * pageSize) - 4096)
+        if (torn < dataEnd - BufferBytesFor(pageBits) - 4096)
         {
             throw new InvalidDataException(
                 $"the write-ahead log is damaged at address {torn}, {dataEnd - torn} bytes before the end of its data: further back than any write in flight at a crash could " +

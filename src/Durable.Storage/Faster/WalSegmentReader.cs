@@ -19,22 +19,9 @@ internal sealed class WalSegmentReader(string directory, int segmentBits) : IDis
         return BinaryPrimitives.ReadInt32LittleEndian(bytes);
     }
 
-    /// <summary>Whether the segment files hold every byte of [<paramref name="from"/>, <paramref name="to"/>) (none is past a file's end).</summary>
-    public bool Holds(long from, long to)
-    {
-        long last = to - 1;
-        if (from >= to)
-        {
-            return true;
-        }
-
-        if (from >> segmentBits != last >> segmentBits)
-        {
-            return Holds(from, (last >> segmentBits) << segmentBits) && Holds((last >> segmentBits) << segmentBits, to);
-        }
-
-        return File(from >> segmentBits) is { } file && (last & ((1L << segmentBits) - 1)) < file.Length;
-    }
+    /// <summary>Whether the segment file holds every byte of [<paramref name="from"/>, <paramref name="to"/>) (none is past its end); the range lies in one segment, as a log entry does.</summary>
+    public bool Holds(long from, long to) =>
+        File(from >> segmentBits) is { } file && ((to - 1) & ((1L << segmentBits) - 1)) < file.Length;
 
     /// <summary>The first address in [<paramref name="from"/>, <paramref name="to"/>) that holds a non-zero byte, or -1.</summary>
     public long FirstNonZero(long from, long to)
@@ -96,29 +83,51 @@ internal sealed class WalSegmentReader(string directory, int segmentBits) : IDis
         }
     }
 
-    /// <summary>Zeroes [<paramref name="from"/>, <paramref name="to"/>) in the segment files that hold it, synced; returns how many non-zero bytes it held.</summary>
+    /// <summary>
+    /// Zeroes [<paramref name="from"/>, <paramref name="to"/>) in the segment files that hold it, writing only the stretches
+    /// that are not zero already and syncing each file written once; returns how many non-zero bytes there were.
+    /// </summary>
     public long ZeroFrom(long from, long to)
     {
         long nonZero = 0;
         byte[] zeros = new byte[_buffer.Length];
-        for (long address = from; address < to;)
+        Dictionary<long, FileStream> written = [];
+        try
         {
-            int count = ReadSome(address, _buffer.AsSpan(0, (int)Math.Min(_buffer.Length, to - address)));
-            nonZero += count - _buffer.AsSpan(0, count).Count((byte)0);
-            string path = Path.Combine(directory, "wal.log." + (address >> segmentBits).ToString(CultureInfo.InvariantCulture));
-            if (System.IO.File.Exists(path))
+            for (long address = from; address < to;)
             {
-                using FileStream file = new(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-                long offset = address & ((1L << segmentBits) - 1);
-                if (offset < file.Length)
+                int count = ReadSome(address, _buffer.AsSpan(0, (int)Math.Min(_buffer.Length, to - address)));
+                int chunkNonZero = count - _buffer.AsSpan(0, count).Count((byte)0);
+                long segment = address >> segmentBits;
+                if (chunkNonZero > 0 && File(segment) is { } existing)
                 {
+                    nonZero += chunkNonZero;
+                    if (!written.TryGetValue(segment, out FileStream? file))
+                    {
+                        file = new FileStream(existing.Name, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+                        written[segment] = file;
+                    }
+
+                    // Non-zero bytes were read, so the file reaches past the offset.
+                    long offset = address & ((1L << segmentBits) - 1);
                     file.Position = offset;
                     file.Write(zeros, 0, (int)Math.Min(count, file.Length - offset));
-                    file.Flush(flushToDisk: true);
                 }
+
+                address += count;
             }
 
-            address += count;
+            foreach (FileStream file in written.Values)
+            {
+                file.Flush(flushToDisk: true);
+            }
+        }
+        finally
+        {
+            foreach (FileStream file in written.Values)
+            {
+                file.Dispose();
+            }
         }
 
         return nonZero;
