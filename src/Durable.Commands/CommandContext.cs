@@ -78,7 +78,11 @@ public sealed class CommandContext
         RespWriter.WriteError(Reply, text);
     }
 
-    public void WriteError(string text) => WriteError(System.Text.Encoding.UTF8.GetBytes(text));
+    /// <summary>
+    /// An error built as a string. Arguments quoted in it were decoded with Latin1 (one char per byte), so it is
+    /// encoded back the same way: an argument's bytes reach the client as they were sent, as Redis echoes them.
+    /// </summary>
+    public void WriteError(string text) => WriteError(System.Text.Encoding.Latin1.GetBytes(text));
 
     public void WriteInteger(long value) => RespWriter.WriteInteger(Reply, value);
 

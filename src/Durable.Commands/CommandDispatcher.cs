@@ -521,5 +521,10 @@ public sealed class CommandDispatcher
         context.WriteError(text.Replace('\r', ' ').Replace('\n', ' '));
     }
 
-    private static string Truncate(ReadOnlySpan<byte> value, int max) => Encoding.Latin1.GetString(value[..Math.Min(value.Length, max)]);
+    // printf's "%.128s": at most max bytes, and none from the first NUL on (Redis prints arguments as C strings).
+    private static string Truncate(ReadOnlySpan<byte> value, int max)
+    {
+        int nul = value.IndexOf((byte)0);
+        return Encoding.Latin1.GetString(value[..Math.Min(nul < 0 ? value.Length : nul, max)]);
+    }
 }

@@ -32,7 +32,7 @@ public static class RespParser
     private static OperationStatus TryParseMultibulk(ReadOnlySpan<byte> input, RespRequest request, RespLimits limits, out int consumed)
     {
         consumed = 0;
-        OperationStatus status = TryReadLengthLine(input, 1, limits, RespProtocolError.TooBigMultibulkCount, request, out long count, out int pos, out bool parsed);
+        OperationStatus status = TryReadLengthLine(input, 0, limits, RespProtocolError.TooBigMultibulkCount, request, out long count, out int pos, out bool parsed);
         if (status != OperationStatus.Done)
         {
             return status;
@@ -58,17 +58,18 @@ public static class RespParser
                 return OperationStatus.NeedMoreData;
             }
 
+            // Redis looks for the line's end before it looks at the '$'.
+            status = TryReadLengthLine(input, pos, limits, RespProtocolError.TooBigBulkCount, request, out long length, out int dataStart, out parsed);
+            if (status != OperationStatus.Done)
+            {
+                return status;
+            }
+
             if (input[pos] != (byte)'$')
             {
                 request.Error = RespProtocolError.ExpectedDollar;
                 request.UnexpectedByte = input[pos];
                 return OperationStatus.InvalidData;
-            }
-
-            status = TryReadLengthLine(input, pos + 1, limits, RespProtocolError.TooBigBulkCount, request, out long length, out int dataStart, out parsed);
-            if (status != OperationStatus.Done)
-            {
-                return status;
             }
 
             if (!parsed || length < 0 || length > limits.MaxBulkLength)
@@ -93,7 +94,10 @@ public static class RespParser
         return OperationStatus.Done;
     }
 
-    /// <summary>Reads the number after a '*' or '$' up to CR LF; <paramref name="next"/> is the position after the LF.</summary>
+    /// <summary>
+    /// Reads the number after the '*' or '$' at <paramref name="start"/> up to CR LF; <paramref name="next"/> is the
+    /// position after the LF (Redis skips that byte without checking it).
+    /// </summary>
     private static OperationStatus TryReadLengthLine(
         ReadOnlySpan<byte> input, int start, RespLimits limits, RespProtocolError tooBig, RespRequest request,
         out long value, out int next, out bool parsed)
@@ -101,7 +105,7 @@ public static class RespParser
         value = 0;
         next = 0;
         parsed = false;
-        int cr = input[start..].IndexOf((byte)'\r');
+        int cr = LineEnd(input[start..], (byte)'\r');
         if (cr < 0)
         {
             if (input.Length - start > limits.MaxInlineLength)
@@ -121,15 +125,26 @@ public static class RespParser
             return OperationStatus.NeedMoreData;
         }
 
-        parsed = RedisNumber.TryParseInt64(input.Slice(start, cr), out value);
+        // A CR right at the start leaves no number (and no '$', which the caller reports).
+        parsed = cr > 0 && RedisNumber.TryParseInt64(input.Slice(start + 1, cr - 1), out value);
         next = start + cr + 2;
         return OperationStatus.Done;
+    }
+
+    /// <summary>
+    /// Where <paramref name="end"/> first occurs, as Redis's strchr on its query buffer finds it: a NUL byte before it
+    /// hides it (the line counts as incomplete until the buffer outgrows the length limit). -1 when not found.
+    /// </summary>
+    private static int LineEnd(ReadOnlySpan<byte> input, byte end)
+    {
+        int found = input.IndexOfAny(end, (byte)0);
+        return found >= 0 && input[found] == end ? found : -1;
     }
 
     private static OperationStatus TryParseInline(ReadOnlySpan<byte> input, RespRequest request, RespLimits limits, out int consumed)
     {
         consumed = 0;
-        int newline = input.IndexOf((byte)'\n');
+        int newline = LineEnd(input, (byte)'\n');
         if (newline < 0)
         {
             if (input.Length > limits.MaxInlineLength)

@@ -78,6 +78,32 @@ public sealed class RespParserTests
         Assert.Equal(RespProtocolError.TooBigMultibulkCount, request.Error);
     }
 
+    [Theory]
+    [InlineData("ECHO 'x'\0\n")]
+    [InlineData("\0PING\r\n")]
+    [InlineData("*1\0\r\n$4\r\nPING\r\n")]
+    [InlineData("*2\r\n$4\r\nECHO\r\n$1\0\r\nx\r\n")]
+    public void TryParse_NulBeforeLineEnd_WaitsAsRedisStrchrDoes(string frame)
+    {
+        // Redis finds a line's end with strchr, which stops at a NUL: the line stays incomplete, whatever follows.
+        RespRequest request = new();
+        Assert.Equal(OperationStatus.NeedMoreData, RespParser.TryParse(Encoding.Latin1.GetBytes(frame), request, s_limits, out int consumed));
+        Assert.Equal(0, consumed);
+        byte[] grown = Encoding.Latin1.GetBytes(frame + new string('y', 70_000) + "\r\n");
+        Assert.Equal(OperationStatus.InvalidData, RespParser.TryParse(grown, request, s_limits, out _));
+        Assert.True(request.Error is RespProtocolError.TooBigInline or RespProtocolError.TooBigMultibulkCount or RespProtocolError.TooBigBulkCount);
+    }
+
+    [Fact]
+    public void TryParse_WrongByteForDollar_IsReportedOnlyOnceItsLineHasEnded()
+    {
+        RespRequest request = new();
+        Assert.Equal(OperationStatus.NeedMoreData, RespParser.TryParse("*2\r\n$4\r\nECHO\r\n:1"u8, request, s_limits, out _));
+        Assert.Equal(OperationStatus.InvalidData, RespParser.TryParse("*2\r\n$4\r\nECHO\r\n:1\r\n"u8, request, s_limits, out _));
+        Assert.Equal(RespProtocolError.ExpectedDollar, request.Error);
+        Assert.Equal((byte)':', request.UnexpectedByte);
+    }
+
     [Fact]
     public void TryParse_TooManyArguments_IsRejected()
     {
@@ -89,13 +115,33 @@ public sealed class RespParserTests
     [Fact]
     public void TryParse_RandomBytes_NeverThrows()
     {
-        Gen.Byte.Array[0, 64].Sample(bytes =>
-        {
-            RespRequest request = new();
-            OperationStatus status = RespParser.TryParse(bytes, request, s_limits, out int consumed);
-            Assert.InRange(consumed, 0, bytes.Length);
-            Assert.True(status is OperationStatus.Done or OperationStatus.NeedMoreData or OperationStatus.InvalidData);
-        });
+        Gen.Byte.Array[0, 64].Sample(AnyOutcomeButAnException);
+    }
+
+    [Fact]
+    public void TryParse_RandomFramesOfProtocolBytes_NeverThrows()
+    {
+        // Uniform bytes rarely make a frame; these are drawn from the bytes a frame is made of, so that misplaced CRs,
+        // LFs, NULs, signs and quotes land inside length lines and payloads.
+        Gen.OneOfConst("*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n"u8.ToArray().Concat("\0 -+:\"'\\"u8.ToArray()).ToArray()).Array[0, 48]
+            .Sample(AnyOutcomeButAnException, iter: 20_000);
+    }
+
+    [Fact]
+    public void TryParse_CarriageReturnWhereDollarBelongs_IsExpectedDollar()
+    {
+        RespRequest request = new();
+        Assert.Equal(OperationStatus.InvalidData, RespParser.TryParse("*2\r\n\r\nECHO\r\n"u8, request, s_limits, out _));
+        Assert.Equal(RespProtocolError.ExpectedDollar, request.Error);
+        Assert.Equal((byte)'\r', request.UnexpectedByte);
+    }
+
+    private static void AnyOutcomeButAnException(byte[] bytes)
+    {
+        RespRequest request = new();
+        OperationStatus status = RespParser.TryParse(bytes, request, s_limits, out int consumed);
+        Assert.InRange(consumed, 0, bytes.Length);
+        Assert.True(status is OperationStatus.Done or OperationStatus.NeedMoreData or OperationStatus.InvalidData);
     }
 
     private static string[] Arguments(RespRequest request, byte[] input)

@@ -69,6 +69,31 @@ public sealed class ProtocolTests(ReferenceServers servers)
         Assert.True(both.Durable.IsClosedByServer());
     }
 
+    [Theory]
+    [InlineData("*1\0\r\n*1\r\n$4\r\nPING\r\n")]
+    [InlineData("*2\r\n$4\r\nECHO\r\n$1\0\r\nx\r\n*1\r\n$4\r\nPING\r\n")]
+    [InlineData("ECHO 'x'\0\nPING\r\n")]
+    public void NulBeforeLineEnd_HidesTheLine_UntilItIsTooLong(string frame)
+    {
+        // Redis finds line ends with strchr, which stops at a NUL: the PING behind such a line is never answered, and
+        // the connection ends once 64 KB are buffered without a line end it can see.
+        using ReplyComparison both = servers.Compare();
+        both.Durable.SendRaw(frame);
+        both.Redis.SendRaw(frame);
+        both.SameRaw(new string('y', 70_000));
+        Assert.True(both.Durable.IsClosedByServer());
+    }
+
+    [Fact]
+    public void UnknownCommand_EchoesArgumentBytes_AsCStrings()
+    {
+        // Bytes above 127 go back as sent (not re-encoded); a NUL ends the name or argument, as printf's %s does.
+        using ReplyComparison both = servers.Compare();
+        both.SameRaw("*3\r\n$4\r\nPI\xffN\r\n$4\r\n\xc3\xa9t\xe9\r\n$3\r\na\0b\r\n");
+        both.SameRaw("*1\r\n$4\r\n\0ING\r\n");
+        both.SameRaw("*2\r\n$6\r\nOBJECT\r\n$3\r\n\xe9\0x\r\n");
+    }
+
     [Fact]
     public void EmptyMultibulk_IsIgnored()
     {

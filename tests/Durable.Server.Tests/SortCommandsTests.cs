@@ -59,6 +59,9 @@ public class SortCommandsTests
         both.Same("SORT", "ids", "GET", "ids");
         both.Same("SORT", "ids", "GET", "h_*");
         both.Same("SORT", "ids", "BY", "nosort", "GET", "#", "GET", "w_*");
+        both.Same("SORT", "ids", "BY", "nosort", "BY", "w_*");
+        both.Same("SORT", "ids", "BY", "nosort", "BY", "name_*", "LIMIT", "1", "3");
+        both.Same("SORT", "ids", "BY", "w_*", "BY", "nosort", "DESC");
         both.Same("SORT", "ids", "BY", "w_*", "STORE", "dst");
         both.Same("LRANGE", "dst", "0", "-1");
         both.Same("SORT", "ids", "BY", "w_*", "GET", "name_*", "STORE", "dst");

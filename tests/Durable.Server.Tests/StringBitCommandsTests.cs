@@ -98,6 +98,47 @@ public sealed class StringBitCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void BitWrites_BeyondLargestRecord_DurableRefusesClearlyAndKeepsTheValue()
+    {
+        // Redis grows the string to 512 MB; Durable's records stop at a log page, and SETBIT or BITFIELD past it used
+        // to fail inside the store, closing the connection without a reply.
+        using Durable.Testing.RespTestClient client = servers.Durable.Connect();
+        string k = servers.NewPrefix() + "k";
+        Assert.Equal(":0\r\n", client.Call("SETBIT", k, "7", "1"));
+        foreach (string[] command in new[]
+        {
+            new[] { "SETBIT", k, "4294967295", "1" },
+            ["SETBIT", k, "200000000", "0"],
+            ["BITFIELD", k, "SET", "u8", "4294967200", "1"],
+            ["BITFIELD", k, "INCRBY", "i16", "#99999999", "1"],
+        })
+        {
+            string reply = client.Call(command);
+            Assert.StartsWith("-ERR value of ", reply, StringComparison.Ordinal);
+            Assert.EndsWith(" bytes); raise --memory\r\n", reply, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("$1\r\n\u0001\r\n", client.Call("GET", k));
+        Assert.StartsWith("-ERR value of ", client.Call("SETBIT", servers.NewPrefix() + "new", "4294967295", "1"), StringComparison.Ordinal);
+        Assert.Equal("+PONG\r\n", client.Call("PING"));
+    }
+
+    [Fact]
+    public void BitOp_ResultTooLargeForALongerDestinationKey_DurableRefusesClearly()
+    {
+        using Durable.Testing.RespTestClient client = servers.Durable.Connect();
+        string source = servers.NewPrefix() + "s";
+        string destination = source + new string('d', 100);
+        string refusal = client.Call("SETRANGE", source, "100000000", "x");
+        int open = refusal.LastIndexOf('(');
+        long largest = long.Parse(refusal[(open + 1)..refusal.IndexOf(' ', open)], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal($":{largest}\r\n", client.Call("SETRANGE", source, (largest - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "x"));
+        Assert.Equal($"-ERR value of {largest} bytes exceeds this server's largest record ({largest - 100} bytes); raise --memory\r\n", client.Call("BITOP", "NOT", destination, source));
+        Assert.Equal(":0\r\n", client.Call("EXISTS", destination));
+        Assert.Equal($":{largest}\r\n", client.Call("BITOP", "NOT", source, source));
+    }
+
+    [Fact]
     public void SetBit_KeepsTimeToLive()
     {
         using ReplyComparison both = servers.Compare();

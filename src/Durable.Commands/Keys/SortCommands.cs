@@ -103,8 +103,9 @@ internal static class SortCommands
             }
             else if (StringRecords.IsOption(option, "BY"u8) && left >= 1)
             {
+                // Redis sets dontsort on a pattern without '*' and never clears it: "BY nosort BY w_*" does not sort.
                 sortBy = args[j + 1].ToArray();
-                dontSort = !CString(sortBy).Contains((byte)'*');
+                dontSort |= !CString(sortBy).Contains((byte)'*');
                 j++;
             }
             else if (StringRecords.IsOption(option, "GET"u8) && left >= 1)

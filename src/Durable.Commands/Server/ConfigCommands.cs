@@ -168,7 +168,7 @@ internal static class ConfigCommands
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             // Redis: "Rewriting config file: %s" with strerror; ours carries the .NET message.
-            context.WriteError($"ERR Rewriting config file: {exception.Message.ReplaceLineEndings(" ")}");
+            context.WriteError(Encoding.UTF8.GetBytes($"ERR Rewriting config file: {exception.Message.ReplaceLineEndings(" ")}"));
             return;
         }
 

@@ -175,6 +175,14 @@ internal static class SortedSetCommands
 
     private static void ZIncrBy(CommandContext context, RespArgs args)
     {
+        // Redis runs ZINCRBY through ZADD's parser, so an increment that reads as a ZADD flag (ZINCRBY key NX m)
+        // leaves an odd number of arguments: a syntax error, before the increment or the key is looked at.
+        if (ParseAddFlags(args, out _) != 2)
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
         if (!ScoreText.TryParse(args[2], out double increment))
         {
             context.WriteError(RespErrors.NotFloat);

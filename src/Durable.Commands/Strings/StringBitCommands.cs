@@ -95,6 +95,13 @@ internal static class StringBitCommands
         grown = !exists || length < minLength;
         if (length < minLength)
         {
+            if (!TypedRecords.FitsRecord(context, key, minLength))
+            {
+                value = default;
+                expiresAtMs = 0;
+                return false;
+            }
+
             int extra = minLength - length;
             scratch.GetSpan(extra)[..extra].Clear();
             scratch.Advance(extra);
@@ -461,9 +468,15 @@ internal static class StringBitCommands
                 length = newLength;
             }
 
-            // Redis: the destination is replaced (its TTL dropped); an empty result deletes it.
+            // Redis: the destination is replaced (its TTL dropped); an empty result deletes it. Every source fit a
+            // record, but under its own key: a longer destination key can push the result past the largest record.
             if (length > 0)
             {
+                if (!TypedRecords.FitsRecord(context, args[2], length))
+                {
+                    return;
+                }
+
                 context.Session.Write(context.Db, args[2], RecordType.String, result.AsSpan(0, length), 0);
             }
             else
