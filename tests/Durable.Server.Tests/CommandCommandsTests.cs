@@ -78,6 +78,34 @@ public sealed partial class CommandCommandsTests(ReferenceServers servers)
         both.Same("COMMAND", "GETKEYSANDFLAGS", "GET", "a");
     }
 
+    [Theory]
+    [InlineData("zunionstore d 2 a b")]
+    [InlineData("zunionstore d 3 a b")]
+    [InlineData("zunionstore d x a b")]
+    [InlineData("zunionstore d -1 a")]
+    [InlineData("zunionstore d 0 a")]
+    [InlineData("zunionstore d 1x a b")]
+    [InlineData("zinterstore d 4294967297 a")]
+    [InlineData("zdiffstore d \t2 a b")]
+    [InlineData("zunion 2 a b")]
+    [InlineData("zinter 3 a b")]
+    [InlineData("zmpop 1 a MIN")]
+    [InlineData("zmpop 5 a MIN")]
+    [InlineData("bzmpop 0 2 a b MAX")]
+    [InlineData("lmpop 2x a b LEFT")]
+    [InlineData("blmpop 0 x a LEFT")]
+    [InlineData("sintercard 2 a b")]
+    [InlineData("sintercard +1 a")]
+    [InlineData("zintercard 9 a")]
+    public void CommandGetKeys_NumKeysCommands_MatchRedis(string command)
+    {
+        // Redis reads numkeys by the key specs, and when they do not fit, by the command's getkeys procedure (atoi,
+        // keys before the destination), or finds no key.
+        using ReplyComparison both = servers.Compare();
+        both.Same(["COMMAND", "GETKEYS", .. command.Split(' ')]);
+        both.Same(["COMMAND", "GETKEYSANDFLAGS", .. command.Split(' ')]);
+    }
+
     [Fact]
     public void CommandList_AndCount_CoverTheTable()
     {

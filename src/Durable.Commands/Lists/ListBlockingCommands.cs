@@ -22,7 +22,7 @@ internal static class ListBlockingCommands
         table.Add("BRPOPLPUSH", 4, Move, BRPopLPush, 1, 2, 1, s_categories);
         table.Add(
             "BLMPOP", -5, CommandFlags.Write | CommandFlags.Blocking, BLMPop, categories: s_categories,
-            findKeys: (args, keys) => KeyArguments.FindNumKeys(args, 2, keys));
+            findKeys: KeyArguments.NumKeys(2));
     }
 
     private static void BLPop(CommandContext context, RespArgs args) => BlockingPop(context, args, left: true);

@@ -16,7 +16,7 @@ internal static class ListPopCommands
         table.Add("RPOP", -2, CommandFlags.Write | CommandFlags.Fast, RPop, 1, 1, 1, ["write", "list", "fast"]);
         table.Add("LMOVE", 5, CommandFlags.Write | CommandFlags.DenyOom, LMove, 1, 2, 1, ["write", "list", "slow"]);
         table.Add("RPOPLPUSH", 3, CommandFlags.Write | CommandFlags.DenyOom, RPopLPush, 1, 2, 1, ["write", "list", "slow"]);
-        table.Add("LMPOP", -4, CommandFlags.Write, LMPop, categories: ["write", "list", "slow"], findKeys: (args, keys) => KeyArguments.FindNumKeys(args, 1, keys));
+        table.Add("LMPOP", -4, CommandFlags.Write, LMPop, categories: ["write", "list", "slow"], findKeys: KeyArguments.NumKeys(1));
     }
 
     private static void LPop(CommandContext context, RespArgs args) => Pop(context, args, left: true);

@@ -344,7 +344,8 @@ internal static class CommandCommands
         }
     }
 
-    // Keys come from our table; each key's flags from the Redis key spec that covers its position.
+    // Keys come from our table; each key's flags from the Redis key spec that covers its position (none when the
+    // specs do not fit and Redis falls back to the command's getkeys procedure).
     private static void GetKeysAndFlags(CommandContext context, RespArgs args)
     {
         RespArgs target = args.Slice(2);
@@ -354,7 +355,7 @@ internal static class CommandCommands
         }
 
         RespNode[] specs = CommandDocs.Instance.Info(definition.FullName)?.Children[8].Children ?? [];
-        Dictionary<int, RespNode> flagsByIndex = KeySpecs.FlagsByPosition(specs, target);
+        Dictionary<int, RespNode>? flagsByIndex = KeySpecs.FlagsByPosition(specs, target);
         context.WriteArrayHeader(indexes.Count);
         foreach (int index in indexes)
         {
@@ -380,7 +381,7 @@ internal static class CommandCommands
                 continue;
             }
 
-            RespNode? flags = flagsByIndex.GetValueOrDefault(index) ?? (specs.Length > 0 ? specs[0]["flags"] : null);
+            RespNode? flags = flagsByIndex is null ? null : flagsByIndex.GetValueOrDefault(index) ?? (specs.Length > 0 ? specs[0]["flags"] : null);
             WriteOrEmptySet(context, flags);
         }
     }

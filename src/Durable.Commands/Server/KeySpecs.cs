@@ -8,8 +8,11 @@ namespace Durable.Commands.Server;
 /// </summary>
 internal static class KeySpecs
 {
-    /// <summary>Argument position to that spec's flags node; the first spec to claim a position wins.</summary>
-    public static Dictionary<int, RespNode> FlagsByPosition(RespNode[] specs, RespArgs args)
+    /// <summary>
+    /// Argument position to that spec's flags node; the first spec to claim a position wins. Null when a keynum spec
+    /// does not fit the arguments: Redis then finds the keys by the command's getkeys procedure, which gives no flags.
+    /// </summary>
+    public static Dictionary<int, RespNode>? FlagsByPosition(RespNode[] specs, RespArgs args)
     {
         Dictionary<int, RespNode> result = [];
         foreach (RespNode spec in specs)
@@ -41,13 +44,13 @@ internal static class KeySpecs
             else if (findKeys["type"]?.Text == "keynum")
             {
                 int numberIndex = first + (int)(parameters["keynumidx"]?.Integer ?? 0);
-                if (numberIndex >= args.Count || !RedisNumber.TryParseInt64(args[numberIndex], out long count) || count < 0 || count > args.Count)
+                first += (int)(parameters["firstkey"]?.Integer ?? 1);
+                if (numberIndex >= args.Count || !KeyArguments.NumKeysFitSpec(args[numberIndex], args.Count - first, out int count))
                 {
-                    continue;
+                    return null;
                 }
 
-                first += (int)(parameters["firstkey"]?.Integer ?? 1);
-                last = first + (int)count - 1;
+                last = first + count - 1;
                 step = (int)(parameters["keystep"]?.Integer ?? 1);
             }
             else

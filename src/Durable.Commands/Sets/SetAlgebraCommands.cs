@@ -23,7 +23,7 @@ internal static class SetAlgebraCommands
         string[] read = ["read", "set", "slow"];
         string[] write = ["write", "set", "slow"];
         table.Add("SINTER", -2, CommandFlags.ReadOnly, (context, args) => Reply(context, args, Operation.Inter), 1, -1, 1, read);
-        table.Add("SINTERCARD", -3, CommandFlags.ReadOnly, SInterCard, categories: read, findKeys: SInterCardKeys);
+        table.Add("SINTERCARD", -3, CommandFlags.ReadOnly, SInterCard, categories: read, findKeys: KeyArguments.NumKeys(1));
         table.Add("SINTERSTORE", -3, Store, (context, args) => StoreResult(context, args, Operation.Inter), 1, -1, 1, write);
         table.Add("SUNION", -2, CommandFlags.ReadOnly, (context, args) => Reply(context, args, Operation.Union), 1, -1, 1, read);
         table.Add("SUNIONSTORE", -3, Store, (context, args) => StoreResult(context, args, Operation.Union), 1, -1, 1, write);
@@ -93,57 +93,6 @@ internal static class SetAlgebraCommands
         {
             context.WriteInteger(Compute(context, sets, Operation.Inter, limit).Count);
         }
-    }
-
-    /// <summary>
-    /// The keys of SINTERCARD numkeys key [key ...], as Redis's sintercardGetKeys finds them: numkeys read by atoi(3),
-    /// no keys when it is below 1 or more than the arguments after it.
-    /// </summary>
-    private static void SInterCardKeys(RespArgs args, List<int> keyIndexes)
-    {
-        int count = CStringToInt(args[1]);
-        if (count < 1 || count > args.Count - 2)
-        {
-            return;
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            keyIndexes.Add(2 + i);
-        }
-    }
-
-    /// <summary>glibc atoi: (int)strtol(text, NULL, 10): leading white space, a sign, digits up to the first other byte; saturates at the long range, then keeps the low 32 bits.</summary>
-    private static int CStringToInt(ReadOnlySpan<byte> text)
-    {
-        int i = 0;
-        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r')
-        {
-            i++;
-        }
-
-        bool negative = i < text.Length && text[i] == (byte)'-';
-        if (i < text.Length && text[i] is (byte)'-' or (byte)'+')
-        {
-            i++;
-        }
-
-        ulong magnitude = 0;
-        bool saturated = false;
-        for (; i < text.Length && text[i] is >= (byte)'0' and <= (byte)'9'; i++)
-        {
-            magnitude = (magnitude * 10) + (ulong)(text[i] - '0');
-            if (magnitude > (ulong)long.MaxValue + 1)
-            {
-                saturated = true;
-                break;
-            }
-        }
-
-        long value = negative
-            ? (saturated || magnitude > (ulong)long.MaxValue ? long.MinValue : -(long)magnitude)
-            : (saturated || magnitude > long.MaxValue ? long.MaxValue : (long)magnitude);
-        return unchecked((int)value);
     }
 
     /// <summary>The members of the result, in the order Redis would reply with them; at most <paramref name="limit"/> (0: all) for SINTERCARD.</summary>

@@ -28,13 +28,13 @@ internal static class SortedSetAlgebraCommands
         string[] read = ["read", "sortedset", "slow"];
         string[] write = ["write", "sortedset", "slow"];
         const CommandFlags Store = CommandFlags.Write | CommandFlags.DenyOom;
-        table.Add("ZUNION", -3, CommandFlags.ReadOnly, (c, a) => Combine(c, a, Operation.Union, store: false), categories: read, findKeys: NumKeys.Keys(1));
-        table.Add("ZINTER", -3, CommandFlags.ReadOnly, (c, a) => Combine(c, a, Operation.Inter, store: false), categories: read, findKeys: NumKeys.Keys(1));
-        table.Add("ZDIFF", -3, CommandFlags.ReadOnly, (c, a) => Combine(c, a, Operation.Diff, store: false), categories: read, findKeys: NumKeys.Keys(1));
-        table.Add("ZUNIONSTORE", -4, Store, (c, a) => Combine(c, a, Operation.Union, store: true), 1, 1, 1, write, NumKeys.Keys(2));
-        table.Add("ZINTERSTORE", -4, Store, (c, a) => Combine(c, a, Operation.Inter, store: true), 1, 1, 1, write, NumKeys.Keys(2));
-        table.Add("ZDIFFSTORE", -4, Store, (c, a) => Combine(c, a, Operation.Diff, store: true), 1, 1, 1, write, NumKeys.Keys(2));
-        table.Add("ZINTERCARD", -3, CommandFlags.ReadOnly, ZInterCard, categories: read, findKeys: NumKeys.Keys(1));
+        table.Add("ZUNION", -3, CommandFlags.ReadOnly, (c, a) => Combine(c, a, Operation.Union, store: false), categories: read, findKeys: KeyArguments.NumKeys(1));
+        table.Add("ZINTER", -3, CommandFlags.ReadOnly, (c, a) => Combine(c, a, Operation.Inter, store: false), categories: read, findKeys: KeyArguments.NumKeys(1));
+        table.Add("ZDIFF", -3, CommandFlags.ReadOnly, (c, a) => Combine(c, a, Operation.Diff, store: false), categories: read, findKeys: KeyArguments.NumKeys(1));
+        table.Add("ZUNIONSTORE", -4, Store, (c, a) => Combine(c, a, Operation.Union, store: true), 1, 1, 1, write, KeyArguments.NumKeys(2, destination: true));
+        table.Add("ZINTERSTORE", -4, Store, (c, a) => Combine(c, a, Operation.Inter, store: true), 1, 1, 1, write, KeyArguments.NumKeys(2, destination: true));
+        table.Add("ZDIFFSTORE", -4, Store, (c, a) => Combine(c, a, Operation.Diff, store: true), 1, 1, 1, write, KeyArguments.NumKeys(2, destination: true));
+        table.Add("ZINTERCARD", -3, CommandFlags.ReadOnly, ZInterCard, categories: read, findKeys: KeyArguments.NumKeys(1));
     }
 
     /// <summary>

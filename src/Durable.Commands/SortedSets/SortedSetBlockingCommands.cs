@@ -18,7 +18,7 @@ internal static class SortedSetBlockingCommands
         table.Add("BZPOPMAX", -3, Pop, (c, a) => BZPop(c, a, max: true), 1, -2, 1, categories);
         table.Add(
             "BZMPOP", -5, CommandFlags.Write | CommandFlags.Blocking, BZMPop, categories: ["write", "sortedset", "slow", "blocking"],
-            findKeys: (args, keys) => KeyArguments.FindNumKeys(args, 2, keys));
+            findKeys: KeyArguments.NumKeys(2));
     }
 
     // Redis bzpopMinMaxCommand: the timeout first, then the keys in order; the reply is [key, member, score].

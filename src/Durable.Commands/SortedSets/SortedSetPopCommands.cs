@@ -11,7 +11,7 @@ internal static class SortedSetPopCommands
         string[] writeFast = ["write", "sortedset", "fast"];
         table.Add("ZPOPMIN", -2, CommandFlags.Write | CommandFlags.Fast, (c, a) => ZPop(c, a, max: false), 1, 1, 1, writeFast);
         table.Add("ZPOPMAX", -2, CommandFlags.Write | CommandFlags.Fast, (c, a) => ZPop(c, a, max: true), 1, 1, 1, writeFast);
-        table.Add("ZMPOP", -4, CommandFlags.Write, ZMPop, categories: ["write", "sortedset", "slow"], findKeys: NumKeys.Keys(1));
+        table.Add("ZMPOP", -4, CommandFlags.Write, ZMPop, categories: ["write", "sortedset", "slow"], findKeys: KeyArguments.NumKeys(1));
         table.Add("ZRANDMEMBER", -2, CommandFlags.ReadOnly, ZRandMember, 1, 1, 1, ["read", "sortedset", "slow"]);
     }
 
