@@ -35,6 +35,22 @@ public sealed class PersistenceCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public async Task BgRewriteAof_RepliesAsRedisAndCheckpoints()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using RedisReference redis = await RedisReference.StartAsync();
+        using ReplyComparison both = new(server.Connect(), redis.Connect());
+        both.Same("BGREWRITEAOF", "SCHEDULE");
+        Assert.Equal("+Background append only file rewriting started\r\n", both.Durable.Call("BGREWRITEAOF"));
+        for (int i = 0; i < 600 && server.State.Store.GetStatistics().CheckpointsTaken == 0; i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(server.State.Store.GetStatistics().CheckpointsTaken > 0);
+    }
+
+    [Fact]
     public void WaitAof_AfterWrite_ReportsLocalFsync()
     {
         using RespTestClient client = servers.Durable.Connect();

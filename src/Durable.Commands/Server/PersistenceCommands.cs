@@ -3,13 +3,17 @@ using Durable.Protocol;
 
 namespace Durable.Commands.Server;
 
-/// <summary>Persistence commands: SAVE, BGSAVE, LASTSAVE (checkpoints stand in for RDB) and WAITAOF.</summary>
+/// <summary>
+/// Persistence commands: SAVE, BGSAVE, LASTSAVE (checkpoints stand in for RDB), BGREWRITEAOF (a checkpoint, after
+/// which the write-ahead log before it is deleted, as a rewrite shrinks Redis's AOF) and WAITAOF.
+/// </summary>
 internal static class PersistenceCommands
 {
     public static void Register(CommandTable table)
     {
         table.Add("SAVE", 1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading | CommandFlags.NoMulti, Save, categories: ["admin", "slow", "dangerous"]);
         table.Add("BGSAVE", -1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading, BgSave, categories: ["admin", "slow", "dangerous"]);
+        table.Add("BGREWRITEAOF", 1, CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading, BgRewriteAof, categories: ["admin", "slow", "dangerous"]);
         table.Add("LASTSAVE", 1, CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, LastSave, categories: ["admin", "fast", "dangerous"]);
         table.Add("WAITAOF", 4, CommandFlags.NoScript, WaitAof, categories: ["slow", "connection"]);
     }
@@ -52,6 +56,16 @@ internal static class PersistenceCommands
         }
 
         context.WriteSimple("Background saving started"u8);
+        _ = RunCheckpointAsync(context);
+    }
+
+    // Redis's replies: "started", or "scheduled" while another background job runs (here: a checkpoint, after which
+    // this one follows).
+    private static void BgRewriteAof(CommandContext context, RespArgs args)
+    {
+        context.WriteSimple(context.Store.GetStatistics().CheckpointInProgress
+            ? "Background append only file rewriting scheduled"u8
+            : "Background append only file rewriting started"u8);
         _ = RunCheckpointAsync(context);
     }
 
