@@ -26,12 +26,7 @@ public sealed class PersistenceCommandsTests(ReferenceServers servers)
         using RespTestClient client = server.Connect();
         Assert.Equal("+Background saving started\r\n", client.Call("BGSAVE"));
         Assert.Equal("-ERR syntax error\r\n", client.Call("BGSAVE", "NOW"));
-        for (int i = 0; i < 600 && server.State.Store.GetStatistics().CheckpointsTaken == 0; i++)
-        {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-
-        Assert.True(server.State.Store.GetStatistics().CheckpointsTaken > 0);
+        await AssertCheckpointTakenAsync(server);
     }
 
     [Fact]
@@ -42,6 +37,11 @@ public sealed class PersistenceCommandsTests(ReferenceServers servers)
         using ReplyComparison both = new(server.Connect(), redis.Connect());
         both.Same("BGREWRITEAOF", "SCHEDULE");
         Assert.Equal("+Background append only file rewriting started\r\n", both.Durable.Call("BGREWRITEAOF"));
+        await AssertCheckpointTakenAsync(server);
+    }
+
+    private static async Task AssertCheckpointTakenAsync(TestServer server)
+    {
         for (int i = 0; i < 600 && server.State.Store.GetStatistics().CheckpointsTaken == 0; i++)
         {
             await Task.Delay(50, TestContext.Current.CancellationToken);
