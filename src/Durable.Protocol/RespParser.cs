@@ -96,7 +96,7 @@ public static class RespParser
 
     /// <summary>
     /// Reads the number after the '*' or '$' at <paramref name="start"/> up to CR LF; <paramref name="next"/> is the
-    /// position after the LF (Redis skips that byte without checking it).
+    /// position after the LF (Redis skips that byte without checking it). The caller checks the first byte.
     /// </summary>
     private static OperationStatus TryReadLengthLine(
         ReadOnlySpan<byte> input, int start, RespLimits limits, RespProtocolError tooBig, RespRequest request,
@@ -105,17 +105,10 @@ public static class RespParser
         value = 0;
         next = 0;
         parsed = false;
-        int cr = LineEnd(input[start..], (byte)'\r');
+        int cr = input[start..].IndexOf((byte)'\r');
         if (cr < 0)
         {
-            if (input.Length - start > limits.MaxInlineLength)
-            {
-                request.Error = tooBig;
-                return OperationStatus.InvalidData;
-            }
-
-            request.MinimumLength = input.Length + 1;
-            return OperationStatus.NeedMoreData;
+            return Incomplete(input, start, limits, tooBig, request);
         }
 
         if (start + cr + 1 >= input.Length)
@@ -127,34 +120,38 @@ public static class RespParser
 
         // A CR right at the start leaves no number (and no '$', which the caller reports).
         parsed = cr > 0 && RedisNumber.TryParseInt64(input.Slice(start + 1, cr - 1), out value);
+        if ((!parsed || input[start] is not ((byte)'$' or (byte)'*')) && input.Slice(start, cr).Contains((byte)0))
+        {
+            // Redis finds the CR with strchr, which stops at a NUL: to Redis this line has not ended. (A well-formed
+            // line has no NUL, so only a malformed one pays for this look.)
+            return Incomplete(input, start, limits, tooBig, request);
+        }
+
         next = start + cr + 2;
         return OperationStatus.Done;
     }
 
-    /// <summary>
-    /// Where <paramref name="end"/> first occurs, as Redis's strchr on its query buffer finds it: a NUL byte before it
-    /// hides it (the line counts as incomplete until the buffer outgrows the length limit). -1 when not found.
-    /// </summary>
-    private static int LineEnd(ReadOnlySpan<byte> input, byte end)
+    // A line whose end Redis cannot see yet: wait for more, unless the buffer already holds more than a line may.
+    private static OperationStatus Incomplete(ReadOnlySpan<byte> input, int start, RespLimits limits, RespProtocolError tooBig, RespRequest request)
     {
-        int found = input.IndexOfAny(end, (byte)0);
-        return found >= 0 && input[found] == end ? found : -1;
+        if (input.Length - start > limits.MaxInlineLength)
+        {
+            request.Error = tooBig;
+            return OperationStatus.InvalidData;
+        }
+
+        request.MinimumLength = input.Length + 1;
+        return OperationStatus.NeedMoreData;
     }
 
     private static OperationStatus TryParseInline(ReadOnlySpan<byte> input, RespRequest request, RespLimits limits, out int consumed)
     {
         consumed = 0;
-        int newline = LineEnd(input, (byte)'\n');
-        if (newline < 0)
+        int newline = input.IndexOf((byte)'\n');
+        if (newline < 0 || input[..newline].Contains((byte)0))
         {
-            if (input.Length > limits.MaxInlineLength)
-            {
-                request.Error = RespProtocolError.TooBigInline;
-                return OperationStatus.InvalidData;
-            }
-
-            request.MinimumLength = input.Length + 1;
-            return OperationStatus.NeedMoreData;
+            // (strchr stops at a NUL, so Redis cannot see a line end behind one.)
+            return Incomplete(input, 0, limits, RespProtocolError.TooBigInline, request);
         }
 
         ReadOnlySpan<byte> line = input[..newline];
