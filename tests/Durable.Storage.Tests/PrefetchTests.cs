@@ -22,15 +22,7 @@ public sealed class PrefetchTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _store = await FasterStore.OpenAsync(
-            new StoreOptions
-            {
-                DataDirectory = _directory,
-                MemoryBytes = 1L << 18,
-                IndexBytes = 1L << 16,
-                SegmentBytes = 1L << 22,
-                CompactionIntervalSeconds = 0,
-                CheckpointIntervalSeconds = 0,
-            },
+            SmallStore.Options(_directory) with { MemoryBytes = 1L << 18, SegmentBytes = 1L << 22 },
             NullLogger.Instance,
             wrapWalDevice: null,
             wrapLogDevice: inner => _log = new FaultInjectingDevice(inner));

@@ -15,6 +15,8 @@ namespace Durable.Storage.Faster;
 /// </summary>
 internal sealed partial class DiskSpaceGuard(string directory, long reserveBytes, Func<string, long> freeBytes, ILogger logger)
 {
+    // Check runs on the space loop's timer and from Fits (the compactor): one at a time, so that a refusal starts once.
+    private readonly Lock _checking = new();
     private volatile string? _refusal;
     private long _free = -1;
     private long _refusals;
@@ -54,6 +56,7 @@ internal sealed partial class DiskSpaceGuard(string directory, long reserveBytes
             return;
         }
 
+        using Lock.Scope scope = _checking.EnterScope();
         Interlocked.Exchange(ref _free, free);
         if (_refusal is null && free < reserveBytes)
         {

@@ -341,23 +341,11 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private static long CommittedByNewestCommitFile(DeviceLogCommitCheckpointManager commitFiles)
     {
         long newest = commitFiles.ListCommits().DefaultIfEmpty(-1).First();
-        if (newest < 0 || commitFiles.GetCommitMetadata(newest) is not { } metadata)
-        {
-            return -1;
-        }
 
-        FasterLogRecoveryInfo info = default;
-        try
-        {
-            using BinaryReader reader = new(new MemoryStream(metadata));
-            info.Initialize(reader);
-            return info.UntilAddress;
-        }
-        catch (Exception exception) when (exception is FasterException or IOException or EndOfStreamException or ArgumentException)
-        {
-            // FasterLog's recovery says what is wrong with the file.
-            return -1;
-        }
+        // When the file cannot be read, FasterLog's recovery says what is wrong with it.
+        return newest >= 0 && commitFiles.GetCommitMetadata(newest) is { } metadata && TryReadCommitInfo(metadata, out FasterLogRecoveryInfo info)
+            ? info.UntilAddress
+            : -1;
     }
 
     /// <summary>
@@ -444,12 +432,15 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     }
 
     /// <summary>Whether a commit record's body reads back as FasterLog's commit information, its checksum included.</summary>
-    private static bool IsWholeCommitRecord(ReadOnlySpan<byte> body)
+    private static bool IsWholeCommitRecord(ReadOnlySpan<byte> body) => TryReadCommitInfo(body.ToArray(), out _);
+
+    /// <summary>Reads FasterLog's commit information (a commit file's, or a commit record's body), checking its checksum.</summary>
+    private static bool TryReadCommitInfo(byte[] bytes, out FasterLogRecoveryInfo info)
     {
-        FasterLogRecoveryInfo info = default;
+        info = default;
         try
         {
-            using BinaryReader reader = new(new MemoryStream(body.ToArray()));
+            using BinaryReader reader = new(new MemoryStream(bytes));
             info.Initialize(reader);
             return true;
         }
