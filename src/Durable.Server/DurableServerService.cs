@@ -26,6 +26,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     private readonly List<Socket> _listeners = [];
     private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _fsyncPolicyGate = new();
     private FasterStore? _store;
     private Task _acceptLoops = Task.CompletedTask;
     private Task _sweeper = Task.CompletedTask;
@@ -38,6 +39,22 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         _logger = loggerFactory.CreateLogger("Durable.Server");
         _lifetime = lifetime;
         _time = time;
+        _config.Changed += OnConfigChanged;
+    }
+
+    /// <summary>Passes a CONFIG SET of appendfsync to the store (once it is loaded; <see cref="LoadAsync"/> passes it then).</summary>
+    private void OnConfigChanged(string name)
+    {
+        if (name == "appendfsync")
+        {
+            lock (_fsyncPolicyGate)
+            {
+                if (_store is { } store)
+                {
+                    store.FsyncPolicy = _config.FsyncPolicy;
+                }
+            }
+        }
     }
 
     /// <summary>Shared state, available once started.</summary>
@@ -94,12 +111,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                     IndexBytes = _config.IndexBytes,
                     SegmentBytes = _config.SegmentBytes,
                     Databases = _config.Databases,
-                    FsyncPolicy = _config.AppendFsync switch
-                    {
-                        "everysec" => Storage.Persistence.FsyncPolicy.EverySecond,
-                        "no" => Storage.Persistence.FsyncPolicy.No,
-                        _ => Storage.Persistence.FsyncPolicy.Always,
-                    },
+                    FsyncPolicy = _config.FsyncPolicy,
                     CheckpointIntervalSeconds = _config.CheckpointIntervalSeconds,
                     CheckpointWalBytes = _config.CheckpointWalBytes,
                     ReadCache = _config.ReadCache == "yes",
@@ -110,6 +122,12 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                     Time = _time,
                 },
                 _loggerFactory.CreateLogger("Durable.Storage"));
+            lock (_fsyncPolicyGate)
+            {
+                // A CONFIG SET appendfsync while the store was loading (CONFIG is served then) applies from now on.
+                _store.FsyncPolicy = _config.FsyncPolicy;
+            }
+
             State.CompleteLoading(_store);
             Log.Ready(_logger, watch.ElapsedMilliseconds);
         }
@@ -170,7 +188,11 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         Log.Stopped(_logger);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _config.Changed -= OnConfigChanged;
+        _stopping.Dispose();
+    }
 
     private async Task AcceptLoopAsync(Socket listener)
     {

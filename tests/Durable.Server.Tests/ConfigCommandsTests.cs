@@ -22,6 +22,33 @@ public sealed partial class ConfigCommandsTests(ReferenceServers servers)
         both.Same("CONFIG", "REWRITE", "x");
         both.Same("CONFIG", "RESETSTAT", "x");
         both.Same("CONFIG", "HELP");
+        both.Same("CONFIG", "SET", "appendfsync", "sometimes");
+        both.Same("CONFIG", "SET", "appendfsync", "");
+        both.Same("CONFIG", "SET", "appendfsync", "everysec", "appendfsync", "no");
+        both.Same("CONFIG", "SET", "appendonly", "sometimes");
+    }
+
+    [Fact]
+    public async Task ConfigSetAppendfsync_TakesEffectAtOnce()
+    {
+        await using TestServer server = await TestServer.StartAsync(config => config.AppendFsync = "always");
+        using RespTestClient client = server.Connect();
+        foreach (string policy in new[] { "EVERYSEC", "no", "Always" })
+        {
+            string name = policy.ToLowerInvariant();
+            Assert.Equal("+OK\r\n", client.Call("CONFIG", "SET", "appendfsync", policy));
+            Assert.Equal($"*2\r\n$11\r\nappendfsync\r\n${name.Length}\r\n{name}\r\n", client.Call("CONFIG", "GET", "appendfsync"));
+            Assert.Contains($"\r\ndurable_appendfsync:{name}\r\n", client.Call("INFO", "persistence"), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("+OK\r\n", client.Call("CONFIG", "SET", "appendonly", "YES"));
+        Assert.Equal(
+            "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - the write-ahead log cannot be turned off: Durable persists every write through it and its checkpoints\r\n",
+            client.Call("CONFIG", "SET", "appendonly", "no"));
+
+        // A multi-parameter SET that fails puts appendfsync back, in the store too.
+        Assert.StartsWith("-ERR CONFIG SET failed (possibly related to argument 'maxclients')", client.Call("CONFIG", "SET", "appendfsync", "no", "maxclients", "x"), StringComparison.Ordinal);
+        Assert.Contains("\r\ndurable_appendfsync:always\r\n", client.Call("INFO", "persistence"), StringComparison.Ordinal);
     }
 
     [Fact]

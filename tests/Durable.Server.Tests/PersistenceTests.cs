@@ -79,6 +79,38 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public async Task ConfigSetAppendfsyncAlways_AfterStartingWithNo_WritesAcknowledgedAfterItSurviveSigkill()
+    {
+        // appendfsync no commits about every 5 s; after CONFIG SET appendfsync always, every reply waits for its commit,
+        // so a kill right after the last reply loses none of these writes (under no, the kill would take them all).
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--appendfsync", "no", "--checkpoint-interval", "3600"))
+        {
+            using RespTestClient client = server.Connect();
+            Assert.Equal("+OK\r\n", client.Call("CONFIG", "SET", "appendfsync", "always"));
+            for (int i = 0; i < 500; i++)
+            {
+                client.Send("SET", $"k{i}", $"v{i}");
+            }
+
+            for (int i = 0; i < 500; i++)
+            {
+                Assert.Equal("+OK\r\n", client.ReadReply());
+            }
+
+            await server.KillAsync();
+            Assert.Contains("appendfsync changed from no to always", server.Output, StringComparison.Ordinal);
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--appendfsync", "no", "--checkpoint-interval", "3600");
+        using RespTestClient reader = again.Connect();
+        Assert.Equal(":500\r\n", reader.Call("DBSIZE"));
+        for (int i = 0; i < 500; i += 49)
+        {
+            Assert.Equal($"${$"v{i}".Length}\r\nv{i}\r\n", reader.Call("GET", $"k{i}"));
+        }
+    }
+
+    [Fact]
     public async Task SigkillBeforeTheFirstCommit_StartsEmptyWithAWarning()
     {
         // appendfsync no commits every 5 s: killed sooner, the log has pages on disk and the WAL none committed. On a

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Durable.Protocol;
 using Durable.Storage;
+using Durable.Storage.Persistence;
 
 namespace Durable.Commands.Server;
 
@@ -309,12 +310,7 @@ internal static class InfoCommand
         Field(text, "durable_checkpoints", store.CheckpointsTaken);
         Field(text, "durable_last_checkpoint_time", store.LastCheckpointUnixSeconds);
         Field(text, "durable_last_checkpoint_ms", store.LastCheckpointMilliseconds);
-        Field(text, "durable_appendfsync", store.FsyncPolicy switch
-        {
-            Storage.Persistence.FsyncPolicy.Always => "always",
-            Storage.Persistence.FsyncPolicy.EverySecond => "everysec",
-            _ => "no",
-        });
+        Field(text, "durable_appendfsync", store.FsyncPolicy.RedisName());
         Field(text, "durable_wal_bytes", store.WalBytes);
         Field(text, "durable_wal_commits", store.WalCommits);
         Field(text, "durable_wal_direct_io", store.WalDirectIO ? 1 : 0);

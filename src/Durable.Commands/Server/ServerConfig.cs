@@ -33,8 +33,14 @@ public sealed class ServerConfig
         // Read by redis-benchmark and other tools at startup; Durable always persists through checkpoints and its WAL.
         AddString("save", () => Save, v => Save = v, mutable: true);
         // The write-ahead log is always on: "appendonly yes" is accepted (setup scripts send it), "no" is refused.
-        AddEnum("appendonly", () => AppendOnly, v => AppendOnly = v, ["yes"], mutable: true);
-        AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["always", "everysec", "no"], mutable: false);
+        _parameters.Add("appendonly", new ConfigParameter("appendonly", () => AppendOnly, v => v.ToLowerInvariant() switch
+        {
+            "yes" => null,
+            "no" => "the write-ahead log cannot be turned off: Durable persists every write through it and its checkpoints",
+            _ => "argument must be 'yes' or 'no'",
+        }, Mutable: true));
+        // CONFIG SET takes effect at once: the server passes the change to the store (Changed). Listed in Redis's order.
+        AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["everysec", "always", "no"], mutable: true);
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
         AddSize("checkpoint-wal-size", () => CheckpointWalBytes, v => CheckpointWalBytes = v, 1L << 20, mutable: false);
         AddEnum("read-cache", () => ReadCache, v => ReadCache = v, ["yes", "no"], mutable: false);
@@ -115,10 +121,19 @@ public sealed class ServerConfig
     public int SlowlogMaxLength { get; set; } = 128;
     public string LogLevel { get; set; } = "notice";
     public string Save { get; set; } = "";
-    public string AppendOnly { get; set; } = "yes";
+    public string AppendOnly { get; } = "yes";
 
     /// <summary>always (reply after the group commit), everysec, or no.</summary>
     public string AppendFsync { get; set; } = "always";
+
+    /// <summary><see cref="AppendFsync"/> as the store's policy.</summary>
+    public FsyncPolicy FsyncPolicy => FsyncPolicyNames.FromRedisName(AppendFsync);
+
+    /// <summary>
+    /// Raised with a parameter's name after CONFIG SET changed it (also when a refused multi-parameter SET puts it back),
+    /// for settings that must be passed on to a running part of the server.
+    /// </summary>
+    public event Action<string>? Changed;
 
     public int CheckpointIntervalSeconds { get; set; } = 300;
     public long CheckpointWalBytes { get; set; } = 256L << 20;
@@ -224,7 +239,13 @@ public sealed class ServerConfig
             return "can't set immutable config";
         }
 
-        return parameter.Set(value);
+        string? error = parameter.Set(value);
+        if (error is null)
+        {
+            Changed?.Invoke(parameter.Name);
+        }
+
+        return error;
     }
 
     public bool Exists(string name) => _parameters.ContainsKey(name);

@@ -5,8 +5,9 @@ namespace Durable.Storage.Faster;
 /// <summary>
 /// FasterLog's commit admission for the WAL: one commit in flight at a time, and the next one issued from the completion
 /// of the last instead of by a committer that waits for the thread pool to run it. A commit asked for while another is in
-/// flight is remembered and issued when that one finishes; with <c>chainWrites</c> (appendfsync always), so is one for
-/// records appended meanwhile, whoever asked. FASTER's own MaxParallel policy can lose a request (a commit asked for just
+/// flight is remembered and issued when that one finishes; while <c>chainWrites</c> says so (appendfsync always, which
+/// CONFIG SET may change at any time; read as each commit is admitted), so is one for records appended meanwhile, whoever
+/// asked. FASTER's own MaxParallel policy can lose a request (a commit asked for just
 /// as the one in flight finishes), which the re-check in <see cref="AdmitCommit"/> prevents.
 /// A commit is finished as soon as the log's flushed address passes its commit record: <see cref="OnWriteCompleted"/> sees
 /// that on the thread that completed the page write (<see cref="FlushWatchingDevice"/>), one thread-pool hop before
@@ -17,7 +18,7 @@ namespace Durable.Storage.Faster;
 /// thread they must not: FASTER runs its commit callbacks one at a time, and a waiter that went on there to wait for a
 /// commit (a checkpoint's, inside the waiter's next command) would hold back the callback that completes it.
 /// </summary>
-internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long, bool> durable) : LogCommitPolicy
+internal sealed class ChainedCommitPolicy(Func<bool> chainWrites, Action<long, bool> durable) : LogCommitPolicy
 {
     private readonly Lock _gate = new();
     private FasterLog? _log;
@@ -49,7 +50,7 @@ internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long, bool> d
             }
 
             _inFlight = true;
-            _chaining = chainWrites;
+            _chaining = chainWrites();
             _inFlightUntil = long.MaxValue;
             _pending = false;
             return true;
@@ -87,11 +88,14 @@ internal sealed class ChainedCommitPolicy(bool chainWrites, Action<long, bool> d
 
             done = _inFlightUntil;
             _inFlight = false;
+            // Whether this commit was admitted chaining, not whether commits chain now: an appender that saw it chaining
+            // asked for no commit of its own, even if the policy has changed since.
+            bool chained = _chaining;
             _chaining = false;
             // A full fence between clearing the flag and reading the tail: an appender that still saw the commit chaining
             // (and so asked for no commit) appended before this read.
             Interlocked.MemoryBarrier();
-            next = _pending || (chainWrites && log.TailAddress > done);
+            next = _pending || (chained && log.TailAddress > done);
             _pending = false;
         }
 

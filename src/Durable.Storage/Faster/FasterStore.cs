@@ -873,6 +873,25 @@ public sealed partial class FasterStore : IStore
 
     public string? WriteFailure => _wal.Failure?.Message ?? _diskSpace.Refusal;
 
+    /// <summary>
+    /// When acknowledged writes are durable (Redis appendfsync). CONFIG SET changes it while the server runs: from the
+    /// change on, every write's reply follows the new policy, and writes acknowledged before it are committed at once.
+    /// </summary>
+    public FsyncPolicy FsyncPolicy
+    {
+        get => _wal.Policy;
+        set
+        {
+            FsyncPolicy old = _wal.Policy;
+            _wal.Policy = value;
+            if (old != value)
+            {
+                string from = old.RedisName(), to = value.RedisName();
+                Log.FsyncPolicyChanged(_logger, from, to);
+            }
+        }
+    }
+
     /// <summary>Refuses writes while the data directory's file system is nearly full (<see cref="DiskSpaceGuard"/>).</summary>
     internal DiskSpaceGuard DiskSpace => _diskSpace;
 
@@ -1392,6 +1411,9 @@ public sealed partial class FasterStore : IStore
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 141, Level = LogLevel.Information, Message = "appendfsync changed from {Old} to {New}: replies to writes follow the new policy from now on")]
+        public static partial void FsyncPolicyChanged(ILogger logger, string old, string @new);
+
         [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "No checkpoint in {Directory}: starting with an empty data set")]
         public static partial void StartingEmpty(ILogger logger, string directory);
 

@@ -23,7 +23,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     private readonly int _pageBits;
     private readonly Func<IDevice, IDevice>? _wrapDevice;
     private readonly Action<string> _syncDirectory;
-    private readonly FsyncPolicy _policy;
+    private volatile FsyncPolicy _policy;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _commitRequested = new(0);
@@ -151,7 +151,21 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// </summary>
     public const long FreshBeginAddress = 64;
 
-    public FsyncPolicy Policy => _policy;
+    /// <summary>
+    /// When appended records are committed (CONFIG SET appendfsync changes it while the server runs). Read afresh by every
+    /// wait for durability, every commit admitted and every round of the committer. A change asks for a commit at once, so
+    /// that writes acknowledged under the old policy become durable without waiting for the new policy's next one, and so
+    /// that the committer, which sleeps without a timer under <c>always</c>, takes up the new policy's interval.
+    /// </summary>
+    public FsyncPolicy Policy
+    {
+        get => _policy;
+        set
+        {
+            _policy = value;
+            RequestCommit();
+        }
+    }
 
     /// <summary>Largest single entry the log takes (one page, less FasterLog's entry header).</summary>
     public int MaxEntryBytes { get; private init; }
@@ -247,21 +261,21 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
         FasterWriteAheadLog? wal = null;
         syncDirectory ??= DirectorySync.Sync;
         // No commit completes while the log is opened and recovered: the first comes from the committer, once wal is set.
-        Generation first = OpenLog(directory, pageBits, policy, logger, wrapDevice, syncDirectory, 1, () => wal!);
+        Generation first = OpenLog(directory, pageBits, logger, wrapDevice, syncDirectory, 1, () => wal!);
         wal = new FasterWriteAheadLog(directory, pageBits, wrapDevice, syncDirectory, first, policy, time, logger) { MaxEntryBytes = (1 << pageBits) - 64 };
         return wal;
     }
 
     /// <summary>Opens the device and the FasterLog on the files in <paramref name="directory"/>, recovered to their last commit.</summary>
     private static Generation OpenLog(
-        string directory, int pageBits, FsyncPolicy policy, ILogger logger, Func<IDevice, IDevice>? wrapDevice, Action<string> syncDirectory, int number, Func<FasterWriteAheadLog> wal)
+        string directory, int pageBits, ILogger logger, Func<IDevice, IDevice>? wrapDevice, Action<string> syncDirectory, int number, Func<FasterWriteAheadLog> wal)
     {
         Directory.CreateDirectory(directory);
         string root = Path.GetDirectoryName(Path.GetFullPath(directory)) ?? directory;
         DirectWriteDevice direct = new(Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, deleteOnClose: false, recoverDevice: true), logger);
         DirectorySyncingDevice named = new(direct, root, syncDirectory);
         Generation? generation = null;
-        ChainedCommitPolicy admission = new(chainWrites: policy == FsyncPolicy.Always, (until, onWriteCompletion) =>
+        ChainedCommitPolicy admission = new(() => wal() is { Policy: FsyncPolicy.Always }, (until, onWriteCompletion) =>
         {
             wal().OnCommitFinished();
             generation!.Advance(until, inline: onWriteCompletion);
@@ -710,12 +724,6 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
 
     private async Task RunCommitterAsync()
     {
-        TimeSpan interval = _policy switch
-        {
-            FsyncPolicy.Always => Timeout.InfiniteTimeSpan,
-            FsyncPolicy.EverySecond => EverySecondCommitInterval,
-            _ => TimeSpan.FromSeconds(5),
-        };
         CancellationToken stopping = _stopping.Token;
         bool quiet = false;
         while (!stopping.IsCancellationRequested)
@@ -723,6 +731,12 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             // everysec with nothing appended since the last look: sleep up to a second (as often as Redis's everysec
             // fsyncs) rather than wake every 10 ms for nothing; the next append wakes the committer (Append).
             bool idle = quiet && TryGoIdle();
+            TimeSpan interval = _policy switch
+            {
+                FsyncPolicy.Always => Timeout.InfiniteTimeSpan,
+                FsyncPolicy.EverySecond => EverySecondCommitInterval,
+                _ => TimeSpan.FromSeconds(5),
+            };
             try
             {
                 await _commitRequested.WaitAsync(idle ? TimeSpan.FromSeconds(1) : interval, stopping);
@@ -851,7 +865,7 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             old.Device.Dispose();
         }
 
-        Generation next = OpenLog(_directory, _pageBits, _policy, _logger, _wrapDevice, _syncDirectory, old.Number + 1, () => this);
+        Generation next = OpenLog(_directory, _pageBits, _logger, _wrapDevice, _syncDirectory, old.Number + 1, () => this);
         _retiredDirectWrites += old.Direct.DirectWrites;
         _current = next;
         old.Wake();
