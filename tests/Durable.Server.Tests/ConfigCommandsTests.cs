@@ -26,6 +26,27 @@ public sealed partial class ConfigCommandsTests(ReferenceServers servers)
         both.Same("CONFIG", "SET", "appendfsync", "");
         both.Same("CONFIG", "SET", "appendfsync", "everysec", "appendfsync", "no");
         both.Same("CONFIG", "SET", "appendonly", "sometimes");
+        both.Same("CONFIG", "GET", "maxmemory");
+        both.Same("CONFIG", "GET", "maxmemory-policy");
+        both.Same("CONFIG", "SET", "maxmemory", "0");
+        both.Same("CONFIG", "SET", "maxmemory", "lots");
+        both.Same("CONFIG", "SET", "maxmemory", "-1");
+        both.Same("CONFIG", "SET", "maxmemory-policy", "NOEVICTION");
+        both.Same("CONFIG", "SET", "maxmemory-policy", "lru");
+    }
+
+    [Fact]
+    public async Task ConfigSetMaxmemory_AnythingThatWouldEvict_IsRefusedWithTheReason()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RespTestClient client = server.Connect();
+        Assert.Equal(
+            "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - Durable does not evict keys: its memory budget is the memory option, and data beyond it is kept on disk\r\n",
+            client.Call("CONFIG", "SET", "maxmemory", "100mb"));
+        Assert.Equal(
+            "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - Durable does not evict keys: data beyond its memory budget is kept on disk, so noeviction is the only policy\r\n",
+            client.Call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"));
+        Assert.Equal("*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n", client.Call("CONFIG", "GET", "maxmemory-policy"));
     }
 
     [Fact]

@@ -39,6 +39,18 @@ public sealed class ServerConfig
             "no" => "the write-ahead log cannot be turned off: Durable persists every write through it and its checkpoints",
             _ => "argument must be 'yes' or 'no'",
         }, Mutable: true));
+        // Durable never evicts: data beyond the memory budget (--memory) stays on disk. Tools and job queues (Sidekiq,
+        // BullMQ) read these to check that nothing will be evicted; only the values that say so are accepted.
+        _parameters.Add("maxmemory", new ConfigParameter("maxmemory", () => "0", v => !TryParseSize(v, out long bytes)
+            ? "argument must be a memory value"
+            : bytes == 0 ? null : "Durable does not evict keys: its memory budget is the memory option, and data beyond it is kept on disk", Mutable: true));
+        _parameters.Add("maxmemory-policy", new ConfigParameter("maxmemory-policy", () => "noeviction", v => v.ToLowerInvariant() switch
+        {
+            "noeviction" => null,
+            "volatile-lru" or "volatile-lfu" or "volatile-random" or "volatile-ttl" or "allkeys-lru" or "allkeys-lfu" or "allkeys-random" =>
+                "Durable does not evict keys: data beyond its memory budget is kept on disk, so noeviction is the only policy",
+            _ => "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction",
+        }, Mutable: true));
         // CONFIG SET takes effect at once: the server passes the change to the store (Changed). Listed in Redis's order.
         AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["everysec", "always", "no"], mutable: true);
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
