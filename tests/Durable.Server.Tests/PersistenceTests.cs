@@ -111,10 +111,31 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
-    public async Task SigkillBeforeTheFirstCommit_StartsEmptyWithAWarning()
+    public async Task NewDataDirectory_OneSetKilledAtOnce_SurvivesTheRestart()
     {
-        // appendfsync no commits every 5 s: killed sooner, the log has pages on disk and the WAL none committed. On a
-        // machine too busy to write the keys within those seconds a commit slips in: start again on an empty directory.
+        // Before session 29 the first commit file came after the first replies: three runs out of four lost this SET.
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            string directory = Path.Combine(_directory, attempt.ToString(CultureInfo.InvariantCulture));
+            await using (ServerProcess server = await ServerProcess.StartAsync(directory, "--appendfsync", "always"))
+            {
+                using RespTestClient client = server.Connect();
+                Assert.Equal("+OK\r\n", client.Call("SET", "first", "write"));
+                await server.KillAsync();
+            }
+
+            await using ServerProcess again = await ServerProcess.StartAsync(directory);
+            using RespTestClient reader = again.Connect();
+            Assert.Equal("$5\r\nwrite\r\n", reader.Call("GET", "first"));
+        }
+    }
+
+    [Fact]
+    public async Task SigkillBeforeTheFirstCommitOfWrites_StartsEmpty()
+    {
+        // appendfsync no commits every 5 s: killed sooner, the log has pages on disk and the WAL no write committed (only
+        // the empty batch every new WAL commits to get its first commit file). On a machine too busy to write the keys
+        // within those seconds a commit slips in: start again on an empty directory.
         bool killedBeforeACommit = false;
         for (int attempt = 0; attempt < 3 && !killedBeforeACommit; attempt++)
         {
@@ -143,11 +164,9 @@ public sealed class PersistenceTests : IDisposable
 
         Assert.True(killedBeforeACommit, "each of three attempts took longer to write 4,000 keys than appendfsync no's 5 s");
         Assert.Contains(Directory.EnumerateFiles(Path.Combine(_directory, "log")), f => new FileInfo(f).Length > 0);
-        Assert.False(Directory.Exists(Path.Combine(_directory, "wal", "log-commits")) && Directory.EnumerateFiles(Path.Combine(_directory, "wal", "log-commits")).Any());
         await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "1mb");
         using RespTestClient reader = again.Connect();
-        Assert.Equal(":0\r\n", reader.Call("DBSIZE"));
-        Assert.Contains("never committed", again.Output, StringComparison.Ordinal);
+        Assert.True(reader.Call("DBSIZE") == ":0\r\n", again.Output);
         Assert.Equal("+OK\r\n", reader.Call("SET", "after", "restart"));
         Assert.Equal("$7\r\nrestart\r\n", reader.Call("GET", "after"));
     }

@@ -290,6 +290,7 @@ public sealed partial class FasterStore : IStore
                 await store.CheckpointAsync(CancellationToken.None);
             }
 
+            store._wal.EnsureCommitFile();
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
             store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));
             store._diskSpaceLoop = Task.Run(() => store.RunDiskSpaceLoopAsync(store._stopping.Token));

@@ -39,7 +39,7 @@ public static class WalRecord
     /// <summary>The version of <see cref="WalRecordKind.PartEdit"/> records, the only kind of version 2.</summary>
     public const byte PartEditVersion = 2;
 
-    private const int ChecksumSize = 4;
+    public const int ChecksumSize = 4;
 
     public static int PartEditSize(int keyLength, PartEdit edit) => 2 + 4 + keyLength + edit.FixedSize + edit.InsertedBytes + ChecksumSize;
 
