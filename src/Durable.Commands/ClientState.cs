@@ -42,6 +42,9 @@ public sealed class ClientState
     /// <summary>Closes the connection after its current batch; set by the connection, used by CLIENT KILL and QUIT.</summary>
     public Action? Close { get; set; }
 
+    /// <summary>MULTI/EXEC state and the keys WATCHed (see <see cref="Transactions.Transaction"/>).</summary>
+    internal Transactions.Transaction Transaction { get; } = new();
+
     /// <summary>Set once the connection must close after the current reply is flushed.</summary>
     public bool CloseAfterReply { get; set; }
 }

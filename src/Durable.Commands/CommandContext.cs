@@ -62,6 +62,9 @@ public sealed class CommandContext
 
     public int Db => Client.Db;
 
+    /// <summary>Drops the connection's transaction and watched keys (RESET, and the connection when it closes).</summary>
+    public void EndTransaction() => Transactions.TransactionCommands.End(this, Client.Transaction);
+
     public RespVersion Protocol => Client.Protocol;
 
     public long NowMs => Server.Time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Durable.Commands.Server;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -96,8 +97,11 @@ public sealed class CommandDispatcher
         IsWarming = false;
         context.Scratch.ResetWrittenCount();
         CommandDefinition? definition = Find(args[0]);
+        Transactions.Transaction transaction = context.Client.Transaction;
         if (definition is null)
         {
+            // Redis flagTransaction: a command refused while queuing makes EXEC fail with EXECABORT.
+            transaction.Abort();
             WriteUnknownCommand(context, args);
             return true;
         }
@@ -108,6 +112,7 @@ public sealed class CommandDispatcher
             {
                 if (!definition.AcceptsArgumentCount(args.Count))
                 {
+                    transaction.Abort();
                     definition.RecordRejected();
                     context.WriteArityError(definition.FullName);
                     return true;
@@ -119,6 +124,7 @@ public sealed class CommandDispatcher
                 if (sub is null)
                 {
                     // Redis counts this in errorstats only: no command was found to charge it to.
+                    transaction.Abort();
                     WriteUnknownSubcommand(context, definition, args[1]);
                     return true;
                 }
@@ -129,13 +135,23 @@ public sealed class CommandDispatcher
 
         if (!definition.AcceptsArgumentCount(args.Count))
         {
+            transaction.Abort();
             definition.RecordRejected();
             context.WriteArityError(definition.FullName);
             return true;
         }
 
+        if (transaction.Active && (definition.Flags & CommandFlags.NoMulti) != 0)
+        {
+            transaction.Abort();
+            definition.RecordRejected();
+            context.WriteError("ERR Command not allowed inside a transaction"u8);
+            return true;
+        }
+
         if (context.Server.IsLoading && (definition.Flags & CommandFlags.Loading) == 0)
         {
+            transaction.Abort();
             definition.RecordRejected();
             context.WriteError(RespErrors.Loading);
             return true;
@@ -144,6 +160,7 @@ public sealed class CommandDispatcher
         // Redis: a MONITOR client counts as a replica, and replicas may not touch the keyspace.
         if (context.Client.IsMonitor && (definition.Flags & (CommandFlags.Write | CommandFlags.ReadOnly | CommandFlags.MayReplicate)) != 0)
         {
+            transaction.Abort();
             definition.RecordRejected();
             context.WriteError("ERR Replica can't interact with the keyspace"u8);
             return true;
@@ -152,8 +169,15 @@ public sealed class CommandDispatcher
         if ((definition.Flags & CommandFlags.Write) != 0 && context.Store.WriteFailure is string failure)
         {
             // Redis refuses writes the same way when its AOF cannot be written; reads go on.
+            transaction.Abort();
             definition.RecordRejected();
             WriteWriteFailure(context, failure);
+            return true;
+        }
+
+        if (transaction.Active && (definition.Flags & CommandFlags.RunsInTransaction) == 0)
+        {
+            Queue(context, transaction, definition, args);
             return true;
         }
 
@@ -188,6 +212,7 @@ public sealed class CommandDispatcher
         try
         {
             definition.Handler(context, args);
+            TouchWatchedKeys(context, definition, args, _keyIndexes, loggedBefore: 0);
         }
         finally
         {
@@ -204,6 +229,13 @@ public sealed class CommandDispatcher
             WakeBlocked(context, args, locked);
         }
 
+        RecordCall(context, definition, args, started);
+        return true;
+    }
+
+    /// <summary>Counts a command that ran (commandstats, slow log, monitors), from its start timestamp.</summary>
+    private static void RecordCall(CommandContext context, CommandDefinition definition, RespArgs args, long started)
+    {
         long microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         definition.RecordCall(microseconds);
         if (context.ErrorWritten)
@@ -219,7 +251,132 @@ public sealed class CommandDispatcher
 
         Interlocked.Increment(ref context.Server.Stats.TotalCommandsProcessed);
         context.Server.SlowLog.Record(context, args, microseconds);
-        return true;
+    }
+
+    // Between MULTI and EXEC: a copy of the command waits for EXEC. The queue counts against the client query buffer
+    // limit (it is input the connection holds on to); past it the transaction fails at EXEC, as after any refusal.
+    private static void Queue(CommandContext context, Transactions.Transaction transaction, CommandDefinition definition, RespArgs args)
+    {
+        long length = 0;
+        for (int i = 0; i < args.Count; i++)
+        {
+            length += args[i].Length;
+        }
+
+        if (transaction.QueuedBytes + length > context.Server.Config.ClientQueryBufferLimit)
+        {
+            transaction.Abort();
+            context.WriteError("ERR transaction too large: the queued commands' arguments exceed client-query-buffer-limit"u8);
+            return;
+        }
+
+        transaction.Queue(definition, args);
+        context.WriteSimple("QUEUED"u8);
+    }
+
+    /// <summary>
+    /// Runs the commands of an EXEC in order, each with its reply written to <see cref="CommandContext.Reply"/>, counted as
+    /// if sent alone. The caller holds the stripes of all their keys (<see cref="LockQueued"/>) and completes the store
+    /// command once after the last, so that the transaction is one WAL entry: replayed all or nothing.
+    /// </summary>
+    internal static void RunQueued(CommandContext context, IReadOnlyList<Transactions.QueuedCommand> queued)
+    {
+        List<int> keyIndexes = new(8);
+        foreach (Transactions.QueuedCommand command in queued)
+        {
+            RespArgs args = command.Args;
+            CommandDefinition definition = command.Definition;
+            context.Scratch.ResetWrittenCount();
+            context.Client.LastCommand = definition.FullName;
+            context.ErrorWritten = false;
+            long started = Stopwatch.GetTimestamp();
+            int loggedBefore = context.Session.LoggedRecords;
+            try
+            {
+                definition.Handler(context, args);
+                TouchWatchedKeys(context, definition, args, keyIndexes, loggedBefore);
+            }
+            finally
+            {
+                context.PartBuffers.ReturnAll();
+            }
+
+            RecordCall(context, definition, args, started);
+        }
+    }
+
+    /// <summary>
+    /// Takes, exclusively, the stripes of every key the queued commands name and of the watched keys (every stripe when
+    /// one of the commands takes every stripe); returns how many stripes, or -1 for all, and fills
+    /// <paramref name="stripes"/>. Release with <see cref="UnlockQueued"/>.
+    /// </summary>
+    internal static int LockQueued(
+        CommandContext context, IReadOnlyList<Transactions.QueuedCommand> queued, IReadOnlyList<Transactions.WatchedKey> watched, out int[] stripes)
+    {
+        List<int> keyIndexes = new(8);
+        List<int> all = [];
+        foreach (Transactions.WatchedKey key in watched)
+        {
+            all.Add(KeyLocks.StripeOf(key.Key));
+        }
+
+        stripes = [];
+        foreach (Transactions.QueuedCommand command in queued)
+        {
+            RespArgs args = command.Args;
+            CommandDefinition definition = command.Definition;
+            if ((definition.Flags & CommandFlags.LocksAll) != 0 || definition.LocksAllWhen?.Invoke(args) == true)
+            {
+                context.Store.Locks.EnterAll();
+                return AllStripes;
+            }
+
+            keyIndexes.Clear();
+            definition.GetKeyIndexes(args, keyIndexes);
+            foreach (int index in keyIndexes)
+            {
+                all.Add(KeyLocks.StripeOf(args[index]));
+            }
+        }
+
+        stripes = [.. all];
+        return LockStripes(context.Store.Locks, stripes, exclusive: true);
+    }
+
+    internal static void UnlockQueued(CommandContext context, int[] stripes, int count)
+    {
+        if (count == AllStripes)
+        {
+            context.Store.Locks.ExitAll();
+            return;
+        }
+
+        context.Store.Locks.Exit(stripes.AsSpan(0, count), exclusive: true);
+    }
+
+    /// <summary>
+    /// After a write command, with its stripes still held: the keys it may have written (those its key spec does not mark
+    /// read-only) fail the EXEC of the transactions watching them, if the command logged a change since <paramref name="loggedBefore"/>. Commands that
+    /// change whole databases (FLUSHDB, FLUSHALL, SWAPDB) mark the keys themselves.
+    /// </summary>
+    private static void TouchWatchedKeys(CommandContext context, CommandDefinition definition, RespArgs args, List<int> keyIndexes, int loggedBefore)
+    {
+        Transactions.WatchedKeys watches = context.Server.Watches;
+        if (!watches.Any || (definition.Flags & CommandFlags.Write) == 0 || context.OpenedSession is not { } session || session.LoggedRecords == loggedBefore)
+        {
+            return;
+        }
+
+        // Found again: a command that took every stripe (SORT with BY and STORE) did not look its keys up.
+        keyIndexes.Clear();
+        definition.GetKeyIndexes(args, keyIndexes);
+        foreach (int index in keyIndexes)
+        {
+            if (KeySpecs.MayWrite(definition, args, index))
+            {
+                watches.Touch(context.Db, args[index]);
+            }
+        }
     }
 
     // While the command waits for its stripes: read what it will need, so that its locked section is not the one to wait
@@ -358,7 +515,16 @@ public sealed class CommandDispatcher
                 return true;
             }
 
-            return body(context);
+            bool served = body(context);
+            if (served && context.Server.Watches.Any && context.OpenedSession is { LoggedRecords: > 0 })
+            {
+                foreach (byte[] key in keys)
+                {
+                    context.Server.Watches.Touch(context.Db, key);
+                }
+            }
+
+            return served;
         }
         finally
         {

@@ -32,4 +32,7 @@ public enum CommandFlags
     /// not wait for the disk: a batch of such commands runs on its socket thread (GET, MGET, EXISTS, TTL, PING...).
     /// </summary>
     KeyReadsOnly = 1 << 21,
+
+    /// <summary>Runs at once between MULTI and EXEC instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).</summary>
+    RunsInTransaction = 1 << 22,
 }

@@ -42,6 +42,7 @@ public sealed class CommandTable
         SortedSets.SortedSetCommands.Register(table);
         SortedSets.SortedSetBlockingCommands.Register(table);
         Sets.SetCommands.Register(table);
+        Transactions.TransactionCommands.Register(table);
         table.Freeze();
         return table;
     }

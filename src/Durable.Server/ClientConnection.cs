@@ -107,6 +107,7 @@ internal sealed partial class ClientConnection : IDisposable
         {
             _server.Clients.Remove(_client);
             _server.Monitors.Remove(_client);
+            context.EndTransaction();
             Close();
             await _monitorPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await input.CompleteAsync(fault);

@@ -67,6 +67,9 @@ public interface IStoreSession : IDisposable
     /// <summary>Swaps two logical databases. Callers hold every stripe exclusively.</summary>
     void SwapDatabases(int first, int second);
 
+    /// <summary>How many changes the current store command has logged so far (every change to the store is logged).</summary>
+    int LoggedRecords { get; }
+
     /// <summary>
     /// Ends a command: its write-ahead-log records go to the log as one entry, so that after a crash a command that
     /// changed several keys (MSET, RENAME, FLUSHDB) is either wholly there or wholly absent. Called by the dispatcher

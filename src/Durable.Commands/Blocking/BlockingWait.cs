@@ -50,6 +50,13 @@ internal static class BlockingWait
     /// </summary>
     public static void Block(CommandContext context, byte[][] waitKeys, byte[][] lockKeys, long timeoutMs, Func<CommandContext, bool> attempt)
     {
+        if (context.Client.Transaction.Active)
+        {
+            // Inside EXEC a command may not block (Redis CLIENT_DENY_BLOCKING): the reply is the timeout's, at once.
+            context.WriteNullArray();
+            return;
+        }
+
         BlockedKeys blocked = context.Server.Blocked;
         KeyWaiter waiter = new(context.Db, Distinct(waitKeys));
         long deadlineMs = timeoutMs == 0 || timeoutMs > long.MaxValue - context.NowMs ? 0 : context.NowMs + timeoutMs;

@@ -151,6 +151,7 @@ internal static class KeyCommands
 
         byte[] payload = CollectionParts.CopyParts(context, record.Type, context.Scratch.WrittenSpan);
         context.Session.Write(targetDb, destination, record.Type, payload, record.ExpiresAtMs);
+        TouchInOtherDb(context, targetDb, destination);
         context.WriteInteger(1);
     }
 
@@ -177,7 +178,17 @@ internal static class KeyCommands
 
         context.Session.Write(targetDb, key, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
         context.Session.DeleteKeepingParts(context.Db, key);
+        TouchInOtherDb(context, targetDb, key);
         context.WriteInteger(1);
+    }
+
+    // The dispatcher marks watched keys in the connection's database; a key written in another one is marked here.
+    private static void TouchInOtherDb(CommandContext context, int db, ReadOnlySpan<byte> key)
+    {
+        if (db != context.Db && context.Server.Watches.Any)
+        {
+            context.Server.Watches.Touch(db, key);
+        }
     }
 
     // Redis getIntFromObjectOrReply, then selectDb: not an integer, not an int, not a database.

@@ -68,6 +68,13 @@ internal static class ListBlockingCommands
             return;
         }
 
+        if (context.Client.Transaction.Active)
+        {
+            // Inside EXEC a command may not block: Redis answers as at a timeout, with a null bulk for the moves.
+            context.WriteNull();
+            return;
+        }
+
         byte[] source = args[1].ToArray();
         byte[] destination = args[2].ToArray();
         BlockingWait.Block(

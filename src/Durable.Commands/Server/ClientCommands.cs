@@ -216,11 +216,13 @@ internal static class ClientCommands
     // per-client buffer sizes Redis reports (qbuf, argv-mem, rbs, omem, tot-mem...): they read 0 unless known.
     private static void AppendClient(StringBuilder text, ClientState client, long nowMs)
     {
-        string flags = (client.IsMonitor ? "O" : "") + (client.IsBlocked ? "b" : "") + (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
+        Transactions.Transaction transaction = client.Transaction;
+        string flags = (client.IsMonitor ? "O" : "") + (transaction.Active ? "x" : "") + (client.IsBlocked ? "b" : "") + (transaction.WatchedKeyModified ? "d" : "") +
+            (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
         text.Append(CultureInfo.InvariantCulture,
             $"id={client.Id} addr={client.Address} laddr={client.LocalAddress} fd={client.Fd} name={client.Name} " +
             $"age={(nowMs - client.CreatedAtMs) / 1000} idle={(nowMs - client.LastInteractionMs) / 1000} flags={(flags.Length == 0 ? "N" : flags)} " +
-            $"db={client.Db} sub=0 psub=0 ssub=0 multi=-1 qbuf={client.InputBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 " +
+            $"db={client.Db} sub=0 psub=0 ssub=0 multi={(transaction.Active ? transaction.Queued.Count : -1)} qbuf={client.InputBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 " +
             $"rbs=0 rbp=0 obl=0 oll=0 omem={client.OutputBufferBytes} tot-mem={client.InputBufferBytes + client.OutputBufferBytes} " +
             $"events=r cmd={client.LastCommand} user={client.User} redir=-1 resp={(int)client.Protocol} " +
             $"lib-name={client.LibraryName} lib-ver={client.LibraryVersion}\n");

@@ -13,11 +13,11 @@ internal static class ConnectionCommands
     {
         table.Add("PING", -1, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading | CommandFlags.KeyReadsOnly, Ping, categories: ["fast", "connection"]);
         table.Add("ECHO", 2, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading | CommandFlags.KeyReadsOnly, Echo, categories: ["fast", "connection"]);
-        table.Add("QUIT", -1, HandshakeFlags, Quit, categories: ["fast", "connection"]);
+        table.Add("QUIT", -1, HandshakeFlags | CommandFlags.RunsInTransaction, Quit, categories: ["fast", "connection"]);
         table.Add("SELECT", 2, CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Select, categories: ["fast", "connection"]);
         table.Add("HELLO", -1, HandshakeFlags, Hello, categories: ["fast", "connection"]);
         table.Add("AUTH", -2, HandshakeFlags, Auth, categories: ["fast", "connection"]);
-        table.Add("RESET", 1, HandshakeFlags, Reset, categories: ["fast", "connection"]);
+        table.Add("RESET", 1, HandshakeFlags | CommandFlags.RunsInTransaction, Reset, categories: ["fast", "connection"]);
     }
 
     private static void Ping(CommandContext context, RespArgs args)
@@ -188,6 +188,7 @@ internal static class ConnectionCommands
         client.User = "default";
         client.ReplyMode = ClientReplyMode.On;
         client.NoTouch = false;
+        context.EndTransaction();
         if (client.IsMonitor)
         {
             client.IsMonitor = false;

@@ -9,6 +9,17 @@ namespace Durable.Commands.Server;
 internal static class KeySpecs
 {
     /// <summary>
+    /// Whether the command may write the key at argument <paramref name="index"/>: its key spec does not say RO (read
+    /// only). True when no spec covers it, so that a caller deciding what a write touched errs on the side of "written".
+    /// </summary>
+    public static bool MayWrite(CommandDefinition definition, RespArgs args, int index)
+    {
+        RespNode[] specs = CommandDocs.Instance.Info(definition.FullName)?.Children[8].Children ?? [];
+        RespNode? flags = FlagsByPosition(specs, args)?.GetValueOrDefault(index);
+        return flags is null || !flags.Children.Any(flag => flag.Text == "RO");
+    }
+
+    /// <summary>
     /// Argument position to that spec's flags node; the first spec to claim a position wins. Null when a keynum spec
     /// does not fit the arguments: Redis then finds the keys by the command's getkeys procedure, which gives no flags.
     /// </summary>

@@ -110,6 +110,15 @@ internal static class PersistenceCommands
             return;
         }
 
+        if (context.Client.Transaction.Active)
+        {
+            // Inside EXEC nothing may wait (Redis 7.2 replies at once inside MULTI): whether the writes before are durable.
+            context.WriteArrayHeader(2);
+            context.WriteInteger(context.Session.WaitForCommitAsync(CancellationToken.None).AsTask().IsCompletedSuccessfully ? 1 : 0);
+            context.WriteInteger(0);
+            return;
+        }
+
         context.DeferredReply = async (reply, cancellationToken) =>
         {
             long local = 0;

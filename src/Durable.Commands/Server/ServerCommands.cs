@@ -28,8 +28,22 @@ internal static class ServerCommands
             return;
         }
 
+        TouchWatchedKeys(context, context.Db, context.Db);
         context.Session.FlushDatabase(context.Db);
         context.WriteOk();
+    }
+
+    /// <summary>
+    /// Before database <paramref name="db"/> is emptied or swapped with <paramref name="other"/>: fails the EXEC of the
+    /// transactions watching a key there that exists in either (Redis touchAllWatchedKeysInDb).
+    /// </summary>
+    private static void TouchWatchedKeys(CommandContext context, int db, int other)
+    {
+        if (context.Server.Watches.Any)
+        {
+            context.Server.Watches.TouchDatabase(
+                db, key => context.Session.TryRead(db, key, null, out _) || (other != db && context.Session.TryRead(other, key, null, out _)));
+        }
     }
 
     private static void FlushAll(CommandContext context, RespArgs args)
@@ -42,6 +56,7 @@ internal static class ServerCommands
 
         for (int db = 0; db < context.Store.Databases; db++)
         {
+            TouchWatchedKeys(context, db, db);
             context.Session.FlushDatabase(db);
         }
 
@@ -75,6 +90,8 @@ internal static class ServerCommands
 
         if (first != second)
         {
+            TouchWatchedKeys(context, (int)first, (int)second);
+            TouchWatchedKeys(context, (int)second, (int)first);
             context.Session.SwapDatabases((int)first, (int)second);
         }
 
@@ -93,6 +110,13 @@ internal static class ServerCommands
     private static void Monitor(CommandContext context, RespArgs args)
     {
         ClientState client = context.Client;
+        if (client.Transaction.Active)
+        {
+            // Redis: a client inside EXEC expects one reply per command, which a monitor's stream is not.
+            context.WriteError("ERR MONITOR isn't allowed for DENY BLOCKING client"u8);
+            return;
+        }
+
         if (client.IsMonitor)
         {
             return;

@@ -59,6 +59,9 @@ public sealed class ServerState
     /// <summary>Connections blocked on keys (BLPOP...), woken by the dispatcher after each write to their keys.</summary>
     internal Blocking.BlockedKeys Blocked { get; } = new();
 
+    /// <summary>Keys WATCHed by some connection, marked by the dispatcher after each write to them.</summary>
+    internal Transactions.WatchedKeys Watches { get; } = new();
+
     /// <summary>MONITOR clients, fed by the dispatcher after each command.</summary>
     public MonitorHub Monitors { get; } = new();
     public long StartedAtMs { get; }

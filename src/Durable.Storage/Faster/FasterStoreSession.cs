@@ -1313,6 +1313,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         _pendingRecords++;
     }
 
+    public int LoggedRecords => _pendingRecords;
+
     public void CompleteCommand()
     {
         _partsFound.Clear();
