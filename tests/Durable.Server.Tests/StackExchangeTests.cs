@@ -51,6 +51,37 @@ public sealed class StackExchangeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task StackExchangeRedis_TransactionsWithConditions_CommitOrAbortAsRedis()
+    {
+        // SE.Redis turns conditions into WATCH plus a read of each watched key, then MULTI ... EXEC (or UNWATCH when a
+        // condition already fails).
+        await using TestServer server = await TestServer.StartAsync();
+        await using ConnectionMultiplexer redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port}");
+        IDatabase db = redis.GetDatabase();
+
+        ITransaction first = db.CreateTransaction();
+        first.AddCondition(Condition.KeyNotExists("se:tx:lock"));
+        Task<bool> set = first.StringSetAsync("se:tx:lock", "owner");
+        Task<long> counted = first.StringIncrementAsync("se:tx:count");
+        Assert.True(await first.ExecuteAsync());
+        Assert.True(await set);
+        Assert.Equal(1, await counted);
+
+        ITransaction second = db.CreateTransaction();
+        second.AddCondition(Condition.KeyNotExists("se:tx:lock"));
+        _ = second.StringIncrementAsync("se:tx:count");
+        Assert.False(await second.ExecuteAsync());
+
+        ITransaction third = db.CreateTransaction();
+        third.AddCondition(Condition.StringEqual("se:tx:lock", "owner"));
+        _ = third.KeyDeleteAsync("se:tx:lock");
+        Task<long> again = third.StringIncrementAsync("se:tx:count");
+        Assert.True(await third.ExecuteAsync());
+        Assert.Equal(2, await again);
+        Assert.False(await db.KeyExistsAsync("se:tx:lock"));
+    }
+
+    [Fact]
     public async Task StackExchangeRedis_Resp3_HandshakesWithHello()
     {
         await using TestServer server = await TestServer.StartAsync();
