@@ -62,6 +62,13 @@ public sealed class CommandContext
 
     public int Db => Client.Db;
 
+    /// <summary>
+    /// The flags <paramref name="definition"/> runs with: its own, and for EXEC those of the commands it would run, as
+    /// Redis treats an EXEC of writes as a write (CLIENT PAUSE WRITE holds it back).
+    /// </summary>
+    public CommandFlags EffectiveFlags(CommandDefinition definition) =>
+        definition.Handler == Transactions.TransactionCommands.ExecHandler ? definition.Flags | Client.Transaction.QueuedFlags : definition.Flags;
+
     /// <summary>Drops the connection's transaction and watched keys (RESET, and the connection when it closes).</summary>
     public void EndTransaction() => Transactions.TransactionCommands.End(this, Client.Transaction);
 

@@ -160,6 +160,28 @@ public sealed partial class ClientCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public async Task ClientPause_Write_HoldsAnExecOfWritesButNotOneOfReads()
+    {
+        // Redis: an EXEC whose queue holds a write is a write (mstate.cmd_flags).
+        await using ServerTestPair pair = await ServerTestPair.StartAsync();
+        using RespTestClient admin = pair.Durable.Connect();
+        using RespTestClient writer = pair.Durable.Connect();
+        using RespTestClient reader = pair.Durable.Connect();
+        Assert.Equal("+OK\r\n", writer.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", writer.Call("SET", "k", "v"));
+        Assert.Equal("+OK\r\n", reader.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", reader.Call("GET", "k"));
+        Assert.Equal("+OK\r\n", admin.Call("CLIENT", "PAUSE", "60000", "WRITE"));
+
+        Assert.Equal("*1\r\n$-1\r\n", reader.Call("EXEC"));
+        Task<string> exec = Task.Run(() => writer.Call("EXEC"));
+        Task first = await Task.WhenAny(exec, Task.Delay(300, TestContext.Current.CancellationToken));
+        Assert.False(first == exec, "an EXEC of writes must wait while writes are paused");
+        Assert.Equal("+OK\r\n", admin.Call("CLIENT", "UNPAUSE"));
+        Assert.Equal("*1\r\n+OK\r\n", await exec.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task ClientPause_All_DelaysEveryCommandUntilTimeout()
     {
         await using ServerTestPair pair = await ServerTestPair.StartAsync();

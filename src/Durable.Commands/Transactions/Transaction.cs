@@ -28,6 +28,9 @@ internal sealed class Transaction
     /// <summary>Bytes of the queued commands' arguments (at most the client query buffer limit: see the dispatcher).</summary>
     public long QueuedBytes { get; private set; }
 
+    /// <summary>The flags of every queued command together (Redis mstate.cmd_flags): an EXEC of writes is a write.</summary>
+    public CommandFlags QueuedFlags { get; private set; }
+
     public void Begin()
     {
         Active = true;
@@ -65,6 +68,7 @@ internal sealed class Transaction
 
         _queued.Add(new QueuedCommand(definition, data, bounds));
         QueuedBytes += length;
+        QueuedFlags |= definition.Flags;
     }
 
     /// <summary>Ends the transaction (EXEC, DISCARD, RESET, a closed connection): the queue and the flags go.</summary>
@@ -74,6 +78,7 @@ internal sealed class Transaction
         Aborted = false;
         _queued.Clear();
         QueuedBytes = 0;
+        QueuedFlags = CommandFlags.None;
     }
 
     public void AddWatched(WatchedKey key) => _watched.Add(key);

@@ -15,11 +15,14 @@ internal static class TransactionCommands
     public static void Register(CommandTable table)
     {
         table.Add("MULTI", 1, Immediate | CommandFlags.RunsInTransaction, Multi, categories: ["fast", "transaction"]);
-        table.Add("EXEC", 1, CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.SkipSlowlog | CommandFlags.RunsInTransaction, Exec, categories: ["slow", "transaction"]);
+        table.Add("EXEC", 1, CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.SkipSlowlog | CommandFlags.RunsInTransaction, ExecHandler, categories: ["slow", "transaction"]);
         table.Add("DISCARD", 1, Immediate | CommandFlags.RunsInTransaction, Discard, categories: ["fast", "transaction"]);
         table.Add("WATCH", -2, Immediate | CommandFlags.RunsInTransaction, Watch, 1, -1, 1, ["fast", "transaction"]);
         table.Add("UNWATCH", 1, Immediate, Unwatch, categories: ["fast", "transaction"]);
     }
+
+    /// <summary>EXEC's handler, by which <see cref="CommandContext.EffectiveFlags"/> recognizes it.</summary>
+    public static readonly CommandHandler ExecHandler = Exec;
 
     private static void Multi(CommandContext context, RespArgs args)
     {
