@@ -67,6 +67,12 @@ foreach (string problem in report.Problems.Take(20))
     await Console.Out.WriteLineAsync("  " + problem);
 }
 
-bool passed = report.Passed(run.AllowedLossPerClient);
+// A run in which the server acknowledged nothing (it refused writes, say for want of disk space) proves nothing.
+if (report.AcknowledgedSets == 0)
+{
+    await Console.Out.WriteLineAsync("  no write was acknowledged: the server refused or never served the load (see its log lines above)");
+}
+
+bool passed = report.AcknowledgedSets > 0 && report.Passed(run.AllowedLossPerClient);
 await Console.Out.WriteLineAsync((passed ? "PASSED: " : "FAILED: ") + report);
 return passed ? 0 : 1;
