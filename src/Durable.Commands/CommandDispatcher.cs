@@ -253,20 +253,14 @@ public sealed class CommandDispatcher
         context.Server.SlowLog.Record(context, args, microseconds);
     }
 
-    // Between MULTI and EXEC: a copy of the command waits for EXEC. The queue counts against the client query buffer
-    // limit (it is input the connection holds on to); past it the transaction fails at EXEC, as after any refusal.
+    // Between MULTI and EXEC: a copy of the command waits for EXEC. The queue's memory counts against the client query
+    // buffer limit (it is input the connection holds on to); past it the transaction fails at EXEC, as after any refusal.
     private static void Queue(CommandContext context, Transactions.Transaction transaction, CommandDefinition definition, RespArgs args)
     {
-        long length = 0;
-        for (int i = 0; i < args.Count; i++)
-        {
-            length += args[i].Length;
-        }
-
-        if (transaction.QueuedBytes + length > context.Server.Config.ClientQueryBufferLimit)
+        if (transaction.QueuedBytes + Transactions.Transaction.Footprint(args) > context.Server.Config.ClientQueryBufferLimit)
         {
             transaction.Abort();
-            context.WriteError("ERR transaction too large: the queued commands' arguments exceed client-query-buffer-limit"u8);
+            context.WriteError("ERR transaction too large: the queued commands exceed client-query-buffer-limit"u8);
             return;
         }
 

@@ -145,6 +145,34 @@ public sealed class TransactionCommandsTests(ReferenceServers servers) : IDispos
     }
 
     [Fact]
+    public async Task Queue_PastTheClientQueryBufferLimit_IsRefusedAndFailsExec()
+    {
+        await using TestServer server = await TestServer.StartAsync(config => config.ClientQueryBufferLimit = 1L << 20);
+        using RespTestClient client = server.Connect();
+        string value = new('v', 100_000);
+        Assert.Equal("+OK\r\n", client.Call("MULTI"));
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal("+QUEUED\r\n", client.Call("SET", $"k{i}", value));
+        }
+
+        Assert.Equal("-ERR transaction too large: the queued commands exceed client-query-buffer-limit\r\n", client.Call("SET", "k10", value));
+        Assert.Equal("-EXECABORT Transaction discarded because of previous errors.\r\n", client.Call("EXEC"));
+        Assert.Equal(":0\r\n", client.Call("EXISTS", "k0"));
+
+        // Tiny commands count what they hold, not just their bytes: about 70 bytes each against a 1 MiB limit.
+        Assert.Equal("+OK\r\n", client.Call("MULTI"));
+        int queued = 0;
+        while (client.Call("PING") == "+QUEUED\r\n")
+        {
+            queued++;
+        }
+
+        Assert.InRange(queued, 10_000, 20_000);
+        Assert.Equal("+OK\r\n", client.Call("DISCARD"));
+    }
+
+    [Fact]
     public async Task CheckAndSet_ConcurrentClients_EveryCommittedIncrementCountsOnce()
     {
         // The optimistic-locking loop of the Redis documentation: WATCH, read, MULTI, write, EXEC, again on a null reply.

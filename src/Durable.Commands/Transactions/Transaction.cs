@@ -25,7 +25,22 @@ internal sealed class Transaction
 
     public IReadOnlyList<WatchedKey> Watched => _watched;
 
-    /// <summary>Bytes of the queued commands' arguments (at most the client query buffer limit: see the dispatcher).</summary>
+    /// <summary>
+    /// What queuing <paramref name="args"/> holds in memory: its bytes plus the command's and each argument's bookkeeping,
+    /// so that a queue of many tiny commands counts as what it costs.
+    /// </summary>
+    public static long Footprint(RespArgs args)
+    {
+        long bytes = 64 + (8L * args.Count);
+        for (int i = 0; i < args.Count; i++)
+        {
+            bytes += args[i].Length;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Memory the queued commands hold (<see cref="Footprint"/>; at most the client query buffer limit: see the dispatcher).</summary>
     public long QueuedBytes { get; private set; }
 
     /// <summary>The flags of every queued command together (Redis mstate.cmd_flags): an EXEC of writes is a write.</summary>
@@ -67,7 +82,7 @@ internal sealed class Transaction
         }
 
         _queued.Add(new QueuedCommand(definition, data, bounds));
-        QueuedBytes += length;
+        QueuedBytes += Footprint(args);
         QueuedFlags |= definition.Flags;
     }
 
