@@ -528,8 +528,11 @@ public sealed class CommandDispatcher
         }
     }
 
-    private static void WriteWriteFailure(CommandContext context, string failure) =>
-        context.WriteError("MISCONF Errors writing to the write-ahead log: " + failure.Replace('\r', ' ').Replace('\n', ' '));
+    private static void WriteWriteFailure(CommandContext context, string failure) => context.WriteError(WriteRefusal(failure));
+
+    /// <summary>The error a write gets while the store refuses writes (Redis's MISCONF), on one line.</summary>
+    internal static string WriteRefusal(string failure) =>
+        "MISCONF Errors writing to the write-ahead log: " + failure.Replace('\r', ' ').Replace('\n', ' ');
 
     // After a write: wake the connections blocked on its keys (every key after a command that held every stripe: SWAPDB,
     // FLUSHALL, SORT with BY/GET patterns),

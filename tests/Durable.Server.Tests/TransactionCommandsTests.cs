@@ -173,6 +173,29 @@ public sealed class TransactionCommandsTests(ReferenceServers servers) : IDispos
     }
 
     [Fact]
+    public async Task WriteRefusedWhileQueuing_FailsExec_ReadsStillQueue()
+    {
+        // A reserve no file system has: the store refuses every write (-MISCONF) and the transaction with one.
+        await using TestServer server = await TestServer.StartAsync(config => config.DiskReserveBytes = long.MaxValue / 2);
+        using RespTestClient client = server.Connect();
+        System.Diagnostics.Stopwatch waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!client.Call("SET", "k", "v").StartsWith("-MISCONF ", StringComparison.Ordinal))
+        {
+            Assert.True(waited.ElapsedMilliseconds < 10_000, "writes were not refused");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal("+OK\r\n", client.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", client.Call("GET", "k"));
+        Assert.StartsWith("-MISCONF Errors writing to the write-ahead log: ", client.Call("SET", "k", "v"), StringComparison.Ordinal);
+        Assert.Equal("+QUEUED\r\n", client.Call("GET", "k"));
+        Assert.Equal("-EXECABORT Transaction discarded because of previous errors.\r\n", client.Call("EXEC"));
+        Assert.Equal("+OK\r\n", client.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", client.Call("GET", "k"));
+        Assert.Equal("*1\r\n$-1\r\n", client.Call("EXEC"));
+    }
+
+    [Fact]
     public async Task CheckAndSet_ConcurrentClients_EveryCommittedIncrementCountsOnce()
     {
         // The optimistic-locking loop of the Redis documentation: WATCH, read, MULTI, write, EXEC, again on a null reply.

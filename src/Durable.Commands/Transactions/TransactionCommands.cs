@@ -98,7 +98,7 @@ internal static class TransactionCommands
         {
             // Redis refuses an EXEC with writes as it refuses a write (MISCONF), and discards the transaction.
             End(context, transaction);
-            context.WriteError("EXECABORT Transaction discarded because of: MISCONF Errors writing to the write-ahead log: " + failure.Replace('\r', ' ').Replace('\n', ' '));
+            context.WriteError("EXECABORT Transaction discarded because of: " + CommandDispatcher.WriteRefusal(failure));
             return;
         }
 
