@@ -26,7 +26,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     private readonly List<Socket> _listeners = [];
     private readonly ConcurrentDictionary<ClientConnection, Task> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Lock _fsyncPolicyGate = new();
+    private readonly Lock _storeSettingsGate = new();
     private FasterStore? _store;
     private Task _acceptLoops = Task.CompletedTask;
     private Task _sweeper = Task.CompletedTask;
@@ -42,19 +42,26 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         _config.Changed += OnConfigChanged;
     }
 
-    /// <summary>Passes a CONFIG SET of appendfsync to the store (once it is loaded; <see cref="LoadAsync"/> passes it then).</summary>
+    /// <summary>Passes a CONFIG SET of the settings the store acts on to it (once it is loaded; <see cref="LoadAsync"/> passes them then).</summary>
     private void OnConfigChanged(string name)
     {
-        if (name == "appendfsync")
+        if (name is "appendfsync" or "lazyfree-lazy-server-del" or "lazyfree-lazy-expire")
         {
-            lock (_fsyncPolicyGate)
+            lock (_storeSettingsGate)
             {
                 if (_store is { } store)
                 {
-                    store.FsyncPolicy = _config.FsyncPolicy;
+                    ApplyStoreSettings(store);
                 }
             }
         }
+    }
+
+    private void ApplyStoreSettings(FasterStore store)
+    {
+        store.FsyncPolicy = _config.FsyncPolicy;
+        store.LazyFreeServerDeletes = _config.LazyfreeLazyServerDel;
+        store.LazyFreeExpiredKeys = _config.LazyfreeLazyExpire;
     }
 
     /// <summary>Shared state, available once started.</summary>
@@ -122,10 +129,10 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                     Time = _time,
                 },
                 _loggerFactory.CreateLogger("Durable.Storage"));
-            lock (_fsyncPolicyGate)
+            lock (_storeSettingsGate)
             {
                 // A CONFIG SET appendfsync while the store was loading (CONFIG is served then) applies from now on.
-                _store.FsyncPolicy = _config.FsyncPolicy;
+                ApplyStoreSettings(_store);
             }
 
             State.CompleteLoading(_store);

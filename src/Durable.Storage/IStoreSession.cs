@@ -33,6 +33,12 @@ public interface IStoreSession : IDisposable
     bool Delete(int db, ReadOnlySpan<byte> key);
 
     /// <summary>
+    /// Removes a record as <see cref="Delete"/> does, except that the parts of a large collection (more than 64) are
+    /// deleted in the background after the command (UNLINK): the key is gone at once, and a restart goes on deleting them.
+    /// </summary>
+    bool Unlink(int db, ReadOnlySpan<byte> key);
+
+    /// <summary>
     /// Removes a live record but not its parts, which the caller has just given to another record with the same
     /// descriptor (RENAME, MOVE). Returns true when a live record existed.
     /// </summary>
@@ -61,8 +67,11 @@ public interface IStoreSession : IDisposable
     /// <summary>A random live key of <paramref name="db"/>, appended to <paramref name="key"/>; false when the database is empty.</summary>
     bool TryGetRandomKey(int db, IBufferWriter<byte> key);
 
-    /// <summary>Removes every key of <paramref name="db"/>. Callers hold every stripe exclusively.</summary>
-    void FlushDatabase(int db);
+    /// <summary>
+    /// Removes every key of <paramref name="db"/>; with <paramref name="lazyFree"/> (FLUSHDB ASYNC), the parts of large
+    /// collections are deleted in the background, as <see cref="Unlink"/> does. Callers hold every stripe exclusively.
+    /// </summary>
+    void FlushDatabase(int db, bool lazyFree);
 
     /// <summary>Swaps two logical databases. Callers hold every stripe exclusively.</summary>
     void SwapDatabases(int first, int second);

@@ -104,4 +104,16 @@ public readonly record struct StoreStatistics(
 
     /// <summary>Log reads the io_uring path handed to FASTER's device (alignment, full ring, a segment it could not open).</summary>
     public long DirectReadFallbacks { get; init; }
+
+    /// <summary>Large collections dropped lazily whose parts the background reaper has yet to delete.</summary>
+    public long LazyFreePendingObjects { get; init; }
+
+    /// <summary>Parts the reaper's queue still names.</summary>
+    public long LazyFreePendingParts { get; init; }
+
+    /// <summary>Collections whose parts the reaper finished deleting since the store opened.</summary>
+    public long LazyFreedObjects { get; init; }
+
+    /// <summary>Every record of the store: keys, the parts of large collections, and the store's own metadata.</summary>
+    public long Records { get; init; }
 }

@@ -84,6 +84,35 @@ public sealed partial class ConfigCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public async Task Lazyfree_GetSetAndTheCommandsThatFollowThem_MatchRedis()
+    {
+        await using ServerTestPair pair = await ServerTestPair.StartAsync();
+        using ReplyComparison both = pair.Compare();
+        Assert.Equal(Pairs(both.Redis.Call("CONFIG", "GET", "lazyfree*")), Pairs(both.Durable.Call("CONFIG", "GET", "lazyfree*")));
+        both.Same("CONFIG", "SET", "lazyfree-lazy-user-del", "maybe");
+        both.Same("CONFIG", "SET", "lazyfree-lazy-user-del", "YES", "lazyfree-lazy-user-flush", "Yes", "lazyfree-lazy-expire", "yes");
+        both.Same("CONFIG", "SET", "lazyfree-lazy-server-del", "yes", "lazyfree-lazy-eviction", "no");
+        Assert.Equal(Pairs(both.Redis.Call("CONFIG", "GET", "lazyfree*")), Pairs(both.Durable.Call("CONFIG", "GET", "lazyfree*")));
+        for (int i = 0; i < 3; i++)
+        {
+            both.Same(["HSET", "big", .. Enumerable.Range(0, 1000).SelectMany(f => new[] { $"f{i}-{f}", "v" })]);
+        }
+
+        both.Same("SET", "s", "1");
+        both.Same("DEL", "big", "s", "none");
+        both.Same(["RPUSH", "l", .. Enumerable.Range(0, 3000).Select(e => $"e{e}")]);
+        both.Same("UNLINK", "l", "l");
+        both.Same("SADD", "x", "a");
+        both.Same("FLUSHALL", "ASYNC", "SYNC");
+        both.Same("FLUSHDB", "LAZY");
+        both.Same("FLUSHALL", "async");
+        both.Same("DBSIZE");
+        both.Same("SADD", "x", "a");
+        both.Same("FLUSHDB");
+        both.Same("DBSIZE");
+    }
+
+    [Fact]
     public async Task EncodingThresholds_GetSetAndEffect_MatchRedis()
     {
         await using ServerTestPair pair = await ServerTestPair.StartAsync();

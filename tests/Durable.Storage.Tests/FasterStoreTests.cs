@@ -74,7 +74,7 @@ public sealed class FasterStoreTests : IDisposable
 
             session.CompleteCommand();
             Assert.True(session.Delete(0, "k7"u8));
-            session.FlushDatabase(1);
+            session.FlushDatabase(1, lazyFree: false);
             Assert.True(session.TrySetExpiry(0, "k8"u8, long.MaxValue));
             session.CompleteCommand();
         }

@@ -146,7 +146,7 @@ public sealed class PartsTests : IDisposable
             kept = WriteCollection(session, "k"u8, 0);
             dropped = WriteCollection(session, "d"u8, 0);
             session.CompleteCommand();
-            session.FlushDatabase(1);
+            session.FlushDatabase(1, lazyFree: false);
             session.CompleteCommand();
             Assert.True(session.Delete(0, "d"u8));
             session.CompleteCommand();

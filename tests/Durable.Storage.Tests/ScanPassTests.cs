@@ -97,7 +97,7 @@ public sealed class ScanPassTests : IDisposable
 
         long beginBefore = store.Kv.Log.BeginAddress;
         compactDuringTheNextWalk();
-        session.FlushDatabase(0);
+        session.FlushDatabase(0, lazyFree: false);
         session.CompleteCommand();
         Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
 

@@ -13,7 +13,7 @@ internal static class KeyCommands
     public static void Register(CommandTable table)
     {
         table.Add("DEL", -2, CommandFlags.Write, Del, 1, -1, 1, ["keyspace", "write", "slow"]);
-        table.Add("UNLINK", -2, CommandFlags.Write | CommandFlags.Fast, Del, 1, -1, 1, ["keyspace", "write", "fast"]);
+        table.Add("UNLINK", -2, CommandFlags.Write | CommandFlags.Fast, Unlink, 1, -1, 1, ["keyspace", "write", "fast"]);
         table.Add("EXISTS", -2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
         table.Add("TOUCH", -2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Exists, 1, -1, 1, ["keyspace", "read", "fast"]);
         table.Add("TYPE", 2, CommandFlags.ReadOnly | CommandFlags.Fast | CommandFlags.KeyReadsOnly, Type, 1, 1, 1, ["keyspace", "read", "fast"]);
@@ -24,13 +24,18 @@ internal static class KeyCommands
         table.Add("RANDOMKEY", 1, CommandFlags.ReadOnly, RandomKey, categories: ["keyspace", "read", "slow"]);
     }
 
-    // DEL and UNLINK: UNLINK's reclaiming in the background buys nothing here, a delete is one tombstone.
-    private static void Del(CommandContext context, RespArgs args)
+    // DEL deletes a large collection's parts before it replies (unless lazyfree-lazy-user-del says otherwise), as Redis
+    // frees the value; UNLINK leaves them to the store's background reaper.
+    private static void Del(CommandContext context, RespArgs args) => Delete(context, args, context.Server.Config.LazyfreeLazyUserDel);
+
+    private static void Unlink(CommandContext context, RespArgs args) => Delete(context, args, lazyFree: true);
+
+    private static void Delete(CommandContext context, RespArgs args, bool lazyFree)
     {
         long deleted = 0;
         for (int i = 1; i < args.Count; i++)
         {
-            if (context.Session.Delete(context.Db, args[i]))
+            if (lazyFree ? context.Session.Unlink(context.Db, args[i]) : context.Session.Delete(context.Db, args[i]))
             {
                 deleted++;
             }

@@ -182,6 +182,9 @@ internal static class InfoCommand
         Field(text, "maxmemory_policy", "noeviction");
         Field(text, "mem_fragmentation_ratio", (used == 0 ? 0 : (double)rss / used).ToString("F2", CultureInfo.InvariantCulture));
         Field(text, "mem_allocator", "dotnet-gc");
+        // Large collections dropped by UNLINK (or under the lazyfree settings) whose parts the store's reaper still deletes.
+        Field(text, "lazyfree_pending_objects", store.LazyFreePendingObjects);
+        Field(text, "lazyfreed_objects", store.LazyFreedObjects);
         Field(text, "durable_memory_budget", server.Config.MemoryBytes);
         Field(text, "durable_gc_heap_bytes", used);
         Field(text, "durable_log_memory_bytes", store.LogMemoryBytes);
@@ -210,6 +213,8 @@ internal static class InfoCommand
         Field(text, "durable_warm_reads", store.WarmReads);
         Field(text, "durable_log_disk_bytes", store.LogDiskBytes);
         Field(text, "durable_cold_read_table_bytes", store.ColdReadTableBytes);
+        Field(text, "durable_lazyfree_pending_parts", store.LazyFreePendingParts);
+        Field(text, "durable_records", store.Records);
     }
 
     private static long InterlockedMax(ref long target, long value)

@@ -22,14 +22,14 @@ internal static class ServerCommands
 
     private static void FlushDb(CommandContext context, RespArgs args)
     {
-        if (!IsValidFlushMode(args))
+        if (!TryParseFlushMode(context, args, out bool lazyFree))
         {
             context.WriteSyntaxError();
             return;
         }
 
         TouchWatchedKeys(context, context.Db, context.Db);
-        context.Session.FlushDatabase(context.Db);
+        context.Session.FlushDatabase(context.Db, lazyFree);
         context.WriteOk();
     }
 
@@ -48,7 +48,7 @@ internal static class ServerCommands
 
     private static void FlushAll(CommandContext context, RespArgs args)
     {
-        if (!IsValidFlushMode(args))
+        if (!TryParseFlushMode(context, args, out bool lazyFree))
         {
             context.WriteSyntaxError();
             return;
@@ -57,15 +57,19 @@ internal static class ServerCommands
         for (int db = 0; db < context.Store.Databases; db++)
         {
             TouchWatchedKeys(context, db, db);
-            context.Session.FlushDatabase(db);
+            context.Session.FlushDatabase(db, lazyFree);
         }
 
         context.WriteOk();
     }
 
-    // Redis: FLUSHDB/FLUSHALL take nothing, SYNC or ASYNC. Both run synchronously here; ASYNC is accepted for compatibility.
-    private static bool IsValidFlushMode(RespArgs args) =>
-        args.Count == 1 || (args.Count == 2 && (args.Is(1, "SYNC"u8) || args.Is(1, "ASYNC"u8)));
+    // Redis: FLUSHDB/FLUSHALL take nothing, SYNC or ASYNC; nothing means lazyfree-lazy-user-flush. The keys are gone when
+    // the reply is sent either way; with ASYNC the parts of large collections are deleted in the background.
+    private static bool TryParseFlushMode(CommandContext context, RespArgs args, out bool lazyFree)
+    {
+        lazyFree = args.Count == 1 ? context.Server.Config.LazyfreeLazyUserFlush : args.Is(1, "ASYNC"u8);
+        return args.Count == 1 || (args.Count == 2 && (args.Is(1, "SYNC"u8) || args.Is(1, "ASYNC"u8)));
+    }
 
     private static void SwapDb(CommandContext context, RespArgs args)
     {

@@ -10,6 +10,7 @@ namespace Durable.Commands.Server;
 /// </summary>
 public sealed class ServerConfig
 {
+    private const string NotYesOrNo = "argument must be 'yes' or 'no'";
     private readonly Dictionary<string, ConfigParameter> _parameters = new(StringComparer.OrdinalIgnoreCase);
     private long? _diskReserveBytes;
 
@@ -37,7 +38,7 @@ public sealed class ServerConfig
         {
             "yes" => null,
             "no" => "the write-ahead log cannot be turned off: Durable persists every write through it and its checkpoints",
-            _ => "argument must be 'yes' or 'no'",
+            _ => NotYesOrNo,
         }, Mutable: true));
         // Durable never evicts: data beyond the memory budget (--memory) stays on disk. Tools and job queues (Sidekiq,
         // BullMQ) read these to check that nothing will be evicted; only the values that say so are accepted.
@@ -93,7 +94,30 @@ public sealed class ServerConfig
         }
 
         AddInt("list-compress-depth", () => ListCompressDepth, v => ListCompressDepth = v, 0, int.MaxValue, mutable: true);
+
+        // Redis 7.0's lazy freeing, defaults no: with yes, the parts of a large collection that the command drops are
+        // deleted in the background (docs/collections.md, "Dropping large collections"). Durable never evicts, so
+        // lazyfree-lazy-eviction has nothing to act on; it is kept for tools that set it.
+        AddBool("lazyfree-lazy-eviction", () => LazyfreeLazyEviction, v => LazyfreeLazyEviction = v);
+        AddBool("lazyfree-lazy-expire", () => LazyfreeLazyExpire, v => LazyfreeLazyExpire = v);
+        AddBool("lazyfree-lazy-server-del", () => LazyfreeLazyServerDel, v => LazyfreeLazyServerDel = v);
+        AddBool("lazyfree-lazy-user-del", () => LazyfreeLazyUserDel, v => LazyfreeLazyUserDel = v);
+        AddBool("lazyfree-lazy-user-flush", () => LazyfreeLazyUserFlush, v => LazyfreeLazyUserFlush = v);
     }
+
+    public bool LazyfreeLazyEviction { get; set; }
+
+    /// <summary>Passed to the store (<see cref="Changed"/>): an expired large collection's parts go in the background.</summary>
+    public bool LazyfreeLazyExpire { get; set; }
+
+    /// <summary>Passed to the store (<see cref="Changed"/>): a large collection a write replaces loses its parts in the background.</summary>
+    public bool LazyfreeLazyServerDel { get; set; }
+
+    /// <summary>DEL behaves as UNLINK.</summary>
+    public bool LazyfreeLazyUserDel { get; set; }
+
+    /// <summary>FLUSHDB and FLUSHALL without SYNC or ASYNC behave as with ASYNC.</summary>
+    public bool LazyfreeLazyUserFlush { get; set; }
 
     /// <summary>Redis hash-max-listpack-entries: 512, as redis-server 7.0 starts without a config file (the sample redis.conf says 128).</summary>
     public long HashMaxListpackEntries { get; set; } = 512;
@@ -429,6 +453,23 @@ public sealed class ServerConfig
             set(v);
             return null;
         }, mutable));
+
+    // Redis's boolean parameters: yes or no, in any case.
+    private void AddBool(string name, Func<bool> get, Action<bool> set) =>
+        _parameters.Add(name, new ConfigParameter(name, () => get() ? "yes" : "no", v =>
+        {
+            switch (v.ToLowerInvariant())
+            {
+                case "yes":
+                    set(true);
+                    return null;
+                case "no":
+                    set(false);
+                    return null;
+                default:
+                    return NotYesOrNo;
+            }
+        }, Mutable: true));
 
     private void AddEnum(string name, Func<string> get, Action<string> set, string[] allowed, bool mutable) =>
         _parameters.Add(name, new ConfigParameter(name, get, v =>

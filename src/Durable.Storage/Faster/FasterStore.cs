@@ -53,6 +53,7 @@ public sealed partial class FasterStore : IStore
     private Task _expiryLoop = Task.CompletedTask;
     private Task _checkpointLoop = Task.CompletedTask;
     private Task _compactionLoop = Task.CompletedTask;
+    private Task _reaperLoop = Task.CompletedTask;
     private Task _diskSpaceLoop = Task.CompletedTask;
     // Set while a compaction or an index growth runs: FASTER's Lookup compaction reads and copies records through the
     // hash index, which must not be resized under it (keys went missing after compaction when the two overlapped).
@@ -113,6 +114,7 @@ public sealed partial class FasterStore : IStore
         SegmentBytes = 1L << segmentBits;
         _spaceFreer = new LogSpaceFreer(Path.Combine(_logDirectory, "hlog"), segmentBits, logger);
         Compactor = new LogCompactor(this);
+        Reaper = new PartReaper(this);
         ColdReads = options.ReadCache ? new RecentColdReads(Budget.ColdReadTableBytes) : null;
         Kv = new FasterKV<SpanByte, SpanByte>(
             Budget.InitialIndexBuckets,
@@ -237,6 +239,25 @@ public sealed partial class FasterStore : IStore
 
     internal LogCompactor Compactor { get; }
 
+    /// <summary>Deletes the parts of large collections dropped lazily (UNLINK, the lazyfree settings), in the background.</summary>
+    internal PartReaper Reaper { get; }
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>lazyfree-lazy-server-del: a write replacing a large collection leaves its parts to the background reaper.</summary>
+    public bool LazyFreeServerDeletes
+    {
+        get => Reaper.LazyServerDeletes;
+        set => Reaper.LazyServerDeletes = value;
+    }
+
+    /// <summary>lazyfree-lazy-expire: an expired large collection leaves its parts to the background reaper.</summary>
+    public bool LazyFreeExpiredKeys
+    {
+        get => Reaper.LazyExpiredKeys;
+        set => Reaper.LazyExpiredKeys = value;
+    }
+
     /// <summary>
     /// Largest key plus value this store accepts: a record must fit in a log page, and its WAL record (at most about 50
     /// bytes more, in a batch part) in a WAL entry of a WAL page (as large) less 64 bytes.
@@ -291,6 +312,17 @@ public sealed partial class FasterStore : IStore
             }
 
             store._wal.EnsureCommitFile();
+            using (FasterStoreSession session = (FasterStoreSession)store.OpenSession())
+            {
+                // The queue a crash or a stop left: read now, so that a record this build cannot read stops the start
+                // (with the reason) and INFO counts what is pending from the first command.
+                lock (store.Reaper.Gate)
+                {
+                    session.ReadReapQueue();
+                }
+            }
+
+            store._reaperLoop = Task.Run(() => store.Reaper.RunAsync(store._stopping.Token));
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
             store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));
             store._diskSpaceLoop = Task.Run(() => store.RunDiskSpaceLoopAsync(store._stopping.Token));
@@ -1151,6 +1183,10 @@ public sealed partial class FasterStore : IStore
         ColdReadIo = _directReads is null ? "faster" : "io_uring",
         DirectReads = _directReads?.DirectReads ?? 0,
         DirectReadFallbacks = _directReads?.InnerReads ?? 0,
+        LazyFreePendingObjects = Reaper.PendingObjects,
+        LazyFreePendingParts = Reaper.PendingParts,
+        LazyFreedObjects = Reaper.FreedObjects,
+        Records = TotalKeyCount(),
     };
 
     public async ValueTask CheckpointAsync(CancellationToken cancellationToken)
@@ -1402,6 +1438,8 @@ public sealed partial class FasterStore : IStore
         await _checkpointLoop;
         await _diskSpaceLoop;
         await _compactionLoop;
+        await _reaperLoop;
+        Reaper.Dispose();
         await _checkpointGate.WaitAsync();
         await _wal.DisposeAsync();
         _checkpointGate.Dispose();

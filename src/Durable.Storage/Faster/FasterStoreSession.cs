@@ -75,6 +75,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     internal const int MaxExpiredReads = 64;
     private readonly List<byte[]> _expiredReads = [];
 
+    // Collections whose parts the current command left to the reaper (Cascade.Lazy), queued when it completes; and the
+    // reaper queue as last read.
+    private readonly List<ReapQueue.Entry> _toReap = [];
+    private readonly List<ReapQueue.Entry> _reapQueue = [];
+    private readonly ArrayBufferWriter<byte> _reapBytes = new();
+
     /// <param name="store">The store this session belongs to.</param>
     /// <param name="functions">The callbacks <paramref name="session"/> was made with.</param>
     /// <param name="session">The FASTER session, owned (and disposed) by this object.</param>
@@ -154,13 +160,16 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     public bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs) =>
-        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs, log: true, cascade: true);
+        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs, log: true, _store.Reaper.LazyServerDeletes ? Cascade.Lazy : Cascade.Now);
 
     public bool Delete(int db, ReadOnlySpan<byte> key) =>
-        DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, cascade: true);
+        DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, Cascade.Now);
+
+    public bool Unlink(int db, ReadOnlySpan<byte> key) =>
+        DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, Cascade.Lazy);
 
     public bool DeleteKeepingParts(int db, ReadOnlySpan<byte> key) =>
-        DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, cascade: false);
+        DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, Cascade.None);
 
     public bool TryReadPart(ulong generation, uint part, IBufferWriter<byte> value)
     {
@@ -187,7 +196,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         PartsDescriptor.WritePartKey(partKey, generation, part);
         if (!_partsFound.Contains((generation, part)))
         {
-            WriteStored(partKey, RecordType.Part, payload, 0, log: true, cascade: false);
+            WriteStored(partKey, RecordType.Part, payload, 0, log: true, Cascade.None);
             return;
         }
 
@@ -220,17 +229,34 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     {
         Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
         PartsDescriptor.WritePartKey(partKey, generation, part);
-        DeleteStored(partKey, onlyIfExpired: false, log: true, cascade: false);
+        DeleteStored(partKey, onlyIfExpired: false, log: true, Cascade.None);
     }
 
-    /// <summary>Deletes every part a record's descriptor names (the record itself is gone or replaced).</summary>
-    private void DeleteParts(PartsDescriptor parts, bool log)
+    /// <summary>
+    /// Deletes every part a record's descriptor names (the record itself is gone or replaced), or, with
+    /// <see cref="Cascade.Lazy"/> and more than <see cref="PartReaper.LazyAbovePartCount"/> of them, leaves them to the
+    /// background reaper: they join its queue when the command completes (<see cref="CompleteCommand"/>).
+    /// </summary>
+    private void DeleteParts(PartsDescriptor parts, bool log, Cascade cascade)
+    {
+        if (cascade == Cascade.Lazy && _wal is not null && parts.PartCount > PartReaper.LazyAbovePartCount
+            && _store.Reaper.PendingObjects + _toReap.Count < PartReaper.MostPendingObjects)
+        {
+            _toReap.Add(new ReapQueue.Entry(parts.Generation, parts.FirstPart, parts.PartCount, 0));
+            return;
+        }
+
+        DeletePartRange(parts.Generation, parts.FirstPart, 0, parts.PartCount, log);
+    }
+
+    /// <summary>Deletes parts <paramref name="from"/> .. <paramref name="to"/> - 1 of a generation whose first part is <paramref name="first"/>.</summary>
+    private void DeletePartRange(ulong generation, uint first, uint from, uint to, bool log)
     {
         Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
-        for (uint i = 0; i < parts.PartCount; i++)
+        for (uint i = from; i < to; i++)
         {
-            PartsDescriptor.WritePartKey(partKey, parts.Generation, parts.FirstPart + i);
-            DeleteStored(partKey, onlyIfExpired: false, log, cascade: false);
+            PartsDescriptor.WritePartKey(partKey, generation, first + i);
+            DeleteStored(partKey, onlyIfExpired: false, log, Cascade.None);
         }
     }
 
@@ -499,15 +525,18 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return true;
     }
 
-    public void FlushDatabase(int db)
+    public void FlushDatabase(int db, bool lazyFree)
     {
         byte physical = _store.Physical(db);
-        FlushPhysical(physical);
+        FlushPhysical(physical, lazyFree);
         LogRecord(WalRecord.EncodeFlushDatabase(WalBuffer(8), physical));
     }
 
-    /// <summary>Deletes every key of a physical database without logging each delete (the caller logs one FlushDatabase record).</summary>
-    internal void FlushPhysical(byte physical)
+    /// <summary>
+    /// Deletes every key of a physical database without logging each delete (the caller logs one FlushDatabase record);
+    /// with <paramref name="lazy"/>, the parts of large collections are left to the reaper.
+    /// </summary>
+    internal void FlushPhysical(byte physical, bool lazy)
     {
         // A compaction that moves the begin address during the walk has copied the live records the walk then skips to the
         // tail, past where the walk ends: it walks again from the new begin address.
@@ -521,11 +550,97 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 next = Collect(next, tail, PassBatch, physical, expiredOnly: false, walking: _store.DuringKeyWalk);
                 for (int i = 0; i < _candidates.Count; i++)
                 {
-                    DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false, cascade: true);
+                    DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false, lazy ? Cascade.Lazy : Cascade.Now);
                 }
             }
         }
         while (_store.Kv.Log.BeginAddress != begin);
+    }
+
+    /// <summary>Adds the command's <see cref="_toReap"/> to the reaper's queue record, logged with the command. Under the reaper's gate.</summary>
+    private void QueueReaps()
+    {
+        ReadReapQueue();
+        _reapQueue.AddRange(_toReap);
+        _toReap.Clear();
+        WriteReapQueue();
+    }
+
+    /// <summary>
+    /// The reaper's step (<see cref="PartReaper"/>): deletes up to <paramref name="mostParts"/> parts of the first queued
+    /// collection, then records how far it got, logged in the same WAL entry as the deletes, so that after a crash the
+    /// reap goes on from there (deleting a part again is harmless). Returns false when the queue is empty.
+    /// </summary>
+    internal bool Reap(uint mostParts)
+    {
+        ReapQueue.Entry first;
+        lock (_store.Reaper.Gate)
+        {
+            ReadReapQueue();
+            if (_reapQueue.Count == 0)
+            {
+                return false;
+            }
+
+            first = _reapQueue[0];
+        }
+
+        // The parts of a dropped collection are nobody's: no command reads or writes them, so no stripe is needed.
+        uint to = first.Deleted + Math.Min(mostParts, first.Remaining);
+        DeletePartRange(first.Generation, first.FirstPart, first.Deleted, to, log: true);
+        lock (_store.Reaper.Gate)
+        {
+            // Commands may have queued more meanwhile; only this step removes entries, so the first is still this one.
+            ReadReapQueue();
+            if (to == first.PartCount)
+            {
+                _reapQueue.RemoveAt(0);
+                _store.Reaper.CountFreed();
+            }
+            else
+            {
+                _reapQueue[0] = first with { Deleted = to };
+            }
+
+            WriteReapQueue();
+            FinishCommand();
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads the reaper's queue into <see cref="_reapQueue"/> (empty when there is no record). Under the reaper's gate.</summary>
+    internal void ReadReapQueue()
+    {
+        _reapBytes.ResetWrittenCount();
+        ReadStored(ReapQueue.Key, _reapBytes);
+        if (_output.Found)
+        {
+            ReapQueue.Decode(_reapBytes.WrittenSpan, _reapQueue);
+        }
+        else
+        {
+            _reapQueue.Clear();
+        }
+
+        _store.Reaper.Counted(_reapQueue);
+    }
+
+    // Writes (or, empty, deletes) the queue record, logged with the current command. Under the reaper's gate.
+    private void WriteReapQueue()
+    {
+        if (_reapQueue.Count == 0)
+        {
+            DeleteStored(ReapQueue.Key, onlyIfExpired: false, log: true, Cascade.None);
+        }
+        else
+        {
+            byte[] payload = new byte[ReapQueue.Size(_reapQueue.Count)];
+            ReapQueue.Encode(_reapQueue, payload);
+            WriteStored(ReapQueue.Key, RecordType.Metadata, payload, 0, log: true, Cascade.None);
+        }
+
+        _store.Reaper.Counted(_reapQueue);
     }
 
     public void SwapDatabases(int first, int second) => _store.SwapPhysical(first, second, this);
@@ -624,7 +739,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         locks.EnterExclusive(stripe);
         try
         {
-            DeleteStored(storedKey, onlyIfExpired: true, log: true, cascade: true);
+            DeleteStored(storedKey, onlyIfExpired: true, log: true, _store.Reaper.LazyExpiredKeys ? Cascade.Lazy : Cascade.Now);
             CompleteCommand();
         }
         finally
@@ -663,7 +778,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     internal void SaveDatabaseMap(byte[] physical)
     {
-        WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, physical, 0, log: false, cascade: false);
+        WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, physical, 0, log: false, Cascade.None);
         LogRecord(WalRecord.EncodeDatabaseMap(WalBuffer(physical.Length + 8), physical));
     }
 
@@ -724,17 +839,17 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         switch (decoded.Kind)
         {
             case WalRecordKind.Delete:
-                DeleteStored(key, onlyIfExpired: false, log: false, cascade: false);
+                DeleteStored(key, onlyIfExpired: false, log: false, Cascade.None);
                 break;
             case WalRecordKind.FlushDatabase:
-                FlushPhysical(key[0]);
+                FlushPhysical(key[0], lazy: false);
                 break;
             case WalRecordKind.Expire:
                 SetExpiryStored(key, decoded.ExpiresAtMs, log: false);
                 break;
             case WalRecordKind.DatabaseMap:
                 key[..Math.Min(key.Length, physicalMap.Length)].CopyTo(physicalMap);
-                WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false, cascade: false);
+                WriteStored(FasterStore.DatabaseMapKey, RecordType.Metadata, key, 0, log: false, Cascade.None);
                 break;
         }
     }
@@ -876,7 +991,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         _editAfter.ResetWrittenCount();
         if (PartEdit.TryApply(edit, _editBefore.WrittenSpan, _editAfter))
         {
-            WriteStored(partKey, RecordType.Part, _editAfter.WrittenSpan, 0, log: false, cascade: false);
+            WriteStored(partKey, RecordType.Part, _editAfter.WrittenSpan, 0, log: false, Cascade.None);
         }
     }
 
@@ -1106,10 +1221,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     /// <summary>
-    /// Writes a record; with <paramref name="cascade"/>, the parts of the record it replaces go too unless the new record
+    /// Writes a record; unless <paramref name="cascade"/> is <see cref="Cascade.None"/>, the parts of the record it replaces go too unless the new record
     /// carries the same generation (a collection updating its own root).
     /// </summary>
-    private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log, bool cascade)
+    private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log, Cascade cascade)
     {
         byte[]? rented = null;
         StoreOutput output = Rmw(storedKey, ComposeValue(new RecordHeader(type, expiresAtMs), payload, ref rented));
@@ -1130,10 +1245,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             LogRecord(WalRecord.EncodeWrite(WalBuffer(WalRecord.WriteSize(storedKey.Length, payload.Length)), storedKey, type, expiresAtMs, payload));
         }
 
-        if (cascade && replacedParts is PartsDescriptor old
+        if (cascade != Cascade.None && replacedParts is PartsDescriptor old
             && !(PartsDescriptor.TryRead(type, payload, out PartsDescriptor kept) && kept.Generation == old.Generation))
         {
-            DeleteParts(old, log);
+            DeleteParts(old, log, cascade);
         }
 
         return created;
@@ -1238,8 +1353,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
-    /// <summary>Deletes a record; with <paramref name="cascade"/>, its parts too (after it, so that no record ever names a missing part).</summary>
-    private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired, bool log, bool cascade)
+    /// <summary>Deletes a record; unless <paramref name="cascade"/> is <see cref="Cascade.None"/>, its parts too (after it, so that no record ever names a missing part).</summary>
+    private bool DeleteStored(ReadOnlySpan<byte> storedKey, bool onlyIfExpired, bool log, Cascade cascade)
     {
         // A part deleted (itself, or by a cascade) no longer exists: its next write must count it again.
         _partsFound.Clear();
@@ -1268,9 +1383,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             LogRecord(WalRecord.EncodeDelete(WalBuffer(WalRecord.DeleteSize(storedKey.Length)), storedKey));
         }
 
-        if (cascade && parts is PartsDescriptor owned)
+        if (cascade != Cascade.None && parts is PartsDescriptor owned)
         {
-            DeleteParts(owned, log);
+            DeleteParts(owned, log, cascade);
         }
 
         if (expired)
@@ -1316,6 +1431,26 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     public int LoggedRecords => _pendingRecords;
 
     public void CompleteCommand()
+    {
+        if (_toReap.Count > 0)
+        {
+            // The queue's record is written and logged under the reaper's gate, and the command's entry goes to the WAL
+            // before the gate opens: the queue's versions reach the WAL in the order they were made, so that replay ends
+            // with the last (one logged out of order could drop a collection that another command queued meanwhile).
+            lock (_store.Reaper.Gate)
+            {
+                QueueReaps();
+                FinishCommand();
+            }
+
+            _store.Reaper.Wake();
+            return;
+        }
+
+        FinishCommand();
+    }
+
+    private void FinishCommand()
     {
         _partsFound.Clear();
         _heldStripeCount = 0;

@@ -1,0 +1,157 @@
+using Durable.Storage.Persistence;
+using Microsoft.Extensions.Logging;
+
+namespace Durable.Storage.Faster;
+
+/// <summary>What deleting or replacing a record does to the parts its descriptor names.</summary>
+internal enum Cascade
+{
+    /// <summary>Nothing: another record keeps them (RENAME, MOVE), or replay applies the part deletes the WAL holds.</summary>
+    None,
+
+    /// <summary>The same command deletes them, logged with it.</summary>
+    Now,
+
+    /// <summary>Past <see cref="PartReaper.LazyAbovePartCount"/> parts, the background reaper deletes them (UNLINK, the lazyfree settings).</summary>
+    Lazy,
+}
+
+/// <summary>
+/// Deletes in the background the parts of large collections that a command dropped lazily (UNLINK; DEL, overwrites,
+/// expiry and FLUSHDB under the lazyfree settings), as Redis frees such values on a background thread. The command
+/// removes the collection's record and adds its parts to the queue record (<see cref="ReapQueue"/>) in the same WAL
+/// entry, so the key is gone at once and the reply does not wait for the parts; the reaper then deletes them a slice at a
+/// time, each slice logged with the queue's new state in one WAL entry, and after a crash goes on from where the log
+/// says it was. The queue holds at most about <see cref="MostPendingObjects"/> collections; past that, commands delete
+/// the parts themselves.
+/// </summary>
+internal sealed partial class PartReaper(FasterStore store) : IDisposable
+{
+    /// <summary>Collections of at most this many parts are deleted by their command (Redis frees values of up to 64 allocations at once).</summary>
+    public const uint LazyAbovePartCount = 64;
+
+    /// <summary>About how many collections may wait in the queue (its record is rewritten by every step: 20 bytes each).</summary>
+    public const int MostPendingObjects = 256;
+
+    /// <summary>Parts deleted per step, one WAL entry each.</summary>
+    public const uint PartsPerStep = 256;
+
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private long _pendingObjects;
+    private long _pendingParts;
+    private long _freedObjects;
+    private volatile bool _lazyServerDeletes;
+    private volatile bool _lazyExpiredKeys;
+    private volatile bool _paused;
+
+    /// <summary>Held while the queue record is read, written and its WAL entry appended.</summary>
+    public Lock Gate { get; } = new();
+
+    /// <summary>lazyfree-lazy-server-del: the parts of a large collection that a write replaces go to the reaper.</summary>
+    public bool LazyServerDeletes
+    {
+        get => _lazyServerDeletes;
+        set => _lazyServerDeletes = value;
+    }
+
+    /// <summary>lazyfree-lazy-expire: the parts of a large collection that expires go to the reaper.</summary>
+    public bool LazyExpiredKeys
+    {
+        get => _lazyExpiredKeys;
+        set => _lazyExpiredKeys = value;
+    }
+
+    /// <summary>Stops the steps (tests: to see the queue before it is worked off, and across a restart).</summary>
+    internal bool Paused
+    {
+        get => _paused;
+        set
+        {
+            _paused = value;
+            Wake();
+        }
+    }
+
+    /// <summary>Collections whose parts are queued (Redis: lazyfree_pending_objects).</summary>
+    public long PendingObjects => Volatile.Read(ref _pendingObjects);
+
+    /// <summary>Parts the queue still names (some may not exist: a sorted set's range has holes).</summary>
+    public long PendingParts => Volatile.Read(ref _pendingParts);
+
+    /// <summary>Collections whose parts the reaper finished deleting since the store opened (Redis: lazyfreed_objects).</summary>
+    public long FreedObjects => Volatile.Read(ref _freedObjects);
+
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already woken.
+        }
+    }
+
+    /// <summary>After <see cref="RunAsync"/> has ended.</summary>
+    public void Dispose() => _wake.Dispose();
+
+    internal void CountFreed() => Interlocked.Increment(ref _freedObjects);
+
+    /// <summary>Takes the counts of the queue just read or written (under <see cref="Gate"/>).</summary>
+    internal void Counted(List<ReapQueue.Entry> queue)
+    {
+        long parts = 0;
+        foreach (ReapQueue.Entry entry in queue)
+        {
+            parts += entry.Remaining;
+        }
+
+        Volatile.Write(ref _pendingObjects, queue.Count);
+        Volatile.Write(ref _pendingParts, parts);
+    }
+
+    /// <summary>Works the queue off until <paramref name="cancellationToken"/> is cancelled; sleeps while it is empty.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using FasterStoreSession session = (FasterStoreSession)store.OpenSession();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            bool more = false;
+            if (!_paused && store.WriteFailure is null)
+            {
+                try
+                {
+                    more = session.Reap(PartsPerStep);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    Log.StepFailed(store.Logger, exception);
+                }
+            }
+
+            try
+            {
+                if (more)
+                {
+                    // Not a thread held for the whole queue: a step, then the pool's other work.
+                    await Task.Yield();
+                }
+                else
+                {
+                    await _wake.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 150, Level = LogLevel.Warning, Message = "Deleting the parts of dropped collections failed; retrying in a second")]
+        public static partial void StepFailed(ILogger logger, Exception exception);
+    }
+}
