@@ -33,7 +33,7 @@ public interface IStoreSession : IDisposable
     bool Delete(int db, ReadOnlySpan<byte> key);
 
     /// <summary>
-    /// Removes a record as <see cref="Delete"/> does, except that the parts of a large collection (more than 64) are
+    /// Removes a record as <see cref="Delete"/> does, except that the parts of a large collection (more than 16 parts) are
     /// deleted in the background after the command (UNLINK): the key is gone at once, and a restart goes on deleting them.
     /// </summary>
     bool Unlink(int db, ReadOnlySpan<byte> key);

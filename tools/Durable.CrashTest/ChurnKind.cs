@@ -5,7 +5,7 @@ namespace Durable.CrashTest;
 /// <summary>
 /// One collection type a client churns: members added in order and removed oldest first, so that its churn key always
 /// holds a window of consecutive members (<see cref="ChurnSequence"/>); every <see cref="ChurnSequence.AddsPerGeneration"/>
-/// adds the generation closes (<see cref="ChurnSequence.Closing"/>: renames, copies, a DEL or an expiry). A state read
+/// adds the generation closes (<see cref="ChurnSequence.Closing"/>: renames, copies, a DEL, an UNLINK or an expiry). A state read
 /// back after a restart names the one prefix of the operations that leaves it.
 /// </summary>
 internal sealed record ChurnKind(
@@ -21,7 +21,7 @@ internal sealed record ChurnKind(
     /// <summary>The TTL of a closing PEXPIRE and of the string churn's expiring SET: short, so the key expires between two operations (the client waits it out).</summary>
     public const int ExpireMilliseconds = 20;
 
-    /// <summary>HSET/HDEL, SADD/SREM, ZADD/ZREM, RPUSH/LPOP, each closed by RENAME, COPY, DEL and PEXPIRE; listed by HGETALL, SMEMBERS, ZRANGE, LRANGE.</summary>
+    /// <summary>HSET/HDEL, SADD/SREM, ZADD/ZREM, RPUSH/LPOP, each closed by RENAME, COPY, DEL, UNLINK and PEXPIRE; listed by HGETALL, SMEMBERS, ZRANGE, LRANGE.</summary>
     public static IReadOnlyList<ChurnKind> All { get; } =
     [
         new("hash", (key, n) => ["HSET", key, $"f{n}", $"v{n}"], _ => ":1", (key, n) => ["HDEL", key, $"f{n}"], _ => ":1", "HLEN", key => ["HGETALL", key], HashMembers),
@@ -55,7 +55,7 @@ internal sealed record ChurnKind(
                 ClosingAction.RenameBack => (["RENAME", renamed, key], "+OK", false),
                 ClosingAction.Copy => (["COPY", key, renamed], ":1", false),
                 ClosingAction.CopyBack => (["COPY", renamed, key], ":1", false),
-                ClosingAction.DeleteKey => (["DEL", key], ":1", false),
+                ClosingAction.DeleteKey => (["UNLINK", key], ":1", false),
                 ClosingAction.DeleteBoth => (["DEL", key, renamed], ":2", false),
                 ClosingAction.ExpireKey => (["PEXPIRE", key, ttl], ":1", true),
                 _ => (["PEXPIRE", renamed, ttl], ":1", true),
@@ -150,7 +150,8 @@ internal static class ChurnSequence
 
     /// <summary>
     /// How generations close, in turn: (RENAME, COPY back, DEL both), so that a copy's parts and its original's are
-    /// deleted together; (COPY, DEL the original, PEXPIRE the copy), so that an expired copy's parts go and the next
+    /// deleted together; (COPY, UNLINK the original, PEXPIRE the copy), so that an expired copy's parts go (and, where the
+    /// original names more than 16 parts, as a churned hash, set or sorted set does, Durable's background reaper deletes them), and the next
     /// RENAME overwrites an expired key; (RENAME, RENAME back, PEXPIRE the key), so that the next generation writes to a
     /// key that has just expired.
     /// </summary>

@@ -1034,7 +1034,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 progress((double)(next - begin) / (tail - begin));
             }
 
-            next = Collect(next, tail, PassBatch, physical: null, expiredOnly: false);
+            // The store's own records too (parts, the database map, the reaper's queue): the counts hold every record.
+            next = Collect(next, tail, PassBatch, physical: null, expiredOnly: false, metadata: true);
             for (int i = 0; i < _candidates.Count; i++)
             {
                 ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
@@ -1529,7 +1530,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// [<paramref name="start"/>, <paramref name="end"/>), looking at no more than <paramref name="examineLimit"/> records;
     /// returns where to go on. <paramref name="walking"/> runs once the walk has met its first record (a test's hook).
     /// </summary>
-    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly, int examineLimit = int.MaxValue, Action? walking = null)
+    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly, int examineLimit = int.MaxValue, Action? walking = null, bool metadata = false)
     {
         _candidates.Clear();
         if (start >= end)
@@ -1545,7 +1546,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         try
         {
             using IFasterScanIterator<SpanByte, SpanByte> iterator = _store.Kv.Log.Scan(start, walkEnd);
-            return CollectFrom(iterator, end, limit, physical, expiredOnly, examineLimit, walking);
+            return CollectFrom(iterator, end, limit, physical, expiredOnly, examineLimit, walking, metadata);
         }
         finally
         {
@@ -1553,7 +1554,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
-    private long CollectFrom(IFasterScanIterator<SpanByte, SpanByte> iterator, long end, int limit, byte? physical, bool expiredOnly, int examineLimit, Action? walking)
+    private long CollectFrom(IFasterScanIterator<SpanByte, SpanByte> iterator, long end, int limit, byte? physical, bool expiredOnly, int examineLimit, Action? walking, bool metadata)
     {
         long now = NowMs;
         int examined = 0;
@@ -1588,7 +1589,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             }
 
             ReadOnlySpan<byte> storedKey = key.AsReadOnlySpan();
-            if (storedKey.IsEmpty || storedKey[0] == FasterStore.MetadataPrefix || (physical is byte p && storedKey[0] != p))
+            if (storedKey.IsEmpty || (storedKey[0] == FasterStore.MetadataPrefix && !metadata) || (physical is byte p && storedKey[0] != p))
             {
                 continue;
             }

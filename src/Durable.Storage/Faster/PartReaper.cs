@@ -27,8 +27,12 @@ internal enum Cascade
 /// </summary>
 internal sealed partial class PartReaper(FasterStore store) : IDisposable
 {
-    /// <summary>Collections of at most this many parts are deleted by their command (Redis frees values of up to 64 allocations at once).</summary>
-    public const uint LazyAbovePartCount = 64;
+    /// <summary>
+    /// Collections of at most this many parts (a part holds about 16 members of a hash, set or sorted set, up to 64 of a
+    /// list) are deleted by their command: Redis frees values of up to 64 elements at once, and a part costs more to
+    /// delete than an element to free, while queueing costs two writes of the queue's record.
+    /// </summary>
+    public const uint LazyAbovePartCount = 16;
 
     /// <summary>About how many collections may wait in the queue (its record is rewritten by every step: 20 bytes each).</summary>
     public const int MostPendingObjects = 256;
