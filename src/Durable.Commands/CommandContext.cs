@@ -118,6 +118,27 @@ public sealed class CommandContext
 
     public void WriteWrongType() => WriteError(RespErrors.WrongType);
 
+    /// <summary>
+    /// Reads a timeout in milliseconds as Redis does for CLIENT PAUSE, WAIT and WAITAOF: an integer, not negative; otherwise
+    /// writes Redis's error and returns false.
+    /// </summary>
+    public bool TryReadTimeoutMilliseconds(ReadOnlySpan<byte> text, out long timeout)
+    {
+        if (!RedisNumber.TryParseInt64(text, out timeout))
+        {
+            WriteError("ERR timeout is not an integer or out of range"u8);
+            return false;
+        }
+
+        if (timeout < 0)
+        {
+            WriteError("ERR timeout is negative"u8);
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>"ERR wrong number of arguments for 'x' command", for handlers that check argument shape beyond arity.</summary>
     public void WriteArityError(string fullName) => WriteError($"ERR wrong number of arguments for '{fullName}' command");
 }

@@ -21,6 +21,7 @@ public sealed class CommandTable
         Server.ClientCommands.Register(table);
         Server.ServerCommands.Register(table);
         Server.PersistenceCommands.Register(table);
+        Server.ReplicationCommands.Register(table);
         Server.InfoCommand.Register(table);
         Server.ConfigCommands.Register(table);
         Server.SlowLogCommands.Register(table);

@@ -114,7 +114,7 @@ public sealed class ChurnSequenceTests
                 model[command[2]] = [.. model[command[1]]];
                 Assert.Equal(":1", reply);
                 break;
-            case "DEL":
+            case "DEL" or "UNLINK":
                 Assert.All(command[1..], key => Assert.Equal(ChurnSequence.Window, model[key].Count));
                 Assert.Equal($":{command.Length - 1}", reply);
                 command[1..].ToList().ForEach(key => model[key] = []);

@@ -357,15 +357,8 @@ internal static class ClientCommands
 
     private static void Pause(CommandContext context, RespArgs args)
     {
-        if (!RedisNumber.TryParseInt64(args[2], out long timeout))
+        if (!context.TryReadTimeoutMilliseconds(args[2], out long timeout))
         {
-            context.WriteError("ERR timeout is not an integer or out of range"u8);
-            return;
-        }
-
-        if (timeout < 0)
-        {
-            context.WriteError("ERR timeout is negative"u8);
             return;
         }
 

@@ -98,15 +98,8 @@ internal static class PersistenceCommands
             return;
         }
 
-        if (!RedisNumber.TryParseInt64(args[3], out long timeout))
+        if (!context.TryReadTimeoutMilliseconds(args[3], out long timeout))
         {
-            context.WriteError("ERR timeout is not an integer or out of range"u8);
-            return;
-        }
-
-        if (timeout < 0)
-        {
-            context.WriteError("ERR timeout is negative"u8);
             return;
         }
 
