@@ -118,13 +118,7 @@ public sealed class PartsTests : IDisposable
         await using FasterStore store = await OpenAsync();
         using IStoreSession session = store.OpenSession();
         ulong generation = WriteCollection(session, "cold"u8, 0);
-        byte[] filler = new byte[1000];
-        for (int i = 0; i < 4000; i++)
-        {
-            session.Write(0, System.Text.Encoding.ASCII.GetBytes($"filler-{i}"), RecordType.String, filler, 0);
-        }
-
-        session.CompleteCommand();
+        SmallStore.PushToDisk(session);
 
         // The root is on disk: the prefetch reads it, and the delete is answered from what the prefetch kept.
         Assert.True(session.BeginPrefetch(0, "cold"u8), "the root was expected on disk");

@@ -110,6 +110,23 @@ public sealed class ReaperTests : IDisposable
     }
 
     [Fact]
+    public async Task DeleteOfACollectionOnDisk_ReadsItsPartsTogether()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        ulong generation = WriteCollection(session, "cold"u8, 300);
+        SmallStore.PushToDisk(session);
+
+        // Each part must be known to exist before its delete: read one by one, 300 waits for the disk; together, one per 64.
+        long waits = session.DiskWaits;
+        Assert.True(session.Delete(0, "cold"u8));
+        session.CompleteCommand();
+        Assert.InRange(session.DiskWaits - waits, 1, 10);
+        Assert.Equal(0, CountParts(session, generation, 300));
+        Assert.Equal(4000, store.KeyCount(0));
+    }
+
+    [Fact]
     public async Task FlushDatabase_LazyFree_LeavesTheLargeCollectionsToTheReaper()
     {
         await using FasterStore store = await OpenAsync();

@@ -13,4 +13,16 @@ internal static class SmallStore
         CompactionIntervalSeconds = 0,
         CheckpointIntervalSeconds = 0,
     };
+
+    /// <summary>Writes 4 MB of string keys (filler-0 .. filler-3999 in database 0), so that what was written before is on disk.</summary>
+    public static void PushToDisk(IStoreSession session)
+    {
+        byte[] filler = new byte[1000];
+        for (int i = 0; i < 4000; i++)
+        {
+            session.Write(0, System.Text.Encoding.ASCII.GetBytes($"filler-{i}"), RecordType.String, filler, 0);
+        }
+
+        session.CompleteCommand();
+    }
 }
