@@ -127,6 +127,40 @@ public sealed class ReaperTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoCommandsPastTheQueuesLimit_TheSecondDeletesWhatDoesNotFit()
+    {
+        const int PerCommand = 200;
+        const uint Parts = PartReaper.LazyAbovePartCount + 1;
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession first = store.OpenSession();
+        using IStoreSession second = store.OpenSession();
+        store.Reaper.Paused = true;
+        ulong[] generations = new ulong[2 * PerCommand];
+        for (int i = 0; i < generations.Length; i++)
+        {
+            generations[i] = WriteCollection(first, System.Text.Encoding.ASCII.GetBytes($"c{i}"), Parts);
+        }
+
+        // Both commands see an empty queue while they run; the second to complete finds 200 queued and room for 56.
+        for (int i = 0; i < PerCommand; i++)
+        {
+            Assert.True(first.Unlink(0, System.Text.Encoding.ASCII.GetBytes($"c{i}")));
+            Assert.True(second.Unlink(0, System.Text.Encoding.ASCII.GetBytes($"c{PerCommand + i}")));
+        }
+
+        first.CompleteCommand();
+        second.CompleteCommand();
+        Assert.Equal(PartReaper.MostPendingObjects, store.Reaper.PendingObjects);
+        int queued = PartReaper.MostPendingObjects - PerCommand;
+        Assert.All(generations[..(PerCommand + queued)], generation => Assert.Equal((int)Parts, CountParts(first, generation, Parts)));
+        Assert.All(generations[(PerCommand + queued)..], generation => Assert.Equal(0, CountParts(first, generation, Parts)));
+
+        store.Reaper.Paused = false;
+        await WaitUntilAsync(() => store.Reaper.PendingObjects == 0);
+        Assert.All(generations, generation => Assert.Equal(0, CountParts(first, generation, Parts)));
+    }
+
+    [Fact]
     public async Task FlushDatabase_LazyFree_LeavesTheLargeCollectionsToTheReaper()
     {
         await using FasterStore store = await OpenAsync();

@@ -597,11 +597,26 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         while (_store.Kv.Log.BeginAddress != begin);
     }
 
-    /// <summary>Adds the command's <see cref="_toReap"/> to the reaper's queue record, logged with the command. Under the reaper's gate.</summary>
+    /// <summary>
+    /// Adds the command's <see cref="_toReap"/> to the reaper's queue record, logged with the command; past
+    /// <see cref="PartReaper.MostPendingObjects"/> (commands check it before the gate, so several at once can pass it) the
+    /// command deletes the rest itself, so that the record stays small. Under the reaper's gate.
+    /// </summary>
     private void QueueReaps()
     {
         ReadReapQueue();
-        _reapQueue.AddRange(_toReap);
+        foreach (ReapQueue.Entry entry in _toReap)
+        {
+            if (_reapQueue.Count < PartReaper.MostPendingObjects)
+            {
+                _reapQueue.Add(entry);
+            }
+            else
+            {
+                DeletePartRange(entry.Generation, entry.FirstPart, 0, entry.PartCount, log: true);
+            }
+        }
+
         _toReap.Clear();
         WriteReapQueue();
     }

@@ -22,7 +22,7 @@ internal enum Cascade
 /// removes the collection's record and adds its parts to the queue record (<see cref="ReapQueue"/>) in the same WAL
 /// entry, so the key is gone at once and the reply does not wait for the parts; the reaper then deletes them a slice at a
 /// time, each slice logged with the queue's new state in one WAL entry, and after a crash goes on from where the log
-/// says it was. The queue holds at most about <see cref="MostPendingObjects"/> collections; past that, commands delete
+/// says it was. The queue holds at most <see cref="MostPendingObjects"/> collections; past that, commands delete
 /// the parts themselves.
 /// </summary>
 internal sealed partial class PartReaper(FasterStore store) : IDisposable
@@ -34,7 +34,7 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
     /// </summary>
     public const uint LazyAbovePartCount = 16;
 
-    /// <summary>About how many collections may wait in the queue (its record is rewritten by every step: 20 bytes each).</summary>
+    /// <summary>How many collections may wait in the queue (its record is rewritten by every step: 20 bytes each).</summary>
     public const int MostPendingObjects = 256;
 
     /// <summary>Parts deleted per step, one WAL entry each.</summary>
