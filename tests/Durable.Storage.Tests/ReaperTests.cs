@@ -211,7 +211,9 @@ public sealed class ReaperTests : IDisposable
             Assert.Equal(250, store.Reaper.PendingParts);
         }
 
-        await using FasterStore reopened = await OpenAsync();
+        RecordingLogger logger = new();
+        await using FasterStore reopened = await FasterStore.OpenAsync(SmallStore.Options(_directory), logger);
+        Assert.Contains(logger.Lines, l => l.EventId == 151 && l.Message.StartsWith("1 dropped large collections still have 250 parts", StringComparison.Ordinal));
         using IStoreSession again = reopened.OpenSession();
         await WaitUntilAsync(() => reopened.Reaper.PendingObjects == 0);
         Assert.Equal(0, CountParts(again, first, 300));

@@ -322,6 +322,7 @@ public sealed partial class FasterStore : IStore
                 }
             }
 
+            store.Reaper.ReportQueueAtOpen();
             store._reaperLoop = Task.Run(() => store.Reaper.RunAsync(store._stopping.Token));
             store._expiryLoop = Task.Run(() => new ExpiryCycle(store).RunAsync(store._stopping.Token));
             store._checkpointLoop = Task.Run(() => store.RunCheckpointLoopAsync(store._stopping.Token));

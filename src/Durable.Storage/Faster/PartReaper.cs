@@ -115,6 +115,15 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
         Volatile.Write(ref _pendingParts, parts);
     }
 
+    /// <summary>Logs what the queue holds when the store opens (read by then: <see cref="Counted"/>), if anything.</summary>
+    public void ReportQueueAtOpen()
+    {
+        if (PendingObjects > 0)
+        {
+            Log.Resuming(store.Logger, PendingObjects, PendingParts);
+        }
+    }
+
     /// <summary>Works the queue off until <paramref name="cancellationToken"/> is cancelled; sleeps while it is empty.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -157,5 +166,8 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
     {
         [LoggerMessage(EventId = 150, Level = LogLevel.Warning, Message = "Deleting the parts of dropped collections failed; retrying in a second")]
         public static partial void StepFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 151, Level = LogLevel.Information, Message = "{Collections} dropped large collections still have {Parts} parts to delete (UNLINK, lazyfree): the reaper goes on in the background (INFO lazyfree_pending_objects)")]
+        public static partial void Resuming(ILogger logger, long collections, long parts);
     }
 }
