@@ -39,6 +39,13 @@ public interface IStoreSession : IDisposable
     bool Unlink(int db, ReadOnlySpan<byte> key);
 
     /// <summary>
+    /// An estimate of the bytes a live key takes in the store (MEMORY USAGE): its record in the log and its index entry,
+    /// and for a collection in parts, <paramref name="samples"/> of its part ids read, spread over its range, scaled to
+    /// the whole range (all of them when there are no more). Null when the key does not exist.
+    /// </summary>
+    long? MeasureKey(int db, ReadOnlySpan<byte> key, long samples);
+
+    /// <summary>
     /// Removes a live record but not its parts, which the caller has just given to another record with the same
     /// descriptor (RENAME, MOVE). Returns true when a live record existed.
     /// </summary>

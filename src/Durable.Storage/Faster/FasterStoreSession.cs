@@ -80,6 +80,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private readonly List<ReapQueue.Entry> _toReap = [];
     private readonly List<ReapQueue.Entry> _reapQueue = [];
     private readonly ArrayBufferWriter<byte> _reapBytes = new();
+    private readonly ArrayBufferWriter<byte> _measured = new();
 
     // Parts deleted together read together (DeletePartRange): this many at a time, into these outputs (made on first use).
     private const int PartReadSlice = 64;
@@ -171,6 +172,50 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     public bool Unlink(int db, ReadOnlySpan<byte> key) =>
         DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, Cascade.Lazy);
+
+    public long? MeasureKey(int db, ReadOnlySpan<byte> key, long samples)
+    {
+        ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
+        ReadStored(storedKey, null);
+        if (!_output.Found)
+        {
+            return null;
+        }
+
+        long bytes = RecordBytes(storedKey.Length, RecordHeader.Size, _output.PayloadLength);
+        if (!PartsDescriptor.MayHaveParts(_output.Header.Type))
+        {
+            return bytes;
+        }
+
+        // A collection: its payload says whether its members live in parts.
+        _measured.ResetWrittenCount();
+        ReadStored(storedKey, _measured);
+        if (!_output.Found || !PartsDescriptor.TryRead(_output.Header.Type, _measured.WrittenSpan, out PartsDescriptor parts) || parts.PartCount == 0)
+        {
+            return bytes;
+        }
+
+        long probes = Math.Min(Math.Max(samples, 1), parts.PartCount);
+        long sampled = 0;
+        Span<byte> partKey = stackalloc byte[PartsDescriptor.PartKeySize];
+        for (long i = 0; i < probes; i++)
+        {
+            PartsDescriptor.WritePartKey(partKey, parts.Generation, parts.FirstPart + (uint)(i * parts.PartCount / probes));
+            ReadStored(partKey, null);
+            if (_output.Found)
+            {
+                sampled += RecordBytes(partKey.Length, RecordHeader.RoomySize, _output.PayloadLength);
+            }
+        }
+
+        return bytes + (sampled * parts.PartCount / probes);
+    }
+
+    // A record's bytes in the log (FASTER's record header, then the key and the value, each after a 4-byte length and
+    // padded to 8 bytes) plus its 8-byte entry in the hash index; a part's room to grow is not counted.
+    private static long RecordBytes(int keyLength, int headerLength, int payloadLength) =>
+        8 + (((4 + keyLength + 7) / 8) * 8) + (((4 + headerLength + payloadLength + 7) / 8) * 8) + 8;
 
     public bool DeleteKeepingParts(int db, ReadOnlySpan<byte> key) =>
         DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, Cascade.None);

@@ -1,0 +1,67 @@
+using System.Globalization;
+using Durable.Testing;
+
+namespace Durable.Server.Tests;
+
+/// <summary>MEMORY USAGE: Redis's arguments and errors, and an estimate that follows what a key holds, in parts or not.</summary>
+public sealed class MemoryCommandsTests(ReferenceServers servers) : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Errors_AndMissingKeys_MatchRedis()
+    {
+        using ReplyComparison both = servers.Compare();
+        both.Same("SET", "memory:s", "hello");
+        both.Same("MEMORY");
+        both.Same("MEMORY", "FOO");
+        both.Same("MEMORY", "USAGE");
+        both.Same("MEMORY", "USAGE", "memory:none");
+        both.Same("MEMORY", "USAGE", "memory:none", "SAMPLES", "0");
+        both.Same("MEMORY", "USAGE", "memory:none", "SAMPLES", "x");
+        both.Same("MEMORY", "USAGE", "memory:s", "SAMPLES", "-1");
+        both.Same("MEMORY", "USAGE", "memory:s", "SAMPLES");
+        both.Same("MEMORY", "USAGE", "memory:s", "FOO", "1");
+        both.Same("MEMORY", "USAGE", "memory:s", "samples", "1", "SAMPLES", "x");
+        both.Same("MEMORY", "HELP", "x");
+        Assert.StartsWith("*6\r\n+MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+USAGE <key> [SAMPLES <count>]\r\n", both.Durable.Call("MEMORY", "HELP"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Usage_FollowsTheValue_AndSamplesALargeCollectionsParts()
+    {
+        await using ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "2mb");
+        using RespTestClient client = server.Connect();
+        client.Call("SET", "small", new string('x', 10));
+        client.Call("SET", "large", new string('x', 10_010));
+        Assert.InRange(Usage(client, "large") - Usage(client, "small"), 9_990, 10_030);
+
+        client.Call("HSET", "compact", "f", "v");
+        for (int start = 0; start < 20_000; start += 500)
+        {
+            client.Call(["HSET", "parts", .. Enumerable.Range(start, 500).SelectMany(f => new[] { $"field-{f}", $"value-{f}" })]);
+        }
+
+        // 20,000 fields of about 22 bytes each, in buckets (most of them on disk under 2 MB): sampled, and all read.
+        long sampled = Usage(client, "parts");
+        long all = Usage(client, "parts", "SAMPLES", "0");
+        Assert.InRange(all, 20_000 * 22, 20_000 * 60);
+        Assert.InRange(sampled, all / 2, all * 2);
+        Assert.True(Usage(client, "compact") < 200, "a one-field hash is one small record");
+    }
+
+    private static long Usage(RespTestClient client, string key, params string[] options)
+    {
+        string reply = client.Call(["MEMORY", "USAGE", key, .. options]);
+        Assert.StartsWith(":", reply, StringComparison.Ordinal);
+        return long.Parse(reply.AsSpan(1, reply.Length - 3), CultureInfo.InvariantCulture);
+    }
+}
