@@ -51,6 +51,19 @@ public sealed class PersistenceCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public async Task WaitAof_WithoutTimeout_UnderEverysec_WaitsForTheCommit()
+    {
+        // Timeout 0 waits as long as the commit takes (Redis: until satisfied), rather than answering what is there now.
+        await using TestServer server = await TestServer.StartAsync(config => config.AppendFsync = "everysec");
+        using RespTestClient client = server.Connect();
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal("+OK\r\n", client.Call("SET", $"k{i}", "v"));
+            Assert.Equal("*2\r\n:1\r\n:0\r\n", client.Call("WAITAOF", "1", "0", "0"));
+        }
+    }
+
+    [Fact]
     public void WaitAof_AfterWrite_ReportsLocalFsync()
     {
         using RespTestClient client = servers.Durable.Connect();

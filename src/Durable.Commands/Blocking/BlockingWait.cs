@@ -122,21 +122,7 @@ internal static class BlockingWait
             return true;
         }
 
-        long remaining = deadlineMs - time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (remaining <= 0)
-        {
-            return signal.IsCompleted;
-        }
-
-        try
-        {
-            await signal.WaitAsync(TimeSpan.FromMilliseconds(remaining), time, cancellationToken);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return signal.IsCompleted;
-        }
+        return await TimedWaits.WaitAsync(signal, deadlineMs - time.GetUtcNow().ToUnixTimeMilliseconds(), time, cancellationToken);
     }
 
     private static byte[][] Distinct(byte[][] keys) => keys.Distinct(ByteArrayComparer.Instance).ToArray();

@@ -70,11 +70,7 @@ public sealed class ClientPause
             remainingMs = _untilMs - _time.GetUtcNow().ToUnixTimeMilliseconds();
         }
 
-        if (remainingMs > 0)
-        {
-            await Task.WhenAny(released, Task.Delay(TimeSpan.FromMilliseconds(remainingMs), _time, cancellationToken));
-        }
-
+        await TimedWaits.WaitAsync(released, remainingMs, _time, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
     }
 

@@ -88,8 +88,8 @@ internal static class PersistenceCommands
     }
 
     // Redis 7.2 WAITAOF numlocal numreplicas timeout: replies [local fsyncs, replica fsyncs] once satisfied or timed out.
-    // Durable has no replicas: with numreplicas > 0 it waits out the timeout (0 means Redis would wait forever; we reply
-    // at once instead of blocking the client for ever) and reports 0 replicas.
+    // Durable has no replicas: with numreplicas > 0 it waits out the timeout (0 means Redis would wait forever for a
+    // replica; we do not block the client for ever for one that cannot come) and reports 0 replicas.
     private static void WaitAof(CommandContext context, RespArgs args)
     {
         if (!RedisNumber.TryParseInt64(args[1], out long numLocal) || !RedisNumber.TryParseInt64(args[2], out long numReplicas) || numLocal < 0 || numReplicas < 0)
@@ -114,21 +114,19 @@ internal static class PersistenceCommands
 
         context.DeferredReply = async (reply, cancellationToken) =>
         {
-            long local = 0;
+            TimeProvider time = context.Server.Time;
+            long started = time.GetTimestamp();
+            Task commit = context.Session.WaitForCommitAsync(cancellationToken).AsTask();
             if (numLocal > 0)
             {
-                Task commit = context.Session.WaitForCommitAsync(cancellationToken).AsTask();
-                Task finished = timeout > 0 ? await Task.WhenAny(commit, Task.Delay(TimeSpan.FromMilliseconds(timeout), context.Server.Time, cancellationToken)) : commit;
-                local = finished == commit && commit.IsCompletedSuccessfully ? 1 : 0;
-            }
-            else
-            {
-                local = context.Session.WaitForCommitAsync(cancellationToken).AsTask().IsCompletedSuccessfully ? 1 : 0;
+                // Timeout 0 waits as long as it takes, as in Redis: the commit comes, or fails (and the answer is 0).
+                await TimedWaits.WaitAsync(commit, timeout == 0 ? long.MaxValue : timeout, time, cancellationToken);
             }
 
+            long local = commit.IsCompletedSuccessfully ? 1 : 0;
             if (numReplicas > 0 && timeout > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(timeout), context.Server.Time, cancellationToken);
+                await TimedWaits.DelayAsync(timeout - (long)time.GetElapsedTime(started).TotalMilliseconds, time, cancellationToken);
             }
 
             RespWriter.WriteArrayHeader(reply, 2);

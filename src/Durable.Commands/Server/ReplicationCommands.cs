@@ -47,7 +47,7 @@ internal static class ReplicationCommands
 
         context.DeferredReply = async (reply, cancellationToken) =>
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(timeout), context.Server.Time, cancellationToken);
+            await TimedWaits.DelayAsync(timeout, context.Server.Time, cancellationToken);
             RespWriter.WriteInteger(reply, 0);
         };
     }
