@@ -105,11 +105,17 @@ public readonly record struct StoreStatistics(
     /// <summary>Log reads the io_uring path handed to FASTER's device (alignment, full ring, a segment it could not open).</summary>
     public long DirectReadFallbacks { get; init; }
 
-    /// <summary>Large collections dropped lazily whose parts the background reaper has yet to delete.</summary>
+    /// <summary>
+    /// Large collections dropped lazily whose parts the background reaper has yet to delete, and keys of databases
+    /// FLUSHDB ASYNC emptied that it has yet to delete (Redis counts a lazily flushed database's keys the same way).
+    /// </summary>
     public long LazyFreePendingObjects { get; init; }
 
     /// <summary>Parts the reaper's queue still names.</summary>
     public long LazyFreePendingParts { get; init; }
+
+    /// <summary>Databases FLUSHDB ASYNC or FLUSHALL ASYNC emptied whose old records the reaper is still deleting.</summary>
+    public int LazyFreePendingDatabases { get; init; }
 
     /// <summary>Collections whose parts the reaper finished deleting since the store opened.</summary>
     public long LazyFreedObjects { get; init; }

@@ -62,6 +62,12 @@ public sealed class LazyFreeTests : IDisposable
                 Assert.Equal("+OK\r\n", client.Call("CONFIG", "SET", setting, value));
                 FillHash(client, "big");
                 drop();
+                if (setting == "lazyfree-lazy-user-flush" && value == "yes")
+                {
+                    // The database is detached: the flush saved the database map, a record that stays.
+                    records++;
+                }
+
                 await WaitUntilAsync(() => client.Call("EXISTS", "big") == ":0\r\n" || client.Call("TYPE", "big") == "+string\r\n");
                 client.Call("DEL", "big");
                 await WaitUntilAsync(() => client.InfoNumber("memory", "lazyfree_pending_objects") == 0);
@@ -80,6 +86,53 @@ public sealed class LazyFreeTests : IDisposable
         Assert.Equal(":1\r\n", client.Call("UNLINK", "big"));
         await WaitUntilAsync(() => client.InfoNumber("memory", "lazyfreed_objects") == freed + 2);
         Assert.Equal(records, client.InfoNumber("memory", "durable_records"));
+    }
+
+    [Fact]
+    public async Task FlushallAsync_EmptiesEveryDatabaseAtOnce_ThenSigkill_TheRestartedServerDeletesTheOldKeys()
+    {
+        const int Keys = 20_000;
+        long records;
+        await using (ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "4mb"))
+        {
+            using RespTestClient client = server.Connect();
+            records = client.InfoNumber("memory", "durable_records");
+            foreach (string db in new[] { "0", "5" })
+            {
+                Assert.Equal("+OK\r\n", client.Call("SELECT", db));
+                for (int start = 0; start < Keys; start += 500)
+                {
+                    client.Send(["MSET", .. Enumerable.Range(start, 500).SelectMany(k => new[] { $"key-{k}", $"value-{k}" })]);
+                }
+
+                for (int start = 0; start < Keys; start += 500)
+                {
+                    Assert.Equal("+OK\r\n", client.ReadReply());
+                }
+            }
+
+            FillHash(client, "big");
+            Assert.Equal("+OK\r\n", client.Call("FLUSHALL", "ASYNC"));
+            Assert.Equal(":0\r\n", client.Call("DBSIZE"));
+            Assert.Equal("$-1\r\n", client.Call("GET", "key-7"));
+            Assert.Equal("+OK\r\n", client.Call("SET", "key-7", "after"));
+            Assert.Equal("+OK\r\n", client.Call("SELECT", "0"));
+            Assert.Equal(":0\r\n", client.Call("DBSIZE"));
+            Assert.Equal("+OK\r\n", client.Call("SET", "key-8", "after"));
+            await server.KillAsync();
+        }
+
+        await using ServerProcess again = await ServerProcess.StartAsync(_directory, "--memory", "4mb");
+        using RespTestClient reader = again.Connect();
+        await WaitUntilAsync(() => reader.InfoNumber("memory", "lazyfree_pending_objects") == 0 && reader.InfoNumber("memory", "durable_lazyfree_pending_databases") == 0);
+        Assert.Equal(":1\r\n", reader.Call("DBSIZE"));
+        Assert.Equal("$5\r\nafter\r\n", reader.Call("GET", "key-8"));
+        Assert.Equal("+OK\r\n", reader.Call("SELECT", "5"));
+        Assert.Equal(":1\r\n", reader.Call("DBSIZE"));
+        Assert.Equal("$5\r\nafter\r\n", reader.Call("GET", "key-7"));
+
+        // The two keys, the database map: nothing of the 40,000 keys and the hash's parts is left.
+        Assert.Equal(records + 3, reader.InfoNumber("memory", "durable_records"));
     }
 
     public void Dispose()

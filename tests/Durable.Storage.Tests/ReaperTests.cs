@@ -12,7 +12,7 @@ namespace Durable.Storage.Tests;
 /// </summary>
 public sealed class ReaperTests : IDisposable
 {
-    private const uint First = 0x7FFF_FFF0;
+    internal const uint First = 0x7FFF_FFF0;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -161,28 +161,6 @@ public sealed class ReaperTests : IDisposable
     }
 
     [Fact]
-    public async Task FlushDatabase_LazyFree_LeavesTheLargeCollectionsToTheReaper()
-    {
-        await using FasterStore store = await OpenAsync();
-        using IStoreSession session = store.OpenSession();
-        store.Reaper.Paused = true;
-        ulong large = WriteCollection(session, "large"u8, 200, db: 1);
-        ulong small = WriteCollection(session, "small"u8, 10, db: 1);
-        ulong other = WriteCollection(session, "other"u8, 200, db: 0);
-
-        session.FlushDatabase(1, lazyFree: true);
-        session.CompleteCommand();
-        Assert.Equal(0, store.KeyCount(1));
-        Assert.Equal(0, CountParts(session, small, 10));
-        Assert.Equal(200, CountParts(session, large, 200));
-        Assert.Equal(1, store.Reaper.PendingObjects);
-
-        store.Reaper.Paused = false;
-        await WaitUntilAsync(() => CountParts(session, large, 200) == 0);
-        Assert.Equal(200, CountParts(session, other, 200));
-    }
-
-    [Fact]
     public async Task AReapCutShortByACrash_GoesOnAfterTheRestart()
     {
         long records;
@@ -261,7 +239,7 @@ public sealed class ReaperTests : IDisposable
 
     private Task<FasterStore> OpenAsync() => FasterStore.OpenAsync(SmallStore.Options(_directory), NullLogger.Instance);
 
-    private static ulong WriteCollection(IStoreSession session, ReadOnlySpan<byte> key, uint parts, int db = 0)
+    internal static ulong WriteCollection(IStoreSession session, ReadOnlySpan<byte> key, uint parts, int db = 0)
     {
         ulong generation = PartsDescriptor.NewGeneration();
         for (uint part = 0; part < parts; part++)
@@ -276,7 +254,7 @@ public sealed class ReaperTests : IDisposable
         return generation;
     }
 
-    private static int CountParts(IStoreSession session, ulong generation, uint parts)
+    internal static int CountParts(IStoreSession session, ulong generation, uint parts)
     {
         int found = 0;
         ArrayBufferWriter<byte> value = new();

@@ -214,6 +214,7 @@ internal static class InfoCommand
         Field(text, "durable_log_disk_bytes", store.LogDiskBytes);
         Field(text, "durable_cold_read_table_bytes", store.ColdReadTableBytes);
         Field(text, "durable_lazyfree_pending_parts", store.LazyFreePendingParts);
+        Field(text, "durable_lazyfree_pending_databases", store.LazyFreePendingDatabases);
         Field(text, "durable_records", store.Records);
     }
 

@@ -64,7 +64,8 @@ internal static class ServerCommands
     }
 
     // Redis: FLUSHDB/FLUSHALL take nothing, SYNC or ASYNC; nothing means lazyfree-lazy-user-flush. The keys are gone when
-    // the reply is sent either way; with ASYNC the parts of large collections are deleted in the background.
+    // the reply is sent either way; with ASYNC the database is detached at once and the store deletes its records (and the
+    // parts of large collections) in the background.
     private static bool TryParseFlushMode(CommandContext context, RespArgs args, out bool lazyFree)
     {
         lazyFree = args.Count == 1 ? context.Server.Config.LazyfreeLazyUserFlush : args.Is(1, "ASYNC"u8);

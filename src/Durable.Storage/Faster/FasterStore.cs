@@ -45,6 +45,7 @@ public sealed partial class FasterStore : IStore
     private readonly LogSpaceFreer _spaceFreer;
     private readonly KeyCounts _counts = new();
     private readonly byte[] _physical;
+    private bool _databaseMapExtended;
     private readonly CancellationTokenSource _stopping = new();
     private readonly RmwValueLength _valueLength = new();
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
@@ -319,6 +320,14 @@ public sealed partial class FasterStore : IStore
                 lock (store.Reaper.Gate)
                 {
                     session.ReadReapQueue();
+                    session.ReadDroppedDatabases();
+                }
+
+                if (store._databaseMapExtended)
+                {
+                    // Logged before any write to the added databases: a later start replays the numbers they were given.
+                    session.SaveDatabaseMap(store._physical);
+                    session.CompleteCommand();
                 }
             }
 
@@ -472,9 +481,12 @@ public sealed partial class FasterStore : IStore
         }
 
         using FasterStoreSession session = OpenRecoverySession();
-        session.LoadDatabaseMap(_physical);
         bool recount = loadable is { } checkpoint && !TryLoadKeyCounts(Path.Combine(checkpoints, checkpoint.Token.ToString()), checkpoint.Version);
         long replayed = ReplayWal(session, replayFrom, out bool torn);
+
+        // After the replay, which may change the map (SWAPDB, FLUSHDB ASYNC) and the dropped databases that databases
+        // added since the last start must not be given.
+        _databaseMapExtended = session.LoadDatabaseMap(_physical);
         if (recount)
         {
             // After the replay, whose own counting this replaces: the replay writes anew every key whose record on disk an
@@ -889,6 +901,31 @@ public sealed partial class FasterStore : IStore
         session.SaveDatabaseMap(_physical);
     }
 
+    /// <summary>Maps logical database <paramref name="db"/> to <paramref name="physical"/>. Callers hold every stripe exclusively.</summary>
+    internal void Remap(int db, byte physical, FasterStoreSession session)
+    {
+        Volatile.Write(ref _physical[db], physical);
+        session.SaveDatabaseMap(_physical);
+    }
+
+    /// <summary>Whether no logical database maps to <paramref name="physical"/> and no record is in it.</summary>
+    internal bool IsUnused(byte physical) =>
+        Array.IndexOf(_physical, physical) < 0 && _counts.Keys(physical) == 0 && _counts.Expiring(physical) == 0;
+
+    internal long KeyCountOfPhysical(byte physical) => _counts.Keys(physical);
+
+    /// <summary>Keys left in the databases FLUSHDB ASYNC dropped, which the reaper has still to delete.</summary>
+    internal long DroppedKeyCount()
+    {
+        long keys = 0;
+        foreach (byte physical in Reaper.Dropped)
+        {
+            keys += _counts.Keys(physical);
+        }
+
+        return keys;
+    }
+
     internal void CountExpired() => Interlocked.Increment(ref _expiredKeys);
 
     internal void CountPendingReads(int reads) => Interlocked.Add(ref _pendingReads, reads);
@@ -1184,8 +1221,9 @@ public sealed partial class FasterStore : IStore
         ColdReadIo = _directReads is null ? "faster" : "io_uring",
         DirectReads = _directReads?.DirectReads ?? 0,
         DirectReadFallbacks = _directReads?.InnerReads ?? 0,
-        LazyFreePendingObjects = Reaper.PendingObjects,
+        LazyFreePendingObjects = Reaper.PendingObjects + DroppedKeyCount(),
         LazyFreePendingParts = Reaper.PendingParts,
+        LazyFreePendingDatabases = Reaper.Dropped.Length,
         LazyFreedObjects = Reaper.FreedObjects,
         Records = TotalKeyCount(),
     };

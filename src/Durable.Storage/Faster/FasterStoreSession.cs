@@ -23,6 +23,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </summary>
     private const int PassBatch = 64 * 1024;
 
+    // Key bytes a walk collects at most before it returns what it has (keys may be long; a step's deletes are one WAL entry).
+    private const int MostCandidateKeyBytes = 1 << 20;
+
     // Replayed writes and part edits on their way to the disk at once, at most (see ReplayWrite, DeferPartEdit).
     private const int ReplayWindow = 256;
 
@@ -80,11 +83,23 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private readonly List<ReapQueue.Entry> _toReap = [];
     private readonly List<ReapQueue.Entry> _reapQueue = [];
     private readonly ArrayBufferWriter<byte> _reapBytes = new();
+
+    // Physical databases the current command detached from their logical one (FLUSHDB ASYNC), added to the dropped list
+    // when it completes; those whose records the reaper's step just finished deleting; the list as last read; and
+    // where the reaper's walk over a dropped database has got to.
+    private readonly List<byte> _toDrop = [];
+    private byte[]? _databasesReaped;
+    private readonly List<byte> _dropped = [];
+    private DatabaseWalk _databaseWalk;
     private readonly ArrayBufferWriter<byte> _measured = new();
 
     // Parts deleted together read together (DeletePartRange): this many at a time, into these outputs (made on first use).
     private const int PartReadSlice = 64;
     private StoreOutput[]? _partReads;
+
+    // Keys deleted together read together (DeleteCandidatesReadTogether), as many at a time: outputs of their own, since
+    // a key's cascade reads its parts into the ones above while later keys' reads are still to be used.
+    private StoreOutput[]? _keyReads;
 
     /// <param name="store">The store this session belongs to.</param>
     /// <param name="functions">The callbacks <paramref name="session"/> was made with.</param>
@@ -612,6 +627,13 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     public void FlushDatabase(int db, bool lazyFree)
     {
+        // The key counts are exact: a database without keys has no record to delete (FLUSHALL walked the log once for
+        // each of the 16 databases, most of them empty).
+        if (_store.KeyCount(db) == 0 || (lazyFree && _wal is not null && TryDetachDatabase(db)))
+        {
+            return;
+        }
+
         byte physical = _store.Physical(db);
         FlushPhysical(physical, lazyFree);
         LogRecord(WalRecord.EncodeFlushDatabase(WalBuffer(8), physical));
@@ -633,13 +655,36 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             for (long next = begin; next < tail;)
             {
                 next = Collect(next, tail, PassBatch, physical, expiredOnly: false, walking: _store.DuringKeyWalk);
-                for (int i = 0; i < _candidates.Count; i++)
-                {
-                    DeleteStored(_candidates.KeyAt(i), onlyIfExpired: false, log: false, lazy ? Cascade.Lazy : Cascade.Now);
-                }
+                DeleteCandidatesReadTogether(log: false, lazy ? Cascade.Lazy : Cascade.Now);
             }
         }
         while (_store.Kv.Log.BeginAddress != begin);
+    }
+
+    /// <summary>
+    /// Maps logical database <paramref name="db"/> to a physical number that holds no record, so that it is empty at
+    /// once, and leaves the records of the one it had to the reaper (<see cref="ReapDatabase"/>): the list of dropped
+    /// databases gains it when the command completes, in the same WAL entry as the new map. False when no number is
+    /// free (every one mapped, dropped or holding records): the caller then deletes the keys itself.
+    /// </summary>
+    private bool TryDetachDatabase(int db)
+    {
+        lock (_store.Reaper.Gate)
+        {
+            ReadDroppedDatabases();
+            for (int candidate = 0; candidate < FasterStore.MetadataPrefix; candidate++)
+            {
+                byte physical = (byte)candidate;
+                if (!_dropped.Contains(physical) && !_toDrop.Contains(physical) && _store.IsUnused(physical))
+                {
+                    _toDrop.Add(_store.Physical(db));
+                    _store.Remap(db, physical, this);
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -667,11 +712,18 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     /// <summary>
-    /// The reaper's step (<see cref="PartReaper"/>): deletes up to <paramref name="mostParts"/> parts of the first queued
-    /// collection, then records how far it got, logged in the same WAL entry as the deletes, so that after a crash the
-    /// reap goes on from there (deleting a part again is harmless). Returns false when the queue is empty.
+    /// The reaper's step (<see cref="PartReaper"/>): parts of dropped collections first (<see cref="ReapParts"/>), then
+    /// the records of dropped databases (<see cref="ReapDatabase"/>), which may queue more parts. False when neither has
+    /// anything left.
     /// </summary>
-    internal bool Reap(uint mostParts)
+    internal bool Reap(uint mostParts) => ReapParts(mostParts) || ReapDatabase(DatabaseWalk.KeysPerStep);
+
+    /// <summary>
+    /// Deletes up to <paramref name="mostParts"/> parts of the first queued collection, then records how far it got,
+    /// logged in the same WAL entry as the deletes, so that after a crash the reap goes on from there (deleting a part
+    /// again is harmless). Returns false when the queue is empty.
+    /// </summary>
+    internal bool ReapParts(uint mostParts)
     {
         ReapQueue.Entry first;
         lock (_store.Reaper.Gate)
@@ -712,9 +764,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>Reads the reaper's queue into <see cref="_reapQueue"/> (empty when there is no record). Under the reaper's gate.</summary>
     internal void ReadReapQueue()
     {
-        _reapBytes.ResetWrittenCount();
-        ReadStored(ReapQueue.Key, _reapBytes);
-        if (_output.Found)
+        if (ReadReaperRecord(ReapQueue.Key))
         {
             ReapQueue.Decode(_reapBytes.WrittenSpan, _reapQueue);
         }
@@ -726,21 +776,211 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         _store.Reaper.Counted(_reapQueue);
     }
 
-    // Writes (or, empty, deletes) the queue record, logged with the current command. Under the reaper's gate.
-    private void WriteReapQueue()
+    /// <summary>
+    /// Deletes the keys of dropped databases that a slice of the log holds (at most <paramref name="mostKeys"/> of them,
+    /// their large collections' parts queued), logged as one WAL entry. One walk serves every database dropped when it
+    /// started. A walk from the begin address to the tail it started at, during which no compaction moved the begin
+    /// address, has seen every record of those databases (nothing writes to them any more): the step that ends it also
+    /// takes them off the list, in the same entry, and their numbers may be handed out again. False when no database is
+    /// dropped.
+    /// </summary>
+    internal bool ReapDatabase(int mostKeys)
     {
-        if (_reapQueue.Count == 0)
+        lock (_store.Reaper.Gate)
         {
-            DeleteStored(ReapQueue.Key, onlyIfExpired: false, log: true, Cascade.None);
+            ReadDroppedDatabases();
+            if (_dropped.Count == 0)
+            {
+                return false;
+            }
+
+            if (!_databaseWalk.Started)
+            {
+                _databaseWalk = new DatabaseWalk(_dropped, _store.Kv.Log.BeginAddress, _store.Kv.Log.TailAddress);
+            }
+        }
+
+        // Nobody else reads or writes a dropped database's keys, so no stripe is needed.
+        long keysBefore = KeysIn(_databaseWalk.Physicals);
+        int queuedBefore = _toReap.Count;
+        long next = Collect(_databaseWalk.Next, _databaseWalk.End, mostKeys, physical: null, expiredOnly: false, DatabaseWalk.RecordsPerStep, _store.DuringKeyWalk, among: _databaseWalk.Among);
+        DeleteCandidatesReadTogether(log: true, Cascade.Lazy);
+
+        // A key whose parts went to the queue counts as freed when they are gone.
+        _store.Reaper.CountFreed(keysBefore - KeysIn(_databaseWalk.Physicals) - (_toReap.Count - queuedBefore));
+        _databaseWalk = _databaseWalk with { Next = next };
+        if (next >= _databaseWalk.End)
+        {
+            if (_store.Kv.Log.BeginAddress == _databaseWalk.Begin)
+            {
+                _databasesReaped = _databaseWalk.Physicals;
+            }
+
+            // Done, or a compaction copied live records of the databases past the walk's end: it walks again.
+            _databaseWalk = default;
+        }
+
+        CompleteCommand();
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes the keys of the collected candidates and, as <paramref name="cascade"/> says, their collections' parts: the
+    /// keys are read <see cref="PartReadSlice"/> at a time (their records are mostly on disk, and a delete must know its
+    /// record exists), a key collected twice (an older version and the live one) deleted once.
+    /// </summary>
+    private void DeleteCandidatesReadTogether(bool log, Cascade cascade)
+    {
+        _partsFound.Clear();
+        _keyReads ??= [.. Enumerable.Range(0, PartReadSlice).Select(_ => new StoreOutput())];
+        for (int start = 0; start < _candidates.Count; start += PartReadSlice)
+        {
+            int count = Math.Min(PartReadSlice, _candidates.Count - start);
+            long begin = BeginAddress;
+            int pending = 0;
+            for (int i = 0; i < count; i++)
+            {
+                _keyReads[i].Reset(null, NowMs);
+                pending += StartRead(_candidates.KeyAt(start + i), _keyReads[i]) ? 1 : 0;
+            }
+
+            if (pending > 0)
+            {
+                _store.CountPendingReads(pending);
+                MarkWaitingForDisk();
+                _session.CompletePending(wait: true);
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                ReadOnlySpan<byte> key = _candidates.KeyAt(start + i);
+                StoreOutput read = _keyReads[i];
+                if (CollectedEarlierInSlice(start, i))
+                {
+                    continue;
+                }
+
+                if (read.Found || read.Expired)
+                {
+                    PartsDescriptor? parts = read.Parts;
+                    RemoveRecord(key, read.Header.HasExpiry, log);
+                    if (parts is PartsDescriptor owned && cascade != Cascade.None)
+                    {
+                        DeleteParts(owned, log, cascade);
+                    }
+                }
+                else if (MissedByCompaction(read, begin))
+                {
+                    // A compaction moved the begin address past the read: the record may have been copied to the tail.
+                    DeleteStored(key, onlyIfExpired: false, log, cascade);
+                }
+            }
+        }
+    }
+
+    private bool CollectedEarlierInSlice(int start, int index)
+    {
+        ReadOnlySpan<byte> key = _candidates.KeyAt(start + index);
+        for (int j = 0; j < index; j++)
+        {
+            if (key.SequenceEqual(_candidates.KeyAt(start + j)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private long KeysIn(byte[] physicals)
+    {
+        long keys = 0;
+        foreach (byte physical in physicals)
+        {
+            keys += _store.KeyCountOfPhysical(physical);
+        }
+
+        return keys;
+    }
+
+    /// <summary>Reads the dropped databases' list into <see cref="_dropped"/> (empty without a record). Under the reaper's gate.</summary>
+    internal void ReadDroppedDatabases()
+    {
+        if (ReadReaperRecord(DroppedDatabases.Key))
+        {
+            DroppedDatabases.Decode(_reapBytes.WrittenSpan, _dropped);
         }
         else
         {
-            byte[] payload = new byte[ReapQueue.Size(_reapQueue.Count)];
-            ReapQueue.Encode(_reapQueue, payload);
-            WriteStored(ReapQueue.Key, RecordType.Metadata, payload, 0, log: true, Cascade.None);
+            _dropped.Clear();
         }
 
+        _store.Reaper.CountedDatabases(_dropped);
+    }
+
+    // The command's changes to the dropped list: the databases it detached join it, those the reaper finished leave it.
+    // Written (or, empty, deleted) and logged with the command, under the reaper's gate.
+    private void UpdateDroppedDatabases()
+    {
+        if (_toDrop.Count == 0 && _databasesReaped is null)
+        {
+            return;
+        }
+
+        ReadDroppedDatabases();
+        _dropped.AddRange(_toDrop);
+        _toDrop.Clear();
+        foreach (byte reaped in _databasesReaped ?? [])
+        {
+            _dropped.Remove(reaped);
+        }
+
+        _databasesReaped = null;
+
+        byte[]? payload = null;
+        if (_dropped.Count > 0)
+        {
+            payload = new byte[DroppedDatabases.Size(_dropped.Count)];
+            DroppedDatabases.Encode(_dropped, payload);
+        }
+
+        WriteReaperRecord(DroppedDatabases.Key, payload);
+        _store.Reaper.CountedDatabases(_dropped);
+    }
+
+    // Writes (or, empty, deletes) the queue record, logged with the current command. Under the reaper's gate.
+    private void WriteReapQueue()
+    {
+        byte[]? payload = null;
+        if (_reapQueue.Count > 0)
+        {
+            payload = new byte[ReapQueue.Size(_reapQueue.Count)];
+            ReapQueue.Encode(_reapQueue, payload);
+        }
+
+        WriteReaperRecord(ReapQueue.Key, payload);
         _store.Reaper.Counted(_reapQueue);
+    }
+
+    // Reads one of the reaper's records (its queue, the dropped databases) into _reapBytes; false when there is none.
+    private bool ReadReaperRecord(ReadOnlySpan<byte> key)
+    {
+        _reapBytes.ResetWrittenCount();
+        ReadStored(key, _reapBytes);
+        return _output.Found;
+    }
+
+    // Writes one of the reaper's records, logged with the current command; null (nothing left in it) deletes it.
+    private void WriteReaperRecord(ReadOnlySpan<byte> key, byte[]? payload)
+    {
+        if (payload is null)
+        {
+            DeleteStored(key, onlyIfExpired: false, log: true, Cascade.None);
+        }
+        else
+        {
+            WriteStored(key, RecordType.Metadata, payload, 0, log: true, Cascade.None);
+        }
     }
 
     public void SwapDatabases(int first, int second) => _store.SwapPhysical(first, second, this);
@@ -848,17 +1088,29 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
-    internal void LoadDatabaseMap(byte[] physical)
+    /// <summary>
+    /// Reads the database map into <paramref name="physical"/>; databases past the stored map's length (the databases
+    /// setting was raised) get numbers neither mapped nor dropped. Returns whether it handed out any: the caller must save
+    /// the map then, since the numbers free now depend on what the reaper has finished.
+    /// </summary>
+    internal bool LoadDatabaseMap(byte[] physical)
     {
         ArrayBufferWriter<byte> stored = new(256);
         ReadStored(FasterStore.DatabaseMapKey, stored);
         if (!_output.Found)
         {
-            return;
+            return false;
         }
 
         ReadOnlySpan<byte> map = stored.WrittenSpan;
         bool[] used = new bool[256];
+        used[FasterStore.MetadataPrefix] = true;
+        ReadDroppedDatabases();
+        foreach (byte dropped in _dropped)
+        {
+            used[dropped] = true;
+        }
+
         int i = 0;
         for (; i < physical.Length && i < map.Length; i++)
         {
@@ -867,13 +1119,23 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         // More databases than last time: hand out the physical numbers not yet in use.
+        bool extended = i < physical.Length;
         for (int candidate = 0; i < physical.Length; candidate++)
         {
+            if (candidate == used.Length)
+            {
+                throw new InvalidDataException(
+                    $"databases {physical.Length} needs more database numbers than are free while {_dropped.Count} databases emptied by FLUSHDB ASYNC " +
+                    "are still being deleted: start once with the databases setting of the last start, let the reaper finish (INFO durable_lazyfree_pending_databases 0), then raise it");
+            }
+
             if (!used[candidate])
             {
                 physical[i++] = (byte)candidate;
             }
         }
+
+        return extended;
     }
 
     internal void SaveDatabaseMap(byte[] physical)
@@ -1536,14 +1798,20 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     public void CompleteCommand()
     {
-        if (_toReap.Count > 0)
+        if (_toReap.Count > 0 || _toDrop.Count > 0 || _databasesReaped is not null)
         {
-            // The queue's record is written and logged under the reaper's gate, and the command's entry goes to the WAL
-            // before the gate opens: the queue's versions reach the WAL in the order they were made, so that replay ends
-            // with the last (one logged out of order could drop a collection that another command queued meanwhile).
+            // The queue's and the dropped list's records are written and logged under the reaper's gate, and the command's
+            // entry goes to the WAL before the gate opens: their versions reach the WAL in the order they were made, so that
+            // replay ends with the last (one logged out of order could drop a collection that another command queued
+            // meanwhile, or name again a database whose number was handed out since).
             lock (_store.Reaper.Gate)
             {
-                QueueReaps();
+                if (_toReap.Count > 0)
+                {
+                    QueueReaps();
+                }
+
+                UpdateDroppedDatabases();
                 FinishCommand();
             }
 
@@ -1633,7 +1901,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// [<paramref name="start"/>, <paramref name="end"/>), looking at no more than <paramref name="examineLimit"/> records;
     /// returns where to go on. <paramref name="walking"/> runs once the walk has met its first record (a test's hook).
     /// </summary>
-    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly, int examineLimit = int.MaxValue, Action? walking = null, bool metadata = false)
+    private long Collect(long start, long end, int limit, byte? physical, bool expiredOnly, int examineLimit = int.MaxValue, Action? walking = null, bool metadata = false, bool[]? among = null)
     {
         _candidates.Clear();
         if (start >= end)
@@ -1649,7 +1917,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         try
         {
             using IFasterScanIterator<SpanByte, SpanByte> iterator = _store.Kv.Log.Scan(start, walkEnd);
-            return CollectFrom(iterator, end, limit, physical, expiredOnly, examineLimit, walking, metadata);
+            return CollectFrom(iterator, end, limit, physical, expiredOnly, examineLimit, walking, metadata, among);
         }
         finally
         {
@@ -1657,7 +1925,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
-    private long CollectFrom(IFasterScanIterator<SpanByte, SpanByte> iterator, long end, int limit, byte? physical, bool expiredOnly, int examineLimit, Action? walking, bool metadata)
+    private long CollectFrom(IFasterScanIterator<SpanByte, SpanByte> iterator, long end, int limit, byte? physical, bool expiredOnly, int examineLimit, Action? walking, bool metadata, bool[]? among)
     {
         long now = NowMs;
         int examined = 0;
@@ -1692,7 +1960,13 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             }
 
             ReadOnlySpan<byte> storedKey = key.AsReadOnlySpan();
-            if (storedKey.IsEmpty || (storedKey[0] == FasterStore.MetadataPrefix && !metadata) || (physical is byte p && storedKey[0] != p))
+            if (storedKey.IsEmpty || (storedKey[0] == FasterStore.MetadataPrefix && !metadata) || (physical is byte p && storedKey[0] != p) || (among is not null && !among[storedKey[0]]))
+            {
+                continue;
+            }
+
+            // Expiry leaves the keys of a dropped database to the reaper.
+            if (expiredOnly && physical is null && _store.Reaper.IsDropped(storedKey[0]))
             {
                 continue;
             }
@@ -1703,7 +1977,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             }
 
             _candidates.Add(iterator.CurrentAddress, storedKey);
-            if (_candidates.Count >= limit)
+            if (_candidates.Count >= limit || _candidates.KeyBytes >= MostCandidateKeyBytes)
             {
                 return iterator.NextAddress;
             }

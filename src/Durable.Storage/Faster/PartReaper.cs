@@ -18,7 +18,8 @@ internal enum Cascade
 
 /// <summary>
 /// Deletes in the background the parts of large collections that a command dropped lazily (UNLINK; DEL, overwrites,
-/// expiry and FLUSHDB under the lazyfree settings), as Redis frees such values on a background thread. The command
+/// expiry and FLUSHDB under the lazyfree settings), and the records of databases FLUSHDB ASYNC emptied (see
+/// <see cref="FasterStoreSession.ReapDatabase"/>), as Redis frees such values on a background thread. The command
 /// removes the collection's record and adds its parts to the queue record (<see cref="ReapQueue"/>) in the same WAL
 /// entry, so the key is gone at once and the reply does not wait for the parts; the reaper then deletes them a slice at a
 /// time, each slice logged with the queue's new state in one WAL entry, and after a crash goes on from where the log
@@ -44,6 +45,8 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
     private long _pendingObjects;
     private long _pendingParts;
     private long _freedObjects;
+    private byte[] _dropped = [];
+    private readonly bool[] _isDropped = new bool[KeyCounts.PhysicalDatabases];
     private volatile bool _lazyServerDeletes;
     private volatile bool _lazyExpiredKeys;
     private volatile bool _paused;
@@ -100,7 +103,29 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
     /// <summary>After <see cref="RunAsync"/> has ended.</summary>
     public void Dispose() => _wake.Dispose();
 
-    internal void CountFreed() => Interlocked.Increment(ref _freedObjects);
+    /// <summary>Physical databases FLUSHDB ASYNC dropped whose records are still to go, oldest first (as last read).</summary>
+    public byte[] Dropped => Volatile.Read(ref _dropped);
+
+    public bool IsDropped(byte physical) => Volatile.Read(ref _isDropped[physical]);
+
+    internal void CountFreed(long objects = 1) => Interlocked.Add(ref _freedObjects, objects);
+
+    /// <summary>Takes the dropped databases' list just read or written (under <see cref="Gate"/>).</summary>
+    internal void CountedDatabases(List<byte> dropped)
+    {
+        byte[] now = [.. dropped];
+        foreach (byte physical in Volatile.Read(ref _dropped))
+        {
+            Volatile.Write(ref _isDropped[physical], false);
+        }
+
+        foreach (byte physical in now)
+        {
+            Volatile.Write(ref _isDropped[physical], true);
+        }
+
+        Volatile.Write(ref _dropped, now);
+    }
 
     /// <summary>Takes the counts of the queue just read or written (under <see cref="Gate"/>).</summary>
     internal void Counted(List<ReapQueue.Entry> queue)
@@ -115,12 +140,19 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
         Volatile.Write(ref _pendingParts, parts);
     }
 
-    /// <summary>Logs what the queue holds when the store opens (read by then: <see cref="Counted"/>), if anything.</summary>
+    /// <summary>Logs what the queue and the dropped databases hold when the store opens (read by then), if anything.</summary>
     public void ReportQueueAtOpen()
     {
         if (PendingObjects > 0)
         {
             Log.Resuming(store.Logger, PendingObjects, PendingParts);
+        }
+
+        byte[] dropped = Dropped;
+        if (dropped.Length > 0)
+        {
+            long keys = store.DroppedKeyCount();
+            Log.ResumingDatabases(store.Logger, dropped.Length, keys);
         }
     }
 
@@ -169,5 +201,8 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
 
         [LoggerMessage(EventId = 151, Level = LogLevel.Information, Message = "{Collections} dropped large collections still have {Parts} parts to delete (UNLINK, lazyfree): the reaper goes on in the background (INFO lazyfree_pending_objects)")]
         public static partial void Resuming(ILogger logger, long collections, long parts);
+
+        [LoggerMessage(EventId = 152, Level = LogLevel.Information, Message = "{Databases} databases emptied by FLUSHDB/FLUSHALL ASYNC still have {Keys} old keys to delete: the reaper goes on in the background (INFO durable_lazyfree_pending_databases)")]
+        public static partial void ResumingDatabases(ILogger logger, int databases, long keys);
     }
 }

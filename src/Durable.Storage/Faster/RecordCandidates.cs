@@ -14,6 +14,9 @@ internal sealed class RecordCandidates
 
     public int Count => _addresses.Count;
 
+    /// <summary>The collected keys' bytes together.</summary>
+    public int KeyBytes => _keys.WrittenCount;
+
     public void Clear()
     {
         _addresses.Clear();
