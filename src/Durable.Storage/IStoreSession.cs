@@ -75,10 +75,18 @@ public interface IStoreSession : IDisposable
     bool TryGetRandomKey(int db, IBufferWriter<byte> key);
 
     /// <summary>
-    /// Removes every key of <paramref name="db"/>; with <paramref name="lazyFree"/> (FLUSHDB ASYNC), the parts of large
-    /// collections are deleted in the background, as <see cref="Unlink"/> does. Callers hold every stripe exclusively.
+    /// Removes every key of <paramref name="db"/>. With <paramref name="lazyFree"/> (FLUSHDB ASYNC) the database is
+    /// emptied at once and its records (and large collections' parts) are deleted in the background
+    /// (<see cref="WhenFlushedRecordsDeletedAsync"/> waits for that); without, before this returns. Callers hold every
+    /// stripe exclusively.
     /// </summary>
     void FlushDatabase(int db, bool lazyFree);
+
+    /// <summary>
+    /// Completes once the background deletes of every database this session's lazy flushes emptied are done (the parts of
+    /// large collections among them may still be queued). Call after the command has completed.
+    /// </summary>
+    Task WhenFlushedRecordsDeletedAsync(CancellationToken cancellationToken);
 
     /// <summary>Swaps two logical databases. Callers hold every stripe exclusively.</summary>
     void SwapDatabases(int first, int second);

@@ -62,16 +62,18 @@ public sealed class LazyFreeTests : IDisposable
                 Assert.Equal("+OK\r\n", client.Call("CONFIG", "SET", setting, value));
                 FillHash(client, "big");
                 drop();
-                if (setting == "lazyfree-lazy-user-flush" && value == "yes")
+                bool flush = setting == "lazyfree-lazy-user-flush";
+                if (flush && value == "no")
                 {
-                    // The database is detached: the flush saved the database map, a record that stays.
+                    // The database is detached either way (a SYNC flush then waits for the reaper): the flush saved the
+                    // database map, a record that stays.
                     records++;
                 }
 
                 await WaitUntilAsync(() => client.Call("EXISTS", "big") == ":0\r\n" || client.Call("TYPE", "big") == "+string\r\n");
                 client.Call("DEL", "big");
                 await WaitUntilAsync(() => client.InfoNumber("memory", "lazyfree_pending_objects") == 0);
-                freed += value == "yes" ? 1 : 0;
+                freed += value == "yes" || flush ? 1 : 0;
                 Assert.True(freed == client.InfoNumber("memory", "lazyfreed_objects"), $"{setting} {value}");
                 Assert.Equal(records, client.InfoNumber("memory", "durable_records"));
             }
@@ -133,6 +135,45 @@ public sealed class LazyFreeTests : IDisposable
 
         // The two keys, the database map: nothing of the 40,000 keys and the hash's parts is left.
         Assert.Equal(records + 3, reader.InfoNumber("memory", "durable_records"));
+    }
+
+    [Fact]
+    public async Task FlushallSync_RepliesOnceTheOldRecordsAreDeleted_ServingOthersMeanwhile()
+    {
+        await using ServerProcess server = await ServerProcess.StartAsync(_directory, "--memory", "2mb");
+        using RespTestClient flusher = server.Connect();
+        using RespTestClient other = server.Connect();
+        long records = flusher.InfoNumber("memory", "durable_records");
+        for (int start = 0; start < 40_000; start += 500)
+        {
+            flusher.Send(["MSET", .. Enumerable.Range(start, 500).SelectMany(k => new[] { $"key-{k}", $"value-{k}" })]);
+        }
+
+        for (int start = 0; start < 40_000; start += 500)
+        {
+            Assert.Equal("+OK\r\n", flusher.ReadReply());
+        }
+
+        flusher.Send(["FLUSHALL"]);
+
+        // The keys are gone for everyone once the command has run; a write after it stays.
+        await WaitUntilAsync(() => other.Call("DBSIZE") == ":0\r\n");
+        Assert.Equal("+OK\r\n", other.Call("SET", "after", "1"));
+        Assert.Equal("+OK\r\n", flusher.ReadReply());
+        Assert.Equal(0, flusher.InfoNumber("memory", "durable_lazyfree_pending_databases"));
+        Assert.Equal(0, flusher.InfoNumber("memory", "lazyfree_pending_objects"));
+
+        // The new key and the database map, nothing of the 40,000 keys.
+        Assert.Equal(records + 2, flusher.InfoNumber("memory", "durable_records"));
+        Assert.Equal("$1\r\n1\r\n", flusher.Call("GET", "after"));
+
+        // Inside EXEC nothing may wait: the keys are deleted before EXEC replies.
+        flusher.Call("SET", "x", "1");
+        Assert.Equal("+OK\r\n", flusher.Call("MULTI"));
+        Assert.Equal("+QUEUED\r\n", flusher.Call("FLUSHALL", "SYNC"));
+        Assert.Equal("*1\r\n+OK\r\n", flusher.Call("EXEC"));
+        Assert.Equal(":0\r\n", flusher.Call("DBSIZE"));
+        Assert.Equal(records + 1, flusher.InfoNumber("memory", "durable_records"));
     }
 
     public void Dispose()

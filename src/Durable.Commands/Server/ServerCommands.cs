@@ -1,4 +1,6 @@
+using System.Buffers;
 using Durable.Protocol;
+using Durable.Storage;
 
 namespace Durable.Commands.Server;
 
@@ -29,8 +31,34 @@ internal static class ServerCommands
         }
 
         TouchWatchedKeys(context, context.Db, context.Db);
-        context.Session.FlushDatabase(context.Db, lazyFree);
-        context.WriteOk();
+        Flush(context, [context.Db], lazyFree);
+    }
+
+    /// <summary>
+    /// Empties <paramref name="databases"/>. Lazily, the reply goes at once; a SYNC flush detaches them the same way, so
+    /// the server goes on serving others, and replies once the store has deleted their records, as Redis replies to it
+    /// once the memory is freed (only inside EXEC, where nothing may wait, does it delete them before the next command runs).
+    /// </summary>
+    private static void Flush(CommandContext context, IEnumerable<int> databases, bool lazyFree)
+    {
+        bool waits = !lazyFree && !context.Client.Transaction.Active;
+        foreach (int db in databases)
+        {
+            context.Session.FlushDatabase(db, lazyFree || waits);
+        }
+
+        if (!waits)
+        {
+            context.WriteOk();
+            return;
+        }
+
+        IStoreSession session = context.Session;
+        context.DeferredReply = async (reply, cancellationToken) =>
+        {
+            await session.WhenFlushedRecordsDeletedAsync(cancellationToken);
+            reply.Write(RespConstants.Ok);
+        };
     }
 
     /// <summary>
@@ -57,15 +85,13 @@ internal static class ServerCommands
         for (int db = 0; db < context.Store.Databases; db++)
         {
             TouchWatchedKeys(context, db, db);
-            context.Session.FlushDatabase(db, lazyFree);
         }
 
-        context.WriteOk();
+        Flush(context, Enumerable.Range(0, context.Store.Databases), lazyFree);
     }
 
-    // Redis: FLUSHDB/FLUSHALL take nothing, SYNC or ASYNC; nothing means lazyfree-lazy-user-flush. The keys are gone when
-    // the reply is sent either way; with ASYNC the database is detached at once and the store deletes its records (and the
-    // parts of large collections) in the background.
+    // Redis: FLUSHDB/FLUSHALL take nothing, SYNC or ASYNC; nothing means lazyfree-lazy-user-flush. The keys are gone for
+    // every other client once the command has run either way (Flush).
     private static bool TryParseFlushMode(CommandContext context, RespArgs args, out bool lazyFree)
     {
         lazyFree = args.Count == 1 ? context.Server.Config.LazyfreeLazyUserFlush : args.Is(1, "ASYNC"u8);

@@ -13,8 +13,9 @@ internal readonly record struct DatabaseWalk
     /// <summary>Keys a step deletes at most (one WAL entry: about 30 bytes a key).</summary>
     public const int KeysPerStep = 1024;
 
-    public DatabaseWalk(IReadOnlyList<byte> physicals, long begin, long end)
+    public DatabaseWalk(long number, IReadOnlyList<byte> physicals, long begin, long end)
     {
+        Number = number;
         Physicals = [.. physicals];
         Among = new bool[KeyCounts.PhysicalDatabases];
         foreach (byte physical in Physicals)
@@ -26,6 +27,9 @@ internal readonly record struct DatabaseWalk
         End = end;
         Next = begin;
     }
+
+    /// <summary>The walk's number (<see cref="PartReaper.StartWalk"/>); a restarted walk gets a new one.</summary>
+    public long Number { get; }
 
     public byte[] Physicals { get; }
 

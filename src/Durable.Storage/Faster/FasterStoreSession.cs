@@ -91,6 +91,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private byte[]? _databasesReaped;
     private readonly List<byte> _dropped = [];
     private DatabaseWalk _databaseWalk;
+
+    // The walk whose completion deletes the records of the last database this session's flushes detached (0: none).
+    private long _flushedDeletedByWalk;
     private readonly ArrayBufferWriter<byte> _measured = new();
 
     // Parts deleted together read together (DeletePartRange): this many at a time, into these outputs (made on first use).
@@ -661,6 +664,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         while (_store.Kv.Log.BeginAddress != begin);
     }
 
+    public Task WhenFlushedRecordsDeletedAsync(CancellationToken cancellationToken) =>
+        _flushedDeletedByWalk == 0 ? Task.CompletedTask : _store.Reaper.WhenWalkCompletedAsync(_flushedDeletedByWalk, cancellationToken);
+
     /// <summary>
     /// Maps logical database <paramref name="db"/> to a physical number that holds no record, so that it is empty at
     /// once, and leaves the records of the one it had to the reaper (<see cref="ReapDatabase"/>): the list of dropped
@@ -796,7 +802,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
             if (!_databaseWalk.Started)
             {
-                _databaseWalk = new DatabaseWalk(_dropped, _store.Kv.Log.BeginAddress, _store.Kv.Log.TailAddress);
+                _databaseWalk = new DatabaseWalk(_store.Reaper.StartWalk(), _dropped, _store.Kv.Log.BeginAddress, _store.Kv.Log.TailAddress);
             }
         }
 
@@ -809,11 +815,13 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         // A key whose parts went to the queue counts as freed when they are gone.
         _store.Reaper.CountFreed(keysBefore - KeysIn(_databaseWalk.Physicals) - (_toReap.Count - queuedBefore));
         _databaseWalk = _databaseWalk with { Next = next };
+        long completed = 0;
         if (next >= _databaseWalk.End)
         {
             if (_store.Kv.Log.BeginAddress == _databaseWalk.Begin)
             {
                 _databasesReaped = _databaseWalk.Physicals;
+                completed = _databaseWalk.Number;
             }
 
             // Done, or a compaction copied live records of the databases past the walk's end: it walks again.
@@ -821,6 +829,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         CompleteCommand();
+        if (completed > 0)
+        {
+            _store.Reaper.CompleteWalk(completed);
+        }
+
         return true;
     }
 
@@ -928,6 +941,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         ReadDroppedDatabases();
+        if (_toDrop.Count > 0)
+        {
+            // Walks that start from now on cover these (the list is read under the gate when a walk starts).
+            _flushedDeletedByWalk = _store.Reaper.WalksStarted + 1;
+        }
+
         _dropped.AddRange(_toDrop);
         _toDrop.Clear();
         foreach (byte reaped in _databasesReaped ?? [])

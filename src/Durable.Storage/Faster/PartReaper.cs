@@ -46,6 +46,9 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
     private long _pendingParts;
     private long _freedObjects;
     private byte[] _dropped = [];
+    private long _walksStarted;
+    private long _lastWalkCompleted;
+    private TaskCompletionSource _walkCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly bool[] _isDropped = new bool[KeyCounts.PhysicalDatabases];
     private volatile bool _lazyServerDeletes;
     private volatile bool _lazyExpiredKeys;
@@ -109,6 +112,34 @@ internal sealed partial class PartReaper(FasterStore store) : IDisposable
     public bool IsDropped(byte physical) => Volatile.Read(ref _isDropped[physical]);
 
     internal void CountFreed(long objects = 1) => Interlocked.Add(ref _freedObjects, objects);
+
+    /// <summary>How many walks over dropped databases have started (each covers what was dropped before it started).</summary>
+    public long WalksStarted => Volatile.Read(ref _walksStarted);
+
+    /// <summary>Numbers a walk that starts now (under <see cref="Gate"/>, with the list it covers).</summary>
+    internal long StartWalk() => Interlocked.Increment(ref _walksStarted);
+
+    /// <summary>Walk <paramref name="number"/> has seen every record of its databases and taken them off the list.</summary>
+    internal void CompleteWalk(long number)
+    {
+        Volatile.Write(ref _lastWalkCompleted, number);
+        Interlocked.Exchange(ref _walkCompleted, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>Completes once walk <paramref name="number"/> (or a later one: they complete in order) has.</summary>
+    public async Task WhenWalkCompletedAsync(long number, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task completed = Volatile.Read(ref _walkCompleted).Task;
+            if (Volatile.Read(ref _lastWalkCompleted) >= number)
+            {
+                return;
+            }
+
+            await completed.WaitAsync(cancellationToken);
+        }
+    }
 
     /// <summary>Takes the dropped databases' list just read or written (under <see cref="Gate"/>).</summary>
     internal void CountedDatabases(List<byte> dropped)
