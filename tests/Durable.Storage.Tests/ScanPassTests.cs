@@ -107,6 +107,34 @@ public sealed class ScanPassTests : IDisposable
     }
 
     [Fact]
+    public async Task DroppedDatabaseWalk_CompactionMovesTheBeginAddressPastTheWalk_EveryKeyDeleted()
+    {
+        (FasterStore opened, Action compactDuringTheNextWalk) = await OpenCompactingDuringAWalkAsync();
+        await using FasterStore store = opened;
+        store.Reaper.Paused = true;
+        using IStoreSession session = store.OpenSession();
+        WriteKeys(session, 0, Keys, ValueBytes);
+        session.FlushDatabase(0, lazyFree: true);
+        session.CompleteCommand();
+
+        // The reaper's steps by hand: the compaction in the first one copies the keys it has not reached to the tail,
+        // past the walk's end, and moves the begin address past where the step started.
+        long beginBefore = store.Kv.Log.BeginAddress;
+        compactDuringTheNextWalk();
+        using FasterStoreSession reaper = (FasterStoreSession)store.OpenSession();
+        for (int step = 0; step < 100 && store.Reaper.Dropped.Length > 0; step++)
+        {
+            reaper.ReapDatabase(DatabaseWalk.KeysPerStep);
+        }
+
+        Assert.True(store.Kv.Log.BeginAddress > beginBefore + (Keys / 2 * ValueBytes));
+        Assert.Empty(store.Reaper.Dropped);
+
+        // The database map is the one record left.
+        Assert.Equal(1, store.GetStatistics().Records);
+    }
+
+    [Fact]
     public async Task RandomKey_CompactionMovesTheBeginAddressPastTheWalk_AKeyIsFound()
     {
         (FasterStore opened, Action compactDuringTheNextWalk) = await OpenCompactingDuringAWalkAsync();

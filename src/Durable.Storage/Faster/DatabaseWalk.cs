@@ -2,8 +2,7 @@ namespace Durable.Storage.Faster;
 
 /// <summary>
 /// The reaper's walk over the log for the records of dropped physical databases (<see cref="Physicals"/>: those dropped
-/// when it started), from <see cref="Begin"/> (the log's begin address then) to <see cref="End"/> (the tail then), next at
-/// <see cref="Next"/>.
+/// when it started), from the log's begin address then to <see cref="End"/> (the tail then), next at <see cref="Next"/>.
 /// </summary>
 internal readonly record struct DatabaseWalk
 {
@@ -23,7 +22,6 @@ internal readonly record struct DatabaseWalk
             Among[physical] = true;
         }
 
-        Begin = begin;
         End = end;
         Next = begin;
     }
@@ -35,8 +33,6 @@ internal readonly record struct DatabaseWalk
 
     /// <summary>Indexed by physical number: whether the walk deletes that database's records.</summary>
     public bool[] Among { get; }
-
-    public long Begin { get; }
 
     public long End { get; }
 

@@ -786,9 +786,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// Deletes the keys of dropped databases that a slice of the log holds (at most <paramref name="mostKeys"/> of them,
     /// their large collections' parts queued), logged as one WAL entry. One walk serves every database dropped when it
     /// started. A walk from the begin address to the tail it started at, during which no compaction moved the begin
-    /// address, has seen every record of those databases (nothing writes to them any more): the step that ends it also
-    /// takes them off the list, in the same entry, and their numbers may be handed out again. False when no database is
-    /// dropped.
+    /// address past where a step started, has seen every record of those databases (nothing writes to them any more): the
+    /// step that ends it also takes them off the list, in the same entry, and their numbers may be handed out again.
+    /// False when no database is dropped.
     /// </summary>
     internal bool ReapDatabase(int mostKeys)
     {
@@ -809,23 +809,30 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         // Nobody else reads or writes a dropped database's keys, so no stripe is needed.
         long keysBefore = KeysIn(_databaseWalk.Physicals);
         int queuedBefore = _toReap.Count;
-        long next = Collect(_databaseWalk.Next, _databaseWalk.End, mostKeys, physical: null, expiredOnly: false, DatabaseWalk.RecordsPerStep, _store.DuringKeyWalk, among: _databaseWalk.Among);
+        long from = _databaseWalk.Next;
+        long next = Collect(from, _databaseWalk.End, mostKeys, physical: null, expiredOnly: false, DatabaseWalk.RecordsPerStep, _store.DuringKeyWalk, among: _databaseWalk.Among);
         DeleteCandidatesReadTogether(log: true, Cascade.Lazy);
 
         // A key whose parts went to the queue counts as freed when they are gone.
         _store.Reaper.CountFreed(keysBefore - KeysIn(_databaseWalk.Physicals) - (_toReap.Count - queuedBefore));
-        _databaseWalk = _databaseWalk with { Next = next };
         long completed = 0;
-        if (next >= _databaseWalk.End)
+        if (_store.Kv.Log.BeginAddress > from)
         {
-            if (_store.Kv.Log.BeginAddress == _databaseWalk.Begin)
-            {
-                _databasesReaped = _databaseWalk.Physicals;
-                completed = _databaseWalk.Number;
-            }
-
-            // Done, or a compaction copied live records of the databases past the walk's end: it walks again.
+            // A compaction moved the begin address past where this step started, since the last step or during this one:
+            // records the walk had not reached may have been copied past its end. It walks again from the new begin address.
+            // (Moving it over what the walk has seen loses nothing: a key whose record there was copied to the tail before
+            // the walk came by was deleted by key when it did.)
             _databaseWalk = default;
+        }
+        else if (next >= _databaseWalk.End)
+        {
+            _databasesReaped = _databaseWalk.Physicals;
+            completed = _databaseWalk.Number;
+            _databaseWalk = default;
+        }
+        else
+        {
+            _databaseWalk = _databaseWalk with { Next = next };
         }
 
         CompleteCommand();
