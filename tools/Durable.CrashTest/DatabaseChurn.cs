@@ -6,7 +6,7 @@ namespace Durable.CrashTest;
 /// The operations of the database churn, numbered from 0, which one extra client runs on databases 1 and 2 while the
 /// others write to database 0: in blocks of <see cref="BlockLength"/>, SETs of unique keys and HSETs of unique fields
 /// of one hash in database 1, then SWAPDB 1 2 twice, except that every <see cref="BlocksPerFlush"/>th block ends with
-/// SWAPDB and FLUSHDB (of database 1). So keys and a hash that grows past the compact encoding move between the two
+/// SWAPDB and FLUSHDB (of database 1; SYNC and ASYNC in turn). So keys and a hash that grows past the compact encoding move between the two
 /// databases and are flushed with one of them. What each prefix leaves is deterministic, so the two databases read
 /// back after a restart name the prefix that left them (<see cref="OperationsFor"/>).
 /// </summary>
@@ -37,9 +37,13 @@ internal static class DatabaseChurn
                 : (["HSET", HashKey, Field(operation), Value(operation)], ":1");
         }
 
-        return j == BlockLength - 1 && operation / BlockLength % BlocksPerFlush == BlocksPerFlush - 1
-            ? (["FLUSHDB"], "+OK")
-            : (["SWAPDB", "1", "2"], "+OK");
+        if (j == BlockLength - 1 && operation / BlockLength % BlocksPerFlush == BlocksPerFlush - 1)
+        {
+            // SYNC and ASYNC in turn (Durable detaches the database either way; a SYNC reply waits for the old records' deletes).
+            return operation / (BlockLength * BlocksPerFlush) % 2 == 0 ? (["FLUSHDB"], "+OK") : (["FLUSHDB", "ASYNC"], "+OK");
+        }
+
+        return (["SWAPDB", "1", "2"], "+OK");
     }
 
     /// <summary>
