@@ -19,6 +19,18 @@ public sealed class ClientState
     /// <summary>For MONITOR clients: the lines to send, drained by the connection (see <see cref="Server.MonitorHub"/>).</summary>
     public System.Threading.Channels.ChannelReader<byte[]>? MonitorFeed { get; set; }
 
+    /// <summary>Channels, patterns and shard channels subscribed to (see <see cref="PubSub.PubSubHub"/>).</summary>
+    public PubSub.ClientSubscriptions Subscriptions { get; } = new();
+
+    /// <summary>Once the client has subscribed: the messages to send, drained by the connection between its replies.</summary>
+    public System.Threading.Channels.ChannelReader<byte[]>? PushFeed => _pushes?.Reader;
+
+    /// <summary>Bytes queued on <see cref="PushFeed"/> and not sent yet (CLIENT LIST omem).</summary>
+    public long QueuedPushBytes => Interlocked.Read(ref _queuedPushBytes);
+
+    private System.Threading.Channels.Channel<byte[]>? _pushes;
+    private long _queuedPushBytes;
+
     public string? Name { get; set; }
     public string? LibraryName { get; set; }
     public string? LibraryVersion { get; set; }
@@ -47,6 +59,37 @@ public sealed class ClientState
 
     /// <summary>Set once the connection must close after the current reply is flushed.</summary>
     public bool CloseAfterReply { get; set; }
+
+    /// <summary>Creates the push feed if there is none yet (under the hub's lock).</summary>
+    internal void OpenPushFeed() =>
+        _pushes ??= System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>
+    /// Queues a message; past <paramref name="mostQueuedBytes"/> not sent yet, the client is disconnected instead, as
+    /// Redis does to a pubsub client past its output buffer's hard limit.
+    /// </summary>
+    internal void Push(byte[] message, long mostQueuedBytes)
+    {
+        if (_pushes is null)
+        {
+            return;
+        }
+
+        if (Interlocked.Add(ref _queuedPushBytes, message.Length) > mostQueuedBytes)
+        {
+            Interlocked.Add(ref _queuedPushBytes, -message.Length);
+            Close?.Invoke();
+            return;
+        }
+
+        _pushes.Writer.TryWrite(message);
+    }
+
+    /// <summary>The connection sent <paramref name="bytes"/> of the push feed.</summary>
+    public void PushesSent(long bytes) => Interlocked.Add(ref _queuedPushBytes, -bytes);
+
+    /// <summary>Ends the push feed (the connection is gone): its pump stops.</summary>
+    public void ClosePushFeed() => _pushes?.Writer.TryComplete();
 }
 
 /// <summary>CLIENT REPLY modes.</summary>

@@ -141,4 +141,13 @@ public sealed class CommandContext
 
     /// <summary>"ERR wrong number of arguments for 'x' command", for handlers that check argument shape beyond arity.</summary>
     public void WriteArityError(string fullName) => WriteError($"ERR wrong number of arguments for '{fullName}' command");
+
+    /// <summary>Redis addReplySubcommandSyntaxError: a subcommand given more arguments than it takes.</summary>
+    public void WriteSubcommandSyntaxError(Durable.Protocol.RespArgs args)
+    {
+        ReadOnlySpan<byte> subcommand = args[1];
+        WriteError(
+            $"ERR unknown subcommand or wrong number of arguments for '{System.Text.Encoding.Latin1.GetString(subcommand[..Math.Min(subcommand.Length, 128)])}'. " +
+            $"Try {System.Text.Encoding.Latin1.GetString(args[0]).ToUpperInvariant()} HELP.");
+    }
 }

@@ -149,6 +149,15 @@ public sealed class CommandDispatcher
             return true;
         }
 
+        // Redis: a RESP2 client with subscriptions reads pushed messages as replies, so it may only (un)subscribe and ping.
+        if (context.Client.Protocol == RespVersion.Resp2 && context.Client.Subscriptions.Any && !PubSub.PubSubCommands.AllowedWhileSubscribed(definition))
+        {
+            transaction.Abort();
+            definition.RecordRejected();
+            context.WriteError($"ERR Can't execute '{definition.FullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+            return true;
+        }
+
         if (context.Server.IsLoading && (definition.Flags & CommandFlags.Loading) == 0)
         {
             transaction.Abort();

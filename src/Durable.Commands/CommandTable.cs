@@ -27,6 +27,7 @@ public sealed class CommandTable
         Server.ConfigCommands.Register(table);
         Server.SlowLogCommands.Register(table);
         Server.CommandCommands.Register(table);
+        PubSub.PubSubCommands.Register(table);
         Strings.StringCommands.Register(table);
         Strings.StringBitCommands.Register(table);
         Strings.StringSetCommands.Register(table);

@@ -21,10 +21,13 @@ internal sealed partial class ClientConnection : IDisposable
     private readonly ClientState _client;
     private readonly CancellationTokenSource _closing;
 
-    // Taken around each batch once this client is a monitor, so that the monitor pump and the batch never interleave output.
+    // Taken around each batch once this client is a monitor or a subscriber, so that the pumps and the batch never
+    // interleave output.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private Task _monitorPump = Task.CompletedTask;
     private ChannelReader<byte[]>? _pumpedFeed;
+    private Task _pushPump = Task.CompletedTask;
+    private ChannelReader<byte[]>? _pumpedPushes;
 
     public ClientConnection(Socket socket, ServerState server, ILogger logger, CancellationToken serverStopping)
     {
@@ -107,9 +110,12 @@ internal sealed partial class ClientConnection : IDisposable
         {
             _server.Clients.Remove(_client);
             _server.Monitors.Remove(_client);
+            _server.PubSub.RemoveAll(_client);
+            _client.ClosePushFeed();
             context.EndTransaction();
             Close();
             await _monitorPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await _pushPump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await input.CompleteAsync(fault);
             await output.CompleteAsync(fault ?? ended);
             await stream.DisposeAsync();
@@ -160,10 +166,16 @@ internal sealed partial class ClientConnection : IDisposable
             }
 
             await LeaveSocketThreadIfBatchMayWaitAsync(mayWaitForDisk);
-            bool locked = _pumpedFeed is not null;
+            bool locked = _pumpedFeed is not null || _pumpedPushes is not null;
             if (locked)
             {
                 await _writeLock.WaitAsync(closing);
+
+                // Messages published before this batch go before its replies (an UNSUBSCRIBE's confirmation follows them).
+                if (_pumpedPushes is not null)
+                {
+                    Drain(_pumpedPushes, output, _client.PushesSent);
+                }
             }
 
             OperationStatus status;
@@ -216,7 +228,13 @@ internal sealed partial class ClientConnection : IDisposable
             if (_client.MonitorFeed is { } feed && feed != _pumpedFeed)
             {
                 _pumpedFeed = feed;
-                _monitorPump = PumpMonitorAsync(feed, output, closing);
+                _monitorPump = PumpAsync(feed, output, sent: null, closing);
+            }
+
+            if (_client.PushFeed is { } pushes && pushes != _pumpedPushes)
+            {
+                _pumpedPushes = pushes;
+                _pushPump = PumpAsync(pushes, output, _client.PushesSent, closing);
             }
 
             // The next command waits: for the records it reads while its stripes are taken, or for the stripes (its
@@ -337,8 +355,11 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    /// <summary>Sends the lines MONITOR queues for this client, between batches, until the feed completes (RESET, disconnect).</summary>
-    private async Task PumpMonitorAsync(ChannelReader<byte[]> feed, PipeWriter output, CancellationToken closing)
+    /// <summary>
+    /// Sends what MONITOR or PUBLISH queue for this client, between batches, until the feed completes (RESET of a monitor,
+    /// disconnect); <paramref name="sent"/> hears how many bytes went out.
+    /// </summary>
+    private async Task PumpAsync(ChannelReader<byte[]> feed, PipeWriter output, Action<long>? sent, CancellationToken closing)
     {
         try
         {
@@ -347,10 +368,7 @@ internal sealed partial class ClientConnection : IDisposable
                 await _writeLock.WaitAsync(closing);
                 try
                 {
-                    while (feed.TryRead(out byte[]? line))
-                    {
-                        output.Write(line);
-                    }
+                    Drain(feed, output, sent);
 
                     Interlocked.Add(ref _server.Stats.NetOutputBytes, output.UnflushedBytes);
                     await output.FlushAsync(closing);
@@ -364,6 +382,15 @@ internal sealed partial class ClientConnection : IDisposable
         catch (Exception exception) when (IsDisconnect(exception))
         {
             Log.Disconnected(_logger, exception);
+        }
+    }
+
+    private static void Drain(ChannelReader<byte[]> feed, PipeWriter output, Action<long>? sent)
+    {
+        while (feed.TryRead(out byte[]? line))
+        {
+            output.Write(line);
+            sent?.Invoke(line.Length);
         }
     }
 

@@ -158,20 +158,16 @@ internal static class ClientCommands
     private static void List(CommandContext context, RespArgs args)
     {
         HashSet<long>? ids = null;
+        ClientType? type = null;
         if (args.Count == 4 && args.Is(2, "TYPE"u8))
         {
-            if (!TryParseType(args[3], out bool normal))
+            if (!TryParseType(args[3], out ClientType parsed))
             {
                 context.WriteError($"ERR Unknown client type '{Encoding.Latin1.GetString(args[3])}'");
                 return;
             }
 
-            if (!normal)
-            {
-                // Durable has no replicas, masters or pub/sub clients yet: every client is of type normal.
-                RespWriter.WriteVerbatim(context.Reply, [], context.Protocol);
-                return;
-            }
+            type = parsed;
         }
         else if (args.Count > 3 && args.Is(2, "ID"u8))
         {
@@ -196,7 +192,7 @@ internal static class ClientCommands
         StringBuilder text = new();
         foreach (ClientState client in context.Server.Clients.All)
         {
-            if (ids is null || ids.Contains(client.Id))
+            if ((ids is null || ids.Contains(client.Id)) && (type is null || TypeOf(client) == type))
             {
                 AppendClient(text, client, context.NowMs);
             }
@@ -217,26 +213,37 @@ internal static class ClientCommands
     private static void AppendClient(StringBuilder text, ClientState client, long nowMs)
     {
         Transactions.Transaction transaction = client.Transaction;
-        string flags = (client.IsMonitor ? "O" : "") + (transaction.Active ? "x" : "") + (client.IsBlocked ? "b" : "") + (transaction.WatchedKeyModified ? "d" : "") +
+        string flags = (client.IsMonitor ? "O" : "") + (client.Subscriptions.Any ? "P" : "") + (transaction.Active ? "x" : "") + (client.IsBlocked ? "b" : "") + (transaction.WatchedKeyModified ? "d" : "") +
             (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
         text.Append(CultureInfo.InvariantCulture,
             $"id={client.Id} addr={client.Address} laddr={client.LocalAddress} fd={client.Fd} name={client.Name} " +
             $"age={(nowMs - client.CreatedAtMs) / 1000} idle={(nowMs - client.LastInteractionMs) / 1000} flags={(flags.Length == 0 ? "N" : flags)} " +
-            $"db={client.Db} sub=0 psub=0 ssub=0 multi={(transaction.Active ? transaction.Queued.Count : -1)} qbuf={client.InputBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 " +
+            $"db={client.Db} sub={client.Subscriptions.Count(PubSub.SubscriptionKind.Channel)} psub={client.Subscriptions.Count(PubSub.SubscriptionKind.Pattern)} ssub={client.Subscriptions.Count(PubSub.SubscriptionKind.ShardChannel)} multi={(transaction.Active ? transaction.Queued.Count : -1)} qbuf={client.InputBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 " +
             $"rbs=0 rbp=0 obl=0 oll=0 omem={client.OutputBufferBytes} tot-mem={client.InputBufferBytes + client.OutputBufferBytes} " +
             $"events=r cmd={client.LastCommand} user={client.User} redir=-1 resp={(int)client.Protocol} " +
             $"lib-name={client.LibraryName} lib-ver={client.LibraryVersion}\n");
     }
 
-    // Redis getClientTypeByName: normal, slave/replica, master, pubsub.
-    private static bool TryParseType(ReadOnlySpan<byte> name, out bool normal)
+    // Redis getClientTypeByName: normal, slave/replica, master, pubsub (Durable has no replicas or masters).
+    private static bool TryParseType(ReadOnlySpan<byte> name, out ClientType type)
     {
-        normal = AsciiCase.EqualsIgnoreCase(name, "normal"u8);
-        return normal
+        type = AsciiCase.EqualsIgnoreCase(name, "normal"u8) ? ClientType.Normal
+            : AsciiCase.EqualsIgnoreCase(name, "pubsub"u8) ? ClientType.PubSub
+            : ClientType.Replication;
+        return type != ClientType.Replication
             || AsciiCase.EqualsIgnoreCase(name, "slave"u8)
             || AsciiCase.EqualsIgnoreCase(name, "replica"u8)
-            || AsciiCase.EqualsIgnoreCase(name, "master"u8)
-            || AsciiCase.EqualsIgnoreCase(name, "pubsub"u8);
+            || AsciiCase.EqualsIgnoreCase(name, "master"u8);
+    }
+
+    // Redis getClientType: a client with subscriptions is of type pubsub (a monitor is normal).
+    private static ClientType TypeOf(ClientState client) => client.Subscriptions.Any ? ClientType.PubSub : ClientType.Normal;
+
+    private enum ClientType
+    {
+        Normal,
+        PubSub,
+        Replication,
     }
 
     private static void Kill(CommandContext context, RespArgs args)
@@ -260,7 +267,7 @@ internal static class ClientCommands
         long id = 0;
         string? addr = null;
         string? laddr = null;
-        bool? normal = null;
+        ClientType? type = null;
         bool skipMe = true;
         for (int i = 2; i < args.Count; i += 2)
         {
@@ -282,13 +289,13 @@ internal static class ClientCommands
             }
             else if (args.Is(i, "TYPE"u8))
             {
-                if (!TryParseType(value, out bool isNormal))
+                if (!TryParseType(value, out ClientType parsed))
                 {
                     context.WriteError($"ERR Unknown client type '{Encoding.Latin1.GetString(value)}'");
                     return;
                 }
 
-                normal = isNormal;
+                type = parsed;
             }
             else if (args.Is(i, "ADDR"u8))
             {
@@ -333,7 +340,7 @@ internal static class ClientCommands
             (id == 0 || c.Id == id)
             && (addr is null || c.Address == addr)
             && (laddr is null || c.LocalAddress == laddr)
-            && normal != false
+            && (type is null || TypeOf(c) == type)
             && !(skipMe && c == context.Client))];
         context.WriteInteger(victims.Count);
         foreach (ClientState victim in victims)
@@ -394,7 +401,7 @@ internal static class ClientCommands
     {
         if (args.Count > 4)
         {
-            context.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Encoding.Latin1.GetString(args[1])}'. Try CLIENT HELP.");
+            context.WriteSubcommandSyntaxError(args);
             return;
         }
 

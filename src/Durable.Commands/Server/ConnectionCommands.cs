@@ -22,6 +22,15 @@ internal static class ConnectionCommands
 
     private static void Ping(CommandContext context, RespArgs args)
     {
+        // Redis: a RESP2 client with subscriptions gets PING's answer in the shape of a message, ["pong", argument or ""].
+        if (context.Protocol == RespVersion.Resp2 && context.Client.Subscriptions.Any && args.Count <= 2)
+        {
+            context.WriteArrayHeader(2);
+            context.WriteBulk("pong"u8);
+            context.WriteBulk(args.Count == 2 ? args[1] : default);
+            return;
+        }
+
         switch (args.Count)
         {
             case 1:
@@ -196,6 +205,7 @@ internal static class ConnectionCommands
             context.Server.Monitors.Remove(client);
         }
 
+        context.Server.PubSub.RemoveAll(client);
         context.WriteSimple("RESET"u8);
     }
 }

@@ -360,9 +360,9 @@ internal static class InfoCommand
         Field(text, "current_eviction_exceeded_time", 0);
         Field(text, "keyspace_hits", Volatile.Read(ref stats.KeyspaceHits));
         Field(text, "keyspace_misses", Volatile.Read(ref stats.KeyspaceMisses));
-        Field(text, "pubsub_channels", 0);
-        Field(text, "pubsub_patterns", 0);
-        Field(text, "pubsubshard_channels", 0);
+        Field(text, "pubsub_channels", server.PubSub.ChannelCount);
+        Field(text, "pubsub_patterns", server.PubSub.PatternCount);
+        Field(text, "pubsubshard_channels", server.PubSub.ShardChannelCount);
         Field(text, "latest_fork_usec", 0);
         Field(text, "total_forks", 0);
         Field(text, "migrate_cached_sockets", 0);

@@ -64,6 +64,10 @@ public sealed class ServerState
 
     /// <summary>MONITOR clients, fed by the dispatcher after each command.</summary>
     public MonitorHub Monitors { get; } = new();
+
+    /// <summary>Pub/sub subscriptions and message delivery.</summary>
+    public PubSub.PubSubHub PubSub { get; } = new();
+
     public long StartedAtMs { get; }
     public string RunId { get; }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Durable.Protocol;
 
 namespace Durable.Commands.Server;
@@ -37,7 +36,7 @@ internal static class SlowLogCommands
         if (args.Count > 3)
         {
             // Redis: addReplySubcommandSyntaxError.
-            context.WriteError($"ERR unknown subcommand or wrong number of arguments for '{Encoding.Latin1.GetString(args[1])}'. Try SLOWLOG HELP.");
+            context.WriteSubcommandSyntaxError(args);
             return;
         }
 
