@@ -88,6 +88,26 @@ public sealed class PubSubCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void OneMessage_ReachesSubscribersOfBothProtocols()
+    {
+        string p = servers.NewPrefix();
+        using ReplyComparison resp2 = servers.Compare();
+        using ReplyComparison resp3 = servers.Compare();
+        using ReplyComparison publisher = servers.Compare();
+        resp3.Durable.Call("HELLO", "3");
+        resp3.Redis.Call("HELLO", "3");
+        foreach (ReplyComparison subscriber in new[] { resp2, resp3 })
+        {
+            SameReplies(subscriber, 1, "SUBSCRIBE", p + "ch");
+            SameReplies(subscriber, 1, "PSUBSCRIBE", p + "c*");
+        }
+
+        publisher.Same("PUBLISH", p + "ch", "to both");
+        SameMessages(resp2, 2);
+        SameMessages(resp3, 2);
+    }
+
+    [Fact]
     public void ErrorsAndHelp_MatchRedis()
     {
         using ReplyComparison both = servers.Compare();

@@ -244,6 +244,31 @@ public sealed class DroppedDatabaseTests : IDisposable
     }
 
     [Fact]
+    public async Task LongKeys_AStepCollectsAtMostAMegabyteOfThem()
+    {
+        await using FasterStore store = await OpenAsync();
+        using IStoreSession session = store.OpenSession();
+        store.Reaper.Paused = true;
+        for (int i = 0; i < 300; i++)
+        {
+            session.Write(3, Encoding.ASCII.GetBytes($"{i:D5}{new string('k', 8 * 1024)}"), RecordType.String, "v"u8, 0);
+            session.CompleteCommand();
+        }
+
+        session.FlushDatabase(3, lazyFree: true);
+        session.CompleteCommand();
+
+        // 300 keys of 8 KiB: a step stops collecting past 1 MiB of keys (its deletes are one WAL entry), well short of 1,024.
+        using FasterStoreSession reaper = (FasterStoreSession)store.OpenSession();
+        Assert.True(reaper.ReapDatabase(DatabaseWalk.KeysPerStep));
+        Assert.InRange(store.GetStatistics().LazyFreePendingObjects, 300 - 130, 300 - 120);
+
+        store.Reaper.Paused = false;
+        Assert.True(await Waiting.UntilAsync(() => store.GetStatistics() is { LazyFreePendingObjects: 0, LazyFreePendingDatabases: 0 }));
+        Assert.Equal(1, store.GetStatistics().Records);
+    }
+
+    [Fact]
     public async Task MoreDatabasesAtTheNextStart_AreNotGivenADroppedNumber()
     {
         await using (FasterStore store = await FasterStore.OpenAsync(SmallStore.Options(_directory) with { Databases = 4 }, NullLogger.Instance))

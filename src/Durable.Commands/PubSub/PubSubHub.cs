@@ -129,15 +129,14 @@ public sealed class PubSubHub
     /// </summary>
     public long Publish(bool shard, byte[] channel, ReadOnlySpan<byte> message)
     {
-        List<(ClientState Client, byte[]? Pattern)> receivers = [];
+        // Receivers grouped by what they hear (the channel's subscribers, then each matching pattern's), so that each
+        // group's message is formatted once per protocol, whatever the number of subscribers.
+        List<(byte[]? Pattern, ClientState[] Clients)> groups = [];
         lock (_gate)
         {
             if ((shard ? _shardChannels : _channels).TryGetValue(channel, out List<ClientState>? subscribers))
             {
-                foreach (ClientState client in subscribers)
-                {
-                    receivers.Add((client, null));
-                }
+                groups.Add((null, [.. subscribers]));
             }
 
             if (!shard)
@@ -146,31 +145,43 @@ public sealed class PubSubHub
                 {
                     if (GlobPattern.IsMatch(pattern, channel))
                     {
-                        foreach (ClientState client in matching)
-                        {
-                            receivers.Add((client, pattern));
-                        }
+                        groups.Add((pattern, [.. matching]));
                     }
                 }
             }
         }
 
-        foreach ((ClientState client, byte[]? pattern) in receivers)
+        long receivers = 0;
+        byte[]?[] formatted = new byte[]?[2];
+        foreach ((byte[]? pattern, ClientState[] clients) in groups)
         {
-            ArrayBufferWriter<byte> push = new(channel.Length + message.Length + 48);
-            RespWriter.WritePushHeader(push, pattern is null ? 3 : 4, client.Protocol);
-            RespWriter.WriteBulkString(push, pattern is not null ? "pmessage"u8 : shard ? "smessage"u8 : "message"u8);
-            if (pattern is not null)
+            Array.Clear(formatted);
+            foreach (ClientState client in clients)
             {
-                RespWriter.WriteBulkString(push, pattern);
+                int protocol = client.Protocol == RespVersion.Resp3 ? 1 : 0;
+                client.Push(formatted[protocol] ??= Format(shard, pattern, channel, message, client.Protocol), MostQueuedBytes);
             }
 
-            RespWriter.WriteBulkString(push, channel);
-            RespWriter.WriteBulkString(push, message);
-            client.Push(push.WrittenSpan.ToArray(), MostQueuedBytes);
+            receivers += clients.Length;
         }
 
-        return receivers.Count;
+        return receivers;
+    }
+
+    // Redis's message shapes: [message, channel, payload], [pmessage, pattern, channel, payload], [smessage, ...]; a push in RESP3.
+    private static byte[] Format(bool shard, byte[]? pattern, byte[] channel, ReadOnlySpan<byte> message, RespVersion protocol)
+    {
+        ArrayBufferWriter<byte> push = new(channel.Length + message.Length + 48);
+        RespWriter.WritePushHeader(push, pattern is null ? 3 : 4, protocol);
+        RespWriter.WriteBulkString(push, pattern is not null ? "pmessage"u8 : shard ? "smessage"u8 : "message"u8);
+        if (pattern is not null)
+        {
+            RespWriter.WriteBulkString(push, pattern);
+        }
+
+        RespWriter.WriteBulkString(push, channel);
+        RespWriter.WriteBulkString(push, message);
+        return push.WrittenSpan.ToArray();
     }
 
     /// <summary>Active channels (or shard channels) whose name matches <paramref name="pattern"/> (all without one).</summary>

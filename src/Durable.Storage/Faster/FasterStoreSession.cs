@@ -325,7 +325,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private void DeletePartRange(ulong generation, uint first, uint from, uint to, bool log)
     {
         _partsFound.Clear();
-        _partReads ??= [.. Enumerable.Range(0, PartReadSlice).Select(_ => new StoreOutput())];
+        _partReads ??= NewReadSlice();
         Span<byte> keys = stackalloc byte[PartReadSlice * PartsDescriptor.PartKeySize];
         for (uint start = from; start < to; start += PartReadSlice)
         {
@@ -342,9 +342,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
             if (pending > 0)
             {
-                _store.CountPendingReads(pending);
-                MarkWaitingForDisk();
-                _session.CompletePending(wait: true);
+                WaitForPending(pending);
             }
 
             for (int i = 0; i < count; i++)
@@ -490,6 +488,17 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// record meanwhile: FASTER 2.6.5 answers such a read "not found" (its record is below the begin address) although the
     /// compaction copied the live record to the tail first. The read must be done again; it then finds the copy.
     /// </summary>
+    // Waits for the session's operations that went pending (reads, and RMWs reading their old record), counted.
+    private void WaitForPending(int operations)
+    {
+        _store.CountPendingReads(operations);
+        MarkWaitingForDisk();
+        _session.CompletePending(wait: true);
+    }
+
+    // Outputs for reads issued together (made on first use).
+    private static StoreOutput[] NewReadSlice() => [.. Enumerable.Range(0, PartReadSlice).Select(_ => new StoreOutput())];
+
     private bool MissedByCompaction(StoreOutput output, long beginBefore) => !output.Found && !output.Expired && BeginAddress != beginBefore;
 
     // The read of entry's key, answered from what the entry's read found.
@@ -852,7 +861,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     private void DeleteCandidatesReadTogether(bool log, Cascade cascade)
     {
         _partsFound.Clear();
-        _keyReads ??= [.. Enumerable.Range(0, PartReadSlice).Select(_ => new StoreOutput())];
+        _keyReads ??= NewReadSlice();
         for (int start = 0; start < _candidates.Count; start += PartReadSlice)
         {
             int count = Math.Min(PartReadSlice, _candidates.Count - start);
@@ -866,9 +875,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
             if (pending > 0)
             {
-                _store.CountPendingReads(pending);
-                MarkWaitingForDisk();
-                _session.CompletePending(wait: true);
+                WaitForPending(pending);
             }
 
             for (int i = 0; i < count; i++)
@@ -1700,9 +1707,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         {
             if (StartRmw(storedKey, input))
             {
-                _store.CountPendingReads(1);
-                MarkWaitingForDisk();
-                _session.CompletePending(wait: true);
+                WaitForPending(1);
             }
         }
         while (WasCanceled(_output));
