@@ -94,6 +94,9 @@ public sealed class CommandContext
     /// </summary>
     public void WriteError(string text) => WriteError(System.Text.Encoding.Latin1.GetBytes(text));
 
+    /// <summary>Redis addReplyErrorFormat: an error whose quoted arguments may hold CR or LF, which become spaces.</summary>
+    public void WriteErrorOneLine(string text) => WriteError(text.Replace('\r', ' ').Replace('\n', ' '));
+
     public void WriteInteger(long value) => RespWriter.WriteInteger(Reply, value);
 
     public void WriteBulk(ReadOnlySpan<byte> value) => RespWriter.WriteBulkString(Reply, value);

@@ -365,7 +365,7 @@ public sealed class CommandDispatcher
     private static void TouchWatchedKeys(CommandContext context, CommandDefinition definition, RespArgs args, List<int> keyIndexes, int loggedBefore)
     {
         Transactions.WatchedKeys watches = context.Server.Watches;
-        if (!watches.Any || (definition.Flags & CommandFlags.Write) == 0 || context.OpenedSession is not { } session || session.LoggedRecords == loggedBefore)
+        if (!watches.Any || !LocksExclusively(definition) || context.OpenedSession is not { } session || session.LoggedRecords == loggedBefore)
         {
             return;
         }
@@ -595,7 +595,7 @@ public sealed class CommandDispatcher
             _stripes[i] = KeyLocks.StripeOf(args[_keyIndexes[i]]);
         }
 
-        bool exclusive = (definition.Flags & CommandFlags.Write) != 0;
+        bool exclusive = LocksExclusively(definition);
         int count = SortDistinct(_stripes.AsSpan(0, _keyIndexes.Count));
         if (_held > 0)
         {
@@ -620,6 +620,9 @@ public sealed class CommandDispatcher
         _deferredExclusive = exclusive;
         return Deferred;
     }
+
+    // Writers, and the readers that may write back, hold their keys' stripes alone.
+    private static bool LocksExclusively(CommandDefinition definition) => (definition.Flags & (CommandFlags.Write | CommandFlags.WritesBack)) != 0;
 
     // Sorts and dedupes the stripes in place, then takes them; returns how many distinct stripes are held.
     private static int LockStripes(KeyLocks locks, Span<int> stripes, bool exclusive)
@@ -668,7 +671,7 @@ public sealed class CommandDispatcher
             return;
         }
 
-        locks.Exit(_stripes.AsSpan(0, count), (definition.Flags & CommandFlags.Write) != 0);
+        locks.Exit(_stripes.AsSpan(0, count), LocksExclusively(definition));
     }
 
     // Redis: "unknown command '%.128s', with args beginning with: " then each argument as '%.*s' until 128 bytes; CR/LF become spaces.
@@ -684,17 +687,17 @@ public sealed class CommandDispatcher
             argsLength += arg.Length + 3;
         }
 
-        context.WriteError(text.ToString().Replace('\r', ' ').Replace('\n', ' '));
+        context.WriteErrorOneLine(text.ToString());
     }
 
     private static void WriteUnknownSubcommand(CommandContext context, CommandDefinition container, ReadOnlySpan<byte> sub)
     {
         string text = $"ERR unknown subcommand '{Truncate(sub, 128)}'. Try {container.Name} HELP.";
-        context.WriteError(text.Replace('\r', ' ').Replace('\n', ' '));
+        context.WriteErrorOneLine(text);
     }
 
     // printf's "%.128s": at most max bytes, and none from the first NUL on (Redis prints arguments as C strings).
-    private static string Truncate(ReadOnlySpan<byte> value, int max)
+    internal static string Truncate(ReadOnlySpan<byte> value, int max)
     {
         int nul = value.IndexOf((byte)0);
         return Encoding.Latin1.GetString(value[..Math.Min(nul < 0 ? value.Length : nul, max)]);

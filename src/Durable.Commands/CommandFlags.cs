@@ -35,4 +35,11 @@ public enum CommandFlags
 
     /// <summary>Runs at once between MULTI and EXEC instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).</summary>
     RunsInTransaction = 1 << 22,
+
+    /// <summary>
+    /// Not a Redis flag: read-only for Redis, yet it may write its key back (PFCOUNT stores the cardinality it
+    /// computed in the value), so it takes its keys' stripes exclusively and what it writes fails WATCH. It is not
+    /// refused when writes are (MISCONF); it then leaves the value as it was.
+    /// </summary>
+    WritesBack = 1 << 23,
 }

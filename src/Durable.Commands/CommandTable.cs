@@ -33,6 +33,7 @@ public sealed class CommandTable
         Strings.StringSetCommands.Register(table);
         Strings.StringCounterCommands.Register(table);
         Strings.StringLcsCommands.Register(table);
+        HyperLogLogs.HyperLogLogCommands.Register(table);
         Keys.KeyCommands.Register(table);
         Keys.ExpireCommands.Register(table);
         Keys.ScanCommands.Register(table);

@@ -95,6 +95,9 @@ public sealed class ServerConfig
 
         AddInt("list-compress-depth", () => ListCompressDepth, v => ListCompressDepth = v, 0, int.MaxValue, mutable: true);
 
+        // A HyperLogLog longer than this in the sparse encoding turns dense (12,304 bytes), as in Redis.
+        AddSize("hll-sparse-max-bytes", () => HllSparseMaxBytes, v => HllSparseMaxBytes = v, 0, mutable: true);
+
         // Redis 7.0's lazy freeing, defaults no: with yes, the parts of a large collection that the command drops are
         // deleted in the background (docs/collections.md, "Dropping large collections"). Durable never evicts, so
         // lazyfree-lazy-eviction has nothing to act on; it is kept for tools that set it.
@@ -133,6 +136,8 @@ public sealed class ServerConfig
     public int ListMaxListpackSize { get; set; } = -2;
 
     public int ListCompressDepth { get; set; }
+
+    public long HllSparseMaxBytes { get; set; } = 3000;
 
     public int Port { get; set; } = 6379;
     public string Bind { get; set; } = "127.0.0.1";
