@@ -98,6 +98,10 @@ public sealed class DiskFaultDispatchTests : IDisposable
                 Assert.Equal("+OK\r\n", await connection.SetAcknowledgedAsync($"k{i}", $"v{i}"));
             }
 
+            Assert.Equal(":1\r\n", connection.Call("PFADD", "hll", "a", "b"));
+            await connection.Session.WaitForDurabilityAsync(TestContext.Current.CancellationToken);
+            string sketch = connection.Call("GET", "hll");
+
             device.FailWrites = true;
             // The write that meets the failure is applied but never acknowledged: the session loop gets the exception
             // and closes the connection without a reply.
@@ -109,6 +113,11 @@ public sealed class DiskFaultDispatchTests : IDisposable
             Assert.StartsWith("-MISCONF ", connection.Call("INCR", "counter"), StringComparison.Ordinal);
             Assert.Equal("$2\r\nv1\r\n", connection.Call("GET", "k1"));
             Assert.Equal("$-1\r\n", connection.Call("GET", "counter"));
+
+            // PFCOUNT is a read for Redis: it answers, and leaves its count out of the value while writes are refused.
+            Assert.StartsWith("-MISCONF ", connection.Call("PFADD", "hll", "c"), StringComparison.Ordinal);
+            Assert.Equal(":2\r\n", connection.Call("PFCOUNT", "hll"));
+            Assert.Equal(sketch, connection.Call("GET", "hll"));
             string info = connection.Call("INFO", "persistence");
             Assert.Contains("aof_last_write_status:err\r\n", info, StringComparison.Ordinal);
             Assert.Contains("durable_wal_faults:1\r\n", info, StringComparison.Ordinal);
@@ -118,6 +127,8 @@ public sealed class DiskFaultDispatchTests : IDisposable
             await WaitUntilAsync(() => store.WriteFailure is null, "writes resume");
             Assert.Equal("+OK\r\n", await connection.SetAcknowledgedAsync("k1", "changed"));
             Assert.Equal(":1\r\n", connection.Call("INCR", "counter"));
+            Assert.Equal(":2\r\n", connection.Call("PFCOUNT", "hll"));
+            Assert.NotEqual(sketch, connection.Call("GET", "hll"));
             await connection.Session.WaitForDurabilityAsync(TestContext.Current.CancellationToken);
             info = connection.Call("INFO", "persistence");
             Assert.Contains("aof_last_write_status:ok\r\n", info, StringComparison.Ordinal);

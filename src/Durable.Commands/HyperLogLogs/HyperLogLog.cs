@@ -11,7 +11,7 @@ namespace Durable.Commands.HyperLogLogs;
 /// 00xxxxxx = 1-64 zero registers, XZERO 01xxxxxx yyyyyyyy = 1-16384, VAL 1vvvvvxx = 1-4 registers of value 1-32).
 /// Elements hash with MurmurHash64A (seed 0xadc83b19); the count is Ertl's improved estimator. Every operation keeps
 /// Redis's order of edits, so that the sparse opcodes, and the moment of the switch to dense, come out the same.
-/// The value lives in a pooled buffer with room to grow; dispose it when done.
+/// The value lives in a pooled buffer with room to grow (a dense one may be edited where it was read); dispose it when done.
 /// </summary>
 internal sealed class HyperLogLog : IDisposable
 {
@@ -38,11 +38,13 @@ internal sealed class HyperLogLog : IDisposable
 
     private byte[] _buffer;
     private int _length;
+    private bool _pooled;
 
-    private HyperLogLog(byte[] buffer, int length)
+    private HyperLogLog(byte[] buffer, int length, bool pooled)
     {
         _buffer = buffer;
         _length = length;
+        _pooled = pooled;
     }
 
     /// <summary>The value as stored.</summary>
@@ -68,6 +70,14 @@ internal sealed class HyperLogLog : IDisposable
         value.CopyTo(hll._buffer);
         return hll;
     }
+
+    /// <summary>
+    /// The value in <paramref name="buffer"/> edited where it is, without a copy, when it is dense (a dense value never
+    /// changes length); else a copy, as <see cref="Load"/>. It must have passed <see cref="IsValid"/>; the buffer must
+    /// stay untouched by anyone else until this is disposed.
+    /// </summary>
+    public static HyperLogLog LoadInPlace(byte[] buffer, int length) =>
+        buffer[4] == Dense ? new HyperLogLog(buffer, length, pooled: false) : Load(buffer.AsSpan(0, length));
 
     /// <summary>
     /// Redis isHLLObjectOrReply: at least a header, the magic, a known encoding, and a dense value of exactly the dense
@@ -130,9 +140,10 @@ internal sealed class HyperLogLog : IDisposable
             return false;
         }
 
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Release();
         _buffer = dense;
         _length = DenseSize;
+        _pooled = true;
         return true;
     }
 
@@ -236,7 +247,7 @@ internal sealed class HyperLogLog : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Release();
         _buffer = [];
         _length = 0;
     }
@@ -524,16 +535,25 @@ internal sealed class HyperLogLog : IDisposable
         byte[] larger = ArrayPool<byte>.Shared.Rent(length + Slack);
         _buffer.AsSpan(0, _length).CopyTo(larger);
         larger.AsSpan(_length).Clear();
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Release();
         _buffer = larger;
+        _pooled = true;
+    }
+
+    private void Release()
+    {
+        if (_pooled)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _pooled = false;
+        }
     }
 
     private static HyperLogLog Rent(int length)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(length + Slack);
-        buffer.AsSpan(length).Clear();
-        buffer.AsSpan(0, length).Clear();
-        return new HyperLogLog(buffer, length);
+        Array.Clear(buffer);
+        return new HyperLogLog(buffer, length, pooled: true);
     }
 
     // Ertl, "New cardinality estimation algorithms for HyperLogLog sketches" (arXiv:1702.01284), as Redis computes it:

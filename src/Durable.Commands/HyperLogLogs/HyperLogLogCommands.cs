@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -350,7 +351,10 @@ internal static class HyperLogLogCommands
             return false;
         }
 
-        hll = HyperLogLog.Load(context.Scratch.WrittenSpan);
+        // Scratch is not written again before the command is done with the value: a dense one is edited there.
+        hll = MemoryMarshal.TryGetArray(context.Scratch.WrittenMemory, out ArraySegment<byte> read) && read.Offset == 0
+            ? HyperLogLog.LoadInPlace(read.Array!, read.Count)
+            : HyperLogLog.Load(context.Scratch.WrittenSpan);
         expiresAtMs = record.ExpiresAtMs;
         return true;
     }
