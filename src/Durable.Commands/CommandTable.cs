@@ -45,6 +45,7 @@ public sealed class CommandTable
         Lists.ListBlockingCommands.Register(table);
         SortedSets.SortedSetCommands.Register(table);
         SortedSets.SortedSetBlockingCommands.Register(table);
+        Geo.GeoCommands.Register(table);
         Sets.SetCommands.Register(table);
         Transactions.TransactionCommands.Register(table);
         table.Freeze();

@@ -193,7 +193,11 @@ internal static class SortedSetCommands
     }
 
     /// <summary>Redis zsetAdd for each pair, then the reply: the new score for INCR (nil when nothing was done), else a count.</summary>
-    private static void AddMembers(CommandContext context, RespArgs args, int index, double[] scores, AddFlags flags)
+    /// <summary>
+    /// ZADD's work, also GEOADD's: member i is argument index + stride × i + stride - 1 (ZADD's score-member pairs have stride 2,
+    /// GEOADD's longitude-latitude-member triples 3), its score <paramref name="scores"/>[i].
+    /// </summary>
+    internal static void AddMembers(CommandContext context, RespArgs args, int index, double[] scores, AddFlags flags, int stride = 2)
     {
         ReadOnlySpan<byte> key = args[1];
         ReadResult read = SortedSetValue.Read(context, key, countStats: false, out SortedSetValue set, out StoredRecord record);
@@ -213,7 +217,7 @@ internal static class SortedSetCommands
             }
 
             // Redis 7.0 zaddGenericCommand: a new key starts as a skiplist when its first member is too long for a listpack.
-            set.Large = SortedSetValue.StartsLarge(context.Server.Config, args[index + 1].Length);
+            set.Large = SortedSetValue.StartsLarge(context.Server.Config, args[index + stride - 1].Length);
         }
 
         long added = 0;
@@ -222,7 +226,7 @@ internal static class SortedSetCommands
         double result = 0;
         for (int i = 0; i < scores.Length; i++)
         {
-            ReadOnlySpan<byte> member = args[index + (2 * i) + 1];
+            ReadOnlySpan<byte> member = args[index + (stride * i) + stride - 1];
             double score = scores[i];
             if (set.TryGetScore(member, out double current))
             {
@@ -413,7 +417,7 @@ internal static class SortedSetCommands
     }
 
     [Flags]
-    private enum AddFlags
+    internal enum AddFlags
     {
         None = 0,
         Nx = 1,

@@ -35,6 +35,17 @@ internal readonly struct LongDouble
 
     public static LongDouble Zero => default;
 
+    /// <summary>A finite double, exactly (every double is a long double): what Redis's casts to long double give.</summary>
+    public static LongDouble FromDouble(double value)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        int biased = (int)((bits >> 52) & 0x7FF);
+        long fraction = bits & 0xF_FFFF_FFFF_FFFF;
+        return biased == 0
+            ? new LongDouble(bits < 0, fraction, -1074, infinite: false)
+            : new LongDouble(bits < 0, fraction | (1L << 52), biased - 1075, infinite: false);
+    }
+
     public bool IsNegative { get; }
 
     public bool IsInfinity { get; }
