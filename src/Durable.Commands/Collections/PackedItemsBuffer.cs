@@ -58,6 +58,9 @@ internal sealed class PackedItemsBuffer
     /// <summary>Offset of the first item.</summary>
     public static int FirstOffset => PackedItems.HeaderSize;
 
+    /// <summary>Counts the calls that may change the bytes, so that what was decoded from them can tell it is stale.</summary>
+    public int Version { get; private set; }
+
     /// <summary>The item at <paramref name="offset"/> (a span into the buffer, valid until the next edit) and the offset of the one after it.</summary>
     public ReadOnlySpan<byte> ItemAt(int offset, out int next)
     {
@@ -100,6 +103,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Adds <paramref name="item"/> before the first item.</summary>
     public void Prepend(ReadOnlySpan<byte> item)
     {
+        Version++;
         int size = PackedItems.EncodedItemLength(item.Length);
         Reserve(size, 0);
         // The header moves left by the item's size; the old items stay where they are.
@@ -115,6 +119,7 @@ internal sealed class PackedItemsBuffer
     /// </summary>
     public Span<byte> WritableItemAt(int offset)
     {
+        Version++;
         ReadOnlySpan<byte> item = ItemAt(offset, out int next);
         return Bytes.AsSpan(_start + next - item.Length, item.Length);
     }
@@ -122,6 +127,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Inserts the items <paramref name="first"/> and <paramref name="second"/> at <paramref name="offset"/> (an item's offset, or the payload's end).</summary>
     public void InsertPair(int offset, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
+        Version++;
         int firstSize = PackedItems.EncodedItemLength(first.Length);
         Splice(offset, 0, firstSize + PackedItems.EncodedItemLength(second.Length));
         WriteItem(_start + offset, first);
@@ -132,6 +138,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Adds <paramref name="item"/> after the last item.</summary>
     public void Append(ReadOnlySpan<byte> item)
     {
+        Version++;
         int size = PackedItems.EncodedItemLength(item.Length);
         Reserve(0, size);
         WriteItem(_end, item);
@@ -142,6 +149,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Removes the first item (there must be one) and returns a copy of it.</summary>
     public byte[] RemoveFirst()
     {
+        Version++;
         byte[] item = ItemAt(FirstOffset, out int next).ToArray();
         int size = next - FirstOffset;
         int count = Count;
@@ -155,6 +163,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Removes the last item (there must be one) and returns a copy of it.</summary>
     public byte[] RemoveLast()
     {
+        Version++;
         int offset = FirstOffset;
         for (int i = 0; i < Count - 1; i++)
         {
@@ -170,6 +179,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Replaces the item at <paramref name="offset"/> with <paramref name="item"/>, keeping its place.</summary>
     public void Replace(int offset, ReadOnlySpan<byte> item)
     {
+        Version++;
         ItemAt(offset, out int next);
         int size = PackedItems.EncodedItemLength(item.Length);
         Splice(offset, next - offset, size);
@@ -179,6 +189,7 @@ internal sealed class PackedItemsBuffer
     /// <summary>Removes <paramref name="items"/> items from <paramref name="offset"/> on.</summary>
     public void RemoveAt(int offset, int items)
     {
+        Version++;
         int next = offset;
         for (int i = 0; i < items; i++)
         {

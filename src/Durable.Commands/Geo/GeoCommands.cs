@@ -497,8 +497,7 @@ internal static class GeoCommands
             }
 
             (double min, double max) = GeoHash.ScoresOf(cells[i]);
-            (int first, int end) = set.Ranks(new ScoreRange(min, false, max, true));
-            foreach (ScoredMember member in set.Slice(first, end - first, reverse: false))
+            foreach (ScoredMember member in set.Ascending(new ScoreRange(min, false, max, true)))
             {
                 if (TryMatch(shape, member, out GeoMatch match))
                 {

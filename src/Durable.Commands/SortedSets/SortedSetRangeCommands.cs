@@ -245,11 +245,20 @@ internal static class SortedSetRangeCommands
                 return set.WalkCompact(Kind == RangeKind.Score ? Scores : Lex!, reverse, offset, limit);
             }
 
-            (int low, int high) = Ranks(set);
             if (offset < 0)
             {
                 return [];
             }
+
+            // Upwards, Redis skips offset members unchecked and then takes them while below max: the same as skipping
+            // within the range, members past it being past max too. One descent of the tree, no ranks.
+            if (!reverse)
+            {
+                IEnumerable<ScoredMember> upwards = set.Ascending(Kind == RangeKind.Score ? Scores : Lex!).Skip((int)Math.Min(offset, int.MaxValue));
+                return (limit < 0 ? upwards : upwards.Take((int)Math.Min(limit, int.MaxValue))).ToList();
+            }
+
+            (int low, int high) = Ranks(set);
 
             long available = Math.Max(0, high - low - offset);
             long take = limit < 0 ? available : Math.Min(limit, available);

@@ -180,23 +180,8 @@ internal sealed class SortedSetTree
         while (!node.IsLeaf)
         {
             // Members under children before the last child whose bound is not reached are below that bound: not reached.
-            List<Child> children = ChildrenOf(node);
-            int low = 1;
-            int high = children.Count - 1;
-            int i = 0;
-            while (low <= high)
-            {
-                int middle = low + ((high - low) / 2);
-                if (reached(children[middle].Low))
-                {
-                    high = middle - 1;
-                }
-                else
-                {
-                    i = middle;
-                    low = middle + 1;
-                }
-            }
+            List<Child> children = ReadChildren(node);
+            int i = ChildToDescend(children, reached);
 
             for (int j = 0; j < i; j++)
             {
@@ -206,7 +191,7 @@ internal sealed class SortedSetTree
             node = Load(children[i].Id);
         }
 
-        List<ScoredMember> entries = EntriesOf(node);
+        List<ScoredMember> entries = ReadEntries(node);
         int index = 0;
         while (index < entries.Count && !reached(entries[index]))
         {
@@ -224,14 +209,14 @@ internal sealed class SortedSetTree
     {
         if (rank < 0 || rank >= Count)
         {
-            yield break;
+            return [];
         }
 
         List<(List<Child> Children, int Index)> path = [];
         Node node = Load(_rootNode);
         while (!node.IsLeaf)
         {
-            List<Child> children = ChildrenOf(node);
+            List<Child> children = ReadChildren(node);
             int i = 0;
             while (rank >= children[i].Count)
             {
@@ -243,11 +228,66 @@ internal sealed class SortedSetTree
             node = Load(children[i].Id);
         }
 
-        int position = (int)rank;
+        return WalkOn(path, ReadEntries(node), (int)rank, reverse);
+    }
+
+    /// <summary>
+    /// The members upwards from the first for which <paramref name="reached"/> holds (false then true along the order, as
+    /// for <see cref="FirstRank"/>), found and walked in one descent, read leaf by leaf as the caller takes them. Do not
+    /// change the tree while walking.
+    /// </summary>
+    public IEnumerable<ScoredMember> WalkFrom(Func<ScoredMember, bool> reached)
+    {
+        List<(List<Child> Children, int Index)> path = [];
+        Node node = Load(_rootNode);
+        while (!node.IsLeaf)
+        {
+            List<Child> children = ReadChildren(node);
+            int i = ChildToDescend(children, reached);
+
+            path.Add((children, i));
+            node = Load(children[i].Id);
+        }
+
+        List<ScoredMember> entries = ReadEntries(node);
+        int index = 0;
+        while (index < entries.Count && !reached(entries[index]))
+        {
+            index++;
+        }
+
+        return WalkOn(path, entries, index, reverse: false);
+    }
+
+    // The last child from 1 on whose bound is not reached, else child 0: where the first reached member lies.
+    private static int ChildToDescend(List<Child> children, Func<ScoredMember, bool> reached)
+    {
+        int low = 1;
+        int high = children.Count - 1;
+        int found = 0;
+        while (low <= high)
+        {
+            int middle = low + ((high - low) / 2);
+            if (reached(children[middle].Low))
+            {
+                high = middle - 1;
+            }
+            else
+            {
+                found = middle;
+                low = middle + 1;
+            }
+        }
+
+        return found;
+    }
+
+    // Walks on from entries[position] of the leaf at the end of path, leaf after leaf.
+    private IEnumerable<ScoredMember> WalkOn(List<(List<Child> Children, int Index)> path, List<ScoredMember> entries, int position, bool reverse)
+    {
         int step = reverse ? -1 : 1;
         while (true)
         {
-            List<ScoredMember> entries = EntriesOf(node);
             for (; position >= 0 && position < entries.Count; position += step)
             {
                 yield return entries[position];
@@ -266,16 +306,17 @@ internal sealed class SortedSetTree
 
             path.RemoveRange(level + 1, path.Count - level - 1);
             path[level] = (path[level].Children, path[level].Index + step);
-            node = Load(path[level].Children[path[level].Index].Id);
+            Node node = Load(path[level].Children[path[level].Index].Id);
             while (!node.IsLeaf)
             {
-                List<Child> children = ChildrenOf(node);
+                List<Child> children = ReadChildren(node);
                 int edge = reverse ? children.Count - 1 : 0;
                 path.Add((children, edge));
                 node = Load(children[edge].Id);
             }
 
-            position = reverse ? node.Items - 1 : 0;
+            entries = ReadEntries(node);
+            position = reverse ? entries.Count - 1 : 0;
         }
     }
 
@@ -497,6 +538,12 @@ internal sealed class SortedSetTree
 
         return ~offset;
     }
+
+    // For reads that change nothing: a node's children or entries decoded once while its bytes stay as they are (a
+    // search descends through the same nodes for each of its cells). Callers must not change the lists.
+    private static List<Child> ReadChildren(Node inner) => inner.Decoded(ChildrenOf);
+
+    private static List<ScoredMember> ReadEntries(Node leaf) => leaf.Decoded(EntriesOf);
 
     private static List<ScoredMember> EntriesOf(Node leaf)
     {
@@ -837,6 +884,9 @@ internal sealed class SortedSetTree
     {
         private bool _reshaped;
         private List<(int Offset, long Count)>? _countsRead;
+        private object? _decoded;
+        private PackedItemsBuffer? _decodedFrom;
+        private int _decodedVersion;
 
         public PackedItemsBuffer Packed { get; set; } = packed;
 
@@ -899,6 +949,21 @@ internal sealed class SortedSetTree
             }
 
             _countsRead.Add((offset, count));
+        }
+
+        /// <summary>What <paramref name="decode"/> makes of the node, decoded again only once its bytes have changed.</summary>
+        public List<T> Decoded<T>(Func<Node, List<T>> decode)
+        {
+            if (_decoded is List<T> list && ReferenceEquals(_decodedFrom, Packed) && _decodedVersion == Packed.Version)
+            {
+                return list;
+            }
+
+            list = decode(this);
+            _decoded = list;
+            _decodedFrom = Packed;
+            _decodedVersion = Packed.Version;
+            return list;
         }
 
         /// <summary>The node as written is the node as read.</summary>

@@ -196,6 +196,21 @@ internal sealed class SortedSetValue
     }
 
     /// <summary>
+    /// The members in <paramref name="range"/> upwards, from the first not below min while below max, read as the caller
+    /// takes them: a large set finds the first in one descent of its tree (no ranks needed).
+    /// </summary>
+    public IEnumerable<ScoredMember> Ascending(IMemberRange range)
+    {
+        if (_tree is not null)
+        {
+            return _tree.WalkFrom(range.AboveMin).TakeWhile(range.BelowMax);
+        }
+
+        (int first, int end) = Ranks(range);
+        return _items!.Skip(first).Take(end - first);
+    }
+
+    /// <summary>
     /// The members of a compact set that a ranged read selects, as Redis walks a listpack (zzlFirstInRange,
     /// zzlLastInRange and their lex twins, then genericZrangebyscoreCommand): from the first member not below min (from
     /// the last not above max when <paramref name="reverse"/>), which must also be within the other bound; then
