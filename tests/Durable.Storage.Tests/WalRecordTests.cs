@@ -119,7 +119,7 @@ public sealed class WalRecordTests
     {
         byte[] buffer = new byte[16];
         int length = WalRecord.EncodeDelete(buffer, [0, 1]);
-        buffer[0] = 3;
+        buffer[0] = WalRecord.ValueEditVersion + 1;
         Assert.False(WalRecord.TryDecode(buffer.AsSpan(0, length), out _, out string? problem));
         Assert.Contains("newer", problem, StringComparison.Ordinal);
     }
@@ -161,6 +161,41 @@ public sealed class WalRecordTests
         WriteCrc(outside);
         Assert.False(WalRecord.TryDecode(outside, out _, out string? problem));
         Assert.Contains("part edit", problem, StringComparison.Ordinal);
+    }
+
+    // Golden bytes: this layout is on disk. If this test fails, you changed a persisted format: add a version instead.
+    [Fact]
+    public void EncodeValueEdit_IsPinned_Version3()
+    {
+        PartEdit edit = new(0x0102030405060708, 6, 1, new PartEdit.Splice(6, 0, 6, 2), default);
+        byte[] updated = "abcdefXY"u8.ToArray();
+        byte[] buffer = new byte[WalRecord.PartEditSize(2, edit)];
+        Assert.Equal(buffer.Length, WalRecord.EncodeValueEdit(buffer, [0, 7], edit, updated));
+        string content = "03-09-02-00-00-00-00-07-08-07-06-05-04-03-02-01-06-00-00-00-01-00-00-00-"
+            + "06-00-00-00-00-00-00-00-02-00-00-00-58-59";
+        Assert.Equal(content + "-" + Crc(content), BitConverter.ToString(buffer));
+        Assert.Equal(9, (byte)WalRecordKind.ValueEdit);
+
+        Assert.True(WalRecord.TryDecode(buffer, out DecodedWalRecord decoded, out _));
+        Assert.Equal(WalRecordKind.ValueEdit, decoded.Kind);
+        Assert.Equal(RecordType.String, decoded.Type);
+        ReadOnlySpan<byte> body = DecodedWalRecord.Body(buffer);
+        Assert.Equal(new byte[] { 0, 7 }, body.Slice(decoded.KeyOffset, decoded.KeyLength).ToArray());
+
+        // Only a value edit has version 3, and a value edit only version 3; a version past it asks for a newer build.
+        byte[] asVersion2 = (byte[])buffer.Clone();
+        asVersion2[0] = WalRecord.PartEditVersion;
+        WriteCrc(asVersion2);
+        Assert.False(WalRecord.TryDecode(asVersion2, out _, out _));
+        byte[] partEditAsVersion3 = (byte[])buffer.Clone();
+        partEditAsVersion3[1] = (byte)WalRecordKind.PartEdit;
+        WriteCrc(partEditAsVersion3);
+        Assert.False(WalRecord.TryDecode(partEditAsVersion3, out _, out _));
+        byte[] newer = (byte[])buffer.Clone();
+        newer[0] = 4;
+        WriteCrc(newer);
+        Assert.False(WalRecord.TryDecode(newer, out _, out string? problem));
+        Assert.Contains("upgrade Durable", problem, StringComparison.Ordinal);
     }
 
     private static void WriteCrc(Span<byte> record) =>

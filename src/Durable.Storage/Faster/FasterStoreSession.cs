@@ -17,6 +17,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// <summary>The least room to grow a part record gets (<see cref="RoomFor"/>).</summary>
     private const int MinPartRoom = 64;
 
+    // Strings at least this long are stored with room to grow and logged as their changes when updated in place.
+    private const int LongStringBytes = 4 * 1024;
+
     /// <summary>
     /// Candidates per scan in whole-log passes (FLUSHDB, the key recount): each scan of FASTER's iterator over disk pages
     /// allocates page-sized read buffers, so a pass takes few, large batches.
@@ -63,7 +66,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     // Replay only: the window's part edits, in WAL order: key and edit bytes one after the other in one buffer.
     private readonly ArrayBufferWriter<byte> _deferredEditBytes = new();
-    private readonly List<(int KeyLength, int EditLength)> _deferredEdits = [];
+    private readonly List<(int KeyLength, int EditLength, bool Value)> _deferredEdits = [];
     private WalPosition _walEnd;
     private int _pendingPrefetches;
     private bool _prefetchesCompleted;
@@ -287,7 +290,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             return;
         }
 
-        LogRecord(edit.InsertedBytes + edit.FixedSize < payload.Length / 2
+        LogRecord(IsWorthLogging(edit, payload)
             ? WalRecord.EncodePartEdit(WalBuffer(WalRecord.PartEditSize(partKey.Length, edit)), partKey, edit, payload)
             : WalRecord.EncodeWrite(WalBuffer(WalRecord.WriteSize(partKey.Length, payload.Length)), partKey, RecordType.Part, 0, payload));
     }
@@ -1223,9 +1226,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             return;
         }
 
-        if (decoded.Kind == WalRecordKind.PartEdit)
+        if (decoded.Kind is WalRecordKind.PartEdit or WalRecordKind.ValueEdit)
         {
-            DeferPartEdit(key, body[decoded.PayloadOffset..]);
+            DeferPartEdit(key, body[decoded.PayloadOffset..], decoded.Kind == WalRecordKind.ValueEdit);
             return;
         }
 
@@ -1288,14 +1291,14 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// instead of one after another, while the edits of its hot parts (a tree's upper nodes, edited by every command)
     /// neither wait nor end the window.
     /// </summary>
-    private void DeferPartEdit(ReadOnlySpan<byte> partKey, ReadOnlySpan<byte> edit)
+    private void DeferPartEdit(ReadOnlySpan<byte> partKey, ReadOnlySpan<byte> edit, bool value)
     {
         ulong hash = JoinReplayWindow(partKey, needsPrefetchRoom: true);
         PrefetchedRecords.Entry entry = _prefetched.Add(partKey, stripe: -1, writeVersion: 0, _store.KeyWrites.Of(partKey), BeginAddress, NowMs);
         if (!StartRead(partKey, entry.Output))
         {
             _prefetched.RemoveLast();
-            ReplayPartEdit(partKey, edit);
+            ReplayPartEdit(partKey, edit, value);
             return;
         }
 
@@ -1305,7 +1308,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         _deferredEditBytes.Advance(partKey.Length);
         edit.CopyTo(_deferredEditBytes.GetSpan(edit.Length));
         _deferredEditBytes.Advance(edit.Length);
-        _deferredEdits.Add((partKey.Length, edit.Length));
+        _deferredEdits.Add((partKey.Length, edit.Length, value));
     }
 
     // Finishes the window first when it holds storedKey, is full, or (for a part edit's read) has no prefetch room left.
@@ -1356,9 +1359,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
 
         ReadOnlySpan<byte> bytes = _deferredEditBytes.WrittenSpan;
-        foreach ((int keyLength, int editLength) in _deferredEdits)
+        foreach ((int keyLength, int editLength, bool value) in _deferredEdits)
         {
-            ReplayPartEdit(bytes[..keyLength], bytes.Slice(keyLength, editLength));
+            ReplayPartEdit(bytes[..keyLength], bytes.Slice(keyLength, editLength), value);
             bytes = bytes[(keyLength + editLength)..];
         }
 
@@ -1369,24 +1372,27 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     /// <summary>
-    /// Applies a part edit to the part as stored, if it holds the payload the edit was made from. Any other state is left
-    /// alone: the part is already past the edit (a checkpoint taken after the WAL position the replay started from holds
-    /// the edit and maybe later ones, which this replay meets next), or absent (deleted later). Each edit applied makes
-    /// the part what it was after that edit, so the replay ends with the part as the last edit left it.
+    /// Applies a part edit to the part as stored (a value edit to the string at the key, keeping its expiry), if it holds
+    /// the payload the edit was made from. Any other state is left alone: the record is already past the edit (a
+    /// checkpoint taken after the WAL position the replay started from holds the edit and maybe later ones, which this
+    /// replay meets next), or absent (deleted later, or expired). Each edit applied makes the record what it was after
+    /// that edit, so the replay ends with the record as the last edit left it.
     /// </summary>
-    private void ReplayPartEdit(ReadOnlySpan<byte> partKey, ReadOnlySpan<byte> edit)
+    private void ReplayPartEdit(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> edit, bool value)
     {
         _editBefore.ResetWrittenCount();
-        ReadStored(partKey, _editBefore);
-        if (!_output.Found)
+        ReadStored(storedKey, _editBefore);
+        RecordType type = value ? RecordType.String : RecordType.Part;
+        if (!_output.Found || _output.Header.Type != type)
         {
             return;
         }
 
+        long expiresAtMs = _output.Header.ExpiresAtMs;
         _editAfter.ResetWrittenCount();
         if (PartEdit.TryApply(edit, _editBefore.WrittenSpan, _editAfter))
         {
-            WriteStored(partKey, RecordType.Part, _editAfter.WrittenSpan, 0, log: false, Cascade.None);
+            WriteStored(storedKey, type, _editAfter.WrittenSpan, expiresAtMs, log: false, Cascade.None);
         }
     }
 
@@ -1622,8 +1628,13 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </summary>
     private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log, Cascade cascade)
     {
+        // A long string gets room to grow and, when it is updated in place with its type and expiry kept, the WAL gets
+        // the change instead of the value: an APPEND to a long string, a bit or a HyperLogLog register set in it.
+        RecordHeader header = new(type, expiresAtMs);
+        bool longString = type == RecordType.String && payload.Length >= LongStringBytes;
         byte[]? rented = null;
-        StoreOutput output = Rmw(storedKey, ComposeValue(new RecordHeader(type, expiresAtMs), payload, ref rented));
+        StoreOutput output = Rmw(
+            storedKey, ComposeValue(header, payload, longString ? RoomFor(storedKey.Length, payload.Length) : -1, ref rented), editWanted: log && longString && _wal is not null);
         ReturnRented(rented);
 
         if (!output.Created && output.OldHeader.IsExpiredAt(output.NowMs))
@@ -1638,7 +1649,14 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         {
             // Logged after the store applied it, under the caller's exclusive stripe: a record below a checkpoint's
             // WAL position is therefore always in that checkpoint.
-            LogRecord(WalRecord.EncodeWrite(WalBuffer(WalRecord.WriteSize(storedKey.Length, payload.Length)), storedKey, type, expiresAtMs, payload));
+            if (output.EditFound && !output.Created && output.OldHeader == header && IsWorthLogging(output.Edit, payload))
+            {
+                LogRecord(WalRecord.EncodeValueEdit(WalBuffer(WalRecord.PartEditSize(storedKey.Length, output.Edit)), storedKey, output.Edit, payload));
+            }
+            else
+            {
+                LogRecord(WalRecord.EncodeWrite(WalBuffer(WalRecord.WriteSize(storedKey.Length, payload.Length)), storedKey, type, expiresAtMs, payload));
+            }
         }
 
         if (cascade != Cascade.None && replacedParts is PartsDescriptor old
@@ -1655,9 +1673,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// when larger than the buffer keeps; give it back with <see cref="ReturnRented"/>). Valid until the next call.
     /// A part gets room to grow (<see cref="RoomFor"/>), so that its next writes can update it in place.
     /// </summary>
-    private Span<byte> ComposeValue(RecordHeader header, ReadOnlySpan<byte> payload, ref byte[]? rented)
+    private Span<byte> ComposeValue(RecordHeader header, ReadOnlySpan<byte> payload, ref byte[]? rented) =>
+        ComposeValue(header, payload, header.Type == RecordType.Part ? RoomFor(PartsDescriptor.PartKeySize, payload.Length) : -1, ref rented);
+
+    // As above with room given: -1 for none (a version 1 header).
+    private Span<byte> ComposeValue(RecordHeader header, ReadOnlySpan<byte> payload, int room, ref byte[]? rented)
     {
-        int room = header.Type == RecordType.Part ? RoomFor(payload.Length) : -1;
         int headerSize = room < 0 ? RecordHeader.Size : RecordHeader.RoomySize;
         int length = headerSize + payload.Length + Math.Max(room, 0);
         if (length > _value.Length && length <= KeepValueBufferBytes)
@@ -1681,14 +1702,18 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return value;
     }
 
+    // A change is logged as an edit while it is less than half what the whole value would cost; an edit that changes
+    // nothing is logged too (tiny), since a command's writes are what tells WATCH that it touched its key.
+    private static bool IsWorthLogging(PartEdit edit, ReadOnlySpan<byte> payload) => edit.InsertedBytes + edit.FixedSize < payload.Length / 2;
+
     /// <summary>
-    /// Spare bytes for a part of <paramref name="payloadLength"/> bytes: an eighth of it, at least <see cref="MinPartRoom"/>
-    /// (a list chunk of small elements takes 16 pushes per record, not one), within the largest record; -1 (no room,
-    /// a version 1 header) when not even the longer header fits.
+    /// Spare bytes for a part (or a long string) of <paramref name="payloadLength"/> bytes: an eighth of it, at least
+    /// <see cref="MinPartRoom"/> (a list chunk of small elements takes 16 pushes per record, not one), within the largest
+    /// record; -1 (no room, a version 1 header) when not even the longer header fits.
     /// </summary>
-    private int RoomFor(int payloadLength)
+    private int RoomFor(int keyLength, int payloadLength)
     {
-        long fits = _store.MaxRecordBytes - PartsDescriptor.PartKeySize - RecordHeader.RoomySize - payloadLength;
+        long fits = _store.MaxRecordBytes - keyLength - RecordHeader.RoomySize - payloadLength;
         return fits < 0 ? -1 : (int)Math.Min(Math.Max(MinPartRoom, payloadLength / 8), fits);
     }
 
@@ -1701,11 +1726,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     }
 
     /// <summary>One RMW with <paramref name="input"/> (a whole new value, or an <see cref="ExpiryUpdate"/>), completed even if the old record is on disk.</summary>
-    private StoreOutput Rmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input)
+    private StoreOutput Rmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input, bool editWanted = false)
     {
         do
         {
-            if (StartRmw(storedKey, input))
+            if (StartRmw(storedKey, input, editWanted))
             {
                 WaitForPending(1);
             }
@@ -1734,10 +1759,11 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// the session's next CompletePending. FASTER copies the key and input of an operation that goes pending, so the
     /// caller's buffers are free again on return.
     /// </summary>
-    private bool StartRmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input)
+    private bool StartRmw(ReadOnlySpan<byte> storedKey, ReadOnlySpan<byte> input, bool editWanted = false)
     {
         StoreOutput output = _output;
         output.Reset(null, NowMs);
+        output.EditWanted = editWanted;
         fixed (byte* k = storedKey)
         fixed (byte* i = input)
         {

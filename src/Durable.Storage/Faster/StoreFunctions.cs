@@ -236,7 +236,7 @@ internal sealed class StoreFunctions(KeyCounts counts, LogAccessor<SpanByte, Spa
         PartsDescriptor? oldParts = PartsOf(old, value.AsReadOnlySpan());
         if (IsRoomy(ref input))
         {
-            if (!TryWriteRoomy(ref input, ref value, null))
+            if (!TryWriteRoomy(ref input, ref value, output))
             {
                 return false;
             }

@@ -29,6 +29,9 @@ namespace Durable.Storage.Persistence;
 /// </code>
 /// Replay applies it only to a part whose payload has that length and hash (<see cref="PartEdit.TryApply"/>), so that
 /// replaying a suffix that starts before a checkpoint still gives the exact state (docs/persistence.md, "Part edits").
+/// Version 3 is the format of <see cref="WalRecordKind.ValueEdit"/>, the same body for a key holding a string (the
+/// stored key is the database byte and the client key), applied only to a string whose payload has that length and hash,
+/// and keeping its type and expiry. A build that knows only versions 1 and 2 refuses such a log as newer than it.
 /// Version 1 records are still written for every other kind and read as before.
 /// Pinned by WalRecordTests; change only by adding a version.
 /// </summary>
@@ -39,15 +42,25 @@ public static class WalRecord
     /// <summary>The version of <see cref="WalRecordKind.PartEdit"/> records, the only kind of version 2.</summary>
     public const byte PartEditVersion = 2;
 
+    /// <summary>The version of <see cref="WalRecordKind.ValueEdit"/> records, the only kind of version 3.</summary>
+    public const byte ValueEditVersion = 3;
+
     public const int ChecksumSize = 4;
 
     public static int PartEditSize(int keyLength, PartEdit edit) => 2 + 4 + keyLength + edit.FixedSize + edit.InsertedBytes + ChecksumSize;
 
     /// <summary>A <see cref="WalRecordKind.PartEdit"/> record: <paramref name="edit"/> of the part <paramref name="storedKey"/>, whose payload is now <paramref name="updated"/>.</summary>
-    public static int EncodePartEdit(Span<byte> destination, ReadOnlySpan<byte> storedKey, PartEdit edit, ReadOnlySpan<byte> updated)
+    public static int EncodePartEdit(Span<byte> destination, ReadOnlySpan<byte> storedKey, PartEdit edit, ReadOnlySpan<byte> updated) =>
+        EncodeEdit(destination, WalRecordKind.PartEdit, storedKey, edit, updated);
+
+    /// <summary>A <see cref="WalRecordKind.ValueEdit"/> record: <paramref name="edit"/> of the string at <paramref name="storedKey"/>, now <paramref name="updated"/>; as large as <see cref="PartEditSize"/> says.</summary>
+    public static int EncodeValueEdit(Span<byte> destination, ReadOnlySpan<byte> storedKey, PartEdit edit, ReadOnlySpan<byte> updated) =>
+        EncodeEdit(destination, WalRecordKind.ValueEdit, storedKey, edit, updated);
+
+    private static int EncodeEdit(Span<byte> destination, WalRecordKind kind, ReadOnlySpan<byte> storedKey, PartEdit edit, ReadOnlySpan<byte> updated)
     {
-        destination[0] = PartEditVersion;
-        destination[1] = (byte)WalRecordKind.PartEdit;
+        destination[0] = kind == WalRecordKind.ValueEdit ? ValueEditVersion : PartEditVersion;
+        destination[1] = (byte)kind;
         BinaryPrimitives.WriteInt32LittleEndian(destination[2..], storedKey.Length);
         storedKey.CopyTo(destination[6..]);
         int position = 6 + storedKey.Length;
@@ -156,10 +169,12 @@ public static class WalRecord
             return false;
         }
 
-        if (record[0] is not (CurrentVersion or PartEditVersion) || (record[0] == PartEditVersion) != (record[1] == (byte)WalRecordKind.PartEdit))
+        if (record[0] is not (CurrentVersion or PartEditVersion or ValueEditVersion)
+            || (record[0] == PartEditVersion) != (record[1] == (byte)WalRecordKind.PartEdit)
+            || (record[0] == ValueEditVersion) != (record[1] == (byte)WalRecordKind.ValueEdit))
         {
-            problem = record[0] > PartEditVersion
-                ? $"record format version {record[0]} is newer than this build understands ({PartEditVersion}); upgrade Durable"
+            problem = record[0] > ValueEditVersion
+                ? $"record format version {record[0]} is newer than this build understands ({ValueEditVersion}); upgrade Durable"
                 : $"unknown record format version {record[0]} for record kind {record[1]}";
             return false;
         }
@@ -185,15 +200,15 @@ public static class WalRecord
 
                 decoded = new DecodedWalRecord(kind, 4, keyLength, (RecordType)body[4 + keyLength], BinaryPrimitives.ReadInt64LittleEndian(body[(5 + keyLength)..]), 4 + keyLength + 9);
                 return true;
-            case WalRecordKind.PartEdit:
-                int partKeyLength = body.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(body) : -1;
-                if (partKeyLength < 1 || body.Length < 4 + partKeyLength || !PartEdit.IsWellFormed(body[(4 + partKeyLength)..]))
+            case WalRecordKind.PartEdit or WalRecordKind.ValueEdit:
+                int editKeyLength = body.Length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(body) : -1;
+                if (editKeyLength < 1 || body.Length < 4 + editKeyLength || !PartEdit.IsWellFormed(body[(4 + editKeyLength)..]))
                 {
-                    problem = "part edit record body is malformed";
+                    problem = kind == WalRecordKind.PartEdit ? "part edit record body is malformed" : "value edit record body is malformed";
                     return false;
                 }
 
-                decoded = new DecodedWalRecord(kind, 4, partKeyLength, RecordType.Part, 0, 4 + partKeyLength);
+                decoded = new DecodedWalRecord(kind, 4, editKeyLength, kind == WalRecordKind.PartEdit ? RecordType.Part : RecordType.String, 0, 4 + editKeyLength);
                 return true;
             case WalRecordKind.Delete or WalRecordKind.DatabaseMap:
                 decoded = new DecodedWalRecord(kind, 0, body.Length, default, 0, body.Length);

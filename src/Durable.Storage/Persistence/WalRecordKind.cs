@@ -33,4 +33,11 @@ public enum WalRecordKind : byte
     /// only to the payload it was made from.
     /// </summary>
     PartEdit = 8,
+
+    /// <summary>
+    /// A key's string value changed by at most two splices (<see cref="PartEdit"/>; record format version 3), its type and
+    /// expiry unchanged: applied only to a string holding the payload it was made from (an APPEND to a long string, a
+    /// SETBIT or SETRANGE in one, a HyperLogLog's changed register).
+    /// </summary>
+    ValueEdit = 9,
 }
