@@ -6,8 +6,8 @@ using System.Net.Sockets;
 namespace Durable.CrashTest;
 
 /// <summary>
-/// Runs concurrent writers (SET of unique keys, each followed by a GET of an earlier one, INCR of per-client counters, a
-/// member added to a hash, a set, a sorted set and a list, and an operation on each churn key; and one more client
+/// Runs concurrent writers (SET of unique keys, each followed by a GET of an earlier one, INCR of per-client counters, an
+/// APPEND to a per-client log string of over 4 KiB (logged as its change), a member added to a hash, a set, a sorted set and a list, and an operation on each churn key; and one more client
 /// churning databases 1 and 2 with SWAPDB and FLUSHDB) against a server, SIGKILLs it at a random moment, restarts it on the same data, and checks
 /// every acknowledged write: none lost, no increment applied twice, no value that no client sent, every collection's
 /// length equal to what listing it returns. Repeats for <see cref="CrashTestOptions.Kills"/> rounds.
@@ -411,6 +411,10 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         private long _counter;
         private bool _incrementInFlight;
 
+        // The APPEND log: appends acknowledged, and whether the next one was sent without its reply.
+        private long _appends;
+        private bool _appendInFlight;
+
         public long TotalAcknowledgedSets { get; private set; }
 
         public long TotalAcknowledgedIncrements { get; private set; }
@@ -424,6 +428,45 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         private string SetKey(long i) => $"crash:{id}:k{i}";
 
         private string CounterKey => $"crash:{id}:counter";
+
+        private string LogKey => $"crash:{id}:log";
+
+        // Appends stop here (about 60 KB), within the largest record of the smallest memory budget the tests use.
+        private const long MostAppends = 10_000;
+
+        // The log's first append makes it a long string at once; the others append their number.
+        private static string LogEntry(long append) => append == 0 ? new string('L', 4096) : append.ToString(CultureInfo.InvariantCulture) + ";";
+
+        /// <summary>How many appends made <paramref name="value"/> (0 for none), or -1 when no prefix of them does.</summary>
+        private static long AppendsIn(string value)
+        {
+            if (value.Length == 0)
+            {
+                return -1;
+            }
+
+            string first = LogEntry(0);
+            if (!value.StartsWith(first, StringComparison.Ordinal))
+            {
+                return -1;
+            }
+
+            long appends = 1;
+            int at = first.Length;
+            while (at < value.Length)
+            {
+                string entry = LogEntry(appends);
+                if (string.CompareOrdinal(value, at, entry, 0, entry.Length) != 0)
+                {
+                    return -1;
+                }
+
+                at += entry.Length;
+                appends++;
+            }
+
+            return appends;
+        }
 
         public static string Value(int client, long i) => $"v:{client}:{i}:" + new string('x', 64);
 
@@ -464,6 +507,17 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     _counter = long.Parse(reply.AsSpan(1), CultureInfo.InvariantCulture);
                     _incrementInFlight = false;
                     TotalAcknowledgedIncrements++;
+                    if (_appends < MostAppends)
+                    {
+                        _appendInFlight = true;
+                        if (!connection.Call("APPEND", LogKey, LogEntry(_appends)).StartsWith(':'))
+                        {
+                            return;
+                        }
+
+                        _appends++;
+                        _appendInFlight = false;
+                    }
                     for (int k = 0; k < CollectionKind.All.Count; k++)
                     {
                         CollectionKind kind = CollectionKind.All[k];
@@ -561,6 +615,39 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         /// <summary>Keys of this client the last <see cref="Verify"/> found, to compare with DBSIZE and SCAN.</summary>
         public IReadOnlyCollection<string> PresentKeys => _present;
 
+        // The APPEND log holds the first n appends, n the acknowledged ones (or one more, in flight at the kill): fewer are
+        // lost appends, anything else a value never written, after which the log starts again.
+        private void VerifyLog(RespConnection connection, CrashTestReport report, bool lossy)
+        {
+            string reply = connection.Call("GET", LogKey);
+            long survived = reply == "$nil" ? 0 : reply.StartsWith('$') ? AppendsIn(reply[1..]) : -1;
+            if (reply != "$nil")
+            {
+                _present.Add(LogKey);
+            }
+
+            if (survived < 0 || survived > _appends + (_appendInFlight ? 1 : 0))
+            {
+                report.ForeignValues++;
+                report.Problems.Add($"client {id}: {LogKey} is no prefix of its {_appends} acknowledged APPENDs: {(reply.Length > 60 ? reply[..60] + "..." : reply)}");
+                connection.Call("DEL", LogKey);
+                _present.Remove(LogKey);
+                survived = 0;
+            }
+            else if (survived < _appends)
+            {
+                report.LostWrites += _appends - survived;
+                report.NoteLoss(_appends - survived, $"{LogKey} append {survived}", $"append {_appends - 1}");
+                if (!lossy)
+                {
+                    report.Problems.Add($"client {id}: {LogKey} holds {survived} appends, acknowledged {_appends}");
+                }
+            }
+
+            _appends = survived;
+            _appendInFlight = false;
+        }
+
         public void Verify(RespConnection connection, CrashTestReport report, bool lossy)
         {
             _present.Clear();
@@ -641,6 +728,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
             _counter = counter;
             _incrementInFlight = false;
+            VerifyLog(connection, report, lossy);
             for (int k = 0; k < CollectionKind.All.Count; k++)
             {
                 _members[k] = VerifyMembers(connection, report, lossy, k, _members[k]);
