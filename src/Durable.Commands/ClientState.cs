@@ -31,6 +31,9 @@ public sealed class ClientState
     private System.Threading.Channels.Channel<byte[]>? _pushes;
     private long _queuedPushBytes;
 
+    // When the queued pushes were first found past the soft output limit (0: they are not).
+    private long _softLimitSinceMs;
+
     public string? Name { get; set; }
     public string? LibraryName { get; set; }
     public string? LibraryVersion { get; set; }
@@ -65,17 +68,18 @@ public sealed class ClientState
         _pushes ??= System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>
-    /// Queues a message; past <paramref name="mostQueuedBytes"/> not sent yet, the client is disconnected instead, as
-    /// Redis does to a pubsub client past its output buffer's hard limit.
+    /// Queues a message; when what is queued and not sent yet passes <paramref name="limit"/> (Redis's pubsub class of
+    /// client-output-buffer-limit), the client is disconnected instead, as Redis does. Publishers may call it at once; they
+    /// may race on when the soft limit was first reached, which moves a disconnection by a message at most.
     /// </summary>
-    internal void Push(byte[] message, long mostQueuedBytes)
+    internal void Push(byte[] message, Server.OutputBufferLimit limit, long nowMs)
     {
         if (_pushes is null)
         {
             return;
         }
 
-        if (Interlocked.Add(ref _queuedPushBytes, message.Length) > mostQueuedBytes)
+        if (limit.IsExceeded(Interlocked.Add(ref _queuedPushBytes, message.Length), nowMs, ref _softLimitSinceMs))
         {
             Interlocked.Add(ref _queuedPushBytes, -message.Length);
             Close?.Invoke();

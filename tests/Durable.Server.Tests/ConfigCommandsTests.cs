@@ -6,6 +6,29 @@ namespace Durable.Server.Tests;
 public sealed partial class ConfigCommandsTests(ReferenceServers servers)
 {
     [Fact]
+    public void ClientOutputBufferLimit_GetAndSet_MatchRedis()
+    {
+        using ReplyComparison both = servers.Compare();
+        try
+        {
+            both.Same("CONFIG", "GET", "client-output-buffer-limit");
+            foreach (string value in new[]
+            {
+                "pubsub 64mb 16mb 90", "replica 1k 2KB 3 slave 5 6 7", "normal 1gb 0 0", "", "normal 1 2", "bogus 1 2 3", "master 1 2 3",
+                "normal 1x 2 3", "normal 1 2 -3", "normal 1 2 x", "pubsub 1 2 3 normal 1 2 -1",
+            })
+            {
+                both.Same("CONFIG", "SET", "client-output-buffer-limit", value);
+                both.Same("CONFIG", "GET", "client-output-buffer-limit");
+            }
+        }
+        finally
+        {
+            both.Same("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60");
+        }
+    }
+
+    [Fact]
     public void Config_Errors_MatchRedis()
     {
         using ReplyComparison both = servers.Compare();

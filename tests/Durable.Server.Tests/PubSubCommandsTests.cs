@@ -191,6 +191,33 @@ public sealed class PubSubCommandsTests(ReferenceServers servers)
         Assert.Equal("+PONG\r\n", publisher.Call("PING"));
     }
 
+    [Fact]
+    public async Task ASubscriberPastTheSoftLimitForLongerThanItsSeconds_IsDisconnected()
+    {
+        // A server of its own: the limit is server-wide, and other tests share the reference servers.
+        await using TestServer server = await TestServer.StartAsync();
+        using RespTestClient subscriber = server.Connect();
+        using RespTestClient publisher = server.Connect();
+        Assert.Equal("+OK\r\n", publisher.Call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 4mb 1"));
+        subscriber.Send("SUBSCRIBE", "flood");
+        Assert.StartsWith("*3\r\n$9\r\nsubscribe\r\n", subscriber.ReadReply(), StringComparison.Ordinal);
+
+        // 1 MiB messages nobody reads: past 4 MiB queued (beyond what the sockets hold) the soft limit is reached, and a
+        // message more than a second later, still past it, drops the subscriber; there is no hard limit.
+        string message = new('m', 1 << 20);
+        Stopwatch watch = Stopwatch.StartNew();
+        int published = 0;
+        while (publisher.Call("PUBLISH", "flood", message) == ":1\r\n")
+        {
+            published++;
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"still subscribed after {published} messages");
+            await Task.Delay(published > 4 ? 100 : 0, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(watch.Elapsed > TimeSpan.FromSeconds(1), $"dropped after {watch.Elapsed}, before the soft limit's second");
+        Assert.Equal(":0\r\n", publisher.Call("PUBLISH", "flood", "after"));
+    }
+
     // Sends a command to both; each answers with `replies` replies (one per channel), compared one by one.
     private static void SameReplies(ReplyComparison both, int replies, params string[] command)
     {

@@ -110,7 +110,8 @@ internal static class PubSubCommands
     }
 
     private static void Publish(CommandContext context, RespArgs args, bool shard) =>
-        context.WriteInteger(context.Server.PubSub.Publish(shard, args[1].ToArray(), args[2]));
+        context.WriteInteger(context.Server.PubSub.Publish(
+            shard, args[1].ToArray(), args[2], context.Server.Config.PubSubOutputBufferLimit, context.Server.Time.GetUtcNow().ToUnixTimeMilliseconds()));
 
     private static void Channels(CommandContext context, RespArgs args, bool shard)
     {

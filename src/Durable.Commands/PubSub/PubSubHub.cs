@@ -6,15 +6,12 @@ namespace Durable.Commands.PubSub;
 /// <summary>
 /// Who listens to what: channels, patterns and shard channels, each with its subscribers in the order they subscribed.
 /// PUBLISH formats the message once per protocol and queues it for each receiver, whose connection sends it between its
-/// own replies (as MONITOR's lines). A subscriber whose queue passes <see cref="MostQueuedBytes"/> is disconnected, as
-/// Redis's client-output-buffer-limit for pubsub clients (32mb hard) does. Thread-safe: one lock, held only to change or
+/// own replies (as MONITOR's lines). A subscriber whose queue passes the pubsub class of client-output-buffer-limit is
+/// disconnected, as in Redis. Thread-safe: one lock, held only to change or
 /// read the tables, never while writing to a socket.
 /// </summary>
 public sealed class PubSubHub
 {
-    /// <summary>Redis's default hard limit for a pubsub client's output buffer.</summary>
-    public const long MostQueuedBytes = 32L << 20;
-
     private readonly Lock _gate = new();
     private readonly Dictionary<byte[], List<ClientState>> _channels = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], List<ClientState>> _patterns = new(ByteArrayComparer.Instance);
@@ -127,7 +124,7 @@ public sealed class PubSubHub
     /// Queues <paramref name="message"/> for every subscriber of <paramref name="channel"/> and, for a channel (not a
     /// shard channel), of every pattern that matches it; returns how many it was queued for (a client once per match).
     /// </summary>
-    public long Publish(bool shard, byte[] channel, ReadOnlySpan<byte> message)
+    public long Publish(bool shard, byte[] channel, ReadOnlySpan<byte> message, Server.OutputBufferLimit limit, long nowMs)
     {
         // Receivers grouped by what they hear (the channel's subscribers, then each matching pattern's), so that each
         // group's message is formatted once per protocol, whatever the number of subscribers.
@@ -159,7 +156,7 @@ public sealed class PubSubHub
             foreach (ClientState client in clients)
             {
                 int protocol = client.Protocol == RespVersion.Resp3 ? 1 : 0;
-                client.Push(formatted[protocol] ??= Format(shard, pattern, channel, message, client.Protocol), MostQueuedBytes);
+                client.Push(formatted[protocol] ??= Format(shard, pattern, channel, message, client.Protocol), limit, nowMs);
             }
 
             receivers += clients.Length;

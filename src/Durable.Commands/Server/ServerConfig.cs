@@ -52,6 +52,10 @@ public sealed class ServerConfig
                 "Durable does not evict keys: data beyond its memory budget is kept on disk, so noeviction is the only policy",
             _ => "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction",
         }, Mutable: true));
+        // Redis's output buffer limits, per client class: the pubsub class's apply to subscribers' queued messages; the
+        // normal and replica classes are kept and reported (Durable has no replicas, and a normal client's replies wait
+        // in its socket, which stops the server reading its next commands, rather than in a buffer without bound).
+        _parameters.Add("client-output-buffer-limit", new ConfigParameter("client-output-buffer-limit", FormatOutputBufferLimits, SetOutputBufferLimits, Mutable: true));
         // CONFIG SET takes effect at once: the server passes the change to the store (Changed). Listed in Redis's order.
         AddEnum("appendfsync", () => AppendFsync, v => AppendFsync = v, ["everysec", "always", "no"], mutable: true);
         AddInt("checkpoint-interval", () => CheckpointIntervalSeconds, v => CheckpointIntervalSeconds = v, 0, int.MaxValue, mutable: false);
@@ -138,6 +142,66 @@ public sealed class ServerConfig
     public int ListCompressDepth { get; set; }
 
     public long HllSparseMaxBytes { get; set; } = 3000;
+
+    public OutputBufferLimit NormalOutputBufferLimit { get; set; }
+
+    public OutputBufferLimit ReplicaOutputBufferLimit { get; set; } = new(256L << 20, 64L << 20, 60);
+
+    public OutputBufferLimit PubSubOutputBufferLimit { get; set; } = new(32L << 20, 8L << 20, 60);
+
+    private string FormatOutputBufferLimits()
+    {
+        static string Format(string name, OutputBufferLimit limit) =>
+            string.Create(CultureInfo.InvariantCulture, $"{name} {limit.HardBytes} {limit.SoftBytes} {limit.SoftSeconds}");
+
+        return $"{Format("normal", NormalOutputBufferLimit)} {Format("slave", ReplicaOutputBufferLimit)} {Format("pubsub", PubSubOutputBufferLimit)}";
+    }
+
+    // Redis setConfigClientOutputBufferLimitOption: groups of class, hard, soft, seconds, all checked before any applies.
+    private string? SetOutputBufferLimits(string value)
+    {
+        string[] words = value.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length % 4 != 0)
+        {
+            return "Wrong number of arguments in buffer limit configuration.";
+        }
+
+        List<(string Class, OutputBufferLimit Limit)> limits = [];
+        for (int i = 0; i < words.Length; i += 4)
+        {
+            string? kind = words[i].ToLowerInvariant() switch
+            {
+                "normal" => "normal",
+                "slave" or "replica" => "replica",
+                "pubsub" => "pubsub",
+                _ => null,
+            };
+            if (kind is null)
+            {
+                return "Invalid client class specified in buffer limit configuration.";
+            }
+
+            if (!TryParseSize(words[i + 1], out long hard) || !TryParseSize(words[i + 2], out long soft)
+                || !long.TryParse(words[i + 3], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long seconds) || seconds < 0)
+            {
+                return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            }
+
+            limits.Add((kind, new OutputBufferLimit(hard, soft, seconds)));
+        }
+
+        foreach ((string kind, OutputBufferLimit limit) in limits)
+        {
+            switch (kind)
+            {
+                case "normal": NormalOutputBufferLimit = limit; break;
+                case "replica": ReplicaOutputBufferLimit = limit; break;
+                default: PubSubOutputBufferLimit = limit; break;
+            }
+        }
+
+        return null;
+    }
 
     public int Port { get; set; } = 6379;
     public string Bind { get; set; } = "127.0.0.1";
