@@ -14,6 +14,7 @@ public sealed class CommandDefinition
     private long _rejected;
     private long _failed;
     private string? _fullName;
+    private Server.LatencyHistogram? _latencies;
 
     public required string Name { get; init; }
     public required int Arity { get; init; }
@@ -79,10 +80,21 @@ public sealed class CommandDefinition
         }
     }
 
-    internal void RecordCall(long microseconds)
+    /// <summary>The command's latencies since the last CONFIG RESETSTAT (INFO latencystats, LATENCY HISTOGRAM); null before its first tracked call.</summary>
+    internal Server.LatencyHistogram? Latencies => Volatile.Read(ref _latencies);
+
+    /// <summary>Counts a call of <paramref name="microseconds"/>; with <paramref name="trackLatency"/> (latency-tracking) into the histogram too, in nanoseconds as Redis does.</summary>
+    internal void RecordCall(long microseconds, bool trackLatency)
     {
         Interlocked.Increment(ref _calls);
         Interlocked.Add(ref _microseconds, microseconds);
+        if (trackLatency)
+        {
+            Server.LatencyHistogram histogram = Volatile.Read(ref _latencies)
+                ?? Interlocked.CompareExchange(ref _latencies, new Server.LatencyHistogram(), null)
+                ?? _latencies!;
+            histogram.Record(microseconds * 1000);
+        }
     }
 
     internal void RecordRejected() => Interlocked.Increment(ref _rejected);
@@ -95,5 +107,6 @@ public sealed class CommandDefinition
         Volatile.Write(ref _microseconds, 0);
         Volatile.Write(ref _rejected, 0);
         Volatile.Write(ref _failed, 0);
+        Volatile.Write(ref _latencies, null);
     }
 }

@@ -246,7 +246,7 @@ public sealed class CommandDispatcher
     private static void RecordCall(CommandContext context, CommandDefinition definition, RespArgs args, long started)
     {
         long microseconds = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
-        definition.RecordCall(microseconds);
+        definition.RecordCall(microseconds, context.Server.Config.LatencyTracking);
         if (context.ErrorWritten)
         {
             definition.RecordFailed();

@@ -26,6 +26,7 @@ public sealed class CommandTable
         Server.InfoCommand.Register(table);
         Server.ConfigCommands.Register(table);
         Server.SlowLogCommands.Register(table);
+        Server.LatencyCommands.Register(table);
         Server.CommandCommands.Register(table);
         PubSub.PubSubCommands.Register(table);
         Strings.StringCommands.Register(table);
@@ -51,6 +52,9 @@ public sealed class CommandTable
         table.Freeze();
         return table;
     }
+
+    /// <summary>Every command, each container followed by its subcommands (as commandstats and latencystats list them).</summary>
+    public IEnumerable<CommandDefinition> AllWithSubcommands => All.SelectMany(c => c.SubCommands is null ? [c] : c.SubCommands.Values.Prepend(c));
 
     public IEnumerable<CommandDefinition> All => (IEnumerable<CommandDefinition>?)_commands?.Values ?? _building.Values;
 

@@ -79,7 +79,7 @@ internal static class CommandCommands
     private static void Count(CommandContext context, RespArgs args) => context.WriteInteger(context.Server.Commands.Count);
 
     private static IEnumerable<CommandDefinition> WithSubcommands(CommandTable table) =>
-        table.All.SelectMany(c => c.SubCommands is null ? [c] : c.SubCommands.Values.Prepend(c));
+        table.AllWithSubcommands;
 
     // COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
     private static void List(CommandContext context, RespArgs args)
@@ -169,7 +169,7 @@ internal static class CommandCommands
     }
 
     // "client|list" names a subcommand, as in Redis's lookupCommandBySds.
-    private static CommandDefinition? FindByFullName(CommandTable table, ReadOnlySpan<byte> name)
+    internal static CommandDefinition? FindByFullName(CommandTable table, ReadOnlySpan<byte> name)
     {
         int bar = name.IndexOf((byte)'|');
         if (bar < 0)

@@ -16,7 +16,7 @@ namespace Durable.Commands.Server;
 internal static class InfoCommand
 {
     private static readonly string[] s_order =
-        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+        ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"];
 
     private static readonly string[] s_default =
         ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
@@ -81,6 +81,7 @@ internal static class InfoCommand
                 case "modules": text.Append("# Modules\r\n"); break;
                 case "commandstats": AppendCommandStats(text, server); break;
                 case "errorstats": AppendErrorStats(text, server); break;
+                case "latencystats": AppendLatencyStats(text, server); break;
                 case "cluster": text.Append("# Cluster\r\ncluster_enabled:0\r\n"); break;
                 default: AppendKeyspace(text, server); break;
             }
@@ -425,7 +426,7 @@ internal static class InfoCommand
     private static void AppendCommandStats(StringBuilder text, ServerState server)
     {
         text.Append("# Commandstats\r\n");
-        foreach (CommandDefinition command in server.Commands.All.SelectMany(c => c.SubCommands is null ? [c] : c.SubCommands.Values.Prepend(c)))
+        foreach (CommandDefinition command in server.Commands.AllWithSubcommands)
         {
             long calls = command.Calls;
             if (calls == 0 && command.RejectedCalls == 0 && command.FailedCalls == 0)
@@ -446,6 +447,30 @@ internal static class InfoCommand
         foreach (KeyValuePair<string, long> error in server.Stats.ErrorCounts)
         {
             text.Append(CultureInfo.InvariantCulture, $"errorstat_{error.Key}:count={error.Value}\r\n");
+        }
+    }
+
+    // Redis fillPercentileDistributionLatencies: per command with a histogram, each configured percentile in
+    // microseconds with three decimals.
+    private static void AppendLatencyStats(StringBuilder text, ServerState server)
+    {
+        text.Append("# Latencystats\r\n");
+        IReadOnlyList<double> percentiles = server.Config.LatencyTrackingPercentiles;
+        foreach (CommandDefinition command in server.Commands.AllWithSubcommands)
+        {
+            if (command.Latencies is not { } histogram)
+            {
+                continue;
+            }
+
+            text.Append("latency_percentiles_usec_").Append(command.FullName).Append(':');
+            for (int i = 0; i < percentiles.Count; i++)
+            {
+                text.Append(i > 0 ? "," : "").Append('p').Append(ServerConfig.FormatPercentile(percentiles[i])).Append('=')
+                    .Append((histogram.ValueAtPercentile(percentiles[i]) / 1000.0).ToString("F3", CultureInfo.InvariantCulture));
+            }
+
+            text.Append("\r\n");
         }
     }
 

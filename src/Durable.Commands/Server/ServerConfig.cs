@@ -105,6 +105,15 @@ public sealed class ServerConfig
         // Redis 7.0's lazy freeing, defaults no: with yes, the parts of a large collection that the command drops are
         // deleted in the background (docs/collections.md, "Dropping large collections"). Durable never evicts, so
         // lazyfree-lazy-eviction has nothing to act on; it is kept for tools that set it.
+        // The latency monitor records no events in Durable: only 0, its off position and Redis's default, is accepted.
+        _parameters.Add("latency-monitor-threshold", new ConfigParameter("latency-monitor-threshold", () => "0", v =>
+            !long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long threshold) ? "argument couldn't be parsed into an integer"
+            : threshold == 0 ? null
+            : "Durable does not record latency events; the per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM) are on by default", Mutable: true));
+        // Redis 7.0's per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM).
+        AddBool("latency-tracking", () => LatencyTracking, v => LatencyTracking = v);
+        _parameters.Add("latency-tracking-info-percentiles", new ConfigParameter(
+            "latency-tracking-info-percentiles", () => string.Join(' ', LatencyTrackingPercentiles.Select(FormatPercentile)), SetLatencyPercentiles, Mutable: true));
         AddBool("lazyfree-lazy-eviction", () => LazyfreeLazyEviction, v => LazyfreeLazyEviction = v);
         AddBool("lazyfree-lazy-expire", () => LazyfreeLazyExpire, v => LazyfreeLazyExpire = v);
         AddBool("lazyfree-lazy-server-del", () => LazyfreeLazyServerDel, v => LazyfreeLazyServerDel = v);
@@ -142,6 +151,37 @@ public sealed class ServerConfig
     public int ListCompressDepth { get; set; }
 
     public long HllSparseMaxBytes { get; set; } = 3000;
+
+    public bool LatencyTracking { get; set; } = true;
+
+    /// <summary>The percentiles INFO latencystats reports, in order.</summary>
+    public IReadOnlyList<double> LatencyTrackingPercentiles { get; private set; } = [50, 99, 99.9];
+
+    /// <summary>A percentile as Redis prints it: "%f" with trailing zeros (and a trailing dot) trimmed.</summary>
+    public static string FormatPercentile(double percentile) =>
+        percentile.ToString("F6", CultureInfo.InvariantCulture).TrimEnd('0').TrimEnd('.');
+
+    private string? SetLatencyPercentiles(string value)
+    {
+        List<double> percentiles = [];
+        foreach (string word in value.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!SortedSets.ScoreText.TryParse(System.Text.Encoding.Latin1.GetBytes(word), out double percentile))
+            {
+                return "Invalid latency-tracking-info-percentiles parameters";
+            }
+
+            if (percentile < 0 || percentile > 100)
+            {
+                return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+            }
+
+            percentiles.Add(percentile);
+        }
+
+        LatencyTrackingPercentiles = percentiles;
+        return null;
+    }
 
     public OutputBufferLimit NormalOutputBufferLimit { get; set; }
 
