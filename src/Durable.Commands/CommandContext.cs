@@ -76,6 +76,27 @@ public sealed class CommandContext
 
     public long NowMs => Server.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>Publishes a keyspace notification for <paramref name="key"/> of the client's database, if its class is on.</summary>
+    public void Notify(PubSub.KeyspaceEventClass type, ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> key) =>
+        PubSub.KeyspaceEvents.Notify(Server, type, eventName, key, Db);
+
+    /// <summary>
+    /// Redis's events for a write to a collection: <paramref name="eventName"/>, then "del" when the write left
+    /// <paramref name="remaining"/> members, none, and so deleted the key.
+    /// </summary>
+    public void NotifyCollectionWrite(PubSub.KeyspaceEventClass type, ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> key, long remaining)
+    {
+        Notify(type, eventName, key);
+        if (remaining == 0)
+        {
+            Notify(PubSub.KeyspaceEventClass.Generic, "del"u8, key);
+        }
+    }
+
+    /// <summary>As <see cref="Notify(PubSub.KeyspaceEventClass, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, for a key of database <paramref name="db"/> (COPY ... DB, MOVE).</summary>
+    public void Notify(PubSub.KeyspaceEventClass type, ReadOnlySpan<byte> eventName, ReadOnlySpan<byte> key, int db) =>
+        PubSub.KeyspaceEvents.Notify(Server, type, eventName, key, db);
+
     public void WriteOk() => Reply.Write(RespConstants.Ok);
 
     /// <summary>Set when the current command replied with an error (failed_calls, errorstats); reset by the dispatcher.</summary>

@@ -22,6 +22,10 @@ internal sealed class LoadingStore(int databases) : IStore
 
     public long MaxValueBytes => 0;
 
+    public KeyEventHandler? KeyExpired { get; set; }
+
+    public KeyEventHandler? KeyCreated { get; set; }
+
     public IStoreSession OpenSession() => throw new InvalidOperationException("the store is still loading");
 
     public long KeyCount(int db) => 0;

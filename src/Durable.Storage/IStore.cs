@@ -1,5 +1,8 @@
 namespace Durable.Storage;
 
+/// <summary>A key event: the key's logical database and its name (valid during the call only).</summary>
+public delegate void KeyEventHandler(int db, ReadOnlySpan<byte> key);
+
 /// <summary>The data set: opened once per process, shared by every connection.</summary>
 public interface IStore : IAsyncDisposable
 {
@@ -38,6 +41,18 @@ public interface IStore : IAsyncDisposable
 
     /// <summary>Why writes must be refused right now (the write-ahead log cannot be written); null when healthy. Cheap.</summary>
     string? WriteFailure { get; }
+
+    /// <summary>
+    /// Called with the logical database and name of each expired key the store removes (found by a read, a write or the
+    /// expiry cycle; not during recovery), on the thread that removed it, under its key's stripe; null for none.
+    /// </summary>
+    KeyEventHandler? KeyExpired { get; set; }
+
+    /// <summary>
+    /// Called with the logical database and name of each key a write creates (<see cref="IStoreSession.Write"/> where no
+    /// live record was, an expired one included), on the writing thread, under its key's stripe; null for none.
+    /// </summary>
+    KeyEventHandler? KeyCreated { get; set; }
 
     /// <summary>Counters and sizes for INFO.</summary>
     StoreStatistics GetStatistics();

@@ -17,7 +17,10 @@ public interface IStoreSession : IDisposable
     /// </summary>
     bool TryRead(int db, ReadOnlySpan<byte> key, IBufferWriter<byte>? value, out StoredRecord record);
 
-    /// <summary>Creates or replaces a record; returns true when no record (live or expired) existed. Replacing an expired record counts it as expired.</summary>
+    /// <summary>
+    /// Creates or replaces a record; returns true when no live record existed (the key is new to its database, as for
+    /// Redis's dbAdd). Replacing an expired record counts it as expired.
+    /// </summary>
     bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs);
 
     /// <summary>

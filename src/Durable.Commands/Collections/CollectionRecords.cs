@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Commands.Lists;
 using Durable.Storage;
 
@@ -94,6 +95,18 @@ internal static class CollectionRecords
         }
 
         return items;
+    }
+
+    /// <summary>
+    /// A STORE command's empty result (SINTERSTORE, ZRANGESTORE, SORT ... STORE...): the destination is deleted, with
+    /// Redis's "del" event when it existed.
+    /// </summary>
+    public static void DeleteDestination(CommandContext context, ReadOnlySpan<byte> key)
+    {
+        if (context.Session.Delete(context.Db, key))
+        {
+            context.Notify(KeyspaceEventClass.Generic, "del"u8, key);
+        }
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Durable.Commands.Collections;
+using Durable.Commands.PubSub;
 using System.Globalization;
 using Durable.Protocol;
 using Durable.Commands.SortedSets;
@@ -370,7 +372,7 @@ internal static class GeoCommands
         {
             if (storeIndex >= 0)
             {
-                context.Session.Delete(context.Db, args[storeIndex]);
+                CollectionRecords.DeleteDestination(context, args[storeIndex]);
                 context.WriteInteger(0);
             }
             else
@@ -407,7 +409,7 @@ internal static class GeoCommands
             return;
         }
 
-        Store(context, args[storeIndex], matches, returned, shape.Conversion, storeDist);
+        Store(context, args[storeIndex], matches, returned, shape.Conversion, storeDist, (kind & SearchKind.SearchStore) != 0 ? "geosearchstore"u8 : "georadiusstore"u8);
     }
 
     private static void WriteMatches(CommandContext context, List<GeoMatch> matches, int returned, double conversion, bool withDist, bool withHash, bool withCoord)
@@ -444,8 +446,16 @@ internal static class GeoCommands
 
     // STORE (the positions' scores) or STOREDIST (the distances in the unit asked): a new sorted set replaces whatever
     // the key held, with no TTL; no match deletes the key.
-    private static void Store(CommandContext context, ReadOnlySpan<byte> key, List<GeoMatch> matches, int returned, double conversion, bool storeDist)
+    private static void Store(
+        CommandContext context, ReadOnlySpan<byte> key, List<GeoMatch> matches, int returned, double conversion, bool storeDist, ReadOnlySpan<byte> eventName)
     {
+        if (returned == 0)
+        {
+            CollectionRecords.DeleteDestination(context, key);
+            context.WriteInteger(0);
+            return;
+        }
+
         int longest = 0;
         for (int i = 0; i < returned; i++)
         {
@@ -466,6 +476,7 @@ internal static class GeoCommands
 
         if (destination.Save(context, key, 0))
         {
+            context.Notify(KeyspaceEventClass.SortedSet, eventName, key);
             context.WriteInteger(returned);
         }
     }

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Protocol;
 
 namespace Durable.Commands.Hashes;
@@ -90,7 +91,13 @@ internal static class HashCommands
             }
         }
 
-        return hash.Save(context, args[1]);
+        if (!hash.Save(context, args[1]))
+        {
+            return false;
+        }
+
+        context.Notify(KeyspaceEventClass.Hash, "hset"u8, args[1]);
+        return true;
     }
 
     // Redis: an existing field is left alone (and does not convert the encoding, however long the new value).
@@ -110,6 +117,7 @@ internal static class HashCommands
         hash.Set(args[2], args[3].ToArray());
         if (hash.Save(context, args[1]))
         {
+            context.Notify(KeyspaceEventClass.Hash, "hset"u8, args[1]);
             context.WriteInteger(1);
         }
     }
@@ -130,8 +138,18 @@ internal static class HashCommands
             }
         }
 
-        if (deleted == 0 || hash.Save(context, args[1]))
+        if (deleted == 0)
         {
+            context.WriteInteger(0);
+        }
+        else if (hash.Save(context, args[1]))
+        {
+            context.Notify(KeyspaceEventClass.Hash, "hdel"u8, args[1]);
+            if (hash.Count == 0)
+            {
+                context.Notify(KeyspaceEventClass.Generic, "del"u8, args[1]);
+            }
+
             context.WriteInteger(deleted);
         }
     }

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Buffers.Text;
 using Durable.Commands.Strings;
 using Durable.Protocol;
@@ -46,6 +47,7 @@ internal static class HashCounterCommands
         hash.Set(args[2], digits[..length].ToArray());
         if (hash.Save(context, args[1]))
         {
+            context.Notify(KeyspaceEventClass.Hash, "hincrby"u8, args[1]);
             context.WriteInteger(value);
         }
     }
@@ -93,6 +95,7 @@ internal static class HashCounterCommands
         hash.Set(args[2], text);
         if (hash.Save(context, args[1]))
         {
+            context.Notify(KeyspaceEventClass.Hash, "hincrbyfloat"u8, args[1]);
             context.WriteBulk(text);
         }
     }

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
@@ -64,6 +65,8 @@ internal static class HyperLogLogCommands
             {
                 return;
             }
+
+            context.Notify(KeyspaceEventClass.String, "pfadd"u8, args[1]);
         }
 
         context.WriteInteger(updated ? 1 : 0);
@@ -181,6 +184,7 @@ internal static class HyperLogLogCommands
             destination.InvalidateCachedCardinality();
             if (TryStore(context, args[1], destination, expiresAtMs))
             {
+                context.Notify(KeyspaceEventClass.String, "pfadd"u8, args[1]);
                 context.WriteOk();
             }
         }

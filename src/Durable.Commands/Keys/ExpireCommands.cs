@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Buffers;
 using Durable.Protocol;
 using Durable.Storage;
@@ -89,12 +90,20 @@ internal static class ExpireCommands
         if (when <= now)
         {
             context.Session.Delete(context.Db, args[1]);
+            context.Notify(KeyspaceEventClass.Generic, "del"u8, args[1]);
             context.WriteInteger(1);
             return;
         }
 
         // False only if the key expired since it was read: it is gone either way.
-        context.WriteInteger(context.Session.TrySetExpiry(context.Db, args[1], when) ? 1 : 0);
+        if (!context.Session.TrySetExpiry(context.Db, args[1], when))
+        {
+            context.WriteInteger(0);
+            return;
+        }
+
+        context.Notify(KeyspaceEventClass.Generic, "expire"u8, args[1]);
+        context.WriteInteger(1);
     }
 
     /// <summary>Redis parseExtendedExpireArgumentsOrReply: every argument after the time is NX, XX, GT or LT, any case, repeats allowed.</summary>
@@ -170,6 +179,11 @@ internal static class ExpireCommands
         bool persisted = context.Session.TryRead(context.Db, args[1], null, out StoredRecord record)
             && record.ExpiresAtMs != 0
             && context.Session.TrySetExpiry(context.Db, args[1], 0);
+        if (persisted)
+        {
+            context.Notify(KeyspaceEventClass.Generic, "persist"u8, args[1]);
+        }
+
         context.WriteInteger(persisted ? 1 : 0);
     }
 

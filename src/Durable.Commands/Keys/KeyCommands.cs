@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Commands.Collections;
 using Durable.Protocol;
 using Durable.Storage;
@@ -37,6 +38,7 @@ internal static class KeyCommands
         {
             if (lazyFree ? context.Session.Unlink(context.Db, args[i]) : context.Session.Delete(context.Db, args[i]))
             {
+                context.Notify(KeyspaceEventClass.Generic, "del"u8, args[i]);
                 deleted++;
             }
         }
@@ -93,8 +95,16 @@ internal static class KeyCommands
         }
 
         // The record moves with its parts (a large collection's members): only the key changes.
-        context.Session.Write(context.Db, destination, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
+        if (!context.Session.Write(context.Db, destination, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs))
+        {
+            // Redis deletes an existing destination and adds the key anew: a "new" event even so (the store reports the
+            // keys it creates).
+            context.Notify(KeyspaceEventClass.New, "new"u8, destination);
+        }
+
         context.Session.DeleteKeepingParts(context.Db, source);
+        context.Notify(KeyspaceEventClass.Generic, "rename_from"u8, source);
+        context.Notify(KeyspaceEventClass.Generic, "rename_to"u8, destination);
         WriteRenameResult(context, onlyIfAbsent, renamed: true);
     }
 
@@ -155,8 +165,14 @@ internal static class KeyCommands
         }
 
         byte[] payload = CollectionParts.CopyParts(context, record.Type, context.Scratch.WrittenSpan);
-        context.Session.Write(targetDb, destination, record.Type, payload, record.ExpiresAtMs);
+        if (!context.Session.Write(targetDb, destination, record.Type, payload, record.ExpiresAtMs))
+        {
+            // REPLACE: as RENAME, Redis deletes the old destination and adds the copy anew.
+            context.Notify(KeyspaceEventClass.New, "new"u8, destination, targetDb);
+        }
+
         TouchInOtherDb(context, targetDb, destination);
+        context.Notify(KeyspaceEventClass.Generic, "copy_to"u8, destination, targetDb);
         context.WriteInteger(1);
     }
 
@@ -184,6 +200,8 @@ internal static class KeyCommands
         context.Session.Write(targetDb, key, record.Type, context.Scratch.WrittenSpan, record.ExpiresAtMs);
         context.Session.DeleteKeepingParts(context.Db, key);
         TouchInOtherDb(context, targetDb, key);
+        context.Notify(KeyspaceEventClass.Generic, "move_from"u8, key);
+        context.Notify(KeyspaceEventClass.Generic, "move_to"u8, key, targetDb);
         context.WriteInteger(1);
     }
 

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Globalization;
 using Durable.Commands.Collections;
 using Durable.Commands.Lists;
@@ -223,8 +224,14 @@ internal static class SortCommands
 
         // A missing GET value is stored as an empty string; STORE replaces the destination and drops its TTL.
         List<byte[]> stored = [.. output.Select(static value => value ?? [])];
-        if (ListRecords.Save(context, storeKey, stored, 0))
+        if (stored.Count == 0)
         {
+            CollectionRecords.DeleteDestination(context, storeKey);
+            context.WriteInteger(0);
+        }
+        else if (ListRecords.Save(context, storeKey, stored, 0))
+        {
+            context.Notify(KeyspaceEventClass.List, "sortstore"u8, storeKey);
             context.WriteInteger(stored.Count);
         }
     }

@@ -60,6 +60,7 @@ internal static class ListCommands
 
         if (list.Save(context, args[1]))
         {
+            ListRecords.Notify(context, args[1], ListRecords.PushEvent(left), list.Count);
             context.WriteInteger(list.Count);
         }
     }
@@ -131,6 +132,7 @@ internal static class ListCommands
         list.Set(position, args[3].ToArray());
         if (list.Save(context, args[1]))
         {
+            ListRecords.Notify(context, args[1], "lset"u8, list.Count);
             context.WriteOk();
         }
     }
@@ -161,6 +163,7 @@ internal static class ListCommands
         list.Insert(after ? pivot + 1 : pivot, args[4].ToArray());
         if (list.Save(context, args[1]))
         {
+            ListRecords.Notify(context, args[1], "linsert"u8, list.Count);
             context.WriteInteger(list.Count);
         }
     }
@@ -204,6 +207,8 @@ internal static class ListCommands
             {
                 return;
             }
+
+            ListRecords.Notify(context, args[1], "lrem"u8, list.Count);
         }
 
         context.WriteInteger(positions.Count);
@@ -244,6 +249,7 @@ internal static class ListCommands
             }
         }
 
+        ListRecords.Notify(context, args[1], "ltrim"u8, list.Count);
         context.WriteOk();
     }
 

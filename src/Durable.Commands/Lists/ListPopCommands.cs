@@ -64,6 +64,7 @@ internal static class ListPopCommands
         {
             byte[] value = list.PopOne(left);
             list.Save(context, args[1]);
+            ListRecords.Notify(context, args[1], ListRecords.PopEvent(left), list.Count);
             context.WriteBulk(value);
             return;
         }
@@ -72,6 +73,7 @@ internal static class ListPopCommands
         if (popped.Count > 0)
         {
             list.Save(context, args[1]);
+            ListRecords.Notify(context, args[1], ListRecords.PopEvent(left), list.Count);
         }
 
         ListRecords.WriteArray(context, popped);
@@ -123,6 +125,8 @@ internal static class ListPopCommands
             list.Push(toLeft, rotated);
             if (list.Save(context, source))
             {
+                ListRecords.Notify(context, source, ListRecords.PushEvent(toLeft), list.Count);
+                ListRecords.Notify(context, source, ListRecords.PopEvent(fromLeft), list.Count);
                 context.WriteBulk(rotated);
             }
 
@@ -141,6 +145,8 @@ internal static class ListPopCommands
         if (targetList.Save(context, destination))
         {
             list.Save(context, source);
+            ListRecords.Notify(context, destination, ListRecords.PushEvent(toLeft), targetList.Count);
+            ListRecords.Notify(context, source, ListRecords.PopEvent(fromLeft), list.Count);
             context.WriteBulk(value);
         }
 
@@ -229,6 +235,7 @@ internal static class ListPopCommands
 
             List<byte[]> popped = list.Pop(left, Math.Max(count, 1));
             list.Save(context, key);
+            ListRecords.Notify(context, key, ListRecords.PopEvent(left), list.Count);
             context.WriteArrayHeader(2);
             context.WriteBulk(key);
             if (count < 0)

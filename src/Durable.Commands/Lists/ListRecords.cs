@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Commands.Collections;
 using Durable.Protocol;
 using Durable.Storage;
@@ -17,6 +18,16 @@ internal static class ListRecords
         items.Count > CollectionRecords.BucketAboveEntries || PackedItems.EncodedLength(items) > CollectionRecords.BucketAboveBytes
             ? ChunkedList.Create(context, items).Save(key, expiresAtMs)
             : CollectionRecords.Save(context, key, RecordType.List, 0, items, expiresAtMs);
+
+    /// <summary>Redis's events for a write to a list: <paramref name="eventName"/>, then "del" when it left the list empty (and so deleted the key).</summary>
+    public static void Notify(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> eventName, long remaining) =>
+        context.NotifyCollectionWrite(KeyspaceEventClass.List, eventName, key, remaining);
+
+    /// <summary>"lpop" or "rpop".</summary>
+    public static ReadOnlySpan<byte> PopEvent(bool left) => left ? "lpop"u8 : "rpop"u8;
+
+    /// <summary>"lpush" or "rpush".</summary>
+    public static ReadOnlySpan<byte> PushEvent(bool left) => left ? "lpush"u8 : "rpush"u8;
 
     /// <summary>Redis getListPositionFromObjectOrReply: LEFT (head, true) or RIGHT (tail, false); writes a syntax error otherwise.</summary>
     public static bool TryParseEnd(CommandContext context, ReadOnlySpan<byte> text, out bool left)

@@ -13,6 +13,7 @@ public sealed class ServerConfig
     private const string NotYesOrNo = "argument must be 'yes' or 'no'";
     private readonly Dictionary<string, ConfigParameter> _parameters = new(StringComparer.OrdinalIgnoreCase);
     private long? _diskReserveBytes;
+    private int _notifyKeyspaceEvents;
 
     public ServerConfig()
     {
@@ -114,11 +115,29 @@ public sealed class ServerConfig
         AddBool("latency-tracking", () => LatencyTracking, v => LatencyTracking = v);
         _parameters.Add("latency-tracking-info-percentiles", new ConfigParameter(
             "latency-tracking-info-percentiles", () => string.Join(' ', LatencyTrackingPercentiles.Select(FormatPercentile)), SetLatencyPercentiles, Mutable: true));
+        // Keyspace notifications (Redis's classes and letters; off by default): see PubSub/KeyspaceEvents.
+        _parameters.Add("notify-keyspace-events", new ConfigParameter("notify-keyspace-events", () => PubSub.KeyspaceEvents.Format(NotifyKeyspaceEvents), v =>
+        {
+            if (!PubSub.KeyspaceEvents.TryParse(v, out PubSub.KeyspaceEventClass classes))
+            {
+                return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+            }
+
+            NotifyKeyspaceEvents = classes;
+            return null;
+        }, Mutable: true));
         AddBool("lazyfree-lazy-eviction", () => LazyfreeLazyEviction, v => LazyfreeLazyEviction = v);
         AddBool("lazyfree-lazy-expire", () => LazyfreeLazyExpire, v => LazyfreeLazyExpire = v);
         AddBool("lazyfree-lazy-server-del", () => LazyfreeLazyServerDel, v => LazyfreeLazyServerDel = v);
         AddBool("lazyfree-lazy-user-del", () => LazyfreeLazyUserDel, v => LazyfreeLazyUserDel = v);
         AddBool("lazyfree-lazy-user-flush", () => LazyfreeLazyUserFlush, v => LazyfreeLazyUserFlush = v);
+    }
+
+    /// <summary>The keyspace event classes on (notify-keyspace-events); read by every write that changes a key.</summary>
+    public PubSub.KeyspaceEventClass NotifyKeyspaceEvents
+    {
+        get => (PubSub.KeyspaceEventClass)Volatile.Read(ref _notifyKeyspaceEvents);
+        set => Volatile.Write(ref _notifyKeyspaceEvents, (int)value);
     }
 
     public bool LazyfreeLazyEviction { get; set; }

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Storage;
 
 namespace Durable.Commands.Server;
@@ -43,6 +44,8 @@ public sealed class ServerState
     /// <summary>Swaps in the recovered store and lets every command through.</summary>
     public void CompleteLoading(IStore store)
     {
+        store.KeyExpired = (db, key) => KeyspaceEvents.Notify(this, KeyspaceEventClass.Expired, "expired"u8, key, db);
+        store.KeyCreated = (db, key) => KeyspaceEvents.Notify(this, KeyspaceEventClass.New, "new"u8, key, db);
         _store = store;
         _loading = false;
     }

@@ -1,3 +1,5 @@
+using Durable.Commands.Collections;
+using Durable.Commands.PubSub;
 using Durable.Protocol;
 
 namespace Durable.Commands.Sets;
@@ -52,8 +54,15 @@ internal static class SetAlgebraCommands
 
         // Redis builds the result as a new set (an intset while it qualifies) and stores it with no expiry.
         SetMembers result = SetMembers.Build(Compute(context, sets, operation, limit: 0), context.Server.Config.SetMaxIntsetEntries);
-        if (SetRecords.Save(context, args[1], result, expiresAtMs: 0))
+        if (result.Count == 0)
         {
+            CollectionRecords.DeleteDestination(context, args[1]);
+            context.WriteInteger(0);
+        }
+        else if (SetRecords.Save(context, args[1], result, expiresAtMs: 0))
+        {
+            context.Notify(
+                KeyspaceEventClass.Set, operation switch { Operation.Inter => "sinterstore"u8, Operation.Union => "sunionstore"u8, _ => "sdiffstore"u8 }, args[1]);
             context.WriteInteger(result.Count);
         }
     }

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Protocol;
 
 namespace Durable.Commands.Sets;
@@ -57,9 +58,14 @@ internal static class SetCommands
             changed += (add ? set.Add(args[i]) : set.Remove(args[i])) ? 1 : 0;
         }
 
-        if (changed > 0 && !SetRecords.Save(context, key, set, expiresAtMs))
+        if (changed > 0)
         {
-            return;
+            if (!SetRecords.Save(context, key, set, expiresAtMs))
+            {
+                return;
+            }
+
+            SetRecords.Notify(context, key, add ? "sadd"u8 : "srem"u8, set.Count);
         }
 
         context.WriteInteger(changed);
@@ -139,14 +145,28 @@ internal static class SetCommands
             return;
         }
 
-        // The destination first: it is the record that may grow past the limit, and then nothing has been written.
-        if (destinationSet.Add(member)
-            && !SetRecords.Save(context, destination, destinationSet, destinationRead == ReadResult.Found ? destinationRecord.ExpiresAtMs : 0))
+        // An existing destination first: it is the record that may grow past the limit, and then nothing has been
+        // written. A new one (a single member, within every limit) after the source, so that its "new" event follows
+        // the source's "srem" as in Redis.
+        bool added = destinationSet.Add(member);
+        bool destinationExists = destinationRead == ReadResult.Found;
+        if (added && destinationExists && !SetRecords.Save(context, destination, destinationSet, destinationRecord.ExpiresAtMs))
         {
             return;
         }
 
         SetRecords.Save(context, source, sourceSet, sourceRecord.ExpiresAtMs);
+        SetRecords.Notify(context, source, "srem"u8, sourceSet.Count);
+        if (!destinationExists && !SetRecords.Save(context, destination, destinationSet, 0))
+        {
+            return;
+        }
+
+        if (added)
+        {
+            context.Notify(KeyspaceEventClass.Set, "sadd"u8, destination);
+        }
+
         context.WriteInteger(1);
     }
 }

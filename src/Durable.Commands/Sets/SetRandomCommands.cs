@@ -52,6 +52,7 @@ internal static class SetRandomCommands
         byte[] member = set.RandomMember();
         set.Remove(member);
         SetRecords.Save(context, key, set, expiresAtMs);
+        SetRecords.Notify(context, key, "spop"u8, set.Count);
         context.WriteBulk(member);
     }
 
@@ -85,6 +86,7 @@ internal static class SetRandomCommands
             List<byte[]> all = set.Items;
             long limit = context.Server.Config.SetMaxIntsetEntries;
             SetRecords.Save(context, key, new SetMembers(limit), expiresAtMs);
+            SetRecords.Notify(context, key, "spop"u8, 0);
             SetRecords.WriteMembers(context, SetMembers.Build(all, limit).Items);
             return;
         }
@@ -103,6 +105,7 @@ internal static class SetRandomCommands
             }
 
             SetRecords.Save(context, key, set, expiresAtMs);
+            SetRecords.Notify(context, key, "spop"u8, set.Count);
             SetRecords.WriteMembers(context, picked);
             return;
         }
@@ -131,6 +134,7 @@ internal static class SetRandomCommands
             ? SetMembers.Build(remaining, maxIntSetEntries)
             : new SetMembers(remaining, set.Flags, maxIntSetEntries);
         SetRecords.Save(context, key, rest, expiresAtMs);
+        SetRecords.Notify(context, key, "spop"u8, rest.Count);
         SetRecords.WriteMembers(context, popped);
     }
 

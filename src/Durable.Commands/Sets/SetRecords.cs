@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Commands.Collections;
 using Durable.Storage;
 
@@ -6,6 +7,10 @@ namespace Durable.Commands.Sets;
 /// <summary>Reading, saving and replying with sets, shared by the set command files.</summary>
 internal static class SetRecords
 {
+    /// <summary>Redis's events for a write to a set: <paramref name="eventName"/>, then "del" when it left the set empty (and so deleted the key).</summary>
+    public static void Notify(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> eventName, long remaining) =>
+        context.NotifyCollectionWrite(KeyspaceEventClass.Set, eventName, key, remaining);
+
     /// <summary>Reads the set of <paramref name="key"/>; an empty set when the key is missing or of another type.</summary>
     public static ReadResult Read(CommandContext context, ReadOnlySpan<byte> key, bool countStats, out SetMembers set, out StoredRecord record)
     {

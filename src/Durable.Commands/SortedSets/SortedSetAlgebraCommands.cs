@@ -1,3 +1,5 @@
+using Durable.Commands.Collections;
+using Durable.Commands.PubSub;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -117,8 +119,15 @@ internal static class SortedSetAlgebraCommands
         }
 
         result.WithLimits(context.Server.Config).ShrinkIfSmall();
-        if (result.Save(context, args[1], 0))
+        if (result.Count == 0)
         {
+            CollectionRecords.DeleteDestination(context, args[1]);
+            context.WriteInteger(0);
+        }
+        else if (result.Save(context, args[1], 0))
+        {
+            context.Notify(
+                KeyspaceEventClass.SortedSet, operation switch { Operation.Union => "zunionstore"u8, Operation.Inter => "zinterstore"u8, _ => "zdiffstore"u8 }, args[1]);
             context.WriteInteger(result.Count);
         }
     }

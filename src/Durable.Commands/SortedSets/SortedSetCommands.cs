@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -192,8 +193,8 @@ internal static class SortedSetCommands
         AddMembers(context, args, 2, [increment], AddFlags.Incr);
     }
 
-    /// <summary>Redis zsetAdd for each pair, then the reply: the new score for INCR (nil when nothing was done), else a count.</summary>
     /// <summary>
+    /// Redis zsetAdd for each pair, then the reply: the new score for INCR (nil when nothing was done), else a count.
     /// ZADD's work, also GEOADD's: member i is argument index + stride × i + stride - 1 (ZADD's score-member pairs have stride 2,
     /// GEOADD's longitude-latitude-member triples 3), its score <paramref name="scores"/>[i].
     /// </summary>
@@ -267,9 +268,14 @@ internal static class SortedSetCommands
             }
         }
 
-        if ((added > 0 || updated > 0) && !set.Save(context, key, read == ReadResult.Found ? record.ExpiresAtMs : 0))
+        if (added > 0 || updated > 0)
         {
-            return;
+            if (!set.Save(context, key, read == ReadResult.Found ? record.ExpiresAtMs : 0))
+            {
+                return;
+            }
+
+            context.Notify(KeyspaceEventClass.SortedSet, incr ? "zincr"u8 : "zadd"u8, key);
         }
 
         WriteAddReply(context, incr, processed, flags.HasFlag(AddFlags.Ch) ? added + updated : added, result);
@@ -307,9 +313,14 @@ internal static class SortedSetCommands
             removed += set.Remove(args[i]) ? 1 : 0;
         }
 
-        if (removed > 0 && !set.Save(context, key, record.ExpiresAtMs))
+        if (removed > 0)
         {
-            return;
+            if (!set.Save(context, key, record.ExpiresAtMs))
+            {
+                return;
+            }
+
+            context.NotifyCollectionWrite(KeyspaceEventClass.SortedSet, "zrem"u8, key, set.Count);
         }
 
         context.WriteInteger(removed);

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Storage;
 
 namespace Durable.Commands.SortedSets;
@@ -27,6 +28,12 @@ internal static class SortedSetPop
         int taken = (int)Math.Min(count, set.Count);
         popped = set.Slice(max ? set.Count - 1 : 0, taken, reverse: max);
         set.RemoveRange(max ? set.Count - taken : 0, taken);
-        return set.Save(context, key, record.ExpiresAtMs) ? ReadResult.Found : ReadResult.Missing;
+        if (!set.Save(context, key, record.ExpiresAtMs))
+        {
+            return ReadResult.Missing;
+        }
+
+        context.NotifyCollectionWrite(KeyspaceEventClass.SortedSet, max ? "zpopmax"u8 : "zpopmin"u8, key, set.Count);
+        return ReadResult.Found;
     }
 }

@@ -1,3 +1,5 @@
+using Durable.Commands.Collections;
+using Durable.Commands.PubSub;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -131,8 +133,14 @@ internal static class SortedSetRangeCommands
             destination.Insert(member.Member, member.Score);
         }
 
-        if (destination.Save(context, args[1], 0))
+        if (destination.Count == 0)
         {
+            CollectionRecords.DeleteDestination(context, args[1]);
+            context.WriteInteger(0);
+        }
+        else if (destination.Save(context, args[1], 0))
+        {
+            context.Notify(KeyspaceEventClass.SortedSet, "zrangestore"u8, args[1]);
             context.WriteInteger(destination.Count);
         }
     }
@@ -161,6 +169,12 @@ internal static class SortedSetRangeCommands
             {
                 return;
             }
+
+            context.NotifyCollectionWrite(
+                KeyspaceEventClass.SortedSet,
+                kind switch { RangeKind.Rank => "zremrangebyrank"u8, RangeKind.Score => "zremrangebyscore"u8, _ => "zremrangebylex"u8 },
+                key,
+                set.Count);
         }
 
         context.WriteInteger(Math.Max(0, end - first));

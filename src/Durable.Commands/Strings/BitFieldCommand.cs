@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Buffers;
 using System.Runtime.InteropServices;
 using Durable.Protocol;
@@ -66,6 +67,11 @@ internal static class BitFieldCommand
             if (grown || changed)
             {
                 context.Session.Write(context.Db, args[1], RecordType.String, bitmap, expiresAtMs);
+            }
+
+            if (changed)
+            {
+                context.Notify(KeyspaceEventClass.String, "setbit"u8, args[1]);
             }
         }
         finally

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -139,6 +140,7 @@ internal static class StringBitCommands
         {
             value[index] = (byte)((value[index] & ~(1 << shift)) | ((int)on << shift));
             context.Session.Write(context.Db, args[1], RecordType.String, value, expiresAtMs);
+            context.Notify(KeyspaceEventClass.String, "setbit"u8, args[1]);
         }
 
         context.WriteInteger(old);
@@ -478,10 +480,11 @@ internal static class StringBitCommands
                 }
 
                 context.Session.Write(context.Db, args[2], RecordType.String, result.AsSpan(0, length), 0);
+                context.Notify(KeyspaceEventClass.String, "set"u8, args[2]);
             }
-            else
+            else if (context.Session.Delete(context.Db, args[2]))
             {
-                context.Session.Delete(context.Db, args[2]);
+                context.Notify(KeyspaceEventClass.Generic, "del"u8, args[2]);
             }
 
             context.WriteInteger(length);

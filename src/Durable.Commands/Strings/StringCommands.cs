@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Buffers;
 using Durable.Protocol;
 using Durable.Storage;
@@ -42,6 +43,7 @@ internal static class StringCommands
             case ReadResult.Found:
                 context.WriteBulk(context.Scratch.WrittenSpan);
                 context.Session.Delete(context.Db, args[1]);
+                context.Notify(KeyspaceEventClass.Generic, "del"u8, args[1]);
                 break;
             case ReadResult.Missing: context.WriteNull(); break;
             default: context.WriteWrongType(); break;
@@ -64,6 +66,7 @@ internal static class StringCommands
         }
 
         context.Session.Write(context.Db, args[1], RecordType.String, args[2], 0);
+        context.Notify(KeyspaceEventClass.String, "set"u8, args[1]);
     }
 
     // Redis: a missing key and a key of another type both read as null; MGET never replies WRONGTYPE.
@@ -143,6 +146,7 @@ internal static class StringCommands
         for (int i = 1; i < args.Count; i += 2)
         {
             context.Session.Write(context.Db, args[i], RecordType.String, args[i + 1], 0);
+            context.Notify(KeyspaceEventClass.String, "set"u8, args[i]);
         }
     }
 
@@ -157,6 +161,7 @@ internal static class StringCommands
                 if (TypedRecords.FitsRecord(context, key, tail.Length))
                 {
                     context.Session.Write(context.Db, key, RecordType.String, tail, 0);
+                    context.Notify(KeyspaceEventClass.String, "append"u8, key);
                     context.WriteInteger(tail.Length);
                 }
 
@@ -166,6 +171,7 @@ internal static class StringCommands
                 {
                     context.Scratch.Write(tail);
                     context.Session.Write(context.Db, key, RecordType.String, context.Scratch.WrittenSpan, record.ExpiresAtMs);
+                    context.Notify(KeyspaceEventClass.String, "append"u8, key);
                     context.WriteInteger(context.Scratch.WrittenCount);
                 }
 
@@ -277,6 +283,7 @@ internal static class StringCommands
         value.CopyTo(result[(int)offset..]);
         context.Session.Write(context.Db, key, RecordType.String, result, read == ReadResult.Found ? record.ExpiresAtMs : 0);
         ArrayPool<byte>.Shared.Return(buffer);
+        context.Notify(KeyspaceEventClass.String, "setrange"u8, key);
         context.WriteInteger(length);
     }
 }

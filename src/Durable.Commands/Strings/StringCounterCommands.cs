@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using System.Buffers.Text;
 using Durable.Protocol;
 using Durable.Storage;
@@ -80,6 +81,7 @@ internal static class StringCounterCommands
         }
 
         context.Session.Write(context.Db, key, RecordType.String, digits[..length], read == ReadResult.Found ? record.ExpiresAtMs : 0);
+        context.Notify(KeyspaceEventClass.String, "incrby"u8, key);
         context.WriteInteger(value);
     }
 
@@ -135,6 +137,7 @@ internal static class StringCounterCommands
         }
 
         context.Session.Write(context.Db, key, RecordType.String, text, read == ReadResult.Found ? record.ExpiresAtMs : 0);
+        context.Notify(KeyspaceEventClass.String, "incrbyfloat"u8, key);
         context.WriteBulk(text);
     }
 }

@@ -1,3 +1,4 @@
+using Durable.Commands.PubSub;
 using Durable.Protocol;
 using Durable.Storage;
 
@@ -117,6 +118,12 @@ internal static class StringSetCommands
 
         long expiry = (flags & SetFlags.KeepTtl) != 0 && found ? record.ExpiresAtMs : expiresAtMs;
         context.Session.Write(context.Db, key, RecordType.String, value, expiry);
+        context.Notify(KeyspaceEventClass.String, "set"u8, key);
+        if (expiresAtMs != 0)
+        {
+            context.Notify(KeyspaceEventClass.Generic, "expire"u8, key);
+        }
+
         if (withGet)
         {
             return;
@@ -168,15 +175,18 @@ internal static class StringSetCommands
         if (options.Has(SetFlags.ExAt | SetFlags.PxAt) && expiresAtMs <= context.NowMs)
         {
             context.Session.Delete(context.Db, args[1]);
+            context.Notify(KeyspaceEventClass.Generic, "del"u8, args[1]);
         }
         else if (options.ExpireIndex != 0)
         {
             // Only the header changes: the value is neither rewritten nor logged again.
             context.Session.TrySetExpiry(context.Db, args[1], expiresAtMs);
+            context.Notify(KeyspaceEventClass.Generic, "expire"u8, args[1]);
         }
         else if (options.Has(SetFlags.Persist) && record.ExpiresAtMs != 0)
         {
             context.Session.TrySetExpiry(context.Db, args[1], 0);
+            context.Notify(KeyspaceEventClass.Generic, "persist"u8, args[1]);
         }
     }
 }

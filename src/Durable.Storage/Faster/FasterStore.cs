@@ -926,7 +926,30 @@ public sealed partial class FasterStore : IStore
         return keys;
     }
 
-    internal void CountExpired() => Interlocked.Increment(ref _expiredKeys);
+    /// <inheritdoc/>
+    public KeyEventHandler? KeyExpired { get; set; }
+
+    /// <inheritdoc/>
+    public KeyEventHandler? KeyCreated { get; set; }
+
+    // A user key written where no live record was: reported to KeyCreated with its logical database.
+    internal void ReportCreated(ReadOnlySpan<byte> storedKey)
+    {
+        if (KeyCreated is { } handler && Array.IndexOf(_physical, storedKey[0]) is int db and >= 0)
+        {
+            handler(db, storedKey[1..]);
+        }
+    }
+
+    // An expired key removed: counted (expired_keys) and reported to KeyExpired with its logical database.
+    internal void CountExpired(ReadOnlySpan<byte> storedKey)
+    {
+        Interlocked.Increment(ref _expiredKeys);
+        if (KeyExpired is { } handler && Array.IndexOf(_physical, storedKey[0]) is int db and >= 0)
+        {
+            handler(db, storedKey[1..]);
+        }
+    }
 
     internal void CountPendingReads(int reads) => Interlocked.Add(ref _pendingReads, reads);
 

@@ -185,8 +185,17 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return output.Found;
     }
 
-    public bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs) =>
-        WriteStored(StoredKey(_store.Physical(db), key), type, payload, expiresAtMs, log: true, _store.Reaper.LazyServerDeletes ? Cascade.Lazy : Cascade.Now);
+    public bool Write(int db, ReadOnlySpan<byte> key, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs)
+    {
+        ReadOnlySpan<byte> storedKey = StoredKey(_store.Physical(db), key);
+        bool isNew = WriteStored(storedKey, type, payload, expiresAtMs, log: true, _store.Reaper.LazyServerDeletes ? Cascade.Lazy : Cascade.Now);
+        if (isNew)
+        {
+            _store.ReportCreated(storedKey);
+        }
+
+        return isNew;
+    }
 
     public bool Delete(int db, ReadOnlySpan<byte> key) =>
         DeleteStored(StoredKey(_store.Physical(db), key), onlyIfExpired: false, log: true, Cascade.Now);
@@ -1624,7 +1633,8 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
     /// <summary>
     /// Writes a record; unless <paramref name="cascade"/> is <see cref="Cascade.None"/>, the parts of the record it replaces go too unless the new record
-    /// carries the same generation (a collection updating its own root).
+    /// carries the same generation (a collection updating its own root). Returns whether the key is new: no live record
+    /// was there (none, or an expired one).
     /// </summary>
     private bool WriteStored(ReadOnlySpan<byte> storedKey, RecordType type, ReadOnlySpan<byte> payload, long expiresAtMs, bool log, Cascade cascade)
     {
@@ -1637,13 +1647,14 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             storedKey, ComposeValue(header, payload, longString ? RoomFor(storedKey.Length, payload.Length) : -1, ref rented), editWanted: log && longString && _wal is not null);
         ReturnRented(rented);
 
-        if (!output.Created && output.OldHeader.IsExpiredAt(output.NowMs))
+        bool isNew = output.Created;
+        if (!isNew && output.OldHeader.IsExpiredAt(output.NowMs))
         {
             // Redis counts an expired key its write replaces (lookupKeyWrite expires it first); so does Delete here.
-            _store.CountExpired();
+            _store.CountExpired(storedKey);
+            isNew = true;
         }
 
-        bool created = output.Created;
         PartsDescriptor? replacedParts = output.OldParts;
         if (log)
         {
@@ -1665,7 +1676,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             DeleteParts(old, log, cascade);
         }
 
-        return created;
+        return isNew;
     }
 
     /// <summary>
@@ -1794,7 +1805,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
         if (expired)
         {
-            _store.CountExpired();
+            _store.CountExpired(storedKey);
             return false;
         }
 
