@@ -38,6 +38,10 @@ public sealed class ClientState
     public string? LibraryName { get; set; }
     public string? LibraryVersion { get; set; }
     public int Db { get; set; }
+
+    /// <summary>While a script of this connection runs: its commands may not wait (FLUSHALL SYNC deletes at once).</summary>
+    public bool RunningScript { get; set; }
+
     public RespVersion Protocol { get; set; } = RespVersion.Resp2;
     public long LastInteractionMs { get; set; }
     public string LastCommand { get; set; } = "NULL";

@@ -287,25 +287,32 @@ public sealed class CommandDispatcher
         List<int> keyIndexes = new(8);
         foreach (Transactions.QueuedCommand command in queued)
         {
-            RespArgs args = command.Args;
-            CommandDefinition definition = command.Definition;
-            context.Scratch.ResetWrittenCount();
-            context.Client.LastCommand = definition.FullName;
-            context.ErrorWritten = false;
-            long started = Stopwatch.GetTimestamp();
-            int loggedBefore = context.Session.LoggedRecords;
-            try
-            {
-                definition.Handler(context, args);
-                TouchWatchedKeys(context, definition, args, keyIndexes, loggedBefore);
-            }
-            finally
-            {
-                context.PartBuffers.ReturnAll();
-            }
-
-            RecordCall(context, definition, args, started);
+            RunWithin(context, command.Definition, command.Args, keyIndexes);
         }
+    }
+
+    /// <summary>
+    /// Runs one command inside an EXEC or a script, which holds the stripes it needs and completes the store command
+    /// once at its end; the command is counted as if sent alone.
+    /// </summary>
+    internal static void RunWithin(CommandContext context, CommandDefinition definition, RespArgs args, List<int> keyIndexes)
+    {
+        context.Scratch.ResetWrittenCount();
+        context.Client.LastCommand = definition.FullName;
+        context.ErrorWritten = false;
+        long started = Stopwatch.GetTimestamp();
+        int loggedBefore = context.Session.LoggedRecords;
+        try
+        {
+            definition.Handler(context, args);
+            TouchWatchedKeys(context, definition, args, keyIndexes, loggedBefore);
+        }
+        finally
+        {
+            context.PartBuffers.ReturnAll();
+        }
+
+        RecordCall(context, definition, args, started);
     }
 
     /// <summary>
@@ -328,7 +335,8 @@ public sealed class CommandDispatcher
         {
             RespArgs args = command.Args;
             CommandDefinition definition = command.Definition;
-            if ((definition.Flags & CommandFlags.LocksAll) != 0 || definition.LocksAllWhen?.Invoke(args) == true)
+            // A script in a transaction runs with every stripe: it may reach keys it did not declare.
+            if ((definition.Flags & (CommandFlags.LocksAll | CommandFlags.LocksItself)) != 0 || definition.LocksAllWhen?.Invoke(args) == true)
             {
                 context.Store.Locks.EnterAll();
                 return AllStripes;
@@ -572,6 +580,11 @@ public sealed class CommandDispatcher
     /// </summary>
     private int Lock(KeyLocks locks, CommandDefinition definition, RespArgs args, bool mayDefer)
     {
+        if ((definition.Flags & CommandFlags.LocksItself) != 0)
+        {
+            return 0;
+        }
+
         if ((definition.Flags & CommandFlags.LocksAll) != 0 || definition.LocksAllWhen?.Invoke(args) == true)
         {
             locks.EnterAll();
@@ -648,20 +661,7 @@ public sealed class CommandDispatcher
         return count;
     }
 
-    private static void EnterStripes(KeyLocks locks, ReadOnlySpan<int> stripes, bool exclusive)
-    {
-        for (int i = 0; i < stripes.Length; i++)
-        {
-            if (exclusive)
-            {
-                locks.EnterExclusive(stripes[i]);
-            }
-            else
-            {
-                locks.EnterShared(stripes[i]);
-            }
-        }
-    }
+    private static void EnterStripes(KeyLocks locks, ReadOnlySpan<int> stripes, bool exclusive) => locks.EnterAllOf(stripes, exclusive);
 
     private void Unlock(KeyLocks locks, CommandDefinition definition, int count)
     {

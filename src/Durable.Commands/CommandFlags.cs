@@ -22,9 +22,16 @@ public enum CommandFlags
     NoMulti = 1 << 14,
     MayReplicate = 1 << 15,
     NoAsyncLoading = 1 << 16,
+    NoMandatoryKeys = 1 << 17,
 
     /// <summary>Not a Redis flag: the command takes every key stripe exclusively (FLUSHALL, SWAPDB).</summary>
     LocksAll = 1 << 20,
+
+    /// <summary>
+    /// Not a Redis flag: the dispatcher takes no stripe for the command, which takes them itself as it learns its keys
+    /// (a script); inside EXEC it runs with every stripe.
+    /// </summary>
+    LocksItself = 1 << 24,
 
     /// <summary>
     /// Not a Redis flag: the command reads nothing from the store but its keys' own records (no collection parts, no

@@ -49,6 +49,7 @@ public sealed class CommandTable
         Geo.GeoCommands.Register(table);
         Sets.SetCommands.Register(table);
         Transactions.TransactionCommands.Register(table);
+        Scripting.ScriptingCommands.Register(table);
         table.Freeze();
         return table;
     }

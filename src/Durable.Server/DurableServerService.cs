@@ -74,6 +74,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         Stopwatch watch = Stopwatch.StartNew();
         State = new ServerState(new LoadingStore(_config.Databases), _config, CommandTable.CreateDefault(), _time)
         {
+            Logger = _loggerFactory.CreateLogger("Durable.Scripts"),
             RequestShutdown = save =>
             {
                 _checkpointOnStop = save;

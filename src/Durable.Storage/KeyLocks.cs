@@ -16,10 +16,16 @@ namespace Durable.Storage;
 /// A release wakes the first waiting connection only when nobody spins for the stripe (the spinner takes it) and no
 /// connection woken before has yet tried: a holder that takes the stripe again at once (the next command of its
 /// pipeline) does not wake, each time, a waiter that will only find it taken.
+/// Only one holder at a time may wait for a stripe while it holds others out of order (<see cref="EnterHoldAndWait"/>:
+/// <see cref="EnterAll"/>, a script that reaches a key it did not declare); everyone else takes several stripes all at
+/// once or not at all, so no cycle of waits can form.
 /// </summary>
 public sealed class KeyLocks
 {
     public const int StripeCount = 4096;
+
+    // Held by the one caller that may wait for stripes while holding others (see the class summary).
+    private readonly object _holdAndWait = new();
 
     /// <summary>
     /// Spins (<see cref="SpinWait.SpinOnce()"/>, yielding the core after the tenth) per stripe before
@@ -300,9 +306,10 @@ public sealed class KeyLocks
     /// </summary>
     public int WriteVersion(int stripe) => Volatile.Read(ref _state[(stripe * 16) + 1]);
 
-    /// <summary>Takes every stripe exclusively (FLUSHALL, SWAPDB), in order.</summary>
+    /// <summary>Takes every stripe exclusively (FLUSHALL, SWAPDB, a checkpoint's version shift), in order; on one thread with <see cref="ExitAll"/>.</summary>
     public void EnterAll()
     {
+        EnterHoldAndWait();
         for (int i = 0; i < StripeCount; i++)
         {
             EnterExclusive(i);
@@ -314,6 +321,35 @@ public sealed class KeyLocks
         for (int i = 0; i < StripeCount; i++)
         {
             ExitExclusive(i);
+        }
+
+        ExitHoldAndWait();
+    }
+
+    /// <summary>
+    /// Makes the caller the one that may wait for stripes while it holds others, in any order (a script, which learns
+    /// its keys as it runs); re-entrant, and released on the same thread by <see cref="ExitHoldAndWait"/>.
+    /// </summary>
+    public void EnterHoldAndWait() => Monitor.Enter(_holdAndWait);
+
+    public void ExitHoldAndWait() => Monitor.Exit(_holdAndWait);
+
+    /// <summary>
+    /// Takes the (sorted, distinct) <paramref name="stripes"/> all at once, waiting (spinning, then yielding) while one
+    /// is taken without holding the others, so that it never waits in a cycle with the holder of <see cref="EnterHoldAndWait"/>.
+    /// </summary>
+    public void EnterAllOf(ReadOnlySpan<int> stripes, bool exclusive)
+    {
+        if (stripes.Length == 1)
+        {
+            Enter(stripes[0], exclusive);
+            return;
+        }
+
+        SpinWait spin = default;
+        while (TryEnterAll(stripes, exclusive) >= 0)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
         }
     }
 

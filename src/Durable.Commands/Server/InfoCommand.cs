@@ -178,6 +178,15 @@ internal static class InfoCommand
         Field(text, "used_memory_dataset_perc", Percent(dataset, used));
         Field(text, "total_system_memory", total);
         Field(text, "total_system_memory_human", Human(total));
+        long lua = server.ScriptsIfCreated?.MemoryBytes ?? 0;
+        long scripts = server.ScriptsIfCreated?.CachedBytes ?? 0;
+        Field(text, "used_memory_lua", lua);
+        Field(text, "used_memory_vm_eval", lua);
+        Field(text, "used_memory_lua_human", Human(lua));
+        Field(text, "used_memory_scripts_eval", scripts);
+        Field(text, "number_of_cached_scripts", server.ScriptsIfCreated?.CachedScripts ?? 0);
+        Field(text, "used_memory_scripts", scripts);
+        Field(text, "used_memory_scripts_human", Human(scripts));
         Field(text, "maxmemory", 0);
         Field(text, "maxmemory_human", "0B");
         Field(text, "maxmemory_policy", "noeviction");

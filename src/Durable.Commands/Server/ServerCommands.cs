@@ -37,11 +37,11 @@ internal static class ServerCommands
     /// <summary>
     /// Empties <paramref name="databases"/>. Lazily, the reply goes at once; a SYNC flush detaches them the same way, so
     /// the server goes on serving others, and replies once the store has deleted their records, as Redis replies to it
-    /// once the memory is freed (only inside EXEC, where nothing may wait, does it delete them before the next command runs).
+    /// once the memory is freed (only inside EXEC or a script, where nothing may wait, does it delete them before the next command runs).
     /// </summary>
     private static void Flush(CommandContext context, IEnumerable<int> databases, bool lazyFree)
     {
-        bool waits = !lazyFree && !context.Client.Transaction.Active;
+        bool waits = !lazyFree && !context.Client.Transaction.Active && !context.Client.RunningScript;
         foreach (int db in databases)
         {
             context.Session.FlushDatabase(db, lazyFree || waits);

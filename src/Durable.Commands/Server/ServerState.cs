@@ -8,6 +8,8 @@ public sealed class ServerState
 {
     private volatile IStore _store;
     private volatile bool _loading;
+    private Scripting.ScriptEngine? _scripts;
+    private object? _scriptsLock;
 
     /// <param name="store">The open store, or a stand-in while the real one is still recovering (see <see cref="BeginLoading"/>).</param>
     /// <param name="config">The configuration.</param>
@@ -50,6 +52,16 @@ public sealed class ServerState
         _loading = false;
     }
     public ServerConfig Config { get; }
+
+    /// <summary>Where the server's own messages go (a script's redis.log); the host sets it.</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    /// <summary>The Lua interpreter and script cache, or null before the first script command (INFO reports zeros).</summary>
+    internal Scripting.ScriptEngine? ScriptsIfCreated => Volatile.Read(ref _scripts);
+
+    /// <summary>The Lua interpreter and script cache, created by the first script command.</summary>
+    internal Scripting.ScriptEngine Scripts => LazyInitializer.EnsureInitialized(ref _scripts, ref _scriptsLock, () => new Scripting.ScriptEngine(Logger));
+
     public CommandTable Commands { get; }
     public TimeProvider Time { get; }
     public ClientRegistry Clients { get; } = new();

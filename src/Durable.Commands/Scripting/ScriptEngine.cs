@@ -1,0 +1,734 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Durable.Protocol;
+using KeraLua;
+using Microsoft.Extensions.Logging;
+
+namespace Durable.Commands.Scripting;
+
+/// <summary>
+/// The server's one Lua interpreter (Lua 5.4 through KeraLua, where Redis embeds 5.1) and its script cache, as Redis
+/// 7.0's eval.c and script_lua.c. Scripts run one at a time: EVAL takes every key stripe, and the engine's lock covers
+/// the cache. Lua errors never cross a C# frame (a longjmp through managed code is undefined): the C# functions return
+/// their failures, and the Lua side of the library (<c>ScriptPrelude.lua</c>) raises them.
+/// </summary>
+#pragma warning disable CA1001 // the interpreter lives as long as the server's process, which frees it
+internal sealed class ScriptEngine
+#pragma warning restore CA1001
+{
+    // Redis's lua stack limit for replies nested this deep (a table that holds itself would recurse forever).
+    private const int MaxReplyDepth = 1000;
+
+    // LUA_RIDX_GLOBALS: where the registry keeps the globals table.
+    private const int GlobalsIndex = 2;
+
+    private readonly Lua _lua = new(openLibs: true);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, CachedScript> _scripts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ILogger _logger;
+
+    // Kept here so that the collector never frees a delegate Lua still calls.
+    private readonly LuaFunction _call;
+    private readonly LuaFunction _errorReply;
+    private readonly LuaFunction _sha1Hex;
+    private readonly LuaFunction _log;
+    private readonly LuaFunction _setResp;
+    private readonly LuaFunction _killed;
+    private readonly int _errorHandler;
+
+    private long _cachedBytes;
+    private volatile ScriptRun? _running;
+    private volatile bool _killRequested;
+
+    public ScriptEngine(ILogger logger)
+    {
+        _logger = logger;
+        _call = Call;
+        _errorReply = ErrorReply;
+        _sha1Hex = Sha1Hex;
+        _log = Log;
+        _setResp = SetResp;
+        _killed = Killed;
+
+        using Stream prelude = typeof(ScriptEngine).Assembly.GetManifestResourceStream("Durable.Commands.Scripting.ScriptPrelude.lua")!;
+        using MemoryStream bytes = new();
+        prelude.CopyTo(bytes);
+        if (_lua.LoadBuffer(bytes.ToArray(), "=prelude", "t") != LuaStatus.OK)
+        {
+            throw new InvalidOperationException("the script prelude does not compile: " + _lua.ToString(-1));
+        }
+
+        foreach (LuaFunction function in new[] { _call, _errorReply, _sha1Hex, _log, _setResp, _killed })
+        {
+            _lua.PushCFunction(function);
+        }
+
+        if (_lua.PCall(6, 1, 0) != LuaStatus.OK)
+        {
+            throw new InvalidOperationException("the script prelude failed: " + _lua.ToString(-1));
+        }
+
+        _errorHandler = _lua.Ref(LuaRegistry.Index);
+    }
+
+    /// <summary>The number of scripts in the cache (INFO number_of_cached_scripts).</summary>
+    public int CachedScripts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _scripts.Count;
+            }
+        }
+    }
+
+    /// <summary>The bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).</summary>
+    public long CachedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _cachedBytes;
+            }
+        }
+    }
+
+    /// <summary>Memory the interpreter holds, in bytes (INFO used_memory_lua).</summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_lua.GarbageCollector(LuaGC.Count, 0) * 1024L) + _lua.GarbageCollector(LuaGC.Countb, 0);
+            }
+        }
+    }
+
+    /// <summary>Redis's script name: the SHA1 of the body, in lower-case hex.</summary>
+#pragma warning disable CA5350 // Redis names scripts by their SHA1: a name, not a security measure
+    public static string Sha1Of(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA1.HashData(body));
+#pragma warning restore CA5350
+
+    /// <summary>
+    /// Compiles <paramref name="body"/> into the cache unless it is there; returns its SHA1, or null with Redis's
+    /// error in <paramref name="error"/> (a bad shebang, a syntax error).
+    /// </summary>
+    public string? Load(ReadOnlySpan<byte> body, out string? error)
+    {
+        string sha = Sha1Of(body);
+        lock (_gate)
+        {
+            if (_scripts.ContainsKey(sha))
+            {
+                error = null;
+                return sha;
+            }
+
+            if (!ScriptShebang.TryRead(body, out ScriptFlags flags, out int shebangLength, out error))
+            {
+                return null;
+            }
+
+            // The shebang line is not Lua: it becomes a comment, so that line numbers stay the script's own.
+            byte[] source = body.ToArray();
+            if (shebangLength > 0)
+            {
+                source[0] = (byte)'-';
+                source[1] = (byte)'-';
+            }
+
+            if (_lua.LoadBuffer(source, "@user_script", "t") != LuaStatus.OK)
+            {
+                // Lua 5.1 quotes the end of the script where 5.4 does not; the rest of a syntax error reads the same.
+                error = ("ERR Error compiling script (new function): " + Latin1(_lua.ToBuffer(-1, false)))
+                    .Replace(" near <eof>", " near '<eof>'", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ');
+                _lua.Pop(1);
+                return null;
+            }
+
+            _scripts[sha] = new CachedScript(_lua.Ref(LuaRegistry.Index), flags);
+            _cachedBytes += body.Length;
+            error = null;
+            return sha;
+        }
+    }
+
+    /// <summary>Whether a script of this SHA1 is cached (case does not matter, as in Redis).</summary>
+    public bool Exists(ReadOnlySpan<byte> sha)
+    {
+        lock (_gate)
+        {
+            return _scripts.ContainsKey(Latin1(sha));
+        }
+    }
+
+    /// <summary>The flags of a cached script (its shebang's), or null if it is not cached.</summary>
+    public ScriptFlags? FlagsOf(string sha)
+    {
+        lock (_gate)
+        {
+            return _scripts.TryGetValue(sha, out CachedScript? script) ? script.Flags : null;
+        }
+    }
+
+    /// <summary>SCRIPT FLUSH: forgets every cached script.</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            foreach (CachedScript script in _scripts.Values)
+            {
+                _lua.Unref(LuaRegistry.Index, script.Reference);
+            }
+
+            _scripts.Clear();
+            _cachedBytes = 0;
+            _lua.GarbageCollector(LuaGC.Collect, 0);
+        }
+    }
+
+    /// <summary>
+    /// SCRIPT KILL: stops the running script at its next check, unless it has written. Returns Redis's error, or null
+    /// when the kill was requested.
+    /// </summary>
+    public string? Kill()
+    {
+        ScriptRun? running = _running;
+        if (running is null)
+        {
+            return "NOTBUSY No scripts in execution right now.";
+        }
+
+        if (running.Wrote)
+        {
+            return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+        }
+
+        _killRequested = true;
+        return null;
+    }
+
+    /// <summary>
+    /// Runs the cached script <paramref name="sha"/> with KEYS and ARGV from <paramref name="args"/> (keys from index
+    /// 3 on, <paramref name="keyCount"/> of them) and writes its reply. Returns false, writing nothing, if the script is
+    /// not cached. The script's commands take their keys' stripes through <paramref name="locks"/>.
+    /// </summary>
+    public bool Run(CommandContext context, string sha, RespArgs args, int keyCount, bool readOnly, ScriptLocks locks)
+    {
+        lock (_gate)
+        {
+            if (!_scripts.TryGetValue(sha, out CachedScript? script))
+            {
+                return false;
+            }
+
+            int top = _lua.GetTop();
+            ScriptRun run = new(context, sha.ToLowerInvariant(), readOnly, locks);
+            int db = context.Client.Db;
+            string lastCommand = context.Client.LastCommand;
+            try
+            {
+                SetGlobalArray("KEYS", args, 3, keyCount);
+                SetGlobalArray("ARGV", args, 3 + keyCount, args.Count - 3 - keyCount);
+                _lua.RawGetInteger(LuaRegistry.Index, _errorHandler);
+                _lua.RawGetInteger(LuaRegistry.Index, script.Reference);
+                _killRequested = false;
+                _running = run;
+                context.Client.RunningScript = true;
+                LuaStatus status = _lua.PCall(0, 1, top + 1);
+                _running = null;
+                context.ErrorWritten = false;
+                if (status == LuaStatus.OK)
+                {
+                    WriteValue(context, run, 0);
+                }
+                else
+                {
+                    WriteFailure(context, run);
+                }
+            }
+            finally
+            {
+                _running = null;
+                _killRequested = false;
+                context.Client.RunningScript = false;
+                _lua.SetTop(top);
+                context.Client.Db = db;
+                context.Client.LastCommand = lastCommand;
+            }
+
+            return true;
+        }
+    }
+
+    // Sets global name to a table of count arguments from first on, past the globals' read-only guard.
+    private void SetGlobalArray(string name, RespArgs args, int first, int count)
+    {
+        _lua.RawGetInteger(LuaRegistry.Index, GlobalsIndex);
+        _lua.PushString(name);
+        _lua.CreateTable(count, 0);
+        for (int i = 0; i < count; i++)
+        {
+            _lua.PushBuffer(args[first + i].ToArray());
+            _lua.RawSetInteger(-2, i + 1);
+        }
+
+        _lua.RawSet(-3);
+        _lua.Pop(1);
+    }
+
+    // redis.call and redis.pcall: (true, reply) or (false, error table); the Lua side raises for redis.call.
+    private int Call(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        try
+        {
+            ScriptRun? run = _running;
+            int count = lua.GetTop();
+            if (run is null || count == 0)
+            {
+                return Failure(lua, "Please specify at least one argument for this redis lib call");
+            }
+
+            byte[][] parts = new byte[count][];
+            for (int i = 1; i <= count; i++)
+            {
+                byte[]? part = ArgumentOf(lua, i);
+                if (part is null)
+                {
+                    return Failure(lua, "Lua redis lib command arguments must be strings or integers");
+                }
+
+                parts[i - 1] = part;
+            }
+
+            if (run.Execute(parts) is string refusal)
+            {
+                return Failure(lua, refusal);
+            }
+
+            ReadOnlySpan<byte> reply = run.Replies.WrittenSpan;
+            lua.PushBoolean(reply[0] != (byte)'-');
+            int position = 0;
+            LuaReplies.Push(lua, reply, ref position, 0);
+            return 2;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            return Failure(lua, e.Message);
+        }
+    }
+
+    // Redis converts a number argument with fpconv_dtoa: integers without a decimal point, others as short as they round-trip.
+    private static byte[]? ArgumentOf(Lua lua, int index)
+    {
+        switch (lua.Type(index))
+        {
+            case LuaType.String:
+                return lua.ToBuffer(index, false);
+            case LuaType.Number:
+                if (lua.IsInteger(index))
+                {
+                    return Encoding.ASCII.GetBytes(lua.ToInteger(index).ToString(CultureInfo.InvariantCulture));
+                }
+
+                double value = lua.ToNumber(index);
+                string text = Math.Abs(value) < 1e17 && value == Math.Floor(value)
+                    ? ((long)value).ToString(CultureInfo.InvariantCulture)
+                    : value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+                return Encoding.ASCII.GetBytes(text);
+            default:
+                return null;
+        }
+    }
+
+    private static int Failure(Lua lua, string message)
+    {
+        lua.PushBoolean(false);
+        LuaReplies.PushError(lua, Encoding.Latin1.GetBytes(message));
+        return 2;
+    }
+
+    // redis.error_reply(message): Redis adds the '-' it reads the error code after.
+    private int ErrorReply(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        byte[] message = lua.ToBuffer(1, false) ?? [];
+        LuaReplies.PushError(lua, message.Length > 0 && message[0] == (byte)'-' ? message : [(byte)'-', .. message]);
+        return 1;
+    }
+
+    private int Sha1Hex(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        byte[] text = lua.Type(1) is LuaType.String or LuaType.Number ? lua.ToBuffer(1, false) ?? [] : [];
+        lua.PushString(Sha1Of(text));
+        return 1;
+    }
+
+    private int Log(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        LogLevel level = lua.ToInteger(1) switch
+        {
+            0 => LogLevel.Debug,
+            1 => LogLevel.Debug,
+            2 => LogLevel.Information,
+            _ => LogLevel.Warning,
+        };
+        if (_logger.IsEnabled(level))
+        {
+#pragma warning disable CA1848 // a script's own message, at the level the script chose
+            _logger.Log(level, "{ScriptMessage}", Latin1(lua.ToBuffer(2, false) ?? []));
+#pragma warning restore CA1848
+        }
+
+        return 0;
+    }
+
+    private int SetResp(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        if (_running is ScriptRun run)
+        {
+            run.Resp = lua.ToInteger(1) == 3 ? RespVersion.Resp3 : RespVersion.Resp2;
+        }
+
+        return 0;
+    }
+
+    private int Killed(IntPtr state)
+    {
+        Lua.FromIntPtr(state).PushBoolean(_killRequested);
+        return 1;
+    }
+
+    // The script's return value (top of the stack) as the client's reply.
+    private void WriteValue(CommandContext context, ScriptRun run, int depth)
+    {
+        if (depth > MaxReplyDepth || !_lua.CheckStack(4))
+        {
+            context.WriteError("ERR reached lua stack limit"u8);
+            return;
+        }
+
+        switch (_lua.Type(-1))
+        {
+            case LuaType.String:
+                context.WriteBulk(_lua.ToBuffer(-1, false));
+                break;
+            case LuaType.Boolean:
+                bool value = _lua.ToBoolean(-1);
+                if (run.Resp == RespVersion.Resp2)
+                {
+                    if (value)
+                    {
+                        context.WriteInteger(1);
+                    }
+                    else
+                    {
+                        context.WriteNull();
+                    }
+                }
+                else
+                {
+                    RespWriter.WriteBoolean(context.Reply, value, context.Protocol);
+                }
+
+                break;
+            case LuaType.Number:
+                context.WriteInteger(_lua.IsInteger(-1) ? _lua.ToInteger(-1) : Truncate(_lua.ToNumber(-1)));
+                break;
+            case LuaType.Table:
+                WriteTable(context, run, depth);
+                break;
+            default:
+                context.WriteNull();
+                break;
+        }
+    }
+
+    // C's (long long) cast on x86-64: out of range and NaN give LLONG_MIN.
+    private static long Truncate(double value) =>
+        double.IsNaN(value) || value >= 9223372036854775808.0 || value < -9223372036854775808.0 ? long.MinValue : (long)value;
+
+    // Redis luaReplyToRedisReply for a table: an error, a status, a RESP3 type, or else an array up to the first nil.
+    private void WriteTable(CommandContext context, ScriptRun run, int depth)
+    {
+        if (Field("err") == LuaType.String)
+        {
+            context.WriteError(OneLine(_lua.ToBuffer(-1, false)));
+            _lua.Pop(1);
+            return;
+        }
+
+        _lua.Pop(1);
+        if (Field("ok") == LuaType.String)
+        {
+            context.WriteSimple(OneLine(_lua.ToBuffer(-1, false)));
+            _lua.Pop(1);
+            return;
+        }
+
+        _lua.Pop(1);
+        if (Field("double") == LuaType.Number)
+        {
+            Span<byte> text = stackalloc byte[32];
+            int length = SortedSets.ScoreText.Format(_lua.ToNumber(-1), text);
+            RespWriter.WriteDouble(context.Reply, text[..length], context.Protocol);
+            _lua.Pop(1);
+            return;
+        }
+
+        _lua.Pop(1);
+        if (Field("big_number") == LuaType.String)
+        {
+            byte[] digits = OneLine(_lua.ToBuffer(-1, false));
+            if (context.Protocol == RespVersion.Resp3)
+            {
+                RespWriter.WriteRaw(context.Reply, [(byte)'(', .. digits, (byte)'\r', (byte)'\n']);
+            }
+            else
+            {
+                context.WriteBulk(digits);
+            }
+
+            _lua.Pop(1);
+            return;
+        }
+
+        _lua.Pop(1);
+        if (Field("map") == LuaType.Table)
+        {
+            context.WriteMapHeader(CountPairs());
+            _lua.PushNil();
+            while (_lua.Next(-2))
+            {
+                _lua.PushCopy(-2);
+                WriteValue(context, run, depth + 1);
+                _lua.Pop(1);
+                WriteValue(context, run, depth + 1);
+                _lua.Pop(1);
+            }
+
+            _lua.Pop(1);
+            return;
+        }
+
+        _lua.Pop(1);
+        if (Field("set") == LuaType.Table)
+        {
+            context.WriteSetHeader(CountPairs());
+            _lua.PushNil();
+            while (_lua.Next(-2))
+            {
+                _lua.Pop(1);
+                _lua.PushCopy(-1);
+                WriteValue(context, run, depth + 1);
+                _lua.Pop(1);
+            }
+
+            _lua.Pop(1);
+            return;
+        }
+
+        _lua.Pop(1);
+        if (Field("verbatim_string") == LuaType.Table)
+        {
+            _lua.PushString("string");
+            _lua.RawGet(-2);
+            RespWriter.WriteVerbatim(context.Reply, _lua.ToBuffer(-1, false) ?? [], context.Protocol);
+            _lua.Pop(2);
+            return;
+        }
+
+        _lua.Pop(1);
+        int count = 0;
+        while (_lua.RawGetInteger(-1, count + 1) != LuaType.Nil)
+        {
+            _lua.Pop(1);
+            count++;
+        }
+
+        _lua.Pop(1);
+        context.WriteArrayHeader(count);
+        for (int i = 1; i <= count; i++)
+        {
+            _lua.RawGetInteger(-1, i);
+            WriteValue(context, run, depth + 1);
+            _lua.Pop(1);
+        }
+    }
+
+    // Pushes field name of the table on top, without metamethods; returns its type.
+    private LuaType Field(string name)
+    {
+        _lua.PushString(name);
+        return _lua.RawGet(-2);
+    }
+
+    private int CountPairs()
+    {
+        int count = 0;
+        _lua.PushNil();
+        while (_lua.Next(-2))
+        {
+            _lua.Pop(1);
+            count++;
+        }
+
+        return count;
+    }
+
+    // An uncaught error: Redis appends the script's name and the line the error table carries.
+    private void WriteFailure(CommandContext context, ScriptRun run)
+    {
+        string text;
+        if (_lua.Type(-1) != LuaType.Table)
+        {
+            // An error the handler did not turn into a table (it failed itself, or memory ran out).
+            text = "ERR " + Latin1(_lua.ToBuffer(-1, false) ?? []);
+        }
+        else
+        {
+            text = Field("err") == LuaType.String ? Latin1(_lua.ToBuffer(-1, false)) : "ERR unknown error";
+            _lua.Pop(1);
+            string? source = Field("source") == LuaType.String ? _lua.ToString(-1, false) : null;
+            _lua.Pop(1);
+            if (source is not null)
+            {
+                if (Field("line") == LuaType.Number)
+                {
+                    text += $" script: {run.Sha}, on {source}:{_lua.ToInteger(-1)}.";
+                }
+
+                _lua.Pop(1);
+            }
+        }
+
+        context.WriteError(Encoding.Latin1.GetBytes(text.Replace('\r', ' ').Replace('\n', ' ')));
+    }
+
+    private static byte[] OneLine(byte[] text)
+    {
+        byte[] copy = (byte[])text.Clone();
+        for (int i = 0; i < copy.Length; i++)
+        {
+            if (copy[i] is (byte)'\r' or (byte)'\n')
+            {
+                copy[i] = (byte)' ';
+            }
+        }
+
+        return copy;
+    }
+
+    private static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
+}
+
+/// <summary>A compiled script: where the registry holds its function, and its shebang's flags.</summary>
+internal sealed record CachedScript(int Reference, ScriptFlags Flags);
+
+/// <summary>One script's run: the connection it runs for, the replies of its commands, and what it did.</summary>
+internal sealed class ScriptRun(CommandContext context, string sha, bool readOnly, ScriptLocks locks)
+{
+    private readonly List<int> _keyIndexes = new(8);
+
+    public CommandContext Context { get; } = context;
+
+    public string Sha { get; } = sha;
+
+    /// <summary>The protocol the script's commands reply in (redis.setresp).</summary>
+    public RespVersion Resp { get; set; } = RespVersion.Resp2;
+
+    /// <summary>Set once a command of the script changed the store: SCRIPT KILL may no longer stop it.</summary>
+    public bool Wrote { get; private set; }
+
+    /// <summary>The last command's reply.</summary>
+    public ArrayBufferWriter<byte> Replies { get; } = new(256);
+
+    /// <summary>
+    /// Runs one command of the script (redis.call); its reply is in <see cref="Replies"/>. Returns Redis's refusal
+    /// instead when the command may not run from a script.
+    /// </summary>
+    public string? Execute(byte[][] parts)
+    {
+        CommandContext context = Context;
+        CommandDefinition? definition = context.Server.Commands.Find(parts[0]);
+        if (definition?.SubCommands is not null && parts.Length >= 2)
+        {
+            definition = CommandTable.FindSub(definition, parts[1]);
+        }
+
+        if (definition is null)
+        {
+            return "Unknown Redis command called from script";
+        }
+
+        if (!definition.AcceptsArgumentCount(parts.Length))
+        {
+            return "Wrong number of args calling Redis command from script";
+        }
+
+        if ((definition.Flags & CommandFlags.NoScript) != 0)
+        {
+            return "This Redis command is not allowed from script";
+        }
+
+        if ((definition.Flags & CommandFlags.Write) != 0)
+        {
+            if (readOnly)
+            {
+                return "Write commands are not allowed from read-only scripts.";
+            }
+
+            if (context.Store.WriteFailure is string failure)
+            {
+                return "-" + CommandDispatcher.WriteRefusal(failure);
+            }
+        }
+
+        int length = 0;
+        foreach (byte[] part in parts)
+        {
+            length += part.Length;
+        }
+
+        byte[] data = new byte[length];
+        int[] bounds = new int[parts.Length * 2];
+        int offset = 0;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            parts[i].CopyTo(data, offset);
+            bounds[2 * i] = offset;
+            bounds[(2 * i) + 1] = parts[i].Length;
+            offset += parts[i].Length;
+        }
+
+        RespArgs args = new(data, bounds);
+        locks.Cover(definition, args);
+        Replies.ResetWrittenCount();
+        IBufferWriter<byte> reply = context.Reply;
+        RespVersion protocol = context.Client.Protocol;
+        int logged = context.Session.LoggedRecords;
+        context.Reply = Replies;
+        context.Client.Protocol = Resp;
+        try
+        {
+            CommandDispatcher.RunWithin(context, definition, args, _keyIndexes);
+        }
+        finally
+        {
+            context.Reply = reply;
+            context.Client.Protocol = protocol;
+        }
+
+        Wrote |= context.Session.LoggedRecords > logged;
+        return null;
+    }
+}

@@ -1,0 +1,295 @@
+-- The environment Redis 7.0 gives a script, on Lua 5.4 (see ScriptEngine.cs). Run once when the interpreter is
+-- created, with the engine's C# functions as its arguments; it leaves the globals read-only, as Redis does.
+local raw_call, raw_error_reply, raw_sha1hex, raw_log, raw_setresp, raw_killed = ...
+local getinfo, sethook = debug.getinfo, debug.sethook
+local error, type, tostring, tonumber, select, setmetatable = error, type, tostring, tonumber, select, setmetatable
+local table_concat = table.concat
+
+-- Redis luaPushError: an error is a table whose err field holds "CODE message".
+local function fail(message)
+  error({ err = 'ERR ' .. message }, 0)
+end
+
+local redis = {
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
+  REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 0x0007000f,
+}
+
+function redis.call(...)
+  local ok, result = raw_call(...)
+  if not ok then
+    error(result, 0)
+  end
+  return result
+end
+
+function redis.pcall(...)
+  local _, result = raw_call(...)
+  return result
+end
+
+function redis.error_reply(...)
+  local message = ...
+  if select('#', ...) ~= 1 or type(message) ~= 'string' then
+    return { err = 'ERR wrong number or type of arguments' }
+  end
+  return raw_error_reply(message)
+end
+
+function redis.status_reply(...)
+  local status = ...
+  if select('#', ...) ~= 1 or type(status) ~= 'string' then
+    return { err = 'ERR wrong number or type of arguments' }
+  end
+  return { ok = status }
+end
+
+function redis.sha1hex(...)
+  if select('#', ...) ~= 1 then
+    fail('wrong number of arguments')
+  end
+  return raw_sha1hex((...))
+end
+
+function redis.log(...)
+  local count = select('#', ...)
+  if count < 2 then
+    fail('redis.log() requires two arguments or more.')
+  end
+  local level = tonumber((...))
+  if not level then
+    fail('First argument must be a number (log level).')
+  end
+  if level < 0 or level > 3 then
+    fail('Invalid debug level.')
+  end
+  local parts = {}
+  for i = 2, count do
+    local part = select(i, ...)
+    if type(part) == 'string' or type(part) == 'number' then
+      parts[#parts + 1] = tostring(part)
+    end
+  end
+  raw_log(level, table_concat(parts, ' '))
+end
+
+function redis.setresp(...)
+  if select('#', ...) ~= 1 then
+    fail('redis.setresp() requires one argument.')
+  end
+  local resp = tonumber((...))
+  if resp ~= 2 and resp ~= 3 then
+    fail('RESP version must be 2 or 3.')
+  end
+  raw_setresp(resp)
+end
+
+-- Durable logs a script's effects whatever is asked here: the write-ahead log is not a replication stream.
+function redis.set_repl(...)
+  if select('#', ...) ~= 1 then
+    fail('redis.set_repl() requires two arguments.')
+  end
+  local flags = tonumber((...)) or 0
+  if flags < 0 or flags > 3 then
+    fail('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.')
+  end
+end
+
+function redis.replicate_commands()
+  return true
+end
+
+-- The Lua debugger (SCRIPT DEBUG) is not there: these do what they do in a script run without it.
+function redis.breakpoint()
+  return false
+end
+
+function redis.debug()
+end
+
+-- LuaBitOp, which Redis ships, on Lua 5.4's integer operators: results are signed 32-bit integers.
+local function tobit(x)
+  local n = math.tointeger(x) or math.floor(x)
+  n = n & 0xFFFFFFFF
+  if n >= 0x80000000 then
+    n = n - 0x100000000
+  end
+  return n
+end
+
+local function fold(operation)
+  return function(a, ...)
+    local result = tobit(a)
+    for i = 1, select('#', ...) do
+      result = operation(result, tobit((select(i, ...))))
+    end
+    return tobit(result)
+  end
+end
+
+local bit = {
+  tobit = tobit,
+  band = fold(function(a, b) return a & b end),
+  bor = fold(function(a, b) return a | b end),
+  bxor = fold(function(a, b) return a ~ b end),
+  bnot = function(a) return tobit(~tobit(a)) end,
+  lshift = function(a, n) return tobit(tobit(a) << (tobit(n) & 31)) end,
+  rshift = function(a, n) return tobit((tobit(a) & 0xFFFFFFFF) >> (tobit(n) & 31)) end,
+  -- A negative value is negative in all 64 bits, so a logical shift by less than 32 leaves its low 32 bits arithmetic.
+  arshift = function(a, n) return tobit(tobit(a) >> (tobit(n) & 31)) end,
+  rol = function(a, n)
+    local x, s = tobit(a) & 0xFFFFFFFF, tobit(n) & 31
+    return tobit((x << s) | (x >> (32 - s)))
+  end,
+  ror = function(a, n)
+    local x, s = tobit(a) & 0xFFFFFFFF, tobit(n) & 31
+    return tobit((x >> s) | (x << (32 - s)))
+  end,
+  bswap = function(a)
+    local x = tobit(a) & 0xFFFFFFFF
+    return tobit(((x & 0xFF) << 24) | ((x & 0xFF00) << 8) | ((x >> 8) & 0xFF00) | (x >> 24))
+  end,
+  tohex = function(a, n)
+    n = n and tobit(n) or 8
+    local upper = n < 0
+    if upper then
+      n = -n
+    end
+    local text = string.format('%08x', tobit(a) & 0xFFFFFFFF):sub(-math.min(n, 8))
+    return upper and text:upper() or text
+  end,
+}
+
+-- Lua 5.1 names scripts written for Redis use.
+unpack = table.unpack
+table.getn = function(t) return #t end
+math.pow = function(x, y) return x ^ y end
+string.gfind = string.gmatch
+gcinfo = function() return math.floor(collectgarbage('count')) end
+local real_load = load
+load = function(chunk, name, _, env) return real_load(chunk, name, 't', env) end
+
+-- What Redis leaves out of a script's reach.
+print, dofile, loadfile, require, package, os, io, debug, utf8, warn = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+
+-- SCRIPT KILL: checked every 100,000 instructions; raised again at the next check if the script catches it.
+sethook(function()
+  if raw_killed() then
+    error({ err = 'ERR Script killed by user with SCRIPT KILL...' }, 0)
+  end
+end, '', 100000)
+
+-- The script's line that last looked up a function of the library. A script that ends with `return redis.call(...)`
+-- tail-calls it, and its own frame is gone by the time the call fails: its error then names this line, as Redis's
+-- (whose library functions are C functions, which a tail call does not replace) names the line of the call.
+local looked_up_at
+
+local function track_lookup()
+  local info = getinfo(3, 'Sl')
+  if info and info.source == '@user_script' then
+    looked_up_at = info.currentline
+  end
+end
+
+local function readonly(t, track)
+  return setmetatable({}, {
+    __index = track and function(_, name)
+      track_lookup()
+      return t[name]
+    end or t,
+    __newindex = function() error('Attempt to modify a readonly table', 2) end,
+    __metatable = false,
+  })
+end
+
+-- Redis's pcall hands a script the message of an error table, not the table.
+local real_pcall = pcall
+local function caught(ok, ...)
+  if ok then
+    return true, ...
+  end
+  local e = ...
+  if type(e) == 'table' and type(e.err) == 'string' then
+    e = e.err
+  end
+  return false, e
+end
+
+-- Library functions written in Lua that may raise: found through the globals' guard, which notes the line.
+local tracked = {}
+
+function tracked.pcall(f, ...)
+  return caught(real_pcall(f, ...))
+end
+
+-- Lua 5.1's error gives a number message its position too.
+local real_error = error
+function tracked.error(message, level)
+  level = level or 1
+  if type(message) == 'number' then
+    message = tostring(message)
+  end
+  real_error(message, level > 0 and level + 1 or level)
+end
+
+local protected = {}
+local real_rawset = rawset
+function tracked.rawset(t, k, v)
+  if protected[t] then
+    real_error('Attempt to modify a readonly table', 0)
+  end
+  return real_rawset(t, k, v)
+end
+
+_G.redis = readonly(redis, true)
+protected[_G.redis] = true
+_G.bit = readonly(bit)
+for _, name in ipairs({ 'string', 'table', 'math', 'coroutine' }) do
+  _G[name] = readonly(_G[name])
+  protected[_G[name]] = true
+end
+protected[_G] = true
+for name in pairs(tracked) do
+  _G[name] = nil
+end
+getmetatable('').__metatable = readonly({ __index = _G.string })
+
+setmetatable(_G, {
+  __index = function(_, name)
+    if name == 'loadstring' then
+      return nil
+    end
+    local found = tracked[name]
+    if found then
+      track_lookup()
+      return found
+    end
+    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+  end,
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __metatable = {},
+})
+
+-- Redis's error handler: a string error becomes an error table, and the table learns where in the script it was
+-- raised (the innermost frame of the script itself, not of this prelude or of a library function).
+return function(e)
+  local level = 2
+  local info = getinfo(level, 'Sl')
+  while info and info.source ~= '@user_script' do
+    level = level + 1
+    info = getinfo(level, 'Sl')
+  end
+  if type(e) ~= 'table' then
+    e = { err = 'ERR ' .. tostring(e) }
+  end
+  if info then
+    e.source = info.source
+    e.line = info.currentline
+  elseif looked_up_at then
+    e.source = '@user_script'
+    e.line = looked_up_at
+  end
+  looked_up_at = nil
+  return e
+end

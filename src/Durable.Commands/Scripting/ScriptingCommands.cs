@@ -1,0 +1,173 @@
+using System.Text;
+using Durable.Protocol;
+
+namespace Durable.Commands.Scripting;
+
+/// <summary>
+/// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT, as Redis 7.0's eval.c. A script holds the stripes of its declared
+/// keys and of every key its commands reach until it ends (<see cref="ScriptLocks"/>), so that no client sees it half
+/// done, and its writes go to the write-ahead log as one entry: a crash keeps all of a script's effects or none.
+/// </summary>
+internal static class ScriptingCommands
+{
+    private const CommandFlags EvalFlags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate | CommandFlags.NoMandatoryKeys | CommandFlags.LocksItself;
+
+    private static readonly string[] s_scripting = ["slow", "scripting"];
+
+    private static readonly string[] s_help =
+    [
+        "EXISTS <sha1> [<sha1> ...]",
+        "    Return information about the existence of the scripts in the script cache.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Flush the Lua scripts cache. Very dangerous on replicas.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the scripts cache.",
+        "    * SYNC: Synchronously flush the scripts cache.",
+        "KILL",
+        "    Kill the currently executing Lua script.",
+        "LOAD <script>",
+        "    Load a script into the scripts cache without executing it.",
+    ];
+
+    public static void Register(CommandTable table)
+    {
+        KeyFinder keys = KeyArguments.NumKeys(2);
+        table.Add("EVAL", -3, EvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: false), categories: s_scripting, findKeys: keys);
+        table.Add("EVALSHA", -3, EvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: false), categories: s_scripting, findKeys: keys);
+        table.Add("EVAL_RO", -3, EvalFlags | CommandFlags.ReadOnly, (c, a) => Eval(c, a, bySha: false, readOnly: true), categories: s_scripting, findKeys: keys);
+        table.Add("EVALSHA_RO", -3, EvalFlags | CommandFlags.ReadOnly, (c, a) => Eval(c, a, bySha: true, readOnly: true), categories: s_scripting, findKeys: keys);
+        table.AddContainer(
+            "SCRIPT",
+            -2,
+            CommandFlags.None,
+            CommandTable.Sub("LOAD", 3, CommandFlags.NoScript | CommandFlags.Stale, Load, categories: s_scripting),
+            CommandTable.Sub("EXISTS", -3, CommandFlags.NoScript, Exists, categories: s_scripting),
+            CommandTable.Sub("FLUSH", -2, CommandFlags.NoScript, Flush, categories: s_scripting),
+            CommandTable.Sub("KILL", 2, CommandFlags.NoScript | CommandFlags.AllowBusy, Kill, categories: s_scripting),
+            CommandTable.Sub("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, Help, categories: s_scripting));
+    }
+
+    private static void Eval(CommandContext context, RespArgs args, bool bySha, bool readOnly)
+    {
+        // Redis checks a SHA's length before anything else.
+        if (bySha && args[1].Length != 40)
+        {
+            context.WriteError(NoScript);
+            return;
+        }
+
+        if (!RedisNumber.TryParseInt64(args[2], out long keyCount))
+        {
+            context.WriteNotInteger();
+            return;
+        }
+
+        if (keyCount > args.Count - 3)
+        {
+            context.WriteError("ERR Number of keys can't be greater than number of args"u8);
+            return;
+        }
+
+        if (keyCount < 0)
+        {
+            context.WriteError("ERR Number of keys can't be negative"u8);
+            return;
+        }
+
+        ScriptEngine engine = context.Server.Scripts;
+        string? error = null;
+        string? sha = bySha ? Encoding.Latin1.GetString(args[1]) : engine.Load(args[1], out error);
+        if (sha is null)
+        {
+            context.WriteError(error!);
+            return;
+        }
+
+        if (engine.FlagsOf(sha) is not ScriptFlags flags)
+        {
+            context.WriteError(NoScript);
+            return;
+        }
+
+        bool writes = (flags & ScriptFlags.NoWrites) == 0;
+        if (readOnly && writes && (flags & ScriptFlags.Legacy) == 0)
+        {
+            context.WriteError("ERR Can not execute a script with write flag using *_ro command."u8);
+            return;
+        }
+
+        int logged = context.Session.LoggedRecords;
+        bool ran;
+        using (ScriptLocks locks = new(context.Store.Locks, holdsAll: context.Client.Transaction.Active))
+        {
+            for (int i = 0; i < keyCount; i++)
+            {
+                locks.Take(args[3 + i]);
+            }
+
+            ran = engine.Run(context, sha, args, (int)keyCount, readOnly || !writes, locks);
+        }
+
+        if (!ran)
+        {
+            // SCRIPT FLUSH from another connection in between.
+            context.WriteError(NoScript);
+            return;
+        }
+
+        // A write command wakes the clients blocked on its keys; a script's writes wake them all to look again.
+        if (context.Session.LoggedRecords > logged && context.Server.Blocked.HasWaiters && !context.Client.Transaction.Active)
+        {
+            context.Server.Blocked.SignalAll();
+        }
+    }
+
+    private static ReadOnlySpan<byte> NoScript => "NOSCRIPT No matching script. Please use EVAL."u8;
+
+    private static void Load(CommandContext context, RespArgs args)
+    {
+        string? sha = context.Server.Scripts.Load(args[2], out string? error);
+        if (sha is null)
+        {
+            context.WriteError(error!);
+            return;
+        }
+
+        context.WriteBulk(sha);
+    }
+
+    private static void Exists(CommandContext context, RespArgs args)
+    {
+        context.WriteArrayHeader(args.Count - 2);
+        for (int i = 2; i < args.Count; i++)
+        {
+            context.WriteInteger(context.Server.Scripts.Exists(args[i]) ? 1 : 0);
+        }
+    }
+
+    private static void Flush(CommandContext context, RespArgs args)
+    {
+        if (args.Count > 3 || (args.Count == 3 && !AsciiCase.EqualsIgnoreCase(args[2], "ASYNC"u8) && !AsciiCase.EqualsIgnoreCase(args[2], "SYNC"u8)))
+        {
+            context.WriteError("ERR SCRIPT FLUSH only support SYNC|ASYNC option"u8);
+            return;
+        }
+
+        context.Server.Scripts.Flush();
+        context.WriteOk();
+    }
+
+    private static void Kill(CommandContext context, RespArgs args)
+    {
+        if (context.Server.Scripts.Kill() is string error)
+        {
+            context.WriteError(error);
+            return;
+        }
+
+        context.WriteOk();
+    }
+
+    private static void Help(CommandContext context, RespArgs args) => Server.HelpReply.Write(context, "SCRIPT", s_help);
+}
