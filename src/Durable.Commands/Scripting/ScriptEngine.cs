@@ -36,6 +36,8 @@ internal sealed class ScriptEngine
     private readonly LuaFunction _log;
     private readonly LuaFunction _setResp;
     private readonly LuaFunction _killed;
+    private readonly LuaFunction _jsonEncode;
+    private readonly LuaFunction _jsonDecode;
     private readonly int _errorHandler;
 
     private long _cachedBytes;
@@ -51,6 +53,8 @@ internal sealed class ScriptEngine
         _log = Log;
         _setResp = SetResp;
         _killed = Killed;
+        _jsonEncode = JsonEncode;
+        _jsonDecode = JsonDecode;
 
         using Stream prelude = typeof(ScriptEngine).Assembly.GetManifestResourceStream("Durable.Commands.Scripting.ScriptPrelude.lua")!;
         using MemoryStream bytes = new();
@@ -60,12 +64,15 @@ internal sealed class ScriptEngine
             throw new InvalidOperationException("the script prelude does not compile: " + _lua.ToString(-1));
         }
 
-        foreach (LuaFunction function in new[] { _call, _errorReply, _sha1Hex, _log, _setResp, _killed })
+        LuaFunction[] functions = [_call, _errorReply, _sha1Hex, _log, _setResp, _killed, _jsonEncode, _jsonDecode];
+        foreach (LuaFunction function in functions)
         {
             _lua.PushCFunction(function);
         }
 
-        if (_lua.PCall(6, 1, 0) != LuaStatus.OK)
+        // cjson.null: a light userdata holding NULL, as lua-cjson's.
+        _lua.PushLightUserData(IntPtr.Zero);
+        if (_lua.PCall(functions.Length + 1, 1, 0) != LuaStatus.OK)
         {
             throw new InvalidOperationException("the script prelude failed: " + _lua.ToString(-1));
         }
@@ -400,6 +407,41 @@ internal sealed class ScriptEngine
         }
 
         return 0;
+    }
+
+    // cjson.encode(value): (true, text) or (false, message); the Lua side raises.
+    private static int JsonEncode(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        lua.SetTop(1);
+        byte[]? json = LuaJson.Encode(lua, out string? error);
+        lua.PushBoolean(json is not null);
+        if (json is not null)
+        {
+            lua.PushBuffer(json);
+        }
+        else
+        {
+            lua.PushString(error);
+        }
+
+        return 2;
+    }
+
+    // cjson.decode(text): (true, value) or (false, message); the Lua side raises.
+    private static int JsonDecode(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        byte[] text = lua.ToBuffer(1, false) ?? [];
+        lua.PushBoolean(true);
+        if (LuaJson.Decode(lua, text) is string error)
+        {
+            lua.Pop(1);
+            lua.PushBoolean(false);
+            lua.PushString(error);
+        }
+
+        return 2;
     }
 
     private int Killed(IntPtr state)

@@ -1,6 +1,6 @@
 -- The environment Redis 7.0 gives a script, on Lua 5.4 (see ScriptEngine.cs). Run once when the interpreter is
 -- created, with the engine's C# functions as its arguments; it leaves the globals read-only, as Redis does.
-local raw_call, raw_error_reply, raw_sha1hex, raw_log, raw_setresp, raw_killed = ...
+local raw_call, raw_error_reply, raw_sha1hex, raw_log, raw_setresp, raw_killed, raw_json_encode, raw_json_decode, json_null = ...
 local getinfo, sethook = debug.getinfo, debug.sethook
 local error, type, tostring, tonumber, select, setmetatable = error, type, tostring, tonumber, select, setmetatable
 local table_concat = table.concat
@@ -242,8 +242,49 @@ function tracked.rawset(t, k, v)
   return real_rawset(t, k, v)
 end
 
+-- An error raised by a library function written in Lua, placed as Lua 5.1 places a C function's: at the script's line.
+local function raise_at_caller(message)
+  local info = getinfo(3, 'Sl')
+  local line = info and info.source == '@user_script' and info.currentline or looked_up_at
+  if line then
+    message = 'user_script:' .. line .. ': ' .. message
+  end
+  error(message, 0)
+end
+
+-- lua-cjson, as Redis ships it (encode and decode with its default settings, and null).
+local cjson = { null = json_null }
+
+function cjson.encode(...)
+  if select('#', ...) ~= 1 then
+    raise_at_caller("bad argument #1 to 'encode' (expected 1 argument)")
+  end
+  local ok, result = raw_json_encode((...))
+  if not ok then
+    raise_at_caller(result)
+  end
+  return result
+end
+
+function cjson.decode(...)
+  local text = ...
+  if select('#', ...) ~= 1 then
+    raise_at_caller("bad argument #1 to 'decode' (expected 1 argument)")
+  end
+  if type(text) ~= 'string' and type(text) ~= 'number' then
+    raise_at_caller("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ')')
+  end
+  local ok, result = raw_json_decode(tostring(text))
+  if not ok then
+    raise_at_caller(result)
+  end
+  return result
+end
+
 _G.redis = readonly(redis, true)
 protected[_G.redis] = true
+_G.cjson = readonly(cjson, true)
+protected[_G.cjson] = true
 _G.bit = readonly(bit)
 for _, name in ipairs({ 'string', 'table', 'math', 'coroutine' }) do
   _G[name] = readonly(_G[name])

@@ -131,6 +131,75 @@ internal static class ScoreText
         return i < text.Length && TryParseNumber(text[i..], out value, out _);
     }
 
+    /// <summary>
+    /// strtod(3) on the start of <paramref name="text"/> (no leading space): returns how many bytes it reads (0: no
+    /// number), with overflow as inf and NaN accepted (lua-cjson's decoder reads numbers this way).
+    /// </summary>
+    public static int ParsePrefix(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        int sign = text.Length > 0 && text[0] is (byte)'-' or (byte)'+' ? 1 : 0;
+        ReadOnlySpan<byte> body = text[sign..];
+        if (body.Length >= 3 && Ascii.EqualsIgnoreCase(body[..3], "nan"u8))
+        {
+            value = double.NaN;
+            return sign + 3;
+        }
+
+        if (body.Length >= 3 && Ascii.EqualsIgnoreCase(body[..3], "inf"u8))
+        {
+            value = text[0] == (byte)'-' ? double.NegativeInfinity : double.PositiveInfinity;
+            return sign + (body.Length >= 8 && Ascii.EqualsIgnoreCase(body[..8], "infinity"u8) ? 8 : 3);
+        }
+
+        bool hex = body.Length > 2 && body[0] == (byte)'0' && (body[1] | 0x20) == (byte)'x' && (HexDigit(body[2]) >= 0 || (body[2] == (byte)'.' && body.Length > 3 && HexDigit(body[3]) >= 0));
+        int i = hex ? 2 : 0;
+        int digits = 0;
+        bool point = false;
+        for (; i < body.Length; i++)
+        {
+            if ((hex ? HexDigit(body[i]) : body[i] is >= (byte)'0' and <= (byte)'9' ? 0 : -1) >= 0)
+            {
+                digits++;
+            }
+            else if (body[i] == (byte)'.' && !point)
+            {
+                point = true;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (digits == 0)
+        {
+            return 0;
+        }
+
+        // An exponent counts only with a digit after its letter (and sign).
+        if (i < body.Length && (body[i] | 0x20) == (hex ? (byte)'p' : (byte)'e'))
+        {
+            int j = i + 1;
+            if (j < body.Length && body[j] is (byte)'-' or (byte)'+')
+            {
+                j++;
+            }
+
+            if (j < body.Length && body[j] is >= (byte)'0' and <= (byte)'9')
+            {
+                while (j < body.Length && body[j] is >= (byte)'0' and <= (byte)'9')
+                {
+                    j++;
+                }
+
+                i = j;
+            }
+        }
+
+        return TryParseNumber(text[..(sign + i)], out value, out _) ? sign + i : 0;
+    }
+
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
 
     /// <summary>The whole of <paramref name="text"/> as strtod reads it; false when strtod would stop early or reads NaN.</summary>
