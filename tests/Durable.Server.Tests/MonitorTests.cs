@@ -45,6 +45,24 @@ public sealed partial class MonitorTests
     }
 
     [Fact]
+    public async Task Monitor_ScriptCommands_ShownAsTheLuaClients()
+    {
+        await using ServerTestPair pair = await ServerTestPair.StartAsync();
+        using RespTestClient durableMonitor = pair.Durable.Connect();
+        using RespTestClient redisMonitor = pair.Redis.Connect();
+        Assert.Equal("+OK\r\n", durableMonitor.Call("MONITOR"));
+        Assert.Equal("+OK\r\n", redisMonitor.Call("MONITOR"));
+
+        using ReplyComparison both = pair.Compare();
+        both.Same("EVAL", "redis.call('select', 3); return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v");
+        both.Same("ECHO", "after");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(Normalize(redisMonitor.ReadReply()), Normalize(durableMonitor.ReadReply()));
+        }
+    }
+
+    [Fact]
     public async Task Monitor_Reset_StopsTheStream()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -58,8 +76,9 @@ public sealed partial class MonitorTests
         Assert.Equal("+PONG\r\n", monitor.Call("PING"));
     }
 
-    private static string Normalize(string line) => Stamp().Replace(line, "+T [$1 ADDR] ");
+    // The time and a client's address differ between the servers; a script's commands name the "lua" client in both.
+    private static string Normalize(string line) => Stamp().Replace(line, "+T [$1 $2] ");
 
-    [GeneratedRegex(@"^\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] ")]
+    [GeneratedRegex(@"^\+\d+\.\d{6} \[(\d+) (?:127\.0\.0\.1:\d+|(lua))\] ")]
     private static partial Regex Stamp();
 }

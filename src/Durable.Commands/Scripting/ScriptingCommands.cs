@@ -50,6 +50,12 @@ internal static class ScriptingCommands
 
     private static void Eval(CommandContext context, RespArgs args, bool bySha, bool readOnly)
     {
+        // Redis shows a script to monitors before it runs (whatever becomes of it), then the commands it runs.
+        if (context.Server.Monitors.HasMonitors)
+        {
+            context.Server.Monitors.Feed(context.Client, args, context.Server.Time.GetUtcNow());
+        }
+
         // Redis checks a SHA's length before anything else.
         if (bySha && args[1].Length != 40)
         {

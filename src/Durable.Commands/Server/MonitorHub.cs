@@ -46,7 +46,7 @@ public sealed class MonitorHub
         ArrayBufferWriter<byte> line = new(64);
         long microseconds = (now - DateTimeOffset.UnixEpoch).Ticks / 10;
         line.Write(System.Text.Encoding.ASCII.GetBytes(string.Create(
-            CultureInfo.InvariantCulture, $"+{microseconds / 1_000_000}.{microseconds % 1_000_000:D6} [{source.Db} {source.Address}] ")));
+            CultureInfo.InvariantCulture, $"+{microseconds / 1_000_000}.{microseconds % 1_000_000:D6} [{source.Db} {(source.RunningScript ? "lua" : source.Address)}] ")));
         int redactFrom = Redaction.RedactedFrom(args);
         for (int i = 0; i < args.Count; i++)
         {
