@@ -248,6 +248,22 @@ public sealed class ScriptingCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public async Task ClientPauseWrite_HoldsEvalButNotEvalRo()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RespTestClient admin = server.Connect();
+        using RespTestClient client = server.Connect();
+        Assert.Equal("+OK\r\n", admin.Call("CLIENT", "PAUSE", "10000", "WRITE"));
+        Assert.Equal(":1\r\n", client.Call("EVAL_RO", "return 1", "0"));
+        var held = System.Diagnostics.Stopwatch.StartNew();
+        client.Send("EVAL", "return 2", "0");
+        Thread.Sleep(500);
+        Assert.Equal("+OK\r\n", admin.Call("CLIENT", "UNPAUSE"));
+        Assert.Equal(":2\r\n", client.ReadReply());
+        Assert.True(held.ElapsedMilliseconds >= 450, $"EVAL answered after {held.ElapsedMilliseconds} ms, before CLIENT UNPAUSE");
+    }
+
+    [Fact]
     public async Task ScriptCache_LoadExistsEvalshaFlushAndKill()
     {
         await using ServerTestPair pair = await ServerTestPair.StartAsync();

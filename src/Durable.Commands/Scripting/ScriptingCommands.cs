@@ -12,6 +12,9 @@ internal static class ScriptingCommands
 {
     private const CommandFlags EvalFlags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate | CommandFlags.NoMandatoryKeys | CommandFlags.LocksItself;
 
+    // Redis's read-only forms may not replicate, so CLIENT PAUSE WRITE lets them through.
+    private const CommandFlags ReadOnlyEvalFlags = (EvalFlags & ~CommandFlags.MayReplicate) | CommandFlags.ReadOnly;
+
     private static readonly string[] s_scripting = ["slow", "scripting"];
 
     private static readonly string[] s_help =
@@ -35,8 +38,8 @@ internal static class ScriptingCommands
         KeyFinder keys = KeyArguments.NumKeys(2);
         table.Add("EVAL", -3, EvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: false), categories: s_scripting, findKeys: keys);
         table.Add("EVALSHA", -3, EvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: false), categories: s_scripting, findKeys: keys);
-        table.Add("EVAL_RO", -3, EvalFlags | CommandFlags.ReadOnly, (c, a) => Eval(c, a, bySha: false, readOnly: true), categories: s_scripting, findKeys: keys);
-        table.Add("EVALSHA_RO", -3, EvalFlags | CommandFlags.ReadOnly, (c, a) => Eval(c, a, bySha: true, readOnly: true), categories: s_scripting, findKeys: keys);
+        table.Add("EVAL_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: true), categories: s_scripting, findKeys: keys);
+        table.Add("EVALSHA_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: true), categories: s_scripting, findKeys: keys);
         table.AddContainer(
             "SCRIPT",
             -2,
