@@ -28,8 +28,8 @@ public enum CommandFlags
     LocksAll = 1 << 20,
 
     /// <summary>
-    /// Not a Redis flag: the dispatcher takes no stripe for the command, which takes them itself as it learns its keys
-    /// (a script); inside EXEC it runs with every stripe.
+    /// Not a Redis flag: the dispatcher takes no stripe for the command, which takes the store's hold-and-wait lock and
+    /// then stripes itself as it learns its keys (a script, off the socket threads); inside EXEC it runs with every stripe.
     /// </summary>
     LocksItself = 1 << 24,
 

@@ -20,12 +20,15 @@ namespace Durable.Storage;
 /// <see cref="EnterAll"/>, a script that reaches a key it did not declare); everyone else takes several stripes all at
 /// once or not at all, so no cycle of waits can form.
 /// </summary>
+#pragma warning disable CA1001 // its SemaphoreSlim holds no kernel handle unless AvailableWaitHandle is asked for, which nothing does
 public sealed class KeyLocks
+#pragma warning restore CA1001
 {
     public const int StripeCount = 4096;
 
-    // Held by the one caller that may wait for stripes while holding others (see the class summary).
-    private readonly object _holdAndWait = new();
+    // Held by the one caller that may wait for stripes while holding others (see the class summary). A semaphore, not a
+    // monitor: a connection waits for it without a thread (EnterHoldAndWaitAsync) and may let go on another thread.
+    private readonly SemaphoreSlim _holdAndWait = new(1, 1);
 
     /// <summary>
     /// Spins (<see cref="SpinWait.SpinOnce()"/>, yielding the core after the tenth) per stripe before
@@ -306,7 +309,7 @@ public sealed class KeyLocks
     /// </summary>
     public int WriteVersion(int stripe) => Volatile.Read(ref _state[(stripe * 16) + 1]);
 
-    /// <summary>Takes every stripe exclusively (FLUSHALL, SWAPDB, a checkpoint's version shift), in order; on one thread with <see cref="ExitAll"/>.</summary>
+    /// <summary>Takes every stripe exclusively (FLUSHALL, SWAPDB, a checkpoint's version shift), in order.</summary>
     public void EnterAll()
     {
         EnterHoldAndWait();
@@ -328,11 +331,14 @@ public sealed class KeyLocks
 
     /// <summary>
     /// Makes the caller the one that may wait for stripes while it holds others, in any order (a script, which learns
-    /// its keys as it runs); re-entrant, and released on the same thread by <see cref="ExitHoldAndWait"/>.
+    /// its keys as it runs); not re-entrant. Released by <see cref="ExitHoldAndWait"/>.
     /// </summary>
-    public void EnterHoldAndWait() => Monitor.Enter(_holdAndWait);
+    public void EnterHoldAndWait() => _holdAndWait.Wait();
 
-    public void ExitHoldAndWait() => Monitor.Exit(_holdAndWait);
+    /// <summary>As <see cref="EnterHoldAndWait"/>, waiting without a thread; not taken if cancelled.</summary>
+    public Task EnterHoldAndWaitAsync(CancellationToken cancellationToken) => _holdAndWait.WaitAsync(cancellationToken);
+
+    public void ExitHoldAndWait() => _holdAndWait.Release();
 
     /// <summary>
     /// Takes the (sorted, distinct) <paramref name="stripes"/> all at once, waiting (spinning, then yielding) while one

@@ -303,6 +303,14 @@ public sealed class ScriptingCommandsTests(ReferenceServers servers)
         durableLoop.Send("EVAL", "local i = 0 while true do i = i + 1 end", "0");
         redisLoop.Send("EVAL", "local i = 0 while true do i = i + 1 end", "0");
         Thread.Sleep(300);
+
+        // Durable answers INFO and SCRIPT EXISTS while a script runs (Redis answers nothing, then BUSY).
+        using (RespTestClient observer = pair.Durable.Connect())
+        {
+            Assert.Equal(1, observer.InfoNumber("memory", "number_of_cached_scripts"));
+            Assert.Equal("*1\r\n:0\r\n", observer.Call("SCRIPT", "EXISTS", sha));
+        }
+
         both.Same("SCRIPT", "KILL");
         Assert.Equal(redisLoop.ReadReply(), durableLoop.ReadReply());
         both.Same("SCRIPT", "KILL");

@@ -415,6 +415,11 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         private long _appends;
         private bool _appendInFlight;
 
+        // A script that increments two counters: both must come back equal (a script is applied whole or not at all).
+        private const string IncrementPair = "redis.call('incr', KEYS[1]); return redis.call('incr', KEYS[2])";
+        private long _scripted;
+        private bool _scriptInFlight;
+
         public long TotalAcknowledgedSets { get; private set; }
 
         public long TotalAcknowledgedIncrements { get; private set; }
@@ -430,6 +435,8 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         private string CounterKey => $"crash:{id}:counter";
 
         private string LogKey => $"crash:{id}:log";
+
+        private string ScriptKey(char which) => $"crash:{id}:script-{which}";
 
         // Appends stop here (about 60 KB), within the largest record of the smallest memory budget the tests use.
         private const long MostAppends = 10_000;
@@ -506,6 +513,16 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
                     _counter = long.Parse(reply.AsSpan(1), CultureInfo.InvariantCulture);
                     _incrementInFlight = false;
+                    TotalAcknowledgedIncrements++;
+                    _scriptInFlight = true;
+                    string scripted = connection.Call("EVAL", IncrementPair, "2", ScriptKey('a'), ScriptKey('b'));
+                    if (!scripted.StartsWith(':'))
+                    {
+                        return;
+                    }
+
+                    _scripted = long.Parse(scripted.AsSpan(1), CultureInfo.InvariantCulture);
+                    _scriptInFlight = false;
                     TotalAcknowledgedIncrements++;
                     if (_appends < MostAppends)
                     {
@@ -728,6 +745,7 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
             _counter = counter;
             _incrementInFlight = false;
+            VerifyScripted(connection, report, lossy);
             VerifyLog(connection, report, lossy);
             for (int k = 0; k < CollectionKind.All.Count; k++)
             {
@@ -751,6 +769,48 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                 report.Problems.Add($"client {id}: {_churnAnomaly}");
                 _churnAnomaly = null;
             }
+        }
+
+        // The script's two counters: equal (no script applied in part), at least what was acknowledged (unless lossy),
+        // at most that plus the one in flight.
+        private void VerifyScripted(RespConnection connection, CrashTestReport report, bool lossy)
+        {
+            long[] values = new long[2];
+            for (int i = 0; i < 2; i++)
+            {
+                string key = ScriptKey((char)('a' + i));
+                string reply = connection.Call("GET", key);
+                if (reply != "$nil")
+                {
+                    _present.Add(key);
+                }
+
+                values[i] = reply == "$nil" ? 0 : long.Parse(reply.AsSpan(1), CultureInfo.InvariantCulture);
+            }
+
+            long atMost = _scripted + (_scriptInFlight ? 1 : 0);
+            if (values[0] != values[1])
+            {
+                report.InconsistentCollections++;
+                report.Problems.Add($"client {id}: a script's two counters came back as {values[0]} and {values[1]}: a script was applied in part");
+            }
+            else if (values[0] > atMost)
+            {
+                report.DoubleAppliedIncrements++;
+                report.Problems.Add($"client {id}: the script's counters are {values[0]}, acknowledged {_scripted}{(_scriptInFlight ? " plus one in flight" : "")}");
+            }
+            else if (values[0] < _scripted)
+            {
+                report.LostIncrements += _scripted - values[0];
+                report.NoteLoss(_scripted - values[0], $"{ScriptKey('a')} {_scripted}", values[0].ToString(CultureInfo.InvariantCulture));
+                if (!lossy)
+                {
+                    report.Problems.Add($"client {id}: the script's counters are {values[0]}, acknowledged {_scripted}");
+                }
+            }
+
+            _scripted = Math.Min(values[0], values[1]);
+            _scriptInFlight = false;
         }
 
         /// <summary>

@@ -26,7 +26,8 @@ internal sealed class ScriptEngine
 
     private readonly Lua _lua = new(openLibs: true);
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, CachedScript> _scripts = new(StringComparer.OrdinalIgnoreCase);
+    // Written under the gate, read without it: INFO and SCRIPT EXISTS answer while a script runs.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CachedScript> _scripts = new(StringComparer.OrdinalIgnoreCase);
     private readonly ILogger _logger;
 
     // Kept here so that the collector never frees a delegate Lua still calls.
@@ -41,6 +42,7 @@ internal sealed class ScriptEngine
     private readonly int _errorHandler;
 
     private long _cachedBytes;
+    private long _memoryBytes;
     private volatile ScriptRun? _running;
     private volatile bool _killRequested;
 
@@ -81,40 +83,17 @@ internal sealed class ScriptEngine
     }
 
     /// <summary>The number of scripts in the cache (INFO number_of_cached_scripts).</summary>
-    public int CachedScripts
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _scripts.Count;
-            }
-        }
-    }
+    public int CachedScripts => _scripts.Count;
 
     /// <summary>The bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).</summary>
-    public long CachedBytes
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _cachedBytes;
-            }
-        }
-    }
+    public long CachedBytes => Interlocked.Read(ref _cachedBytes);
 
-    /// <summary>Memory the interpreter holds, in bytes (INFO used_memory_lua).</summary>
-    public long MemoryBytes
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return (_lua.GarbageCollector(LuaGC.Count, 0) * 1024L) + _lua.GarbageCollector(LuaGC.Countb, 0);
-            }
-        }
-    }
+    /// <summary>Memory the interpreter held after the last script or load, in bytes (INFO used_memory_lua).</summary>
+    public long MemoryBytes => Interlocked.Read(ref _memoryBytes);
+
+    // Under the gate: the interpreter may be asked only by the thread that holds it.
+    private void NoteMemory() =>
+        Interlocked.Exchange(ref _memoryBytes, (_lua.GarbageCollector(LuaGC.Count, 0) * 1024L) + _lua.GarbageCollector(LuaGC.Countb, 0));
 
     /// <summary>Redis's script name: the SHA1 of the body, in lower-case hex.</summary>
 #pragma warning disable CA5350 // Redis names scripts by their SHA1: a name, not a security measure
@@ -159,29 +138,18 @@ internal sealed class ScriptEngine
             }
 
             _scripts[sha] = new CachedScript(_lua.Ref(LuaRegistry.Index), flags);
-            _cachedBytes += body.Length;
+            Interlocked.Add(ref _cachedBytes, body.Length);
+            NoteMemory();
             error = null;
             return sha;
         }
     }
 
     /// <summary>Whether a script of this SHA1 is cached (case does not matter, as in Redis).</summary>
-    public bool Exists(ReadOnlySpan<byte> sha)
-    {
-        lock (_gate)
-        {
-            return _scripts.ContainsKey(Latin1(sha));
-        }
-    }
+    public bool Exists(ReadOnlySpan<byte> sha) => _scripts.ContainsKey(Latin1(sha));
 
     /// <summary>The flags of a cached script (its shebang's), or null if it is not cached.</summary>
-    public ScriptFlags? FlagsOf(string sha)
-    {
-        lock (_gate)
-        {
-            return _scripts.TryGetValue(sha, out CachedScript? script) ? script.Flags : null;
-        }
-    }
+    public ScriptFlags? FlagsOf(string sha) => _scripts.TryGetValue(sha, out CachedScript? script) ? script.Flags : null;
 
     /// <summary>SCRIPT FLUSH: forgets every cached script.</summary>
     public void Flush()
@@ -194,8 +162,9 @@ internal sealed class ScriptEngine
             }
 
             _scripts.Clear();
-            _cachedBytes = 0;
+            Interlocked.Exchange(ref _cachedBytes, 0);
             _lua.GarbageCollector(LuaGC.Collect, 0);
+            NoteMemory();
         }
     }
 
@@ -265,6 +234,7 @@ internal sealed class ScriptEngine
                 _killRequested = false;
                 context.Client.RunningScript = false;
                 _lua.SetTop(top);
+                NoteMemory();
                 context.Client.Db = db;
                 context.Client.LastCommand = lastCommand;
             }
@@ -735,24 +705,8 @@ internal sealed class ScriptRun(CommandContext context, string sha, bool readOnl
             }
         }
 
-        int length = 0;
-        foreach (byte[] part in parts)
-        {
-            length += part.Length;
-        }
-
-        byte[] data = new byte[length];
-        int[] bounds = new int[parts.Length * 2];
-        int offset = 0;
-        for (int i = 0; i < parts.Length; i++)
-        {
-            parts[i].CopyTo(data, offset);
-            bounds[2 * i] = offset;
-            bounds[(2 * i) + 1] = parts[i].Length;
-            offset += parts[i].Length;
-        }
-
-        RespArgs args = new(data, bounds);
+        PackedArgs packed = PackedArgs.Of(parts);
+        RespArgs args = packed.Args;
         locks.Cover(definition, args);
         Replies.ResetWrittenCount();
         IBufferWriter<byte> reply = context.Reply;

@@ -6,16 +6,15 @@ namespace Durable.Commands.Scripting;
 /// <summary>
 /// The key stripes a script holds. A script declares its keys but may reach others (Redis allows it outside a
 /// cluster), so it takes stripes as its commands name their keys, and holds each until it ends: other clients never see
-/// it half done. Waiting for a stripe while holding others is safe because the script holds the store's hold-and-wait
-/// lock (one script at a time, as in Redis), and everyone else takes several stripes all at once or not at all. Inside
-/// EXEC the transaction already holds every stripe.
+/// it half done. Waiting for a stripe while holding others is safe because the dispatcher gives a script the store's
+/// hold-and-wait lock first (one script at a time, as in Redis: <see cref="CommandFlags.LocksItself"/>), and everyone
+/// else takes several stripes all at once or not at all. Inside EXEC the transaction already holds every stripe.
 /// </summary>
 internal sealed class ScriptLocks : IDisposable
 {
     private readonly KeyLocks _locks;
     private readonly HashSet<int> _held = [];
     private readonly List<int> _keyIndexes = new(8);
-    private readonly bool _ownsHoldAndWait;
     private bool _all;
     private bool _tookAll;
 
@@ -25,11 +24,6 @@ internal sealed class ScriptLocks : IDisposable
     {
         _locks = locks;
         _all = holdsAll;
-        if (!holdsAll)
-        {
-            locks.EnterHoldAndWait();
-            _ownsHoldAndWait = true;
-        }
     }
 
     /// <summary>Holds the stripe of <paramref name="key"/> from now until the script ends.</summary>
@@ -88,11 +82,6 @@ internal sealed class ScriptLocks : IDisposable
             {
                 _locks.ExitExclusive(stripe);
             }
-        }
-
-        if (_ownsHoldAndWait)
-        {
-            _locks.ExitHoldAndWait();
         }
     }
 }

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text;
 using Durable.Protocol;
+using Durable.Storage;
 
 namespace Durable.Commands.Scripting;
 
@@ -84,6 +86,13 @@ internal static class ScriptingCommands
             return;
         }
 
+        PackedArgs copy = PackedArgs.Copy(args);
+        WhenNoScriptRuns(context, () => RunScript(context, copy.Args, bySha, readOnly, (int)keyCount));
+    }
+
+    // Compiles (EVAL) or finds (EVALSHA) the script, checks its flags, and runs it holding its keys' stripes.
+    private static void RunScript(CommandContext context, RespArgs args, bool bySha, bool readOnly, int keyCount)
+    {
         ScriptEngine engine = context.Server.Scripts;
         string? error = null;
         string? sha = bySha ? Encoding.Latin1.GetString(args[1]) : engine.Load(args[1], out error);
@@ -115,7 +124,7 @@ internal static class ScriptingCommands
                 locks.Take(args[3 + i]);
             }
 
-            ran = engine.Run(context, sha, args, (int)keyCount, readOnly || !writes, locks);
+            ran = engine.Run(context, sha, args, keyCount, readOnly || !writes, locks);
         }
 
         if (!ran)
@@ -132,18 +141,75 @@ internal static class ScriptingCommands
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> as the command's deferred reply (at once inside EXEC), once no script runs (the store's hold-and-wait lock,
+    /// waited for without a thread) and off the socket threads, which serve other connections while a script runs; its
+    /// writes are then one WAL entry, and the reply waits until they are durable.
+    /// </summary>
+    private static void WhenNoScriptRuns(CommandContext context, Action body)
+    {
+        if (context.Client.Transaction.Active)
+        {
+            // Inside EXEC nothing waits; a script's EXEC holds every stripe and the hold-and-wait lock (LocksItself).
+            body();
+            return;
+        }
+
+        KeyLocks locks = context.Store.Locks;
+
+        // The writer the command's reply goes to now (CLIENT REPLY OFF or SKIP: the discarding one), as BLPOP keeps it.
+        IBufferWriter<byte> reply = context.Reply;
+        context.DeferredReply = async (_, cancellationToken) =>
+        {
+            await locks.EnterHoldAndWaitAsync(cancellationToken);
+            try
+            {
+                if (!Thread.CurrentThread.IsThreadPoolThread)
+                {
+                    await Task.Yield();
+                }
+
+                IBufferWriter<byte> output = context.Reply;
+                context.Reply = reply;
+                try
+                {
+                    body();
+                }
+                finally
+                {
+                    context.Reply = output;
+                    context.OpenedSession?.CompleteCommand();
+                    context.PartBuffers.ReturnAll();
+                }
+            }
+            finally
+            {
+                locks.ExitHoldAndWait();
+            }
+
+            if (context.OpenedSession is { } session)
+            {
+                await session.WaitForDurabilityAsync(cancellationToken);
+            }
+        };
+    }
+
     private static ReadOnlySpan<byte> NoScript => "NOSCRIPT No matching script. Please use EVAL."u8;
 
     private static void Load(CommandContext context, RespArgs args)
     {
-        string? sha = context.Server.Scripts.Load(args[2], out string? error);
-        if (sha is null)
+        byte[] body = args[2].ToArray();
+        WhenNoScriptRuns(context, () =>
         {
-            context.WriteError(error!);
-            return;
-        }
+            string? sha = context.Server.Scripts.Load(body, out string? error);
+            if (sha is null)
+            {
+                context.WriteError(error!);
+                return;
+            }
 
-        context.WriteBulk(sha);
+            context.WriteBulk(sha);
+        });
     }
 
     private static void Exists(CommandContext context, RespArgs args)
@@ -163,8 +229,11 @@ internal static class ScriptingCommands
             return;
         }
 
-        context.Server.Scripts.Flush();
-        context.WriteOk();
+        WhenNoScriptRuns(context, () =>
+        {
+            context.Server.Scripts.Flush();
+            context.WriteOk();
+        });
     }
 
     private static void Kill(CommandContext context, RespArgs args)

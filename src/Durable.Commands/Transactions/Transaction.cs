@@ -64,24 +64,8 @@ internal sealed class Transaction
     /// <summary>Copies a command to run at EXEC: its arguments are gone once the handler returns.</summary>
     public void Queue(CommandDefinition definition, RespArgs args)
     {
-        int length = 0;
-        for (int i = 0; i < args.Count; i++)
-        {
-            length += args[i].Length;
-        }
-
-        byte[] data = new byte[length];
-        int[] bounds = new int[args.Count * 2];
-        int offset = 0;
-        for (int i = 0; i < args.Count; i++)
-        {
-            args[i].CopyTo(data.AsSpan(offset));
-            bounds[2 * i] = offset;
-            bounds[(2 * i) + 1] = args[i].Length;
-            offset += args[i].Length;
-        }
-
-        _queued.Add(new QueuedCommand(definition, data, bounds));
+        PackedArgs copy = PackedArgs.Copy(args);
+        _queued.Add(new QueuedCommand(definition, copy.Data, copy.Bounds));
         QueuedBytes += Footprint(args);
         QueuedFlags |= definition.Flags;
     }
