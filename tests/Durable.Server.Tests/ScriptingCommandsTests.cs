@@ -230,6 +230,18 @@ public sealed class ScriptingCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void ClientReplySkip_DiscardsTheScriptsReply()
+    {
+        using ReplyComparison both = servers.Compare();
+        foreach (RespTestClient client in new[] { both.Redis, both.Durable })
+        {
+            client.Send("CLIENT", "REPLY", "SKIP");
+            client.Send("EVAL", "return 'skipped'", "0");
+            Assert.Equal("$4\r\nseen\r\n", client.Call("ECHO", "seen"));
+        }
+    }
+
+    [Fact]
     public void ReadModifyWrite_IsAtomicAcrossClients()
     {
         string key = servers.NewPrefix() + "counter";
