@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using KeraLua;
 
@@ -193,31 +192,10 @@ internal static class LuaJson
             return "Cannot serialise number: must not be NaN or Inf";
         }
 
-        json.AddRange(Encoding.ASCII.GetBytes(FormatG14(value)));
+        Span<byte> text = stackalloc byte[32];
+        json.AddRange(text[..SortedSets.ScoreText.FormatSignificant(value, 14, text)]);
         return null;
     }
-
-    // printf("%.14g").
-    private static string FormatG14(double value)
-    {
-        if (value == 0)
-        {
-            return double.IsNegative(value) ? "-0" : "0";
-        }
-
-        int exponent = (int)Math.Floor(Math.Log10(Math.Abs(value)));
-        string scientific = value.ToString("E13", CultureInfo.InvariantCulture);
-        exponent = int.Parse(scientific[(scientific.IndexOf('E') + 1)..], CultureInfo.InvariantCulture);
-        if (exponent < -4 || exponent >= 14)
-        {
-            string mantissa = TrimZeros(scientific[..scientific.IndexOf('E')]);
-            return mantissa + "e" + (exponent < 0 ? "-" : "+") + Math.Abs(exponent).ToString("00", CultureInfo.InvariantCulture);
-        }
-
-        return TrimZeros(value.ToString("F" + Math.Max(0, 13 - exponent).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
-    }
-
-    private static string TrimZeros(string number) => number.Contains('.', StringComparison.Ordinal) ? number.TrimEnd('0').TrimEnd('.') : number;
 
     private static void AppendString(List<byte> json, byte[] text)
     {

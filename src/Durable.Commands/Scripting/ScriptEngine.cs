@@ -42,6 +42,11 @@ internal sealed class ScriptEngine
     private readonly int _errorHandler;
 
     private long _cachedBytes;
+
+    // The reply of a script's current command, reused: scripts run one at a time, under the gate. One grown past
+    // MostKeptReplyBytes by a large reply is let go after its script.
+    private const int MostKeptReplyBytes = 1 << 20;
+    private ArrayBufferWriter<byte> _replies = new(256);
     private long _memoryBytes;
     private volatile ScriptRun? _running;
     private volatile bool _killRequested;
@@ -204,7 +209,7 @@ internal sealed class ScriptEngine
             }
 
             int top = _lua.GetTop();
-            ScriptRun run = new(context, sha.ToLowerInvariant(), readOnly, locks);
+            ScriptRun run = new(context, sha.ToLowerInvariant(), readOnly, locks, _replies);
             int db = context.Client.Db;
             string lastCommand = context.Client.LastCommand;
             try
@@ -235,6 +240,11 @@ internal sealed class ScriptEngine
                 context.Client.RunningScript = false;
                 _lua.SetTop(top);
                 NoteMemory();
+                if (_replies.Capacity > MostKeptReplyBytes)
+                {
+                    _replies = new(256);
+                }
+
                 context.Client.Db = db;
                 context.Client.LastCommand = lastCommand;
             }
@@ -647,7 +657,7 @@ internal sealed class ScriptEngine
 internal sealed record CachedScript(int Reference, ScriptFlags Flags);
 
 /// <summary>One script's run: the connection it runs for, the replies of its commands, and what it did.</summary>
-internal sealed class ScriptRun(CommandContext context, string sha, bool readOnly, ScriptLocks locks)
+internal sealed class ScriptRun(CommandContext context, string sha, bool readOnly, ScriptLocks locks, ArrayBufferWriter<byte> replies)
 {
     private readonly List<int> _keyIndexes = new(8);
 
@@ -662,7 +672,7 @@ internal sealed class ScriptRun(CommandContext context, string sha, bool readOnl
     public bool Wrote { get; private set; }
 
     /// <summary>The last command's reply.</summary>
-    public ArrayBufferWriter<byte> Replies { get; } = new(256);
+    public ArrayBufferWriter<byte> Replies { get; } = replies;
 
     /// <summary>
     /// Runs one command of the script (redis.call); its reply is in <see cref="Replies"/>. Returns Redis's refusal

@@ -17,7 +17,10 @@ internal static class ScoreText
     private const double ListpackIntegerLimit = long.MaxValue / 2;
 
     /// <summary>printf("%.17g", value), with "inf" and "-inf" as Redis's addReplyDouble writes them.</summary>
-    public static int Format(double value, Span<byte> destination)
+    public static int Format(double value, Span<byte> destination) => FormatSignificant(value, 17, destination);
+
+    /// <summary>printf("%.<paramref name="precision"/>g", value) (lua-cjson's numbers are %.14g), inf and nan as <see cref="Format"/>.</summary>
+    public static int FormatSignificant(double value, int precision, Span<byte> destination)
     {
         if (double.IsInfinity(value))
         {
@@ -34,11 +37,11 @@ internal static class ScoreText
             return Copy(double.IsNegative(value) ? "-0"u8 : "0"u8, destination);
         }
 
-        // "E16" is exact and correctly rounded in .NET: 17 significant digits, then the decimal exponent.
-        string scientific = value.ToString("E16", CultureInfo.InvariantCulture);
+        // "E<n>" is exact and correctly rounded in .NET: n + 1 significant digits, then the decimal exponent.
+        string scientific = value.ToString("E" + (precision - 1).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         bool negative = scientific[0] == '-';
         int start = negative ? 1 : 0;
-        string digits = string.Concat(scientific.AsSpan(start, 1), scientific.AsSpan(start + 2, 16));
+        string digits = string.Concat(scientific.AsSpan(start, 1), scientific.AsSpan(start + 2, precision - 1));
         int exponent = int.Parse(scientific.AsSpan(scientific.IndexOf('E') + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
         StringBuilder text = new(MaxLength);
         if (negative)
@@ -46,7 +49,7 @@ internal static class ScoreText
             text.Append('-');
         }
 
-        if (exponent < -4 || exponent >= 17)
+        if (exponent < -4 || exponent >= precision)
         {
             string fraction = digits[1..].TrimEnd('0');
             text.Append(digits[0]);
