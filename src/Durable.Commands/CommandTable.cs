@@ -50,6 +50,7 @@ public sealed class CommandTable
         Sets.SetCommands.Register(table);
         Transactions.TransactionCommands.Register(table);
         Scripting.ScriptingCommands.Register(table);
+        Scripting.FunctionCommands.Register(table);
         table.Freeze();
         return table;
     }

@@ -1,9 +1,32 @@
 namespace Durable.Protocol;
 
 /// <summary>Splits an inline command line into arguments exactly as Redis's sdssplitargs does (quotes, \xHH and C escapes).</summary>
-internal static class InlineSplitter
+public static class InlineSplitter
 {
-    public static bool TrySplit(ReadOnlySpan<byte> line, RespRequest request)
+    /// <summary>
+    /// The arguments of <paramref name="line"/> as sdssplitargs gives them, or null where it gives none (unbalanced
+    /// quotes); for the other places Redis splits a line so (a function library's shebang).
+    /// </summary>
+    public static byte[][]? Split(ReadOnlySpan<byte> line)
+    {
+        RespRequest request = new();
+        request.BeginInline();
+        if (!TrySplit(line, request))
+        {
+            return null;
+        }
+
+        RespArgs args = request.GetArgs(line);
+        byte[][] parts = new byte[args.Count][];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            parts[i] = args[i].ToArray();
+        }
+
+        return parts;
+    }
+
+    internal static bool TrySplit(ReadOnlySpan<byte> line, RespRequest request)
     {
         int p = 0;
         while (true)

@@ -136,7 +136,12 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
                 ApplyStoreSettings(_store);
             }
 
-            State.CompleteLoading(_store);
+            (int libraries, int functions) = State.CompleteLoading(_store);
+            if (libraries > 0)
+            {
+                Log.FunctionsLoaded(_logger, libraries, functions);
+            }
+
             Log.Ready(_logger, watch.ElapsedMilliseconds);
         }
         catch (Exception exception)
@@ -297,6 +302,9 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
 
         [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Data set loaded; all commands served ({Milliseconds} ms after start)")]
         public static partial void Ready(ILogger logger, long milliseconds);
+
+        [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Function libraries loaded: {Libraries} libraries, {Functions} functions")]
+        public static partial void FunctionsLoaded(ILogger logger, int libraries, int functions);
 
         [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Shutting down: no new connections")]
         public static partial void Stopping(ILogger logger);

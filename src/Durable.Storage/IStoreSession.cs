@@ -67,6 +67,23 @@ public interface IStoreSession : IDisposable
     void DeletePart(ulong generation, uint part);
 
     /// <summary>
+    /// Reads the server record <paramref name="name"/> (state of the whole server that belongs to no database: the function
+    /// libraries), appending its payload to <paramref name="value"/>; false when there is none. Callers hold the store's
+    /// hold-and-wait lock (<see cref="KeyLocks.EnterHoldAndWait"/>), which orders every writer of server records with the
+    /// others and with checkpoints (<see cref="KeyLocks.EnterAll"/> takes it first).
+    /// </summary>
+    bool TryReadServerRecord(ReadOnlySpan<byte> name, IBufferWriter<byte> value);
+
+    /// <summary>
+    /// Creates or replaces the server record <paramref name="name"/>, logged with the current command and checkpointed
+    /// like any record, never visible to clients. Callers hold the hold-and-wait lock, as for <see cref="TryReadServerRecord"/>.
+    /// </summary>
+    void WriteServerRecord(ReadOnlySpan<byte> name, ReadOnlySpan<byte> payload);
+
+    /// <summary>Removes the server record <paramref name="name"/> if it exists, logged with the current command.</summary>
+    void DeleteServerRecord(ReadOnlySpan<byte> name);
+
+    /// <summary>
     /// Visits up to about <paramref name="count"/> live keys of <paramref name="db"/>, starting at <paramref name="cursor"/> (0 = start).
     /// Returns the next cursor, 0 when the scan is complete. A key that exists for the whole scan is visited at least once.
     /// Callers need no locks. With <paramref name="reclaimExpired"/> (SCAN, not KEYS, as in Redis), expired keys met on the

@@ -33,6 +33,13 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         RunningServer? server = await StartServerAsync(port, directory, cancellationToken);
         try
         {
+            // A function library the clients call besides the script: it must be there after every restart.
+            bool functions = LoadFunctionLibrary(port);
+            foreach (Writer writer in writers)
+            {
+                writer.CallsFunction = functions;
+            }
+
             int problemsShown = 0;
             for (int round = 1; round <= options.Kills; round++)
             {
@@ -75,6 +82,10 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
 
                     databases.Verify(checker, report, options.AllowedLossPerClient > 0);
                     VerifyKeyCount(checker, report, round, [.. writers.SelectMany(w => w.PresentKeys)]);
+                    if (functions && checker.Call("FUNCTION", "LIST", "LIBRARYNAME", FunctionLibrary) != "*1")
+                    {
+                        report.Problems.Add($"round {round}: the function library {FunctionLibrary}, loaded before the first kill, is gone");
+                    }
                 }
                 catch (Exception exception) when (exception is IOException or SocketException)
                 {
@@ -123,6 +134,19 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         return report;
     }
 
+    private const string FunctionLibrary = "crashtool";
+
+    /// <summary>
+    /// Loads the clients' function library (the script's two increments as a function); false when the server has no
+    /// functions (Redis before 7.0).
+    /// </summary>
+    private static bool LoadFunctionLibrary(int port)
+    {
+        using RespConnection connection = new(port);
+        string code = $"#!lua name={FunctionLibrary}\nredis.register_function('crash_pair', function(keys) redis.call('incr', keys[1]); return redis.call('incr', keys[2]) end)";
+        return connection.Call("FUNCTION", "LOAD", "REPLACE", code) == "$" + FunctionLibrary;
+    }
+
     /// <summary>
     /// Durable only (its INFO has durable_records): after the last round, FLUSHALL ASYNC and two SWAPDBs (which write the
     /// database map) must leave exactly one record, that map, once the background reaper has worked off its queue and the
@@ -137,7 +161,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
             return;
         }
 
-        // ASYNC: the databases are detached and their records go through the reaper as well.
+        // ASYNC: the databases are detached and their records go through the reaper as well. The function libraries'
+        // record goes with FUNCTION FLUSH.
+        connection.Call("FUNCTION", "FLUSH");
         connection.Call("FLUSHALL", "ASYNC");
         connection.Call("SWAPDB", "0", "1");
         connection.Call("SWAPDB", "0", "1");
@@ -416,7 +442,10 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
         private bool _appendInFlight;
 
         // A script that increments two counters: both must come back equal (a script is applied whole or not at all).
+        // Every other time the function crash_pair does it instead, when the server has functions.
         private const string IncrementPair = "redis.call('incr', KEYS[1]); return redis.call('incr', KEYS[2])";
+
+        public bool CallsFunction { get; set; }
         private long _scripted;
         private bool _scriptInFlight;
 
@@ -515,7 +544,9 @@ internal sealed class CrashTestRunner(CrashTestOptions options)
                     _incrementInFlight = false;
                     TotalAcknowledgedIncrements++;
                     _scriptInFlight = true;
-                    string scripted = connection.Call("EVAL", IncrementPair, "2", ScriptKey('a'), ScriptKey('b'));
+                    string scripted = CallsFunction && _scripted % 2 == 1
+                        ? connection.Call("FCALL", "crash_pair", "2", ScriptKey('a'), ScriptKey('b'))
+                        : connection.Call("EVAL", IncrementPair, "2", ScriptKey('a'), ScriptKey('b'));
                     if (!scripted.StartsWith(':'))
                     {
                         return;

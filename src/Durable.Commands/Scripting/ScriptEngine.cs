@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,10 +11,12 @@ using Microsoft.Extensions.Logging;
 namespace Durable.Commands.Scripting;
 
 /// <summary>
-/// The server's one Lua interpreter (Lua 5.4 through KeraLua, where Redis embeds 5.1) and its script cache, as Redis
-/// 7.0's eval.c and script_lua.c. Scripts run one at a time: EVAL takes every key stripe, and the engine's lock covers
-/// the cache. Lua errors never cross a C# frame (a longjmp through managed code is undefined): the C# functions return
-/// their failures, and the Lua side of the library (<c>ScriptPrelude.lua</c>) raises them.
+/// One of the server's two Lua interpreters (Lua 5.4 through KeraLua, where Redis embeds 5.1), as Redis 7.0's eval.c,
+/// function_lua.c and script_lua.c: EVAL's, with its script cache, or the function libraries' (FUNCTION LOAD compiles a
+/// library here, FCALL runs what it registered; <see cref="FunctionLibraries"/> keeps the libraries). Scripts run one at a
+/// time: the store's hold-and-wait lock orders them, and the engine's lock covers the interpreter. Lua errors never cross
+/// a C# frame (a longjmp through managed code is undefined): the C# functions return their failures, and the Lua side
+/// of the library (<c>ScriptPrelude.lua</c>) raises them.
 /// </summary>
 #pragma warning disable CA1001 // the interpreter lives as long as the server's process, which frees it
 internal sealed class ScriptEngine
@@ -23,6 +27,9 @@ internal sealed class ScriptEngine
 
     // LUA_RIDX_GLOBALS: where the registry keeps the globals table.
     private const int GlobalsIndex = 2;
+
+    // Redis's LOAD_TIMEOUT_MS: how long a library's code may run while it registers its functions.
+    private const int LoadTimeoutMs = 500;
 
     private readonly Lua _lua = new(openLibs: true);
     private readonly Lock _gate = new();
@@ -39,7 +46,17 @@ internal sealed class ScriptEngine
     private readonly LuaFunction _killed;
     private readonly LuaFunction _jsonEncode;
     private readonly LuaFunction _jsonDecode;
+    private readonly LuaFunction? _register;
     private readonly int _errorHandler;
+
+    // The functions interpreter's: the globals every library's code gets, and the prelude's switch between what that
+    // code sees while it loads and what its functions see when they run.
+    private readonly int _functionEnv;
+    private readonly int _setLoading;
+
+    // While a library's code runs (FUNCTION LOAD): the functions it registered so far, and when it began.
+    private List<RegisteredFunction>? _registering;
+    private long _loadStarted;
 
     private long _cachedBytes;
 
@@ -51,7 +68,9 @@ internal sealed class ScriptEngine
     private volatile ScriptRun? _running;
     private volatile bool _killRequested;
 
-    public ScriptEngine(ILogger logger)
+    /// <param name="logger">Where redis.log writes.</param>
+    /// <param name="functions">The function libraries' interpreter (FUNCTION, FCALL) rather than EVAL's.</param>
+    public ScriptEngine(ILogger logger, bool functions = false)
     {
         _logger = logger;
         _call = Call;
@@ -71,17 +90,31 @@ internal sealed class ScriptEngine
             throw new InvalidOperationException("the script prelude does not compile: " + _lua.ToString(-1));
         }
 
-        LuaFunction[] functions = [_call, _errorReply, _sha1Hex, _log, _setResp, _killed, _jsonEncode, _jsonDecode];
-        foreach (LuaFunction function in functions)
+        LuaFunction[] library = [_call, _errorReply, _sha1Hex, _log, _setResp, _killed, _jsonEncode, _jsonDecode];
+        foreach (LuaFunction function in library)
         {
             _lua.PushCFunction(function);
         }
 
         // cjson.null: a light userdata holding NULL, as lua-cjson's.
         _lua.PushLightUserData(IntPtr.Zero);
-        if (_lua.PCall(functions.Length + 1, 1, 0) != LuaStatus.OK)
+        _lua.PushString(functions ? "@user_function" : "@user_script");
+        if (functions)
+        {
+            _register = Register;
+            _lua.PushCFunction(_register);
+        }
+
+        int arguments = library.Length + (functions ? 3 : 2);
+        if (_lua.PCall(arguments, functions ? 3 : 1, 0) != LuaStatus.OK)
         {
             throw new InvalidOperationException("the script prelude failed: " + _lua.ToString(-1));
+        }
+
+        if (functions)
+        {
+            _setLoading = _lua.Ref(LuaRegistry.Index);
+            _functionEnv = _lua.Ref(LuaRegistry.Index);
         }
 
         _errorHandler = _lua.Ref(LuaRegistry.Index);
@@ -135,10 +168,7 @@ internal sealed class ScriptEngine
 
             if (_lua.LoadBuffer(source, "@user_script", "t") != LuaStatus.OK)
             {
-                // Lua 5.1 quotes the end of the script where 5.4 does not; the rest of a syntax error reads the same.
-                error = ("ERR Error compiling script (new function): " + Latin1(_lua.ToBuffer(-1, false)))
-                    .Replace(" near <eof>", " near '<eof>'", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ');
-                _lua.Pop(1);
+                error = "ERR Error compiling script (new function): " + CompileError();
                 return null;
             }
 
@@ -148,6 +178,16 @@ internal sealed class ScriptEngine
             error = null;
             return sha;
         }
+    }
+
+    // The syntax error on top of the stack, popped. Lua 5.1 quotes the end of the code where 5.4 does not; the rest of a
+    // syntax error reads the same.
+    private string CompileError()
+    {
+        string message = Latin1(_lua.ToBuffer(-1, false) ?? []).Replace(" near <eof>", " near '<eof>'", StringComparison.Ordinal)
+            .Replace('\r', ' ').Replace('\n', ' ');
+        _lua.Pop(1);
+        return message;
     }
 
     /// <summary>Whether a script of this SHA1 is cached (case does not matter, as in Redis).</summary>
@@ -173,9 +213,12 @@ internal sealed class ScriptEngine
         }
     }
 
+    /// <summary>The script or function running now, or null.</summary>
+    public ScriptRun? Running => _running;
+
     /// <summary>
-    /// SCRIPT KILL: stops the running script at its next check, unless it has written. Returns Redis's error, or null
-    /// when the kill was requested.
+    /// SCRIPT KILL, FUNCTION KILL: stops the running script at its next check, unless it has written. Returns Redis's
+    /// error, or null when the kill was requested.
     /// </summary>
     public string? Kill()
     {
@@ -208,48 +251,77 @@ internal sealed class ScriptEngine
                 return false;
             }
 
-            int top = _lua.GetTop();
-            ScriptRun run = new(context, sha.ToLowerInvariant(), readOnly, locks, _replies);
-            int db = context.Client.Db;
-            string lastCommand = context.Client.LastCommand;
-            try
+            RunReference(context, sha.ToLowerInvariant(), script.Reference, args, keyCount, readOnly, locks, caller: null);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Runs a function a library registered (FCALL) with its keys and arguments from <paramref name="caller"/> (keys
+    /// from index 3 on, <paramref name="keyCount"/> of them) as its two parameters, and writes its reply.
+    /// </summary>
+    public void RunFunction(CommandContext context, RegisteredFunction function, PackedArgs caller, int keyCount, bool readOnly, ScriptLocks locks)
+    {
+        lock (_gate)
+        {
+            RunReference(context, function.Name, function.Reference, caller.Args, keyCount, readOnly, locks, caller);
+        }
+    }
+
+    // Under the gate. A script (caller null) finds its keys and arguments in KEYS and ARGV; a function gets them as parameters.
+    private void RunReference(CommandContext context, string name, int reference, RespArgs args, int keyCount, bool readOnly, ScriptLocks locks, PackedArgs? caller)
+    {
+        int top = _lua.GetTop();
+        ScriptRun run = new(context, name, readOnly, locks, _replies, caller);
+        int db = context.Client.Db;
+        string lastCommand = context.Client.LastCommand;
+        try
+        {
+            int parameters = 0;
+            if (caller is null)
             {
                 SetGlobalArray("KEYS", args, 3, keyCount);
                 SetGlobalArray("ARGV", args, 3 + keyCount, args.Count - 3 - keyCount);
-                _lua.RawGetInteger(LuaRegistry.Index, _errorHandler);
-                _lua.RawGetInteger(LuaRegistry.Index, script.Reference);
-                _killRequested = false;
-                _running = run;
-                context.Client.RunningScript = true;
-                LuaStatus status = _lua.PCall(0, 1, top + 1);
-                _running = null;
-                context.ErrorWritten = false;
-                if (status == LuaStatus.OK)
-                {
-                    WriteValue(context, run, 0);
-                }
-                else
-                {
-                    WriteFailure(context, run);
-                }
             }
-            finally
+
+            _lua.RawGetInteger(LuaRegistry.Index, _errorHandler);
+            _lua.RawGetInteger(LuaRegistry.Index, reference);
+            if (caller is not null)
             {
-                _running = null;
-                _killRequested = false;
-                context.Client.RunningScript = false;
-                _lua.SetTop(top);
-                NoteMemory();
-                if (_replies.Capacity > MostKeptReplyBytes)
-                {
-                    _replies = new(256);
-                }
-
-                context.Client.Db = db;
-                context.Client.LastCommand = lastCommand;
+                PushArray(args, 3, keyCount);
+                PushArray(args, 3 + keyCount, args.Count - 3 - keyCount);
+                parameters = 2;
             }
 
-            return true;
+            _killRequested = false;
+            _running = run;
+            context.Client.RunningScript = true;
+            LuaStatus status = _lua.PCall(parameters, 1, top + 1);
+            _running = null;
+            context.ErrorWritten = false;
+            if (status == LuaStatus.OK)
+            {
+                WriteValue(context, run, 0);
+            }
+            else
+            {
+                WriteFailure(context, run);
+            }
+        }
+        finally
+        {
+            _running = null;
+            _killRequested = false;
+            context.Client.RunningScript = false;
+            _lua.SetTop(top);
+            NoteMemory();
+            if (_replies.Capacity > MostKeptReplyBytes)
+            {
+                _replies = new(256);
+            }
+
+            context.Client.Db = db;
+            context.Client.LastCommand = lastCommand;
         }
     }
 
@@ -258,15 +330,20 @@ internal sealed class ScriptEngine
     {
         _lua.RawGetInteger(LuaRegistry.Index, GlobalsIndex);
         _lua.PushString(name);
+        PushArray(args, first, count);
+        _lua.RawSet(-3);
+        _lua.Pop(1);
+    }
+
+    // Pushes a table of count arguments from first on.
+    private void PushArray(RespArgs args, int first, int count)
+    {
         _lua.CreateTable(count, 0);
         for (int i = 0; i < count; i++)
         {
             _lua.PushBuffer(args[first + i].ToArray());
             _lua.RawSetInteger(-2, i + 1);
         }
-
-        _lua.RawSet(-3);
-        _lua.Pop(1);
     }
 
     // redis.call and redis.pcall: (true, reply) or (false, error table); the Lua side raises for redis.call.
@@ -424,10 +501,126 @@ internal sealed class ScriptEngine
         return 2;
     }
 
+    // The prelude's hook: the error that stops the code now (a kill, a library's code past its time), or nil.
     private int Killed(IntPtr state)
     {
-        Lua.FromIntPtr(state).PushBoolean(_killRequested);
+        Lua lua = Lua.FromIntPtr(state);
+        if (_registering is not null && Stopwatch.GetElapsedTime(_loadStarted).TotalMilliseconds > LoadTimeoutMs)
+        {
+            lua.PushString("ERR FUNCTION LOAD timeout");
+        }
+        else if (_killRequested)
+        {
+            lua.PushString("ERR Script killed by user with SCRIPT KILL...");
+        }
+        else
+        {
+            lua.PushNil();
+        }
+
         return 1;
+    }
+
+    /// <summary>
+    /// Compiles a library's code (what follows its shebang line, from the line break on, so that line numbers count the
+    /// shebang) and runs it, collecting the functions it registers. False with Redis's error when it does not compile,
+    /// fails, or registers a function twice; a library that registers nothing is the caller's to refuse.
+    /// </summary>
+    public bool CompileLibrary(ReadOnlySpan<byte> code, [NotNullWhen(true)] out List<RegisteredFunction>? functions, [NotNullWhen(false)] out string? error)
+    {
+        lock (_gate)
+        {
+            functions = null;
+            if (_lua.LoadBuffer(code.ToArray(), "@user_function", "t") != LuaStatus.OK)
+            {
+                error = "ERR Error compiling function: " + CompileError();
+                return false;
+            }
+
+            // The chunk's _ENV: every library's code and functions see their globals through the prelude's function_env.
+            _lua.RawGetInteger(LuaRegistry.Index, _functionEnv);
+            _lua.SetUpValue(-2, 1);
+            _registering = [];
+            _loadStarted = Stopwatch.GetTimestamp();
+            SetLoading(true);
+            LuaStatus status = _lua.PCall(0, 0, 0);
+            SetLoading(false);
+            List<RegisteredFunction> registered = _registering;
+            _registering = null;
+            if (status != LuaStatus.OK)
+            {
+                string message = _lua.Type(-1) == LuaType.Table
+                    ? (Field("err") == LuaType.String ? Latin1(_lua.ToBuffer(-1, false)) : "ERR unknown error")
+                    : "ERR " + Latin1(_lua.ToBuffer(-1, false) ?? []);
+                _lua.SetTop(0);
+                Release(registered);
+                error = "ERR Error registering functions: " + message;
+                return false;
+            }
+
+            NoteMemory();
+            functions = registered;
+            error = null;
+            return true;
+        }
+    }
+
+    /// <summary>Lets go of functions no library holds any more (a library deleted, replaced, flushed, or refused).</summary>
+    public void Release(IEnumerable<RegisteredFunction> functions)
+    {
+        lock (_gate)
+        {
+            foreach (RegisteredFunction function in functions)
+            {
+                _lua.Unref(LuaRegistry.Index, function.Reference);
+            }
+
+            _lua.GarbageCollector(LuaGC.Collect, 0);
+            NoteMemory();
+        }
+    }
+
+    private void SetLoading(bool loading)
+    {
+        _lua.RawGetInteger(LuaRegistry.Index, _setLoading);
+        _lua.PushBoolean(loading);
+        _lua.PCall(1, 0, 0);
+    }
+
+    // redis.register_function's last step, its arguments checked by the prelude: (name, callback, description or nil,
+    // flags as comma-separated names). Returns Redis's refusal, or nothing.
+    private int Register(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        if (_registering is null)
+        {
+            lua.PushString("redis.register_function can only be called on FUNCTION LOAD command");
+            return 1;
+        }
+
+        string name = Latin1(lua.ToBuffer(1, false) ?? []);
+        if (!FunctionLibraries.IsValidName(name))
+        {
+            lua.PushString(FunctionLibraries.InvalidName);
+            return 1;
+        }
+
+        if (_registering.Exists(f => f.Name == name))
+        {
+            lua.PushString("Function already exists in the library");
+            return 1;
+        }
+
+        string? description = lua.Type(3) == LuaType.String ? Latin1(lua.ToBuffer(3, false)) : null;
+        ScriptFlags flags = ScriptFlags.None;
+        foreach (string flag in (lua.ToString(4, false) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            flags |= ScriptShebang.FlagOf(flag);
+        }
+
+        lua.PushCopy(2);
+        _registering.Add(new RegisteredFunction(name, description, flags, lua.Ref(LuaRegistry.Index)));
+        return 0;
     }
 
     // The script's return value (top of the stack) as the client's reply.
@@ -626,7 +819,7 @@ internal sealed class ScriptEngine
             {
                 if (Field("line") == LuaType.Number)
                 {
-                    text += $" script: {run.Sha}, on {source}:{_lua.ToInteger(-1)}.";
+                    text += $" script: {run.Name}, on {source}:{_lua.ToInteger(-1)}.";
                 }
 
                 _lua.Pop(1);
@@ -656,14 +849,27 @@ internal sealed class ScriptEngine
 /// <summary>A compiled script: where the registry holds its function, and its shebang's flags.</summary>
 internal sealed record CachedScript(int Reference, ScriptFlags Flags);
 
-/// <summary>One script's run: the connection it runs for, the replies of its commands, and what it did.</summary>
-internal sealed class ScriptRun(CommandContext context, string sha, bool readOnly, ScriptLocks locks, ArrayBufferWriter<byte> replies)
+/// <summary>A function a library registered: its name, description and flags, and where the registry holds it.</summary>
+internal sealed record RegisteredFunction(string Name, string? Description, ScriptFlags Flags, int Reference);
+
+/// <summary>
+/// One script's or function's run: the connection it runs for, the replies of its commands, and what it did.
+/// <paramref name="caller"/>: a function's FCALL, as FUNCTION STATS shows it.
+/// </summary>
+internal sealed class ScriptRun(CommandContext context, string name, bool readOnly, ScriptLocks locks, ArrayBufferWriter<byte> replies, PackedArgs? caller)
 {
     private readonly List<int> _keyIndexes = new(8);
 
     public CommandContext Context { get; } = context;
 
-    public string Sha { get; } = sha;
+    /// <summary>What Redis's errors call it: the script's SHA1, the function's name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The FCALL that runs a function; null for a script.</summary>
+    public PackedArgs? Caller { get; } = caller;
+
+    /// <summary>When it began (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long Started { get; } = Stopwatch.GetTimestamp();
 
     /// <summary>The protocol the script's commands reply in (redis.setresp).</summary>
     public RespVersion Resp { get; set; } = RespVersion.Resp2;

@@ -1,6 +1,9 @@
--- The environment Redis 7.0 gives a script, on Lua 5.4 (see ScriptEngine.cs). Run once when the interpreter is
--- created, with the engine's C# functions as its arguments; it leaves the globals read-only, as Redis does.
-local raw_call, raw_error_reply, raw_sha1hex, raw_log, raw_setresp, raw_killed, raw_json_encode, raw_json_decode, json_null = ...
+-- The environment Redis 7.0 gives a script or a function library, on Lua 5.4 (see ScriptEngine.cs). Run once when the
+-- interpreter is created, with the engine's C# functions as its arguments; it leaves the globals read-only, as Redis
+-- does. user_source names the chunks of user code ('@user_script' for EVAL, '@user_function' for FUNCTION LOAD);
+-- raw_register is there for functions only.
+local raw_call, raw_error_reply, raw_sha1hex, raw_log, raw_setresp, raw_killed, raw_json_encode, raw_json_decode, json_null, user_source, raw_register = ...
+local user_chunk = user_source:sub(2)
 local getinfo, sethook = debug.getinfo, debug.sethook
 local error, type, tostring, tonumber, select, setmetatable = error, type, tostring, tonumber, select, setmetatable
 local table_concat = table.concat
@@ -173,10 +176,12 @@ load = function(chunk, name, _, env) return real_load(chunk, name, 't', env) end
 -- What Redis leaves out of a script's reach.
 print, dofile, loadfile, require, package, os, io, debug, utf8, warn = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
 
--- SCRIPT KILL: checked every 100,000 instructions; raised again at the next check if the script catches it.
+-- SCRIPT KILL and FUNCTION KILL, and FUNCTION LOAD's time limit: checked every 100,000 instructions; raised again at
+-- the next check if the script catches it.
 sethook(function()
-  if raw_killed() then
-    error({ err = 'ERR Script killed by user with SCRIPT KILL...' }, 0)
+  local stop = raw_killed()
+  if stop then
+    error({ err = stop }, 0)
   end
 end, '', 100000)
 
@@ -187,7 +192,7 @@ local looked_up_at
 
 local function track_lookup()
   local info = getinfo(3, 'Sl')
-  if info and info.source == '@user_script' then
+  if info and info.source == user_source then
     looked_up_at = info.currentline
   end
 end
@@ -245,9 +250,9 @@ end
 -- An error raised by a library function written in Lua, placed as Lua 5.1 places a C function's: at the script's line.
 local function raise_at_caller(message)
   local info = getinfo(3, 'Sl')
-  local line = info and info.source == '@user_script' and info.currentline or looked_up_at
+  local line = info and info.source == user_source and info.currentline or looked_up_at
   if line then
-    message = 'user_script:' .. line .. ': ' .. message
+    message = user_chunk .. ':' .. line .. ': ' .. message
   end
   error(message, 0)
 end
@@ -296,28 +301,35 @@ for name in pairs(tracked) do
 end
 getmetatable('').__metatable = readonly({ __index = _G.string })
 
-setmetatable(_G, {
-  __index = function(_, name)
-    if name == 'loadstring' then
-      return nil
-    end
-    local found = tracked[name]
-    if found then
-      track_lookup()
-      return found
-    end
-    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-  end,
-  __newindex = function() error('Attempt to modify a readonly table', 2) end,
-  __metatable = {},
-})
+local function nonexistent(name)
+  return "Script attempted to access nonexistent global variable '" .. tostring(name) .. "'"
+end
+
+local function readonly_error()
+  error('Attempt to modify a readonly table', 2)
+end
+
+-- A global that is not in _G: a library function written in Lua (noting the line it was looked up at), or an error.
+local function global_index(_, name)
+  if name == 'loadstring' then
+    return nil
+  end
+  local found = tracked[name]
+  if found then
+    track_lookup()
+    return found
+  end
+  error(nonexistent(name), 2)
+end
+
+setmetatable(_G, { __index = global_index, __newindex = readonly_error, __metatable = {} })
 
 -- Redis's error handler: a string error becomes an error table, and the table learns where in the script it was
 -- raised (the innermost frame of the script itself, not of this prelude or of a library function).
-return function(e)
+local function error_handler(e)
   local level = 2
   local info = getinfo(level, 'Sl')
-  while info and info.source ~= '@user_script' do
+  while info and info.source ~= user_source do
     level = level + 1
     info = getinfo(level, 'Sl')
   end
@@ -328,9 +340,152 @@ return function(e)
     e.source = info.source
     e.line = info.currentline
   elseif looked_up_at then
-    e.source = '@user_script'
+    e.source = user_source
     e.line = looked_up_at
   end
   looked_up_at = nil
   return e
 end
+
+if not raw_register then
+  return error_handler
+end
+
+-- Function libraries (FUNCTION LOAD), as Redis 7.0's function_lua.c. A library's code runs once, at load, where its
+-- globals hold nothing but a redis table of register_function, log and the constants; the functions it registers run
+-- later with the globals a script has (without KEYS and ARGV: they get the keys and the arguments as parameters). Every
+-- library's code gets function_env as its globals, which looks in the one or the other.
+local flag_names = { ['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true, ['no-cluster'] = true, ['allow-cross-slot-keys'] = true }
+
+-- Lua's lua_isstring: a number is a string too.
+local function is_string(value)
+  local kind = type(value)
+  return kind == 'string' or kind == 'number'
+end
+
+local function read_flags(flags)
+  local names = {}
+  local i = 1
+  while true do
+    local flag = flags[i]
+    if flag == nil then
+      break
+    end
+    if not is_string(flag) or not flag_names[string.lower(tostring(flag))] then
+      fail('unknown flag given')
+    end
+    names[#names + 1] = string.lower(tostring(flag))
+    i = i + 1
+  end
+  return table_concat(names, ',')
+end
+
+local function register_function(...)
+  local count = select('#', ...)
+  if count < 1 or count > 2 then
+    fail('wrong number of arguments to redis.register_function')
+  end
+  local name, callback, description, flags
+  if count == 1 then
+    local named = ...
+    if type(named) ~= 'table' then
+      fail('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+    end
+    for key, value in next, named do
+      if not is_string(key) then
+        fail('named argument key given to redis.register_function is not a string')
+      end
+      local argument = string.lower(tostring(key))
+      if argument == 'function_name' then
+        if not is_string(value) then
+          fail('function_name argument given to redis.register_function must be a string')
+        end
+        name = tostring(value)
+      elseif argument == 'description' then
+        if not is_string(value) then
+          fail('description argument given to redis.register_function must be a string')
+        end
+        description = tostring(value)
+      elseif argument == 'callback' then
+        if type(value) ~= 'function' then
+          fail('callback argument given to redis.register_function must be a function')
+        end
+        callback = value
+      elseif argument == 'flags' then
+        if type(value) ~= 'table' then
+          fail('flags argument to redis.register_function must be a table representing function flags')
+        end
+        flags = read_flags(value)
+      else
+        fail('unknown argument given to redis.register_function')
+      end
+    end
+    if not name then
+      fail('redis.register_function must get a function name argument')
+    end
+    if not callback then
+      fail('redis.register_function must get a callback argument')
+    end
+  else
+    name, callback = ...
+    if not is_string(name) then
+      fail('first argument to redis.register_function must be a string')
+    end
+    if type(callback) ~= 'function' then
+      fail('second argument to redis.register_function must be a function')
+    end
+    name = tostring(name)
+  end
+  local refusal = raw_register(name, callback, description, flags or '')
+  if refusal then
+    fail(refusal)
+  end
+end
+
+-- What a library's code sees while it loads; a field it does not have is an error, as Redis's error metatable makes it.
+local library_redis = {
+  register_function = register_function, log = redis.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+}
+local library_api = {
+  redis = setmetatable({}, {
+    __index = function(_, name)
+      local found = library_redis[name]
+      if found == nil then
+        error(nonexistent(name), 2)
+      end
+      return found
+    end,
+    __newindex = readonly_error,
+    __metatable = false,
+  }),
+}
+
+local loading = false
+local real_globals = _G
+local function_env = setmetatable({}, {
+  __index = function(_, name)
+    if loading then
+      local found = library_api[name]
+      if found == nil then
+        error(nonexistent(name), 2)
+      end
+      return found
+    end
+    local found = rawget(real_globals, name)
+    if found ~= nil then
+      return found
+    end
+    -- A tail call: the library's code stays global_index's caller, for track_lookup's level and error's.
+    return global_index(_, name)
+  end,
+  __newindex = readonly_error,
+  __metatable = {},
+})
+
+local function set_loading(value)
+  loading = value
+end
+
+return error_handler, function_env, set_loading

@@ -24,6 +24,12 @@ internal static class ScriptShebang
         ("no-cluster", ScriptFlags.NoCluster), ("allow-cross-slot-keys", ScriptFlags.AllowCrossSlotKeys),
     ];
 
+    /// <summary>The flag a name stands for (a name from <see cref="Names"/>; a function's flags), None for another.</summary>
+    public static ScriptFlags FlagOf(string name) => Array.Find(s_flags, f => f.Name == name).Flag;
+
+    /// <summary>The flags' names, in Redis's order (scripts_flags_def), as FUNCTION LIST shows them.</summary>
+    public static IEnumerable<(string Name, ScriptFlags Flag)> Names => s_flags;
+
     /// <summary>
     /// The flags of <paramref name="body"/> and the length of its shebang line (0 without one); false with Redis's
     /// error when the shebang is not one Redis accepts.

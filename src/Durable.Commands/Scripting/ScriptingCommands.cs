@@ -12,12 +12,14 @@ namespace Durable.Commands.Scripting;
 /// </summary>
 internal static class ScriptingCommands
 {
-    private const CommandFlags EvalFlags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate | CommandFlags.NoMandatoryKeys | CommandFlags.LocksItself;
+    /// <summary>EVAL's and FCALL's flags.</summary>
+    internal const CommandFlags EvalFlags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate | CommandFlags.NoMandatoryKeys | CommandFlags.LocksItself;
 
-    // Redis's read-only forms may not replicate, so CLIENT PAUSE WRITE lets them through.
-    private const CommandFlags ReadOnlyEvalFlags = (EvalFlags & ~CommandFlags.MayReplicate) | CommandFlags.ReadOnly;
+    /// <summary>EVAL_RO's and FCALL_RO's: Redis's read-only forms may not replicate, so CLIENT PAUSE WRITE lets them through.</summary>
+    internal const CommandFlags ReadOnlyEvalFlags = (EvalFlags & ~CommandFlags.MayReplicate) | CommandFlags.ReadOnly;
 
-    private static readonly string[] s_scripting = ["slow", "scripting"];
+    /// <summary>The ACL categories of the scripting commands.</summary>
+    internal static readonly string[] Categories = ["slow", "scripting"];
 
     private static readonly string[] s_help =
     [
@@ -38,19 +40,19 @@ internal static class ScriptingCommands
     public static void Register(CommandTable table)
     {
         KeyFinder keys = KeyArguments.NumKeys(2);
-        table.Add("EVAL", -3, EvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: false), categories: s_scripting, findKeys: keys);
-        table.Add("EVALSHA", -3, EvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: false), categories: s_scripting, findKeys: keys);
-        table.Add("EVAL_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: true), categories: s_scripting, findKeys: keys);
-        table.Add("EVALSHA_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: true), categories: s_scripting, findKeys: keys);
+        table.Add("EVAL", -3, EvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: false), categories: Categories, findKeys: keys);
+        table.Add("EVALSHA", -3, EvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: false), categories: Categories, findKeys: keys);
+        table.Add("EVAL_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: true), categories: Categories, findKeys: keys);
+        table.Add("EVALSHA_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: true), categories: Categories, findKeys: keys);
         table.AddContainer(
             "SCRIPT",
             -2,
             CommandFlags.None,
-            CommandTable.Sub("LOAD", 3, CommandFlags.NoScript | CommandFlags.Stale, Load, categories: s_scripting),
-            CommandTable.Sub("EXISTS", -3, CommandFlags.NoScript, Exists, categories: s_scripting),
-            CommandTable.Sub("FLUSH", -2, CommandFlags.NoScript, Flush, categories: s_scripting),
-            CommandTable.Sub("KILL", 2, CommandFlags.NoScript | CommandFlags.AllowBusy, Kill, categories: s_scripting),
-            CommandTable.Sub("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, Help, categories: s_scripting));
+            CommandTable.Sub("LOAD", 3, CommandFlags.NoScript | CommandFlags.Stale, Load, categories: Categories),
+            CommandTable.Sub("EXISTS", -3, CommandFlags.NoScript, Exists, categories: Categories),
+            CommandTable.Sub("FLUSH", -2, CommandFlags.NoScript, Flush, categories: Categories),
+            CommandTable.Sub("KILL", 2, CommandFlags.NoScript | CommandFlags.AllowBusy, Kill, categories: Categories),
+            CommandTable.Sub("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, Help, categories: Categories));
     }
 
     private static void Eval(CommandContext context, RespArgs args, bool bySha, bool readOnly)
@@ -68,31 +70,19 @@ internal static class ScriptingCommands
             return;
         }
 
-        if (!RedisNumber.TryParseInt64(args[2], out long keyCount))
+        if (!TryReadKeyCount(context, args, RespErrors.NotInteger, out int keyCount))
         {
-            context.WriteNotInteger();
-            return;
-        }
-
-        if (keyCount > args.Count - 3)
-        {
-            context.WriteError("ERR Number of keys can't be greater than number of args"u8);
-            return;
-        }
-
-        if (keyCount < 0)
-        {
-            context.WriteError("ERR Number of keys can't be negative"u8);
             return;
         }
 
         PackedArgs copy = PackedArgs.Copy(args);
-        WhenNoScriptRuns(context, () => RunScript(context, copy.Args, bySha, readOnly, (int)keyCount));
+        WhenNoScriptRuns(context, () => RunScript(context, copy, bySha, readOnly, keyCount));
     }
 
     // Compiles (EVAL) or finds (EVALSHA) the script, checks its flags, and runs it holding its keys' stripes.
-    private static void RunScript(CommandContext context, RespArgs args, bool bySha, bool readOnly, int keyCount)
+    private static void RunScript(CommandContext context, PackedArgs caller, bool bySha, bool readOnly, int keyCount)
     {
+        RespArgs args = caller.Args;
         ScriptEngine engine = context.Server.Scripts;
         string? error = null;
         string? sha = bySha ? Encoding.Latin1.GetString(args[1]) : engine.Load(args[1], out error);
@@ -108,15 +98,84 @@ internal static class ScriptingCommands
             return;
         }
 
-        bool writes = (flags & ScriptFlags.NoWrites) == 0;
-        if (readOnly && writes && (flags & ScriptFlags.Legacy) == 0)
+        if (!MayRun(context, flags, readOnly))
         {
-            context.WriteError("ERR Can not execute a script with write flag using *_ro command."u8);
             return;
         }
 
+        bool writes = (flags & ScriptFlags.NoWrites) == 0;
+        bool ran = false;
+        HoldingKeys(context, caller, keyCount, locks => ran = engine.Run(context, sha, caller.Args, keyCount, readOnly || !writes, locks));
+        if (!ran)
+        {
+            // SCRIPT FLUSH from another connection in between.
+            context.WriteError(NoScript);
+        }
+    }
+
+    /// <summary>
+    /// The number of keys of EVAL or FCALL (argument 2): false with Redis's error (<paramref name="notNumber"/> when it
+    /// is not a number) when it is not one, is negative or counts more arguments than there are.
+    /// </summary>
+    internal static bool TryReadKeyCount(CommandContext context, RespArgs args, ReadOnlySpan<byte> notNumber, out int keyCount)
+    {
+        keyCount = 0;
+        if (!RedisNumber.TryParseInt64(args[2], out long count))
+        {
+            context.WriteError(notNumber);
+            return false;
+        }
+
+        if (count > args.Count - 3)
+        {
+            context.WriteError("ERR Number of keys can't be greater than number of args"u8);
+            return false;
+        }
+
+        if (count < 0)
+        {
+            context.WriteError("ERR Number of keys can't be negative"u8);
+            return false;
+        }
+
+        keyCount = (int)count;
+        return true;
+    }
+
+    /// <summary>
+    /// Redis's scriptPrepareForRun for a script with a shebang or a function (a script without one is not checked): one
+    /// that may write is refused while writes are (MISCONF) and by the read-only commands. False with the error written.
+    /// </summary>
+    internal static bool MayRun(CommandContext context, ScriptFlags flags, bool readOnly)
+    {
+        if ((flags & (ScriptFlags.NoWrites | ScriptFlags.Legacy)) != 0)
+        {
+            return true;
+        }
+
+        if (context.Store.WriteFailure is string failure)
+        {
+            context.WriteError(CommandDispatcher.WriteRefusal(failure));
+            return false;
+        }
+
+        if (readOnly)
+        {
+            context.WriteError("ERR Can not execute a script with write flag using *_ro command."u8);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Runs a script or function holding the stripes of its declared keys (the <paramref name="keyCount"/> arguments from
+    /// index 3 on) and of every key its commands reach, then wakes the clients blocked on keys if it wrote.
+    /// </summary>
+    internal static void HoldingKeys(CommandContext context, PackedArgs caller, int keyCount, Action<ScriptLocks> run)
+    {
+        RespArgs args = caller.Args;
         int logged = context.Session.LoggedRecords;
-        bool ran;
         using (ScriptLocks locks = new(context.Store.Locks, holdsAll: context.Client.Transaction.Active))
         {
             for (int i = 0; i < keyCount; i++)
@@ -124,14 +183,7 @@ internal static class ScriptingCommands
                 locks.Take(args[3 + i]);
             }
 
-            ran = engine.Run(context, sha, args, keyCount, readOnly || !writes, locks);
-        }
-
-        if (!ran)
-        {
-            // SCRIPT FLUSH from another connection in between.
-            context.WriteError(NoScript);
-            return;
+            run(locks);
         }
 
         // A write command wakes the clients blocked on its keys; a script's writes wake them all to look again.
@@ -146,7 +198,7 @@ internal static class ScriptingCommands
     /// waited for without a thread) and off the socket threads, which serve other connections while a script runs; its
     /// writes are then one WAL entry, and the reply waits until they are durable.
     /// </summary>
-    private static void WhenNoScriptRuns(CommandContext context, Action body)
+    internal static void WhenNoScriptRuns(CommandContext context, Action body)
     {
         if (context.Client.Transaction.Active)
         {
@@ -236,16 +288,41 @@ internal static class ScriptingCommands
         });
     }
 
-    private static void Kill(CommandContext context, RespArgs args)
+    private static void Kill(CommandContext context, RespArgs args) => KillRunning(context, function: false);
+
+    /// <summary>
+    /// SCRIPT KILL (<paramref name="function"/> false) and FUNCTION KILL: stops the running script or function, each
+    /// only its own kind, as Redis's scriptKill.
+    /// </summary>
+    internal static void KillRunning(CommandContext context, bool function)
     {
-        if (context.Server.Scripts.Kill() is string error)
+        ScriptEngine? scripts = context.Server.ScriptsIfCreated;
+        ScriptEngine? functions = context.Server.FunctionsIfCreated?.EngineIfCreated;
+        ScriptEngine? own = function ? functions : scripts;
+        if ((function ? scripts : functions)?.Running is not null)
+        {
+            context.WriteError(Busy(functionRuns: !function));
+            return;
+        }
+
+        if (own?.Kill() is string error)
         {
             context.WriteError(error);
             return;
         }
 
+        if (own is null)
+        {
+            context.WriteError("NOTBUSY No scripts in execution right now."u8);
+            return;
+        }
+
         context.WriteOk();
     }
+
+    /// <summary>Redis's BUSY reply to a command for the one kind while the other runs: its shared.slowevalerr and slowscripterr.</summary>
+    internal static string Busy(bool functionRuns) =>
+        $"BUSY Redis is busy running a script. You can only call {(functionRuns ? "FUNCTION" : "SCRIPT")} KILL or SHUTDOWN NOSAVE.";
 
     private static void Help(CommandContext context, RespArgs args) => Server.HelpReply.Write(context, "SCRIPT", s_help);
 }

@@ -10,6 +10,8 @@ public sealed class ServerState
     private volatile bool _loading;
     private Scripting.ScriptEngine? _scripts;
     private object? _scriptsLock;
+    private Scripting.FunctionLibraries? _functions;
+    private object? _functionsLock;
 
     /// <param name="store">The open store, or a stand-in while the real one is still recovering (see <see cref="BeginLoading"/>).</param>
     /// <param name="config">The configuration.</param>
@@ -43,13 +45,19 @@ public sealed class ServerState
         _loading = true;
     }
 
-    /// <summary>Swaps in the recovered store and lets every command through.</summary>
-    public void CompleteLoading(IStore store)
+    /// <summary>
+    /// Swaps in the recovered store and lets every command through, once the function libraries it keeps are compiled
+    /// again; returns how many libraries and functions there are. Throws <see cref="InvalidDataException"/> when they do not load (a data set
+    /// with functions is never served without them).
+    /// </summary>
+    public (int Libraries, int Functions) CompleteLoading(IStore store)
     {
+        (int, int) libraries = Scripting.FunctionCommands.LoadSaved(this, store);
         store.KeyExpired = (db, key) => KeyspaceEvents.Notify(this, KeyspaceEventClass.Expired, "expired"u8, key, db);
         store.KeyCreated = (db, key) => KeyspaceEvents.Notify(this, KeyspaceEventClass.New, "new"u8, key, db);
         _store = store;
         _loading = false;
+        return libraries;
     }
     public ServerConfig Config { get; }
 
@@ -61,6 +69,12 @@ public sealed class ServerState
 
     /// <summary>The Lua interpreter and script cache, created by the first script command.</summary>
     internal Scripting.ScriptEngine Scripts => LazyInitializer.EnsureInitialized(ref _scripts, ref _scriptsLock, () => new Scripting.ScriptEngine(Logger));
+
+    /// <summary>The function libraries (FUNCTION, FCALL), or null before the first function command or saved library.</summary>
+    internal Scripting.FunctionLibraries? FunctionsIfCreated => Volatile.Read(ref _functions);
+
+    /// <summary>The function libraries, created by the first function command or by the libraries a restart reads back.</summary>
+    internal Scripting.FunctionLibraries Functions => LazyInitializer.EnsureInitialized(ref _functions, ref _functionsLock, () => new Scripting.FunctionLibraries(Logger));
 
     public CommandTable Commands { get; }
     public TimeProvider Time { get; }

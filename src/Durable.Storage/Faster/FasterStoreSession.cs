@@ -1461,6 +1461,33 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         }
     }
 
+    public bool TryReadServerRecord(ReadOnlySpan<byte> name, IBufferWriter<byte> value)
+    {
+        ReadStored(ServerRecordKey(name), value);
+        return _output.Found;
+    }
+
+    public void WriteServerRecord(ReadOnlySpan<byte> name, ReadOnlySpan<byte> payload) =>
+        WriteStored(ServerRecordKey(name), RecordType.Metadata, payload, 0, log: true, Cascade.None);
+
+    public void DeleteServerRecord(ReadOnlySpan<byte> name) =>
+        DeleteStored(ServerRecordKey(name), onlyIfExpired: false, log: true, Cascade.None);
+
+    // A server record's stored key: store metadata (as the database map and the reaper's records), after "s:" so that
+    // no name can meet one of those.
+    private ReadOnlySpan<byte> ServerRecordKey(ReadOnlySpan<byte> name)
+    {
+        ReadOnlySpan<byte> prefix = [FasterStore.MetadataPrefix, (byte)'s', (byte)':'];
+        if (prefix.Length + name.Length > _key.Length)
+        {
+            _key = new byte[Math.Max(prefix.Length + name.Length, _key.Length * 2)];
+        }
+
+        prefix.CopyTo(_key);
+        name.CopyTo(_key.AsSpan(prefix.Length));
+        return _key.AsSpan(0, prefix.Length + name.Length);
+    }
+
     private ReadOnlySpan<byte> StoredKey(byte physical, ReadOnlySpan<byte> key)
     {
         if (key.Length + 1 > _key.Length)
