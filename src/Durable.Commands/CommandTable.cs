@@ -36,6 +36,7 @@ public sealed class CommandTable
         Strings.StringLcsCommands.Register(table);
         HyperLogLogs.HyperLogLogCommands.Register(table);
         Keys.KeyCommands.Register(table);
+        Keys.DumpCommands.Register(table);
         Keys.ExpireCommands.Register(table);
         Keys.ScanCommands.Register(table);
         Keys.ObjectCommands.Register(table);

@@ -17,6 +17,8 @@ internal static class RdbPayload
     public const int FooterSize = 10;
 
     private const byte EncodedValue = 0xC0; // RDB_ENCVAL << 6
+
+    private const ulong MostLzfExpansion = 96;
     private const int EncodingInt8 = 0;
     private const int EncodingInt16 = 1;
     private const int EncodingInt32 = 2;
@@ -252,8 +254,11 @@ internal static class RdbPayload
         if (length != EncodingLzf
             || !TryReadLength(payload, ref position, out ulong compressedLength, out bool compressedEncoded) || compressedEncoded
             || !TryReadLength(payload, ref position, out ulong plainLength, out bool plainEncoded) || plainEncoded
-            || compressedLength > (ulong)(payload.Length - position) || plainLength > int.MaxValue)
+            || compressedLength > (ulong)(payload.Length - position)
+            || plainLength > Math.Min(int.MaxValue, (compressedLength * MostLzfExpansion) + MostLzfExpansion))
         {
+            // No LZF stream expands more than a back reference does (3 bytes for 264): a larger claim is a damaged
+            // payload, not a reason to allocate.
             return null;
         }
 

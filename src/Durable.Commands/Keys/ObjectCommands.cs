@@ -132,10 +132,12 @@ internal static class ObjectCommands
     {
         context.Scratch.ResetWrittenCount();
         return context.Session.TryRead(context.Db, key, context.Scratch, out StoredRecord record)
-            && context.Scratch.WrittenCount > 1
-            && (PartsDescriptor.TryRead(record.Type, context.Scratch.WrittenSpan, out _)
-                || (context.Scratch.WrittenSpan[1] & PackedItems.LargeEncoding) != 0);
+            && IsLargeEncoding(record.Type, context.Scratch.WrittenSpan);
     }
+
+    /// <summary>Whether a collection whose record payload is <paramref name="payload"/> is in Redis's large encoding.</summary>
+    public static bool IsLargeEncoding(RecordType type, ReadOnlySpan<byte> payload) =>
+        payload.Length > 1 && (PartsDescriptor.TryRead(type, payload, out _) || (payload[1] & PackedItems.LargeEncoding) != 0);
 
     /// <summary>
     /// How Redis's tryObjectEncoding would store the value: an integer when it is at most 20 bytes and string2l

@@ -1,0 +1,219 @@
+using Durable.Commands.Collections;
+using Durable.Commands.PubSub;
+using Durable.Protocol;
+using Durable.Storage;
+
+namespace Durable.Commands.Keys;
+
+/// <summary>
+/// DUMP and RESTORE, as Redis 7.0's cluster.c: a key's value in Redis's RDB format (<see cref="RdbValue"/>) with the
+/// footer of RDB version and CRC-64 (<see cref="RdbPayload"/>), so that values move between Durable and Redis both ways.
+/// RESTORE stores what it read as any write does (in the WAL; a large collection in parts) and picks the encoding
+/// Redis would (a small hash stays a listpack, a set of integers an intset).
+/// </summary>
+internal static class DumpCommands
+{
+    public static void Register(CommandTable table)
+    {
+        table.Add("DUMP", 2, CommandFlags.ReadOnly, Dump, 1, 1, 1, ["keyspace", "read", "slow"]);
+        table.Add("RESTORE", -4, CommandFlags.Write | CommandFlags.DenyOom, Restore, 1, 1, 1, ["keyspace", "write", "slow", "dangerous"]);
+    }
+
+    private static void Dump(CommandContext context, RespArgs args)
+    {
+        System.Buffers.ArrayBufferWriter<byte> value = new();
+        if (!context.Session.TryRead(context.Db, args[1], value, out StoredRecord record))
+        {
+            context.WriteNull();
+            return;
+        }
+
+        byte[] stored = value.WrittenSpan.ToArray();
+        List<byte[]> items = record.Type == RecordType.String ? [stored] : CollectionRecords.AllItems(context, record.Type, stored);
+        bool large = record.Type != RecordType.String && ObjectCommands.IsLargeEncoding(record.Type, stored);
+        System.Buffers.ArrayBufferWriter<byte> payload = new();
+        RdbValue.Write(payload, record.Type, items, large);
+        RdbPayload.Seal(payload);
+        context.WriteBulk(payload.WrittenSpan);
+    }
+
+    private static void Restore(CommandContext context, RespArgs args)
+    {
+        bool replace = false;
+        bool absoluteTtl = false;
+        bool idleTime = false;
+        bool frequency = false;
+        for (int i = 4; i < args.Count; i++)
+        {
+            bool more = i + 1 < args.Count;
+            if (args.Is(i, "REPLACE"u8))
+            {
+                replace = true;
+            }
+            else if (args.Is(i, "ABSTTL"u8))
+            {
+                absoluteTtl = true;
+            }
+            else if (args.Is(i, "IDLETIME"u8) && more && !frequency)
+            {
+                // Durable keeps no access times (OBJECT IDLETIME is 0): the value is checked, as Redis checks it.
+                if (!RedisNumber.TryParseInt64(args[++i], out long idle))
+                {
+                    context.WriteNotInteger();
+                    return;
+                }
+
+                if (idle < 0)
+                {
+                    context.WriteError("ERR Invalid IDLETIME value, must be >= 0"u8);
+                    return;
+                }
+
+                idleTime = true;
+            }
+            else if (args.Is(i, "FREQ"u8) && more && !idleTime)
+            {
+                if (!RedisNumber.TryParseInt64(args[++i], out long freq))
+                {
+                    context.WriteNotInteger();
+                    return;
+                }
+
+                if (freq is < 0 or > 255)
+                {
+                    context.WriteError("ERR Invalid FREQ value, must be >= 0 and <= 255"u8);
+                    return;
+                }
+
+                frequency = true;
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+        }
+
+        ReadOnlySpan<byte> key = args[1];
+        if (!replace && context.Session.TryRead(context.Db, key, null, out StoredRecord _))
+        {
+            context.WriteError("BUSYKEY Target key name already exists."u8);
+            return;
+        }
+
+        if (!RedisNumber.TryParseInt64(args[2], out long ttl))
+        {
+            context.WriteNotInteger();
+            return;
+        }
+
+        if (ttl < 0)
+        {
+            context.WriteError("ERR Invalid TTL value, must be >= 0"u8);
+            return;
+        }
+
+        ReadOnlySpan<byte> payload = args[3];
+        if (!RdbPayload.Verify(payload))
+        {
+            context.WriteError("ERR DUMP payload version or checksum are wrong"u8);
+            return;
+        }
+
+        // As Redis reads it: over the whole payload, footer included.
+        if (RdbValue.Read(payload, out string? unsupported) is not (RecordType type, List<byte[]> items) || !Distinct(type, items))
+        {
+            context.WriteError(unsupported is null ? "ERR Bad data format" : $"ERR Bad data format: the payload holds {unsupported}, which Durable does not store");
+            return;
+        }
+
+        if (type == RecordType.String && !TypedRecords.FitsRecord(context, key, items[0].Length))
+        {
+            return;
+        }
+
+        bool deleted = replace && context.Session.Delete(context.Db, key);
+        long expiresAtMs = ttl == 0 ? 0 : absoluteTtl ? ttl : context.NowMs + ttl;
+        if (expiresAtMs != 0 && expiresAtMs <= context.NowMs)
+        {
+            // Already expired: nothing is created; a key REPLACE removed is reported deleted.
+            if (deleted)
+            {
+                context.Notify(KeyspaceEventClass.Generic, "del"u8, key);
+            }
+
+            context.WriteOk();
+            return;
+        }
+
+        if (!Save(context, key, type, items, expiresAtMs))
+        {
+            return;
+        }
+
+        context.Notify(KeyspaceEventClass.Generic, "restore"u8, key);
+        context.WriteOk();
+    }
+
+    // Redis refuses a payload whose hash has a field twice, or whose set or sorted set has a member twice.
+    private static bool Distinct(RecordType type, List<byte[]> items)
+    {
+        int width = type switch
+        {
+            RecordType.Hash or RecordType.SortedSet => 2,
+            RecordType.Set => 1,
+            _ => 0,
+        };
+        if (width == 0)
+        {
+            return true;
+        }
+
+        HashSet<byte[]> seen = new(ByteArrayComparer.Instance);
+        for (int i = 0; i < items.Count; i += width)
+        {
+            if (!seen.Add(items[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Stores the value in the encoding Redis's rdbLoadObject leaves it in: a small encoding while the value fits it.
+    private static bool Save(CommandContext context, ReadOnlySpan<byte> key, RecordType type, List<byte[]> items, long expiresAtMs)
+    {
+        Server.ServerConfig config = context.Server.Config;
+        switch (type)
+        {
+            case RecordType.String:
+                context.Session.Write(context.Db, key, RecordType.String, items[0], expiresAtMs);
+                return true;
+            case RecordType.List:
+                return Lists.ListRecords.Save(context, key, items, expiresAtMs);
+            case RecordType.Set:
+                return Sets.SetRecords.Save(context, key, Sets.SetMembers.Build(items, config.SetMaxIntsetEntries), expiresAtMs);
+            case RecordType.Hash:
+                bool largeHash = items.Count / 2 > config.HashMaxListpackEntries || items.Exists(i => i.Length > config.HashMaxListpackValue);
+                return CollectionRecords.Save(context, key, RecordType.Hash, largeHash ? PackedItems.LargeEncoding : (byte)0, items, expiresAtMs, width: 2);
+            default:
+                List<SortedSets.ScoredMember> members = new(items.Count / 2);
+                for (int i = 0; i < items.Count; i += 2)
+                {
+                    members.Add(SortedSets.ScoredMember.FromItems(items[i], items[i + 1]));
+                }
+
+                members.Sort((a, b) => SortedSets.ScoredMember.Compare(a.Score, a.Member, b.Score, b.Member));
+                List<byte[]> ordered = new(items.Count);
+                foreach (SortedSets.ScoredMember member in members)
+                {
+                    ordered.Add(member.Member);
+                    ordered.Add(SortedSets.ScoredMember.ScoreBytes(member.Score));
+                }
+
+                bool largeSet = members.Count > config.ZsetMaxListpackEntries || members.Exists(m => m.Member.Length > config.ZsetMaxListpackValue);
+                return SortedSets.SortedSetValue.FromItems(ordered, largeSet).Save(context, key, expiresAtMs);
+        }
+    }
+}
