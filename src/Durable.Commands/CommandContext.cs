@@ -63,11 +63,13 @@ public sealed class CommandContext
     public int Db => Client.Db;
 
     /// <summary>
-    /// The flags <paramref name="definition"/> runs with: its own, and for EXEC those of the commands it would run, as
+    /// The flags a call of <paramref name="definition"/> with <paramref name="args"/> runs with: its own, those its
+    /// arguments decide (<see cref="CommandDefinition.FlagsFor"/>), and for EXEC those of the commands it would run, as
     /// Redis treats an EXEC of writes as a write (CLIENT PAUSE WRITE holds it back).
     /// </summary>
-    public CommandFlags EffectiveFlags(CommandDefinition definition) =>
-        definition.Handler == Transactions.TransactionCommands.ExecHandler ? definition.Flags | Client.Transaction.QueuedFlags : definition.Flags;
+    public CommandFlags EffectiveFlags(CommandDefinition definition, Durable.Protocol.RespArgs args) =>
+        definition.Handler == Transactions.TransactionCommands.ExecHandler ? definition.Flags | Client.Transaction.QueuedFlags
+        : definition.FlagsFor?.Invoke(Server, args) ?? definition.Flags;
 
     /// <summary>Drops the connection's transaction and watched keys (RESET, and the connection when it closes).</summary>
     public void EndTransaction() => Transactions.TransactionCommands.End(this, Client.Transaction);

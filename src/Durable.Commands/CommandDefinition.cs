@@ -34,6 +34,12 @@ public sealed class CommandDefinition
     public Func<Durable.Protocol.RespArgs, bool>? LocksAllWhen { get; init; }
 
     /// <summary>
+    /// Set for commands whose flags depend on their arguments (EVAL, FCALL: the script's or function's own flags, as
+    /// Redis's getCommandFlags): what CLIENT PAUSE looks at; locking and dispatch go by <see cref="Flags"/>.
+    /// </summary>
+    public Func<Server.ServerState, Durable.Protocol.RespArgs, CommandFlags>? FlagsFor { get; init; }
+
+    /// <summary>
     /// Set for point commands on collections: reads, while the command waits for its keys' stripes and with the store
     /// session warming (<see cref="Durable.Storage.IStoreSession.Warming"/>), the records the command will read, so that
     /// its section under the lock finds them in memory. Writes nothing and replies nothing; what it reads is a hint.

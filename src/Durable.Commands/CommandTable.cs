@@ -66,7 +66,7 @@ public sealed class CommandTable
     public CommandDefinition Add(
         string name, int arity, CommandFlags flags, CommandHandler handler,
         int firstKey = 0, int lastKey = 0, int step = 0, string[]? categories = null, KeyFinder? findKeys = null,
-        Func<RespArgs, bool>? locksAllWhen = null)
+        Func<RespArgs, bool>? locksAllWhen = null, Func<Server.ServerState, RespArgs, CommandFlags>? flagsFor = null)
     {
         CommandDefinition definition = new()
         {
@@ -80,6 +80,7 @@ public sealed class CommandTable
             Categories = categories ?? [],
             FindKeys = findKeys,
             LocksAllWhen = locksAllWhen,
+            FlagsFor = flagsFor,
         };
         if (!_building.TryAdd(name, definition))
         {

@@ -339,7 +339,7 @@ internal sealed class RespSession
         }
 
         // Unknown commands are not held back; they only produce an error.
-        return definition is not null && _context.Server.Pause.Blocks(_context.EffectiveFlags(definition));
+        return definition is not null && _context.Server.Pause.Blocks(_context.EffectiveFlags(definition, args));
     }
 
     private void WriteProtocolError(PipeWriter output)

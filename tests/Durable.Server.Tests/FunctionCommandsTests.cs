@@ -248,6 +248,36 @@ public sealed class FunctionCommandsTests
         both.Same("PING");
     }
 
+    // Redis's scriptFlagsToCmdFlags: a function or script that declares no-writes is no write for CLIENT PAUSE WRITE,
+    // one that may write is (as redis-server does it, checked by hand: the no-writes calls answer at once).
+    [Fact]
+    public async Task ClientPauseWrite_FollowsTheScriptsAndFunctionsFlags()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RespTestClient admin = server.Connect();
+        using RespTestClient client = server.Connect();
+        Assert.StartsWith("$2", admin.Call("FUNCTION", "LOAD", "#!lua name=pz\nredis.register_function{function_name='pzr', callback=function() return 'r' end, flags={'no-writes'}}\nredis.register_function('pzw', function() return 'w' end)"), StringComparison.Ordinal);
+        Assert.Equal("+OK\r\n", admin.Call("CLIENT", "PAUSE", "10000", "WRITE"));
+        // The pause lasts 10 s: a call it held back would answer only then.
+        var passed = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("$1\r\nr\r\n", client.Call("FCALL", "pzr", "0"));
+        Assert.Equal("$1\r\nr\r\n", client.Call("FCALL_RO", "pzr", "0"));
+        Assert.Equal(":1\r\n", client.Call("EVAL", "#!lua flags=no-writes\nreturn 1", "0"));
+        Assert.True(passed.ElapsedMilliseconds < 5000, $"the no-writes calls took {passed.ElapsedMilliseconds} ms under CLIENT PAUSE WRITE");
+        foreach (string[] held in new[] { new[] { "FCALL", "pzw", "0" }, ["EVAL", "#!lua\nreturn 1", "0"], ["EVAL", "return 1", "0"] })
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            client.Send(held);
+            Thread.Sleep(300);
+            Assert.Equal("+OK\r\n", admin.Call("CLIENT", "UNPAUSE"));
+            client.ReadReply();
+            Assert.True(watch.ElapsedMilliseconds >= 250, $"{string.Join(' ', held)} answered after {watch.ElapsedMilliseconds} ms, before CLIENT UNPAUSE");
+            Assert.Equal("+OK\r\n", admin.Call("CLIENT", "PAUSE", "10000", "WRITE"));
+        }
+
+        Assert.Equal("+OK\r\n", admin.Call("CLIENT", "UNPAUSE"));
+    }
+
     // HELLO's reply tells the client's id, which differs.
     private static void Hello(ReplyComparison both, string protocol)
     {

@@ -64,8 +64,8 @@ internal static class FunctionCommands
     public static void Register(CommandTable table)
     {
         KeyFinder keys = KeyArguments.NumKeys(2);
-        table.Add("FCALL", -3, ScriptingCommands.EvalFlags, (c, a) => FCall(c, a, readOnly: false), categories: ScriptingCommands.Categories, findKeys: keys);
-        table.Add("FCALL_RO", -3, ScriptingCommands.ReadOnlyEvalFlags, (c, a) => FCall(c, a, readOnly: true), categories: ScriptingCommands.Categories, findKeys: keys);
+        table.Add("FCALL", -3, ScriptingCommands.EvalFlags, (c, a) => FCall(c, a, readOnly: false), categories: ScriptingCommands.Categories, findKeys: keys, flagsFor: (s, a) => ScriptingCommands.ScriptCommandFlags(ScriptingCommands.EvalFlags, FunctionFlags(s, a)));
+        table.Add("FCALL_RO", -3, ScriptingCommands.ReadOnlyEvalFlags, (c, a) => FCall(c, a, readOnly: true), categories: ScriptingCommands.Categories, findKeys: keys, flagsFor: (s, a) => ScriptingCommands.ScriptCommandFlags(ScriptingCommands.ReadOnlyEvalFlags, FunctionFlags(s, a)));
         table.AddContainer(
             "FUNCTION",
             -2,
@@ -80,6 +80,10 @@ internal static class FunctionCommands
             CommandTable.Sub("KILL", 2, CommandFlags.NoScript | CommandFlags.AllowBusy, Kill, categories: ScriptingCommands.Categories),
             CommandTable.Sub("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, Help, categories: ScriptingCommands.Categories));
     }
+
+    // The called function's flags (what Redis's fcallGetCommandFlags looks at); null when there is no such function.
+    private static ScriptFlags? FunctionFlags(Server.ServerState server, RespArgs args) =>
+        args.Count > 1 ? server.FunctionsIfCreated?.Find(args[1])?.Flags : null;
 
     /// <summary>
     /// At start, once the store is recovered: compiles the libraries its server record keeps (none: nothing is created).

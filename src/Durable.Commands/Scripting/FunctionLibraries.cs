@@ -20,7 +20,8 @@ internal sealed class FunctionLibraries(ILogger logger)
 
     // Insertion order, which FUNCTION LIST and FUNCTION DUMP follow (Redis's follow its hash table's).
     private readonly List<FunctionLibrary> _libraries = [];
-    private readonly Dictionary<string, RegisteredFunction> _functions = new(StringComparer.OrdinalIgnoreCase);
+    // Read without the lock too: CLIENT PAUSE looks up a called function's flags before the call waits for its turn.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RegisteredFunction> _functions = new(StringComparer.OrdinalIgnoreCase);
     private ScriptEngine? _engine;
     private int _functionCount;
     private int _libraryCount;
@@ -267,7 +268,7 @@ internal sealed class FunctionLibraries(ILogger logger)
         {
             if (_functions.TryGetValue(function.Name, out RegisteredFunction? found) && ReferenceEquals(found, function))
             {
-                _functions.Remove(function.Name);
+                _functions.TryRemove(function.Name, out _);
             }
         }
     }

@@ -40,10 +40,10 @@ internal static class ScriptingCommands
     public static void Register(CommandTable table)
     {
         KeyFinder keys = KeyArguments.NumKeys(2);
-        table.Add("EVAL", -3, EvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: false), categories: Categories, findKeys: keys);
-        table.Add("EVALSHA", -3, EvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: false), categories: Categories, findKeys: keys);
-        table.Add("EVAL_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: true), categories: Categories, findKeys: keys);
-        table.Add("EVALSHA_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: true), categories: Categories, findKeys: keys);
+        table.Add("EVAL", -3, EvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: false), categories: Categories, findKeys: keys, flagsFor: (s, a) => ScriptCommandFlags(EvalFlags, ShebangFlags(a)));
+        table.Add("EVALSHA", -3, EvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: false), categories: Categories, findKeys: keys, flagsFor: (s, a) => ScriptCommandFlags(EvalFlags, CachedFlags(s, a)));
+        table.Add("EVAL_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: false, readOnly: true), categories: Categories, findKeys: keys, flagsFor: (s, a) => ScriptCommandFlags(ReadOnlyEvalFlags, ShebangFlags(a)));
+        table.Add("EVALSHA_RO", -3, ReadOnlyEvalFlags, (c, a) => Eval(c, a, bySha: true, readOnly: true), categories: Categories, findKeys: keys, flagsFor: (s, a) => ScriptCommandFlags(ReadOnlyEvalFlags, CachedFlags(s, a)));
         table.AddContainer(
             "SCRIPT",
             -2,
@@ -141,6 +141,45 @@ internal static class ScriptingCommands
         keyCount = (int)count;
         return true;
     }
+
+    /// <summary>
+    /// Redis's scriptFlagsToCmdFlags: a script or function that declares its flags runs with them in place of the
+    /// command's write, deny-oom, stale and may-replicate flags (so that CLIENT PAUSE WRITE lets a no-writes script
+    /// through); a script without a shebang (or unknown here) keeps the command's.
+    /// </summary>
+    internal static CommandFlags ScriptCommandFlags(CommandFlags command, ScriptFlags? script)
+    {
+        if (script is not ScriptFlags flags || (flags & ScriptFlags.Legacy) != 0)
+        {
+            return command;
+        }
+
+        command &= ~(CommandFlags.Stale | CommandFlags.DenyOom | CommandFlags.Write | CommandFlags.MayReplicate);
+        if ((flags & (ScriptFlags.AllowOom | ScriptFlags.NoWrites)) == 0)
+        {
+            command |= CommandFlags.DenyOom;
+        }
+
+        if ((flags & ScriptFlags.NoWrites) == 0)
+        {
+            command |= CommandFlags.Write;
+        }
+
+        if ((flags & ScriptFlags.AllowStale) != 0)
+        {
+            command |= CommandFlags.Stale;
+        }
+
+        return command;
+    }
+
+    // EVAL's script's flags, from its shebang; null when it has none Redis accepts.
+    private static ScriptFlags? ShebangFlags(RespArgs args) =>
+        args.Count > 1 && ScriptShebang.TryRead(args[1], out ScriptFlags flags, out _, out _) ? flags : null;
+
+    // EVALSHA's script's flags, when it is cached.
+    private static ScriptFlags? CachedFlags(Server.ServerState server, RespArgs args) =>
+        args.Count > 1 && args[1].Length == 40 ? server.ScriptsIfCreated?.FlagsOf(Encoding.Latin1.GetString(args[1])) : null;
 
     /// <summary>
     /// Redis's scriptPrepareForRun for a script with a shebang or a function (a script without one is not checked): one
