@@ -6,10 +6,11 @@ using Durable.Storage;
 namespace Durable.Commands.Keys;
 
 /// <summary>
-/// DUMP and RESTORE, as Redis 7.0's cluster.c: a key's value in Redis's RDB format (<see cref="RdbValue"/>) with the
-/// footer of RDB version and CRC-64 (<see cref="RdbPayload"/>), so that values move between Durable and Redis both ways.
-/// RESTORE stores what it read as any write does (in the WAL; a large collection in parts) and picks the encoding
-/// Redis would (a small hash stays a listpack, a set of integers an intset).
+/// DUMP, RESTORE and MIGRATE, as Redis 7.0's cluster.c: a key's value in Redis's RDB format (<see cref="RdbValue"/>)
+/// with the footer of RDB version and CRC-64 (<see cref="RdbPayload"/>), so that values move between Durable and Redis
+/// both ways. RESTORE stores what it read as any write does (in the WAL; a large collection in parts) and picks the
+/// encoding Redis would (a small hash stays a listpack, a set of integers an intset). MIGRATE sends keys to another
+/// server as RESTOREs and deletes those it took.
 /// </summary>
 internal static class DumpCommands
 {
@@ -17,24 +18,43 @@ internal static class DumpCommands
     {
         table.Add("DUMP", 2, CommandFlags.ReadOnly, Dump, 1, 1, 1, ["keyspace", "read", "slow"]);
         table.Add("RESTORE", -4, CommandFlags.Write | CommandFlags.DenyOom, Restore, 1, 1, 1, ["keyspace", "write", "slow", "dangerous"]);
+
+        // The keys: the third argument, or those after KEYS. The command takes their stripes itself, off the socket threads.
+        table.Add(
+            "MIGRATE", -6, CommandFlags.Write | CommandFlags.LocksItself, Migrate.Run, 3, 3, 1, ["keyspace", "write", "slow", "dangerous"],
+            findKeys: Migrate.FindKeys);
     }
 
     private static void Dump(CommandContext context, RespArgs args)
     {
-        System.Buffers.ArrayBufferWriter<byte> value = new();
-        if (!context.Session.TryRead(context.Db, args[1], value, out StoredRecord record))
+        if (DumpPayload(context, args[1], out _) is { } payload)
+        {
+            context.WriteBulk(payload);
+        }
+        else
         {
             context.WriteNull();
-            return;
+        }
+    }
+
+    /// <summary>The DUMP payload of a key and its expiry (0 = none); null when it does not exist.</summary>
+    internal static byte[]? DumpPayload(CommandContext context, ReadOnlySpan<byte> key, out long expiresAtMs)
+    {
+        System.Buffers.ArrayBufferWriter<byte> value = new();
+        expiresAtMs = 0;
+        if (!context.Session.TryRead(context.Db, key, value, out StoredRecord record))
+        {
+            return null;
         }
 
+        expiresAtMs = record.ExpiresAtMs;
         byte[] stored = value.WrittenSpan.ToArray();
         List<byte[]> items = record.Type == RecordType.String ? [stored] : CollectionRecords.AllItems(context, record.Type, stored);
         bool large = record.Type != RecordType.String && ObjectCommands.IsLargeEncoding(record.Type, stored);
         System.Buffers.ArrayBufferWriter<byte> payload = new();
         RdbValue.Write(payload, record.Type, items, large);
         RdbPayload.Seal(payload);
-        context.WriteBulk(payload.WrittenSpan);
+        return payload.WrittenSpan.ToArray();
     }
 
     private static void Restore(CommandContext context, RespArgs args)
