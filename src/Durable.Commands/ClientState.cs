@@ -67,9 +67,17 @@ public sealed class ClientState
     /// <summary>Set once the connection must close after the current reply is flushed.</summary>
     public bool CloseAfterReply { get; set; }
 
-    /// <summary>Creates the push feed if there is none yet (under the hub's lock).</summary>
-    internal void OpenPushFeed() =>
-        _pushes ??= System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Creates the push feed if there is none yet (a subscription, tracking); any thread may.</summary>
+    internal void OpenPushFeed()
+    {
+        if (_pushes is null)
+        {
+            Interlocked.CompareExchange(ref _pushes, System.Threading.Channels.Channel.CreateUnbounded<byte[]>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true }), null);
+        }
+    }
+
+    /// <summary>CLIENT TRACKING's settings; null while tracking is off. Changed under the server's tracking table's lock.</summary>
+    internal Server.TrackingSettings? Tracking { get; set; }
 
     /// <summary>
     /// Queues a message; when what is queued and not sent yet passes <paramref name="limit"/> (Redis's pubsub class of

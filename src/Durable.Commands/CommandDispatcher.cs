@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using Durable.Commands.Server;
@@ -221,7 +222,7 @@ public sealed class CommandDispatcher
         try
         {
             definition.Handler(context, args);
-            TouchWatchedKeys(context, definition, args, _keyIndexes, loggedBefore: 0);
+            AfterCommand(context, definition, args, _keyIndexes, loggedBefore: 0, topLevel: true);
         }
         finally
         {
@@ -305,7 +306,7 @@ public sealed class CommandDispatcher
         try
         {
             definition.Handler(context, args);
-            TouchWatchedKeys(context, definition, args, keyIndexes, loggedBefore);
+            AfterCommand(context, definition, args, keyIndexes, loggedBefore, topLevel: false);
         }
         finally
         {
@@ -370,10 +371,36 @@ public sealed class CommandDispatcher
     /// read-only) fail the EXEC of the transactions watching them, if the command logged a change since <paramref name="loggedBefore"/>. Commands that
     /// change whole databases (FLUSHDB, FLUSHALL, SWAPDB) mark the keys themselves.
     /// </summary>
-    private static void TouchWatchedKeys(CommandContext context, CommandDefinition definition, RespArgs args, List<int> keyIndexes, int loggedBefore)
+    // topLevel: a command sent by the client (not one of an EXEC or a script), whose reply is the last written, so that an
+    // invalidation of the client's own write follows it at once, as in Redis; others are told after the batch.
+    private static void AfterCommand(CommandContext context, CommandDefinition definition, RespArgs args, List<int> keyIndexes, int loggedBefore, bool topLevel)
     {
-        Transactions.WatchedKeys watches = context.Server.Watches;
-        if (!watches.Any || !LocksExclusively(definition) || context.OpenedSession is not { } session || session.LoggedRecords == loggedBefore)
+        ClientState client = context.Client;
+        if (client.Tracking is { } tracking)
+        {
+            // Keys read by a tracking connection (a script's commands count for its caller, the script itself does not).
+            if ((definition.Flags & (CommandFlags.ReadOnly | CommandFlags.LocksItself)) == CommandFlags.ReadOnly && !tracking.Broadcast)
+            {
+                keyIndexes.Clear();
+                definition.GetKeyIndexes(args, keyIndexes);
+                List<byte[]> read = new(keyIndexes.Count);
+                foreach (int index in keyIndexes)
+                {
+                    read.Add(args[index].ToArray());
+                }
+
+                context.Server.Tracking.Remember(context.Server, client, read);
+            }
+
+            // CLIENT CACHING holds for the next command only (for a transaction's, until EXEC).
+            if (tracking.Caching is not null && definition.Parent?.Name != "CLIENT" && !client.Transaction.Active)
+            {
+                tracking.Caching = null;
+            }
+        }
+
+        if ((!context.Server.Watches.Any && !context.Server.Tracking.Any) || !LocksExclusively(definition)
+            || (context.OpenedSession?.LoggedRecords ?? loggedBefore) == loggedBefore)
         {
             return;
         }
@@ -381,13 +408,33 @@ public sealed class CommandDispatcher
         // Found again: a command that took every stripe (SORT with BY and STORE) did not look its keys up.
         keyIndexes.Clear();
         definition.GetKeyIndexes(args, keyIndexes);
+        List<byte[]> changed = [];
         foreach (int index in keyIndexes)
         {
             if (KeySpecs.MayWrite(definition, args, index))
             {
-                watches.Touch(context.Db, args[index]);
+                changed.Add(args[index].ToArray());
             }
         }
+
+        KeysChanged(context, changed, topLevel ? context.Reply : null);
+    }
+
+    /// <summary>
+    /// Keys a command changed in the client's database: the transactions watching them fail, and the connections
+    /// tracking them are told (Redis's signalModifiedKey).
+    /// </summary>
+    internal static void KeysChanged(CommandContext context, IReadOnlyList<byte[]> keys, IBufferWriter<byte>? ownReply = null)
+    {
+        if (context.Server.Watches.Any)
+        {
+            foreach (byte[] key in keys)
+            {
+                context.Server.Watches.Touch(context.Db, key);
+            }
+        }
+
+        context.Server.Tracking.Invalidate(context.Server, context.Client, keys, ownReply);
     }
 
     // While the command waits for its stripes: read what it will need, so that its locked section is not the one to wait
@@ -527,12 +574,9 @@ public sealed class CommandDispatcher
             }
 
             bool served = body(context);
-            if (served && context.Server.Watches.Any && context.OpenedSession is { LoggedRecords: > 0 })
+            if (served && context.OpenedSession is { LoggedRecords: > 0 })
             {
-                foreach (byte[] key in keys)
-                {
-                    context.Server.Watches.Touch(context.Db, key);
-                }
+                KeysChanged(context, keys);
             }
 
             return served;

@@ -198,6 +198,7 @@ internal static class Migrate
             if (refused is null && !reply.StartsWith('-') && !request.Copy && context.Session.Delete(context.Db, present[i].Key))
             {
                 context.Notify(KeyspaceEventClass.Generic, "del"u8, present[i].Key);
+                CommandDispatcher.KeysChanged(context, [present[i].Key]);
             }
         }
 

@@ -14,6 +14,10 @@ internal static class ClientCommands
 
     private static readonly string[] s_help =
     [
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -52,6 +56,11 @@ internal static class ClientCommands
         "    * LIB-VER: the client lib version.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "NO-TOUCH (ON|OFF)",
@@ -76,6 +85,10 @@ internal static class ClientCommands
             CommandTable.Sub("REPLY", 3, Plain, Reply, categories: s_plain),
             CommandTable.Sub("NO-EVICT", 3, Admin, NoEvict, categories: s_admin),
             CommandTable.Sub("NO-TOUCH", 3, Plain, NoTouch, categories: s_plain),
+            CommandTable.Sub("TRACKING", -3, Plain, Tracking, categories: s_plain),
+            CommandTable.Sub("TRACKINGINFO", 2, Plain, TrackingInfo, categories: s_plain),
+            CommandTable.Sub("CACHING", 3, Plain, Caching, categories: s_plain),
+            CommandTable.Sub("GETREDIR", 2, Plain, GetRedirect, categories: s_plain),
             CommandTable.Sub("HELP", 2, CommandFlags.Loading | CommandFlags.Stale, Help, categories: s_plain));
 
     /// <summary>Redis clientSetNameOrReply: an empty name clears it; bytes outside '!'..'~' are refused.</summary>
@@ -213,14 +226,16 @@ internal static class ClientCommands
     private static void AppendClient(StringBuilder text, ClientState client, long nowMs)
     {
         Transactions.Transaction transaction = client.Transaction;
-        string flags = (client.IsMonitor ? "O" : "") + (client.Subscriptions.Any ? "P" : "") + (transaction.Active ? "x" : "") + (client.IsBlocked ? "b" : "") + (transaction.WatchedKeyModified ? "d" : "") +
+        TrackingSettings? tracking = client.Tracking;
+        string flags = (client.IsMonitor ? "O" : "") + (client.Subscriptions.Any ? "P" : "") + (transaction.Active ? "x" : "") + (client.IsBlocked ? "b" : "") +
+            (tracking is null ? "" : "t") + (tracking?.RedirectBroken == true ? "R" : "") + (tracking?.Broadcast == true ? "B" : "") + (transaction.WatchedKeyModified ? "d" : "") +
             (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
         text.Append(CultureInfo.InvariantCulture,
             $"id={client.Id} addr={client.Address} laddr={client.LocalAddress} fd={client.Fd} name={client.Name} " +
             $"age={(nowMs - client.CreatedAtMs) / 1000} idle={(nowMs - client.LastInteractionMs) / 1000} flags={(flags.Length == 0 ? "N" : flags)} " +
             $"db={client.Db} sub={client.Subscriptions.Count(PubSub.SubscriptionKind.Channel)} psub={client.Subscriptions.Count(PubSub.SubscriptionKind.Pattern)} ssub={client.Subscriptions.Count(PubSub.SubscriptionKind.ShardChannel)} multi={(transaction.Active ? transaction.Queued.Count : -1)} qbuf={client.InputBufferBytes} qbuf-free=0 argv-mem=0 multi-mem=0 " +
             $"rbs=0 rbp=0 obl=0 oll=0 omem={client.OutputBufferBytes} tot-mem={client.InputBufferBytes + client.OutputBufferBytes} " +
-            $"events=r cmd={client.LastCommand} user={client.User} redir=-1 resp={(int)client.Protocol} " +
+            $"events=r cmd={client.LastCommand} user={client.User} redir={tracking?.Redirect ?? -1} resp={(int)client.Protocol} " +
             $"lib-name={client.LibraryName} lib-ver={client.LibraryVersion}\n");
     }
 
@@ -485,6 +500,192 @@ internal static class ClientCommands
             context.WriteSyntaxError();
         }
     }
+
+    // Redis 7.0's CLIENT TRACKING: the options parsed first, then checked together and against the current mode.
+    private static void Tracking(CommandContext context, RespArgs args)
+    {
+        long redirect = 0;
+        bool broadcast = false;
+        bool optIn = false;
+        bool optOut = false;
+        bool noLoop = false;
+        List<byte[]> prefixes = [];
+        for (int i = 3; i < args.Count; i++)
+        {
+            bool more = i + 1 < args.Count;
+            if (args.Is(i, "REDIRECT"u8) && more)
+            {
+                i++;
+                if (redirect != 0)
+                {
+                    context.WriteError("ERR A client can only redirect to a single other client"u8);
+                    return;
+                }
+
+                if (!RedisNumber.TryParseInt64(args[i], out redirect))
+                {
+                    context.WriteNotInteger();
+                    return;
+                }
+
+                if (context.Server.Clients.Find(redirect) is null)
+                {
+                    context.WriteError("ERR The client ID you want redirect to does not exist"u8);
+                    return;
+                }
+            }
+            else if (args.Is(i, "BCAST"u8))
+            {
+                broadcast = true;
+            }
+            else if (args.Is(i, "OPTIN"u8))
+            {
+                optIn = true;
+            }
+            else if (args.Is(i, "OPTOUT"u8))
+            {
+                optOut = true;
+            }
+            else if (args.Is(i, "NOLOOP"u8))
+            {
+                noLoop = true;
+            }
+            else if (args.Is(i, "PREFIX"u8) && more)
+            {
+                prefixes.Add(args[++i].ToArray());
+            }
+            else
+            {
+                context.WriteSyntaxError();
+                return;
+            }
+        }
+
+        ClientState client = context.Client;
+        if (args.Is(2, "OFF"u8))
+        {
+            context.Server.Tracking.Disable(client);
+            context.WriteOk();
+            return;
+        }
+
+        if (!args.Is(2, "ON"u8))
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        TrackingSettings? current = client.Tracking;
+        string? refusal =
+            !broadcast && prefixes.Count > 0 ? "ERR PREFIX option requires BCAST mode to be enabled"
+            : current is not null && current.Broadcast != broadcast ? "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."
+            : broadcast && (optIn || optOut) ? "ERR OPTIN and OPTOUT are not compatible with BCAST"
+            : optIn && optOut ? "ERR You can't specify both OPTIN mode and OPTOUT mode"
+            : (optIn && current?.OptOut == true) || (optOut && current?.OptIn == true)
+                ? "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."
+            : broadcast ? PrefixOverlap(prefixes, current?.Prefixes ?? []) : null;
+        if (refusal is not null)
+        {
+            context.WriteError(refusal);
+            return;
+        }
+
+        context.Server.Tracking.Enable(client, new TrackingSettings { Redirect = redirect, Broadcast = broadcast, OptIn = optIn, OptOut = optOut, NoLoop = noLoop, Prefixes = prefixes });
+        context.WriteOk();
+    }
+
+    // Redis's checkPrefixCollisionsOrReply: no new prefix may be a prefix of another, new or already there.
+    private static string? PrefixOverlap(List<byte[]> prefixes, List<byte[]> existing)
+    {
+        for (int i = 0; i < prefixes.Count; i++)
+        {
+            foreach (byte[] other in existing)
+            {
+                if (prefixes[i].AsSpan().StartsWith(other) || other.AsSpan().StartsWith(prefixes[i]))
+                {
+                    return $"ERR Prefix '{Encoding.Latin1.GetString(prefixes[i])}' overlaps with an existing prefix '{Encoding.Latin1.GetString(other)}'. Prefixes for a single client must not overlap.";
+                }
+            }
+
+            for (int j = i + 1; j < prefixes.Count; j++)
+            {
+                if (prefixes[i].AsSpan().StartsWith(prefixes[j]) || prefixes[j].AsSpan().StartsWith(prefixes[i]))
+                {
+                    return $"ERR Prefix '{Encoding.Latin1.GetString(prefixes[i])}' overlaps with another provided prefix '{Encoding.Latin1.GetString(prefixes[j])}'. Prefixes for a single client must not overlap.";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static void TrackingInfo(CommandContext context, RespArgs args)
+    {
+        TrackingSettings? tracking = context.Client.Tracking;
+        List<string> flags = tracking is null ? ["off"] : ["on"];
+        if (tracking is not null)
+        {
+            flags.AddRange(new[] { (tracking.Broadcast, "bcast"), (tracking.OptIn, "optin"), (tracking.Caching == true, "caching-yes"), (tracking.OptOut, "optout"), (tracking.Caching == false, "caching-no"), (tracking.NoLoop, "noloop"), (tracking.RedirectBroken, "broken_redirect") }
+                .Where(f => f.Item1).Select(f => f.Item2));
+        }
+
+        context.WriteMapHeader(3);
+        context.WriteBulk("flags"u8);
+        context.WriteSetHeader(flags.Count);
+        foreach (string flag in flags)
+        {
+            context.WriteBulk(Encoding.ASCII.GetBytes(flag));
+        }
+
+        context.WriteBulk("redirect"u8);
+        context.WriteInteger(tracking?.Redirect ?? -1);
+        context.WriteBulk("prefixes"u8);
+        List<byte[]> prefixes = tracking?.Prefixes ?? [];
+        context.WriteArrayHeader(prefixes.Count);
+        foreach (byte[] prefix in prefixes)
+        {
+            context.WriteBulk(prefix);
+        }
+    }
+
+    private static void Caching(CommandContext context, RespArgs args)
+    {
+        if (context.Client.Tracking is not { } tracking)
+        {
+            context.WriteError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"u8);
+            return;
+        }
+
+        if (args.Is(2, "YES"u8))
+        {
+            if (!tracking.OptIn)
+            {
+                context.WriteError("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."u8);
+                return;
+            }
+
+            tracking.Caching = true;
+        }
+        else if (args.Is(2, "NO"u8))
+        {
+            if (!tracking.OptOut)
+            {
+                context.WriteError("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."u8);
+                return;
+            }
+
+            tracking.Caching = false;
+        }
+        else
+        {
+            context.WriteSyntaxError();
+            return;
+        }
+
+        context.WriteOk();
+    }
+
+    private static void GetRedirect(CommandContext context, RespArgs args) => context.WriteInteger(context.Client.Tracking?.Redirect ?? -1);
 
     private static void NoTouch(CommandContext context, RespArgs args)
     {

@@ -206,6 +206,7 @@ internal static class ConnectionCommands
         }
 
         context.Server.PubSub.RemoveAll(client);
+        context.Server.Tracking.Disable(client);
         context.WriteSimple("RESET"u8);
     }
 }

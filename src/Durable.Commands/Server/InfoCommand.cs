@@ -145,7 +145,7 @@ internal static class InfoCommand
         Field(text, "client_recent_max_input_buffer", 0);
         Field(text, "client_recent_max_output_buffer", 0);
         Field(text, "blocked_clients", server.Clients.All.Count(c => c.IsBlocked));
-        Field(text, "tracking_clients", 0);
+        Field(text, "tracking_clients", server.Tracking.Clients);
         Field(text, "clients_in_timeout_table", 0);
     }
 
@@ -392,9 +392,9 @@ internal static class InfoCommand
         Field(text, "active_defrag_key_misses", 0);
         Field(text, "total_active_defrag_time", 0);
         Field(text, "current_active_defrag_time", 0);
-        Field(text, "tracking_total_keys", 0);
-        Field(text, "tracking_total_items", 0);
-        Field(text, "tracking_total_prefixes", 0);
+        Field(text, "tracking_total_keys", server.Tracking.Keys);
+        Field(text, "tracking_total_items", server.Tracking.Items);
+        Field(text, "tracking_total_prefixes", server.Tracking.Prefixes);
         Field(text, "unexpected_error_replies", 0);
         Field(text, "total_error_replies", Volatile.Read(ref stats.TotalErrorReplies));
         Field(text, "dump_payload_sanitizations", 0);

@@ -42,6 +42,7 @@ internal static class ServerCommands
     private static void Flush(CommandContext context, IEnumerable<int> databases, bool lazyFree)
     {
         bool waits = !lazyFree && !context.Client.Transaction.Active && !context.Client.RunningScript;
+        context.Server.Tracking.InvalidateAll(context.Server);
         foreach (int db in databases)
         {
             context.Session.FlushDatabase(db, lazyFree || waits);

@@ -81,6 +81,7 @@ public sealed class ServerConfig
         }
 
         AddLong("set-max-intset-entries", () => SetMaxIntsetEntries, v => SetMaxIntsetEntries = v, 0, long.MaxValue, mutable: true);
+        AddLong("tracking-table-max-keys", () => TrackingTableMaxKeys, v => TrackingTableMaxKeys = v, 0, long.MaxValue, mutable: true);
         foreach (string name in new[] { "zset-max-listpack-entries", "zset-max-ziplist-entries" })
         {
             AddLong(name, () => ZsetMaxListpackEntries, v => ZsetMaxListpackEntries = v, 0, long.MaxValue, mutable: true);
@@ -160,6 +161,9 @@ public sealed class ServerConfig
     public long HashMaxListpackValue { get; set; } = 64;
 
     public long SetMaxIntsetEntries { get; set; } = 512;
+
+    /// <summary>CLIENT TRACKING: the most keys remembered for the connections that read them (0: no limit); Redis's default.</summary>
+    public long TrackingTableMaxKeys { get; set; } = 1_000_000;
 
     public long ZsetMaxListpackEntries { get; set; } = 128;
 

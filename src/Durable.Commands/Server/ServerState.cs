@@ -53,7 +53,11 @@ public sealed class ServerState
     public (int Libraries, int Functions) CompleteLoading(IStore store)
     {
         (int, int) libraries = Scripting.FunctionCommands.LoadSaved(this, store);
-        store.KeyExpired = (db, key) => KeyspaceEvents.Notify(this, KeyspaceEventClass.Expired, "expired"u8, key, db);
+        store.KeyExpired = (db, key) =>
+        {
+            KeyspaceEvents.Notify(this, KeyspaceEventClass.Expired, "expired"u8, key, db);
+            Tracking.Invalidate(this, null, [key.ToArray()]);
+        };
         store.KeyCreated = (db, key) => KeyspaceEvents.Notify(this, KeyspaceEventClass.New, "new"u8, key, db);
         _store = store;
         _loading = false;
@@ -87,6 +91,12 @@ public sealed class ServerState
 
     /// <summary>Connections blocked on keys (BLPOP...), woken by the dispatcher after each write to their keys.</summary>
     internal Blocking.BlockedKeys Blocked { get; } = new();
+
+    /// <summary>CLIENT TRACKING: the keys tracking connections read and the prefixes broadcast ones asked for.</summary>
+    internal TrackingTable Tracking { get; } = new();
+
+    /// <summary>A connection closed: its CLIENT TRACKING ends.</summary>
+    public void StopTracking(ClientState client) => Tracking.Disable(client);
 
     /// <summary>Keys WATCHed by some connection, marked by the dispatcher after each write to them.</summary>
     internal Transactions.WatchedKeys Watches { get; } = new();
