@@ -22,8 +22,8 @@ internal static class CommandCommands
         (CommandFlags.NoAuth, "no_auth"), (CommandFlags.NoMandatoryKeys, "no_mandatory_keys"), (CommandFlags.NoAsyncLoading, "no_async_loading"), (CommandFlags.NoMulti, "no_multi"),
     ];
 
-    // Redis's ACL category order (ACLCommandCategories), which COMMAND INFO follows.
-    private static readonly string[] s_categoryOrder =
+    /// <summary>Redis's ACL categories in their order (ACLCommandCategories), which COMMAND INFO and ACL CAT follow.</summary>
+    internal static readonly string[] CategoryOrder =
     [
         "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog", "geo",
         "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting",
@@ -181,7 +181,8 @@ internal static class CommandCommands
         return container is null ? null : CommandTable.FindSub(container, name[(bar + 1)..]);
     }
 
-    private static string[] CategoriesOf(CommandDefinition definition) =>
+    /// <summary>A command's ACL categories; a container without its own has Redis's @slow.</summary>
+    internal static string[] CategoriesOf(CommandDefinition definition) =>
         definition.Categories.Length == 0 && definition.SubCommands is not null ? ["slow"] : definition.Categories;
 
     /// <summary>One COMMAND INFO entry: the 10 fields of Redis 7.0, subcommands included.</summary>
@@ -214,7 +215,7 @@ internal static class CommandCommands
         context.WriteInteger(definition.LastKey);
         context.WriteInteger(definition.Step);
 
-        string[] categories = [.. s_categoryOrder.Where(CategoriesOf(definition).Contains)];
+        string[] categories = [.. CategoryOrder.Where(CategoriesOf(definition).Contains)];
         context.WriteSetHeader(categories.Length);
         foreach (string category in categories)
         {
