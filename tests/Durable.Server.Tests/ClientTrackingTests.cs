@@ -21,6 +21,24 @@ public sealed class ClientTrackingTests
         }
     }
 
+    // Past tracking-table-max-keys the oldest key is let go and its reader told (Redis picks one at random).
+    [Fact]
+    public async Task TrackingTable_PastItsMaxKeys_LetsGoOfTheOldest()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RespTestClient client = server.Connect();
+        client.Call("HELLO", "3");
+        Assert.Equal("+OK\r\n", client.Call("CONFIG", "SET", "tracking-table-max-keys", "2"));
+        Assert.Equal("+OK\r\n", client.Call("CLIENT", "TRACKING", "on"));
+        Assert.Equal("", Exchange(client, ["GET", "a"]).Replace("_\r\n", "", StringComparison.Ordinal));
+        Exchange(client, ["GET", "b"]);
+        // The message is sent after the batch that read c, as Redis sends it outside the command.
+        Assert.Equal("_\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n", Exchange(client, ["GET", "c"]) + Exchange(client, ["PING"]));
+        Assert.Equal(2, client.InfoNumber("stats", "tracking_total_keys"));
+        Assert.Equal(2, client.InfoNumber("stats", "tracking_total_items"));
+        Assert.Equal(1, client.InfoNumber("clients", "tracking_clients"));
+    }
+
     private static List<string> Scenario(Func<RespTestClient> connect)
     {
         List<string> transcript = [];

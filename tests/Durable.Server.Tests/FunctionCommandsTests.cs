@@ -278,6 +278,37 @@ public sealed class FunctionCommandsTests
         Assert.Equal("+OK\r\n", admin.Call("CLIENT", "UNPAUSE"));
     }
 
+    // The libraries are kept in one record: past the store's largest record a load is refused and changes nothing.
+    [Fact]
+    public async Task Load_PastTheLargestRecord_IsRefusedAndChangesNothing()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using RespTestClient client = server.Connect();
+        string padding = "-- " + new string('x', 300_000) + "\n";
+        int loaded = 0;
+        string reply = "";
+        for (int i = 0; i < 64; i++)
+        {
+            reply = client.Call("FUNCTION", "LOAD", $"#!lua name=lib{i}\n{padding}redis.register_function('f{i}', function() return {i} end)");
+            if (reply.StartsWith('-'))
+            {
+                break;
+            }
+
+            loaded++;
+        }
+
+        Assert.Matches("^-ERR function libraries of [0-9]+ bytes would exceed this server's largest record \\([0-9]+ bytes\\); raise --memory\r\n$", reply);
+        Assert.InRange(loaded, 1, 63);
+        Assert.Equal(loaded, client.InfoNumber("memory", "number_of_libraries"));
+        Assert.Equal(":0\r\n", client.Call("FCALL", "f0", "0"));
+        Assert.Equal("-ERR Function not found\r\n", client.Call("FCALL", $"f{loaded}", "0"));
+
+        // REPLACE with a library as large fails the same way and keeps the old one.
+        Assert.StartsWith("-ERR function libraries of", client.Call("FUNCTION", "LOAD", "REPLACE", $"#!lua name=lib0\n{padding}{padding}redis.register_function('g0', function() return 'new' end)"), StringComparison.Ordinal);
+        Assert.Equal(":0\r\n", client.Call("FCALL", "f0", "0"));
+    }
+
     // HELLO's reply tells the client's id, which differs.
     private static void Hello(ReplyComparison both, string protocol)
     {

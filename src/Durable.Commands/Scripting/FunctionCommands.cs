@@ -168,13 +168,13 @@ internal static class FunctionCommands
         }
 
         byte[] code = args[position].ToArray();
-        Change(context, (libraries, largest) => libraries.Load(code, replace, largest, out string? error) is string name ? Encoding.Latin1.GetBytes(name) : Failed(error!));
+        Change(context, (libraries, largest) => libraries.Load(code, replace, largest, out string? error) is string name ? new(name, null) : new(null, error));
     }
 
     private static void Delete(CommandContext context, RespArgs args)
     {
         byte[] name = args[2].ToArray();
-        Change(context, (libraries, _) => libraries.Delete(name) ? [] : Failed("ERR Library not found"));
+        Change(context, (libraries, _) => new(null, libraries.Delete(name) ? null : "ERR Library not found"));
     }
 
     private static void Flush(CommandContext context, RespArgs args)
@@ -194,7 +194,7 @@ internal static class FunctionCommands
         Change(context, (libraries, _) =>
         {
             libraries.Flush();
-            return [];
+            return default;
         });
     }
 
@@ -233,7 +233,7 @@ internal static class FunctionCommands
         }
 
         byte[] copy = payload.ToArray();
-        Change(context, (libraries, largest) => libraries.Restore(ReadPayload(copy), flush, replace, largest) is string error ? Failed(error) : []);
+        Change(context, (libraries, largest) => new(null, libraries.Restore(ReadPayload(copy), flush, replace, largest)));
     }
 
     // Redis's loop: each library is an RDB_OPCODE_FUNCTION2 and its code (or Redis 7.0's release candidates'
@@ -306,14 +306,14 @@ internal static class FunctionCommands
     private const byte RdbFunction = 245;
     private const byte RdbFunctionPreGa = 246;
 
-    // A change's outcome: the bulk reply (the library's name; empty: +OK), or an error (see Failed).
-    private static byte[] Failed(string error) => Encoding.Latin1.GetBytes("-" + error);
+    // A change's outcome: its error, else the library it loaded (its name is the reply) or none (+OK).
+    private readonly record struct Outcome(string? Library, string? Error);
 
     /// <summary>
     /// Runs a change to the libraries once no script runs (given the largest record the libraries may take), then, if
     /// it succeeded, rewrites their server record in the command's WAL entry (the reply waits until that is durable).
     /// </summary>
-    private static void Change(CommandContext context, Func<FunctionLibraries, long, byte[]> change)
+    private static void Change(CommandContext context, Func<FunctionLibraries, long, Outcome> change)
     {
         ScriptingCommands.WhenNoScriptRuns(context, () =>
         {
@@ -321,10 +321,10 @@ internal static class FunctionCommands
 
             // The record's key is its name after the store's short prefix for server records.
             long largest = context.Store.MaxValueBytes - FunctionLibrariesRecord.Name.Length - 8;
-            byte[] outcome = change(libraries, largest);
-            if (outcome.Length > 0 && outcome[0] == (byte)'-')
+            Outcome outcome = change(libraries, largest);
+            if (outcome.Error is string error)
             {
-                context.WriteError(outcome.AsSpan(1));
+                context.WriteError(error);
                 return;
             }
 
@@ -337,13 +337,13 @@ internal static class FunctionCommands
                 context.Session.WriteServerRecord(FunctionLibrariesRecord.Name, FunctionLibrariesRecord.Encode(libraries.Libraries.Select(l => l.Code).ToList()));
             }
 
-            if (outcome.Length == 0)
+            if (outcome.Library is string library)
             {
-                context.WriteOk();
+                context.WriteBulk(Encoding.Latin1.GetBytes(library));
             }
             else
             {
-                context.WriteBulk(outcome);
+                context.WriteOk();
             }
         });
     }
