@@ -382,14 +382,14 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Zeroes whatever the segment files hold at and after <paramref name="tail"/> (the recovered end: the last intact
+    /// Cuts whatever the segment files hold at and after <paramref name="tail"/> (the recovered end: the last intact
     /// commit). FasterLog ignores those bytes (a torn or uncommitted tail), but new records only overwrite them in part;
-    /// clearing them keeps the next recovery from reporting them again. Returns how many bytes were not zero already.
+    /// cutting them keeps the next recovery from reporting them again. Returns how many bytes were not zero.
     /// </summary>
     private static long ClearAfterTail(string directory, long tail, int segmentBits)
     {
         using WalSegmentReader files = new(directory, segmentBits);
-        return files.ZeroFrom(tail, files.DataEnd());
+        return files.CutFrom(tail);
     }
 
     /// <summary>The address the newest commit file says is committed; -1 when there is none it can read.</summary>
@@ -406,14 +406,16 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
     /// <summary>
     /// Before FasterLog's recovery: walks the log's entries from <paramref name="from"/> (what the newest commit file calls
     /// committed) and where a write was torn in flight (a record that fails its checksum or is cut by its file's end, zeros
-    /// with data after them in the page, a commit record cut short or failing its checksum) zeroes the files from the end
+    /// with data after them in the page, a commit record cut short or failing its checksum) cuts the files at the end
     /// of the last whole commit record before it (event 207). FasterLog 2.6.5 mishandles both kinds of tear that power
     /// cuts left on ext4 with 1 KiB blocks: a commit record whose second sector never reached the disk it takes for
     /// committed (replay then refused the directory as damaged); a sector missing among the last commits makes its
     /// recovery throw inside, drop its commit file and recover the log to its very beginning, after which the rest was
     /// zeroed as uncommitted (a probe: one 512-byte sector zeroed among the last ten of 1,100 commits left an empty
     /// store). A tear can only be in a write still in flight at the crash, so within the log's buffer (four pages) before
-    /// the data's end; damage further back throws. Nothing found: the files are left as they are.
+    /// the data's end; damage further back throws when a whole commit record follows it (committed writes may be lost
+    /// behind it), and is cut like a tear when none does (only records never committed follow it). Nothing found: the
+    /// files are left as they are.
     /// </summary>
     private static void CutTornWrite(string directory, long from, int pageBits, ILogger logger)
     {
@@ -475,15 +477,51 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             return;
         }
 
-        if (torn < dataEnd - BufferBytesFor(pageBits) - 4096)
+        if (torn < dataEnd - BufferBytesFor(pageBits) - 4096 && WholeCommitRecordAfter(files, torn, dataEnd, pageSize) is long commit and >= 0)
         {
             throw new InvalidDataException(
                 $"the write-ahead log is damaged at address {torn}, {dataEnd - torn} bytes before the end of its data: further back than any write in flight at a crash could " +
-                "have reached, so acknowledged writes may follow it. Refusing to start: restore the data directory from a backup.");
+                $"have reached, and a commit (at address {commit}) follows it, so acknowledged writes may follow it. Refusing to start: restore the data directory from a backup.");
         }
 
-        long dropped = files.ZeroFrom(committed, dataEnd);
-        Log.TornWriteZeroed(logger, torn, committed, dropped);
+        long dropped = files.CutFrom(committed);
+        Log.TornWriteCut(logger, torn, committed, dropped);
+    }
+
+    /// <summary>
+    /// The address of the first whole commit record in the pages after the one holding <paramref name="damage"/> (each
+    /// page's entries are walked from its start, as FasterLog starts every page with an entry), or -1 when there is none:
+    /// then only records never committed follow the damage, so cutting it loses nothing a commit promised, however far
+    /// back it lies (appendfsync no writes up to five seconds of full pages between commits).
+    /// </summary>
+    private static long WholeCommitRecordAfter(WalSegmentReader files, long damage, long dataEnd, long pageSize)
+    {
+        byte[] entry = new byte[pageSize];
+        for (long page = (damage | (pageSize - 1)) + 1; page < dataEnd; page += pageSize)
+        {
+            for (long position = page; position + 4 <= page + pageSize;)
+            {
+                int length = files.ReadInt32(position);
+                long size = 4 + Align(length < 0 ? -length : length);
+                if (length == 0 || length == int.MinValue || position + size > page + pageSize)
+                {
+                    break;
+                }
+
+                if (length < 0)
+                {
+                    files.Read(position + 4, entry.AsSpan(0, -length));
+                    if (IsWholeCommitRecord(entry.AsSpan(0, -length)))
+                    {
+                        return position;
+                    }
+                }
+
+                position += size;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Whether a commit record's body reads back as FasterLog's commit information, its checksum included.</summary>
@@ -985,10 +1023,10 @@ internal sealed partial class FasterWriteAheadLog : IAsyncDisposable
             "were dropped: a record torn by a crash, or appended but never committed (so never acknowledged with appendfsync always)")]
         public static partial void TailDropped(ILogger logger, long bytes, long address);
 
-        [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "The write-ahead log's last write was torn by the crash (damage at address {Torn}, within the pages still unwritten when " +
-            "it stopped): dropped {Dropped} bytes from the end of the last whole commit ({Committed}) on. No commit from the tear on had completed, so no write acknowledged with " +
+        [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "The write-ahead log's last writes were torn by the crash (damage at address {Torn}, after " +
+            "the last whole commit): dropped {Dropped} bytes from the end of that commit ({Committed}) on. No commit from the tear on had completed, so no write acknowledged with " +
             "appendfsync always is lost (FasterLog 2.6.5 misreads such a tear)")]
-        public static partial void TornWriteZeroed(ILogger logger, long torn, long committed, long dropped);
+        public static partial void TornWriteCut(ILogger logger, long torn, long committed, long dropped);
 
         [LoggerMessage(EventId = 200, Level = LogLevel.Critical, Message = "Write-ahead log commit failed: refusing writes (-MISCONF) until the disk takes writes again. " +
             "Reads go on; everything committed (up to WAL address {CommittedAddress}) is on disk. Retrying every second: reopen the log, checkpoint, commit")]

@@ -57,19 +57,34 @@ internal sealed class WalSegmentReader(string directory, int segmentBits) : IDis
         return false;
     }
 
-    /// <summary>The address just past the last byte of the last segment file (the highest the log's data can reach); 0 when there is none.</summary>
+    /// <summary>
+    /// The address just past the last byte of the last segment file that holds any (the highest the log's data can
+    /// reach); 0 when there is none. An empty file (one <see cref="CutFrom"/> emptied) does not count.
+    /// </summary>
     public long DataEnd()
     {
         long end = 0;
-        foreach (string path in Directory.EnumerateFiles(directory, "wal.log.*"))
+        foreach ((long segment, string path) in Segments())
         {
-            if (long.TryParse(Path.GetExtension(path).AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out long segment))
+            long length = new FileInfo(path).Length;
+            if (length > 0)
             {
-                end = Math.Max(end, (segment << segmentBits) + new FileInfo(path).Length);
+                end = Math.Max(end, (segment << segmentBits) + length);
             }
         }
 
         return end;
+    }
+
+    private IEnumerable<(long Segment, string Path)> Segments()
+    {
+        foreach (string path in Directory.EnumerateFiles(directory, "wal.log.*"))
+        {
+            if (long.TryParse(Path.GetExtension(path).AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out long segment))
+            {
+                yield return (segment, path);
+            }
+        }
     }
 
     /// <summary>Fills <paramref name="into"/> from <paramref name="address"/> on (zeros past a file's end), across segment files.</summary>
@@ -84,52 +99,43 @@ internal sealed class WalSegmentReader(string directory, int segmentBits) : IDis
     }
 
     /// <summary>
-    /// Zeroes [<paramref name="from"/>, <paramref name="to"/>) in the segment files that hold it, writing only the stretches
-    /// that are not zero already and syncing each file written once; returns how many non-zero bytes there were.
+    /// Drops everything from <paramref name="from"/> on: the segment files after the one holding it are emptied, highest
+    /// first, then that one is cut at <paramref name="from"/>, each synced; returns how many non-zero bytes were dropped.
+    /// Each step is a single truncation, so a process killed in the middle leaves the log as it was with a shorter end,
+    /// never zeros with the old bytes still after them: the next start would take those for damage pages before the
+    /// end, and refuse the directory. Zeroing in place did that: a server killed while it zeroed a long uncommitted
+    /// tail (appendfsync no leaves up to five seconds of writes) did not start again (session 35). Files stay (FasterLog's
+    /// device may hold them open); reads past a file's end return zeros, as the zeroed bytes did.
     /// </summary>
-    public long ZeroFrom(long from, long to)
+    public long CutFrom(long from)
     {
         long nonZero = 0;
-        byte[] zeros = new byte[_buffer.Length];
-        Dictionary<long, FileStream> written = [];
-        try
+        for (long address = from, end = DataEnd(); address < end;)
         {
-            for (long address = from; address < to;)
+            int count = ReadSome(address, _buffer.AsSpan(0, (int)Math.Min(_buffer.Length, end - address)));
+            nonZero += count - _buffer.AsSpan(0, count).Count((byte)0);
+            address += count;
+        }
+
+        long first = from >> segmentBits;
+        foreach ((long segment, string path) in Segments().Where(file => file.Segment >= first).OrderByDescending(file => file.Segment))
+        {
+            long keep = segment == first ? from & ((1L << segmentBits) - 1) : 0;
+            if (new FileInfo(path).Length > keep)
             {
-                int count = ReadSome(address, _buffer.AsSpan(0, (int)Math.Min(_buffer.Length, to - address)));
-                int chunkNonZero = count - _buffer.AsSpan(0, count).Count((byte)0);
-                long segment = address >> segmentBits;
-                if (chunkNonZero > 0 && File(segment) is { } existing)
-                {
-                    nonZero += chunkNonZero;
-                    if (!written.TryGetValue(segment, out FileStream? file))
-                    {
-                        file = new FileStream(existing.Name, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-                        written[segment] = file;
-                    }
-
-                    // Non-zero bytes were read, so the file reaches past the offset.
-                    long offset = address & ((1L << segmentBits) - 1);
-                    file.Position = offset;
-                    file.Write(zeros, 0, (int)Math.Min(count, file.Length - offset));
-                }
-
-                address += count;
-            }
-
-            foreach (FileStream file in written.Values)
-            {
+                using FileStream file = new(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+                file.SetLength(keep);
                 file.Flush(flushToDisk: true);
             }
         }
-        finally
+
+        // Cached lengths and reads of the files are stale now.
+        foreach (FileStream? file in _files.Values)
         {
-            foreach (FileStream file in written.Values)
-            {
-                file.Dispose();
-            }
+            file?.Dispose();
         }
 
+        _files.Clear();
         return nonZero;
     }
 
