@@ -21,10 +21,19 @@ public sealed class RedisReference : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<RedisReference> StartAsync()
+    /// <summary>Its working directory: SAVE writes dump.rdb there.</summary>
+    public string Directory => _directory;
+
+    /// <summary>Starts a redis-server; with <paramref name="rdbFile"/>, one that loads that file at its start.</summary>
+    public static async Task<RedisReference> StartAsync(string? rdbFile = null)
     {
         string directory = Path.Combine(Path.GetTempPath(), "durable-tests", "redis-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
+        System.IO.Directory.CreateDirectory(directory);
+        if (rdbFile is not null)
+        {
+            File.Copy(rdbFile, Path.Combine(directory, "dump.rdb"));
+        }
+
         for (int attempt = 0; ; attempt++)
         {
             int port = ServerProcess.FreePort();
@@ -94,7 +103,7 @@ public sealed class RedisReference : IAsyncDisposable
         _process.Dispose();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {

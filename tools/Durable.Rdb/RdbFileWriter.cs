@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using Durable.Commands;
+
+namespace Durable.Rdb;
+
+/// <summary>
+/// Writes an RDB file of version <see cref="RdbPayload.Version"/> (Redis 7.0's) that redis-server loads at its start:
+/// the header, auxiliary fields, function libraries, databases and their keys (each from a DUMP payload, whose body
+/// is the value as the file holds it), the end-of-file marker and the CRC-64 of it all. It writes to a temporary name
+/// and moves the file into place once it is complete and synced, so that a failed export leaves no half file.
+/// </summary>
+internal sealed class RdbFileWriter : IDisposable
+{
+    private const int FlushBytes = 1 << 20;
+
+    private readonly string _path;
+    private readonly string _temporary;
+    private readonly FileStream _file;
+    private readonly ArrayBufferWriter<byte> _pending = new(FlushBytes + (64 << 10));
+    private ulong _crc;
+    private bool _completed;
+
+    public RdbFileWriter(string path)
+    {
+        _path = path;
+        _temporary = path + ".tmp";
+        _file = new FileStream(_temporary, FileMode.Create, FileAccess.Write, FileShare.None);
+        _pending.Write("REDIS"u8);
+        _pending.Write(System.Text.Encoding.ASCII.GetBytes(RdbPayload.Version.ToString("D4", CultureInfo.InvariantCulture)));
+    }
+
+    public void Aux(string name, string value)
+    {
+        Opcode(0xFA);
+        RdbPayload.WriteString(_pending, System.Text.Encoding.UTF8.GetBytes(name));
+        RdbPayload.WriteString(_pending, System.Text.Encoding.UTF8.GetBytes(value));
+    }
+
+    /// <summary>The function libraries of a FUNCTION DUMP payload (its body is their RDB_OPCODE_FUNCTION2 entries).</summary>
+    public void Functions(ReadOnlySpan<byte> payload) => _pending.Write(Body(payload, "FUNCTION DUMP", empty: true));
+
+    public void SelectDatabase(int database, long keys, long expires)
+    {
+        Opcode(0xFE);
+        RdbPayload.WriteLength(_pending, (ulong)database);
+        Opcode(0xFB);
+        RdbPayload.WriteLength(_pending, (ulong)keys);
+        RdbPayload.WriteLength(_pending, (ulong)expires);
+    }
+
+    /// <summary>A key from its DUMP payload, with its expiry (Unix milliseconds, 0 for none).</summary>
+    public void Key(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, long expiresAtMs)
+    {
+        ReadOnlySpan<byte> body = Body(payload, "DUMP", empty: false);
+        if (expiresAtMs > 0)
+        {
+            Opcode(0xFC);
+            BinaryPrimitives.WriteInt64LittleEndian(_pending.GetSpan(8), expiresAtMs);
+            _pending.Advance(8);
+        }
+
+        Opcode(body[0]);
+        RdbPayload.WriteString(_pending, key);
+        _pending.Write(body[1..]);
+        if (_pending.WrittenCount >= FlushBytes)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Ends the file (marker and checksum), syncs it and moves it to its name.</summary>
+    public void Complete()
+    {
+        Opcode(0xFF);
+        Flush();
+        BinaryPrimitives.WriteUInt64LittleEndian(_pending.GetSpan(8), _crc);
+        _pending.Advance(8);
+        _file.Write(_pending.WrittenSpan);
+        _file.Flush(flushToDisk: true);
+        _file.Dispose();
+        File.Move(_temporary, _path, overwrite: true);
+        _completed = true;
+    }
+
+    private static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> payload, string command, bool empty) =>
+        RdbPayload.Verify(payload) && (empty || payload.Length > RdbPayload.FooterSize)
+            ? payload[..^RdbPayload.FooterSize]
+            : throw new InvalidDataException(
+                $"the server's {command} payload is not one of RDB version {RdbPayload.Version} or older with a valid checksum: this tool writes Redis 7.0's RDB version");
+
+    private void Opcode(byte opcode)
+    {
+        _pending.GetSpan(1)[0] = opcode;
+        _pending.Advance(1);
+    }
+
+    private void Flush()
+    {
+        _crc = RdbPayload.Crc64(_crc, _pending.WrittenSpan);
+        _file.Write(_pending.WrittenSpan);
+        _pending.ResetWrittenCount();
+    }
+
+    public void Dispose()
+    {
+        if (!_completed)
+        {
+            _file.Dispose();
+            File.Delete(_temporary);
+        }
+    }
+}
