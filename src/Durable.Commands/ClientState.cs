@@ -10,6 +10,9 @@ public sealed class ClientState
     public required string LocalAddress { get; init; }
     public required long CreatedAtMs { get; init; }
 
+    /// <summary>The link of a replica to its primary (Redis's CLIENT_MASTER): its writes pass a read-only replica and its loading.</summary>
+    public bool IsReplicationSource { get; init; }
+
     /// <summary>The socket's descriptor, shown as fd= by CLIENT LIST; -1 when unknown.</summary>
     public long Fd { get; init; } = -1;
 

@@ -159,7 +159,7 @@ public sealed class CommandDispatcher
             return true;
         }
 
-        if (context.Server.IsLoading && (definition.Flags & CommandFlags.Loading) == 0)
+        if (context.Server.IsLoading && (definition.Flags & CommandFlags.Loading) == 0 && !context.Client.IsReplicationSource)
         {
             transaction.Abort();
             definition.RecordRejected();
@@ -182,6 +182,15 @@ public sealed class CommandDispatcher
             transaction.Abort();
             definition.RecordRejected();
             WriteWriteFailure(context, failure);
+            return true;
+        }
+
+        // Redis: a read-only replica takes writes from its primary only (a write is refused before MULTI queues it).
+        if (RefusedAsReadOnlyReplica(context) && (context.EffectiveFlags(definition, args) & CommandFlags.Write) != 0)
+        {
+            transaction.Abort();
+            definition.RecordRejected();
+            context.WriteError(ReadOnlyReplica);
             return true;
         }
 
@@ -592,6 +601,13 @@ public sealed class CommandDispatcher
     private static void WriteWriteFailure(CommandContext context, string failure) => context.WriteError(WriteRefusal(failure));
 
     /// <summary>The error a write gets while the store refuses writes (Redis's MISCONF), on one line.</summary>
+    /// <summary>Redis's reply to a write sent to a read-only replica.</summary>
+    internal static ReadOnlySpan<byte> ReadOnlyReplica => "READONLY You can't write against a read only replica."u8;
+
+    /// <summary>Whether this client's writes are refused: the server is a read-only replica and the client is not its primary's link.</summary>
+    internal static bool RefusedAsReadOnlyReplica(CommandContext context) =>
+        context.Server.Replication.IsReplica && context.Server.Config.ReplicaReadOnly && !context.Client.IsReplicationSource;
+
     internal static string WriteRefusal(string failure) =>
         "MISCONF Errors writing to the write-ahead log: " + failure.Replace('\r', ' ').Replace('\n', ' ');
 

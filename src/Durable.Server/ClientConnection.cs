@@ -6,6 +6,7 @@ using Durable.Commands;
 using Durable.Commands.Server;
 using Durable.Protocol;
 using Microsoft.Extensions.Logging;
+using ReadResult = System.IO.Pipelines.ReadResult;
 
 namespace Durable.Server;
 

@@ -31,6 +31,9 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     private Task _acceptLoops = Task.CompletedTask;
     private Task _sweeper = Task.CompletedTask;
     private bool _checkpointOnStop = true;
+    private readonly Lock _replicaLinkGate = new();
+    private ReplicaLink? _replicaLink;
+    private Task _replicaLinkStopped = Task.CompletedTask;
 
     public DurableServerService(ServerConfig config, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime, TimeProvider time)
     {
@@ -143,6 +146,11 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
             }
 
             Log.Ready(_logger, watch.ElapsedMilliseconds);
+            State.Replication.Follow = (host, port) => FollowPrimary(host, port, directory);
+            if (_config.ReplicaOf.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [string host, string port])
+            {
+                State.Replication.TryFollow(host, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+            }
         }
         catch (Exception exception)
         {
@@ -155,10 +163,31 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Replaces the replica link: the one before stops, then one to host:port starts (none for a null host).</summary>
+    private void FollowPrimary(string? host, int port, string directory)
+    {
+        lock (_replicaLinkGate)
+        {
+            _replicaLink?.Stop();
+            _replicaLink = host is null || _stopping.IsCancellationRequested
+                ? null
+                : ReplicaLink.Start(State, host, port, directory, _loggerFactory.CreateLogger("Durable.Replication"), _replicaLinkStopped);
+            _replicaLinkStopped = _replicaLink?.Stopped ?? _replicaLinkStopped;
+        }
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Log.Stopping(_logger);
         State.ShuttingDown = true;
+        Task replicaLinkStopped;
+        lock (_replicaLinkGate)
+        {
+            _replicaLink?.Stop();
+            _replicaLink = null;
+            replicaLinkStopped = _replicaLinkStopped;
+        }
+
         foreach (Socket listener in _listeners)
         {
             listener.Dispose();
@@ -180,6 +209,7 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
 
         // A stop during loading waits for recovery to finish: FASTER cannot abandon a recovery half way.
         await Loaded.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await replicaLinkStopped.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_store is not null)
         {
             if (_checkpointOnStop)

@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Durable.Rdb;
 using Durable.Testing;
-using StackExchange.Redis;
 
 namespace Durable.Server.Tests;
 
@@ -16,15 +13,13 @@ public sealed class RdbToolTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "durable-tests", "rdb-" + Guid.NewGuid().ToString("N"));
 
-    private static readonly int[] s_databases = [0, 2];
-
     [Fact]
     public async Task Import_RedisSnapshotOfEveryTypeAndEncoding_ReadsBackAsInRedis()
     {
         await using RedisReference redis = await RedisReference.StartAsync();
         using (RespTestClient client = redis.Connect())
         {
-            Populate(client);
+            DataSets.PopulateEveryType(client);
             // A stream Durable does not store, among the keys: refused, and the keys after it in the file still come.
             client.Call("XADD", "stream", "*", "field", "value");
             client.Call("SET", "expired", "x", "PX", "1");
@@ -44,14 +39,14 @@ public sealed class RdbToolTests(ITestOutputHelper output) : IDisposable
             client.Call("DEL", "stream");
         }
 
-        string expected = await SnapshotAsync(redis.Port);
-        Assert.Equal(expected, await SnapshotAsync(durable.Port));
+        string expected = await DataSets.SnapshotAsync(redis.Port);
+        Assert.Equal(expected, await DataSets.SnapshotAsync(durable.Port));
         Assert.Contains("list-with-a-long-element", expected, StringComparison.Ordinal);
 
         // Again, with REPLACE: every key is there already and is written over.
         RdbImportReport again = await RdbImport.RunAsync(Path.Combine(redis.Directory, "dump.rdb"), new RdbServer("127.0.0.1", durable.Port), replace: true, log);
         Assert.Equal(report.Keys, again.Keys);
-        Assert.Equal(expected, await SnapshotAsync(durable.Port));
+        Assert.Equal(expected, await DataSets.SnapshotAsync(durable.Port));
     }
 
     [Fact]
@@ -62,7 +57,7 @@ public sealed class RdbToolTests(ITestOutputHelper output) : IDisposable
         await using TestServer durable = await TestServer.StartAsync();
         using (RespTestClient client = durable.Connect())
         {
-            Populate(client);
+            DataSets.PopulateEveryType(client);
         }
 
         RdbExportReport report = await RdbExport.RunAsync(file, new RdbServer("127.0.0.1", durable.Port), TextWriter.Null);
@@ -70,8 +65,8 @@ public sealed class RdbToolTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, report.Databases);
         Assert.False(File.Exists(file + ".tmp"));
         await using RedisReference redis = await RedisReference.StartAsync(file);
-        string expected = await SnapshotAsync(durable.Port);
-        Assert.Equal(expected, await SnapshotAsync(redis.Port));
+        string expected = await DataSets.SnapshotAsync(durable.Port);
+        Assert.Equal(expected, await DataSets.SnapshotAsync(redis.Port));
         using RespTestClient loaded = redis.Connect();
         Assert.Equal($":{report.Keys - 1}\r\n", loaded.Call("DBSIZE"));
         Assert.Equal(":1\r\n", loaded.Call("FCALL", "one", "0"));
@@ -86,7 +81,7 @@ public sealed class RdbToolTests(ITestOutputHelper output) : IDisposable
         await using RedisReference redis = await RedisReference.StartAsync();
         using (RespTestClient client = redis.Connect())
         {
-            Populate(client);
+            DataSets.PopulateEveryType(client);
             client.Call("SAVE");
         }
 
@@ -128,87 +123,6 @@ public sealed class RdbToolTests(ITestOutputHelper output) : IDisposable
         (int failed, string failedText) = await RunToolAsync("import", notRdb, "--port", "1");
         Assert.Equal(1, failed);
         Assert.Contains("FAILED: '" + notRdb + "' is not an RDB file", failedText, StringComparison.Ordinal);
-    }
-
-    /// <summary>Keys of every type in the encodings Redis picks by size (and an expiry, a second database, a function library).</summary>
-    private static void Populate(RespTestClient client)
-    {
-        client.Call("SET", "string", "hello");
-        client.Call("SET", "integer", "12345");
-        client.Call("SET", "negative", "-7");
-        client.Call("SET", "compressible", new string('a', 10_000));
-        client.Call("SET", "expiring", "soon", "EX", "36000");
-        client.Call("RPUSH", "small-list", "a", "b", "3");
-        client.Call("RPUSH", "list-with-a-long-element", "short", new string('x', 9_000), "end");
-        client.Call("SADD", "intset", "1", "2", "-5", "100000");
-        client.Call("SADD", "small-set", "a", "b");
-        client.Call("HSET", "small-hash", "a", "1", "b", "two");
-        client.Call("HSET", "hash-with-a-long-value", "a", new string('v', 100));
-        client.Call("ZADD", "small-zset", "1", "a", "2.5", "b", "-inf", "c");
-        for (int i = 0; i < 600; i++)
-        {
-            string n = i.ToString("D4", CultureInfo.InvariantCulture);
-            client.Call("RPUSH", "long-list", "element-" + n);
-            client.Call("SADD", "large-set", "member-" + n);
-            client.Call("HSET", "large-hash", "field-" + n, "value-" + n);
-            client.Call("ZADD", "large-zset", (i * 0.5).ToString(CultureInfo.InvariantCulture), "member-" + n);
-        }
-
-        client.Call("ZADD", "large-zset", "inf", "top");
-
-        // Past the reader's 64 KiB buffer: a value that does not compress, and many keys across its refills.
-        Random random = new(5);
-        client.Call("SET", "incompressible", new string([.. Enumerable.Range(0, 150_000).Select(_ => (char)random.Next(33, 127))]));
-        for (int batch = 0; batch < 15; batch++)
-        {
-            client.Call([
-                "MSET",
-                .. Enumerable.Range(batch * 100, 100).SelectMany(i => new[] { "key-" + i.ToString("D4", CultureInfo.InvariantCulture), "value-" + i }),
-            ]);
-        }
-
-        client.Call("EXPIRE", "large-hash", "72000");
-        client.Call("SELECT", "2");
-        client.Call("SET", "in-database-2", "value");
-        client.Call("SELECT", "0");
-        client.Call("FUNCTION", "LOAD", "#!lua name=library\nredis.register_function('one', function() return 1 end)");
-    }
-
-    /// <summary>Every key of databases 0 and 2 with its type, value (members sorted where the order is the server's own) and expiry in minutes, and the function libraries.</summary>
-    private static async Task<string> SnapshotAsync(int port)
-    {
-        using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},allowAdmin=true");
-        IServer server = connection.GetServer("127.0.0.1", port);
-        StringBuilder text = new();
-        foreach (int database in s_databases)
-        {
-            IDatabase db = connection.GetDatabase(database);
-            List<string> keys = [];
-            await foreach (RedisKey key in server.KeysAsync(database))
-            {
-                keys.Add((string)key!);
-            }
-
-            foreach (string key in keys.Order(StringComparer.Ordinal))
-            {
-                RedisType type = await db.KeyTypeAsync(key);
-                string value = type switch
-                {
-                    RedisType.String => (string)(await db.StringGetAsync(key))!,
-                    RedisType.List => string.Join(',', await db.ListRangeAsync(key)),
-                    RedisType.Set => string.Join(',', (await db.SetMembersAsync(key)).Select(member => (string)member!).Order(StringComparer.Ordinal)),
-                    RedisType.Hash => string.Join(',', (await db.HashGetAllAsync(key)).Select(entry => $"{entry.Name}={entry.Value}").Order(StringComparer.Ordinal)),
-                    RedisType.SortedSet => string.Join(',', (await db.SortedSetRangeByRankWithScoresAsync(key)).Select(entry => $"{entry.Element}={entry.Score.ToString(CultureInfo.InvariantCulture)}")),
-                    _ => "unexpected type",
-                };
-                TimeSpan? ttl = await db.KeyTimeToLiveAsync(key);
-                text.Append(CultureInfo.InvariantCulture, $"{database} {key} {type} ttl={(ttl is { } t ? Math.Round(t.TotalMinutes) : -1)} {value}\n");
-            }
-        }
-
-        RedisResult[] libraries = (RedisResult[])(await connection.GetDatabase().ExecuteAsync("FUNCTION", "LIST"))!;
-        text.Append(CultureInfo.InvariantCulture, $"libraries: {libraries.Length}\n");
-        return text.ToString();
     }
 
     private static async Task<(int ExitCode, string Output)> RunToolAsync(params string[] arguments)

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using Durable.Commands;
 using StackExchange.Redis;
@@ -51,19 +50,9 @@ internal static class RdbImport
 
     public static async Task<RdbImportReport> RunAsync(string file, RdbServer server, bool replace, TextWriter log)
     {
-        long keys = 0;
-        int version;
-        using (RdbFileReader check = RdbFileReader.Open(file))
-        {
-            while (check.Read() is { } item)
-            {
-                keys += item is RdbKey ? 1 : 0;
-            }
-
-            version = check.Version;
-            await log.WriteLineAsync($"{file}: RDB version {version}, {keys} keys, read whole and its checksum holds" +
-                (check.ModuleAuxSkipped > 0 ? $"; {check.ModuleAuxSkipped} modules' own data left out" : string.Empty));
-        }
+        (int version, long keys, int moduleAux) = RdbFileReader.Check(file);
+        await log.WriteLineAsync($"{file}: RDB version {version}, {keys} keys, read whole and its checksum holds" +
+            (moduleAux > 0 ? $"; {moduleAux} modules' own data left out" : string.Empty));
 
         using ConnectionMultiplexer connection = await server.ConnectAsync(log);
         RdbImportReport report = new() { Version = version };
@@ -113,32 +102,9 @@ internal static class RdbImport
         return report;
     }
 
-    /// <summary>RESTORE key absolute-expiry payload ABSTTL [REPLACE] [IDLETIME s | FREQ f]; the payload is the value and a footer.</summary>
-    private static object[] RestoreArguments(RdbKey key, int fileVersion, bool replace)
-    {
-        // The value's bytes are the same in every RDB version that has its type: the footer says the oldest of the
-        // file's version and the one RESTORE reads everywhere (Redis 7.0's).
-        byte[] payload = new byte[key.Value.Length + RdbPayload.FooterSize];
-        key.Value.CopyTo(payload, 0);
-        BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(key.Value.Length), (ushort)Math.Min(fileVersion, RdbPayload.Version));
-        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(key.Value.Length + 2), RdbPayload.Crc64(0, payload.AsSpan(0, key.Value.Length + 2)));
-        List<object> arguments = [key.Key, key.ExpiresAtMs, payload, "ABSTTL"];
-        if (replace)
-        {
-            arguments.Add("REPLACE");
-        }
-
-        if (key.IdleSeconds >= 0)
-        {
-            arguments.AddRange(["IDLETIME", key.IdleSeconds]);
-        }
-        else if (key.Frequency >= 0)
-        {
-            arguments.AddRange(["FREQ", key.Frequency]);
-        }
-
-        return [.. arguments];
-    }
+    /// <summary>RESTORE key absolute-expiry payload ABSTTL [REPLACE] [IDLETIME s | FREQ f].</summary>
+    private static object[] RestoreArguments(RdbKey key, int fileVersion, bool replace) =>
+        [key.Key, key.ExpiresAtMs, key.Payload(fileVersion), .. key.RestoreOptions(replace)];
 
     private static async Task DrainAsync(List<(byte[] Key, Task<RedisResult> Reply)> pending, RdbImportReport report)
     {

@@ -919,6 +919,11 @@ internal sealed class ScriptRun(CommandContext context, string name, bool readOn
             {
                 return "-" + CommandDispatcher.WriteRefusal(failure);
             }
+
+            if (CommandDispatcher.RefusedAsReadOnlyReplica(context))
+            {
+                return "-" + System.Text.Encoding.ASCII.GetString(CommandDispatcher.ReadOnlyReplica);
+            }
         }
 
         PackedArgs packed = PackedArgs.Of(parts);

@@ -416,12 +416,40 @@ internal static class InfoCommand
     private static void AppendReplication(StringBuilder text, ServerState server)
     {
         text.Append("# Replication\r\n");
-        Field(text, "role", "master");
+        ReplicationState replication = server.Replication;
+        string? masterHost = replication.MasterHost;
+        long offset = replication.Offset;
+        Field(text, "role", masterHost is null ? "master" : "slave");
+        if (masterHost is not null)
+        {
+            // Redis's replicationInfo for a replica; it has no backlog to serve others from.
+            long now = server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            bool up = replication.LinkState == ReplicaLinkState.Connected;
+            long lastIo = replication.LastIoUnixMs;
+            Field(text, "master_host", masterHost);
+            Field(text, "master_port", replication.MasterPort);
+            Field(text, "master_link_status", up ? "up" : "down");
+            Field(text, "master_last_io_seconds_ago", up && lastIo > 0 ? (now - lastIo) / 1000 : -1);
+            Field(text, "master_sync_in_progress", replication.LinkState == ReplicaLinkState.Sync ? 1 : 0);
+            Field(text, "slave_read_repl_offset", offset);
+            Field(text, "slave_repl_offset", offset);
+            if (!up)
+            {
+                Field(text, "master_link_down_since_seconds", replication.LinkDownSinceUnixMs > 0 ? (now - replication.LinkDownSinceUnixMs) / 1000 : -1);
+            }
+
+            Field(text, "slave_priority", 100);
+            Field(text, "slave_read_only", server.Config.ReplicaReadOnly ? 1 : 0);
+            Field(text, "replica_announced", 1);
+            Field(text, "durable_full_syncs", replication.FullSyncs);
+            Field(text, "durable_partial_syncs", replication.PartialSyncs);
+        }
+
         Field(text, "connected_slaves", 0);
         Field(text, "master_failover_state", "no-failover");
-        Field(text, "master_replid", server.RunId);
+        Field(text, "master_replid", masterHost is null ? server.RunId : replication.MasterReplicationId ?? new string('0', 40));
         Field(text, "master_replid2", new string('0', 40));
-        Field(text, "master_repl_offset", 0);
+        Field(text, "master_repl_offset", offset);
         Field(text, "second_repl_offset", -1);
         Field(text, "repl_backlog_active", 0);
         Field(text, "repl_backlog_size", 1048576);

@@ -132,6 +132,14 @@ public sealed class ServerConfig
         AddBool("lazyfree-lazy-server-del", () => LazyfreeLazyServerDel, v => LazyfreeLazyServerDel = v);
         AddBool("lazyfree-lazy-user-del", () => LazyfreeLazyUserDel, v => LazyfreeLazyUserDel = v);
         AddBool("lazyfree-lazy-user-flush", () => LazyfreeLazyUserFlush, v => LazyfreeLazyUserFlush = v);
+        foreach (string name in new[] { "replica-read-only", "slave-read-only" })
+        {
+            AddBool(name, () => ReplicaReadOnly, v => ReplicaReadOnly = v);
+        }
+
+        AddString("replicaof", () => ReplicaOf, v => ReplicaOf = v, mutable: false);
+        AddString("masterauth", () => MasterAuth, v => MasterAuth = v, mutable: true);
+        AddString("masteruser", () => MasterUser, v => MasterUser = v, mutable: true);
     }
 
     /// <summary>The keyspace event classes on (notify-keyspace-events); read by every write that changes a key.</summary>
@@ -154,6 +162,17 @@ public sealed class ServerConfig
 
     /// <summary>FLUSHDB and FLUSHALL without SYNC or ASYNC behave as with ASYNC.</summary>
     public bool LazyfreeLazyUserFlush { get; set; }
+
+    /// <summary>A replica refuses clients' writes (Redis replica-read-only, yes by default).</summary>
+    public bool ReplicaReadOnly { get; set; } = true;
+
+    /// <summary>"host port": start as a replica of that primary (Redis replicaof); empty: a primary.</summary>
+    public string ReplicaOf { get; set; } = "";
+
+    /// <summary>The password (and user) a replica logs in to its primary with.</summary>
+    public string MasterAuth { get; set; } = "";
+
+    public string MasterUser { get; set; } = "";
 
     /// <summary>Redis hash-max-listpack-entries: 512, as redis-server 7.0 starts without a config file (the sample redis.conf says 128).</summary>
     public long HashMaxListpackEntries { get; set; } = 512;

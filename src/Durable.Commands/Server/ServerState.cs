@@ -32,8 +32,11 @@ public sealed class ServerState
     /// <summary>The store; while <see cref="IsLoading"/>, a stand-in that holds no data and opens no sessions.</summary>
     public IStore Store => _store;
 
-    /// <summary>True while the data set is being recovered: commands without the Loading flag get -LOADING.</summary>
-    public bool IsLoading => _loading;
+    /// <summary>True while the data set is being recovered, or a replica loads its primary's: commands without the Loading flag get -LOADING.</summary>
+    public bool IsLoading => _loading || Replication.Loading;
+
+    /// <summary>The replication role: a primary, or a replica of a Redis primary.</summary>
+    public ReplicationState Replication { get; } = new();
 
     /// <summary>When loading started (Unix seconds), for INFO.</summary>
     public long LoadingStartedUnixSeconds { get; private set; }

@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using Durable.Commands;
 
-namespace Durable.Rdb;
+namespace Durable.Commands;
 
 /// <summary>One item of an RDB file that an import acts on.</summary>
 internal abstract record RdbItem;
@@ -13,7 +12,43 @@ internal abstract record RdbItem;
 /// payload's body), its expiry (Unix milliseconds, 0 for none), and the LRU idle seconds or LFU counter saved with it
 /// (-1 when none was).
 /// </summary>
-internal sealed record RdbKey(int Database, byte[] Key, byte[] Value, long ExpiresAtMs, long IdleSeconds, int Frequency) : RdbItem;
+internal sealed record RdbKey(int Database, byte[] Key, byte[] Value, long ExpiresAtMs, long IdleSeconds, int Frequency) : RdbItem
+{
+    /// <summary>
+    /// The value as a DUMP payload, for RESTORE: its bytes and a footer. The value's bytes are the same in every RDB
+    /// version that has its type, so the footer says the oldest of the file's version and Redis 7.0's, which RESTORE
+    /// reads everywhere.
+    /// </summary>
+    public byte[] Payload(int fileVersion)
+    {
+        byte[] payload = new byte[Value.Length + RdbPayload.FooterSize];
+        Value.CopyTo(payload, 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(payload.AsSpan(Value.Length), (ushort)Math.Min(fileVersion, RdbPayload.Version));
+        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(Value.Length + 2), RdbPayload.Crc64(0, payload.AsSpan(0, Value.Length + 2)));
+        return payload;
+    }
+
+    /// <summary>RESTORE's arguments after the key and payload: the absolute expiry and what was saved of its access (IDLETIME or FREQ).</summary>
+    public IEnumerable<string> RestoreOptions(bool replace)
+    {
+        yield return "ABSTTL";
+        if (replace)
+        {
+            yield return "REPLACE";
+        }
+
+        if (IdleSeconds >= 0)
+        {
+            yield return "IDLETIME";
+            yield return IdleSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+        else if (Frequency >= 0)
+        {
+            yield return "FREQ";
+            yield return Frequency.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+}
 
 /// <summary>A function library's code (RDB_OPCODE_FUNCTION2).</summary>
 internal sealed record RdbFunctionLibrary(byte[] Code) : RdbItem;
@@ -97,6 +132,22 @@ internal sealed class RdbFileReader : IDisposable
             stream.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reads the file at <paramref name="path"/> whole, checksum included, before anything acts on it; returns its
+    /// version, its number of keys and how many modules' auxiliary data it holds. Throws as <see cref="Read"/> does.
+    /// </summary>
+    public static (int Version, long Keys, int ModuleAuxSkipped) Check(string path)
+    {
+        using RdbFileReader reader = Open(path);
+        long keys = 0;
+        while (reader.Read() is { } item)
+        {
+            keys += item is RdbKey ? 1 : 0;
+        }
+
+        return (reader.Version, keys, reader.ModuleAuxSkipped);
     }
 
     /// <summary>The next item, or null once the end-of-file marker is read and the checksum holds.</summary>
