@@ -18,7 +18,7 @@ internal sealed record RdbExportReport(long Keys, int Databases, int Libraries, 
 /// </summary>
 internal static class RdbExport
 {
-    private const int Batch = 256;
+    private const int Batch = 1000;
 
     public static async Task<RdbExportReport> RunAsync(string file, RdbServer server, TextWriter log)
     {
@@ -63,8 +63,11 @@ internal static class RdbExport
 
     private static async Task<(long Written, long Vanished)> WriteBatchAsync(IDatabase db, List<RedisKey> batch, RdbFileWriter writer)
     {
-        RedisResult[] dumps = await Task.WhenAll(batch.Select(key => db.ExecuteAsync("DUMP", key)));
-        RedisResult[] ttls = await Task.WhenAll(batch.Select(key => db.ExecuteAsync("PTTL", key)));
+        // Both sent before either is awaited: one round trip a batch.
+        Task<RedisResult[]> dumping = Task.WhenAll(batch.Select(key => db.ExecuteAsync("DUMP", key)).ToList());
+        Task<RedisResult[]> ttlsRead = Task.WhenAll(batch.Select(key => db.ExecuteAsync("PTTL", key)).ToList());
+        RedisResult[] dumps = await dumping;
+        RedisResult[] ttls = await ttlsRead;
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long written = 0;
         for (int i = 0; i < batch.Count; i++)

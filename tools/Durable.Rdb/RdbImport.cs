@@ -46,7 +46,8 @@ internal sealed class RdbImportReport
 /// </summary>
 internal static class RdbImport
 {
-    private const int InFlight = 256;
+    /// <summary>RESTOREs sent and not yet answered: the oldest is awaited before another goes, so the link never idles.</summary>
+    private const int InFlight = 1024;
 
     public static async Task<RdbImportReport> RunAsync(string file, RdbServer server, bool replace, TextWriter log)
     {
@@ -56,7 +57,7 @@ internal static class RdbImport
 
         using ConnectionMultiplexer connection = await server.ConnectAsync(log);
         RdbImportReport report = new() { Version = version };
-        List<(byte[] Key, Task<RedisResult> Reply)> pending = new(InFlight);
+        Queue<(byte[] Key, Task<RedisResult> Reply)> pending = new(InFlight);
         using RdbFileReader reader = RdbFileReader.Open(file);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         while (reader.Read() is { } item)
@@ -67,7 +68,7 @@ internal static class RdbImport
                     await log.WriteLineAsync($"written by Redis {aux.Value}");
                     break;
                 case RdbFunctionLibrary library:
-                    await DrainAsync(pending, report);
+                    await DrainAsync(pending, report, 0);
                     object[] load = replace ? ["LOAD", "REPLACE", library.Code] : ["LOAD", library.Code];
                     try
                     {
@@ -84,21 +85,18 @@ internal static class RdbImport
                     report.Expired++;
                     break;
                 case RdbKey key:
-                    pending.Add((key.Key, connection.GetDatabase(key.Database).ExecuteAsync("RESTORE", RestoreArguments(key, version, replace))));
-                    if (pending.Count >= InFlight)
+                    pending.Enqueue((key.Key, connection.GetDatabase(key.Database).ExecuteAsync("RESTORE", RestoreArguments(key, version, replace))));
+                    await DrainAsync(pending, report, InFlight - 1);
+                    if (report.Keys > 0 && report.Keys % 100_000 == 0)
                     {
-                        await DrainAsync(pending, report);
-                        if (report.Keys % 100_000 < InFlight)
-                        {
-                            await log.WriteLineAsync($"  {report.Keys} of {keys} keys");
-                        }
+                        await log.WriteLineAsync($"  {report.Keys} of {keys} keys");
                     }
 
                     break;
             }
         }
 
-        await DrainAsync(pending, report);
+        await DrainAsync(pending, report, 0);
         return report;
     }
 
@@ -106,10 +104,12 @@ internal static class RdbImport
     private static object[] RestoreArguments(RdbKey key, int fileVersion, bool replace) =>
         [key.Key, key.ExpiresAtMs, key.Payload(fileVersion), .. key.RestoreOptions(replace)];
 
-    private static async Task DrainAsync(List<(byte[] Key, Task<RedisResult> Reply)> pending, RdbImportReport report)
+    /// <summary>Awaits the oldest replies until no more than <paramref name="left"/> are outstanding, counting each key's outcome.</summary>
+    private static async Task DrainAsync(Queue<(byte[] Key, Task<RedisResult> Reply)> pending, RdbImportReport report, int left)
     {
-        foreach ((byte[] key, Task<RedisResult> reply) in pending)
+        while (pending.Count > left)
         {
+            (byte[] key, Task<RedisResult> reply) = pending.Dequeue();
             try
             {
                 await reply;
@@ -120,8 +120,6 @@ internal static class RdbImport
                 report.Refused(Encoding.UTF8.GetString(key), exception.Message);
             }
         }
-
-        pending.Clear();
     }
 
     private static string FirstLine(byte[] code)
