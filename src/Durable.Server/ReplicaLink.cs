@@ -18,7 +18,8 @@ namespace Durable.Server;
 /// clients get -LOADING: FLUSHALL, FUNCTION LOAD of its libraries, RESTORE of its keys) or a partial resync that
 /// continues where the link broke, then the command stream, each command run as the primary's client (which a
 /// read-only replica lets write). Writes are durable as the fsync policy makes any write, and the offset acknowledged to
-/// the primary (REPLCONF ACK, every second and on GETACK) only counts commands whose writes are: with
+/// the primary (REPLCONF ACK, every second and on GETACK) only counts commands whose writes are (INFO's offset is the
+/// one applied): with
 /// <c>appendfsync always</c>, a WAIT on the primary that counts this replica means the writes survive its crash.
 /// A broken link is retried every second (after 60 s without a byte from the primary, Redis's repl-timeout, it is
 /// broken). Keys of a type Durable does not store (streams) and commands it does not know are left out and logged.
@@ -324,7 +325,6 @@ internal sealed partial class ReplicaLink
                 byte[]? copied = buffer.IsSingleSegment ? null : buffer.ToArray();
                 int used = await RunCommandsAsync(copied ?? buffer.FirstSpan.ToArray(), stream, stopping);
                 input.AdvanceTo(buffer.GetPosition(used), buffer.End);
-                await _context.Session.WaitForDurabilityAsync(stopping);
                 state.Offset = _offset;
             }
         }
@@ -357,8 +357,7 @@ internal sealed partial class ReplicaLink
                 RespArgs args = _request.GetArgs(frames.AsSpan(used, length));
                 if (args.Count == 3 && AsciiCase.EqualsIgnoreCase(args[0], "REPLCONF"u8) && AsciiCase.EqualsIgnoreCase(args[1], "GETACK"u8))
                 {
-                    // The offset before this command, as Redis acknowledges it, once what came before is durable.
-                    await _context.Session.WaitForDurabilityAsync(stopping);
+                    // The offset before this command, as Redis acknowledges it.
                     _server.Replication.Offset = _offset;
                     await AcknowledgeAsync(stream, stopping);
                 }
@@ -423,8 +422,17 @@ internal sealed partial class ReplicaLink
         return false;
     }
 
-    private Task AcknowledgeAsync(NetworkStream stream, CancellationToken stopping) =>
-        SendAsync(stream, stopping, "REPLCONF", "ACK", _server.Replication.Offset.ToString(CultureInfo.InvariantCulture));
+    /// <summary>
+    /// REPLCONF ACK of the offset applied so far, once its writes are durable: the stream is not read meanwhile, so
+    /// nothing is applied between the wait and the reply. Commands are applied without waiting for commits, which
+    /// the WAL's committer groups; only an acknowledgement waits (every second, or when the primary asks).
+    /// </summary>
+    private async Task AcknowledgeAsync(NetworkStream stream, CancellationToken stopping)
+    {
+        long applied = _offset;
+        await _context.Session.WaitForDurabilityAsync(stopping);
+        await SendAsync(stream, stopping, "REPLCONF", "ACK", applied.ToString(CultureInfo.InvariantCulture));
+    }
 
     /// <summary>Every second, interrupts the stream's read so that it acknowledges (and checks for silence).</summary>
     private static async Task TickAsync(PeriodicTimer ticks, PipeReader input, CancellationToken stopping)

@@ -37,7 +37,7 @@ public sealed class ReplicationState
 
     public ReplicaLinkState LinkState { get; set; } = ReplicaLinkState.Connect;
 
-    /// <summary>Bytes of the primary's replication stream applied (and durable): its offset, as the link acknowledges it.</summary>
+    /// <summary>Bytes of the primary's replication stream applied (INFO slave_repl_offset; the link acknowledges an offset once its writes are durable).</summary>
     public long Offset
     {
         get => Interlocked.Read(ref _offset);
