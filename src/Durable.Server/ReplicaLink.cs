@@ -28,6 +28,7 @@ internal sealed partial class ReplicaLink
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan s_ackInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_unreadableRetry = TimeSpan.FromSeconds(30);
 
     private readonly ServerState _server;
     private readonly string _host;
@@ -97,13 +98,21 @@ internal sealed partial class ReplicaLink
         {
             while (!stopping.IsCancellationRequested)
             {
+                TimeSpan retry = TimeSpan.FromSeconds(1);
                 try
                 {
                     await FollowAsync(state, stopping);
                 }
+                catch (InvalidDataException exception) when (!stopping.IsCancellationRequested)
+                {
+                    // The primary sent what this build cannot take (a snapshot with a type it cannot step over, a
+                    // stream that is not RESP): the next sync would most likely fail the same way, so not every second.
+                    retry = s_unreadableRetry;
+                    Log.Unreadable(_logger, _host, _port, exception.Message, (int)retry.TotalSeconds);
+                }
                 catch (Exception exception) when (!stopping.IsCancellationRequested)
                 {
-                    // Whatever broke the link (the network, the primary, a snapshot this build cannot read): say it, try again.
+                    // Whatever else broke the link (the network, the primary): say it, try again.
                     Log.LinkLost(_logger, _host, _port, exception.Message, exception is IOException or SocketException or TimeoutException ? null : exception);
                 }
                 finally
@@ -113,7 +122,7 @@ internal sealed partial class ReplicaLink
                     state.LinkDownSinceUnixMs = NowMs();
                 }
 
-                await Task.Delay(1000, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(retry, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
         finally
@@ -163,7 +172,8 @@ internal sealed partial class ReplicaLink
             }
             else
             {
-                throw new InvalidDataException($"the primary answered PSYNC with '{reply}'");
+                // -LOADING, -NOMASTERLINK (a primary that is itself a replica without its link): worth trying again soon.
+                throw new IOException($"the primary answered PSYNC with '{reply}'");
             }
 
             state.MasterReplicationId = _replicationId;
@@ -186,7 +196,7 @@ internal sealed partial class ReplicaLink
         // A primary that wants a password says so to the PING; AUTH follows.
         if (pong[0] == '-' && !pong.StartsWith("-NOAUTH", StringComparison.Ordinal) && !pong.StartsWith("-NOPERM", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"the primary answered PING with '{pong}'");
+            throw new IOException($"the primary answered PING with '{pong}'");
         }
 
         ServerConfig config = _server.Config;
@@ -518,6 +528,9 @@ internal sealed partial class ReplicaLink
 
         [LoggerMessage(EventId = 65, Level = LogLevel.Warning, Message = "Replication: the link to {Host}:{Port} is down ({Reason}); connecting again in a second")]
         public static partial void LinkLost(ILogger logger, string host, int port, string reason, Exception? exception);
+
+        [LoggerMessage(EventId = 68, Level = LogLevel.Error, Message = "Replication: what {Host}:{Port} sent cannot be taken here ({Reason}); trying again in {Seconds} s")]
+        public static partial void Unreadable(ILogger logger, string host, int port, string reason, int seconds);
 
         [LoggerMessage(EventId = 66, Level = LogLevel.Error, Message = "Replication: the primary's {Command} was refused here ({Error}): this replica no longer holds what the primary holds (said once per command)")]
         public static partial void CommandRefused(ILogger logger, string command, string error);
