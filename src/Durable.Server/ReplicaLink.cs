@@ -139,7 +139,7 @@ internal sealed partial class ReplicaLink
         using (CancellationTokenSource connecting = CancellationTokenSource.CreateLinkedTokenSource(stopping))
         {
             connecting.CancelAfter(TimeSpan.FromSeconds(10));
-            await socket.ConnectAsync(_host, _port, connecting.Token);
+            await OnPool(socket.ConnectAsync(_host, _port, connecting.Token));
         }
 
         await using NetworkStream stream = new(socket, ownsSocket: false);
@@ -312,7 +312,7 @@ internal sealed partial class ReplicaLink
             await AcknowledgeAsync(stream, stopping);
             while (true)
             {
-                ReadResult read = await input.ReadAsync(stopping);
+                ReadResult read = await OnPool(input.ReadAsync(stopping));
                 if (read.IsCanceled)
                 {
                     // A tick: acknowledge, and give up on a primary silent for longer than repl-timeout.
@@ -459,7 +459,7 @@ internal sealed partial class ReplicaLink
         timeout.CancelAfter(s_timeout);
         try
         {
-            ReadResult read = await input.ReadAsync(timeout.Token);
+            ReadResult read = await OnPool(input.ReadAsync(timeout.Token));
             _server.Replication.LastIoUnixMs = NowMs();
             return read;
         }
@@ -510,7 +510,28 @@ internal sealed partial class ReplicaLink
             command.Append(CultureInfo.InvariantCulture, $"${Encoding.UTF8.GetByteCount(part)}\r\n{part}\r\n");
         }
 
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(command.ToString()), stopping);
+        await OnPool(stream.WriteAsync(Encoding.UTF8.GetBytes(command.ToString()), stopping));
+    }
+
+    /// <summary>
+    /// Awaits a socket operation and resumes on the thread pool. Socket completions run on the runtime's socket threads
+    /// (Program sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS), each serving many client connections; the link's
+    /// work (loading a snapshot, commands that wait for the disk or for a key a client's script holds) would stall
+    /// them all (found in CI: two other tests' connections got no reply for 30 s).
+    /// </summary>
+    private static async ValueTask<T> OnPool<T>(ValueTask<T> operation)
+    {
+        T result = await operation;
+        // Queued to the thread pool whatever thread completed the operation (ConfigureAwait's ForceYielding is not
+        // enough: a continuation registered before the completion still runs on the completing thread).
+        await Task.Yield();
+        return result;
+    }
+
+    private static async ValueTask OnPool(ValueTask operation)
+    {
+        await operation;
+        await Task.Yield();
     }
 
     private long NowMs() => _server.Time.GetUtcNow().ToUnixTimeMilliseconds();

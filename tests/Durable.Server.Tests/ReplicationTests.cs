@@ -135,6 +135,54 @@ public sealed class ReplicationTests
         }
     }
 
+    /// <summary>
+    /// The link waits for a key a client's script holds: it must wait on a pool thread, not on one of the socket threads
+    /// that serve clients' connections (this assembly runs its servers with inline socket completions, as
+    /// durable-server does). Before the fix, two other tests' connections got no reply for 30 s in CI.
+    /// </summary>
+    [Fact]
+    public async Task Replica_LinkWaitingForAKey_HoldsUpNoClient()
+    {
+        await using RedisReference primary = await RedisReference.StartAsync();
+        await using TestServer durable = await TestServer.StartAsync();
+        using RespTestClient source = primary.Connect();
+        using RespTestClient replica = durable.Connect();
+        source.Call("SET", "held", "0");
+        replica.Call("REPLICAOF", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
+        await WaitForOffsetAsync(source, replica);
+
+        // Connections that wait for their next request on the socket threads (a new connection's first request may be
+        // read at once by the thread that accepted it).
+        List<RespTestClient> clients = [.. Enumerable.Range(0, 8).Select(_ => durable.Connect())];
+        foreach (RespTestClient client in clients)
+        {
+            Assert.Equal("+PONG\r\n", client.Call("PING"));
+        }
+
+        // A read-only script that holds "held" for 5 s; the primary's write of it then waits in the link.
+        using RespTestClient scripter = durable.Connect();
+        scripter.Send(
+            "EVAL",
+            "#!lua flags=no-writes\nlocal v = redis.call('get', KEYS[1]) local t = redis.call('time') " +
+            "while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 5000000 then break end end return v",
+            "1",
+            "held");
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        source.Call("SET", "held", "1");
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        for (int i = 0; i < clients.Count; i++)
+        {
+            System.Diagnostics.Stopwatch took = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal("+PONG\r\n", clients[i].Call("PING"));
+            Assert.True(took.ElapsedMilliseconds < 3000, $"connection {i} waited {took.ElapsedMilliseconds} ms for PING while the link waited for the script");
+            clients[i].Dispose();
+        }
+
+        Assert.Equal("$1\r\n0\r\n", scripter.ReadReply());
+        await WaitForOffsetAsync(source, replica);
+        Assert.Equal("$1\r\n1\r\n", replica.Call("GET", "held"));
+    }
+
     /// <summary>Waits until the replica reports the link up and the primary's offset applied.</summary>
     private static async Task WaitForOffsetAsync(RespTestClient primary, RespTestClient replica)
     {
