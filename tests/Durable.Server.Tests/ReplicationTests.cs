@@ -84,8 +84,7 @@ public sealed class ReplicationTests
         using RespTestClient source = primary.Connect();
         using RespTestClient replica = durable.Connect();
         source.Call("SET", "before", "1");
-        replica.Call("REPLICAOF", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
-        await WaitForOffsetAsync(source, replica);
+        await FollowAsync(replica, primary, source);
         Assert.Equal(":1\r\n", source.Call("CLIENT", "KILL", "TYPE", "replica"));
         source.Call("SET", "after", "2");
         await WaitForOffsetAsync(source, replica);
@@ -148,8 +147,7 @@ public sealed class ReplicationTests
         using RespTestClient source = primary.Connect();
         using RespTestClient replica = durable.Connect();
         source.Call("SET", "held", "0");
-        replica.Call("REPLICAOF", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
-        await WaitForOffsetAsync(source, replica);
+        await FollowAsync(replica, primary, source);
 
         // Connections that wait for their next request on the socket threads (a new connection's first request may be
         // read at once by the thread that accepted it).
@@ -181,6 +179,13 @@ public sealed class ReplicationTests
         Assert.Equal("$1\r\n0\r\n", scripter.ReadReply());
         await WaitForOffsetAsync(source, replica);
         Assert.Equal("$1\r\n1\r\n", replica.Call("GET", "held"));
+    }
+
+    /// <summary>REPLICAOF the primary, then waits until the replica has its data set.</summary>
+    private static async Task FollowAsync(RespTestClient replica, RedisReference primary, RespTestClient source)
+    {
+        Assert.Equal("+OK\r\n", replica.Call("REPLICAOF", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)));
+        await WaitForOffsetAsync(source, replica);
     }
 
     /// <summary>Waits until the replica reports the link up and the primary's offset applied.</summary>
