@@ -332,8 +332,8 @@ internal sealed partial class ReplicaLink
                 }
 
                 state.LastIoUnixMs = NowMs();
-                byte[]? copied = buffer.IsSingleSegment ? null : buffer.ToArray();
-                int used = await RunCommandsAsync(copied ?? buffer.FirstSpan.ToArray(), stream, stopping);
+                // The pipe's memory stays valid until AdvanceTo: a single segment is parsed where it is.
+                int used = await RunCommandsAsync(buffer.IsSingleSegment ? buffer.First : buffer.ToArray(), stream, stopping);
                 input.AdvanceTo(buffer.GetPosition(used), buffer.End);
                 state.Offset = _offset;
             }
@@ -346,12 +346,12 @@ internal sealed partial class ReplicaLink
     }
 
     /// <summary>Runs the whole commands at the start of <paramref name="frames"/>; returns how many bytes they took.</summary>
-    private async Task<int> RunCommandsAsync(byte[] frames, NetworkStream stream, CancellationToken stopping)
+    private async Task<int> RunCommandsAsync(ReadOnlyMemory<byte> frames, NetworkStream stream, CancellationToken stopping)
     {
         int used = 0;
         while (used < frames.Length)
         {
-            OperationStatus parsed = RespParser.TryParse(frames.AsSpan(used), _request, _limits, out int length);
+            OperationStatus parsed = RespParser.TryParse(frames.Span[used..], _request, _limits, out int length);
             if (parsed == OperationStatus.NeedMoreData)
             {
                 break;
@@ -364,7 +364,7 @@ internal sealed partial class ReplicaLink
 
             if (_request.Count > 0)
             {
-                RespArgs args = _request.GetArgs(frames.AsSpan(used, length));
+                RespArgs args = _request.GetArgs(frames.Span.Slice(used, length));
                 if (args.Count == 3 && AsciiCase.EqualsIgnoreCase(args[0], "REPLCONF"u8) && AsciiCase.EqualsIgnoreCase(args[1], "GETACK"u8))
                 {
                     // The offset before this command, as Redis acknowledges it.
@@ -374,10 +374,11 @@ internal sealed partial class ReplicaLink
                 else
                 {
                     Dispatch(args);
-                    string name = Encoding.UTF8.GetString(args[0]).ToUpperInvariant();
-                    if (await CompleteAsync(stopping) is { } error)
+                    // Most commands reply at once, and not with an error: nothing more to do, nothing allocated.
+                    if (_context.DeferredReply is not null || ReplyIsError)
                     {
-                        if (_refusedReported.Add(name))
+                        string name = Encoding.UTF8.GetString(args[0]).ToUpperInvariant();
+                        if (await CompleteAsync(stopping) is { } error && _refusedReported.Add(name))
                         {
                             Log.CommandRefused(_logger, name, error);
                         }
@@ -412,8 +413,10 @@ internal sealed partial class ReplicaLink
             await deferred(_reply, stopping);
         }
 
-        return _reply.WrittenCount > 0 && _reply.WrittenSpan[0] == (byte)'-' ? Encoding.UTF8.GetString(_reply.WrittenSpan).TrimEnd() : null;
+        return ReplyIsError ? Encoding.UTF8.GetString(_reply.WrittenSpan).TrimEnd() : null;
     }
+
+    private bool ReplyIsError => _reply.WrittenCount > 0 && _reply.WrittenSpan[0] == (byte)'-';
 
     /// <summary>Runs one of the snapshot's commands; a refusal is logged once per error and counted out.</summary>
     private async ValueTask<bool> RunOrReportAsync(string what, byte[][] parts, CancellationToken stopping)
