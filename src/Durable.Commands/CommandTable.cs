@@ -49,6 +49,8 @@ public sealed class CommandTable
         SortedSets.SortedSetCommands.Register(table);
         SortedSets.SortedSetBlockingCommands.Register(table);
         Geo.GeoCommands.Register(table);
+        Streams.StreamCommands.Register(table);
+        Streams.StreamReadCommands.Register(table);
         Sets.SetCommands.Register(table);
         Transactions.TransactionCommands.Register(table);
         Scripting.ScriptingCommands.Register(table);

@@ -34,8 +34,8 @@ public readonly record struct PartsDescriptor(ulong Generation, uint FirstPart, 
         return generation;
     }
 
-    /// <summary>Whether records of <paramref name="type"/> may carry parts: the collection types.</summary>
-    public static bool MayHaveParts(RecordType type) => type is RecordType.Hash or RecordType.Set or RecordType.SortedSet or RecordType.List;
+    /// <summary>Whether records of <paramref name="type"/> may carry parts: the collection types and streams.</summary>
+    public static bool MayHaveParts(RecordType type) => type is RecordType.Hash or RecordType.Set or RecordType.SortedSet or RecordType.List or RecordType.Stream;
 
     /// <summary>Reads the descriptor at the start of <paramref name="payload"/> when a record of <paramref name="type"/> has one.</summary>
     public static bool TryRead(RecordType type, ReadOnlySpan<byte> payload, out PartsDescriptor descriptor)

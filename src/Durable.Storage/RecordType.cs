@@ -16,6 +16,9 @@ public enum RecordType : byte
     /// <summary>A piece of a large collection, owned by the record whose <see cref="PartsDescriptor"/> names its generation; never visible to clients.</summary>
     Part = 6,
 
+    /// <summary>A stream: its root, whose entries live in part records (docs/streams.md).</summary>
+    Stream = 7,
+
     /// <summary>The store's own bookkeeping records (database map); never visible to clients.</summary>
     Metadata = 255,
 }

@@ -40,6 +40,7 @@ public sealed class RecordHeaderTests
         Assert.Equal(4, (byte)RecordType.SortedSet);
         Assert.Equal(5, (byte)RecordType.List);
         Assert.Equal(6, (byte)RecordType.Part);
+        Assert.Equal(7, (byte)RecordType.Stream);
         Assert.Equal(255, (byte)RecordType.Metadata);
     }
 

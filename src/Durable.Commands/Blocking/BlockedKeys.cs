@@ -114,12 +114,13 @@ internal sealed class BlockedKeys
     // The first waiter of each database, unless one of that database is already awake: one awake waiter per key at a time
     // keeps arrival order. The awake one re-arms before it retries, so a write meanwhile wakes it again; once served it
     // signals its keys, which wakes the next (a waiter's key list mixes databases: MOVE and COPY write to another one).
+    // Readers (XREAD) all wake: they take nothing, so they keep no order among themselves or with the others.
     private static void WakeFirst(List<KeyWaiter> waiters)
     {
         List<int>? done = null;
         foreach (KeyWaiter waiter in waiters)
         {
-            if (waiter.IsSignalled)
+            if (waiter.IsSignalled && !waiter.Reader)
             {
                 (done ??= []).Add(waiter.Db);
             }
@@ -127,6 +128,12 @@ internal sealed class BlockedKeys
 
         foreach (KeyWaiter waiter in waiters)
         {
+            if (waiter.Reader)
+            {
+                waiter.Wake();
+                continue;
+            }
+
             if (done is not null && done.Contains(waiter.Db))
             {
                 continue;

@@ -46,9 +46,11 @@ internal static class BlockingWait
     /// or <paramref name="timeoutMs"/> passes (0: never). The attempt runs with <paramref name="lockKeys"/> locked
     /// exclusively (the keys it may write: for BLMOVE the destination too) and returns true once it wrote the reply;
     /// false leaves the connection waiting in its place. It must copy whatever it needs from the arguments: they are
-    /// gone once the handler returns.
+    /// gone once the handler returns. A <paramref name="reader"/> (XREAD) takes nothing from the keys: every write to
+    /// them wakes it, whoever else waits.
     /// </summary>
-    public static void Block(CommandContext context, byte[][] waitKeys, byte[][] lockKeys, long timeoutMs, Func<CommandContext, bool> attempt)
+    public static void Block(
+        CommandContext context, byte[][] waitKeys, byte[][] lockKeys, long timeoutMs, Func<CommandContext, bool> attempt, bool reader = false)
     {
         if (context.Client.Transaction.Active)
         {
@@ -58,7 +60,7 @@ internal static class BlockingWait
         }
 
         BlockedKeys blocked = context.Server.Blocked;
-        KeyWaiter waiter = new(context.Db, Distinct(waitKeys));
+        KeyWaiter waiter = new(context.Db, Distinct(waitKeys)) { Reader = reader };
         long deadlineMs = timeoutMs == 0 || timeoutMs > long.MaxValue - context.NowMs ? 0 : context.NowMs + timeoutMs;
         IBufferWriter<byte> reply = context.Reply;
         blocked.Add(waiter);

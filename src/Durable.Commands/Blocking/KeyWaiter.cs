@@ -13,6 +13,9 @@ internal sealed class KeyWaiter(int db, byte[][] keys)
     /// <summary>The keys waited on, without repeats, in the command's order.</summary>
     public byte[][] Keys { get; } = keys;
 
+    /// <summary>A reader (XREAD) is woken by every write to its keys: serving it takes nothing from the keys' other waiters.</summary>
+    public bool Reader { get; init; }
+
     /// <summary>Completes when a write to one of <see cref="Keys"/> woke this waiter since it last re-armed.</summary>
     public Task Signal => _signal.Task;
 

@@ -15,6 +15,7 @@ internal static class KeyTypeNames
         RecordType.Set => "set"u8,
         RecordType.SortedSet => "zset"u8,
         RecordType.List => "list"u8,
+        RecordType.Stream => "stream"u8,
 
         // Metadata records never reach clients.
         _ => "none"u8,

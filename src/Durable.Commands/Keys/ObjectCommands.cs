@@ -43,6 +43,7 @@ internal static class ObjectCommands
 
                 // Redis 7.0 keeps every list as a quicklist.
                 RecordType.List => "quicklist"u8,
+                RecordType.Stream => "stream"u8,
                 _ => throw new InvalidOperationException($"no encoding name for record type {record.Type}"),
             });
             return;

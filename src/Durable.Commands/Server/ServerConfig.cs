@@ -92,6 +92,11 @@ public sealed class ServerConfig
             AddLong(name, () => ZsetMaxListpackValue, v => ZsetMaxListpackValue = v, 0, long.MaxValue, mutable: true);
         }
 
+        // A stream's node (a chunk of its entries, docs/streams.md) closes, as Redis's listpack node does, at this many
+        // entries (0: no limit) or bytes of Redis's encoding (0: Redis's 1 GiB cap).
+        AddSize("stream-node-max-bytes", () => StreamNodeMaxBytes, v => StreamNodeMaxBytes = v, 0, mutable: true);
+        AddLong("stream-node-max-entries", () => StreamNodeMaxEntries, v => StreamNodeMaxEntries = v, 0, long.MaxValue, mutable: true);
+
         // Accepted for Redis's tools; a list's encoding is quicklist whatever they say, and Durable's list storage does
         // not depend on them.
         foreach (string name in new[] { "list-max-listpack-size", "list-max-ziplist-size" })
@@ -185,6 +190,12 @@ public sealed class ServerConfig
     public long TrackingTableMaxKeys { get; set; } = 1_000_000;
 
     public long ZsetMaxListpackEntries { get; set; } = 128;
+
+    /// <summary>Redis stream-node-max-bytes: a stream node takes no entry past this many bytes of Redis's listpack (0: 1 GiB).</summary>
+    public long StreamNodeMaxBytes { get; set; } = 4096;
+
+    /// <summary>Redis stream-node-max-entries: a stream node takes at most this many entries, deleted ones included (0: no limit).</summary>
+    public long StreamNodeMaxEntries { get; set; } = 100;
 
     public long ZsetMaxListpackValue { get; set; } = 64;
 
