@@ -51,6 +51,7 @@ public sealed class CommandTable
         Geo.GeoCommands.Register(table);
         Streams.StreamCommands.Register(table);
         Streams.StreamReadCommands.Register(table);
+        Streams.StreamGroupCommands.Register(table);
         Sets.SetCommands.Register(table);
         Transactions.TransactionCommands.Register(table);
         Scripting.ScriptingCommands.Register(table);

@@ -3,7 +3,7 @@ using Durable.Testing;
 
 namespace Durable.Server.Tests;
 
-/// <summary>Stream writes (root and chunk records, several chunks on disk) survive SIGKILL and restart, before and after a checkpoint.</summary>
+/// <summary>Stream writes (root and chunk records, several chunks on disk; consumer groups) survive SIGKILL and restart, before and after a checkpoint.</summary>
 public sealed class StreamRecoveryTests : IDisposable
 {
     private static readonly string[] s_keys = ["big", "small", "emptied", "expiring"];
@@ -37,6 +37,13 @@ public sealed class StreamRecoveryTests : IDisposable
             client.Call("XSETID", "emptied", "5-5", "ENTRIESADDED", "9");
             client.Call("XADD", "expiring", "*", "a", "b");
             client.Call("EXPIRE", "expiring", "100000");
+            client.Call("XGROUP", "CREATE", "big", "workers", "0");
+            client.Call("XGROUP", "CREATE", "big", "audit", "$", "ENTRIESREAD", "10");
+            client.Call("XREADGROUP", "GROUP", "workers", "w1", "COUNT", "50", "STREAMS", "big", ">");
+            client.Call("XREADGROUP", "GROUP", "workers", "w2", "COUNT", "20", "STREAMS", "big", ">");
+            client.Call("XACK", "big", "workers", "705-0", "706-0");
+            client.Call("XCLAIM", "big", "workers", "w3", "0", "708-0", "RETRYCOUNT", "4");
+            client.Call("XGROUP", "CREATECONSUMER", "big", "workers", "idle");
             before = Snapshot(client);
             await server.KillAsync();
         }
@@ -55,6 +62,9 @@ public sealed class StreamRecoveryTests : IDisposable
             client.Call("XDEL", "big", "3100-0", "800-0");
             client.Call("XTRIM", "big", "MAXLEN", "1000");
             client.Call("XADD", "emptied", "6-0", "x", "y");
+            client.Call("XREADGROUP", "GROUP", "workers", "w1", "COUNT", "5", "STREAMS", "big", ">");
+            client.Call("XAUTOCLAIM", "big", "workers", "w2", "0", "0", "COUNT", "3");
+            client.Call("XGROUP", "DELCONSUMER", "big", "workers", "idle");
             before = Snapshot(client);
             await again.KillAsync();
         }
@@ -65,8 +75,9 @@ public sealed class StreamRecoveryTests : IDisposable
         Assert.Equal(":1000\r\n", reader.Call("XLEN", "big"));
     }
 
+    // Entries, the stream's counters, and its groups with their pending entries (delivery times included: they are stored).
     private static string[] Snapshot(RespTestClient client) =>
-        [.. s_keys.SelectMany(key => new[] { client.Call("XRANGE", key, "-", "+"), client.Call("XINFO", "STREAM", key) })];
+        [.. s_keys.SelectMany(key => new[] { client.Call("XRANGE", key, "-", "+"), client.Call("XINFO", "STREAM", key, "FULL", "COUNT", "0") })];
 
     public void Dispose()
     {

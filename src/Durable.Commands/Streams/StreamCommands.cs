@@ -141,27 +141,8 @@ internal static class StreamCommands
     // Redis xrangeGenericCommand: start, end (each may be exclusive with '('), COUNT; then the key.
     private static void RangeCommand(CommandContext context, RespArgs args, bool reverse)
     {
-        ReadOnlySpan<byte> startText = reverse ? args[3] : args[2];
-        ReadOnlySpan<byte> endText = reverse ? args[2] : args[3];
-        if (!TryParseIntervalId(context, startText, 0, out StreamId start, out bool startExclusive))
+        if (!TryParseRange(context, reverse ? args[3] : args[2], reverse ? args[2] : args[3], out StreamId start, out StreamId end))
         {
-            return;
-        }
-
-        if (startExclusive && !start.TryIncrement(out start))
-        {
-            context.WriteError("ERR invalid start ID for the interval"u8);
-            return;
-        }
-
-        if (!TryParseIntervalId(context, endText, ulong.MaxValue, out StreamId end, out bool endExclusive))
-        {
-            return;
-        }
-
-        if (endExclusive && !end.TryDecrement(out end))
-        {
-            context.WriteError("ERR invalid end ID for the interval"u8);
             return;
         }
 
@@ -403,8 +384,40 @@ internal static class StreamCommands
         return false;
     }
 
-    // Redis streamParseIntervalIDOrReply: "(" makes the ID exclusive (and strict); otherwise "-" and "+" are allowed.
-    private static bool TryParseIntervalId(CommandContext context, ReadOnlySpan<byte> text, ulong missingSeq, out StreamId id, out bool exclusive)
+    /// <summary>
+    /// A range's start and end as XRANGE and XPENDING take them (Redis streamParseIntervalIDOrReply each, then an exclusive
+    /// start moved up and an exclusive end down); false after writing the error.
+    /// </summary>
+    public static bool TryParseRange(CommandContext context, ReadOnlySpan<byte> startText, ReadOnlySpan<byte> endText, out StreamId start, out StreamId end)
+    {
+        end = default;
+        if (!TryParseIntervalId(context, startText, 0, out start, out bool startExclusive))
+        {
+            return false;
+        }
+
+        if (startExclusive && !start.TryIncrement(out start))
+        {
+            context.WriteError("ERR invalid start ID for the interval"u8);
+            return false;
+        }
+
+        if (!TryParseIntervalId(context, endText, ulong.MaxValue, out end, out bool endExclusive))
+        {
+            return false;
+        }
+
+        if (endExclusive && !end.TryDecrement(out end))
+        {
+            context.WriteError("ERR invalid end ID for the interval"u8);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Redis streamParseIntervalIDOrReply: "(" makes the ID exclusive (and strict); otherwise "-" and "+" are allowed.</summary>
+    public static bool TryParseIntervalId(CommandContext context, ReadOnlySpan<byte> text, ulong missingSeq, out StreamId id, out bool exclusive)
     {
         exclusive = text.Length > 1 && text[0] == (byte)'(';
         if (StreamId.TryParse(exclusive ? text[1..] : text, missingSeq, strict: exclusive, allowAutoSeq: false, out id, out _))

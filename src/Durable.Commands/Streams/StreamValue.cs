@@ -263,6 +263,73 @@ internal sealed class StreamValue
         }
     }
 
+    /// <summary>The entry <paramref name="id"/>, when it exists and is not deleted (Redis streamEntryExists).</summary>
+    public StreamEntry? Entry(StreamId id) => Range(id, id, reverse: false).FirstOrDefault();
+
+    /// <summary>Redis streamRangeHasTombstones: whether a deleted entry may lie in [<paramref name="start"/>, end of the stream].</summary>
+    public bool RangeHasTombstones(StreamId start) =>
+        Length != 0 && MaxDeletedId != StreamId.Min && FirstId <= MaxDeletedId && start <= MaxDeletedId;
+
+    /// <summary>
+    /// Redis streamEstimateDistanceFromFirstEverEntry: the number of entries ever added up to <paramref name="id"/>, where it
+    /// can be known; <see cref="StreamGroup.UnknownEntriesRead"/> otherwise.
+    /// </summary>
+    public long EstimateEntriesRead(StreamId id)
+    {
+        if (EntriesAdded == 0)
+        {
+            return 0;
+        }
+
+        if (Length == 0 && id <= LastId)
+        {
+            return EntriesAdded;
+        }
+
+        int toLast = id.CompareTo(LastId);
+        if (toLast == 0)
+        {
+            return EntriesAdded;
+        }
+
+        if (toLast > 0)
+        {
+            return StreamGroup.UnknownEntriesRead;
+        }
+
+        if (MaxDeletedId == StreamId.Min || MaxDeletedId < FirstId)
+        {
+            if (id < FirstId)
+            {
+                return EntriesAdded - Length;
+            }
+
+            if (id == FirstId)
+            {
+                return EntriesAdded - Length + 1;
+            }
+        }
+
+        return StreamGroup.UnknownEntriesRead;
+    }
+
+    /// <summary>Redis streamReplyWithCGLag: entries the group has yet to read, or null when that cannot be known.</summary>
+    public long? Lag(StreamGroup group)
+    {
+        if (EntriesAdded == 0)
+        {
+            return 0;
+        }
+
+        if (group.EntriesRead != StreamGroup.UnknownEntriesRead && !RangeHasTombstones(group.LastId))
+        {
+            return EntriesAdded - group.EntriesRead;
+        }
+
+        long read = EstimateEntriesRead(group.LastId);
+        return read == StreamGroup.UnknownEntriesRead ? null : EntriesAdded - read;
+    }
+
     /// <summary>The last entry not deleted (Redis streamLastValidID); 0-0 when the stream is empty.</summary>
     public StreamId LastValidId()
     {
