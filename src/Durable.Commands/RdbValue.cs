@@ -375,7 +375,7 @@ internal static class RdbValue
             case TypeListQuicklist or TypeListQuicklist2:
                 return ReadQuicklist(payload, ref position, type == TypeListQuicklist2, items) ? (RecordType.List, items) : null;
             default:
-                unsupported = type is 15 or 19 or 21 ? "a stream" : type is 6 or 7 ? "a module's value" : null;
+                unsupported = type is 6 or 7 ? "a module's value" : null;
                 return null;
         }
     }

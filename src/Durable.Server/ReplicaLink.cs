@@ -22,7 +22,7 @@ namespace Durable.Server;
 /// one applied): with
 /// <c>appendfsync always</c>, a WAIT on the primary that counts this replica means the writes survive its crash.
 /// A broken link is retried every second (after 60 s without a byte from the primary, Redis's repl-timeout, it is
-/// broken). Keys of a type Durable does not store (streams) and commands it does not know are left out and logged.
+/// broken). Keys of a type Durable does not store (modules' values) and commands it does not know are left out and logged.
 /// </summary>
 internal sealed partial class ReplicaLink
 {

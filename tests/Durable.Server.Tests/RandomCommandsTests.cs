@@ -161,7 +161,7 @@ public sealed class RandomCommandsTests(ReferenceServers servers)
     /// <summary>Draws commands from templates: each family's commands with plausible and implausible arguments.</summary>
     private sealed class CommandGenerator(Random random, string prefix)
     {
-        private static readonly string[] s_keys = ["s1", "s2", "n1", "st1", "h1", "h2", "z1", "z2", "l1", "l2", "set1", "set2", "set3", "missing", "dst"];
+        private static readonly string[] s_keys = ["s1", "s2", "n1", "st1", "h1", "h2", "z1", "z2", "l1", "l2", "set1", "set2", "set3", "x1", "x2", "missing", "dst"];
         private static readonly string[] s_numbers =
         [
             "0", "1", "-1", "2", "3", "5", "-3", "100", "1.5", "inf", "-inf", "+inf", "nan", "abc", "9223372036854775807",
@@ -174,6 +174,16 @@ public sealed class RandomCommandsTests(ReferenceServers servers)
         private static readonly string[] s_lex = ["-", "+", "[a", "(a", "[b", "(c", "[z", "a", "", "[", "(", "[m1"];
         private static readonly string[] s_members = ["a", "b", "c", "d", "m1", "x", "1", "2", "f1", "f2", "f3", "v1", "zz", "\u00e9", "a\0b"];
         private static readonly string[] s_sides = ["LEFT", "RIGHT", "left", "X"];
+
+        // Stream IDs, never "*": the two servers' clocks would make different ones.
+        private static readonly string[] s_ids =
+        [
+            "0-0", "0-1", "1", "1-1", "2-1", "3", "3-*", "5-0", "9-*", "10-5", "-", "+", "(1-1", "(3-0", "x", "-1", "1-x",
+            "18446744073709551615-18446744073709551615", "18446744073709551616", " 4", "04-1",
+        ];
+
+        private static readonly string[] s_groups = ["g", "g2", "nog"];
+        private static readonly string[] s_consumers = ["c1", "c2", "c3"];
 
         private Func<string[]>[]? _templates;
 
@@ -212,6 +222,11 @@ public sealed class RandomCommandsTests(ReferenceServers servers)
             yield return ["SADD", prefix + "set1", "a", "b", "c"];
             yield return ["SADD", prefix + "set2", "1", "2", "3"];
             yield return ["SADD", prefix + "set3", "x", "a"];
+            yield return ["XADD", prefix + "x1", "1-1", "f1", "v1", "f2", "2"];
+            yield return ["XADD", prefix + "x1", "2-1", "f1", "v2"];
+            yield return ["XADD", prefix + "x1", "3-0", "a", "1"];
+            yield return ["XGROUP", "CREATE", prefix + "x1", "g", "0"];
+            yield return ["XADD", prefix + "x2", "5-0", "x", "y"];
         }
 
         public string[] Next()
@@ -269,6 +284,19 @@ public sealed class RandomCommandsTests(ReferenceServers servers)
             () => [Pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZLEXCOUNT", "ZREMRANGEBYLEX"]), Key(), Pick(s_lex), Pick(s_lex), .. Options(2, Limit)],
             () => [Pick(["ZUNION", "ZINTER", "ZDIFF"]), Pick(["1", "2", "3", "0", "-1", "x"]), .. Repeat(3, Key), .. Options(4, Words("WITHSCORES"), () => ["WEIGHTS", .. Repeat(3, () => Pick(s_numbers))], () => ["AGGREGATE", Pick(["SUM", "MIN", "MAX", "AVG"])])],
             () => [Pick(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]), prefix + "dst", Pick(["1", "2", "3", "0", "-1"]), .. Repeat(3, Key), .. Options(4, Words("WITHSCORES"), () => ["WEIGHTS", .. Repeat(3, () => Pick(s_numbers))], () => ["AGGREGATE", Pick(["SUM", "MIN", "MAX"])])],
+            () => ["XADD", Key(), .. Options(2, Words("NOMKSTREAM"), () => [Pick(["MAXLEN", "MINID", "maxlen"]), .. Chance(0.5) ? [Pick(["~", "="])] : Array.Empty<string>(), Pick([.. s_small, .. s_ids])], () => ["LIMIT", Pick(s_small)]), Pick(s_ids), .. Pairs(2, s_members, s_members)],
+            () => [Pick(["XRANGE", "XREVRANGE"]), Key(), Pick(s_ids), Pick(s_ids), .. Options(1, () => [Pick(["COUNT", "count", "X"]), Pick(s_small)])],
+            () => [Pick(["XDEL", "XLEN"]), Key(), .. Repeat(3, () => Pick(s_ids))],
+            () => ["XTRIM", Key(), .. Options(2, () => [Pick(["MAXLEN", "MINID", "X"]), .. Chance(0.5) ? [Pick(["~", "="])] : Array.Empty<string>(), Pick([.. s_small, .. s_ids])], () => ["LIMIT", Pick(s_small)])],
+            () => ["XSETID", Key(), Pick(s_ids), .. Options(2, () => ["ENTRIESADDED", Pick(s_small)], () => ["MAXDELETEDID", Pick(s_ids)])],
+            () => ["XREAD", .. Options(1, () => ["COUNT", Pick(s_small)]), "STREAMS", .. Repeat(2, Key), .. Repeat(2, () => Pick([.. s_ids, "$"]))],
+            () => ["XGROUP", Pick(["CREATE", "SETID", "DESTROY", "CREATECONSUMER", "DELCONSUMER", "x"]), Key(), Pick(s_groups), .. Repeat(1, () => Pick([.. s_ids, "$", .. s_consumers])), .. Options(2, Words("MKSTREAM"), () => ["ENTRIESREAD", Pick(s_small)])],
+            () => ["XREADGROUP", "GROUP", Pick(s_groups), Pick(s_consumers), .. Options(2, () => ["COUNT", Pick(s_small)], Words("NOACK")), "STREAMS", Key(), Pick([.. s_ids, ">", ">", ">"])],
+            () => ["XACK", Key(), Pick(s_groups), .. Repeat(3, () => Pick(s_ids))],
+            () => ["XPENDING", Key(), Pick(s_groups)],
+            () => ["XCLAIM", Key(), Pick(s_groups), Pick(s_consumers), Pick(["0", "3600000", "x", "-5"]), .. Repeat(2, () => Pick(s_ids)), "JUSTID", .. Options(2, Words("FORCE"), () => ["RETRYCOUNT", Pick(s_small)], () => ["LASTID", Pick(s_ids)])],
+            () => ["XAUTOCLAIM", Key(), Pick(s_groups), Pick(s_consumers), Pick(["0", "3600000", "x"]), Pick(s_ids), "JUSTID", .. Options(1, () => ["COUNT", Pick(s_small)])],
+            () => ["XINFO", Pick(["GROUPS", "x"]), Key()],
         ];
     }
 }

@@ -264,7 +264,14 @@ public sealed partial class StreamGroupTests(ReferenceServers servers)
         // One consumer of g gets the entry; h's consumer gets it too; g's other consumer waits for the next.
         string entry = $"*1\r\n*2\r\n${s.Length}\r\n{s}\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$3\r\njob\r\n$3\r\none\r\n";
         Assert.Equal(entry, other.ReadReply());
+        // The woken readers retry on their own: wait until g's consumer has taken the entry.
         string pending = writer.Call("XPENDING", s, "g");
+        for (int i = 0; i < 500 && pending.StartsWith("*4\r\n:0\r\n", StringComparison.Ordinal); i++)
+        {
+            Thread.Sleep(10);
+            pending = writer.Call("XPENDING", s, "g");
+        }
+
         bool aliceFirst = pending.Contains("alice", StringComparison.Ordinal);
         RespTestClient served = aliceFirst ? first : second;
         RespTestClient waiting = aliceFirst ? second : first;

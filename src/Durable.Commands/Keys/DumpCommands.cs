@@ -25,19 +25,10 @@ internal static class DumpCommands
             findKeys: Migrate.FindKeys);
     }
 
-    /// <summary>The error for DUMP and MIGRATE of a stream.</summary>
-    internal static ReadOnlySpan<byte> StreamNotDumpable => "ERR DUMP of a stream is not supported by Durable yet"u8;
-
     private static void Dump(CommandContext context, RespArgs args)
     {
         if (DumpPayload(context, args[1], out _) is { } payload)
         {
-            if (payload.Length == 0)
-            {
-                context.WriteError(StreamNotDumpable);
-                return;
-            }
-
             context.WriteBulk(payload);
         }
         else
@@ -46,10 +37,7 @@ internal static class DumpCommands
         }
     }
 
-    /// <summary>
-    /// The DUMP payload of a key and its expiry (0 = none); null when it does not exist, empty for a stream, which Durable
-    /// cannot serialize yet (<see cref="StreamNotDumpable"/>).
-    /// </summary>
+    /// <summary>The DUMP payload of a key and its expiry (0 = none); null when it does not exist.</summary>
     internal static byte[]? DumpPayload(CommandContext context, ReadOnlySpan<byte> key, out long expiresAtMs)
     {
         System.Buffers.ArrayBufferWriter<byte> value = new();
@@ -62,7 +50,10 @@ internal static class DumpCommands
         expiresAtMs = record.ExpiresAtMs;
         if (record.Type == RecordType.Stream)
         {
-            return [];
+            System.Buffers.ArrayBufferWriter<byte> streamPayload = new();
+            Streams.StreamRdb.Write(streamPayload, Streams.StreamValue.Open(context, value.WrittenSpan, record.ExpiresAtMs));
+            RdbPayload.Seal(streamPayload);
+            return streamPayload.WrittenSpan.ToArray();
         }
 
         byte[] stored = value.WrittenSpan.ToArray();
@@ -157,6 +148,12 @@ internal static class DumpCommands
             return;
         }
 
+        if (payload.Length > 0 && Streams.StreamRdb.IsStream(payload[0]))
+        {
+            RestoreStream(context, key, payload, replace, ttl == 0 ? 0 : absoluteTtl ? ttl : context.NowMs + ttl);
+            return;
+        }
+
         // As Redis reads it: over the whole payload, footer included.
         if (RdbValue.Read(payload, out string? unsupported) is not (RecordType type, List<byte[]> items) || !Distinct(type, items))
         {
@@ -169,27 +166,48 @@ internal static class DumpCommands
             return;
         }
 
-        bool deleted = replace && context.Session.Delete(context.Db, key);
         long expiresAtMs = ttl == 0 ? 0 : absoluteTtl ? ttl : context.NowMs + ttl;
-        if (expiresAtMs != 0 && expiresAtMs <= context.NowMs)
+        if (ReplaceUnlessExpired(context, key, replace, expiresAtMs) && Save(context, key, type, items, expiresAtMs))
         {
-            // Already expired: nothing is created; a key REPLACE removed is reported deleted.
-            if (deleted)
-            {
-                context.Notify(KeyspaceEventClass.Generic, "del"u8, key);
-            }
-
+            context.Notify(KeyspaceEventClass.Generic, "restore"u8, key);
             context.WriteOk();
-            return;
         }
+    }
 
-        if (!Save(context, key, type, items, expiresAtMs))
+    // A stream payload (Redis RDB types 15, 19, 21): read whole into a new stream before anything changes.
+    private static void RestoreStream(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, bool replace, long expiresAtMs)
+    {
+        Streams.StreamValue stream = Streams.StreamValue.Create(context, expiresAtMs);
+        if (!Streams.StreamRdb.Read(payload[..^RdbPayload.FooterSize], stream))
         {
+            context.WriteError("ERR Bad data format"u8);
             return;
         }
 
-        context.Notify(KeyspaceEventClass.Generic, "restore"u8, key);
+        if (ReplaceUnlessExpired(context, key, replace, expiresAtMs) && stream.Save(key))
+        {
+            context.Notify(KeyspaceEventClass.Generic, "restore"u8, key);
+            context.WriteOk();
+        }
+    }
+
+    // With REPLACE the old key goes; a value already expired is not created (OK, and "del" for a key it replaced).
+    // True when the value is to be stored.
+    private static bool ReplaceUnlessExpired(CommandContext context, ReadOnlySpan<byte> key, bool replace, long expiresAtMs)
+    {
+        bool deleted = replace && context.Session.Delete(context.Db, key);
+        if (expiresAtMs == 0 || expiresAtMs > context.NowMs)
+        {
+            return true;
+        }
+
+        if (deleted)
+        {
+            context.Notify(KeyspaceEventClass.Generic, "del"u8, key);
+        }
+
         context.WriteOk();
+        return false;
     }
 
     // Redis refuses a payload whose hash has a field twice, or whose set or sorted set has a member twice.

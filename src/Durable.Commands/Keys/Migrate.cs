@@ -153,12 +153,6 @@ internal static class Migrate
             locks.Take(key);
             if (DumpCommands.DumpPayload(context, key, out long expiresAtMs) is { } payload)
             {
-                if (payload.Length == 0)
-                {
-                    context.WriteError(DumpCommands.StreamNotDumpable);
-                    return;
-                }
-
                 present.Add((key, payload, expiresAtMs == 0 ? 0 : Math.Max(1, expiresAtMs - now)));
             }
         }

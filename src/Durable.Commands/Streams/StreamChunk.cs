@@ -76,6 +76,10 @@ internal sealed class StreamChunk
         return chunk;
     }
 
+    /// <summary>A node read from Redis's RDB format: its entries as they were, and the size of its listpack there.</summary>
+    public static StreamChunk Restored(StreamId masterId, byte[][] masterFields, List<StreamEntry> entries, long listpackBytes) =>
+        new(masterId, masterFields, entries) { Live = entries.Count(e => !e.Deleted), ListpackBytes = listpackBytes };
+
     /// <summary>
     /// Whether Redis would append <paramref name="entry"/> to this node, given the configured node limits, rather than
     /// start a new one (the entry's field and value bytes count against the size limit before it is encoded).

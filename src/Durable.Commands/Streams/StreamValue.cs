@@ -80,8 +80,47 @@ internal sealed class StreamValue
     }
 
     /// <summary>A new, empty stream of a fresh generation (written by <see cref="Save"/>).</summary>
-    public static StreamValue Create(CommandContext context) =>
-        new(context, PartsDescriptor.NewGeneration(), 0, 0, expiresAtMs: 0) { _rootDirty = true };
+    public static StreamValue Create(CommandContext context, long expiresAtMs = 0) =>
+        new(context, PartsDescriptor.NewGeneration(), 0, 0, expiresAtMs) { _rootDirty = true };
+
+    /// <summary>Every chunk, in ID order (DUMP).</summary>
+    public IEnumerable<StreamChunk> Chunks()
+    {
+        for (long k = 0; k < ChunkCount; k++)
+        {
+            yield return Chunk(k);
+        }
+    }
+
+    /// <summary>RESTORE: appends a node read from Redis's format as the last chunk.</summary>
+    public void AddChunk(StreamChunk chunk)
+    {
+        uint id = First + ChunkCount;
+        _chunks[id] = chunk;
+        _dirty.Add(id);
+        ChunkCount++;
+    }
+
+    /// <summary>
+    /// RESTORE: the counters read after the nodes (the first ID, when the format has none, found as Redis finds it);
+    /// false when they do not agree with the nodes.
+    /// </summary>
+    public bool Restored(long length, StreamId lastId, StreamId? firstId, StreamId maxDeletedId, long entriesAdded)
+    {
+        long live = 0;
+        foreach (StreamChunk chunk in _chunks.Values)
+        {
+            live += chunk.Live;
+        }
+
+        Length = length;
+        LastId = lastId;
+        MaxDeletedId = maxDeletedId;
+        EntriesAdded = entriesAdded;
+        FirstId = firstId ?? FirstLiveId();
+        _rootDirty = true;
+        return live == length && (ChunkCount == 0 || Chunk(ChunkCount - 1).LastId <= lastId);
+    }
 
     /// <summary>Opens the stream whose root payload is <paramref name="root"/>.</summary>
     public static StreamValue Open(CommandContext context, ReadOnlySpan<byte> root, long expiresAtMs)
