@@ -241,6 +241,39 @@ public sealed class KeyspaceEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public void StreamCommands_PublishRedisEvents()
+    {
+        SameEvents(
+            "KEA",
+            ["XADD", "x:a", "1-1", "f", "v"],
+            ["XADD", "x:a", "NOMKSTREAM", "2-1", "f", "v"],
+            ["XADD", "x:none", "NOMKSTREAM", "2-1", "f", "v"],
+            ["XADD", "x:a", "MAXLEN", "1", "3-1", "f", "v"],
+            ["XADD", "x:a", "MAXLEN", "5", "4-1", "f", "v"],
+            ["XADD", "x:a", "1-1", "f", "v"],
+            ["XDEL", "x:a", "3-1", "9-9"],
+            ["XDEL", "x:a", "9-9"],
+            ["XTRIM", "x:a", "MAXLEN", "0"],
+            ["XTRIM", "x:a", "MAXLEN", "0"],
+            ["XSETID", "x:a", "10-0"],
+            ["XGROUP", "CREATE", "x:b", "g", "$", "MKSTREAM"],
+            ["XGROUP", "CREATE", "x:b", "g", "$"],
+            ["XGROUP", "SETID", "x:b", "g", "0"],
+            ["XGROUP", "CREATECONSUMER", "x:b", "g", "c1"],
+            ["XGROUP", "CREATECONSUMER", "x:b", "g", "c1"],
+            ["XADD", "x:b", "1-1", "f", "v"],
+            ["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "x:b", ">"],
+            ["XACK", "x:b", "g", "1-1"],
+            ["XCLAIM", "x:b", "g", "c3", "0", "1-1", "FORCE", "JUSTID"],
+            ["XAUTOCLAIM", "x:b", "g", "c4", "0", "0", "JUSTID"],
+            ["XGROUP", "DELCONSUMER", "x:b", "g", "c1"],
+            ["XGROUP", "DELCONSUMER", "x:b", "g", "nobody"],
+            ["XGROUP", "DESTROY", "x:b", "g"],
+            ["XGROUP", "DESTROY", "x:b", "g"],
+            ["DEL", "x:a", "x:b"]);
+    }
+
+    [Fact]
     public void Classes_SelectWhichEventsArePublished()
     {
         string[][] commands =
