@@ -73,12 +73,44 @@ public sealed class StreamChunkTests
         Assert.Equal(56 + 2 + 2 + 3 + 2 + 3 + 2 + 2, chunk.ListpackBytes);
     }
 
-    // PackedItems v1 of 5 items: the header (version 1, flags 0, 2 live, 3 entries, 72 listpack bytes, master 5-1), the
-    // master's field names, 5-1 whole, 5-2 a tombstone (flags 1, no fields), 6-0 whole.
+    // PackedItems v1 of 5 items: the master's field names, 5-1 whole, 5-2 a tombstone (flags 1, no fields), 6-0 whole,
+    // then the header (version 1, flags 0, 2 live, 3 entries, 72 listpack bytes, master 5-1).
+    /// <summary>XADD's append to the encoded node gives the bytes a decoded node gives, and declines where a new node starts.</summary>
+    [Fact]
+    public void AppendEncoded_MatchesAppendingToTheDecodedNode()
+    {
+        Server.ServerConfig config = new() { StreamNodeMaxEntries = 5 };
+        StreamEntry[] entries =
+        [
+            Entry(5, 1, "name", "Ann", "age", "33"), Entry(5, 2, "name", "Bob", "age", "34"), Entry(6, 0, "x", "-12345"),
+            Entry(7, 0, "name", new string('v', 300), "age", "1"), Entry(9, 9, "name", "Cy", "age", "2"), Entry(10, 0, "a", "b"),
+        ];
+        StreamChunk decoded = StreamChunk.Start(entries[0]);
+        ArrayBufferWriter<byte> output = new();
+        decoded.Encode(output);
+        byte[] encoded = output.WrittenSpan.ToArray();
+        for (int i = 1; i < entries.Length; i++)
+        {
+            byte[]? appended = StreamChunk.AppendEncoded(encoded, entries[i], config);
+            if (!decoded.Takes(entries[i], config))
+            {
+                Assert.Null(appended);
+                Assert.Equal(5, i);
+                break;
+            }
+
+            decoded.Append(entries[i]);
+            output.ResetWrittenCount();
+            decoded.Encode(output);
+            Assert.Equal(output.WrittenSpan.ToArray(), appended);
+            encoded = appended!;
+        }
+    }
+
     private const string GoldenChunk =
-        "01000500000022010002000000030000004800000000000000000000000000000500000000000000010A02046E616D6503616765220000" +
-        "00000000000500000000000000010004046E616D6503416E6E036167650233331200000000000000050000000000000002010016000000" +
-        "00000000060000000000000000000201780131";
+        "0100050000000A02046E616D650361676522000000000000000500000000000000010004046E616D6503416E6E03616765023333120000" +
+        "00000000000500000000000000020100160000000000000006000000000000000000020178013122010002000000030000004800000000" +
+        "00000000000000000000050000000000000001";
 
     private static StreamEntry Entry(ulong ms, ulong seq, params string[] fields) =>
         new(new StreamId(ms, seq), [.. fields.Select(Encoding.ASCII.GetBytes)]);

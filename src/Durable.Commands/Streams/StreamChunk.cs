@@ -11,12 +11,12 @@ namespace Durable.Commands.Streams;
 /// entries, deleted ones included, or when its size in Redis's listpack encoding plus the new entry's field and value
 /// bytes reaches stream-node-max-bytes; so XTRIM with <c>~</c> removes the same whole nodes as Redis, and XINFO counts
 /// the same nodes. A deleted entry stays as a tombstone (its ID, no fields), as Redis marks it in its listpack.
-/// Payload: a <see cref="PackedItems"/> (flags 0) whose item 0 is the header (byte 0 chunk version 1, byte 1 flags: bit 0
-/// <see cref="Hidden"/>, bytes 2..5 live entries u32 LE, bytes 6..9 entries with tombstones u32, bytes 10..17 Redis's
-/// listpack size of the node u64, bytes 18..33 the master ID: the node's first ID ever, big-endian), item 1 the master
-/// entry's field names, then one item per
-/// entry: ID (16 bytes, big-endian), flags (bit 0 deleted), then the field/value count and each field and value,
-/// LEB128 lengths. Pinned by StreamChunkTests.
+/// Payload: a <see cref="PackedItems"/> (flags 0) whose item 0 is the master entry's field names, then one item per
+/// entry: ID (16 bytes, big-endian), flags (bit 0 deleted), then the count of fields and values and each field and
+/// value, LEB128 lengths; and last the header (so that an append changes only the item count and the end: the WAL
+/// carries it as a small edit): byte 0 chunk version 1, byte 1 flags (bit 0 <see cref="Hidden"/>), bytes 2..5 live
+/// entries u32 LE, bytes 6..9 entries with tombstones u32, bytes 10..17 Redis's listpack size of the node u64, bytes
+/// 18..33 the master ID (the node's first ID ever, big-endian). Pinned by StreamChunkTests.
 /// </summary>
 internal sealed class StreamChunk
 {
@@ -72,7 +72,7 @@ internal sealed class StreamChunk
         }
 
         StreamChunk chunk = new(entry.Id, names, [entry]) { Live = 1 };
-        chunk.ListpackBytes = bytes + chunk.EntryBytes(entry);
+        chunk.ListpackBytes = bytes + EntryBytes(entry, entry.Id, names);
         return chunk;
     }
 
@@ -84,7 +84,9 @@ internal sealed class StreamChunk
     /// Whether Redis would append <paramref name="entry"/> to this node, given the configured node limits, rather than
     /// start a new one (the entry's field and value bytes count against the size limit before it is encoded).
     /// </summary>
-    public bool Takes(StreamEntry entry, Server.ServerConfig config)
+    public bool Takes(StreamEntry entry, Server.ServerConfig config) => Takes(ListpackBytes, Entries.Count, entry, config);
+
+    private static bool Takes(long listpackBytes, int entries, StreamEntry entry, Server.ServerConfig config)
     {
         long maxBytes = config.StreamNodeMaxBytes is <= 0 or > MaxListpackBytes ? MaxListpackBytes : config.StreamNodeMaxBytes;
         long fieldBytes = 0;
@@ -93,12 +95,57 @@ internal sealed class StreamChunk
             fieldBytes += item.Length;
         }
 
-        return ListpackBytes + fieldBytes < maxBytes && (config.StreamNodeMaxEntries == 0 || Entries.Count < config.StreamNodeMaxEntries);
+        return listpackBytes + fieldBytes < maxBytes && (config.StreamNodeMaxEntries == 0 || entries < config.StreamNodeMaxEntries);
+    }
+
+    /// <summary>
+    /// XADD's path: <paramref name="entry"/> appended to the encoded node <paramref name="payload"/> without decoding its
+    /// entries (the header's counts and size patched, the entry's item added at the end), or null when Redis would start a
+    /// new node for it.
+    /// </summary>
+    public static byte[]? AppendEncoded(ReadOnlySpan<byte> payload, StreamEntry entry, Server.ServerConfig config)
+    {
+        // PackedItems: version, flags, item count (u32) at 2..5, then each item with its LEB128 length; the header last
+        // (its length, 34, in one byte), so that an append changes the count and the end: a small edit in the WAL.
+        int headerAt = payload.Length - HeaderSize;
+        if (headerAt < 7 || payload[headerAt - 1] != HeaderSize || payload[headerAt] != Version)
+        {
+            throw new InvalidDataException($"stream chunk version {(headerAt > 0 ? payload[headerAt] : 0)} is not supported by this build (expected {Version})");
+        }
+
+        ReadOnlySpan<byte> header = payload[headerAt..];
+        int live = BinaryPrimitives.ReadInt32LittleEndian(header[2..]);
+        int entries = BinaryPrimitives.ReadInt32LittleEndian(header[6..]);
+        long listpackBytes = BinaryPrimitives.ReadInt64LittleEndian(header[10..]);
+        if (!Takes(listpackBytes, entries, entry, config))
+        {
+            return null;
+        }
+
+        int position = 6;
+        int masterLength = ReadLength(payload, ref position);
+        byte[][] masterFields = DecodeStrings(payload.Slice(position, masterLength), 0);
+        byte[] item = EncodeEntry(entry);
+        Span<byte> length = stackalloc byte[5];
+        int lengthBytes = WriteLength(length, item.Length);
+        int insertAt = headerAt - 1;
+        byte[] appended = new byte[payload.Length + lengthBytes + item.Length];
+        payload[..insertAt].CopyTo(appended);
+        length[..lengthBytes].CopyTo(appended.AsSpan(insertAt));
+        item.CopyTo(appended.AsSpan(insertAt + lengthBytes));
+        payload[insertAt..].CopyTo(appended.AsSpan(insertAt + lengthBytes + item.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(appended.AsSpan(2), BinaryPrimitives.ReadUInt32LittleEndian(payload[2..]) + 1);
+        Span<byte> patched = appended.AsSpan(appended.Length - HeaderSize);
+        BinaryPrimitives.WriteInt32LittleEndian(patched[2..], live + 1);
+        BinaryPrimitives.WriteInt32LittleEndian(patched[6..], entries + 1);
+        long added = IntegerBytes(live + 1) - IntegerBytes(live) + EntryBytes(entry, StreamId.Read(header[18..]), masterFields);
+        BinaryPrimitives.WriteInt64LittleEndian(patched[10..], listpackBytes + added);
+        return appended;
     }
 
     public void Append(StreamEntry entry)
     {
-        ListpackBytes += IntegerBytes(Live + 1) - IntegerBytes(Live) + EntryBytes(entry);
+        ListpackBytes += IntegerBytes(Live + 1) - IntegerBytes(Live) + EntryBytes(entry, MasterId, MasterFields);
         Entries.Add(entry);
         Live++;
     }
@@ -125,23 +172,23 @@ internal sealed class StreamChunk
     public static StreamChunk Decode(ReadOnlySpan<byte> payload)
     {
         List<byte[]> items = PackedItems.Decode(payload, out _);
-        if (items.Count < 3 || items[0].Length < HeaderSize || items[0][0] != Version)
+        if (items.Count < 3 || items[^1].Length != HeaderSize || items[^1][0] != Version)
         {
             throw new InvalidDataException(
-                $"stream chunk version {(items.Count > 0 && items[0].Length > 0 ? items[0][0] : 0)} is not supported by this build (expected {Version})");
+                $"stream chunk version {(items.Count > 0 && items[^1].Length > 0 ? items[^1][0] : 0)} is not supported by this build (expected {Version})");
         }
 
-        byte[] header = items[0];
+        byte[] header = items[^1];
         List<StreamEntry> entries = new(items.Count - 2);
         int live = 0;
-        for (int i = 2; i < items.Count; i++)
+        for (int i = 1; i < items.Count - 1; i++)
         {
             StreamEntry entry = DecodeEntry(items[i]);
             live += entry.Deleted ? 0 : 1;
             entries.Add(entry);
         }
 
-        StreamChunk chunk = new(StreamId.Read(header.AsSpan(18)), DecodeStrings(items[1], 0), entries)
+        StreamChunk chunk = new(StreamId.Read(header.AsSpan(18)), DecodeStrings(items[0], 0), entries)
         {
             Hidden = (header[1] & 1) != 0,
             Live = live,
@@ -165,33 +212,30 @@ internal sealed class StreamChunk
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(6), Entries.Count);
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(10), ListpackBytes);
         MasterId.WriteTo(header.AsSpan(18));
-        items.Add(header);
         items.Add(EncodeStrings([], MasterFields));
         foreach (StreamEntry entry in Entries)
         {
-            byte[] prefix = new byte[StreamId.Size + 1];
-            entry.Id.WriteTo(prefix);
-            prefix[StreamId.Size] = entry.Deleted ? (byte)1 : (byte)0;
-            items.Add(EncodeStrings(prefix, entry.Fields));
+            items.Add(EncodeEntry(entry));
         }
 
+        items.Add(header);
         PackedItems.Encode(output, 0, items);
     }
 
     // An entry's elements in Redis's node: flags, ms and seq deltas from the master ID, the field count unless the
     // names are the master's, the fields (unless the master's) and values, and the element count.
-    private long EntryBytes(StreamEntry entry)
+    private static long EntryBytes(StreamEntry entry, StreamId masterId, byte[][] masterFields)
     {
         int fields = entry.Fields.Length / 2;
-        bool same = fields == MasterFields.Length;
+        bool same = fields == masterFields.Length;
         for (int i = 0; same && i < fields; i++)
         {
-            same = entry.Fields[2 * i].AsSpan().SequenceEqual(MasterFields[i]);
+            same = entry.Fields[2 * i].AsSpan().SequenceEqual(masterFields[i]);
         }
 
         long bytes = IntegerBytes(same ? SameFieldsFlag : 0)
-            + IntegerBytes(unchecked((long)(entry.Id.Ms - MasterId.Ms)))
-            + IntegerBytes(unchecked((long)(entry.Id.Seq - MasterId.Seq)))
+            + IntegerBytes(unchecked((long)(entry.Id.Ms - masterId.Ms)))
+            + IntegerBytes(unchecked((long)(entry.Id.Seq - masterId.Seq)))
             + (same ? 0 : IntegerBytes(fields))
             + IntegerBytes(fields + 3 + (same ? 0 : fields + 1));
         for (int i = 0; i < entry.Fields.Length; i++)
@@ -226,6 +270,15 @@ internal sealed class StreamChunk
         return body + (body <= 127 ? 1 : body < 16383 ? 2 : body < 2097151 ? 3 : body < 268435455 ? 4 : 5);
     }
 
+    // An entry's item: ID (big-endian), flags, then its fields and values.
+    private static byte[] EncodeEntry(StreamEntry entry)
+    {
+        byte[] prefix = new byte[StreamId.Size + 1];
+        entry.Id.WriteTo(prefix);
+        prefix[StreamId.Size] = entry.Deleted ? (byte)1 : (byte)0;
+        return EncodeStrings(prefix, entry.Fields);
+    }
+
     private static StreamEntry DecodeEntry(byte[] item)
     {
         StreamId id = StreamId.Read(item);
@@ -248,14 +301,14 @@ internal sealed class StreamChunk
         return output.WrittenSpan.ToArray();
     }
 
-    private static byte[][] DecodeStrings(byte[] item, int position)
+    private static byte[][] DecodeStrings(ReadOnlySpan<byte> item, int position)
     {
         int count = ReadLength(item, ref position);
         byte[][] strings = new byte[count][];
         for (int i = 0; i < count; i++)
         {
             int length = ReadLength(item, ref position);
-            strings[i] = item.AsSpan(position, length).ToArray();
+            strings[i] = item.Slice(position, length).ToArray();
             position += length;
         }
 
@@ -264,17 +317,26 @@ internal sealed class StreamChunk
 
     private static void WriteLength(ArrayBufferWriter<byte> output, int value)
     {
+        int written = WriteLength(output.GetSpan(5), value);
+        output.Advance(written);
+    }
+
+    // Unsigned LEB128; returns the bytes written (at most 5).
+    private static int WriteLength(Span<byte> output, int value)
+    {
         uint v = (uint)value;
+        int i = 0;
         while (v >= 0x80)
         {
-            output.Write([(byte)(v | 0x80)]);
+            output[i++] = (byte)(v | 0x80);
             v >>= 7;
         }
 
-        output.Write([(byte)v]);
+        output[i++] = (byte)v;
+        return i;
     }
 
-    private static int ReadLength(byte[] item, ref int position)
+    private static int ReadLength(ReadOnlySpan<byte> item, ref int position)
     {
         uint value = 0;
         for (int shift = 0; shift < 35; shift += 7)

@@ -26,6 +26,9 @@ internal sealed class StreamValue
     private readonly CommandContext _context;
     private readonly Dictionary<uint, StreamChunk> _chunks = [];
     private readonly HashSet<uint> _dirty = [];
+
+    // Chunks changed as bytes (XADD's append to the last one), written as they are unless a command decodes them.
+    private readonly Dictionary<uint, byte[]> _encoded = [];
     private readonly List<uint> _removed = [];
     private bool _rootDirty;
 
@@ -229,18 +232,28 @@ internal sealed class StreamValue
     public void Append(StreamId id, byte[][] fields)
     {
         StreamEntry entry = new(id, fields);
-        StreamChunk? tail = ChunkCount == 0 ? null : Chunk(ChunkCount - 1);
-        if (tail is not null && tail.Takes(entry, _context.Server.Config))
+        uint tailId = First + ChunkCount - 1;
+        if (ChunkCount > 0 && !_chunks.ContainsKey(tailId))
         {
-            tail.Append(entry);
-            _dirty.Add(First + ChunkCount - 1);
+            // The tail as stored: the entry goes on its end without decoding the others.
+            byte[] stored = _encoded.TryGetValue(tailId, out byte[]? pending) ? pending : ReadChunk(tailId).ToArray();
+            if (StreamChunk.AppendEncoded(stored, entry, _context.Server.Config) is { } appended)
+            {
+                _encoded[tailId] = appended;
+            }
+            else
+            {
+                StartChunk(entry);
+            }
+        }
+        else if (ChunkCount > 0 && _chunks[tailId].Takes(entry, _context.Server.Config))
+        {
+            _chunks[tailId].Append(entry);
+            _dirty.Add(tailId);
         }
         else
         {
-            uint id32 = First + ChunkCount;
-            _chunks[id32] = StreamChunk.Start(entry);
-            _dirty.Add(id32);
-            ChunkCount++;
+            StartChunk(entry);
         }
 
         Length++;
@@ -252,6 +265,14 @@ internal sealed class StreamValue
         }
 
         _rootDirty = true;
+    }
+
+    private void StartChunk(StreamEntry entry)
+    {
+        uint id = First + ChunkCount;
+        _chunks[id] = StreamChunk.Start(entry);
+        _dirty.Add(id);
+        ChunkCount++;
     }
 
     /// <summary>The entries not deleted with IDs in [<paramref name="start"/>, <paramref name="end"/>], in order or reversed.</summary>
@@ -513,28 +534,31 @@ internal sealed class StreamValue
     /// </summary>
     public bool Save(ReadOnlySpan<byte> key)
     {
-        ArrayBufferWriter<byte> staging = _context.PartStaging;
         byte[]? root = _rootDirty ? EncodeRoot() : null;
         if (root is not null && !TypedRecords.FitsRecord(_context, key, root.Length))
         {
             return false;
         }
 
+        List<(uint Id, byte[] Payload)> parts = [.. _encoded.Select(pair => (pair.Key, pair.Value))];
         foreach (uint id in _dirty)
         {
-            staging.ResetWrittenCount();
-            _chunks[id].Encode(staging);
-            if (!TypedRecords.FitsRecord(_context, key, staging.WrittenCount))
+            ArrayBufferWriter<byte> encoded = new();
+            _chunks[id].Encode(encoded);
+            parts.Add((id, encoded.WrittenSpan.ToArray()));
+        }
+
+        foreach ((_, byte[] payload) in parts)
+        {
+            if (!TypedRecords.FitsRecord(_context, key, payload.Length))
             {
                 return false;
             }
         }
 
-        foreach (uint id in _dirty)
+        foreach ((uint id, byte[] payload) in parts)
         {
-            staging.ResetWrittenCount();
-            _chunks[id].Encode(staging);
-            _context.Session.WritePart(Generation, id, staging.WrittenSpan);
+            _context.Session.WritePart(Generation, id, payload);
         }
 
         foreach (uint id in _removed)
@@ -542,6 +566,7 @@ internal sealed class StreamValue
             _context.Session.DeletePart(Generation, id);
         }
 
+        _encoded.Clear();
         _dirty.Clear();
         _removed.Clear();
         if (root is not null)
@@ -596,6 +621,7 @@ internal sealed class StreamValue
     private void Forget(uint id)
     {
         _chunks.Remove(id);
+        _encoded.Remove(id);
         _dirty.Remove(id);
         _removed.Add(id);
         _rootDirty = true;
@@ -669,6 +695,23 @@ internal sealed class StreamValue
             return chunk;
         }
 
+        if (_encoded.Remove(id, out byte[]? changed))
+        {
+            chunk = StreamChunk.Decode(changed);
+            _dirty.Add(id);
+        }
+        else
+        {
+            chunk = StreamChunk.Decode(ReadChunk(id));
+        }
+
+        _chunks.Add(id, chunk);
+        return chunk;
+    }
+
+    // The stored payload of chunk `id`, in the connection's staging buffer (valid until its next use).
+    private ReadOnlySpan<byte> ReadChunk(uint id)
+    {
         ArrayBufferWriter<byte> staging = _context.PartStaging;
         staging.ResetWrittenCount();
         if (!_context.Session.TryReadPart(Generation, id, staging))
@@ -676,8 +719,6 @@ internal sealed class StreamValue
             throw new InvalidDataException($"stream chunk {id:x} of generation {Generation:x} is missing");
         }
 
-        chunk = StreamChunk.Decode(staging.WrittenSpan);
-        _chunks.Add(id, chunk);
-        return chunk;
+        return staging.WrittenSpan;
     }
 }
