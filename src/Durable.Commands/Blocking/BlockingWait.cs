@@ -68,6 +68,10 @@ internal static class BlockingWait
         context.Client.Unblock = waiter.Unblock;
         context.DeferredReply = async (_, cancellationToken) =>
         {
+            // The connection awaits this on the thread that read the command, a socket thread where completions run
+            // inline: a wake-up already signalled (a stream reader's, by any write to its key) would run the retry, and
+            // its wait for the key's stripes, there, holding up every connection of that thread. Off to the pool first.
+            await Task.Yield();
             bool served = false;
             try
             {
