@@ -16,8 +16,17 @@ public sealed class ClientState
     /// <summary>The socket's descriptor, shown as fd= by CLIENT LIST; -1 when unknown.</summary>
     public long Fd { get; init; } = -1;
 
-    /// <summary>The authenticated user; Durable has no ACL users yet, so always "default".</summary>
-    public string User { get; set; } = "default";
+    /// <summary>The user the connection runs as (CLIENT LIST user=, ACL WHOAMI).</summary>
+    public string User => AclUser?.Name ?? "default";
+
+    /// <summary>
+    /// The ACL user the connection runs as; null until its first command's context sets the server's default user
+    /// (see <see cref="CommandContext"/>).
+    /// </summary>
+    internal Acl.AclUser? AclUser { get; set; }
+
+    /// <summary>Redis's c->authenticated: logged in by AUTH or HELLO, or at connection when the default user needs no password.</summary>
+    internal bool Authenticated { get; set; }
 
     /// <summary>For MONITOR clients: the lines to send, drained by the connection (see <see cref="Server.MonitorHub"/>).</summary>
     public System.Threading.Channels.ChannelReader<byte[]>? MonitorFeed { get; set; }

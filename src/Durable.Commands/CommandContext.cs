@@ -17,9 +17,18 @@ public sealed class CommandContext
     {
         Server = server;
         Client = client;
+        if (client.AclUser is null)
+        {
+            // Redis createClient: the default user, logged in if it is on and needs no password.
+            client.AclUser = server.Acl.Default;
+            client.Authenticated = server.Acl.NewConnectionsAuthenticated;
+        }
     }
 
     public ServerState Server { get; }
+
+    /// <summary>Whether the connection must log in before anything but AUTH, HELLO, QUIT and RESET (Redis authRequired).</summary>
+    public bool NeedsAuthentication => Acl.AclChecks.NeedsAuth(this);
 
     public IStore Store => Server.Store;
 

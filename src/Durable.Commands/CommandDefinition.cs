@@ -46,6 +46,9 @@ public sealed class CommandDefinition
     /// </summary>
     public CommandHandler? Warm { get; set; }
 
+    /// <summary>The command's bit in an ACL selector (see <see cref="Acl.AclCommandIndex"/>).</summary>
+    internal int AclId { get; set; }
+
     /// <summary>ACL categories without the '@', as COMMAND INFO reports them.</summary>
     public string[] Categories { get; init; } = [];
 

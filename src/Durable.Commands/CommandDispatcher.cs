@@ -142,11 +142,29 @@ public sealed class CommandDispatcher
             return true;
         }
 
+        // Redis processCommand: a connection that has not logged in may only log in (AUTH, HELLO) or leave.
+        if (!context.Client.Authenticated && (definition.Flags & CommandFlags.NoAuth) == 0 && Acl.AclChecks.NeedsAuth(context))
+        {
+            transaction.Abort();
+            definition.RecordRejected();
+            context.WriteError("NOAUTH Authentication required."u8);
+            return true;
+        }
+
         if (transaction.Active && (definition.Flags & CommandFlags.NoMulti) != 0)
         {
             transaction.Abort();
             definition.RecordRejected();
             context.WriteError("ERR Command not allowed inside a transaction"u8);
+            return true;
+        }
+
+        if (!context.Client.AclUser!.Rules.Unrestricted
+            && Acl.AclChecks.Check(context, definition, args, transaction.Active ? Acl.AclChecks.Multi : Acl.AclChecks.Toplevel) is var denial and not Acl.AclDenial.None)
+        {
+            transaction.Abort();
+            definition.RecordRejected();
+            context.WriteError(Acl.AclChecks.Refusal(denial, definition));
             return true;
         }
 
@@ -297,6 +315,14 @@ public sealed class CommandDispatcher
         List<int> keyIndexes = new(8);
         foreach (Transactions.QueuedCommand command in queued)
         {
+            // Redis execCommand: the rules may have changed since the command was queued.
+            if (!context.Client.AclUser!.Rules.Unrestricted
+                && Acl.AclChecks.Check(context, command.Definition, command.Args, Acl.AclChecks.Multi) is var denial and not Acl.AclDenial.None)
+            {
+                context.WriteError(Acl.AclChecks.ExecRefusal(denial));
+                continue;
+            }
+
             RunWithin(context, command.Definition, command.Args, keyIndexes);
         }
     }

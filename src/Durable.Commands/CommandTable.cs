@@ -19,7 +19,7 @@ public sealed class CommandTable
         CommandTable table = new();
         Server.ConnectionCommands.Register(table);
         Server.ClientCommands.Register(table);
-        Server.AclCommands.Register(table);
+        Acl.AclCommands.Register(table);
         Server.ServerCommands.Register(table);
         Server.PersistenceCommands.Register(table);
         Server.ReplicationCommands.Register(table);

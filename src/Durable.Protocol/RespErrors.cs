@@ -45,4 +45,6 @@ public static class RespErrors
     public static ReadOnlySpan<byte> ProtocolTooBigBulkCount => "ERR Protocol error: too big bulk count string"u8;
     public static ReadOnlySpan<byte> ProtocolTooBigInline => "ERR Protocol error: too big inline request"u8;
     public static ReadOnlySpan<byte> ProtocolUnbalancedQuotes => "ERR Protocol error: unbalanced quotes in request"u8;
+    public static ReadOnlySpan<byte> ProtocolUnauthenticatedMultibulkLength => "ERR Protocol error: unauthenticated multibulk length"u8;
+    public static ReadOnlySpan<byte> ProtocolUnauthenticatedBulkLength => "ERR Protocol error: unauthenticated bulk length"u8;
 }

@@ -11,4 +11,13 @@ public sealed class RespLimits
 
     /// <summary>Redis PROTO_INLINE_MAX_SIZE: an inline command or a length line must end within this many bytes.</summary>
     public int MaxInlineLength { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Set while the client has not logged in and must: Redis then takes at most 10 arguments
+    /// (<see cref="UnauthenticatedMaxArguments"/>) of at most 16 KiB each (<see cref="UnauthenticatedMaxBulkLength"/>).
+    /// </summary>
+    public bool Unauthenticated { get; set; }
+
+    public const int UnauthenticatedMaxArguments = 10;
+    public const int UnauthenticatedMaxBulkLength = 16384;
 }

@@ -44,6 +44,12 @@ public static class RespParser
             return OperationStatus.InvalidData;
         }
 
+        if (limits.Unauthenticated && count > RespLimits.UnauthenticatedMaxArguments)
+        {
+            request.Error = RespProtocolError.UnauthenticatedMultibulkLength;
+            return OperationStatus.InvalidData;
+        }
+
         if (count <= 0)
         {
             consumed = pos;
@@ -75,6 +81,12 @@ public static class RespParser
             if (!parsed || length < 0 || length > limits.MaxBulkLength)
             {
                 request.Error = RespProtocolError.InvalidBulkLength;
+                return OperationStatus.InvalidData;
+            }
+
+            if (limits.Unauthenticated && length > RespLimits.UnauthenticatedMaxBulkLength)
+            {
+                request.Error = RespProtocolError.UnauthenticatedBulkLength;
                 return OperationStatus.InvalidData;
             }
 

@@ -11,4 +11,6 @@ public enum RespProtocolError
     ExpectedDollar,
     TooBigInline,
     UnbalancedQuotes,
+    UnauthenticatedMultibulkLength,
+    UnauthenticatedBulkLength,
 }

@@ -17,6 +17,9 @@ ServerConfig config;
 try
 {
     config = ServerConfig.FromCommandLine(args);
+
+    // The users of the config file or the ACL file, checked before anything starts (Redis exits on a bad one too).
+    _ = new Durable.Commands.Acl.AclUsers(Durable.Commands.CommandTable.CreateDefault(), config);
 }
 catch (ConfigException exception)
 {

@@ -232,6 +232,8 @@ internal sealed class RespSession
             }
             else
             {
+                // Redis's limits for a client that has not logged in yet (checked again after each command: AUTH ends them).
+                _limits.Unauthenticated = _context.NeedsAuthentication;
                 OperationStatus status = RespParser.TryParse(rest, _request, _limits, out frame);
                 if (status == OperationStatus.NeedMoreData)
                 {
@@ -352,6 +354,8 @@ internal sealed class RespSession
             RespProtocolError.TooBigBulkCount => RespErrors.ProtocolTooBigBulkCount,
             RespProtocolError.TooBigInline => RespErrors.ProtocolTooBigInline,
             RespProtocolError.UnbalancedQuotes => RespErrors.ProtocolUnbalancedQuotes,
+            RespProtocolError.UnauthenticatedMultibulkLength => RespErrors.ProtocolUnauthenticatedMultibulkLength,
+            RespProtocolError.UnauthenticatedBulkLength => RespErrors.ProtocolUnauthenticatedBulkLength,
             _ => default,
         };
         if (_request.Error == RespProtocolError.ExpectedDollar)

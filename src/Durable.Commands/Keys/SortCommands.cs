@@ -107,10 +107,22 @@ internal static class SortCommands
                 // Redis sets dontsort on a pattern without '*' and never clears it: "BY nosort BY w_*" does not sort.
                 sortBy = args[j + 1].ToArray();
                 dontSort |= !CString(sortBy).Contains((byte)'*');
+                if (CString(sortBy).Contains((byte)'*') && !Acl.AclChecks.MayReadEveryKey(context, args))
+                {
+                    context.WriteError("ERR BY option of SORT denied due to insufficient ACL permissions."u8);
+                    return;
+                }
+
                 j++;
             }
             else if (StringRecords.IsOption(option, "GET"u8) && left >= 1)
             {
+                if (!Acl.AclChecks.MayReadEveryKey(context, args))
+                {
+                    context.WriteError("ERR GET option of SORT denied due to insufficient ACL permissions."u8);
+                    return;
+                }
+
                 gets.Add(args[j + 1].ToArray());
                 j++;
             }

@@ -908,6 +908,15 @@ internal sealed class ScriptRun(CommandContext context, string name, bool readOn
             return "This Redis command is not allowed from script";
         }
 
+        if (!context.Client.AclUser!.Rules.Unrestricted)
+        {
+            PackedArgs checkedArgs = PackedArgs.Of(parts);
+            if (Acl.AclChecks.Check(context, definition, checkedArgs.Args, Acl.AclChecks.Lua) is var denial and not Acl.AclDenial.None)
+            {
+                return Acl.AclChecks.ScriptRefusal(denial);
+            }
+        }
+
         if ((definition.Flags & CommandFlags.Write) != 0)
         {
             if (readOnly)

@@ -221,6 +221,14 @@ internal static class ClientCommands
         RespWriter.WriteVerbatim(context.Reply, Encoding.Latin1.GetBytes(text.ToString()), context.Protocol);
     }
 
+    /// <summary>The client as CLIENT INFO describes it, without the line end (the ACL log's client-info).</summary>
+    internal static string Describe(ClientState client, long nowMs)
+    {
+        StringBuilder text = new();
+        AppendClient(text, client, nowMs);
+        return text.ToString(0, text.Length - 1);
+    }
+
     // Redis 7.0 catClientInfoString, plus lib-name and lib-ver as Redis 7.2 prints them. Durable does not track the
     // per-client buffer sizes Redis reports (qbuf, argv-mem, rbs, omem, tot-mem...): they read 0 unless known.
     private static void AppendClient(StringBuilder text, ClientState client, long nowMs)

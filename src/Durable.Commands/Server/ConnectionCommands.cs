@@ -93,19 +93,26 @@ internal static class ConnectionCommands
             next = 2;
         }
 
-        int auth = -1;
-        int name = -1;
+        // Redis helloCommand: each option takes effect as it is read, so an AUTH before a bad option has logged in.
         for (int i = next; i < args.Count; i++)
         {
             int more = args.Count - 1 - i;
             if (args.Is(i, "AUTH"u8) && more >= 2)
             {
-                auth = i + 1;
+                if (!Authenticate(context, args, System.Text.Encoding.Latin1.GetString(args[i + 1]), args[i + 2]))
+                {
+                    return;
+                }
+
                 i += 2;
             }
             else if (args.Is(i, "SETNAME"u8) && more >= 1)
             {
-                name = i + 1;
+                if (!ClientCommands.TrySetName(context, args[i + 1]))
+                {
+                    return;
+                }
+
                 i++;
             }
             else
@@ -115,13 +122,9 @@ internal static class ConnectionCommands
             }
         }
 
-        if (auth > 0 && !Authenticate(context, args[auth]))
+        if (Acl.AclChecks.NeedsAuth(context))
         {
-            return;
-        }
-
-        if (name > 0 && !ClientCommands.TrySetName(context, args[name]))
-        {
+            context.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"u8);
             return;
         }
 
@@ -147,8 +150,7 @@ internal static class ConnectionCommands
         context.WriteArrayHeader(0);
     }
 
-    // Durable has no users or passwords yet: it behaves as Redis does with no requirepass, where the default user
-    // accepts any password and every other user is unknown.
+    // Redis authCommand: AUTH password logs in as the default user (an error while it needs none), AUTH user password as that user.
     private static void Auth(CommandContext context, RespArgs args)
     {
         if (args.Count > 3)
@@ -157,27 +159,31 @@ internal static class ConnectionCommands
             return;
         }
 
-        if (args.Count == 2)
+        if (args.Count == 2 && context.Server.Acl.Default.Rules.NoPass)
         {
             context.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"u8);
             return;
         }
 
-        if (Authenticate(context, args[1]))
+        string user = args.Count == 2 ? "default" : System.Text.Encoding.Latin1.GetString(args[1]);
+        if (Authenticate(context, args, user, args[^1]))
         {
             context.WriteOk();
         }
     }
 
-    private static bool Authenticate(CommandContext context, ReadOnlySpan<byte> user)
+    // Redis ACLAuthenticateUser: on success the connection runs as the user; a failure is logged and answered WRONGPASS.
+    private static bool Authenticate(CommandContext context, RespArgs args, string user, ReadOnlySpan<byte> password)
     {
-        if (!user.SequenceEqual("default"u8))
+        if (context.Server.Acl.Authenticate(user, password) is not { } authenticated)
         {
+            Acl.AclChecks.AuthFailed(context, args, user);
             context.WriteError("WRONGPASS invalid username-password pair or user is disabled."u8);
             return false;
         }
 
-        context.Client.User = "default";
+        context.Client.AclUser = authenticated;
+        context.Client.Authenticated = true;
         return true;
     }
 
@@ -194,7 +200,9 @@ internal static class ConnectionCommands
         client.Protocol = RespVersion.Resp2;
         client.Db = 0;
         client.Name = null;
-        client.User = "default";
+        // Redis clearClientConnectionState: back to the default user, logged in only if it needs no password.
+        client.AclUser = context.Server.Acl.Default;
+        client.Authenticated = context.Server.Acl.NewConnectionsAuthenticated;
         client.ReplyMode = ClientReplyMode.On;
         client.NoTouch = false;
         context.EndTransaction();

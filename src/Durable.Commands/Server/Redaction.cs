@@ -3,8 +3,8 @@ using Durable.Protocol;
 namespace Durable.Commands.Server;
 
 /// <summary>
-/// Which arguments Redis replaces with "(redacted)" in MONITOR and SLOWLOG: every argument of AUTH, and the user and
-/// password after HELLO's AUTH.
+/// Which arguments Redis replaces with "(redacted)" in MONITOR and SLOWLOG: every argument of AUTH, the user and
+/// password after HELLO's AUTH, and every argument of ACL SETUSER after the subcommand.
 /// </summary>
 internal static class Redaction
 {
@@ -14,6 +14,11 @@ internal static class Redaction
         if (args.Is(0, "AUTH"u8))
         {
             return 1;
+        }
+
+        if (args.Is(0, "ACL"u8) && args.Count >= 3 && args.Is(1, "SETUSER"u8))
+        {
+            return 2;
         }
 
         if (args.Is(0, "HELLO"u8))
@@ -31,5 +36,5 @@ internal static class Redaction
     }
 
     /// <summary>How many arguments from <see cref="RedactedFrom"/> on are redacted.</summary>
-    public static int RedactedCount(RespArgs args) => args.Is(0, "AUTH"u8) ? args.Count - 1 : 2;
+    public static int RedactedCount(RespArgs args) => args.Is(0, "AUTH"u8) ? args.Count - 1 : args.Is(0, "ACL"u8) ? args.Count - 2 : 2;
 }

@@ -27,7 +27,19 @@ public sealed class ServerState
         SlowLog = new SlowLog(config);
         Pause = new ClientPause(time);
         RunId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+        Acl = new Acl.AclUsers(commands, config);
+        config.UserLines = Acl.Lines;
+        config.Changed += name =>
+        {
+            if (name == "requirepass")
+            {
+                Acl.SetDefaultPassword(config.RequirePass);
+            }
+        };
     }
+
+    /// <summary>The ACL users, the default user and the ACL log.</summary>
+    public Acl.AclUsers Acl { get; }
 
     /// <summary>The store; while <see cref="IsLoading"/>, a stand-in that holds no data and opens no sessions.</summary>
     public IStore Store => _store;
