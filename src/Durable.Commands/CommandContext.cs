@@ -19,9 +19,10 @@ public sealed class CommandContext
         Client = client;
         if (client.AclUser is null)
         {
-            // Redis createClient: the default user, logged in if it is on and needs no password.
-            client.AclUser = server.Acl.Default;
-            client.Authenticated = server.Acl.NewConnectionsAuthenticated;
+            // Redis createClient: the default user, logged in if it is on and needs no password; a primary's link is logged
+            // in, and may run anything.
+            client.AclUser = client.IsReplicationSource ? server.Acl.Superuser : server.Acl.Default;
+            client.Authenticated = client.IsReplicationSource || server.Acl.NewConnectionsAuthenticated;
         }
     }
 

@@ -77,11 +77,15 @@ public sealed class ReplicationTests
     public async Task Replica_LinkBroken_ResyncsPartiallyAndGoesOn()
     {
         await using RedisReference primary = await RedisReference.StartAsync();
-        await using TestServer durable = await TestServer.StartAsync();
+        await using TestServer durable = await TestServer.StartAsync(config => config.RequirePass = "replica-password");
         using RespTestClient source = primary.Connect();
         using RespTestClient replica = durable.Connect();
+        Assert.Equal("+OK\r\n", replica.Call("AUTH", "replica-password"));
         source.Call("SET", "before", "1");
         await FollowAsync(replica, primary, source);
+
+        // The primary's link logs in as no user and may run anything (Redis's superuser), whatever the default user may.
+        Assert.Equal("+OK\r\n", replica.Call("ACL", "SETUSER", "default", "-set"));
         Assert.Equal(":1\r\n", source.Call("CLIENT", "KILL", "TYPE", "replica"));
         source.Call("SET", "after", "2");
         await WaitForOffsetAsync(source, replica);

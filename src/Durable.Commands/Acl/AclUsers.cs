@@ -22,6 +22,7 @@ public sealed class AclUsers
         _config = config;
         Index = new AclCommandIndex(commands);
         Default = new AclUser("default", DefaultRules());
+        Superuser = new AclUser("(superuser)", DefaultRules());
         _users = _users.Add(Default.Name, Default);
         if (config.RequirePass.Length > 0)
         {
@@ -34,6 +35,9 @@ public sealed class AclUsers
     internal AclCommandIndex Index { get; }
 
     internal AclUser Default { get; }
+
+    /// <summary>The user a replica's link to its primary runs as (Redis's NULL user, "(superuser)"): everything, no login.</summary>
+    internal AclUser Superuser { get; }
 
     internal AclLog Log { get; } = new();
 

@@ -41,6 +41,7 @@ internal sealed class ScriptEngine
     private readonly LuaFunction _call;
     private readonly LuaFunction _errorReply;
     private readonly LuaFunction _sha1Hex;
+    private readonly LuaFunction _aclCheck;
     private readonly LuaFunction _log;
     private readonly LuaFunction _setResp;
     private readonly LuaFunction _killed;
@@ -81,6 +82,7 @@ internal sealed class ScriptEngine
         _killed = Killed;
         _jsonEncode = JsonEncode;
         _jsonDecode = JsonDecode;
+        _aclCheck = AclCheck;
 
         using Stream prelude = typeof(ScriptEngine).Assembly.GetManifestResourceStream("Durable.Commands.Scripting.ScriptPrelude.lua")!;
         using MemoryStream bytes = new();
@@ -90,7 +92,7 @@ internal sealed class ScriptEngine
             throw new InvalidOperationException("the script prelude does not compile: " + _lua.ToString(-1));
         }
 
-        LuaFunction[] library = [_call, _errorReply, _sha1Hex, _log, _setResp, _killed, _jsonEncode, _jsonDecode];
+        LuaFunction[] library = [_call, _errorReply, _sha1Hex, _log, _setResp, _killed, _jsonEncode, _jsonDecode, _aclCheck];
         foreach (LuaFunction function in library)
         {
             _lua.PushCFunction(function);
@@ -386,6 +388,44 @@ internal sealed class ScriptEngine
         {
             return Failure(lua, e.Message);
         }
+    }
+
+    // redis.acl_check_cmd: (true, whether the caller's user may run the command) or (false, error table); the Lua side raises.
+    private int AclCheck(IntPtr state)
+    {
+        Lua lua = Lua.FromIntPtr(state);
+        ScriptRun? run = _running;
+        int count = lua.GetTop();
+        if (run is null || count == 0)
+        {
+            return Failure(lua, "Please specify at least one argument for this redis lib call");
+        }
+
+        byte[][] parts = new byte[count][];
+        for (int i = 1; i <= count; i++)
+        {
+            if (ArgumentOf(lua, i) is not { } part)
+            {
+                return Failure(lua, "Lua redis lib command arguments must be strings or integers");
+            }
+
+            parts[i - 1] = part;
+        }
+
+        CommandDefinition? command = run.Context.Server.Commands.Find(parts[0]);
+        if (command?.SubCommands is not null && count >= 2)
+        {
+            command = CommandTable.FindSub(command, parts[1]);
+        }
+
+        if (command is null)
+        {
+            return Failure(lua, "Invalid command passed to redis.acl_check_cmd()");
+        }
+
+        lua.PushBoolean(true);
+        lua.PushBoolean(run.Context.Client.AclUser!.Rules.Check(command, PackedArgs.Of(parts).Args, out _) == Acl.AclDenial.None);
+        return 2;
     }
 
     // Redis converts a number argument with fpconv_dtoa: integers without a decimal point, others as short as they round-trip.

@@ -2,7 +2,7 @@
 -- interpreter is created, with the engine's C# functions as its arguments; it leaves the globals read-only, as Redis
 -- does. user_source names the chunks of user code ('@user_script' for EVAL, '@user_function' for FUNCTION LOAD);
 -- raw_register is there for functions only.
-local raw_call, raw_error_reply, raw_sha1hex, raw_log, raw_setresp, raw_killed, raw_json_encode, raw_json_decode, json_null, user_source, raw_register = ...
+local raw_call, raw_error_reply, raw_sha1hex, raw_log, raw_setresp, raw_killed, raw_json_encode, raw_json_decode, raw_acl_check, json_null, user_source, raw_register = ...
 local user_chunk = user_source:sub(2)
 local getinfo, sethook = debug.getinfo, debug.sethook
 local error, type, tostring, tonumber, select, setmetatable = error, type, tostring, tonumber, select, setmetatable
@@ -29,6 +29,14 @@ end
 
 function redis.pcall(...)
   local _, result = raw_call(...)
+  return result
+end
+
+function redis.acl_check_cmd(...)
+  local ok, result = raw_acl_check(...)
+  if not ok then
+    error(result, 0)
+  end
   return result
 end
 
