@@ -355,22 +355,9 @@ internal sealed class ScriptEngine
         try
         {
             ScriptRun? run = _running;
-            int count = lua.GetTop();
-            if (run is null || count == 0)
+            if (run is null || ArgumentsOf(lua) is not { } parts)
             {
-                return Failure(lua, "Please specify at least one argument for this redis lib call");
-            }
-
-            byte[][] parts = new byte[count][];
-            for (int i = 1; i <= count; i++)
-            {
-                byte[]? part = ArgumentOf(lua, i);
-                if (part is null)
-                {
-                    return Failure(lua, "Lua redis lib command arguments must be strings or integers");
-                }
-
-                parts[i - 1] = part;
+                return ArgumentsFailure(lua);
             }
 
             if (run.Execute(parts) is string refusal)
@@ -395,25 +382,13 @@ internal sealed class ScriptEngine
     {
         Lua lua = Lua.FromIntPtr(state);
         ScriptRun? run = _running;
-        int count = lua.GetTop();
-        if (run is null || count == 0)
+        if (run is null || ArgumentsOf(lua) is not { } parts)
         {
-            return Failure(lua, "Please specify at least one argument for this redis lib call");
-        }
-
-        byte[][] parts = new byte[count][];
-        for (int i = 1; i <= count; i++)
-        {
-            if (ArgumentOf(lua, i) is not { } part)
-            {
-                return Failure(lua, "Lua redis lib command arguments must be strings or integers");
-            }
-
-            parts[i - 1] = part;
+            return ArgumentsFailure(lua);
         }
 
         CommandDefinition? command = run.Context.Server.Commands.Find(parts[0]);
-        if (command?.SubCommands is not null && count >= 2)
+        if (command?.SubCommands is not null && parts.Length >= 2)
         {
             command = CommandTable.FindSub(command, parts[1]);
         }
@@ -427,6 +402,29 @@ internal sealed class ScriptEngine
         lua.PushBoolean(run.Context.Client.AclUser!.Rules.Check(command, PackedArgs.Of(parts).Args, out _) == Acl.AclDenial.None);
         return 2;
     }
+
+    // Redis luaArgsToRedisArgv: the arguments of a redis.* call as a command's, or null (no arguments, or one that is
+    // neither a string nor a number: ArgumentsFailure says which).
+    private static byte[][]? ArgumentsOf(Lua lua)
+    {
+        int count = lua.GetTop();
+        byte[][] parts = new byte[count][];
+        for (int i = 1; i <= count; i++)
+        {
+            if (ArgumentOf(lua, i) is not { } part)
+            {
+                return null;
+            }
+
+            parts[i - 1] = part;
+        }
+
+        return count == 0 ? null : parts;
+    }
+
+    private static int ArgumentsFailure(Lua lua) => Failure(
+        lua,
+        lua.GetTop() == 0 ? "Please specify at least one argument for this redis lib call" : "Lua redis lib command arguments must be strings or integers");
 
     // Redis converts a number argument with fpconv_dtoa: integers without a decimal point, others as short as they round-trip.
     private static byte[]? ArgumentOf(Lua lua, int index)
