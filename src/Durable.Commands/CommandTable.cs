@@ -23,6 +23,7 @@ public sealed class CommandTable
         Server.ServerCommands.Register(table);
         Server.PersistenceCommands.Register(table);
         Server.ReplicationCommands.Register(table);
+        Server.ClusterCommands.Register(table);
         Server.MemoryCommands.Register(table);
         Server.InfoCommand.Register(table);
         Server.ConfigCommands.Register(table);
