@@ -88,7 +88,16 @@ public sealed class RespTestClient : IDisposable
                 return reply;
             }
 
-            int read = _stream.Read(_buffer);
+            int read;
+            try
+            {
+                read = _stream.Read(_buffer);
+            }
+            catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut })
+            {
+                throw new IOException($"no reply within {_stream.ReadTimeout / 1000} s; unread bytes: {Encoding.Latin1.GetString([.. _pending])}\n{StallReport.TakeOnce()}", e);
+            }
+
             if (read == 0)
             {
                 throw new IOException("connection closed by server; unread bytes: " + Encoding.Latin1.GetString([.. _pending])
