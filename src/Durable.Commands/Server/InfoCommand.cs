@@ -149,21 +149,19 @@ internal static class InfoCommand
         Field(text, "clients_in_timeout_table", 0);
     }
 
-    // used_memory: the managed heap, which holds everything sizeable: FASTER allocates the log's pages, the WAL's and the
-    // hash index as pinned arrays in it, and the read cache's table of cold reads is an array too; the parts are reported
-    // as durable_*_bytes, and durable_heap_other_bytes is the rest (connections, operations, and garbage not collected yet).
-    // used_memory_rss: the process's resident set; peak: the largest used_memory seen by INFO.
+    // The parts of used_memory (the managed heap, see MemoryOverview) are reported as durable_*_bytes, and
+    // durable_heap_other_bytes is the rest (connections, operations, and garbage not collected yet).
     private static void AppendMemory(StringBuilder text, ServerState server)
     {
-        StoreStatistics store = server.Store.GetStatistics();
-        long used = GC.GetTotalMemory(forceFullCollection: false);
+        MemoryOverview memory = MemoryOverview.Read(server);
+        StoreStatistics store = memory.Store;
+        long used = memory.Used;
         long parts = store.LogMemoryBytes + store.IndexBytes + store.IndexOverflowBytes + store.ColdReadTableBytes + store.WalBufferBytes;
-        long peak = InterlockedMax(ref server.Stats.UsedMemoryPeak, used);
-        using Process process = Process.GetCurrentProcess();
-        long rss = process.WorkingSet64;
+        long peak = memory.Peak;
+        long rss = memory.Rss;
+        long total = memory.TotalSystem;
+        long dataset = memory.Dataset;
         GCMemoryInfo gc = GC.GetGCMemoryInfo();
-        long total = gc.TotalAvailableMemoryBytes;
-        long dataset = store.LogMemoryBytes;
         text.Append("# Memory\r\n");
         Field(text, "used_memory", used);
         Field(text, "used_memory_human", Human(used));
@@ -178,11 +176,11 @@ internal static class InfoCommand
         Field(text, "used_memory_dataset_perc", Percent(dataset, used));
         Field(text, "total_system_memory", total);
         Field(text, "total_system_memory_human", Human(total));
-        long lua = server.ScriptsIfCreated?.MemoryBytes ?? 0;
-        long scripts = server.ScriptsIfCreated?.CachedBytes ?? 0;
+        long lua = memory.LuaVm;
+        long scripts = memory.CachedScripts;
         Scripting.FunctionLibraries? functions = server.FunctionsIfCreated;
-        long functionsVm = functions?.EngineIfCreated?.MemoryBytes ?? 0;
-        long functionsCode = functions?.CodeBytes ?? 0;
+        long functionsVm = memory.FunctionsVm;
+        long functionsCode = memory.FunctionsCode;
         Field(text, "used_memory_lua", lua);
         Field(text, "used_memory_vm_eval", lua);
         Field(text, "used_memory_lua_human", Human(lua));
@@ -235,23 +233,6 @@ internal static class InfoCommand
         Field(text, "durable_lazyfree_pending_parts", store.LazyFreePendingParts);
         Field(text, "durable_lazyfree_pending_databases", store.LazyFreePendingDatabases);
         Field(text, "durable_records", store.Records);
-    }
-
-    private static long InterlockedMax(ref long target, long value)
-    {
-        long current = Volatile.Read(ref target);
-        while (value > current)
-        {
-            long seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current)
-            {
-                return value;
-            }
-
-            current = seen;
-        }
-
-        return current;
     }
 
     // How long the last blocking full collection stopped every thread (the GarbageLimiter forces such collections when
