@@ -142,6 +142,14 @@ public sealed class CommandDispatcher
             return true;
         }
 
+        if ((definition.Flags & CommandFlags.Protected) != 0 && !DebugCommands.Allowed(context))
+        {
+            transaction.Abort();
+            definition.RecordRejected();
+            context.WriteError(DebugCommands.Refusal);
+            return true;
+        }
+
         // Redis processCommand: a connection that has not logged in may only log in (AUTH, HELLO) or leave.
         if (!context.Client.Authenticated && (definition.Flags & CommandFlags.NoAuth) == 0 && Acl.AclChecks.NeedsAuth(context))
         {

@@ -24,6 +24,9 @@ public enum CommandFlags
     NoAsyncLoading = 1 << 16,
     NoMandatoryKeys = 1 << 17,
 
+    /// <summary>Redis CMD_PROTECTED (DEBUG): refused unless its enable-*-command setting allows it; not shown by COMMAND INFO.</summary>
+    Protected = 1 << 25,
+
     /// <summary>Not a Redis flag: the command takes every key stripe exclusively (FLUSHALL, SWAPDB).</summary>
     LocksAll = 1 << 20,
 

@@ -24,6 +24,7 @@ public sealed class CommandTable
         Server.PersistenceCommands.Register(table);
         Server.ReplicationCommands.Register(table);
         Server.ClusterCommands.Register(table);
+        Server.DebugCommands.Register(table);
         Server.MemoryCommands.Register(table);
         Server.InfoCommand.Register(table);
         Server.ConfigCommands.Register(table);

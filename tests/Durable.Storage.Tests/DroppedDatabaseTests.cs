@@ -189,7 +189,12 @@ public sealed class DroppedDatabaseTests : IDisposable
 
         // Replayed from the WAL (no checkpoint): the map and the list come back as they were, and the reaper empties the list.
         await using FasterStore reopened = await OpenAsync();
-        Assert.Equal(KeyCounts.PhysicalDatabases - 1 - 16, reopened.Reaper.Dropped.Length);
+
+        // The reaper starts with the store and may have emptied the list already (it did, once, on a loaded machine): the
+        // list came back if it is whole, or if a walk over it began (a walk begins only over a list that is not empty).
+        Assert.True(
+            reopened.Reaper.Dropped.Length == KeyCounts.PhysicalDatabases - 1 - 16 || reopened.Reaper.WalksStarted > 0,
+            $"{reopened.Reaper.Dropped.Length} dropped databases listed after the replay, and no walk began");
         Assert.True(await Waiting.UntilAsync(() => reopened.GetStatistics() is { LazyFreePendingObjects: 0, LazyFreePendingDatabases: 0 }));
         Assert.Equal(5, reopened.KeyCount(0));
         Assert.Equal(5, reopened.KeyCount(3));

@@ -24,8 +24,11 @@ public sealed class RedisReference : IAsyncDisposable
     /// <summary>Its working directory: SAVE writes dump.rdb there.</summary>
     public string Directory => _directory;
 
-    /// <summary>Starts a redis-server; with <paramref name="rdbFile"/>, one that loads that file at its start.</summary>
-    public static async Task<RedisReference> StartAsync(string? rdbFile = null)
+    /// <summary>
+    /// Starts a redis-server; with <paramref name="rdbFile"/>, one that loads that file at its start; with
+    /// <paramref name="arguments"/>, those options too (<c>--enable-debug-command yes</c>).
+    /// </summary>
+    public static async Task<RedisReference> StartAsync(string? rdbFile = null, params string[] arguments)
     {
         string directory = Path.Combine(Path.GetTempPath(), "durable-tests", "redis-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -43,7 +46,7 @@ public sealed class RedisReference : IAsyncDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (string arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "" })
+            foreach (string arg in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "" }.Concat(arguments))
             {
                 start.ArgumentList.Add(arg);
             }

@@ -148,6 +148,8 @@ public sealed class ServerConfig
         AddString("aclfile", () => AclFile, v => AclFile = v, mutable: false);
         AddLong("acllog-max-len", () => AclLogMaxLength, v => AclLogMaxLength = v, 0, long.MaxValue, mutable: true);
         AddEnum("acl-pubsub-default", () => AclPubsubDefault, v => AclPubsubDefault = v, ["allchannels", "resetchannels"], mutable: true);
+        // Redis 7.0's guard of DEBUG: no (refused), yes, or local (clients on loopback only); set at startup only.
+        AddEnum("enable-debug-command", () => EnableDebugCommand, v => EnableDebugCommand = v, ["no", "yes", "local"], mutable: false);
         AddString("replicaof", () => ReplicaOf, v => ReplicaOf = v, mutable: false);
         AddString("masterauth", () => MasterAuth, v => MasterAuth = v, mutable: true);
         AddString("masteruser", () => MasterUser, v => MasterUser = v, mutable: true);
@@ -176,6 +178,8 @@ public sealed class ServerConfig
 
     /// <summary>A replica refuses clients' writes (Redis replica-read-only, yes by default).</summary>
     public bool ReplicaReadOnly { get; set; } = true;
+
+    public string EnableDebugCommand { get; set; } = "no";
 
     /// <summary>The default user's password (Redis requirepass); empty: the default user needs none.</summary>
     public string RequirePass { get; set; } = "";

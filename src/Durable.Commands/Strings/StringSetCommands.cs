@@ -33,6 +33,10 @@ internal static class StringSetCommands
         SetGeneric(context, args[1], args[2], options.Flags, expiresAtMs, integerReply: false);
     }
 
+    /// <summary>SETNX without its reply's meaning: writes <paramref name="value"/> unless the key exists (DEBUG POPULATE).</summary>
+    internal static void SetIfAbsent(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+        SetGeneric(context, key, value, SetFlags.Nx, 0, integerReply: true);
+
     private static void SetNx(CommandContext context, RespArgs args) =>
         SetGeneric(context, args[1], args[2], SetFlags.Nx, 0, integerReply: true);
 
