@@ -350,6 +350,25 @@ public sealed class StreamCommandsTests(ReferenceServers servers)
         both.Same("XRANGE", a, "-", "+", "COUNT", "0");
     }
 
+    // A stream's node and root are records: an entry that would take one past the largest record is refused with the
+    // error every write gets there, and the stream (its length, last ID and entries) is as it was.
+    [Fact]
+    public void XAdd_PastTheLargestRecord_IsRefusedAndChangesNothing()
+    {
+        using RespTestClient client = servers.Durable.Connect();
+        string s = servers.NewPrefix() + "s";
+        string big = new('v', 9 << 20);
+        Assert.StartsWith("-ERR value of ", client.Call("XADD", s, "1-1", "f", big), StringComparison.Ordinal);
+        Assert.Equal(":0\r\n", client.Call("EXISTS", s));
+        Assert.Equal("$3\r\n1-1\r\n", client.Call("XADD", s, "1-1", "f", "small"));
+        string before = client.Call("XINFO", "STREAM", s);
+        Assert.StartsWith("-ERR value of ", client.Call("XADD", s, "2-1", "f", big), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR value of ", client.Call("XADD", s, "*", "f", "x", "g", big), StringComparison.Ordinal);
+        Assert.Equal(before, client.Call("XINFO", "STREAM", s));
+        Assert.Equal("$3\r\n2-1\r\n", client.Call("XADD", s, "2-1", "f", "next"));
+        Assert.Equal(":2\r\n", client.Call("XLEN", s));
+    }
+
     [Fact]
     public void BlockedReaders_AreAllServedByOneAdd_InEachDatabase()
     {
