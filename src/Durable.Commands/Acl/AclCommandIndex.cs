@@ -51,46 +51,75 @@ internal sealed class AclCommandIndex
 /// <summary>
 /// The keys of one command and the permissions each needs (Redis getKeysFromCommandWithSpecs and the key specs' flags:
 /// ACCESS needs read, INSERT, DELETE and UPDATE need write), found once per check and shared by the user's selectors.
+/// One per thread, reused: a check runs start to end on its thread.
 /// </summary>
 internal sealed class AclKeys
 {
+    // A command's needs when its one key spec covers every key alike; VariesByKey when they must be found per key.
+    private const int VariesByKey = -1;
+
+    [ThreadStatic]
+    private static AclKeys? s_current;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<CommandDefinition, int> s_uniformNeeds = new();
+
     private readonly List<int> _indexes = [];
-    private List<(int At, int Flags)>? _keys;
+    private readonly List<(int At, int Flags)> _keys = [];
+    private bool _found;
+
+    /// <summary>This thread's instance, emptied for a new check.</summary>
+    public static AclKeys ForCheck()
+    {
+        AclKeys keys = s_current ??= new AclKeys();
+        keys._found = false;
+        return keys;
+    }
 
     public static bool CommandHasKeys(CommandDefinition command) => command.FirstKey > 0 || command.FindKeys is not null;
 
     public List<(int At, int Flags)> Of(CommandDefinition command, RespArgs args)
     {
-        if (_keys is not null)
+        if (_found)
         {
             return _keys;
         }
 
-        _keys = [];
+        _found = true;
+        _keys.Clear();
         _indexes.Clear();
         command.GetKeyIndexes(args, _indexes);
-        RespNode[] specs = CommandDocs.Instance.Info(command.FullName)?.Children[8].Children ?? [];
-        Dictionary<int, RespNode>? flags = KeySpecs.FlagsByPosition(specs, args);
+        int uniform = VariableFlags(command, args) ?? s_uniformNeeds.GetOrAdd(command, UniformNeeds);
+        Dictionary<int, RespNode>? flags = uniform == VariesByKey ? KeySpecs.FlagsByPosition(Specs(command), args) : null;
         foreach (int at in _indexes)
         {
-            int needs = VariableFlags(command, args) ?? 0;
-            if (needs == 0 && flags?.GetValueOrDefault(at) is { } node)
-            {
-                foreach (RespNode flag in node.Children)
-                {
-                    needs |= flag.Text?.ToUpperInvariant() switch
-                    {
-                        "ACCESS" => AclSelector.ReadPermission,
-                        "INSERT" or "DELETE" or "UPDATE" => AclSelector.WritePermission,
-                        _ => 0,
-                    };
-                }
-            }
-
-            _keys.Add((at, needs));
+            _keys.Add((at, uniform != VariesByKey ? uniform : flags?.GetValueOrDefault(at) is { } node ? Needs(node) : 0));
         }
 
         return _keys;
+    }
+
+    private static RespNode[] Specs(CommandDefinition command) => CommandDocs.Instance.Info(command.FullName)?.Children[8].Children ?? [];
+
+    private static int UniformNeeds(CommandDefinition command)
+    {
+        RespNode[] specs = Specs(command);
+        return specs.Length == 1 && specs[0]["flags"] is { } flags ? Needs(flags) : VariesByKey;
+    }
+
+    private static int Needs(RespNode flags)
+    {
+        int needs = 0;
+        foreach (RespNode flag in flags.Children)
+        {
+            needs |= flag.Text?.ToUpperInvariant() switch
+            {
+                "ACCESS" => AclSelector.ReadPermission,
+                "INSERT" or "DELETE" or "UPDATE" => AclSelector.WritePermission,
+                _ => 0,
+            };
+        }
+
+        return needs;
     }
 
     // The key specs flagged VARIABLE_FLAGS take their flags from the arguments (Redis setGetKeys, bitfieldGetKeys):

@@ -211,7 +211,7 @@ internal sealed class AclRules
         }
 
         AclDenial relevant = AclDenial.Command;
-        AclKeys keys = new();
+        AclKeys keys = AclKeys.ForCheck();
         foreach (AclSelector selector in Selectors)
         {
             AclDenial denial = selector.Check(command, args, keys, out int at);
@@ -234,7 +234,7 @@ internal sealed class AclRules
     /// <summary>Redis ACLUserCheckCmdWithUnrestrictedKeyAccess: some selector allows the command and every key with <paramref name="needs"/>.</summary>
     public bool MayRunOnEveryKey(CommandDefinition command, RespArgs args, int needs)
     {
-        AclKeys keys = new();
+        AclKeys keys = AclKeys.ForCheck();
         foreach (AclSelector selector in Selectors)
         {
             if (selector.Check(command, args, keys, out _) == AclDenial.None && selector.MayAccessEveryKey(needs))
