@@ -151,7 +151,7 @@ public sealed class CommandDispatcher
         }
 
         // Redis processCommand: a connection that has not logged in may only log in (AUTH, HELLO) or leave.
-        if (!context.Client.Authenticated && (definition.Flags & CommandFlags.NoAuth) == 0 && Acl.AclChecks.NeedsAuth(context))
+        if ((definition.Flags & CommandFlags.NoAuth) == 0 && Acl.AclChecks.NeedsAuth(context))
         {
             transaction.Abort();
             definition.RecordRejected();
@@ -167,8 +167,7 @@ public sealed class CommandDispatcher
             return true;
         }
 
-        if (!context.Client.AclUser!.Rules.Unrestricted
-            && Acl.AclChecks.Check(context, definition, args, transaction.Active ? Acl.AclChecks.Multi : Acl.AclChecks.Toplevel) is var denial and not Acl.AclDenial.None)
+        if (Acl.AclChecks.Check(context, definition, args, transaction.Active ? Acl.AclChecks.Multi : Acl.AclChecks.Toplevel) is var denial and not Acl.AclDenial.None)
         {
             transaction.Abort();
             definition.RecordRejected();
@@ -324,8 +323,7 @@ public sealed class CommandDispatcher
         foreach (Transactions.QueuedCommand command in queued)
         {
             // Redis execCommand: the rules may have changed since the command was queued.
-            if (!context.Client.AclUser!.Rules.Unrestricted
-                && Acl.AclChecks.Check(context, command.Definition, command.Args, Acl.AclChecks.Multi) is var denial and not Acl.AclDenial.None)
+            if (Acl.AclChecks.Check(context, command.Definition, command.Args, Acl.AclChecks.Multi) is var denial and not Acl.AclDenial.None)
             {
                 context.WriteError(Acl.AclChecks.ExecRefusal(denial));
                 continue;

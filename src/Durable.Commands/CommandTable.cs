@@ -159,5 +159,15 @@ public sealed class CommandTable
         return length >= 0 && container.SubCommands.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..length], out CommandDefinition? sub) ? sub : null;
     }
 
+    /// <summary>
+    /// Redis lookupCommand for a command given as its arguments: a container with a further argument gives that
+    /// subcommand (null when it has none by that name).
+    /// </summary>
+    public CommandDefinition? Lookup(byte[][] parts)
+    {
+        CommandDefinition? command = Find(parts[0]);
+        return command?.SubCommands is not null && parts.Length >= 2 ? FindSub(command, parts[1]) : command;
+    }
+
     public CommandDefinition? Find(string name) => _commands is not null && _commands.TryGetValue(name, out CommandDefinition? d) ? d : null;
 }

@@ -67,6 +67,10 @@ public sealed class DebugCommandsTests(ReferenceServers servers)
         // The timer may fire a few milliseconds before the stopwatch reads a second (it did: 998 ms).
         Assert.True(watch.ElapsedMilliseconds >= 950, $"DEBUG SLEEP 1 replied after {watch.ElapsedMilliseconds} ms");
         Assert.Equal("-ERR DEBUG OBJECT is not supported by Durable\r\n", sleeper.Call("DEBUG", "OBJECT", "key:1"));
+
+        // A size from the client past the largest record is refused before anything is allocated, and nothing is written.
+        Assert.StartsWith("-ERR value of 100000000000 bytes exceeds this server's largest record (", sleeper.Call("DEBUG", "POPULATE", "2", "huge", "100000000000"), StringComparison.Ordinal);
+        Assert.Equal(":0\r\n", sleeper.Call("EXISTS", "huge:0"));
     }
 
     [Fact]

@@ -194,28 +194,22 @@ internal static class AclCommands
             return;
         }
 
-        CommandDefinition? command = context.Server.Commands.Find(args[3]);
-        if (command?.SubCommands is not null && args.Count > 4)
+        byte[][] parts = new byte[args.Count - 3][];
+        for (int i = 3; i < args.Count; i++)
         {
-            command = CommandTable.FindSub(command, args[4]);
+            parts[i - 3] = args[i].ToArray();
         }
 
-        if (command is null)
+        if (context.Server.Commands.Lookup(parts) is not { } command)
         {
             context.WriteError($"ERR Command '{Encoding.Latin1.GetString(args[3])}' not found");
             return;
         }
 
-        if (!command.AcceptsArgumentCount(args.Count - 3))
+        if (!command.AcceptsArgumentCount(parts.Length))
         {
             context.WriteArityError(command.FullName);
             return;
-        }
-
-        byte[][] parts = new byte[args.Count - 3][];
-        for (int i = 3; i < args.Count; i++)
-        {
-            parts[i - 3] = args[i].ToArray();
         }
 
         AclDenial denial = user.Rules.Check(command, PackedArgs.Of(parts).Args, out int position);

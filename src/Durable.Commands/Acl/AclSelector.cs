@@ -44,7 +44,7 @@ internal sealed class AclSelector
         AllChannels = source.AllChannels;
         AllCommands = source.AllCommands;
         Allowed = (ulong[])source.Allowed.Clone();
-        Patterns = [.. source.Patterns.Select(p => p with { })];
+        Patterns = [.. source.Patterns];
         Channels = [.. source.Channels];
         FirstArgs = source.FirstArgs?.ToDictionary(e => e.Key, e => new List<string>(e.Value));
     }
@@ -54,8 +54,8 @@ internal sealed class AclSelector
     public bool AllChannels { get; private set; }
     public bool AllCommands { get; private set; }
     public ulong[] Allowed { get; }
-    public List<AclKeyPattern> Patterns { get; } = [];
-    public List<string> Channels { get; } = [];
+    public List<AclPattern> Patterns { get; } = [];
+    public List<AclPattern> Channels { get; } = [];
 
     /// <summary>Command id to the first arguments allowed for it while its bit is off (+select|0); null when none.</summary>
     public Dictionary<int, List<string>>? FirstArgs { get; private set; }
@@ -118,9 +118,9 @@ internal sealed class AclSelector
                 return AclRuleError.Syntax;
             }
 
-            if (!Channels.Contains(op[1..]))
+            if (!Channels.Exists(c => c.Pattern == op[1..]))
             {
-                Channels.Add(op[1..]);
+                Channels.Add(new AclPattern(op[1..], 0));
             }
 
             AllChannels = false;
@@ -212,7 +212,7 @@ internal sealed class AclSelector
         int existing = Patterns.FindIndex(p => p.Pattern == pattern);
         if (existing < 0)
         {
-            Patterns.Add(new AclKeyPattern(pattern, flags));
+            Patterns.Add(new AclPattern(pattern, flags));
         }
         else
         {
@@ -383,7 +383,7 @@ internal sealed class AclSelector
             return true;
         }
 
-        foreach (AclKeyPattern pattern in Patterns)
+        foreach (AclPattern pattern in Patterns)
         {
             if ((pattern.Flags & needs) == needs && GlobPattern.IsMatch(pattern.Bytes, key))
             {
@@ -405,10 +405,9 @@ internal sealed class AclSelector
             return true;
         }
 
-        foreach (string allowed in Channels)
+        foreach (AclPattern allowed in Channels)
         {
-            byte[] bytes = Encoding.Latin1.GetBytes(allowed);
-            if (isPattern ? channel.SequenceEqual(bytes) : GlobPattern.IsMatch(bytes, channel))
+            if (isPattern ? channel.SequenceEqual(allowed.Bytes) : GlobPattern.IsMatch(allowed.Bytes, channel))
             {
                 return true;
             }
@@ -427,9 +426,9 @@ internal sealed class AclSelector
         }
         else
         {
-            foreach (AclKeyPattern pattern in Patterns)
+            foreach (AclPattern pattern in Patterns)
             {
-                text.Append(pattern.Describe()).Append(' ');
+                text.Append(pattern.DescribeKey()).Append(' ');
             }
         }
 
@@ -440,9 +439,9 @@ internal sealed class AclSelector
         else
         {
             text.Append("resetchannels ");
-            foreach (string channel in Channels)
+            foreach (AclPattern channel in Channels)
             {
-                text.Append('&').Append(channel).Append(' ');
+                text.Append('&').Append(channel.Pattern).Append(' ');
             }
         }
 
@@ -450,9 +449,9 @@ internal sealed class AclSelector
     }
 
     /// <summary>The key patterns as ACL GETUSER's "keys" field: "~*", or each pattern separated by a space.</summary>
-    public string DescribeKeys() => AllKeys ? "~*" : string.Join(' ', Patterns.Select(p => p.Describe()));
+    public string DescribeKeys() => AllKeys ? "~*" : string.Join(' ', Patterns.Select(p => p.DescribeKey()));
 
-    public string DescribeChannels() => AllChannels ? "&*" : string.Join(' ', Channels.Select(c => "&" + c));
+    public string DescribeChannels() => AllChannels ? "&*" : string.Join(' ', Channels.Select(c => "&" + c.Pattern));
 
     /// <summary>
     /// Redis ACLDescribeSelectorCommandRules: +@all or -@all, then the categories that fit the bits best (each with more
@@ -565,12 +564,15 @@ internal sealed class AclSelector
     }
 }
 
-/// <summary>A key pattern and the permissions it grants (<see cref="AclSelector.ReadPermission"/>, WritePermission).</summary>
-internal sealed record AclKeyPattern(string Pattern, int Flags)
+/// <summary>
+/// A key or channel pattern, with its bytes for matching; a key pattern's <paramref name="Flags"/> are the permissions
+/// it grants (<see cref="AclSelector.ReadPermission"/>, WritePermission), a channel's are 0.
+/// </summary>
+internal sealed record AclPattern(string Pattern, int Flags)
 {
     public byte[] Bytes { get; } = Encoding.Latin1.GetBytes(Pattern);
 
-    public string Describe() => Flags switch
+    public string DescribeKey() => Flags switch
     {
         AclSelector.AllPermissions => "~" + Pattern,
         AclSelector.ReadPermission => "%R~" + Pattern,

@@ -248,21 +248,9 @@ public sealed class AclUsers
     /// <summary>The users as ACL LIST and ACL SAVE write them: "user NAME RULES", in name order.</summary>
     internal IEnumerable<string> Lines() => All.Select(u => $"user {u.Name} {u.Rules.Describe()}");
 
-    /// <summary>ACL SAVE: the users to a temporary file, then renamed over the ACL file.</summary>
-    internal void SaveFile()
-    {
-        string path = _config.AclFile;
-        string temporary = $"{path}.tmp-{Environment.ProcessId}-{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}";
-        try
-        {
-            File.WriteAllText(temporary, string.Concat(Lines().Select(l => l + "\n")), Encoding.Latin1);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-    }
+    /// <summary>ACL SAVE: the users written over the ACL file, which a crash leaves whole (old or new).</summary>
+    internal void SaveFile() =>
+        Storage.Persistence.DirectorySync.ReplaceFile(_config.AclFile, Encoding.Latin1.GetBytes(string.Concat(Lines().Select(l => l + "\n"))));
 
     // Redis ACLLoadUsersAtStartup: the config file's users, or the ACL file's, never both.
     private void LoadAtStartup()
@@ -347,8 +335,8 @@ public sealed class AclUsers
             return;
         }
 
-        HashSet<string> upcoming = [.. after.Selectors.SelectMany(s => s.Channels)];
-        if (!before.Selectors.Any(s => s.AllChannels) && before.Selectors.SelectMany(s => s.Channels).All(upcoming.Contains))
+        HashSet<string> upcoming = [.. after.Selectors.SelectMany(s => s.Channels).Select(c => c.Pattern)];
+        if (!before.Selectors.Any(s => s.AllChannels) && before.Selectors.SelectMany(s => s.Channels).All(c => upcoming.Contains(c.Pattern)))
         {
             return;
         }

@@ -387,12 +387,7 @@ internal sealed class ScriptEngine
             return ArgumentsFailure(lua);
         }
 
-        CommandDefinition? command = run.Context.Server.Commands.Find(parts[0]);
-        if (command?.SubCommands is not null && parts.Length >= 2)
-        {
-            command = CommandTable.FindSub(command, parts[1]);
-        }
-
+        CommandDefinition? command = run.Context.Server.Commands.Lookup(parts);
         if (command is null)
         {
             return Failure(lua, "Invalid command passed to redis.acl_check_cmd()");
@@ -925,12 +920,7 @@ internal sealed class ScriptRun(CommandContext context, string name, bool readOn
     public string? Execute(byte[][] parts)
     {
         CommandContext context = Context;
-        CommandDefinition? definition = context.Server.Commands.Find(parts[0]);
-        if (definition?.SubCommands is not null && parts.Length >= 2)
-        {
-            definition = CommandTable.FindSub(definition, parts[1]);
-        }
-
+        CommandDefinition? definition = context.Server.Commands.Lookup(parts);
         if (definition is null)
         {
             return "Unknown Redis command called from script";
@@ -946,13 +936,11 @@ internal sealed class ScriptRun(CommandContext context, string name, bool readOn
             return "This Redis command is not allowed from script";
         }
 
-        if (!context.Client.AclUser!.Rules.Unrestricted)
+        PackedArgs packed = PackedArgs.Of(parts);
+        RespArgs args = packed.Args;
+        if (Acl.AclChecks.Check(context, definition, args, Acl.AclChecks.Lua) is var denial and not Acl.AclDenial.None)
         {
-            PackedArgs checkedArgs = PackedArgs.Of(parts);
-            if (Acl.AclChecks.Check(context, definition, checkedArgs.Args, Acl.AclChecks.Lua) is var denial and not Acl.AclDenial.None)
-            {
-                return Acl.AclChecks.ScriptRefusal(denial);
-            }
+            return Acl.AclChecks.ScriptRefusal(denial);
         }
 
         if ((definition.Flags & CommandFlags.Write) != 0)
@@ -973,8 +961,6 @@ internal sealed class ScriptRun(CommandContext context, string name, bool readOn
             }
         }
 
-        PackedArgs packed = PackedArgs.Of(parts);
-        RespArgs args = packed.Args;
         locks.Cover(definition, args);
         Replies.ResetWrittenCount();
         IBufferWriter<byte> reply = context.Reply;

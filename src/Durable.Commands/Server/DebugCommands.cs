@@ -309,6 +309,14 @@ internal static partial class DebugCommands
         }
 
         string prefix = args.Count >= 4 ? Encoding.Latin1.GetString(args[3]) : "key";
+
+        // The size comes from the client: one past the largest record is refused before anything is allocated, with the
+        // error a SET of it gets (the longest key and value decide; writes below reply into nothing).
+        if (count > 0 && !TypedRecords.FitsRecord(context, Encoding.Latin1.GetBytes($"{prefix}:{count - 1}"), Math.Max(size, $"value:{count - 1}".Length)))
+        {
+            return;
+        }
+
         IBufferWriter<byte> reply = context.Reply;
         ArrayBufferWriter<byte> discarded = new();
         try

@@ -159,9 +159,9 @@ internal static class InfoCommand
         long parts = store.LogMemoryBytes + store.IndexBytes + store.IndexOverflowBytes + store.ColdReadTableBytes + store.WalBufferBytes;
         long peak = memory.Peak;
         long rss = memory.Rss;
-        long total = memory.TotalSystem;
+        long total = memory.Gc.TotalAvailableMemoryBytes;
         long dataset = memory.Dataset;
-        GCMemoryInfo gc = GC.GetGCMemoryInfo();
+        GCMemoryInfo gc = memory.Gc;
         text.Append("# Memory\r\n");
         Field(text, "used_memory", used);
         Field(text, "used_memory_human", Human(used));
@@ -170,7 +170,7 @@ internal static class InfoCommand
         Field(text, "used_memory_peak", peak);
         Field(text, "used_memory_peak_human", Human(peak));
         Field(text, "used_memory_peak_perc", Percent(used, peak));
-        Field(text, "used_memory_overhead", used - dataset);
+        Field(text, "used_memory_overhead", memory.Overhead);
         Field(text, "used_memory_startup", 0);
         Field(text, "used_memory_dataset", dataset);
         Field(text, "used_memory_dataset_perc", Percent(dataset, used));

@@ -7,10 +7,11 @@ namespace Durable.Commands.Server;
 /// The server's memory as INFO memory, MEMORY STATS and MEMORY DOCTOR read it. used: the managed heap, which holds
 /// everything sizeable (FASTER allocates the log's pages, the WAL's and the hash index as pinned arrays in it, and the
 /// read cache's table of cold reads is an array too); dataset: the log's pages in memory; rss: the process's resident
-/// set; peak: the largest used seen so far; committed: what the GC holds from the OS (Redis's allocator "active").
+/// set; peak: the largest used seen so far; the GC's own numbers (committed: what it holds from the OS, Redis's
+/// allocator "active").
 /// </summary>
 internal sealed record MemoryOverview(
-    long Used, long Peak, long Rss, long Dataset, long Committed, long TotalSystem, StoreStatistics Store,
+    long Used, long Peak, long Rss, long Dataset, GCMemoryInfo Gc, StoreStatistics Store,
     long LuaVm, long CachedScripts, long FunctionsVm, long FunctionsCode)
 {
     public static MemoryOverview Read(ServerState server)
@@ -19,13 +20,15 @@ internal sealed record MemoryOverview(
         long used = GC.GetTotalMemory(forceFullCollection: false);
         long peak = InterlockedMax(ref server.Stats.UsedMemoryPeak, used);
         using Process process = Process.GetCurrentProcess();
-        GCMemoryInfo gc = GC.GetGCMemoryInfo();
         Scripting.FunctionLibraries? functions = server.FunctionsIfCreated;
         return new MemoryOverview(
-            used, peak, process.WorkingSet64, store.LogMemoryBytes, gc.TotalCommittedBytes, gc.TotalAvailableMemoryBytes, store,
+            used, peak, process.WorkingSet64, store.LogMemoryBytes, GC.GetGCMemoryInfo(), store,
             server.ScriptsIfCreated?.MemoryBytes ?? 0, server.ScriptsIfCreated?.CachedBytes ?? 0,
             functions?.EngineIfCreated?.MemoryBytes ?? 0, functions?.CodeBytes ?? 0);
     }
+
+    /// <summary>What the GC has committed (MEMORY STATS's allocator.active and resident).</summary>
+    public long Committed => Gc.TotalCommittedBytes;
 
     /// <summary>Redis used_memory_overhead: all but the dataset.</summary>
     public long Overhead => Used - Dataset;

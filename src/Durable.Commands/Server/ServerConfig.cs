@@ -550,20 +550,7 @@ public sealed class ServerConfig
             }
         }
 
-        string temporary = path + ".rewrite.tmp";
-        using (StreamWriter writer = new(temporary, append: false))
-        {
-            foreach (string line in output)
-            {
-                writer.WriteLine(line);
-            }
-
-            writer.Flush();
-            ((FileStream)writer.BaseStream).Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-        DirectorySync.Sync(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
+        DirectorySync.ReplaceFile(path, Encoding.UTF8.GetBytes(string.Concat(output.Select(line => line + "\n"))));
     }
 
     private static string FormatLine(ConfigParameter parameter)
