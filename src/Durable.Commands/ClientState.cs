@@ -60,6 +60,20 @@ public sealed class ClientState
     public ClientReplyMode ReplyMode { get; set; } = ClientReplyMode.On;
     public bool IsMonitor { get; set; }
 
+    /// <summary>Set once the connection is a replica of this server (SYNC or PSYNC): CLIENT LIST flag S.</summary>
+    public bool IsReplica { get; internal set; }
+
+    /// <summary>The replication stream's offset after this client's last propagated change (WAIT counts replicas that acknowledged it).</summary>
+    internal long ReplicationOffset { get; set; }
+
+    /// <summary>For a replica of this server: the port it listens on and the address it gave (REPLCONF listening-port, ip-address).</summary>
+    internal int ReplicaListeningPort { get; set; }
+
+    internal string? ReplicaAddress { get; set; }
+
+    /// <summary>REPLCONF rdb-only 1: the replica wants the snapshot and no stream after it (redis-cli --rdb).</summary>
+    internal bool ReplicaWantsSnapshotOnly { get; set; }
+
     /// <summary>True while the connection waits for CLIENT PAUSE to end: shown as flag b, never idle-timed out (as in Redis).</summary>
     public bool IsBlocked { get; set; }
     /// <summary>While the connection waits in a blocking command (BLPOP...): ends the wait for CLIENT UNBLOCK; null otherwise.</summary>

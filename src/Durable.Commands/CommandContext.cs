@@ -73,6 +73,45 @@ public sealed class CommandContext
     public int Db => Client.Db;
 
     /// <summary>
+    /// What the current call sends to replicas, collected while the server keeps a replication stream
+    /// (<see cref="Server.Propagation"/>); empty otherwise.
+    /// </summary>
+    internal List<PropagatedCommand> Propagated { get; } = [];
+
+    /// <summary>
+    /// Set by a handler whose change replicas must make with other commands than its own (<see cref="PropagateAs"/>):
+    /// those commands; null: the command as sent, if it changed anything.
+    /// </summary>
+    internal List<byte[][]>? Rewritten { get; set; }
+
+    /// <summary>Set by a handler that replicas must run even though it changed nothing (FLUSHALL of empty databases, PUBLISH).</summary>
+    internal bool PropagateAlways { get; set; }
+
+    /// <summary>Set by EXEC and scripts: the commands they ran were collected one by one; they are not sent themselves.</summary>
+    internal bool PropagatedItsCommands { get; set; }
+
+    /// <summary>
+    /// Replicas make this command's change by running <paramref name="args"/> (called once per command it becomes, as
+    /// Redis's rewriteClientCommandVector and alsoPropagate); only when a replication stream is kept.
+    /// </summary>
+    internal void PropagateAs(params byte[][] args)
+    {
+        if (Server.ReplicationFeed.Active)
+        {
+            (Rewritten ??= []).Add(args);
+        }
+    }
+
+    /// <summary>Replicas make this command's change with no command at all (Redis's preventCommandPropagation).</summary>
+    internal void PropagateNothing()
+    {
+        if (Server.ReplicationFeed.Active)
+        {
+            Rewritten ??= [];
+        }
+    }
+
+    /// <summary>
     /// The flags a call of <paramref name="definition"/> with <paramref name="args"/> runs with: its own, those its
     /// arguments decide (<see cref="CommandDefinition.FlagsFor"/>), and for EXEC those of the commands it would run, as
     /// Redis treats an EXEC of writes as a write (CLIENT PAUSE WRITE holds it back).

@@ -253,13 +253,16 @@ public sealed class CommandDispatcher
         }
 
         long started = Stopwatch.GetTimestamp();
+        int loggedBefore = context.OpenedSession?.LoggedRecords ?? 0;
         try
         {
             definition.Handler(context, args);
-            AfterCommand(context, definition, args, _keyIndexes, loggedBefore: 0, topLevel: true);
+            AfterCommand(context, definition, args, _keyIndexes, loggedBefore, topLevel: true);
+            Propagation.Collect(context, args, loggedBefore);
         }
         finally
         {
+            Propagation.Flush(context);
             context.OpenedSession?.CompleteCommand();
             context.PartBuffers.ReturnAll();
             Unlock(context.Store.Locks, definition, locked);
@@ -348,6 +351,7 @@ public sealed class CommandDispatcher
         {
             definition.Handler(context, args);
             AfterCommand(context, definition, args, keyIndexes, loggedBefore, topLevel: false);
+            Propagation.Collect(context, args, loggedBefore);
         }
         finally
         {
@@ -620,10 +624,13 @@ public sealed class CommandDispatcher
                 KeysChanged(context, keys);
             }
 
+            // The body says what replicas run (the pop a blocked command made), as it has no arguments of its own.
+            Propagation.CollectRewritten(context);
             return served;
         }
         finally
         {
+            Propagation.Flush(context);
             context.OpenedSession?.CompleteCommand();
             context.PartBuffers.ReturnAll();
             locks.Exit(stripes[..count], exclusive: true);

@@ -111,6 +111,7 @@ internal sealed partial class ClientConnection : IDisposable
         {
             _server.Clients.Remove(_client);
             _server.Monitors.Remove(_client);
+            _server.ReplicationFeed.Detach(_client);
             _server.PubSub.RemoveAll(_client);
             _server.StopTracking(_client);
             _client.ClosePushFeed();

@@ -44,6 +44,7 @@ public sealed class KeyLocks
 
     // Per stripe, created on first contention: the waiting connections, first come first woken.
     private readonly Queue<TaskCompletionSource>?[] _waiters = new Queue<TaskCompletionSource>?[StripeCount];
+    private bool _allHeldShared;
 
     /// <summary>The stripe of a key: independent of the database, so that MOVE and COPY across databases lock one stripe.</summary>
     public static int StripeOf(ReadOnlySpan<byte> key) => (int)(XxHash3.HashToUInt64(key) & (StripeCount - 1));
@@ -328,6 +329,35 @@ public sealed class KeyLocks
 
         ExitHoldAndWait();
     }
+
+    /// <summary>
+    /// Takes every stripe shared, in order, with the hold-and-wait lock, waiting without a thread for that lock: readers
+    /// go on, every write waits until <see cref="ExitAllShared"/> (a primary writing the snapshot of a full sync, which
+    /// must be the data set at one offset of its stream). <see cref="AllHeldShared"/> says so meanwhile.
+    /// </summary>
+    public async Task EnterAllSharedAsync(CancellationToken cancellationToken)
+    {
+        await _holdAndWait.WaitAsync(cancellationToken);
+        Volatile.Write(ref _allHeldShared, true);
+        for (int i = 0; i < StripeCount; i++)
+        {
+            EnterShared(i);
+        }
+    }
+
+    public void ExitAllShared()
+    {
+        for (int i = 0; i < StripeCount; i++)
+        {
+            ExitShared(i);
+        }
+
+        Volatile.Write(ref _allHeldShared, false);
+        ExitHoldAndWait();
+    }
+
+    /// <summary>While every stripe is held shared (<see cref="EnterAllSharedAsync"/>): work that could wait for a stripe exclusively, and need not, leaves it for later.</summary>
+    public bool AllHeldShared => Volatile.Read(ref _allHeldShared);
 
     /// <summary>
     /// Makes the caller the one that may wait for stripes while it holds others, in any order (a script, which learns

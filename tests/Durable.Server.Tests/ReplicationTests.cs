@@ -90,7 +90,13 @@ public sealed class ReplicationTests
         source.Call("SET", "after", "2");
         await WaitForOffsetAsync(source, replica);
         Assert.Equal("$1\r\n2\r\n", replica.Call("GET", "after"));
-        string stats = source.Call("INFO", "stats");
+        AssertResumedOnce(source, replica);
+    }
+
+    /// <summary>The primary made one full sync and one partial resync, and the (Durable) replica counts the partial one.</summary>
+    internal static void AssertResumedOnce(RespTestClient primary, RespTestClient replica)
+    {
+        string stats = primary.Call("INFO", "stats");
         Assert.Contains("sync_full:1\r\n", stats, StringComparison.Ordinal);
         Assert.Contains("sync_partial_ok:1\r\n", stats, StringComparison.Ordinal);
         Assert.Contains("durable_partial_syncs:1", replica.Call("INFO", "replication"), StringComparison.Ordinal);
@@ -190,7 +196,7 @@ public sealed class ReplicationTests
     }
 
     /// <summary>Waits until the replica reports the link up and the primary's offset applied.</summary>
-    private static async Task WaitForOffsetAsync(RespTestClient primary, RespTestClient replica)
+    internal static async Task WaitForOffsetAsync(RespTestClient primary, RespTestClient replica)
     {
         long offset = long.Parse(Field(primary.Call("INFO", "replication"), "master_repl_offset"), CultureInfo.InvariantCulture);
         string info = "";
@@ -208,7 +214,7 @@ public sealed class ReplicationTests
         Assert.Fail($"the replica did not reach the primary's offset {offset}:\n{info}");
     }
 
-    private static string Field(string info, string name)
+    internal static string Field(string info, string name)
     {
         foreach (string line in info.Split("\r\n"))
         {

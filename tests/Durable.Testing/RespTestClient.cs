@@ -108,6 +108,41 @@ public sealed class RespTestClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads a primary's snapshot as a replica gets it after +FULLRESYNC: newlines that keep the link alive, then
+    /// "$length" CRLF and that many bytes, with no CRLF after them. Returns the bytes.
+    /// </summary>
+    public byte[] ReadSyncPayload()
+    {
+        while (true)
+        {
+            while (_pending.Count > 0 && _pending[0] == '\n')
+            {
+                _pending.RemoveAt(0);
+            }
+
+            int line = IndexOfCrLf(0);
+            if (line > 0)
+            {
+                int length = int.Parse(Encoding.ASCII.GetString([.. _pending.GetRange(1, line - 1)]), System.Globalization.CultureInfo.InvariantCulture);
+                if (_pending.Count >= line + 2 + length)
+                {
+                    byte[] payload = [.. _pending.GetRange(line + 2, length)];
+                    _pending.RemoveRange(0, line + 2 + length);
+                    return payload;
+                }
+            }
+
+            int read = _stream.Read(_buffer);
+            if (read == 0)
+            {
+                throw new IOException("connection closed by the primary before its snapshot was complete");
+            }
+
+            _pending.AddRange(_buffer.AsSpan(0, read));
+        }
+    }
+
     /// <summary>True once the server has closed the connection (after any unread replies).</summary>
     public bool IsClosedByServer()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Durable.Commands;
 using StackExchange.Redis;
 
 namespace Durable.Rdb;

@@ -97,6 +97,7 @@ internal static class HashCounterCommands
         {
             context.Notify(KeyspaceEventClass.Hash, "hincrbyfloat"u8, args[1]);
             context.WriteBulk(text);
+            context.PropagateAs("HSET"u8.ToArray(), args[1].ToArray(), args[2].ToArray(), text);
         }
     }
 }

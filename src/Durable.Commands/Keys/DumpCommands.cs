@@ -38,11 +38,15 @@ internal static class DumpCommands
     }
 
     /// <summary>The DUMP payload of a key and its expiry (0 = none); null when it does not exist.</summary>
-    internal static byte[]? DumpPayload(CommandContext context, ReadOnlySpan<byte> key, out long expiresAtMs)
+    internal static byte[]? DumpPayload(CommandContext context, ReadOnlySpan<byte> key, out long expiresAtMs) =>
+        DumpPayload(context, context.Db, key, out expiresAtMs);
+
+    /// <summary>As <see cref="DumpPayload(CommandContext, ReadOnlySpan{byte}, out long)"/>, for a key of database <paramref name="db"/>.</summary>
+    internal static byte[]? DumpPayload(CommandContext context, int db, ReadOnlySpan<byte> key, out long expiresAtMs)
     {
         System.Buffers.ArrayBufferWriter<byte> value = new();
         expiresAtMs = 0;
-        if (!context.Session.TryRead(context.Db, key, value, out StoredRecord record))
+        if (!context.Session.TryRead(db, key, value, out StoredRecord record))
         {
             return null;
         }
@@ -151,6 +155,7 @@ internal static class DumpCommands
         if (payload.Length > 0 && Streams.StreamRdb.IsStream(payload[0]))
         {
             RestoreStream(context, key, payload, replace, ttl == 0 ? 0 : absoluteTtl ? ttl : context.NowMs + ttl);
+            PropagateAbsoluteTtl(context, args, ttl == 0 || absoluteTtl ? 0 : context.NowMs + ttl);
             return;
         }
 
@@ -171,7 +176,21 @@ internal static class DumpCommands
         {
             context.Notify(KeyspaceEventClass.Generic, "restore"u8, key);
             context.WriteOk();
+            PropagateAbsoluteTtl(context, args, ttl == 0 || absoluteTtl ? 0 : expiresAtMs);
         }
+    }
+
+    // Redis: a relative TTL reaches replicas as the time it falls on, with ABSTTL added (a DEL asked for first stays).
+    private static void PropagateAbsoluteTtl(CommandContext context, RespArgs args, long expiresAtMs)
+    {
+        if (expiresAtMs == 0 || context.Rewritten is not null)
+        {
+            return;
+        }
+
+        byte[][] propagated = [.. Server.Propagation.Copy(args), "ABSTTL"u8.ToArray()];
+        propagated[2] = Server.Propagation.Number(expiresAtMs);
+        context.PropagateAs(propagated);
     }
 
     // A stream payload (Redis RDB types 15, 19, 21): read whole into a new stream before anything changes.
@@ -204,6 +223,7 @@ internal static class DumpCommands
         if (deleted)
         {
             context.Notify(KeyspaceEventClass.Generic, "del"u8, key);
+            context.PropagateAs("DEL"u8.ToArray(), key.ToArray());
         }
 
         context.WriteOk();

@@ -92,6 +92,7 @@ internal static class ExpireCommands
             context.Session.Delete(context.Db, args[1]);
             context.Notify(KeyspaceEventClass.Generic, "del"u8, args[1]);
             context.WriteInteger(1);
+            context.PropagateAs(Server.Propagation.DeleteCommand(context.Server.Config.LazyfreeLazyExpire), args[1].ToArray());
             return;
         }
 
@@ -104,6 +105,12 @@ internal static class ExpireCommands
 
         context.Notify(KeyspaceEventClass.Generic, "expire"u8, args[1]);
         context.WriteInteger(1);
+
+        // Redis: replicas get PEXPIREAT with the time it falls on (the conditions stay; they decide the same there).
+        byte[][] propagated = Server.Propagation.Copy(args);
+        propagated[0] = "PEXPIREAT"u8.ToArray();
+        propagated[2] = Server.Propagation.Number(when);
+        context.PropagateAs(propagated);
     }
 
     /// <summary>Redis parseExtendedExpireArgumentsOrReply: every argument after the time is NX, XX, GT or LT, any case, repeats allowed.</summary>

@@ -142,10 +142,26 @@ internal static class Migrate
         return (int)Math.Clamp(negative ? -value : value, int.MinValue, int.MaxValue);
     }
 
-    // Under the hold-and-wait lock, off the socket threads (inside EXEC: at once, every stripe held).
+    // Under the hold-and-wait lock, off the socket threads (inside EXEC: at once, every stripe held). The keys it
+    // deletes reach the WAL and the replication stream before their stripes are let go (inside EXEC, with the EXEC's).
     private static void Send(CommandContext context, Request request)
     {
         using ScriptLocks locks = new(context.Store.Locks, holdsAll: context.Client.Transaction.Active);
+        try
+        {
+            SendHolding(context, request, locks);
+        }
+        finally
+        {
+            if (!context.Client.Transaction.Active)
+            {
+                Server.Propagation.EndCall(context);
+            }
+        }
+    }
+
+    private static void SendHolding(CommandContext context, Request request, ScriptLocks locks)
+    {
         List<(byte[] Key, byte[] Payload, long Ttl)> present = [];
         long now = context.NowMs;
         foreach (byte[] key in request.Keys)
@@ -199,6 +215,7 @@ internal static class Migrate
             {
                 context.Notify(KeyspaceEventClass.Generic, "del"u8, present[i].Key);
                 CommandDispatcher.KeysChanged(context, [present[i].Key]);
+                context.PropagateAs("DEL"u8.ToArray(), present[i].Key.ToArray());
             }
         }
 

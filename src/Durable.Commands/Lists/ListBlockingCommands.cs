@@ -63,8 +63,12 @@ internal static class ListBlockingCommands
 
     private static void BlockingMove(CommandContext context, RespArgs args, bool fromLeft, bool toLeft, long timeoutMs)
     {
+        bool rpoplpush = args.Count == 4;
         if (ListPopCommands.Move(context, args[1], args[2], fromLeft, toLeft, blocking: true, retry: false))
         {
+            // Redis: replicas make the move that was made, LMOVE (or RPOPLPUSH), with the client's words for the ends.
+            context.PropagateAs(rpoplpush ? ["RPOPLPUSH"u8.ToArray(), args[1].ToArray(), args[2].ToArray()]
+                : ["LMOVE"u8.ToArray(), args[1].ToArray(), args[2].ToArray(), args[3].ToArray(), args[4].ToArray()]);
             return;
         }
 
@@ -79,8 +83,21 @@ internal static class ListBlockingCommands
         byte[] destination = args[2].ToArray();
         BlockingWait.Block(
             context, [source], [source, destination], timeoutMs,
-            retry => ListPopCommands.Move(retry, source, destination, fromLeft, toLeft, blocking: true, retry: true));
+            retry =>
+            {
+                if (!ListPopCommands.Move(retry, source, destination, fromLeft, toLeft, blocking: true, retry: true))
+                {
+                    return false;
+                }
+
+                // Redis serveClientBlockedOnList: the move as LMOVE with "left"/"right" (or RPOPLPUSH).
+                retry.PropagateAs(rpoplpush ? ["RPOPLPUSH"u8.ToArray(), source, destination]
+                    : ["LMOVE"u8.ToArray(), source, destination, End(fromLeft), End(toLeft)]);
+                return true;
+            });
     }
+
+    private static byte[] End(bool left) => left ? "left"u8.ToArray() : "right"u8.ToArray();
 
     // Redis lmpopGenericCommand: numkeys, the keys, LEFT|RIGHT and COUNT are checked before the timeout.
     private static void BLMPop(CommandContext context, RespArgs args)

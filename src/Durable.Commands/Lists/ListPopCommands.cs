@@ -235,6 +235,10 @@ internal static class ListPopCommands
 
             List<byte[]> popped = list.Pop(left, Math.Max(count, 1));
             list.Save(context, key);
+
+            // Redis: replicas pop the same end of the key served (BLPOP as LPOP, LMPOP as LPOP with what it popped).
+            byte[] pop = left ? "LPOP"u8.ToArray() : "RPOP"u8.ToArray();
+            context.PropagateAs(count < 0 ? [pop, key] : [pop, key, Server.Propagation.Number(popped.Count)]);
             ListRecords.Notify(context, key, ListRecords.PopEvent(left), list.Count);
             context.WriteArrayHeader(2);
             context.WriteBulk(key);

@@ -109,9 +109,14 @@ internal static class PubSubCommands
         context.WriteInteger(kind == SubscriptionKind.ShardChannel ? subscriptions.Count(SubscriptionKind.ShardChannel) : subscriptions.ChannelsAndPatterns);
     }
 
-    private static void Publish(CommandContext context, RespArgs args, bool shard) =>
+    private static void Publish(CommandContext context, RespArgs args, bool shard)
+    {
         context.WriteInteger(context.Server.PubSub.Publish(
             shard, args[1].ToArray(), args[2], context.Server.Config.PubSubOutputBufferLimit, context.Server.Time.GetUtcNow().ToUnixTimeMilliseconds()));
+
+        // Redis: replicas publish it to their own subscribers.
+        context.PropagateAlways = true;
+    }
 
     private static void Channels(CommandContext context, RespArgs args, bool shard)
     {

@@ -426,19 +426,22 @@ internal static class FunctionCommands
     }
 
     private static void Dump(CommandContext context, RespArgs args) =>
-        ScriptingCommands.WhenNoScriptRuns(context, () =>
-        {
-            ArrayBufferWriter<byte> payload = new();
-            foreach (FunctionLibrary library in context.Server.FunctionsIfCreated?.Libraries ?? [])
-            {
-                payload.GetSpan(1)[0] = RdbFunction;
-                payload.Advance(1);
-                RdbPayload.WriteString(payload, library.Code);
-            }
+        ScriptingCommands.WhenNoScriptRuns(context, () => context.WriteBulk(DumpPayload(context.Server)));
 
-            RdbPayload.Seal(payload);
-            context.WriteBulk(payload.WrittenSpan);
-        });
+    /// <summary>FUNCTION DUMP's payload: every library as RDB_OPCODE_FUNCTION2, sealed as a DUMP payload (also a replica's snapshot's libraries).</summary>
+    internal static ReadOnlySpan<byte> DumpPayload(Server.ServerState server)
+    {
+        ArrayBufferWriter<byte> payload = new();
+        foreach (FunctionLibrary library in server.FunctionsIfCreated?.Libraries ?? [])
+        {
+            payload.GetSpan(1)[0] = RdbFunction;
+            payload.Advance(1);
+            RdbPayload.WriteString(payload, library.Code);
+        }
+
+        RdbPayload.Seal(payload);
+        return payload.WrittenSpan;
+    }
 
     private static void Stats(CommandContext context, RespArgs args)
     {

@@ -222,7 +222,24 @@ internal static class ScriptingCommands
                 locks.Take(args[3 + i]);
             }
 
-            run(locks);
+            try
+            {
+                run(locks);
+            }
+            finally
+            {
+                // The script's writes: inside EXEC they are the transaction's (its one WAL entry, its MULTI/EXEC);
+                // otherwise they go to the WAL and the replication stream (as their commands, not the script) before the
+                // stripes are let go, so that a later write to the same keys never precedes them in either.
+                if (context.Client.Transaction.Active)
+                {
+                    context.PropagatedItsCommands = true;
+                }
+                else
+                {
+                    Server.Propagation.EndCall(context);
+                }
+            }
         }
 
         // A write command wakes the clients blocked on its keys; a script's writes wake them all to look again.

@@ -235,7 +235,7 @@ internal static class ClientCommands
     {
         Transactions.Transaction transaction = client.Transaction;
         TrackingSettings? tracking = client.Tracking;
-        string flags = (client.IsMonitor ? "O" : "") + (client.Subscriptions.Any ? "P" : "") + (transaction.Active ? "x" : "") + (client.IsBlocked ? "b" : "") +
+        string flags = (client.IsReplica ? "S" : "") + (client.IsMonitor ? "O" : "") + (client.Subscriptions.Any ? "P" : "") + (transaction.Active ? "x" : "") + (client.IsBlocked ? "b" : "") +
             (tracking is null ? "" : "t") + (tracking?.RedirectBroken == true ? "R" : "") + (tracking?.Broadcast == true ? "B" : "") + (transaction.WatchedKeyModified ? "d" : "") +
             (client.CloseAfterReply ? "c" : "") + (client.NoEvict ? "e" : "") + (client.NoTouch ? "T" : "");
         text.Append(CultureInfo.InvariantCulture,
@@ -247,26 +247,28 @@ internal static class ClientCommands
             $"lib-name={client.LibraryName} lib-ver={client.LibraryVersion}\n");
     }
 
-    // Redis getClientTypeByName: normal, slave/replica, master, pubsub (Durable has no replicas or masters).
+    // Redis getClientTypeByName: normal, slave/replica, master, pubsub (a primary's link is not listed, so master matches none).
     private static bool TryParseType(ReadOnlySpan<byte> name, out ClientType type)
     {
         type = AsciiCase.EqualsIgnoreCase(name, "normal"u8) ? ClientType.Normal
             : AsciiCase.EqualsIgnoreCase(name, "pubsub"u8) ? ClientType.PubSub
-            : ClientType.Replication;
-        return type != ClientType.Replication
+            : AsciiCase.EqualsIgnoreCase(name, "master"u8) ? ClientType.Master
+            : ClientType.Replica;
+        return type != ClientType.Replica
             || AsciiCase.EqualsIgnoreCase(name, "slave"u8)
-            || AsciiCase.EqualsIgnoreCase(name, "replica"u8)
-            || AsciiCase.EqualsIgnoreCase(name, "master"u8);
+            || AsciiCase.EqualsIgnoreCase(name, "replica"u8);
     }
 
-    // Redis getClientType: a client with subscriptions is of type pubsub (a monitor is normal).
-    private static ClientType TypeOf(ClientState client) => client.Subscriptions.Any ? ClientType.PubSub : ClientType.Normal;
+    // Redis getClientType: a replica of this server, else a client with subscriptions is of type pubsub (a monitor is normal).
+    private static ClientType TypeOf(ClientState client) =>
+        client.IsReplica ? ClientType.Replica : client.Subscriptions.Any ? ClientType.PubSub : ClientType.Normal;
 
     private enum ClientType
     {
         Normal,
         PubSub,
-        Replication,
+        Replica,
+        Master,
     }
 
     private static void Kill(CommandContext context, RespArgs args)

@@ -335,7 +335,12 @@ internal static partial class DebugCommands
                 discarded.ResetWrittenCount();
                 CommandDispatcher.ExecuteLocked(context, [key], c =>
                 {
-                    Strings.StringSetCommands.SetIfAbsent(c, key, value);
+                    // Redis's populate does not reach replicas; here each key it adds does, so replicas hold what this server holds.
+                    if (Strings.StringSetCommands.SetIfAbsent(c, key, value))
+                    {
+                        c.PropagateAs("SET"u8.ToArray(), key, value);
+                    }
+
                     return true;
                 });
             }

@@ -347,9 +347,10 @@ internal static class InfoCommand
         Field(text, "instantaneous_input_repl_kbps", "0.00");
         Field(text, "instantaneous_output_repl_kbps", "0.00");
         Field(text, "rejected_connections", Volatile.Read(ref stats.RejectedConnections));
-        Field(text, "sync_full", 0);
-        Field(text, "sync_partial_ok", 0);
-        Field(text, "sync_partial_err", 0);
+        ReplicationFeed feed = server.ReplicationFeed;
+        Field(text, "sync_full", Interlocked.Read(ref feed.FullSyncs));
+        Field(text, "sync_partial_ok", Interlocked.Read(ref feed.PartialSyncsAccepted));
+        Field(text, "sync_partial_err", Interlocked.Read(ref feed.PartialSyncsRefused));
         Field(text, "expired_keys", store.ExpiredKeys);
         Field(text, "expired_stale_perc", "0.00");
         Field(text, "expired_time_cap_reached_count", 0);
@@ -426,16 +427,28 @@ internal static class InfoCommand
             Field(text, "durable_partial_syncs", replication.PartialSyncs);
         }
 
-        Field(text, "connected_slaves", 0);
+        // The replicas of this server, as Redis lists them, and its own stream (a replica's own replicas follow the stream
+        // it makes of what it applies, under its own replication ID).
+        ReplicationFeed feed = server.ReplicationFeed;
+        IReadOnlyList<AttachedReplica> replicas = feed.Replicas;
+        long nowMs = server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        Field(text, "connected_slaves", replicas.Count);
+        for (int i = 0; i < replicas.Count; i++)
+        {
+            AttachedReplica replica = replicas[i];
+            text.Append(CultureInfo.InvariantCulture, $"slave{i}:ip={ReplicationCommands.ReplicaAddress(replica.Client)},port={replica.Client.ReplicaListeningPort},state={replica.State},offset={Interlocked.Read(ref replica.AckOffset)},lag={(nowMs - Interlocked.Read(ref replica.AckUnixMs)) / 1000}\r\n");
+        }
+
+        (long firstByte, long history) = feed.Backlog;
         Field(text, "master_failover_state", "no-failover");
-        Field(text, "master_replid", masterHost is null ? server.RunId : replication.MasterReplicationId ?? new string('0', 40));
+        Field(text, "master_replid", masterHost is null ? feed.ReplicationId : replication.MasterReplicationId ?? new string('0', 40));
         Field(text, "master_replid2", new string('0', 40));
-        Field(text, "master_repl_offset", offset);
+        Field(text, "master_repl_offset", masterHost is null ? feed.Offset : offset);
         Field(text, "second_repl_offset", -1);
-        Field(text, "repl_backlog_active", 0);
-        Field(text, "repl_backlog_size", 1048576);
-        Field(text, "repl_backlog_first_byte_offset", 0);
-        Field(text, "repl_backlog_histlen", 0);
+        Field(text, "repl_backlog_active", feed.Active ? 1 : 0);
+        Field(text, "repl_backlog_size", server.Config.ReplBacklogSize);
+        Field(text, "repl_backlog_first_byte_offset", firstByte);
+        Field(text, "repl_backlog_histlen", history);
     }
 
     private static void AppendCpu(StringBuilder text)

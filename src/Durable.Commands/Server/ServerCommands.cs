@@ -43,6 +43,9 @@ internal static class ServerCommands
     {
         bool waits = !lazyFree && !context.Client.Transaction.Active && !context.Client.RunningScript;
         context.Server.Tracking.InvalidateAll(context.Server);
+
+        // Redis forces FLUSHDB and FLUSHALL into the replication stream even when there was nothing to delete.
+        context.PropagateAlways = true;
         foreach (int db in databases)
         {
             context.Session.FlushDatabase(db, lazyFree || waits);

@@ -151,6 +151,12 @@ public sealed class ServerConfig
         // Redis 7.0's guard of DEBUG: no (refused), yes, or local (clients on loopback only); set at startup only.
         AddEnum("enable-debug-command", () => EnableDebugCommand, v => EnableDebugCommand = v, ["no", "yes", "local"], mutable: false);
         AddString("replicaof", () => ReplicaOf, v => ReplicaOf = v, mutable: false);
+        // The primary's backlog, from which a replica that lost its link resumes (PSYNC); resized by the next sync.
+        AddSize("repl-backlog-size", () => ReplBacklogSize, v => ReplBacklogSize = v, 1, mutable: true);
+        foreach (string name in new[] { "repl-ping-replica-period", "repl-ping-slave-period" })
+        {
+            AddLong(name, () => ReplPingReplicaPeriod, v => ReplPingReplicaPeriod = v, 1, int.MaxValue, mutable: true);
+        }
         AddString("masterauth", () => MasterAuth, v => MasterAuth = v, mutable: true);
         AddString("masteruser", () => MasterUser, v => MasterUser = v, mutable: true);
     }
@@ -188,6 +194,12 @@ public sealed class ServerConfig
     public string AclFile { get; set; } = "";
 
     public long AclLogMaxLength { get; set; } = 128;
+
+    /// <summary>Bytes of replication stream a primary keeps for replicas that resume (Redis repl-backlog-size, 1mb).</summary>
+    public long ReplBacklogSize { get; set; } = 1L << 20;
+
+    /// <summary>Seconds between the PINGs a primary sends its replicas (Redis repl-ping-replica-period, 10).</summary>
+    public long ReplPingReplicaPeriod { get; set; } = 10;
 
     /// <summary>Whether a new user may use every channel (allchannels) or none (resetchannels, Redis 7.0's default).</summary>
     public string AclPubsubDefault { get; set; } = "resetchannels";

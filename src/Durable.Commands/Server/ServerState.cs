@@ -70,6 +70,7 @@ public sealed class ServerState
         (int, int) libraries = Scripting.FunctionCommands.LoadSaved(this, store);
         store.KeyExpired = (db, key) =>
         {
+            Propagation.Expired(this, db, key);
             KeyspaceEvents.Notify(this, KeyspaceEventClass.Expired, "expired"u8, key, db);
             Tracking.Invalidate(this, null, [key.ToArray()]);
         };
@@ -115,6 +116,9 @@ public sealed class ServerState
 
     /// <summary>Keys WATCHed by some connection, marked by the dispatcher after each write to them.</summary>
     internal Transactions.WatchedKeys Watches { get; } = new();
+
+    /// <summary>The replication stream this server's replicas follow (kept once one has asked for a sync).</summary>
+    public ReplicationFeed ReplicationFeed { get; } = new();
 
     /// <summary>MONITOR clients, fed by the dispatcher after each command.</summary>
     public MonitorHub Monitors { get; } = new();

@@ -54,6 +54,22 @@ internal static class SetRandomCommands
         SetRecords.Save(context, key, set, expiresAtMs);
         SetRecords.Notify(context, key, "spop"u8, set.Count);
         context.WriteBulk(member);
+        context.PropagateAs("SREM"u8.ToArray(), key.ToArray(), member);
+    }
+
+    // Redis 7.0 spopWithCountCommand: replicas remove the members picked here, one SREM each.
+    private static void PropagateRemoved(CommandContext context, ReadOnlySpan<byte> key, List<byte[]> members)
+    {
+        if (!context.Server.ReplicationFeed.Active)
+        {
+            return;
+        }
+
+        byte[] name = key.ToArray();
+        foreach (byte[] member in members)
+        {
+            context.PropagateAs("SREM"u8.ToArray(), name, member);
+        }
     }
 
     /// <summary>
@@ -88,6 +104,7 @@ internal static class SetRandomCommands
             SetRecords.Save(context, key, new SetMembers(limit), expiresAtMs);
             SetRecords.Notify(context, key, "spop"u8, 0);
             SetRecords.WriteMembers(context, SetMembers.Build(all, limit).Items);
+            context.PropagateAs("DEL"u8.ToArray(), key.ToArray());
             return;
         }
 
@@ -107,6 +124,7 @@ internal static class SetRandomCommands
             SetRecords.Save(context, key, set, expiresAtMs);
             SetRecords.Notify(context, key, "spop"u8, set.Count);
             SetRecords.WriteMembers(context, picked);
+            PropagateRemoved(context, key, picked);
             return;
         }
 
@@ -136,6 +154,7 @@ internal static class SetRandomCommands
         SetRecords.Save(context, key, rest, expiresAtMs);
         SetRecords.Notify(context, key, "spop"u8, rest.Count);
         SetRecords.WriteMembers(context, popped);
+        PropagateRemoved(context, key, popped);
     }
 
     /// <summary>

@@ -70,6 +70,7 @@ internal static class SortedSetBlockingCommands
                 context.WriteBulk(key);
                 context.WriteBulk(popped[0].Member);
                 SortedSetReplies.WriteScore(context, popped[0].Score);
+                context.PropagateAs(SortedSetPopCommands.PopCommand(max), key);
                 return true;
             }
 

@@ -141,6 +141,9 @@ internal static class SortedSetPopCommands
                 context.WriteArrayHeader(2);
                 context.WriteBulk(key);
                 SortedSetReplies.WriteMembers(context, popped, withScores: true, nested: true);
+
+                // Redis: replicas pop as ZPOPMIN or ZPOPMAX of the key served, with the number popped.
+                context.PropagateAs(PopCommand(max), key, Server.Propagation.Number(popped.Count));
                 return true;
             }
 
@@ -152,6 +155,9 @@ internal static class SortedSetPopCommands
 
         return false;
     }
+
+    /// <summary>The non-blocking pop of the same end, as replicas run it.</summary>
+    public static byte[] PopCommand(bool max) => max ? "ZPOPMAX"u8.ToArray() : "ZPOPMIN"u8.ToArray();
 
     /// <summary>
     /// Redis zrandmemberCommand: without a count one member (or nil); with a count (at least -LONG_MAX) and optional

@@ -94,6 +94,7 @@ internal static class StreamCommands
         }
 
         context.WriteBulk(id.Format());
+        PropagateAddOrTrim(context, args, parsed, stream, id);
         context.Notify(KeyspaceEventClass.Stream, "xadd"u8, args[1]);
         if (trimmed > 0)
         {
@@ -273,9 +274,43 @@ internal static class StreamCommands
             }
 
             context.Notify(KeyspaceEventClass.Stream, "xtrim"u8, args[1]);
+            PropagateAddOrTrim(context, args, parsed, stream, id: null);
         }
 
         context.WriteInteger(deleted);
+    }
+
+    /// <summary>
+    /// Redis: XADD and XTRIM reach replicas with the ID the entry got, and an approximate trim ("~", perhaps with LIMIT) as
+    /// an exact one to what it left (MAXLEN = the length, MINID = the first ID), so that replicas trim the same
+    /// entries. Durable drops the LIMIT then (an exact trim takes none; Redis keeps it and its replicas ignore it).
+    /// </summary>
+    private static void PropagateAddOrTrim(CommandContext context, RespArgs args, AddOrTrim parsed, StreamValue stream, StreamId? id)
+    {
+        bool approximate = parsed.Trim is { Approximate: true };
+        bool idChosen = id is not null && (!parsed.IdGiven || !parsed.SeqGiven);
+        if (!context.Server.ReplicationFeed.Active || (!approximate && !idChosen))
+        {
+            return;
+        }
+
+        List<byte[]> propagated = new(args.Count);
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (approximate && parsed.LimitPosition != 0 && i == parsed.LimitPosition)
+            {
+                i++;
+                continue;
+            }
+
+            propagated.Add(
+                approximate && i == parsed.TrimValuePosition - 1 ? "="u8.ToArray()
+                : approximate && i == parsed.TrimValuePosition ? (parsed.Trim!.Value.ByLength ? Server.Propagation.Number(stream.Length) : stream.FirstId.Format())
+                : idChosen && i == parsed.IdPosition ? id!.Value.Format()
+                : args[i].ToArray());
+        }
+
+        context.PropagateAs([.. propagated]);
     }
 
     // Redis xsetidCommand: the ID and options are checked before the key.
@@ -486,6 +521,7 @@ internal static class StreamCommands
                 }
 
                 i++;
+                parsed.TrimValuePosition = i;
                 byLength = isMaxLength;
             }
             else if (more >= 1 && AsciiCase.EqualsIgnoreCase(option, "LIMIT"u8))
@@ -503,6 +539,7 @@ internal static class StreamCommands
                 }
 
                 limitGiven = true;
+                parsed.LimitPosition = i;
                 i++;
             }
             else if (xadd && AsciiCase.EqualsIgnoreCase(option, "NOMKSTREAM"u8))
@@ -579,5 +616,9 @@ internal static class StreamCommands
         public bool SeqGiven;
         public StreamId Id;
         public StreamTrim? Trim;
+
+        /// <summary>Where the MAXLEN or MINID threshold is (its "~" or "=" just before it, if given), and LIMIT (0: none).</summary>
+        public int TrimValuePosition;
+        public int LimitPosition;
     }
 }

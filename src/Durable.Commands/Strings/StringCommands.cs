@@ -44,6 +44,7 @@ internal static class StringCommands
                 context.WriteBulk(context.Scratch.WrittenSpan);
                 context.Session.Delete(context.Db, args[1]);
                 context.Notify(KeyspaceEventClass.Generic, "del"u8, args[1]);
+                context.PropagateAs(Server.Propagation.DeleteCommand(context.Server.Config.LazyfreeLazyUserDel), args[1].ToArray());
                 break;
             case ReadResult.Missing: context.WriteNull(); break;
             default: context.WriteWrongType(); break;
@@ -67,6 +68,7 @@ internal static class StringCommands
 
         context.Session.Write(context.Db, args[1], RecordType.String, args[2], 0);
         context.Notify(KeyspaceEventClass.String, "set"u8, args[1]);
+        context.PropagateAs("SET"u8.ToArray(), args[1].ToArray(), args[2].ToArray());
     }
 
     // Redis: a missing key and a key of another type both read as null; MGET never replies WRONGTYPE.

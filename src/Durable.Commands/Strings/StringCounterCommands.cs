@@ -139,5 +139,8 @@ internal static class StringCounterCommands
         context.Session.Write(context.Db, key, RecordType.String, text, read == ReadResult.Found ? record.ExpiresAtMs : 0);
         context.Notify(KeyspaceEventClass.String, "incrbyfloat"u8, key);
         context.WriteBulk(text);
+
+        // Redis: replicas set the sum as text (their floating point need not agree), keeping the key's expiry.
+        context.PropagateAs("SET"u8.ToArray(), key.ToArray(), text, "KEEPTTL"u8.ToArray());
     }
 }

@@ -30,21 +30,34 @@ internal static class StringSetCommands
             return;
         }
 
-        SetGeneric(context, args[1], args[2], options.Flags, expiresAtMs, integerReply: false);
+        if (SetGeneric(context, args[1], args[2], options.Flags, expiresAtMs, integerReply: false) && expiresAtMs == 0 && options.Has(SetFlags.Get))
+        {
+            // Redis: replicas get the SET without its GET (the old value is not theirs to reply with).
+            List<byte[]> propagated = [];
+            for (int i = 0; i < args.Count; i++)
+            {
+                if (i < 3 || !args.Is(i, "GET"u8))
+                {
+                    propagated.Add(args[i].ToArray());
+                }
+            }
+
+            context.PropagateAs([.. propagated]);
+        }
     }
 
     /// <summary>SETNX without its reply's meaning: writes <paramref name="value"/> unless the key exists (DEBUG POPULATE).</summary>
-    internal static void SetIfAbsent(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
+    internal static bool SetIfAbsent(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) =>
         SetGeneric(context, key, value, SetFlags.Nx, 0, integerReply: true);
 
     private static void SetNx(CommandContext context, RespArgs args) =>
-        SetGeneric(context, args[1], args[2], SetFlags.Nx, 0, integerReply: true);
+        _ = SetGeneric(context, args[1], args[2], SetFlags.Nx, 0, integerReply: true);
 
     private static void SetEx(CommandContext context, RespArgs args)
     {
         if (SetOptions.TryGetExpiresAtMs(context, args[2], seconds: true, relative: true, "setex", out long expiresAtMs))
         {
-            SetGeneric(context, args[1], args[3], SetFlags.Ex, expiresAtMs, integerReply: false);
+            _ = SetGeneric(context, args[1], args[3], SetFlags.Ex, expiresAtMs, integerReply: false);
         }
     }
 
@@ -52,20 +65,21 @@ internal static class StringSetCommands
     {
         if (SetOptions.TryGetExpiresAtMs(context, args[2], seconds: false, relative: true, "psetex", out long expiresAtMs))
         {
-            SetGeneric(context, args[1], args[3], SetFlags.Px, expiresAtMs, integerReply: false);
+            _ = SetGeneric(context, args[1], args[3], SetFlags.Px, expiresAtMs, integerReply: false);
         }
     }
 
     /// <summary>
     /// Redis setGenericCommand, after the expire time was validated: with GET the old value (or WRONGTYPE, which
     /// aborts) is the reply; NX/XX decide whether to write; KEEPTTL keeps the old expiry. Replies +OK / null, or
-    /// :1 / :0 for SETNX; with GET nothing more is written.
+    /// :1 / :0 for SETNX; with GET nothing more is written. Returns whether it wrote; one with an expiry reaches replicas
+    /// as <c>SET key value PXAT ms</c>, as Redis propagates it.
     /// </summary>
-    private static void SetGeneric(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, SetFlags flags, long expiresAtMs, bool integerReply)
+    private static bool SetGeneric(CommandContext context, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, SetFlags flags, long expiresAtMs, bool integerReply)
     {
         if (!TypedRecords.FitsRecord(context, key, value.Length))
         {
-            return;
+            return false;
         }
 
         bool withGet = (flags & SetFlags.Get) != 0;
@@ -77,7 +91,7 @@ internal static class StringSetCommands
             if (read == ReadResult.WrongType)
             {
                 context.WriteWrongType();
-                return;
+                return false;
             }
 
             found = read == ReadResult.Found;
@@ -105,7 +119,7 @@ internal static class StringSetCommands
         {
             if (withGet)
             {
-                return;
+                return false;
             }
 
             if (integerReply)
@@ -117,7 +131,7 @@ internal static class StringSetCommands
                 context.WriteNull();
             }
 
-            return;
+            return false;
         }
 
         long expiry = (flags & SetFlags.KeepTtl) != 0 && found ? record.ExpiresAtMs : expiresAtMs;
@@ -126,11 +140,12 @@ internal static class StringSetCommands
         if (expiresAtMs != 0)
         {
             context.Notify(KeyspaceEventClass.Generic, "expire"u8, key);
+            context.PropagateAs("SET"u8.ToArray(), key.ToArray(), value.ToArray(), "PXAT"u8.ToArray(), Server.Propagation.Number(expiresAtMs));
         }
 
         if (withGet)
         {
-            return;
+            return true;
         }
 
         if (integerReply)
@@ -141,6 +156,8 @@ internal static class StringSetCommands
         {
             context.WriteOk();
         }
+
+        return true;
     }
 
     /// <summary>
@@ -180,17 +197,20 @@ internal static class StringSetCommands
         {
             context.Session.Delete(context.Db, args[1]);
             context.Notify(KeyspaceEventClass.Generic, "del"u8, args[1]);
+            context.PropagateAs(Server.Propagation.DeleteCommand(context.Server.Config.LazyfreeLazyExpire), args[1].ToArray());
         }
         else if (options.ExpireIndex != 0)
         {
             // Only the header changes: the value is neither rewritten nor logged again.
             context.Session.TrySetExpiry(context.Db, args[1], expiresAtMs);
             context.Notify(KeyspaceEventClass.Generic, "expire"u8, args[1]);
+            context.PropagateAs("PEXPIREAT"u8.ToArray(), args[1].ToArray(), Server.Propagation.Number(expiresAtMs));
         }
         else if (options.Has(SetFlags.Persist) && record.ExpiresAtMs != 0)
         {
             context.Session.TrySetExpiry(context.Db, args[1], 0);
             context.Notify(KeyspaceEventClass.Generic, "persist"u8, args[1]);
+            context.PropagateAs("PERSIST"u8.ToArray(), args[1].ToArray());
         }
     }
 }

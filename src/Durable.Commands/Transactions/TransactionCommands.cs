@@ -124,7 +124,10 @@ internal static class TransactionCommands
             context.WriteArrayHeader(queued.Count);
             CommandDispatcher.RunQueued(context, queued);
             wrote = context.Session.LoggedRecords > 0;
-            // One WAL entry for the whole transaction, appended before any of its stripes is let go.
+            // One WAL entry for the whole transaction, appended before any of its stripes is let go; so are its commands
+            // in the replication stream (the EXEC itself is not sent: MULTI/EXEC wraps them when there are several).
+            context.PropagatedItsCommands = true;
+            Server.Propagation.Flush(context);
             context.Session.CompleteCommand();
         }
         finally

@@ -1105,8 +1105,9 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
             return;
         }
 
-        // With the WAL refusing writes, the expiry cycle deletes them once it accepts writes again.
-        if (_store.WriteFailure is null)
+        // With the WAL refusing writes, the expiry cycle deletes them once it accepts writes again; while a snapshot holds
+        // every stripe (a replica's full sync), too, rather than hold this thread until it ends.
+        if (_store.WriteFailure is null && !_store.Locks.AllHeldShared)
         {
             foreach (byte[] storedKey in _expiredReads)
             {

@@ -1,15 +1,14 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
-using Durable.Commands;
-
-namespace Durable.Rdb;
+namespace Durable.Commands;
 
 /// <summary>
 /// Writes an RDB file of version <see cref="RdbPayload.Version"/> (Redis 7.0's) that redis-server loads at its start:
 /// the header, auxiliary fields, function libraries, databases and their keys (each from a DUMP payload, whose body
 /// is the value as the file holds it), the end-of-file marker and the CRC-64 of it all. It writes to a temporary name
-/// and moves the file into place once it is complete and synced, so that a failed export leaves no half file.
+/// and moves the file into place once it is complete (and synced, unless it is a replica's snapshot, read once at
+/// once), so that a failed export leaves no half file. Used by durable-rdb's export and a primary's full sync.
 /// </summary>
 internal sealed class RdbFileWriter : IDisposable
 {
@@ -18,13 +17,15 @@ internal sealed class RdbFileWriter : IDisposable
     private readonly string _path;
     private readonly string _temporary;
     private readonly FileStream _file;
+    private readonly bool _syncToDisk;
     private readonly ArrayBufferWriter<byte> _pending = new(FlushBytes + (64 << 10));
     private ulong _crc;
     private bool _completed;
 
-    public RdbFileWriter(string path)
+    public RdbFileWriter(string path, bool syncToDisk = true)
     {
         _path = path;
+        _syncToDisk = syncToDisk;
         _temporary = path + ".tmp";
         _file = new FileStream(_temporary, FileMode.Create, FileAccess.Write, FileShare.None);
         _pending.Write("REDIS"u8);
@@ -78,7 +79,7 @@ internal sealed class RdbFileWriter : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(_pending.GetSpan(8), _crc);
         _pending.Advance(8);
         _file.Write(_pending.WrittenSpan);
-        _file.Flush(flushToDisk: true);
+        _file.Flush(flushToDisk: _syncToDisk);
         _file.Dispose();
         File.Move(_temporary, _path, overwrite: true);
         _completed = true;
@@ -88,7 +89,7 @@ internal sealed class RdbFileWriter : IDisposable
         RdbPayload.Verify(payload) && (empty || payload.Length > RdbPayload.FooterSize)
             ? payload[..^RdbPayload.FooterSize]
             : throw new InvalidDataException(
-                $"the server's {command} payload is not one of RDB version {RdbPayload.Version} or older with a valid checksum: this tool writes Redis 7.0's RDB version");
+                $"the server's {command} payload is not one of RDB version {RdbPayload.Version} or older with a valid checksum: this writer writes Redis 7.0's RDB version");
 
     private void Opcode(byte opcode)
     {

@@ -1,0 +1,125 @@
+using Durable.Protocol;
+
+namespace Durable.Commands.Server;
+
+/// <summary>
+/// How a call's changes reach the replication stream (<see cref="ReplicationFeed"/>), as Redis's call() and
+/// propagatePendingCommands: after each command that changed the data set (it logged records) the dispatcher collects
+/// the command as its client sent it, or what its handler asked for instead (<see cref="CommandContext.PropagateAs"/>);
+/// at the end of the call, while its stripes are still held, what was collected is appended in one piece, so that the
+/// stream has each key's changes in the order they were made. EXEC and scripts collect their commands one by one.
+/// Costs one volatile read per command while no replica has ever asked for a sync.
+/// </summary>
+internal static class Propagation
+{
+    /// <summary>After a command ran (on its own, in an EXEC or in a script): collects the change it made, if any.</summary>
+    public static void Collect(CommandContext context, RespArgs args, int loggedBefore)
+    {
+        List<byte[][]>? rewritten = context.Rewritten;
+        bool always = context.PropagateAlways;
+        bool collectedItsCommands = context.PropagatedItsCommands;
+        context.Rewritten = null;
+        context.PropagateAlways = false;
+        context.PropagatedItsCommands = false;
+        if (!context.Server.ReplicationFeed.Active || collectedItsCommands)
+        {
+            return;
+        }
+
+        bool changed = always || (context.OpenedSession?.LoggedRecords ?? loggedBefore) != loggedBefore;
+        if (rewritten is not null)
+        {
+            Add(context, rewritten, changed);
+        }
+        else if (changed)
+        {
+            context.Propagated.Add(new PropagatedCommand(context.Db, Copy(args)));
+        }
+    }
+
+    // A handler's commands count only when it changed something (a rewrite asked for before a refusal is dropped).
+    private static void Add(CommandContext context, List<byte[][]> commands, bool changed)
+    {
+        if (changed)
+        {
+            foreach (byte[][] command in commands)
+            {
+                context.Propagated.Add(new PropagatedCommand(context.Db, command));
+            }
+        }
+    }
+
+    /// <summary>After a body without arguments of its own ran (a blocked command served): collects what it asked replicas to run.</summary>
+    public static void CollectRewritten(CommandContext context)
+    {
+        List<byte[][]>? rewritten = context.Rewritten;
+        context.Rewritten = null;
+        context.PropagateAlways = false;
+        context.PropagatedItsCommands = false;
+        if (rewritten is not null && context.Server.ReplicationFeed.Active)
+        {
+            Add(context, rewritten, context.OpenedSession is { LoggedRecords: > 0 });
+        }
+    }
+
+    /// <summary>At the end of a call, under its stripes: what it collected goes to the stream (and the client's offset, for WAIT, moves past it).</summary>
+    public static void Flush(CommandContext context)
+    {
+        List<PropagatedCommand> propagated = context.Propagated;
+        if (propagated.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            ServerState server = context.Server;
+            context.Client.ReplicationOffset = server.ReplicationFeed.Append(propagated, server.Config.ReplicaOutputBufferLimit, context.NowMs);
+        }
+        finally
+        {
+            propagated.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Ends a call that runs as a deferred reply holding its own stripes (MIGRATE): what its handler asked replicas to run
+    /// goes to the stream, and its writes to the WAL, before it lets its stripes go.
+    /// </summary>
+    public static void EndCall(CommandContext context)
+    {
+        CollectRewritten(context);
+        Flush(context);
+        context.OpenedSession?.CompleteCommand();
+    }
+
+    /// <summary>A key the store expired (the expiry cycle, a read or a write that found it expired): replicas delete it, as Redis's propagateDeletedKey.</summary>
+    public static void Expired(ServerState server, int db, ReadOnlySpan<byte> key)
+    {
+        ReplicationFeed feed = server.ReplicationFeed;
+        if (!feed.Active)
+        {
+            return;
+        }
+
+        feed.Append([new PropagatedCommand(db, [DeleteCommand(server.Config.LazyfreeLazyExpire), key.ToArray()])], server.Config.ReplicaOutputBufferLimit, server.Time.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>How replicas delete a key Redis's way: UNLINK when the lazyfree setting in play says so, DEL otherwise.</summary>
+    public static byte[] DeleteCommand(bool lazy) => lazy ? "UNLINK"u8.ToArray() : "DEL"u8.ToArray();
+
+    /// <summary>A number as a command argument.</summary>
+    public static byte[] Number(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The arguments as arrays, to keep past the command.</summary>
+    public static byte[][] Copy(RespArgs args)
+    {
+        byte[][] copy = new byte[args.Count][];
+        for (int i = 0; i < copy.Length; i++)
+        {
+            copy[i] = args[i].ToArray();
+        }
+
+        return copy;
+    }
+}
