@@ -254,11 +254,12 @@ public sealed class CommandDispatcher
 
         long started = Stopwatch.GetTimestamp();
         int loggedBefore = context.OpenedSession?.LoggedRecords ?? 0;
+        int expiredBefore = context.OpenedSession?.ExpiredReadCount ?? 0;
         try
         {
             definition.Handler(context, args);
             AfterCommand(context, definition, args, _keyIndexes, loggedBefore, topLevel: true);
-            Propagation.Collect(context, args, loggedBefore);
+            Propagation.Collect(context, args, loggedBefore, expiredBefore);
         }
         finally
         {
@@ -347,11 +348,12 @@ public sealed class CommandDispatcher
         context.ErrorWritten = false;
         long started = Stopwatch.GetTimestamp();
         int loggedBefore = context.Session.LoggedRecords;
+        int expiredBefore = context.Session.ExpiredReadCount;
         try
         {
             definition.Handler(context, args);
             AfterCommand(context, definition, args, keyIndexes, loggedBefore, topLevel: false);
-            Propagation.Collect(context, args, loggedBefore);
+            Propagation.Collect(context, args, loggedBefore, expiredBefore);
         }
         finally
         {
@@ -607,6 +609,7 @@ public sealed class CommandDispatcher
 
         KeyLocks locks = context.Store.Locks;
         int count = LockStripes(locks, stripes, exclusive: true);
+        int expiredBefore = context.Session.ExpiredReadCount;
         context.Scratch.ResetWrittenCount();
         try
         {
@@ -625,7 +628,7 @@ public sealed class CommandDispatcher
             }
 
             // The body says what replicas run (the pop a blocked command made), as it has no arguments of its own.
-            Propagation.CollectRewritten(context);
+            Propagation.CollectRewritten(context, expiredBefore);
             return served;
         }
         finally

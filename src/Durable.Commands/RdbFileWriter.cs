@@ -52,9 +52,11 @@ internal sealed class RdbFileWriter : IDisposable
     }
 
     /// <summary>A key from its DUMP payload, with its expiry (Unix milliseconds, 0 for none).</summary>
-    public void Key(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, long expiresAtMs)
+    public void Key(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, long expiresAtMs) => KeyValue(key, Body(payload, "DUMP", empty: false), expiresAtMs);
+
+    /// <summary>A key from its value as the file holds it (type byte and value: a DUMP payload without its footer).</summary>
+    public void KeyValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> body, long expiresAtMs)
     {
-        ReadOnlySpan<byte> body = Body(payload, "DUMP", empty: false);
         if (expiresAtMs > 0)
         {
             Opcode(0xFC);

@@ -231,13 +231,13 @@ internal sealed partial class ClientConnection : IDisposable
             if (_client.MonitorFeed is { } feed && feed != _pumpedFeed)
             {
                 _pumpedFeed = feed;
-                _monitorPump = PumpAsync(feed, output, sent: null, closing);
+                _monitorPump = PumpAsync(feed, output, sent: null, TimeSpan.Zero, closing);
             }
 
             if (_client.PushFeed is { } pushes && pushes != _pumpedPushes)
             {
                 _pumpedPushes = pushes;
-                _pushPump = PumpAsync(pushes, output, _client.PushesSent, closing);
+                _pushPump = PumpAsync(pushes, output, _client.PushesSent, _client.IsReplica ? s_replicaSendInterval : TimeSpan.Zero, closing);
             }
 
             // The next command waits: for the records it reads while its stripes are taken, or for the stripes (its
@@ -360,9 +360,11 @@ internal sealed partial class ClientConnection : IDisposable
 
     /// <summary>
     /// Sends what MONITOR or PUBLISH queue for this client, between batches, until the feed completes (RESET of a monitor,
-    /// disconnect); <paramref name="sent"/> hears how many bytes went out.
+    /// disconnect); <paramref name="sent"/> hears how many bytes went out. With an <paramref name="interval"/> (a replica's
+    /// stream) it sends at most once per interval, whatever was queued meanwhile together, as Redis writes a replica's
+    /// stream once per turn of its event loop: one wake and one send for many commands instead of one each.
     /// </summary>
-    private async Task PumpAsync(ChannelReader<byte[]> feed, PipeWriter output, Action<long>? sent, CancellationToken closing)
+    private async Task PumpAsync(ChannelReader<byte[]> feed, PipeWriter output, Action<long>? sent, TimeSpan interval, CancellationToken closing)
     {
         try
         {
@@ -380,6 +382,11 @@ internal sealed partial class ClientConnection : IDisposable
                 {
                     _writeLock.Release();
                 }
+
+                if (interval > TimeSpan.Zero)
+                {
+                    await Task.Delay(interval, _server.Time, closing);
+                }
             }
         }
         catch (Exception exception) when (IsDisconnect(exception))
@@ -396,6 +403,9 @@ internal sealed partial class ClientConnection : IDisposable
             sent?.Invoke(line.Length);
         }
     }
+
+    // How often a replica's stream is sent (see PumpAsync): what WAIT and a replica's lag may add, at most.
+    private static readonly TimeSpan s_replicaSendInterval = TimeSpan.FromMilliseconds(1);
 
     private static bool IsDisconnect(Exception exception) =>
         exception is OperationCanceledException or IOException or SocketException or ObjectDisposedException;

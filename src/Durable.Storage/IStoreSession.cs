@@ -115,6 +115,15 @@ public interface IStoreSession : IDisposable
     int LoggedRecords { get; }
 
     /// <summary>
+    /// How many keys reads found expired since the last <see cref="ReclaimExpiredReads"/> (at most 64): a primary tells
+    /// its replicas to delete them before the write that read them, as Redis deletes an expired key a command looks up.
+    /// </summary>
+    int ExpiredReadCount { get; }
+
+    /// <summary>Key <paramref name="index"/> of <see cref="ExpiredReadCount"/> and its database (-1 if that database was dropped since).</summary>
+    byte[] ExpiredRead(int index, out int db);
+
+    /// <summary>
     /// Ends a command: its write-ahead-log records go to the log as one entry, so that after a crash a command that
     /// changed several keys (MSET, RENAME, FLUSHDB) is either wholly there or wholly absent. Called by the dispatcher
     /// while it still holds the command's key locks.

@@ -44,29 +44,47 @@ internal static class DumpCommands
     /// <summary>As <see cref="DumpPayload(CommandContext, ReadOnlySpan{byte}, out long)"/>, for a key of database <paramref name="db"/>.</summary>
     internal static byte[]? DumpPayload(CommandContext context, int db, ReadOnlySpan<byte> key, out long expiresAtMs)
     {
-        System.Buffers.ArrayBufferWriter<byte> value = new();
-        expiresAtMs = 0;
-        if (!context.Session.TryRead(db, key, value, out StoredRecord record))
+        System.Buffers.ArrayBufferWriter<byte> payload = new();
+        if (!TryWriteValue(context, db, key, payload, out expiresAtMs))
         {
             return null;
         }
 
-        expiresAtMs = record.ExpiresAtMs;
-        if (record.Type == RecordType.Stream)
-        {
-            System.Buffers.ArrayBufferWriter<byte> streamPayload = new();
-            Streams.StreamRdb.Write(streamPayload, Streams.StreamValue.Open(context, value.WrittenSpan, record.ExpiresAtMs));
-            RdbPayload.Seal(streamPayload);
-            return streamPayload.WrittenSpan.ToArray();
-        }
-
-        byte[] stored = value.WrittenSpan.ToArray();
-        List<byte[]> items = record.Type == RecordType.String ? [stored] : CollectionRecords.AllItems(context, record.Type, stored);
-        bool large = record.Type != RecordType.String && ObjectCommands.IsLargeEncoding(record.Type, stored);
-        System.Buffers.ArrayBufferWriter<byte> payload = new();
-        RdbValue.Write(payload, record.Type, items, large);
         RdbPayload.Seal(payload);
         return payload.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Writes a key's value as an RDB file holds it (its type byte, then the value; DUMP's payload without the footer)
+    /// to <paramref name="output"/>, with its expiry (0 = none); false when the key does not exist.
+    /// </summary>
+    internal static bool TryWriteValue(CommandContext context, int db, ReadOnlySpan<byte> key, System.Buffers.ArrayBufferWriter<byte> output, out long expiresAtMs)
+    {
+        System.Buffers.ArrayBufferWriter<byte> value = new();
+        expiresAtMs = 0;
+        if (!context.Session.TryRead(db, key, value, out StoredRecord record))
+        {
+            return false;
+        }
+
+        expiresAtMs = record.ExpiresAtMs;
+        WriteValue(context, record, value.WrittenSpan, output);
+        return true;
+    }
+
+    /// <summary>As <see cref="TryWriteValue"/>, from a record already read: its header and its stored payload.</summary>
+    internal static void WriteValue(CommandContext context, in StoredRecord record, ReadOnlySpan<byte> stored, System.Buffers.ArrayBufferWriter<byte> output)
+    {
+        if (record.Type == RecordType.Stream)
+        {
+            Streams.StreamRdb.Write(output, Streams.StreamValue.Open(context, stored, record.ExpiresAtMs));
+            return;
+        }
+
+        byte[] copy = stored.ToArray();
+        List<byte[]> items = record.Type == RecordType.String ? [copy] : CollectionRecords.AllItems(context, record.Type, copy);
+        bool large = record.Type != RecordType.String && ObjectCommands.IsLargeEncoding(record.Type, copy);
+        RdbValue.Write(output, record.Type, items, large);
     }
 
     private static void Restore(CommandContext context, RespArgs args)

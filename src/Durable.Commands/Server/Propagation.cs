@@ -12,8 +12,12 @@ namespace Durable.Commands.Server;
 /// </summary>
 internal static class Propagation
 {
-    /// <summary>After a command ran (on its own, in an EXEC or in a script): collects the change it made, if any.</summary>
-    public static void Collect(CommandContext context, RespArgs args, int loggedBefore)
+    /// <summary>
+    /// After a command ran (on its own, in an EXEC or in a script): collects the change it made, if any.
+    /// <paramref name="loggedBefore"/> and <paramref name="expiredBefore"/>: the session's logged records and expired
+    /// reads when it started.
+    /// </summary>
+    public static void Collect(CommandContext context, RespArgs args, int loggedBefore, int expiredBefore)
     {
         List<byte[][]>? rewritten = context.Rewritten;
         bool always = context.PropagateAlways;
@@ -29,19 +33,21 @@ internal static class Propagation
         bool changed = always || (context.OpenedSession?.LoggedRecords ?? loggedBefore) != loggedBefore;
         if (rewritten is not null)
         {
-            Add(context, rewritten, changed);
+            Add(context, rewritten, changed, expiredBefore);
         }
         else if (changed)
         {
+            AddExpiredReads(context, expiredBefore);
             context.Propagated.Add(new PropagatedCommand(context.Db, Copy(args)));
         }
     }
 
     // A handler's commands count only when it changed something (a rewrite asked for before a refusal is dropped).
-    private static void Add(CommandContext context, List<byte[][]> commands, bool changed)
+    private static void Add(CommandContext context, List<byte[][]> commands, bool changed, int expiredBefore)
     {
         if (changed)
         {
+            AddExpiredReads(context, expiredBefore);
             foreach (byte[][] command in commands)
             {
                 context.Propagated.Add(new PropagatedCommand(context.Db, command));
@@ -49,8 +55,29 @@ internal static class Propagation
         }
     }
 
+    // Keys the command read and found expired: replicas delete them first, as Redis's lookup deletes an expired key and
+    // propagates the DEL before the command that looked it up (a Redis replica keeps such a key for its primary's
+    // commands, so a write that read it as missing here would read it as present there). The store deletes them after
+    // the command, which sends a second DEL, harmless.
+    private static void AddExpiredReads(CommandContext context, int expiredBefore)
+    {
+        if (context.OpenedSession is not { } session)
+        {
+            return;
+        }
+
+        for (int i = expiredBefore; i < session.ExpiredReadCount; i++)
+        {
+            byte[] key = session.ExpiredRead(i, out int db);
+            if (db >= 0)
+            {
+                context.Propagated.Add(new PropagatedCommand(db, [DeleteCommand(context.Server.Config.LazyfreeLazyExpire), key]));
+            }
+        }
+    }
+
     /// <summary>After a body without arguments of its own ran (a blocked command served): collects what it asked replicas to run.</summary>
-    public static void CollectRewritten(CommandContext context)
+    public static void CollectRewritten(CommandContext context, int expiredBefore)
     {
         List<byte[][]>? rewritten = context.Rewritten;
         context.Rewritten = null;
@@ -58,7 +85,7 @@ internal static class Propagation
         context.PropagatedItsCommands = false;
         if (rewritten is not null && context.Server.ReplicationFeed.Active)
         {
-            Add(context, rewritten, context.OpenedSession is { LoggedRecords: > 0 });
+            Add(context, rewritten, context.OpenedSession is { LoggedRecords: > 0 }, expiredBefore);
         }
     }
 
@@ -88,7 +115,7 @@ internal static class Propagation
     /// </summary>
     public static void EndCall(CommandContext context)
     {
-        CollectRewritten(context);
+        CollectRewritten(context, expiredBefore: 0);
         Flush(context);
         context.OpenedSession?.CompleteCommand();
     }

@@ -144,10 +144,19 @@ internal static partial class ReplicationCommands
             }
 
             // Redis sends a newline every second to a replica waiting for its snapshot, which keeps its link from timing out.
-            Task<long> writing = Task.Run(() => ReplicationSnapshot.Write(context, path), cancellationToken);
-            while (await Task.WhenAny(writing, Task.Delay(TimeSpan.FromSeconds(1), server.Time, cancellationToken)) != writing)
+            Task<long> writing = Task.Run(() => ReplicationSnapshot.Write(context, path, cancellationToken), CancellationToken.None);
+            try
             {
-                await KeepAliveAsync(output, cancellationToken);
+                while (await Task.WhenAny(writing, Task.Delay(TimeSpan.FromSeconds(1), server.Time, CancellationToken.None)) != writing)
+                {
+                    await KeepAliveAsync(output, cancellationToken);
+                }
+            }
+            finally
+            {
+                // The walk reads with this connection's session: it ends (at once, once the replica has gone) before the
+                // connection may close it, and before the stripes go.
+                await ((Task)writing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
             keys = await writing;

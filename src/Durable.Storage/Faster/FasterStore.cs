@@ -910,7 +910,7 @@ public sealed partial class FasterStore : IStore
 
     /// <summary>Whether no logical database maps to <paramref name="physical"/> and no record is in it.</summary>
     internal bool IsUnused(byte physical) =>
-        Array.IndexOf(_physical, physical) < 0 && _counts.Keys(physical) == 0 && _counts.Expiring(physical) == 0;
+        LogicalDb(physical) < 0 && _counts.Keys(physical) == 0 && _counts.Expiring(physical) == 0;
 
     internal long KeyCountOfPhysical(byte physical) => _counts.Keys(physical);
 
@@ -935,7 +935,7 @@ public sealed partial class FasterStore : IStore
     // A user key written where no live record was: reported to KeyCreated with its logical database.
     internal void ReportCreated(ReadOnlySpan<byte> storedKey)
     {
-        if (KeyCreated is { } handler && Array.IndexOf(_physical, storedKey[0]) is int db and >= 0)
+        if (KeyCreated is { } handler && LogicalDb(storedKey[0]) is int db and >= 0)
         {
             handler(db, storedKey[1..]);
         }
@@ -945,11 +945,14 @@ public sealed partial class FasterStore : IStore
     internal void CountExpired(ReadOnlySpan<byte> storedKey)
     {
         Interlocked.Increment(ref _expiredKeys);
-        if (KeyExpired is { } handler && Array.IndexOf(_physical, storedKey[0]) is int db and >= 0)
+        if (KeyExpired is { } handler && LogicalDb(storedKey[0]) is int db and >= 0)
         {
             handler(db, storedKey[1..]);
         }
     }
+
+    /// <summary>The logical database a physical one holds now; -1 when none does (dropped, being reaped).</summary>
+    internal int LogicalDb(byte physical) => Array.IndexOf(_physical, physical);
 
     internal void CountPendingReads(int reads) => Interlocked.Add(ref _pendingReads, reads);
 

@@ -2090,10 +2090,12 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// </summary>
     private void VisitLive(IKeyVisitor visitor, long movedPast = long.MaxValue, bool reclaimExpired = false)
     {
+        ArrayBufferWriter<byte>? values = visitor.Values;
         for (int i = 0; i < _candidates.Count; i++)
         {
             ReadOnlySpan<byte> storedKey = _candidates.KeyAt(i);
-            if (IsLiveCandidate(i) || _output.Address >= movedPast)
+            values?.ResetWrittenCount();
+            if (IsLiveCandidate(i, values) || _output.Address >= movedPast)
             {
                 if (_output.Found)
                 {
@@ -2105,6 +2107,15 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
                 }
             }
         }
+    }
+
+    public int ExpiredReadCount => _expiredReads.Count;
+
+    public byte[] ExpiredRead(int index, out int db)
+    {
+        byte[] storedKey = _expiredReads[index];
+        db = _store.LogicalDb(storedKey[0]);
+        return storedKey[1..];
     }
 
     private void NoteExpiredRead(ReadOnlySpan<byte> storedKey)
@@ -2119,10 +2130,10 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
     /// Whether collected candidate <paramref name="index"/> is still the newest record of its key (found or expired; the
     /// output then holds what the read found).
     /// </summary>
-    private bool IsLiveCandidate(int index)
+    private bool IsLiveCandidate(int index, IBufferWriter<byte>? value = null)
     {
         StoreOutput output = _output;
-        ReadStored(_candidates.KeyAt(index), null, unlocked: true);
+        ReadStored(_candidates.KeyAt(index), value, unlocked: true);
         return (output.Found || output.Expired) && output.Address == _candidates.AddressAt(index);
     }
 
