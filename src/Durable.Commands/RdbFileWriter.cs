@@ -57,16 +57,39 @@ internal sealed class RdbFileWriter : IDisposable
     /// <summary>A key from its value as the file holds it (type byte and value: a DUMP payload without its footer).</summary>
     public void KeyValue(ReadOnlySpan<byte> key, ReadOnlySpan<byte> body, long expiresAtMs)
     {
+        WriteKey(_pending, key, body, expiresAtMs);
+        FlushIfFull();
+    }
+
+    /// <summary>
+    /// A key's entry as the file holds it (its expiry, its type byte, the key, the value) into <paramref name="output"/>:
+    /// for entries made elsewhere and added with <see cref="Raw"/>.
+    /// </summary>
+    public static void WriteKey(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> key, ReadOnlySpan<byte> body, long expiresAtMs)
+    {
         if (expiresAtMs > 0)
         {
-            Opcode(0xFC);
-            BinaryPrimitives.WriteInt64LittleEndian(_pending.GetSpan(8), expiresAtMs);
-            _pending.Advance(8);
+            output.GetSpan(1)[0] = 0xFC;
+            output.Advance(1);
+            BinaryPrimitives.WriteInt64LittleEndian(output.GetSpan(8), expiresAtMs);
+            output.Advance(8);
         }
 
-        Opcode(body[0]);
-        RdbPayload.WriteString(_pending, key);
-        _pending.Write(body[1..]);
+        output.GetSpan(1)[0] = body[0];
+        output.Advance(1);
+        RdbPayload.WriteString(output, key);
+        output.Write(body[1..]);
+    }
+
+    /// <summary>Entries written by <see cref="WriteKey"/>, as they are.</summary>
+    public void Raw(ReadOnlySpan<byte> entries)
+    {
+        _pending.Write(entries);
+        FlushIfFull();
+    }
+
+    private void FlushIfFull()
+    {
         if (_pending.WrittenCount >= FlushBytes)
         {
             Flush();

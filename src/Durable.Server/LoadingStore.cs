@@ -32,6 +32,9 @@ internal sealed class LoadingStore(int databases) : IStore
 
     public long ExpiringKeyCount(int db) => 0;
 
+    public Task<IDisposable> HoldRecordsInPlaceAsync(CancellationToken cancellationToken) =>
+        Task.FromException<IDisposable>(new InvalidOperationException("the store is still loading"));
+
     public StoreStatistics GetStatistics() => default;
 
     public ValueTask CheckpointAsync(CancellationToken cancellationToken) =>

@@ -54,6 +54,14 @@ public interface IStore : IAsyncDisposable
     /// </summary>
     KeyEventHandler? KeyCreated { get; set; }
 
+    /// <summary>
+    /// Waits until no compaction or index growth runs, and keeps new ones from starting, and the read cache from copying
+    /// records, until the returned handle is disposed: with writes held too (every stripe taken), every record stays
+    /// where it is, so walks of parts of the log (<see cref="IStoreSession.ScanPartitions"/>) show each key exactly once.
+    /// For a walk of the whole data set at one moment (a replica's snapshot).
+    /// </summary>
+    Task<IDisposable> HoldRecordsInPlaceAsync(CancellationToken cancellationToken);
+
     /// <summary>Counters and sizes for INFO.</summary>
     StoreStatistics GetStatistics();
 

@@ -91,6 +91,13 @@ public interface IStoreSession : IDisposable
     /// </summary>
     ulong Scan(int db, ulong cursor, int count, IKeyVisitor visitor, bool reclaimExpired);
 
+    /// <summary>
+    /// Cursors that each start a <see cref="Scan"/> over one of about <paramref name="parts"/> consecutive parts of the
+    /// log (whole pages): scans from all of them together visit every key a scan from 0 would, some maybe twice. For
+    /// walks run on several sessions at once, so that their reads of records on disk overlap.
+    /// </summary>
+    IReadOnlyList<ulong> ScanPartitions(int parts);
+
     /// <summary>A random live key of <paramref name="db"/>, appended to <paramref name="key"/>; false when the database is empty.</summary>
     bool TryGetRandomKey(int db, IBufferWriter<byte> key);
 

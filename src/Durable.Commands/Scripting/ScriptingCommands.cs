@@ -215,6 +215,7 @@ internal static class ScriptingCommands
     {
         RespArgs args = caller.Args;
         int logged = context.Session.LoggedRecords;
+        bool wrote = false;
         using (ScriptLocks locks = new(context.Store.Locks, holdsAll: context.Client.Transaction.Active))
         {
             for (int i = 0; i < keyCount; i++)
@@ -231,6 +232,7 @@ internal static class ScriptingCommands
                 // The script's writes: inside EXEC they are the transaction's (its one WAL entry, its MULTI/EXEC);
                 // otherwise they go to the WAL and the replication stream (as their commands, not the script) before the
                 // stripes are let go, so that a later write to the same keys never precedes them in either.
+                wrote = context.Session.LoggedRecords > logged;
                 if (context.Client.Transaction.Active)
                 {
                     context.PropagatedItsCommands = true;
@@ -243,7 +245,7 @@ internal static class ScriptingCommands
         }
 
         // A write command wakes the clients blocked on its keys; a script's writes wake them all to look again.
-        if (context.Session.LoggedRecords > logged && context.Server.Blocked.HasWaiters && !context.Client.Transaction.Active)
+        if (wrote && context.Server.Blocked.HasWaiters && !context.Client.Transaction.Active)
         {
             context.Server.Blocked.SignalAll();
         }

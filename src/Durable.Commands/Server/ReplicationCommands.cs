@@ -134,6 +134,9 @@ internal static partial class ReplicationCommands
         long keys;
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         AttachedReplica replica;
+
+        // Records in place first (a compaction under way ends: it may wait for a stripe), then every write held.
+        using IDisposable inPlace = await context.Store.HoldRecordsInPlaceAsync(cancellationToken);
         await locks.EnterAllSharedAsync(cancellationToken);
         try
         {
@@ -144,7 +147,7 @@ internal static partial class ReplicationCommands
             }
 
             // Redis sends a newline every second to a replica waiting for its snapshot, which keeps its link from timing out.
-            Task<long> writing = Task.Run(() => ReplicationSnapshot.Write(context, path, cancellationToken), CancellationToken.None);
+            Task<long> writing = Task.Run(() => ReplicationSnapshot.WriteAsync(context, path, cancellationToken), CancellationToken.None);
             try
             {
                 while (await Task.WhenAny(writing, Task.Delay(TimeSpan.FromSeconds(1), server.Time, CancellationToken.None)) != writing)
@@ -164,6 +167,7 @@ internal static partial class ReplicationCommands
         finally
         {
             locks.ExitAllShared();
+            inPlace.Dispose();
         }
 
         try

@@ -59,6 +59,7 @@ public sealed partial class FasterStore : IStore
     // Set while a compaction or an index growth runs: FASTER's Lookup compaction reads and copies records through the
     // hash index, which must not be resized under it (keys went missing after compaction when the two overlapped).
     private int _reorganizing;
+    private bool _recordsHeldInPlace;
 
     // Where the walks of the log under way may run to (WalkStarted).
     private readonly List<long> _walkEnds = [];
@@ -1039,6 +1040,36 @@ public sealed partial class FasterStore : IStore
 
     /// <summary>Whether any key has a TTL (so that expiry has something to look for).</summary>
     internal bool HasExpiringKeys => _counts.AnyExpiring();
+
+    public async Task<IDisposable> HoldRecordsInPlaceAsync(CancellationToken cancellationToken)
+    {
+        // The flag compaction and index growth take (a second one finds it taken and does nothing): taken here, and kept.
+        while (Interlocked.CompareExchange(ref _reorganizing, 1, 0) != 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), Time, cancellationToken);
+        }
+
+        // And the read cache copies nothing meanwhile (a copy would move a record to the tail under a walk).
+        Volatile.Write(ref _recordsHeldInPlace, true);
+        return new RecordsInPlace(this);
+    }
+
+    /// <summary>While <see cref="HoldRecordsInPlaceAsync"/> holds: the read cache does not copy records to the tail.</summary>
+    internal bool RecordsHeldInPlace => Volatile.Read(ref _recordsHeldInPlace);
+
+    private sealed class RecordsInPlace(FasterStore store) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Volatile.Write(ref store._recordsHeldInPlace, false);
+                Volatile.Write(ref store._reorganizing, 0);
+            }
+        }
+    }
 
     /// <summary>
     /// Compacts the log below <paramref name="untilAddress"/> (at most the head address), then checkpoints so that FASTER

@@ -608,6 +608,27 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
         return next >= end ? 0 : ScanCursor.Encode(next, bound);
     }
 
+    public IReadOnlyList<ulong> ScanPartitions(int parts)
+    {
+        long begin = _store.Kv.Log.BeginAddress;
+        long tail = _store.Kv.Log.TailAddress;
+        long pages = Math.Max(1, ((tail - 1) / _store.PageBytes) - (begin / _store.PageBytes) + 1);
+        long pagesPerPart = (pages + parts - 1) / Math.Max(1, parts);
+        List<ulong> cursors = [];
+        long start = begin;
+        while (start < tail)
+        {
+            // A part ends where the next begins, at a bound a cursor can carry (a multiple of 64 KiB, coarser far into
+            // the log: always a power-of-two multiple of 64 KiB), which on a page of at least 64 KiB is a page's start,
+            // so a record's: parts neither overlap nor leave a gap. The last runs to the tail, as any scan does.
+            long end = _store.PageBytes < 1L << 16 ? tail : ScanCursor.RoundUpBound(((start / _store.PageBytes) + pagesPerPart) * _store.PageBytes);
+            cursors.Add(ScanCursor.Encode(start, end >= tail ? ScanCursor.RoundUpBound(tail) : end));
+            start = end;
+        }
+
+        return cursors;
+    }
+
     public bool TryGetRandomKey(int db, IBufferWriter<byte> key)
     {
         if (_store.KeyCount(db) == 0)
@@ -1537,7 +1558,7 @@ internal sealed unsafe class FasterStoreSession : IStoreSession
 
                 _store.CountPendingReads(1);
                 // Decided before the read completes, so that only a record worth copying is captured whole.
-                bool copy = copyHot && _store.ColdReads?.IsRepeat(storedKey) == true;
+                bool copy = copyHot && !_store.RecordsHeldInPlace && _store.ColdReads?.IsRepeat(storedKey) == true;
                 if (copy)
                 {
                     _copy.ResetWrittenCount();
