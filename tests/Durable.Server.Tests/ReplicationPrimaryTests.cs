@@ -126,6 +126,17 @@ public sealed partial class ReplicationPrimaryTests
         ["RESTORE", "r", "100000", "\u0000\u0001v\n\u0000\u0091\b\u00ce\u00b2\u00198\u008a\u00ce"], ["PUBLISH", "channel", "message"], ["FLUSHDB", "ASYNC"],
     ];
 
+    // Consumer-group reads and claims, which replicas get as XCLAIMs with delivery times, XGROUP SETID and CREATECONSUMER
+    // (compared as a stream only: a replica's consumers are seen at its own times, which XINFO shows).
+    private static readonly string[][] s_groupWrites =
+    [
+        ["XGROUP", "CREATE", "x", "g", "0"], ["XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "x", ">"],
+        ["XREADGROUP", "GROUP", "g", "c2", "NOACK", "STREAMS", "x", ">"], ["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "x", "0"],
+        ["XCLAIM", "x", "g", "c3", "0", "2-1"], ["XCLAIM", "x", "g", "c3", "0", "2-1", "LASTID", "5-0"], ["XAUTOCLAIM", "x", "g", "c4", "0", "0-0"],
+        ["XADD", "x", "6-0", "f", "v"], ["XREADGROUP", "GROUP", "g", "c5", "STREAMS", "x", ">"], ["XDEL", "x", "6-0"],
+        ["XCLAIM", "x", "g", "c6", "0", "6-0"], ["XACK", "x", "g", "2-1"],
+    ];
+
     // As a replica sees it: PSYNC, the snapshot, then the stream of the writes above, read up to a marker write. The
     // stream's PINGs (one every 10 s) are left out; the times PXAT, PEXPIREAT and RESTORE ... ABSTTL fall on read as 13 digits.
     private static string StreamOf(int port)
@@ -138,6 +149,11 @@ public sealed partial class ReplicationPrimaryTests
         Assert.Matches("^\\+FULLRESYNC [0-9a-f]{40} \\d+\r\n$", fake.ReadReply());
         Assert.NotEmpty(fake.ReadSyncPayload());
         WriteEveryKind(source);
+        foreach (string[] call in s_groupWrites)
+        {
+            source.Call(call);
+        }
+
         source.Call("SET", "marker", "end");
         List<string> stream = [];
         while (stream.Count == 0 || stream[^1] != "*3\r\n$3\r\nSET\r\n$6\r\nmarker\r\n$3\r\nend\r\n")

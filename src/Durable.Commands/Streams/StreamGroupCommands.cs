@@ -499,12 +499,16 @@ internal static class StreamGroupCommands
         }
 
         bool changed = false;
+        bool lastIdMoved = false;
         if (lastId > group.LastId)
         {
             group.LastId = lastId;
             changed = true;
+            lastIdMoved = true;
         }
 
+        // Replicas get what changed, entry by entry (an XCLAIM carries the group's last ID), or the last ID alone.
+        StreamPropagation.Begin(context);
         deliveryTime = deliveryTime == -1 || deliveryTime < 0 || deliveryTime > now ? now : deliveryTime;
         byte[] name = args[3].ToArray();
         StreamConsumer? consumer = null;
@@ -516,7 +520,13 @@ internal static class StreamGroupCommands
             if (stream.Entry(id) is not { } entry)
             {
                 // The entry is gone: its pending entry goes too.
-                changed |= pending is not null && group.Pending.Remove(id);
+                if (pending is not null && group.Pending.Remove(id))
+                {
+                    StreamPropagation.Claim(context, args[1], args[2], group, pending);
+                    changed = true;
+                    lastIdMoved = false;
+                }
+
                 continue;
             }
 
@@ -545,7 +555,14 @@ internal static class StreamGroupCommands
 
             pending.Consumer = consumer;
             claimed.Add((id, justId ? null : entry));
+            StreamPropagation.Claim(context, args[1], args[2], group, pending);
             changed = true;
+            lastIdMoved = false;
+        }
+
+        if (lastIdMoved)
+        {
+            StreamPropagation.GroupId(context, args[1], args[2], group);
         }
 
         if (!SaveClaim(context, args[1], stream, changed, consumerCreated))
@@ -614,12 +631,14 @@ internal static class StreamGroupCommands
         List<StreamId> deleted = [];
         List<PendingEntry> candidates = [.. group.Pending.Values.Where(p => p.Id >= start)];
         int next = 0;
+        StreamPropagation.Begin(context);
         for (; attempts-- > 0 && count > 0 && next < candidates.Count; next++)
         {
             PendingEntry pending = candidates[next];
             if (stream.Entry(pending.Id) is not { } entry)
             {
                 group.Pending.Remove(pending.Id);
+                StreamPropagation.Claim(context, args[1], args[2], group, pending);
                 deleted.Add(pending.Id);
                 changed = true;
                 count--;
@@ -640,6 +659,7 @@ internal static class StreamGroupCommands
 
             pending.Consumer = consumer;
             claimed.Add((pending.Id, justId ? null : entry));
+            StreamPropagation.Claim(context, args[1], args[2], group, pending);
             changed = true;
             count--;
         }

@@ -210,6 +210,11 @@ internal static class StreamReadCommands
     private static bool Serve(CommandContext context, byte[][] keys, StreamId[] after, long count, GroupRead? reader, bool blocked)
     {
         List<(byte[] Key, List<(StreamId Id, StreamEntry? Entry)> Items)> served = [];
+        if (reader is not null)
+        {
+            StreamPropagation.Begin(context);
+        }
+
         for (int k = 0; k < keys.Length && !(blocked && served.Count > 0); k++)
         {
             ReadResult found = StreamValue.Read(context, keys[k], countStats: !blocked, out StreamValue? stream);
@@ -249,9 +254,14 @@ internal static class StreamReadCommands
 
             StreamConsumer consumer = group.Consumer(reader.Consumer, context.NowMs, out bool created);
             consumer.SeenTimeMs = context.NowMs;
+            if (created && reader.NoAck)
+            {
+                StreamPropagation.ConsumerCreated(context, keys[k], reader.Group, reader.Consumer);
+            }
+
             List<(StreamId Id, StreamEntry? Entry)> items = history
                 ? History(context, stream!, group, consumer, after[k], count)
-                : Deliver(context, stream!, group, consumer, count, reader.NoAck);
+                : Deliver(context, keys[k], stream!, group, reader, consumer, count);
             stream!.GroupsChanged();
             if (!stream.Save(keys[k]))
             {
@@ -308,10 +318,13 @@ internal static class StreamReadCommands
     }
 
     // Redis streamReplyWithRange with a group: entries after the group's last ID; each moves the group on (and its read
-    // counter, where it can be kept) and, unless NOACK, becomes pending for the consumer (taken from another if it was).
+    // counter, where it can be kept) and, unless NOACK, becomes pending for the consumer (taken from another if it was),
+    // which replicas get as an XCLAIM of it; a NOACK read sends them the group's last ID once.
     private static List<(StreamId Id, StreamEntry? Entry)> Deliver(
-        CommandContext context, StreamValue stream, StreamGroup group, StreamConsumer consumer, long count, bool noAck)
+        CommandContext context, byte[] key, StreamValue stream, StreamGroup group, GroupRead reader, StreamConsumer consumer, long count)
     {
+        bool noAck = reader.NoAck;
+        StreamId lastBefore = group.LastId;
         List<(StreamId Id, StreamEntry? Entry)> items = [];
         if (!group.LastId.TryIncrement(out StreamId start))
         {
@@ -338,8 +351,15 @@ internal static class StreamReadCommands
             items.Add((entry.Id, entry));
             if (!noAck)
             {
-                group.Pending[entry.Id] = new PendingEntry(entry.Id, consumer) { DeliveryTimeMs = now, DeliveryCount = 1 };
+                PendingEntry pending = new(entry.Id, consumer) { DeliveryTimeMs = now, DeliveryCount = 1 };
+                group.Pending[entry.Id] = pending;
+                StreamPropagation.Claim(context, key, reader.Group, group, pending);
             }
+        }
+
+        if (noAck && group.LastId != lastBefore)
+        {
+            StreamPropagation.GroupId(context, key, reader.Group, group);
         }
 
         return items;
