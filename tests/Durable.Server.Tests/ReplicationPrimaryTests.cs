@@ -63,6 +63,31 @@ public sealed partial class ReplicationPrimaryTests
         Assert.Equal(await DataSets.SnapshotAsync(primaryPort), await DataSets.SnapshotAsync(replicaPort));
     }
 
+    /// <summary>A replica of a Durable replica: the middle one sends on, under its own stream, what it applies.</summary>
+    [Fact]
+    public async Task ReplicaOfAReplica_HoldsWhatThePrimaryHolds()
+    {
+        await using TestServer primary = await TestServer.StartAsync();
+        await using TestServer middle = await TestServer.StartAsync();
+        await using RedisReference last = await RedisReference.StartAsync(null, "--repl-diskless-sync", "no");
+        using RespTestClient source = primary.Connect();
+        using RespTestClient relay = middle.Connect();
+        using RespTestClient end = last.Connect();
+        await FollowAsync(source, primary.Port, relay, middle.Port);
+        Assert.Equal("+OK\r\n", end.Call("REPLICAOF", "127.0.0.1", middle.Port.ToString(CultureInfo.InvariantCulture)));
+        WriteEveryKind(source);
+        await ReplicationTests.WaitForOffsetAsync(source, relay);
+        string expected = await DataSets.SnapshotAsync(primary.Port);
+        string actual = "";
+        for (int attempt = 0; attempt < 200 && actual != expected; attempt++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            actual = await DataSets.SnapshotAsync(last.Port);
+        }
+
+        Assert.Equal(expected, actual);
+    }
+
     /// <summary>
     /// The commands a replica gets for writes that do not replay as they were sent (relative times, random or blocking
     /// pops, float sums, scripts, transactions, GET options) are redis-server's, command for command; only the times
