@@ -30,6 +30,38 @@ public sealed class ReplicationCommandsTests(ReferenceServers servers)
     }
 
     [Fact]
+    public void ReplConf_MatchesRedis()
+    {
+        using ReplyComparison both = servers.Compare();
+        both.Same("REPLCONF");
+        both.Same("REPLCONF", "listening-port");
+        both.Same("REPLCONF", "listening-port", "x");
+        both.Same("REPLCONF", "listening-port", "6380", "capa", "eof", "capa", "psync2", "capa", "unknown");
+        both.Same("REPLCONF", "ip-address", "10.0.0.1");
+        both.Same("REPLCONF", "ip-address", new string('a', 255));
+        both.Same("REPLCONF", "ip-address", new string('a', 256));
+        both.Same("REPLCONF", "rdb-only", "x");
+        both.Same("REPLCONF", "rdb-only", "2");
+        both.Same("REPLCONF", "rdb-only", "0");
+        both.Same("REPLCONF", "Foo", "bar");
+        both.Same("REPLCONF", "listening-port", "1", "foo", "bar");
+        both.Same("SYNC", "x");
+        both.Same("PSYNC", "?");
+        both.Same("MULTI");
+        both.Same("SYNC");
+        both.Same("DISCARD");
+
+        // ACK from a client that is not a replica, and GETACK to a primary, get no reply at all.
+        foreach (string[] silent in new[] { new[] { "REPLCONF", "ACK", "10" }, ["REPLCONF", "GETACK", "*"], ["REPLCONF", "ACK", "x", "FACK", "1"] })
+        {
+            both.Durable.Send(silent);
+            both.Redis.Send(silent);
+        }
+
+        Assert.Equal("+PONG\r\n", both.Same("PING"));
+    }
+
+    [Fact]
     public void Wait_ForAReplica_WaitsOutItsTimeout_WithoutHoldingOtherClients()
     {
         using ReplyComparison both = servers.Compare();

@@ -241,7 +241,7 @@ internal static partial class ReplicationCommands
             }
             else if (args.Is(i, "ip-address"u8))
             {
-                if (value.Length >= 46)
+                if (value.Length >= 256)
                 {
                     context.WriteError($"ERR REPLCONF ip-address provided by replica instance is too long: {value.Length} bytes");
                     return;
@@ -269,9 +269,15 @@ internal static partial class ReplicationCommands
             }
             else if (args.Is(i, "rdb-only"u8))
             {
-                if (!RedisNumber.TryParseInt64(value, out long only) || only is < 0 or > 1)
+                if (!RedisNumber.TryParseInt64(value, out long only))
                 {
-                    context.WriteError("ERR value is out of range, must be positive"u8);
+                    context.WriteNotInteger();
+                    return;
+                }
+
+                if (only is < 0 or > 1)
+                {
+                    context.WriteError("ERR value is out of range, value must between 0 and 1"u8);
                     return;
                 }
 
