@@ -228,6 +228,12 @@ internal sealed partial class ClientConnection : IDisposable
                 }
             }
 
+            if (_client.CloseAfterReply)
+            {
+                // Set by a deferred reply (a SHUTDOWN that waited for replicas): the connection ends once it is out.
+                return;
+            }
+
             if (_client.MonitorFeed is { } feed && feed != _pumpedFeed)
             {
                 _pumpedFeed = feed;

@@ -126,6 +126,46 @@ public sealed partial class ReplicationPrimaryTests
         Assert.Contains(",state=online,offset=" + offset, source.Call("INFO", "replication"), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// SHUTDOWN with a replica that has not acknowledged everything waits for it (asking with REPLCONF GETACK, writes
+    /// held), up to shutdown-timeout; SHUTDOWN ABORT ends the wait with Redis's error; an acknowledgement lets it stop.
+    /// </summary>
+    [Fact]
+    public async Task Shutdown_WaitsForALaggingReplica_UntilItAcknowledgesOrAnAbort()
+    {
+        await using TestServer durable = await TestServer.StartAsync();
+        using RespTestClient source = durable.Connect();
+        using RespTestClient fake = durable.Connect();
+        using RespTestClient other = durable.Connect();
+        fake.Send("PSYNC", "?", "-1");
+        Assert.StartsWith("+FULLRESYNC ", fake.ReadReply(), StringComparison.Ordinal);
+        fake.ReadSyncPayload();
+        Assert.Equal("+OK\r\n", source.Call("SET", "k", "v"));
+
+        source.Send("SHUTDOWN", "NOSAVE");
+        ReadUntil(fake, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+        Assert.Equal("$1\r\nv\r\n", other.Call("GET", "k"));
+        Assert.Equal("+OK\r\n", other.Call("SHUTDOWN", "ABORT"));
+        Assert.Equal("-ERR Errors trying to SHUTDOWN. Check logs.\r\n", source.ReadReply());
+        Assert.Equal("-ERR No shutdown in progress.\r\n", other.Call("SHUTDOWN", "ABORT"));
+        Assert.False(durable.State.ShuttingDown);
+
+        // Again; this time the replica acknowledges what the primary sent, and the server stops.
+        Assert.Equal("+OK\r\n", source.Call("SET", "k", "w"));
+        source.Send("SHUTDOWN", "NOSAVE");
+        ReadUntil(fake, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+        fake.Send("REPLCONF", "ACK", other.InfoNumber("replication", "master_repl_offset").ToString(CultureInfo.InvariantCulture));
+        Assert.True(source.IsClosedByServer());
+        Assert.True(durable.State.ShuttingDown);
+    }
+
+    private static void ReadUntil(RespTestClient client, string command)
+    {
+        while (client.ReadReply() != command)
+        {
+        }
+    }
+
     // Writes of every kind, several of which reach replicas as other commands than their own.
     private static void WriteEveryKind(RespTestClient source)
     {

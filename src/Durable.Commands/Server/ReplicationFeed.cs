@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using Durable.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace Durable.Commands.Server;
 
@@ -31,7 +32,7 @@ internal sealed class AttachedReplica(ClientState client, long attachedAtOffset)
 /// <c>repl-backlog-size</c> bytes from which a replica that lost its link resumes: PSYNC) and to every attached replica.
 /// Nothing is kept until the first replica asks for a sync (Redis creates its backlog then). Thread-safe.
 /// </summary>
-public sealed class ReplicationFeed
+public sealed partial class ReplicationFeed
 {
     private const int MinimumBacklogBytes = 16 << 10;
 
@@ -45,6 +46,7 @@ public sealed class ReplicationFeed
     private volatile bool _active;
     private ITimer? _pings;
     private long _lastPingMs;
+    private TaskCompletionSource<bool>? _shutdownWait;
 
     public ReplicationFeed() => ReplicationId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
 
@@ -277,6 +279,74 @@ public sealed class ReplicationFeed
         }
     }
 
+    /// <summary>Whether every replica acknowledged the whole stream (Redis isReadyToShutdown); true without replicas.</summary>
+    internal bool AllReplicasAcknowledged()
+    {
+        lock (_gate)
+        {
+            return _replicas.TrueForAll(replica => replica.AckOffset >= _offset);
+        }
+    }
+
+    /// <summary>
+    /// Redis's wait of SHUTDOWN for lagging replicas: writes are held (reads go on), the replicas are asked for an
+    /// acknowledgement, and the task completes with true once every replica has acknowledged the whole stream or
+    /// <paramref name="timeoutMs"/> has passed (the shutdown goes on), or with false at SHUTDOWN ABORT
+    /// (<see cref="AbortShutdownWait"/>). A second SHUTDOWN meanwhile waits for the same outcome.
+    /// </summary>
+    internal Task<bool> WaitForReplicasBeforeShutdown(ServerState server, long timeoutMs)
+    {
+        TaskCompletionSource<bool> outcome;
+        lock (_gate)
+        {
+            if (_shutdownWait is { } pending)
+            {
+                return pending.Task;
+            }
+
+            outcome = _shutdownWait = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        server.Pause.Pause(ClientPauseMode.Write, long.MaxValue);
+        long nowMs = server.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        AskForAcknowledgements(server.Config.ReplicaOutputBufferLimit, nowMs);
+        Log.WaitingForReplicas(server.Logger, timeoutMs / 1000);
+        _ = Task.Run(async () =>
+        {
+            long deadline = nowMs + timeoutMs;
+            while (!outcome.Task.IsCompleted && !AllReplicasAcknowledged() && server.Time.GetUtcNow().ToUnixTimeMilliseconds() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(AckPollMilliseconds), server.Time);
+            }
+
+            if (outcome.Task.IsCompleted)
+            {
+                return;
+            }
+
+            foreach (AttachedReplica lagging in Replicas.Where(replica => Interlocked.Read(ref replica.AckOffset) < Offset))
+            {
+                Log.ReplicaLagging(server.Logger, lagging.Client.Address, Offset - Interlocked.Read(ref lagging.AckOffset));
+            }
+
+            outcome.TrySetResult(true);
+        });
+        return outcome.Task;
+    }
+
+    /// <summary>SHUTDOWN ABORT: ends a shutdown waiting for replicas (false: none was waiting). The caller lets writes go again.</summary>
+    internal bool AbortShutdownWait()
+    {
+        TaskCompletionSource<bool>? pending;
+        lock (_gate)
+        {
+            pending = _shutdownWait;
+            _shutdownWait = null;
+        }
+
+        return pending is not null && pending.TrySetResult(false);
+    }
+
     internal void Detach(ClientState client)
     {
         lock (_gate)
@@ -362,4 +432,13 @@ public sealed class ReplicationFeed
     private static readonly byte[] s_getack = "GETACK"u8.ToArray();
     private static readonly byte[] s_any = "*"u8.ToArray();
     private static readonly byte[] s_ping = "PING"u8.ToArray();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 71, Level = LogLevel.Warning, Message = "SHUTDOWN: waiting up to {Seconds} s (shutdown-timeout) for the replicas to acknowledge everything; writes wait meanwhile")]
+        public static partial void WaitingForReplicas(ILogger logger, long seconds);
+
+        [LoggerMessage(EventId = 72, Level = LogLevel.Warning, Message = "SHUTDOWN: replica {Client} is {Bytes} bytes of the stream behind; shutting down all the same")]
+        public static partial void ReplicaLagging(ILogger logger, string client, long bytes);
+    }
 }

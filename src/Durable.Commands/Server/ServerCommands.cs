@@ -171,6 +171,7 @@ internal static class ServerCommands
         bool noSave = false;
         bool abort = false;
         bool other = false;
+        bool now = false;
         for (int i = 1; i < args.Count; i++)
         {
             if (args.Is(i, "NOSAVE"u8))
@@ -181,7 +182,12 @@ internal static class ServerCommands
             {
                 save = true;
             }
-            else if (args.Is(i, "NOW"u8) || args.Is(i, "FORCE"u8))
+            else if (args.Is(i, "NOW"u8))
+            {
+                other = true;
+                now = true;
+            }
+            else if (args.Is(i, "FORCE"u8))
             {
                 other = true;
             }
@@ -202,13 +208,46 @@ internal static class ServerCommands
             return;
         }
 
+        ReplicationFeed feed = context.Server.ReplicationFeed;
         if (abort)
         {
-            // Durable's shutdown never waits for replicas, so there is never one in progress that could be aborted.
-            context.WriteError("ERR No shutdown in progress."u8);
+            if (feed.AbortShutdownWait())
+            {
+                context.Server.Pause.Unpause();
+                context.WriteOk();
+            }
+            else
+            {
+                context.WriteError("ERR No shutdown in progress."u8);
+            }
+
             return;
         }
 
+        // Redis prepareForShutdown: replicas that have not acknowledged everything get shutdown-timeout seconds to catch
+        // up, asked at once (REPLCONF GETACK), while writes wait (reads go on); NOW does not wait, nor does a timeout of 0.
+        long timeoutMs = context.Server.Config.ShutdownTimeout * 1000;
+        if (!now && timeoutMs > 0 && !feed.AllReplicasAcknowledged())
+        {
+            Task<bool> waited = feed.WaitForReplicasBeforeShutdown(context.Server, timeoutMs);
+            context.DeferredReply = async (reply, cancellationToken) =>
+            {
+                if (!await waited.WaitAsync(cancellationToken))
+                {
+                    RespWriter.WriteError(reply, "ERR Errors trying to SHUTDOWN. Check logs."u8);
+                    return;
+                }
+
+                Stop(context, noSave);
+            };
+            return;
+        }
+
+        Stop(context, noSave);
+    }
+
+    private static void Stop(CommandContext context, bool noSave)
+    {
         context.Server.ShuttingDown = true;
         context.Client.CloseAfterReply = true;
         context.Server.RequestShutdown?.Invoke(!noSave);

@@ -153,6 +153,8 @@ public sealed class ServerConfig
         AddString("replicaof", () => ReplicaOf, v => ReplicaOf = v, mutable: false);
         // The primary's backlog, from which a replica that lost its link resumes (PSYNC); resized by the next sync.
         AddSize("repl-backlog-size", () => ReplBacklogSize, v => ReplBacklogSize = v, 1, mutable: true);
+        // Redis 7.0: how long SHUTDOWN (without NOW) waits for lagging replicas; 0 = it does not wait.
+        AddLong("shutdown-timeout", () => ShutdownTimeout, v => ShutdownTimeout = v, 0, int.MaxValue, mutable: true);
         foreach (string name in new[] { "repl-ping-replica-period", "repl-ping-slave-period" })
         {
             AddLong(name, () => ReplPingReplicaPeriod, v => ReplPingReplicaPeriod = v, 1, int.MaxValue, mutable: true);
@@ -197,6 +199,9 @@ public sealed class ServerConfig
 
     /// <summary>Bytes of replication stream a primary keeps for replicas that resume (Redis repl-backlog-size, 1mb).</summary>
     public long ReplBacklogSize { get; set; } = 1L << 20;
+
+    /// <summary>Seconds SHUTDOWN waits for lagging replicas (Redis shutdown-timeout, 10; 0: no wait).</summary>
+    public long ShutdownTimeout { get; set; } = 10;
 
     /// <summary>Seconds between the PINGs a primary sends its replicas (Redis repl-ping-replica-period, 10).</summary>
     public long ReplPingReplicaPeriod { get; set; } = 10;
