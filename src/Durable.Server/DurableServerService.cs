@@ -179,6 +179,14 @@ internal sealed partial class DurableServerService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         Log.Stopping(_logger);
+        if (!State.ShuttingDown && State.Config.ShutdownTimeout > 0 && !State.ReplicationFeed.AllReplicasAcknowledged())
+        {
+            // A signal (SHUTDOWN has waited already): as Redis's shutdown-on-sigterm default, the replicas get
+            // shutdown-timeout seconds to acknowledge everything, while the server still serves them.
+            await ((Task)State.ReplicationFeed.WaitForReplicasBeforeShutdown(State, State.Config.ShutdownTimeout * 1000)
+                .WaitAsync(cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         State.ShuttingDown = true;
         Task replicaLinkStopped;
         lock (_replicaLinkGate)

@@ -159,6 +159,27 @@ public sealed partial class ReplicationPrimaryTests
         Assert.True(durable.State.ShuttingDown);
     }
 
+    /// <summary>A SIGTERM, as SHUTDOWN, lets a lagging replica acknowledge everything before the server stops.</summary>
+    [Fact]
+    public async Task Sigterm_WaitsForALaggingReplica()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "durable-tests", "sigterm-" + Guid.NewGuid().ToString("N"));
+        await using ServerProcess primary = await ServerProcess.StartAsync(directory);
+        using RespTestClient fake = primary.Connect();
+        using RespTestClient other = primary.Connect();
+        fake.Send("PSYNC", "?", "-1");
+        Assert.StartsWith("+FULLRESYNC ", fake.ReadReply(), StringComparison.Ordinal);
+        fake.ReadSyncPayload();
+        Assert.Equal("+OK\r\n", other.Call("SET", "k", "v"));
+
+        Task stopped = primary.StopAsync();
+        ReadUntil(fake, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+        Assert.False(stopped.IsCompleted);
+        fake.Send("REPLCONF", "ACK", other.InfoNumber("replication", "master_repl_offset").ToString(CultureInfo.InvariantCulture));
+        await stopped;
+        Assert.DoesNotContain("behind; shutting down all the same", primary.Output, StringComparison.Ordinal);
+    }
+
     private static void ReadUntil(RespTestClient client, string command)
     {
         while (client.ReadReply() != command)
