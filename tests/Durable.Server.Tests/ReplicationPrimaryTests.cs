@@ -113,10 +113,7 @@ public sealed partial class ReplicationPrimaryTests
 
         // A fake replica that never acknowledges: WAIT gives up at its timeout with 0.
         using RespTestClient fake = durable.Connect();
-        fake.Send("PSYNC", "?", "-1");
-        Assert.StartsWith("+FULLRESYNC ", fake.ReadReply(), StringComparison.Ordinal);
-        fake.ReadSyncPayload();
-        source.Call("SET", "k", "v");
+        AttachFakeReplica(fake, source);
         Assert.Equal(":0\r\n", source.Call("WAIT", "1", "200"));
 
         // Once it acknowledges the offset, it counts.
@@ -137,10 +134,7 @@ public sealed partial class ReplicationPrimaryTests
         using RespTestClient source = durable.Connect();
         using RespTestClient fake = durable.Connect();
         using RespTestClient other = durable.Connect();
-        fake.Send("PSYNC", "?", "-1");
-        Assert.StartsWith("+FULLRESYNC ", fake.ReadReply(), StringComparison.Ordinal);
-        fake.ReadSyncPayload();
-        Assert.Equal("+OK\r\n", source.Call("SET", "k", "v"));
+        AttachFakeReplica(fake, source);
 
         source.Send("SHUTDOWN", "NOSAVE");
         ReadUntil(fake, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
@@ -167,10 +161,7 @@ public sealed partial class ReplicationPrimaryTests
         await using ServerProcess primary = await ServerProcess.StartAsync(directory);
         using RespTestClient fake = primary.Connect();
         using RespTestClient other = primary.Connect();
-        fake.Send("PSYNC", "?", "-1");
-        Assert.StartsWith("+FULLRESYNC ", fake.ReadReply(), StringComparison.Ordinal);
-        fake.ReadSyncPayload();
-        Assert.Equal("+OK\r\n", other.Call("SET", "k", "v"));
+        AttachFakeReplica(fake, other);
 
         Task stopped = primary.StopAsync();
         ReadUntil(fake, "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
@@ -178,6 +169,15 @@ public sealed partial class ReplicationPrimaryTests
         fake.Send("REPLCONF", "ACK", other.InfoNumber("replication", "master_repl_offset").ToString(CultureInfo.InvariantCulture));
         await stopped;
         Assert.DoesNotContain("behind; shutting down all the same", primary.Output, StringComparison.Ordinal);
+    }
+
+    // A replica that is only a socket: PSYNC, its snapshot read and dropped, then a write (SET k v) it gets in its stream.
+    private static void AttachFakeReplica(RespTestClient fake, RespTestClient writer)
+    {
+        fake.Send("PSYNC", "?", "-1");
+        Assert.StartsWith("+FULLRESYNC ", fake.ReadReply(), StringComparison.Ordinal);
+        fake.ReadSyncPayload();
+        Assert.Equal("+OK\r\n", writer.Call("SET", "k", "v"));
     }
 
     private static void ReadUntil(RespTestClient client, string command)
