@@ -93,8 +93,9 @@ public interface IStoreSession : IDisposable
 
     /// <summary>
     /// Cursors that each start a <see cref="Scan"/> over one of about <paramref name="parts"/> consecutive parts of the
-    /// log (whole pages): scans from all of them together visit every key a scan from 0 would, some maybe twice. For
-    /// walks run on several sessions at once, so that their reads of records on disk overlap.
+    /// log (whole pages, neither overlapping nor leaving a gap): scans from all of them together visit every key a scan
+    /// from 0 would; each once while every record stays where it is (<see cref="IStore.HoldRecordsInPlaceAsync"/> with
+    /// writes held). For walks run on several sessions at once, so that their reads of records on disk overlap.
     /// </summary>
     IReadOnlyList<ulong> ScanPartitions(int parts);
 

@@ -63,6 +63,75 @@ public sealed partial class ReplicationPrimaryTests
         Assert.Equal(await DataSets.SnapshotAsync(primaryPort), await DataSets.SnapshotAsync(replicaPort));
     }
 
+    /// <summary>
+    /// A replica whose offset the backlog (repl-backlog-size, here its least, 16 KiB) no longer holds gets a full sync
+    /// instead of a partial one, and still ends up holding what the primary holds.
+    /// </summary>
+    [Fact]
+    public async Task DurableReplica_PastTheBacklog_SyncsInFull()
+    {
+        await using TestServer primary = await TestServer.StartAsync(config => config.ReplBacklogSize = 1);
+        await using TestServer secondary = await TestServer.StartAsync();
+        using RespTestClient source = primary.Connect();
+        using RespTestClient replica = secondary.Connect();
+        await FollowAsync(source, primary.Port, replica, secondary.Port);
+        Assert.Equal(16 << 10, source.InfoNumber("replication", "repl_backlog_size"));
+
+        // Killed, and 32 KiB written before the link (retried every second) is back: more than the backlog holds.
+        Assert.Equal(":1\r\n", source.Call("CLIENT", "KILL", "TYPE", "replica"));
+        Assert.Equal("+OK\r\n", source.Call("SET", "large", new string('v', 32 << 10)));
+        await ReplicationTests.WaitForOffsetAsync(source, replica);
+        Assert.Equal(16 << 10, source.InfoNumber("replication", "repl_backlog_histlen"));
+        Assert.Equal(await DataSets.SnapshotAsync(primary.Port), await DataSets.SnapshotAsync(secondary.Port));
+        string stats = source.Call("INFO", "stats");
+        Assert.Contains("sync_full:2\r\n", stats, StringComparison.Ordinal);
+        Assert.Contains("sync_partial_ok:0\r\n", stats, StringComparison.Ordinal);
+        Assert.Contains("sync_partial_err:1\r\n", stats, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A full sync of a data set mostly on disk (a 2 MiB budget: log pages of 64 KiB, the least a part of the log may
+    /// start at): the log's parts are walked at once, and the replica (redis-server, which checks the whole file) gets
+    /// every key once, in both databases.
+    /// </summary>
+    [Fact]
+    public async Task RedisReplica_OfADataSetOnDisk_GetsEveryKey()
+    {
+        await using TestServer durable = await TestServer.StartAsync(config => config.MemoryBytes = 2L << 20);
+        await using RedisReference redisReplica = await RedisReference.StartAsync(null, "--repl-diskless-sync", "no");
+        using RespTestClient source = durable.Connect();
+        using RespTestClient replica = redisReplica.Connect();
+        foreach (string db in new[] { "0", "2" })
+        {
+            source.Call("SELECT", db);
+            for (int i = 0; i < 8_000; i++)
+            {
+                source.Send("SET", $"key:{db}:{i}", new string('x', 300) + i.ToString(CultureInfo.InvariantCulture));
+            }
+
+            for (int i = 0; i < 8_000; i++)
+            {
+                Assert.Equal("+OK\r\n", source.ReadReply());
+            }
+        }
+
+        source.Call("SELECT", "0");
+        Durable.Storage.StoreStatistics loaded = durable.State.Store.GetStatistics();
+        Assert.True(loaded.LogHeadAddress - loaded.LogBeginAddress > (loaded.LogTailAddress - loaded.LogBeginAddress) / 2, "most keys are on disk only");
+        Assert.Equal("+OK\r\n", replica.Call("REPLICAOF", "127.0.0.1", durable.Port.ToString(CultureInfo.InvariantCulture)));
+        await ReplicationTests.WaitForOffsetAsync(source, replica);
+        foreach (string db in new[] { "0", "2" })
+        {
+            // Every key once (a key twice would fail the load, one missing the count), and a sample's values.
+            replica.Call("SELECT", db);
+            Assert.Equal(":8000\r\n", replica.Call("DBSIZE"));
+            for (int i = 0; i < 8_000; i += 97)
+            {
+                Assert.Equal(new string('x', 300) + i.ToString(CultureInfo.InvariantCulture), replica.Call("GET", $"key:{db}:{i}").Split("\r\n")[1]);
+            }
+        }
+    }
+
     /// <summary>A replica of a Durable replica: the middle one sends on, under its own stream, what it applies.</summary>
     [Fact]
     public async Task ReplicaOfAReplica_HoldsWhatThePrimaryHolds()

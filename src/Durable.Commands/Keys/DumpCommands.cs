@@ -170,10 +170,12 @@ internal static class DumpCommands
             return;
         }
 
+        // One reading of the clock: the replicas get the very time the key was given.
+        long expiresAtMs = ttl == 0 ? 0 : absoluteTtl ? ttl : context.NowMs + ttl;
         if (payload.Length > 0 && Streams.StreamRdb.IsStream(payload[0]))
         {
-            RestoreStream(context, key, payload, replace, ttl == 0 ? 0 : absoluteTtl ? ttl : context.NowMs + ttl);
-            PropagateAbsoluteTtl(context, args, ttl == 0 || absoluteTtl ? 0 : context.NowMs + ttl);
+            RestoreStream(context, key, payload, replace, expiresAtMs);
+            PropagateAbsoluteTtl(context, args, absoluteTtl ? 0 : expiresAtMs);
             return;
         }
 
@@ -189,12 +191,11 @@ internal static class DumpCommands
             return;
         }
 
-        long expiresAtMs = ttl == 0 ? 0 : absoluteTtl ? ttl : context.NowMs + ttl;
         if (ReplaceUnlessExpired(context, key, replace, expiresAtMs) && Save(context, key, type, items, expiresAtMs))
         {
             context.Notify(KeyspaceEventClass.Generic, "restore"u8, key);
             context.WriteOk();
-            PropagateAbsoluteTtl(context, args, ttl == 0 || absoluteTtl ? 0 : expiresAtMs);
+            PropagateAbsoluteTtl(context, args, absoluteTtl ? 0 : expiresAtMs);
         }
     }
 

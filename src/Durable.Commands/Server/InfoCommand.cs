@@ -446,7 +446,7 @@ internal static class InfoCommand
         Field(text, "master_repl_offset", masterHost is null ? feed.Offset : offset);
         Field(text, "second_repl_offset", -1);
         Field(text, "repl_backlog_active", feed.Active ? 1 : 0);
-        Field(text, "repl_backlog_size", server.Config.ReplBacklogSize);
+        Field(text, "repl_backlog_size", Math.Max(server.Config.ReplBacklogSize, ReplicationFeed.MinimumBacklogBytes));
         Field(text, "repl_backlog_first_byte_offset", firstByte);
         Field(text, "repl_backlog_histlen", history);
     }

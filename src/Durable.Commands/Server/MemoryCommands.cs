@@ -84,14 +84,16 @@ internal static class MemoryCommands
 
         long totalKeys = databases.Sum(d => d.Keys);
         long index = memory.Store.IndexBytes + memory.Store.IndexOverflowBytes;
-        long clients = context.Server.Clients.All.Sum(c => c.InputBufferBytes + c.OutputBufferBytes + c.QueuedPushBytes);
+        static long Buffers(ClientState c) => c.InputBufferBytes + c.OutputBufferBytes + c.QueuedPushBytes;
+        long clients = context.Server.Clients.All.Where(c => !c.IsReplica).Sum(Buffers);
+        long replicas = context.Server.Clients.All.Where(c => c.IsReplica).Sum(Buffers);
         long used = memory.Used;
         context.WriteMapHeader(27 + databases.Count);
         Integer(context, "peak.allocated", memory.Peak);
         Integer(context, "total.allocated", used);
         Integer(context, "startup.allocated", 0);
-        Integer(context, "replication.backlog", 0);
-        Integer(context, "clients.slaves", 0);
+        Integer(context, "replication.backlog", context.Server.ReplicationFeed.BacklogBytes);
+        Integer(context, "clients.slaves", replicas);
         Integer(context, "clients.normal", clients);
         Integer(context, "cluster.links", 0);
         Integer(context, "aof.buffer", memory.Store.WalBufferBytes);

@@ -19,12 +19,7 @@ internal static class Propagation
     /// </summary>
     public static void Collect(CommandContext context, RespArgs args, int loggedBefore, int expiredBefore)
     {
-        List<byte[][]>? rewritten = context.Rewritten;
-        bool always = context.PropagateAlways;
-        bool collectedItsCommands = context.PropagatedItsCommands;
-        context.Rewritten = null;
-        context.PropagateAlways = false;
-        context.PropagatedItsCommands = false;
+        (List<byte[][]>? rewritten, bool always, bool collectedItsCommands) = TakeRequests(context);
         if (!context.Server.ReplicationFeed.Active || collectedItsCommands)
         {
             return;
@@ -40,6 +35,16 @@ internal static class Propagation
             AddExpiredReads(context, expiredBefore);
             context.Propagated.Add(new PropagatedCommand(context.Db, Copy(args)));
         }
+    }
+
+    // What the command's handler asked for, cleared for the next command.
+    private static (List<byte[][]>? Rewritten, bool Always, bool CollectedItsCommands) TakeRequests(CommandContext context)
+    {
+        (List<byte[][]>?, bool, bool) requests = (context.Rewritten, context.PropagateAlways, context.PropagatedItsCommands);
+        context.Rewritten = null;
+        context.PropagateAlways = false;
+        context.PropagatedItsCommands = false;
+        return requests;
     }
 
     // A handler's commands count only when it changed something (a rewrite asked for before a refusal is dropped).
@@ -79,10 +84,7 @@ internal static class Propagation
     /// <summary>After a body without arguments of its own ran (a blocked command served): collects what it asked replicas to run.</summary>
     public static void CollectRewritten(CommandContext context, int expiredBefore)
     {
-        List<byte[][]>? rewritten = context.Rewritten;
-        context.Rewritten = null;
-        context.PropagateAlways = false;
-        context.PropagatedItsCommands = false;
+        (List<byte[][]>? rewritten, _, _) = TakeRequests(context);
         if (rewritten is not null && context.Server.ReplicationFeed.Active)
         {
             Add(context, rewritten, context.OpenedSession is { LoggedRecords: > 0 }, expiredBefore);

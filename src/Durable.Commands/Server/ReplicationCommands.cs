@@ -136,8 +136,17 @@ internal static partial class ReplicationCommands
         AttachedReplica replica;
 
         // Records in place first (a compaction under way ends: it may wait for a stripe), then every write held.
-        using IDisposable inPlace = await context.Store.HoldRecordsInPlaceAsync(cancellationToken);
-        await locks.EnterAllSharedAsync(cancellationToken);
+        IDisposable inPlace = await context.Store.HoldRecordsInPlaceAsync(cancellationToken);
+        try
+        {
+            await locks.EnterAllSharedAsync(cancellationToken);
+        }
+        catch
+        {
+            inPlace.Dispose();
+            throw;
+        }
+
         try
         {
             offset = feed.AttachAtEnd(client, context.NowMs, out replica);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using Durable.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -9,12 +8,9 @@ namespace Durable.Commands.Server;
 internal readonly record struct PropagatedCommand(int Db, byte[][] Args);
 
 /// <summary>One replica of this server: its connection, what it said of itself, and the offset it acknowledged.</summary>
-internal sealed class AttachedReplica(ClientState client, long attachedAtOffset)
+internal sealed class AttachedReplica(ClientState client)
 {
     public ClientState Client { get; } = client;
-
-    /// <summary>Where the replica's own stream starts: the offset of its snapshot, or the one its partial resync asked for.</summary>
-    public long AttachedAtOffset { get; } = attachedAtOffset;
 
     public long AckOffset;
     public long AckUnixMs;
@@ -34,7 +30,8 @@ internal sealed class AttachedReplica(ClientState client, long attachedAtOffset)
 /// </summary>
 public sealed partial class ReplicationFeed
 {
-    private const int MinimumBacklogBytes = 16 << 10;
+    /// <summary>The least backlog Redis keeps, whatever repl-backlog-size says (CONFIG_REPL_BACKLOG_MIN_SIZE).</summary>
+    internal const int MinimumBacklogBytes = 16 << 10;
 
     private readonly Lock _gate = new();
     private readonly List<AttachedReplica> _replicas = [];
@@ -79,6 +76,9 @@ public sealed partial class ReplicationFeed
             }
         }
     }
+
+    /// <summary>The backlog's size in memory (MEMORY STATS replication.backlog); 0 until the first sync.</summary>
+    public long BacklogBytes => Volatile.Read(ref _backlog).Length;
 
     /// <summary>The attached replicas, for INFO, ROLE and WAIT.</summary>
     internal IReadOnlyList<AttachedReplica> Replicas
@@ -195,7 +195,7 @@ public sealed partial class ReplicationFeed
                 client.Push(history, limit, nowMs);
             }
 
-            replica = new AttachedReplica(client, fromOffset - 1) { AckUnixMs = nowMs };
+            replica = new AttachedReplica(client) { AckUnixMs = nowMs };
             _replicas.Add(replica);
 
             // Redis: a new replica's stream starts with a SELECT of the database of the next command.
@@ -265,16 +265,15 @@ public sealed partial class ReplicationFeed
     /// <summary>Waits until <paramref name="wanted"/> replicas acknowledged <paramref name="offset"/>, or the timeout (0: none); returns how many did.</summary>
     internal async Task<int> WaitForAcknowledgementsAsync(long offset, long wanted, long timeoutMs, TimeProvider time, CancellationToken cancellationToken)
     {
-        long deadline = timeoutMs == 0 ? long.MaxValue : time.GetUtcNow().ToUnixTimeMilliseconds() + timeoutMs;
-        while (true)
-        {
-            int count = CountAcknowledged(offset);
-            long left = deadline - time.GetUtcNow().ToUnixTimeMilliseconds();
-            if (count >= wanted || left <= 0)
-            {
-                return count;
-            }
+        await UntilAsync(() => CountAcknowledged(offset) >= wanted, timeoutMs == 0 ? long.MaxValue : time.GetUtcNow().ToUnixTimeMilliseconds() + timeoutMs, time, cancellationToken);
+        return CountAcknowledged(offset);
+    }
 
+    // Looks every few milliseconds until done() or the deadline (Unix ms): replicas answer GETACK at once, and every second.
+    private static async Task UntilAsync(Func<bool> done, long deadlineMs, TimeProvider time, CancellationToken cancellationToken)
+    {
+        for (long left; !done() && (left = deadlineMs - time.GetUtcNow().ToUnixTimeMilliseconds()) > 0;)
+        {
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(left, AckPollMilliseconds)), time, cancellationToken);
         }
     }
@@ -313,12 +312,7 @@ public sealed partial class ReplicationFeed
         Log.WaitingForReplicas(server.Logger, timeoutMs / 1000);
         _ = Task.Run(async () =>
         {
-            long deadline = nowMs + timeoutMs;
-            while (!outcome.Task.IsCompleted && !AllReplicasAcknowledged() && server.Time.GetUtcNow().ToUnixTimeMilliseconds() < deadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(AckPollMilliseconds), server.Time);
-            }
-
+            await UntilAsync(() => outcome.Task.IsCompleted || AllReplicasAcknowledged(), nowMs + timeoutMs, server.Time, CancellationToken.None);
             if (outcome.Task.IsCompleted)
             {
                 return;
@@ -359,7 +353,7 @@ public sealed partial class ReplicationFeed
     {
         if (db >= 0 && db != _selectedDb)
         {
-            WriteArgs(["SELECT"u8.ToArray(), System.Text.Encoding.ASCII.GetBytes(db.ToString(CultureInfo.InvariantCulture))]);
+            WriteArgs([s_select, Propagation.Number(db)]);
             _selectedDb = db;
         }
 
@@ -432,6 +426,7 @@ public sealed partial class ReplicationFeed
     private static readonly byte[] s_getack = "GETACK"u8.ToArray();
     private static readonly byte[] s_any = "*"u8.ToArray();
     private static readonly byte[] s_ping = "PING"u8.ToArray();
+    private static readonly byte[] s_select = "SELECT"u8.ToArray();
 
     private static partial class Log
     {
